@@ -1,0 +1,168 @@
+/**
+ * The one place that reads `process.env` (DESIGN.md §2). Flags win over the
+ * environment, the environment over defaults; every path derives from IPC_HOME.
+ */
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { IpcError } from "./protocol/errors.ts";
+
+/** Broker limits; sizes in bytes, durations in seconds. 0 turns a rate or count limit off. */
+export interface Limits {
+  /** Largest NDJSON frame accepted (bytes). */
+  maxFrameBytes: number;
+  /** Largest message content (UTF-8 bytes). */
+  maxContentBytes: number;
+  /** Unread messages one recipient may hold. */
+  maxUnread: number;
+  /** Requests per session per minute (0 = unlimited). */
+  ratePerMinute: number;
+  /** Requests a session may make at once above its steady rate. */
+  rateBurst: number;
+  /** Concurrent connections. */
+  maxConnections: number;
+  /** Seconds an unauthenticated connection may stay idle, and a partial frame may stay incomplete. */
+  idleTimeoutSeconds: number;
+  /** Content above this size (bytes) is a large message (summary + file). */
+  largeMessageBytes: number;
+}
+
+/** Retention periods (DESIGN.md §3). */
+export interface Retention {
+  /** Unread messages to names never registered (days). */
+  futureDays: number;
+  /** Read messages (days). */
+  readDays: number;
+  /** Idle sessions (hours). */
+  sessionHours: number;
+  /** Forwarding after a rename (hours). */
+  forwardHours: number;
+}
+
+/** Fully resolved configuration shared by every role. */
+export interface Config {
+  home: string;
+  host: string;
+  port: number;
+  /** Unix-domain socket path the broker also listens on, or null when disabled. */
+  socketPath: string | null;
+  secret: string | null;
+  name: string | null;
+  noSpawn: boolean;
+  json: boolean;
+  color: boolean;
+  /** Broker log threshold (IPC_LOG_LEVEL): info, warn, error or silent. */
+  logLevel: LogLevel;
+  limits: Limits;
+  retention: Retention;
+}
+
+/** Values a command line may override (already parsed by citty). */
+export interface ConfigFlags {
+  home?: string;
+  host?: string;
+  port?: string | number;
+  as?: string;
+  spawn?: boolean;
+  json?: boolean;
+  socket?: string;
+  limits?: Partial<Record<keyof Limits, string | number | undefined>>;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Broker log thresholds, least to most quiet. */
+export const LOG_LEVELS = ["info", "warn", "error", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Every numeric setting: its environment variable, default and unit (used by the README table too). */
+export const LIMIT_SETTINGS: ReadonlyArray<{
+  key: keyof Limits;
+  env: string;
+  flag: string;
+  default: number;
+  unit: string;
+  description: string;
+}> = [
+  { key: "maxFrameBytes", env: "IPC_MAX_FRAME_BYTES", flag: "max-frame-bytes", default: 4 * 1024 * 1024, unit: "bytes", description: "largest NDJSON frame; larger gets TOO_LARGE and the connection is closed" },
+  { key: "maxContentBytes", env: "IPC_MAX_CONTENT_BYTES", flag: "max-content-bytes", default: 1024 * 1024, unit: "bytes", description: "largest message content (TOO_LARGE)" },
+  { key: "maxUnread", env: "IPC_MAX_UNREAD", flag: "max-unread", default: 10_000, unit: "messages", description: "unread messages per recipient (INBOX_FULL)" },
+  { key: "ratePerMinute", env: "IPC_RATE_LIMIT", flag: "rate-limit", default: 6_000, unit: "requests/min", description: "requests per session per minute, 0 = off (RATE_LIMITED)" },
+  { key: "rateBurst", env: "IPC_RATE_BURST", flag: "rate-burst", default: 1_000, unit: "requests", description: "burst allowed above the steady rate" },
+  { key: "maxConnections", env: "IPC_MAX_CONNECTIONS", flag: "max-connections", default: 4_096, unit: "connections", description: "concurrent connections; more are refused politely" },
+  { key: "idleTimeoutSeconds", env: "IPC_IDLE_TIMEOUT", flag: "idle-timeout", default: 30, unit: "seconds", description: "unauthenticated idle connections and incomplete frames are closed after this" },
+  { key: "largeMessageBytes", env: "IPC_LARGE_MESSAGE_BYTES", flag: "large-message-bytes", default: 10 * 1024, unit: "bytes", description: "content above this is a large message (summary + file)" },
+];
+
+/** Retention settings: environment variable and default. */
+export const RETENTION_SETTINGS: ReadonlyArray<{ key: keyof Retention; env: string; default: number; unit: string; description: string }> = [
+  { key: "futureDays", env: "IPC_RETAIN_FUTURE_DAYS", default: 7, unit: "days", description: "unread messages to names never registered" },
+  { key: "readDays", env: "IPC_RETAIN_READ_DAYS", default: 30, unit: "days", description: "read messages (history, search)" },
+  { key: "sessionHours", env: "IPC_SESSION_HOURS", default: 24, unit: "hours", description: "sessions expire after this long unused" },
+  { key: "forwardHours", env: "IPC_FORWARD_HOURS", default: 2, unit: "hours", description: "an old name forwards to the new one after a rename" },
+];
+
+function number(value: string | number | undefined, fallback: number, what: string): number {
+  if (value === undefined || value === "") return fallback;
+  const n = typeof value === "number" ? value : Number(value);
+  if (!Number.isFinite(n) || n < 0) {
+    throw new IpcError("BAD_REQUEST", `${what} must be a non-negative number, got "${value}"`, 2);
+  }
+  return n;
+}
+
+function flag(env: Env, key: string): boolean {
+  const v = env[key];
+  return v !== undefined && v !== "" && v !== "0" && v.toLowerCase() !== "false";
+}
+
+/**
+ * Resolves the configuration from flags, then `env` (default `process.env`), then defaults.
+ * @throws IpcError (exit code 2) when a number or port is malformed.
+ */
+export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): Config {
+  const home = flags.home || env.IPC_HOME || join(env.HOME || homedir(), ".ipc");
+  const port = number(flags.port ?? env.IPC_PORT, 9876, "IPC_PORT / --port");
+  if (!Number.isInteger(port) || port > 65535) {
+    throw new IpcError("BAD_REQUEST", `port must be an integer from 0 to 65535, got "${flags.port ?? env.IPC_PORT}"`, 2);
+  }
+  const socketSetting = flags.socket ?? env.IPC_SOCKET ?? "";
+  const socketPath =
+    socketSetting === "off" || process.platform === "win32"
+      ? null
+      : socketSetting || join(home, "ipc.sock");
+  const limits = {} as Limits;
+  for (const s of LIMIT_SETTINGS) {
+    limits[s.key] = number(flags.limits?.[s.key] ?? env[s.env], s.default, `${s.env} / --${s.flag}`);
+  }
+  const retention = {} as Retention;
+  for (const s of RETENTION_SETTINGS) retention[s.key] = number(env[s.env], s.default, s.env);
+  const json = flags.json ?? false;
+  return {
+    home,
+    host: flags.host || env.IPC_HOST || "127.0.0.1",
+    port,
+    socketPath,
+    secret: env.IPC_SHARED_SECRET || null,
+    name: flags.as || env.IPC_NAME || null,
+    noSpawn: flags.spawn === false || flag(env, "IPC_NO_SPAWN"),
+    json,
+    color: !json && !env.NO_COLOR && env.TERM !== "dumb" && process.stdout.isTTY === true,
+    logLevel: (LOG_LEVELS as readonly string[]).includes(env.IPC_LOG_LEVEL ?? "") ? (env.IPC_LOG_LEVEL as LogLevel) : "info",
+    limits,
+    retention,
+  };
+}
+
+/** Paths inside IPC_HOME. */
+export const paths = {
+  database: (c: Pick<Config, "home">) => join(c.home, "ipc.db"),
+  lock: (c: Pick<Config, "home">) => join(c.home, "broker.lock"),
+  log: (c: Pick<Config, "home">) => join(c.home, "broker.log"),
+  sessions: (c: Pick<Config, "home">) => join(c.home, "sessions"),
+  largeMessages: (c: Pick<Config, "home">) => join(c.home, "large-messages"),
+};
+
+/** True for addresses that only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
+}

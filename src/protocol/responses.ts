@@ -1,0 +1,86 @@
+/**
+ * Results of wire protocol v2 (DESIGN.md §4–5): the members a successful
+ * response carries besides `id` and `ok`, per op. Shared by broker (which
+ * builds them), client (which types them) and MCP server (which shows them).
+ */
+import * as v from "valibot";
+import { ErrorBody } from "./errors.ts";
+import { Message } from "./message.ts";
+import { RequestId } from "./requests.ts";
+
+export const SendStatus = v.picklist(["delivered", "queued", "future", "forwarded"]);
+export type SendStatus = v.InferOutput<typeof SendStatus>;
+
+export const HelloResult = v.object({
+  broker: v.literal("ipc"),
+  version: v.string(),
+  protocol: v.number(),
+  secure: v.boolean(),
+  /** Fresh per connection, single use: the challenge for HMAC proofs (hex). */
+  nonce: v.string(),
+});
+export const RegisterResult = v.object({ token: v.string(), name: v.string(), queued: v.number() });
+export const AuthResult = v.object({ name: v.string(), queued: v.number() });
+export const SendResult = v.object({ message_id: v.number(), to: v.string(), status: SendStatus });
+export const BroadcastResult = v.object({ count: v.number(), message_ids: v.array(v.number()) });
+export const MessagesResult = v.object({ messages: v.array(Message) });
+export const ReadResult = v.object({ message: Message });
+export const Instance = v.object({
+  name: v.string(),
+  last_seen: v.string(),
+  online: v.boolean(),
+  unread: v.number(),
+});
+export type Instance = v.InferOutput<typeof Instance>;
+export const ListResult = v.object({ instances: v.array(Instance) });
+export const RenameResult = v.object({ old: v.string(), new: v.string() });
+export const StatusResult = v.object({
+  version: v.string(),
+  protocol: v.number(),
+  pid: v.number(),
+  uptime_s: v.number(),
+  host: v.string(),
+  port: v.number(),
+  socket: v.nullable(v.string()),
+  secure: v.boolean(),
+  database: v.string(),
+  home: v.string(),
+  counts: v.object({
+    instances: v.number(),
+    messages: v.number(),
+    unread: v.number(),
+    connections: v.number(),
+  }),
+});
+export type StatusResult = v.InferOutput<typeof StatusResult>;
+export const EmptyResult = v.object({});
+
+/** The result schema of each op. */
+export const RESULTS = {
+  hello: HelloResult,
+  register: RegisterResult,
+  auth: AuthResult,
+  send: SendResult,
+  broadcast: BroadcastResult,
+  check: MessagesResult,
+  read: ReadResult,
+  list: ListResult,
+  rename: RenameResult,
+  history: MessagesResult,
+  search: MessagesResult,
+  status: StatusResult,
+  subscribe: EmptyResult,
+  unsubscribe: EmptyResult,
+  shutdown: EmptyResult,
+} as const;
+export type ResultOf<O extends keyof typeof RESULTS> = v.InferOutput<(typeof RESULTS)[O]>;
+
+/** A response frame: `{id, ok: true, ...result}` or `{id, ok: false, error}`. */
+export const ResponseFrame = v.union([
+  v.looseObject({ id: v.nullish(RequestId), ok: v.literal(true) }),
+  v.object({ id: v.nullish(RequestId), ok: v.literal(false), error: ErrorBody }),
+]);
+
+/** A push frame for subscribed connections. */
+export const MessageEvent = v.object({ event: v.literal("message"), message: Message });
+export type MessageEvent = v.InferOutput<typeof MessageEvent>;
