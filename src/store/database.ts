@@ -1,0 +1,70 @@
+/**
+ * Opens the broker's SQLite database (bun:sqlite): private file modes, WAL,
+ * synchronous=NORMAL, forward migrations through `PRAGMA user_version`.
+ */
+import { Database } from "bun:sqlite";
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import { dirname } from "node:path";
+import { IpcError } from "../protocol/errors.ts";
+import { MIGRATIONS } from "./migrations.ts";
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Opens (creating if absent, mode 0600 in a 0700 directory) and migrates the
+ * database at `path`, or ":memory:" for tests.
+ * @throws IpcError INTERNAL naming the file and the fix when it is corrupt,
+ *   unreadable, locked, or from a newer ipc.
+ */
+export function openDatabase(path: string): Database {
+  if (path !== ":memory:") {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    closeSync(openSync(path, "a", 0o600));
+  }
+  let db: Database | undefined;
+  try {
+    db = new Database(path, { create: true, strict: true });
+    db.exec("PRAGMA busy_timeout = 5000");
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    db.exec("PRAGMA foreign_keys = OFF");
+    migrate(db, path);
+    return db;
+  } catch (err) {
+    db?.close();
+    if (err instanceof IpcError) throw err;
+    throw new IpcError("INTERNAL", describeOpenFailure(path, err as Error));
+  }
+}
+
+function migrate(db: Database, path: string): void {
+  const row = db.query("PRAGMA user_version").get() as { user_version: number };
+  const version = row.user_version;
+  if (version > SCHEMA_VERSION) {
+    throw new IpcError(
+      "INTERNAL",
+      `database ${path} has schema version ${version}, newer than this ipc understands (${SCHEMA_VERSION}): upgrade ipc, or point IPC_HOME elsewhere`,
+    );
+  }
+  for (let v = version; v < SCHEMA_VERSION; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+    })();
+  }
+}
+
+function describeOpenFailure(path: string, err: Error): string {
+  const msg = err.message;
+  if (/not a database|malformed|corrupt/i.test(msg)) {
+    return `database ${path} is corrupt or not an ipc database (${msg}). Stop the broker, move the file aside (mv "${path}" "${path}.broken"), and start again to create a fresh one; nothing is deleted for you.`;
+  }
+  if (/locked|busy/i.test(msg)) {
+    return `database ${path} is locked by another process (${msg}). Is another broker using this IPC_HOME? Check with \`ipc status\`.`;
+  }
+  if (/readonly|permission|access|unable to open/i.test(msg)) {
+    return `cannot open database ${path} (${msg}). Check that its directory exists and that you own the file (chmod 600 "${path}").`;
+  }
+  return `cannot open database ${path}: ${msg}`;
+}

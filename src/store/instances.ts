@@ -1,0 +1,90 @@
+/**
+ * Prepared queries over `instances` (registered names) and `forwards`
+ * (old name → new name after a rename, until `expires_at`).
+ */
+import type { Database, Statement } from "bun:sqlite";
+
+/** A registered instance. Times in ms since the epoch. */
+export interface InstanceRow {
+  name: string;
+  registered_at: number;
+  last_seen: number;
+  renamed_at: number | null;
+}
+
+/** A forwarding left by a rename. */
+export interface ForwardRow {
+  old_name: string;
+  new_name: string;
+  expires_at: number;
+}
+
+export class InstanceStore {
+  private readonly sAll: Statement<InstanceRow>;
+  private readonly sUpsert: Statement;
+  private readonly sTouch: Statement;
+  private readonly sRename: Statement;
+  private readonly sForwards: Statement<ForwardRow>;
+  private readonly sSetForward: Statement;
+  private readonly sDeleteForward: Statement;
+  private readonly sRetarget: Statement;
+  private readonly sExpireForwards: Statement;
+
+  constructor(db: Database) {
+    this.sAll = db.prepare("SELECT name, registered_at, last_seen, renamed_at FROM instances ORDER BY name");
+    this.sUpsert = db.prepare(
+      `INSERT INTO instances (name, registered_at, last_seen) VALUES (?1, ?2, ?2)
+       ON CONFLICT (name) DO UPDATE SET last_seen = ?2`,
+    );
+    this.sTouch = db.prepare("UPDATE instances SET last_seen = ? WHERE name = ? AND last_seen < ?1");
+    this.sRename = db.prepare(
+      "UPDATE instances SET name = ?2, renamed_at = ?3, last_seen = ?3 WHERE name = ?1",
+    );
+    this.sForwards = db.prepare("SELECT old_name, new_name, expires_at FROM forwards");
+    this.sSetForward = db.prepare(
+      `INSERT INTO forwards (old_name, new_name, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (old_name) DO UPDATE SET new_name = excluded.new_name, expires_at = excluded.expires_at`,
+    );
+    this.sDeleteForward = db.prepare("DELETE FROM forwards WHERE old_name = ?");
+    this.sRetarget = db.prepare("UPDATE forwards SET new_name = ?2 WHERE new_name = ?1");
+    this.sExpireForwards = db.prepare("DELETE FROM forwards WHERE expires_at <= ?");
+  }
+
+  all(): InstanceRow[] {
+    return this.sAll.all();
+  }
+
+  /** Registers `name` (or refreshes its last_seen) at `now`. */
+  upsert(name: string, now: number): void {
+    this.sUpsert.run(name, now);
+  }
+
+  /** Persists a later last_seen (flushed from memory on a timer). */
+  touch(name: string, lastSeen: number): void {
+    this.sTouch.run(lastSeen, name);
+  }
+
+  /** Renames an instance row, recording when (once-per-hour rule). */
+  rename(oldName: string, newName: string, now: number): void {
+    this.sRename.run(oldName, newName, now);
+  }
+
+  forwards(): ForwardRow[] {
+    return this.sForwards.all();
+  }
+
+  /** Makes `oldName` forward to `newName` until `expiresAt`; forwardings to `oldName` follow it. */
+  setForward(oldName: string, newName: string, expiresAt: number): void {
+    this.sRetarget.run(oldName, newName);
+    this.sSetForward.run(oldName, newName, expiresAt);
+  }
+
+  deleteForward(oldName: string): void {
+    this.sDeleteForward.run(oldName);
+  }
+
+  /** Deletes forwardings expired at `now`; returns how many. */
+  expireForwards(now: number): number {
+    return this.sExpireForwards.run(now).changes;
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Prepared queries over the `messages` table. Every statement is prepared
+ * once; content and data are always bound parameters, never SQL text.
+ */
+import type { Database, Statement } from "bun:sqlite";
+import type { MessageKind } from "../protocol/message.ts";
+
+/** A stored message, as the table holds it. Times in ms since the epoch. */
+export interface MessageRow {
+  id: number;
+  sender: string;
+  recipient: string;
+  kind: MessageKind;
+  content: string;
+  data: string | null;
+  reply_to: number | null;
+  created_at: number;
+  read_at: number | null;
+  large_file: string | null;
+}
+
+/** What `insert` needs. */
+export type NewMessage = Omit<MessageRow, "id" | "large_file">;
+
+const COLUMNS = "id, sender, recipient, kind, content, data, reply_to, created_at, read_at, large_file";
+
+export class MessageStore {
+  private readonly sInsert: Statement;
+  private readonly sSetLarge: Statement;
+  private readonly sGet: Statement<MessageRow>;
+  private readonly sPeek: Statement<MessageRow>;
+  private readonly sPeekFrom: Statement<MessageRow>;
+  private readonly sConsume: Statement<MessageRow>;
+  private readonly sConsumeFrom: Statement<MessageRow>;
+  private readonly sCountUnread: Statement<{ n: number }>;
+  private readonly sUnreadCounts: Statement<{ recipient: string; n: number }>;
+  private readonly sHistory: Statement<MessageRow>;
+  private readonly sHistoryWith: Statement<MessageRow>;
+  private readonly sMoveUnread: Statement;
+  private readonly sTotals: Statement<{ messages: number; unread: number }>;
+  private readonly sMarkRead: Statement;
+
+  constructor(db: Database) {
+    this.sInsert = db.prepare(
+      `INSERT INTO messages (sender, recipient, kind, content, data, reply_to, created_at, read_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.sSetLarge = db.prepare("UPDATE messages SET large_file = ? WHERE id = ?");
+    this.sGet = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE id = ?`);
+    this.sPeek = db.prepare(
+      `SELECT ${COLUMNS} FROM messages WHERE recipient = ? AND read_at IS NULL ORDER BY id LIMIT ?`,
+    );
+    this.sPeekFrom = db.prepare(
+      `SELECT ${COLUMNS} FROM messages WHERE recipient = ? AND read_at IS NULL AND sender = ? ORDER BY id LIMIT ?`,
+    );
+    this.sConsume = db.prepare(
+      `UPDATE messages SET read_at = ?1 WHERE id IN (
+         SELECT id FROM messages WHERE recipient = ?2 AND read_at IS NULL ORDER BY id LIMIT ?3
+       ) RETURNING ${COLUMNS}`,
+    );
+    this.sConsumeFrom = db.prepare(
+      `UPDATE messages SET read_at = ?1 WHERE id IN (
+         SELECT id FROM messages WHERE recipient = ?2 AND read_at IS NULL AND sender = ?4 ORDER BY id LIMIT ?3
+       ) RETURNING ${COLUMNS}`,
+    );
+    this.sCountUnread = db.prepare(
+      "SELECT count(*) AS n FROM messages WHERE recipient = ? AND read_at IS NULL",
+    );
+    this.sUnreadCounts = db.prepare(
+      "SELECT recipient, count(*) AS n FROM messages WHERE read_at IS NULL GROUP BY recipient",
+    );
+    this.sHistory = db.prepare(
+      `SELECT ${COLUMNS} FROM (
+         SELECT ${COLUMNS} FROM messages WHERE sender = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3
+       ) UNION
+       SELECT ${COLUMNS} FROM (
+         SELECT ${COLUMNS} FROM messages WHERE recipient = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3
+       ) ORDER BY id DESC LIMIT ?3`,
+    );
+    this.sHistoryWith = db.prepare(
+      `SELECT ${COLUMNS} FROM messages
+       WHERE id < ?2 AND ((sender = ?1 AND recipient = ?4) OR (sender = ?4 AND recipient = ?1))
+       ORDER BY id DESC LIMIT ?3`,
+    );
+    this.sMoveUnread = db.prepare(
+      "UPDATE messages SET recipient = ? WHERE recipient = ? AND read_at IS NULL",
+    );
+    this.sMarkRead = db.prepare("UPDATE messages SET read_at = ? WHERE id = ? AND read_at IS NULL");
+    this.sTotals = db.prepare(
+      "SELECT count(*) AS messages, (SELECT count(*) FROM messages WHERE read_at IS NULL) AS unread FROM messages",
+    );
+  }
+
+  /** Stores a message; returns its id. */
+  insert(m: NewMessage): number {
+    const r = this.sInsert.run(m.sender, m.recipient, m.kind, m.content, m.data, m.reply_to, m.created_at, m.read_at);
+    return Number(r.lastInsertRowid);
+  }
+
+  /** Records where the large-message copy of `id` was written. */
+  setLargeFile(id: number, path: string): void {
+    this.sSetLarge.run(path, id);
+  }
+
+  get(id: number): MessageRow | null {
+    return this.sGet.get(id);
+  }
+
+  /** Unread messages of `recipient`, oldest first, optionally only from `sender`; nothing is marked read. */
+  peek(recipient: string, limit: number, sender?: string): MessageRow[] {
+    return sender === undefined ? this.sPeek.all(recipient, limit) : this.sPeekFrom.all(recipient, sender, limit);
+  }
+
+  /** Marks up to `limit` unread messages read at `now` and returns them, oldest first (one statement). */
+  consume(recipient: string, limit: number, now: number, sender?: string): MessageRow[] {
+    const rows =
+      sender === undefined
+        ? this.sConsume.all(now, recipient, limit)
+        : this.sConsumeFrom.all(now, recipient, limit, sender);
+    return rows.length > 1 ? rows.sort((a, b) => a.id - b.id) : rows;
+  }
+
+  /** Marks one message read at `now` if it is unread. */
+  markRead(id: number, now: number): void {
+    this.sMarkRead.run(now, id);
+  }
+
+  countUnread(recipient: string): number {
+    return this.sCountUnread.get(recipient)!.n;
+  }
+
+  /** Unread count of every recipient that has any. */
+  unreadCounts(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const r of this.sUnreadCounts.all()) out.set(r.recipient, r.n);
+    return out;
+  }
+
+  /** Messages `name` sent or received, newest first; only with `other` when given; ids below `before`. */
+  history(name: string, limit: number, before = Number.MAX_SAFE_INTEGER, other?: string): MessageRow[] {
+    return other === undefined
+      ? this.sHistory.all(name, before, limit)
+      : this.sHistoryWith.all(name, before, limit, other);
+  }
+
+  /** Moves every unread message of `from` to `to` (rename); returns how many moved. */
+  moveUnread(from: string, to: string): number {
+    return this.sMoveUnread.run(to, from).changes;
+  }
+
+  totals(): { messages: number; unread: number } {
+    return this.sTotals.get()!;
+  }
+}

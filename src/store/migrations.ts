@@ -1,0 +1,56 @@
+/**
+ * Forward-only schema migrations. Entry i moves `PRAGMA user_version` from i
+ * to i + 1; a database with a newer version than this build knows is refused.
+ * Times are integer milliseconds since the Unix epoch.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: instances, sessions, messages, forwardings.
+  `
+  CREATE TABLE instances (
+    name          TEXT PRIMARY KEY,   -- lower-case
+    registered_at INTEGER NOT NULL,
+    last_seen     INTEGER NOT NULL,
+    renamed_at    INTEGER             -- last rename into this name (once-per-hour rule)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,      -- hex SHA-256 of the token; the token itself is never stored
+    name       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_used  INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX sessions_by_name ON sessions(name);
+
+  CREATE TABLE messages (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused, so acknowledged ids stay unique
+    sender     TEXT NOT NULL,
+    recipient  TEXT NOT NULL,
+    kind       TEXT NOT NULL,         -- direct | broadcast | system
+    content    TEXT NOT NULL,
+    data       TEXT,                  -- JSON object text
+    reply_to   INTEGER,
+    created_at INTEGER NOT NULL,
+    read_at    INTEGER,
+    large_file TEXT                   -- path of the large-message copy, if any
+  );
+  CREATE INDEX messages_unread ON messages(recipient, id) WHERE read_at IS NULL;
+  CREATE INDEX messages_to ON messages(recipient, id);
+  CREATE INDEX messages_from ON messages(sender, id);
+  CREATE INDEX messages_read_at ON messages(read_at) WHERE read_at IS NOT NULL;
+
+  CREATE TABLE forwards (
+    old_name   TEXT PRIMARY KEY,
+    new_name   TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
+  // 2: full-text search over message content, filled behind the request path.
+  `
+  CREATE VIRTUAL TABLE messages_fts USING fts5(content, content='messages', content_rowid='id');
+  CREATE TABLE search_state (
+    singleton     INTEGER PRIMARY KEY CHECK (singleton = 1),
+    indexed_up_to INTEGER NOT NULL
+  );
+  INSERT INTO search_state VALUES (1, 0);
+  `,
+];

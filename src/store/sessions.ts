@@ -1,0 +1,63 @@
+/**
+ * Prepared queries over `sessions`. Only the SHA-256 of a token is stored;
+ * `last_used` slides (flushed from memory on a timer, not per request).
+ */
+import type { Database, Statement } from "bun:sqlite";
+
+/** A stored session. Times in ms since the epoch. */
+export interface SessionRow {
+  token_hash: string;
+  name: string;
+  created_at: number;
+  last_used: number;
+}
+
+export class SessionStore {
+  private readonly sInsert: Statement;
+  private readonly sGet: Statement<SessionRow>;
+  private readonly sTouch: Statement;
+  private readonly sDelete: Statement;
+  private readonly sRename: Statement;
+  private readonly sExpire: Statement;
+  private readonly sCount: Statement<{ n: number }>;
+
+  constructor(db: Database) {
+    this.sInsert = db.prepare("INSERT INTO sessions (token_hash, name, created_at, last_used) VALUES (?1, ?2, ?3, ?3)");
+    this.sGet = db.prepare("SELECT token_hash, name, created_at, last_used FROM sessions WHERE token_hash = ?");
+    this.sTouch = db.prepare("UPDATE sessions SET last_used = ? WHERE token_hash = ?");
+    this.sDelete = db.prepare("DELETE FROM sessions WHERE token_hash = ?");
+    this.sRename = db.prepare("UPDATE sessions SET name = ? WHERE name = ?");
+    this.sExpire = db.prepare("DELETE FROM sessions WHERE last_used < ?");
+    this.sCount = db.prepare("SELECT count(*) AS n FROM sessions");
+  }
+
+  insert(tokenHash: string, name: string, now: number): void {
+    this.sInsert.run(tokenHash, name, now);
+  }
+
+  get(tokenHash: string): SessionRow | null {
+    return this.sGet.get(tokenHash);
+  }
+
+  touch(tokenHash: string, lastUsed: number): void {
+    this.sTouch.run(lastUsed, tokenHash);
+  }
+
+  delete(tokenHash: string): void {
+    this.sDelete.run(tokenHash);
+  }
+
+  /** Moves every session of `oldName` to `newName` (rename). */
+  rename(oldName: string, newName: string): void {
+    this.sRename.run(newName, oldName);
+  }
+
+  /** Deletes sessions unused since before `cutoff`; returns how many. */
+  expire(cutoff: number): number {
+    return this.sExpire.run(cutoff).changes;
+  }
+
+  count(): number {
+    return this.sCount.get()!.n;
+  }
+}
