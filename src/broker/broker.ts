@@ -1,0 +1,132 @@
+/**
+ * The broker's state: the database and its prepared queries, the in-memory
+ * caches built on them, held waiters and subscribers, and the group commit.
+ * Op handlers (src/broker/ops/) work on it; the server (server.ts) feeds it
+ * frames. Independent of sockets so the same code serves v2 and legacy clients.
+ */
+import type { Database } from "bun:sqlite";
+import type { Config } from "../config.ts";
+import { paths } from "../config.ts";
+import { IpcError } from "../protocol/errors.ts";
+import { InstanceStore } from "../store/instances.ts";
+import { MessageStore } from "../store/messages.ts";
+import { SearchIndex } from "../store/search.ts";
+import { SessionStore } from "../store/sessions.ts";
+import type { Connection } from "./connection.ts";
+import { GroupCommit } from "./group-commit.ts";
+import { RateBucket } from "./rate-limit.ts";
+import { Registry } from "./registry.ts";
+import { type Session, Sessions } from "./sessions.ts";
+import { Waiters } from "./waiters.ts";
+
+/** Milliseconds since the epoch; injectable so tests can move time. */
+export type Clock = () => number;
+
+export class Broker {
+  readonly messages: MessageStore;
+  readonly instances: InstanceStore;
+  readonly sessionStore: SessionStore;
+  readonly search: SearchIndex;
+  readonly registry: Registry;
+  readonly sessions: Sessions;
+  readonly waiters = new Waiters();
+  readonly commit: GroupCommit;
+  readonly connections = new Set<Connection>();
+  readonly startedAt = Date.now();
+  readonly largeMessageDir: string;
+  /** Address facts for `status`, filled in by the server once listening. */
+  address = { host: "", port: 0, socket: null as string | null };
+  /** Set by the server: begins a clean shutdown. */
+  requestShutdown: () => void = () => {};
+
+  constructor(
+    readonly config: Config,
+    readonly db: Database,
+    readonly clock: Clock = Date.now,
+  ) {
+    this.messages = new MessageStore(db);
+    this.instances = new InstanceStore(db);
+    this.sessionStore = new SessionStore(db);
+    this.search = new SearchIndex(db);
+    this.registry = new Registry(this.instances, this.messages);
+    this.sessions = new Sessions(this.sessionStore, config.retention.sessionHours * 3_600_000, () => this.newBucket());
+    this.commit = new GroupCommit(db, () => {
+      this.registry.reload();
+      this.sessions.clearCache();
+    });
+    this.largeMessageDir = paths.largeMessages(config);
+  }
+
+  /** A rate bucket with the configured limits. */
+  newBucket(): RateBucket {
+    const { ratePerMinute, rateBurst } = this.config.limits;
+    return new RateBucket(ratePerMinute, Math.max(1, rateBurst));
+  }
+
+  /** True when registrations must prove the shared secret. */
+  get secure(): boolean {
+    return this.config.secret !== null;
+  }
+
+  /**
+   * The session a request acts as: its own `token` if it carries one, else the connection's.
+   * @throws IpcError UNAUTHENTICATED when there is none or it expired.
+   */
+  requireSession(conn: Connection, token: string | undefined): Session {
+    const now = this.clock();
+    if (token !== undefined) {
+      const s = this.sessions.resolve(token, now);
+      if (s === null) throw unauthenticated("unknown or expired session token");
+      this.registry.seen(s.name, now);
+      return s;
+    }
+    const s = conn.session;
+    if (s === null) throw unauthenticated("not registered");
+    if (this.sessions.expired(s, now)) {
+      this.unbind(conn);
+      throw unauthenticated("session expired");
+    }
+    s.lastUsed = now;
+    this.registry.seen(s.name, now);
+    return s;
+  }
+
+  /** Binds `conn` to `session` (register, auth). */
+  bind(conn: Connection, session: Session): void {
+    if (conn.session?.name !== session.name) {
+      this.unbind(conn);
+      this.registry.connected(session.name, 1);
+    }
+    conn.session = session;
+  }
+
+  /** Detaches `conn` from its session, its subscription and its held waiters. */
+  unbind(conn: Connection): void {
+    if (conn.subscriber) {
+      this.waiters.unsubscribe(conn.subscriber);
+      conn.subscriber = null;
+    }
+    for (const w of conn.waiters) this.waiters.remove(w);
+    conn.waiters.clear();
+    if (conn.session) this.registry.connected(conn.session.name, -1);
+    conn.session = null;
+  }
+
+  /** Rejects content over the configured limit. */
+  checkContent(content: string): void {
+    const max = this.config.limits.maxContentBytes;
+    if (content.length > max || (content.length * 3 > max && Buffer.byteLength(content) > max)) {
+      throw new IpcError(
+        "TOO_LARGE",
+        `content is ${Buffer.byteLength(content)} bytes; the limit is ${max} bytes (IPC_MAX_CONTENT_BYTES): share a file path instead`,
+      );
+    }
+  }
+}
+
+function unauthenticated(why: string): IpcError {
+  return new IpcError(
+    "UNAUTHENTICATED",
+    `${why}: register a name first (\`ipc register NAME\`, MCP tool register) or send a valid session token`,
+  );
+}

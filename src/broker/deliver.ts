@@ -1,0 +1,79 @@
+/**
+ * Storing one message and handing it over: the heart of send, broadcast and
+ * system notices. Runs inside the group commit; whoever is waiting for the
+ * recipient is answered after the commit, never before.
+ */
+import type { MessageKind } from "../protocol/message.ts";
+import type { SendStatus } from "../protocol/responses.ts";
+import { IpcError } from "../protocol/errors.ts";
+import type { Broker } from "./broker.ts";
+import { messageEventFrame, okFrame } from "./frames.ts";
+import { isLarge, largeMessagePath, writeLargeMessage } from "./large-messages.ts";
+import { toMessage } from "./present.ts";
+
+/** A message to store. `data` is JSON object text or null. */
+export interface Outgoing {
+  sender: string;
+  recipient: string;
+  kind: MessageKind;
+  content: string;
+  data: string | null;
+  replyTo: number | null;
+}
+
+/**
+ * Stores `m` and delivers it to a waiting `check` or consuming subscriber if
+ * there is one (marking it read in the same insert), else leaves it unread.
+ * @returns the message id and `delivered` / `queued` / `future`.
+ * @throws IpcError INBOX_FULL when the recipient holds the maximum of unread messages.
+ */
+export function deliver(b: Broker, m: Outgoing): { id: number; status: Exclude<SendStatus, "forwarded"> } {
+  const { registry, waiters, commit } = b;
+  const taker = waiters.take(m.recipient, m.sender);
+  const max = b.config.limits.maxUnread;
+  if (taker === null && max > 0 && registry.unreadOf(m.recipient) >= max) {
+    throw new IpcError(
+      "INBOX_FULL",
+      `${m.recipient} has ${max} unread messages (IPC_MAX_UNREAD); wait until they check their inbox`,
+    );
+  }
+  commit.begin();
+  const now = b.clock();
+  const consumed = taker !== null && !(taker.kind === "waiter" && taker.peek);
+  const row = {
+    id: 0,
+    sender: m.sender,
+    recipient: m.recipient,
+    kind: m.kind,
+    content: m.content,
+    data: m.data,
+    reply_to: m.replyTo,
+    created_at: now,
+    read_at: consumed ? now : null,
+    large_file: null as string | null,
+  };
+  row.id = b.messages.insert(row);
+  if (isLarge(m.content, b.config.limits.largeMessageBytes)) {
+    const path = largeMessagePath(b.largeMessageDir, now, m.sender, m.recipient, row.id);
+    b.messages.setLargeFile(row.id, path);
+    row.large_file = path;
+    const copy = { from: m.sender, to: m.recipient, createdAt: now, id: row.id, content: m.content };
+    commit.afterCommit(() => writeLargeMessage(path, copy));
+  }
+  if (!consumed) registry.addUnread(m.recipient, 1);
+
+  const subscribers = waiters.subscribersOf(m.recipient);
+  if (taker !== null || subscribers !== undefined) {
+    const view = toMessage(row, false);
+    if (taker?.kind === "waiter") {
+      taker.conn.waiters.delete(taker);
+      commit.send(taker.conn, okFrame(taker.requestId, { messages: [view] }), taker.requestId);
+    }
+    if (subscribers !== undefined) {
+      const event = messageEventFrame(view);
+      for (const s of subscribers) commit.send(s.conn, event);
+    }
+  }
+  const status = taker !== null ? "delivered" : registry.isRegistered(m.recipient) ? "queued" : "future";
+  return { id: row.id, status };
+}

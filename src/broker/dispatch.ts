@@ -1,0 +1,96 @@
+/**
+ * Frame in → schema check → handler → frame out (DESIGN.md §5). Decides on a
+ * connection's first JSON object whether it speaks v2 or the legacy protocol.
+ */
+import * as v from "valibot";
+import { IpcError } from "../protocol/errors.ts";
+import { NAME_FIELDS, Request, RequestId } from "../protocol/requests.ts";
+import type { Broker } from "./broker.ts";
+import { type Connection, Mode } from "./connection.ts";
+import { errorFrame, okFrame } from "./frames.ts";
+import { log } from "./log.ts";
+import { handleLegacy } from "./legacy/handle.ts";
+import { OPS } from "./ops/index.ts";
+
+/** Handles one complete frame of text from `conn`. Never throws. */
+export function handleFrame(b: Broker, conn: Connection, text: string): void {
+  conn.lastActivity = performance.now();
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch {
+    reply(b, conn, null, badRequest("frame is not valid JSON (one JSON object per line)"));
+    return;
+  }
+  if (conn.mode === Mode.Fresh) {
+    if (isObject(obj) && "action" in obj) {
+      conn.mode = Mode.Legacy;
+      handleLegacy(b, conn, obj);
+      return;
+    }
+    conn.mode = Mode.V2;
+  } else if (conn.mode >= Mode.Legacy) {
+    return;
+  }
+  handleRequest(b, conn, obj);
+}
+
+/** Validates and runs one v2 request. */
+function handleRequest(b: Broker, conn: Connection, obj: unknown): void {
+  if (!isObject(obj)) {
+    reply(b, conn, null, badRequest("a frame must be a JSON object with an \"op\""));
+    return;
+  }
+  const parsed = v.safeParse(Request, obj);
+  if (!parsed.success) {
+    const id = v.is(RequestId, obj.id) ? obj.id : null;
+    reply(b, conn, id, invalid(obj, parsed.issues));
+    return;
+  }
+  const req = parsed.output;
+  const id = req.id ?? null;
+  const wait = (conn.session?.bucket ?? conn.bucket).take();
+  if (wait > 0) {
+    reply(b, conn, id, new IpcError("RATE_LIMITED", `too many requests (IPC_RATE_LIMIT per minute); retry in ${wait} ms`, undefined, wait));
+    return;
+  }
+  try {
+    const result = (OPS[req.op] as (b: Broker, c: Connection, r: typeof req) => object | undefined)(b, conn, req);
+    if (result !== undefined) b.commit.send(conn, okFrame(id, result), id);
+  } catch (err) {
+    reply(b, conn, id, err);
+  }
+}
+
+/** Sends an error response for request `id`. Unknown errors are logged and become INTERNAL. */
+export function reply(b: Broker, conn: Connection, id: unknown, err: unknown): void {
+  let e: IpcError;
+  if (err instanceof IpcError) e = err;
+  else {
+    log.error(`internal error: ${(err as Error)?.stack ?? String(err)}`);
+    e = new IpcError("INTERNAL", "internal broker error; see broker.log");
+  }
+  b.commit.send(conn, errorFrame(id, e.toBody()), id);
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+function badRequest(message: string): IpcError {
+  return new IpcError("BAD_REQUEST", message);
+}
+
+/** Turns valibot issues into one error: INVALID_NAME for name fields, else BAD_REQUEST. */
+function invalid(obj: Record<string, unknown>, issues: v.BaseIssue<unknown>[]): IpcError {
+  const op = obj.op;
+  if (typeof op !== "string" || !(op in OPS)) {
+    return badRequest(`unknown op ${JSON.stringify(op ?? null)}; ops: ${Object.keys(OPS).join(", ")}`);
+  }
+  const issue = issues[0]!;
+  const field = issue.path?.map((p) => String(p.key)).join(".") ?? "";
+  const top = issue.path?.[0]?.key;
+  const code = typeof top === "string" && NAME_FIELDS.has(top) ? "INVALID_NAME" : "BAD_REQUEST";
+  const got = issue.input === undefined ? "missing" : `got ${issue.received}`;
+  return new IpcError(code, `${op}: ${field ? `${field}: ` : ""}${issue.message} (${got})`);
+}

@@ -1,0 +1,18 @@
+/** Serialises v2 response and push frames (DESIGN.md §5): one JSON text plus `\n`. */
+import type { ErrorBody } from "../protocol/errors.ts";
+import type { Message } from "../protocol/message.ts";
+
+/** `{"id":…,"ok":true,…result}\n` */
+export function okFrame(id: unknown, result: object): string {
+  return `${JSON.stringify({ id: id ?? null, ok: true, ...result })}\n`;
+}
+
+/** `{"id":…,"ok":false,"error":{code,message}}\n` */
+export function errorFrame(id: unknown, error: ErrorBody): string {
+  return `${JSON.stringify({ id: id ?? null, ok: false, error })}\n`;
+}
+
+/** `{"event":"message","message":{…}}\n` */
+export function messageEventFrame(message: Message): string {
+  return `${JSON.stringify({ event: "message", message })}\n`;
+}

@@ -1,0 +1,121 @@
+/**
+ * Group commit: writes that arrive together share one SQLite transaction, and
+ * nothing produced while it is open reaches a client before it has committed.
+ *
+ * The first write of an event-loop turn opens the transaction and schedules
+ * its commit with `setImmediate`, so every frame read in that turn (from any
+ * connection) joins it. Replies queued meanwhile are written after COMMIT,
+ * one write per connection; if COMMIT fails, the transaction is rolled back
+ * and every queued request gets an INTERNAL error instead.
+ */
+import type { Database, Statement } from "bun:sqlite";
+import { log } from "./log.ts";
+
+/** Where queued output goes: one connection. */
+export interface Outlet {
+  /** Writes text now (after commit). */
+  write(text: string): void;
+  /** Tells the client its request failed because its write did not commit. */
+  failCommit(requestKeys: unknown[]): void;
+}
+
+interface Queued {
+  text: string[];
+  /** Request ids (or legacy markers) answered in `text`, for the failure path. */
+  keys: unknown[];
+}
+
+export class GroupCommit {
+  private open = false;
+  private readonly queued = new Map<Outlet, Queued>();
+  private hooks: Array<() => void> = [];
+  private readonly sBegin: Statement;
+  private readonly sCommit: Statement;
+  private readonly sRollback: Statement;
+  /** Transactions committed since start (for status and the bench). */
+  commits = 0;
+
+  constructor(
+    db: Database,
+    /** Called after a failed commit so in-memory caches can reload from the database. */
+    private readonly onRollback: () => void,
+  ) {
+    this.sBegin = db.prepare("BEGIN");
+    this.sCommit = db.prepare("COMMIT");
+    this.sRollback = db.prepare("ROLLBACK");
+  }
+
+  /** True while a transaction is open: output must be queued. */
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  /** Opens the shared transaction if none is open. Call before any write. */
+  begin(): void {
+    if (this.open) return;
+    this.sBegin.run();
+    this.open = true;
+    setImmediate(this.flush);
+  }
+
+  /** Runs `fn` after the current transaction commits (immediately when none is open). */
+  afterCommit(fn: () => void): void {
+    if (this.open) this.hooks.push(fn);
+    else fn();
+  }
+
+  /**
+   * Sends `text` to `outlet` once the open transaction has committed, or now if none is open.
+   * `key` identifies the request answered (for the failure path); undefined for pushes.
+   */
+  send(outlet: Outlet, text: string, key?: unknown): void {
+    if (!this.open) {
+      outlet.write(text);
+      return;
+    }
+    let q = this.queued.get(outlet);
+    if (q === undefined) {
+      q = { text: [], keys: [] };
+      this.queued.set(outlet, q);
+    }
+    q.text.push(text);
+    if (key !== undefined) q.keys.push(key);
+  }
+
+  /** Commits now (also called by `setImmediate`); safe to call when nothing is open. */
+  readonly flush = (): void => {
+    if (!this.open) return;
+    this.open = false;
+    let committed = true;
+    try {
+      this.sCommit.run();
+      this.commits++;
+    } catch (err) {
+      committed = false;
+      log.error(`commit failed, rolling back: ${(err as Error).message}`);
+      try {
+        this.sRollback.run();
+      } catch {
+        // The failed COMMIT may already have rolled back.
+      }
+    }
+    const hooks = this.hooks;
+    this.hooks = [];
+    if (committed) {
+      for (const h of hooks) {
+        try {
+          h();
+        } catch (err) {
+          log.error(`after-commit step failed: ${(err as Error).message}`);
+        }
+      }
+    } else {
+      this.onRollback();
+    }
+    for (const [outlet, q] of this.queued) {
+      if (committed) outlet.write(q.text.length === 1 ? q.text[0]! : q.text.join(""));
+      else outlet.failCommit(q.keys);
+    }
+    this.queued.clear();
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * Serves a legacy request (DESIGN.md §6) with the same domain code as v2 and
+ * answers in the legacy shape, then closes the connection once the whole
+ * reply is written (replies of any size arrive whole).
+ */
+import * as v from "valibot";
+import { legacyProof, safeEqual } from "../../protocol/auth.ts";
+import { IpcError } from "../../protocol/errors.ts";
+import { LegacyRequest, type LegacyReply } from "../../protocol/legacy.ts";
+import { Name } from "../../protocol/names.ts";
+import type { Broker } from "../broker.ts";
+import type { Connection } from "../connection.ts";
+import { log } from "../log.ts";
+import { broadcastFrom, dataText, sendDirect } from "../ops/messaging.ts";
+import { takeUnread } from "../ops/inbox.ts";
+import { list } from "../ops/directory.ts";
+import { rename } from "../ops/rename.ts";
+import { toMessage } from "../present.ts";
+import { LEGACY_BAD_TOKEN, legacyErrorText, legacyText } from "./replies.ts";
+
+/** Upper bound of messages one legacy check returns (the inbox cap bounds it anyway). */
+const LEGACY_CHECK_LIMIT = 100_000;
+
+/** Handles the one request of a legacy connection and closes it after replying. */
+export function handleLegacy(b: Broker, conn: Connection, obj: Record<string, unknown>): void {
+  let reply: string;
+  try {
+    reply = legacyText(serve(b, conn, obj));
+  } catch (err) {
+    if (!(err instanceof IpcError)) log.error(`internal error (legacy): ${(err as Error)?.stack ?? err}`);
+    reply = legacyErrorText(err instanceof IpcError ? err.message : "Internal server error");
+  }
+  // A legacy connection closes after its one reply (Connection.write sees Mode.Legacy).
+  b.commit.send(conn, reply, "legacy");
+}
+
+function serve(b: Broker, conn: Connection, obj: Record<string, unknown>): LegacyReply {
+  const parsed = v.safeParse(LegacyRequest, obj);
+  if (!parsed.success) {
+    const issue = parsed.issues[0];
+    const field = issue.path?.map((p) => String(p.key)).join(".");
+    if (issue.path === undefined || field === "action") return { status: "error", message: `Unknown action: ${String(obj.action)}` };
+    return { status: "error", message: `Invalid request: ${field}: ${issue.message}` };
+  }
+  const req = parsed.output;
+  switch (req.action) {
+    case "register": {
+      const name = legacyName(req.instance_id);
+      if (b.config.secret !== null) {
+        const ok = typeof req.auth_token === "string" && safeEqual(req.auth_token, legacyProof(req.instance_id, b.config.secret));
+        if (!ok) return { status: "error", message: "Invalid auth token" };
+      }
+      const now = b.clock();
+      b.commit.begin();
+      b.registry.register(name, now);
+      const { token, session } = b.sessions.create(name, now);
+      b.bind(conn, session);
+      const queued = b.registry.unreadOf(name);
+      const message = queued > 0 ? `Registered ${name} with ${queued} queued messages` : `Registered ${name}`;
+      return { status: "ok", session_token: token, message };
+    }
+    case "send": {
+      const s = session(b, conn, req.session_token);
+      const text = typeof req.message === "string" ? { content: req.message, data: undefined } : req.message;
+      const r = sendDirect(b, s.name, legacyName(req.to_id), text.content, dataText(text.data ?? undefined), null);
+      if (r.status === "forwarded") return { status: "ok", message: `Message forwarded from ${legacyName(req.to_id)} to ${r.to}` };
+      if (r.status === "future") return { status: "ok", message: `Message queued for ${r.to} (not yet registered)` };
+      return { status: "ok", message: "Message sent" };
+    }
+    case "broadcast": {
+      const s = session(b, conn, req.session_token);
+      const text = typeof req.message === "string" ? { content: req.message, data: undefined } : req.message;
+      const r = broadcastFrom(b, s.name, text.content, dataText(text.data ?? undefined));
+      return { status: "ok", message: `Broadcast to ${r.count} instances` };
+    }
+    case "check": {
+      const s = session(b, conn, req.session_token);
+      const rows = takeUnread(b, s.name, LEGACY_CHECK_LIMIT, false);
+      const messages = rows.map((row) => {
+        const m = toMessage(row, false);
+        return {
+          from: m.from,
+          to: m.to,
+          timestamp: m.created_at,
+          message: m.data === undefined ? { content: m.content } : { content: m.content, data: m.data },
+        };
+      });
+      return { status: "ok", messages };
+    }
+    case "list": {
+      const { instances } = list(b, conn, { op: "list" }) as { instances: Array<{ name: string; last_seen: string }> };
+      return { status: "ok", instances: instances.map((i) => ({ id: i.name, last_seen: i.last_seen })) };
+    }
+    case "rename": {
+      session(b, conn, req.session_token);
+      const newName = legacyName(req.new_id);
+      const r = rename(b, conn, { op: "rename", new_name: newName }) as { old: string; new: string };
+      return { status: "ok", message: `Renamed ${r.old} to ${r.new}` };
+    }
+  }
+}
+
+/** Validates a legacy instance id as an ipc name. */
+function legacyName(id: string): string {
+  const r = v.safeParse(Name, id);
+  if (!r.success) throw new IpcError("INVALID_NAME", `Invalid instance ID: ${r.issues[0].message}`);
+  return r.output;
+}
+
+/** Binds the connection to the session of `token`, or refuses with the legacy message. */
+function session(b: Broker, conn: Connection, token: string | null | undefined) {
+  if (typeof token !== "string" || token === "") throw new IpcError("UNAUTHENTICATED", LEGACY_BAD_TOKEN);
+  const s = b.sessions.resolve(token, b.clock());
+  if (s === null) throw new IpcError("UNAUTHENTICATED", LEGACY_BAD_TOKEN);
+  b.registry.seen(s.name, b.clock());
+  b.bind(conn, s);
+  return s;
+}

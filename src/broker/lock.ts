@@ -1,0 +1,112 @@
+/**
+ * Single-broker election per IPC_HOME: a lock file created exclusively
+ * (O_CREAT|O_EXCL, mode 0600) holding the owner's pid and address. Together
+ * with the exclusive TCP bind, exactly one of several brokers started at once
+ * wins. A lock whose pid is gone is stale and taken over.
+ */
+import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
+
+/** What a lock file says. */
+export interface LockInfo {
+  pid: number;
+  host: string;
+  port: number;
+  socket: string | null;
+  started_at: string;
+}
+
+/** Reads a lock file; null when absent or unreadable. */
+export function readLock(path: string): LockInfo | null {
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as LockInfo;
+  } catch {
+    return null;
+  }
+}
+
+/** True when a process with `pid` exists (possibly owned by someone else). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Tries to take the lock at `path` for this process.
+ * @returns "acquired", or the live owner's LockInfo.
+ */
+export function acquireLock(path: string, info: LockInfo): "acquired" | LockInfo {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(path, "wx", 0o600);
+      writeSync(fd, JSON.stringify(info));
+      closeSync(fd);
+      return "acquired";
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    const owner = readLock(path);
+    if (owner !== null && owner.pid !== process.pid && isAlive(owner.pid)) return owner;
+    if (owner === null && attempt === 0) {
+      // Another broker may be between creating and writing the file.
+      Bun.sleepSync(20);
+      continue;
+    }
+    removeLock(path, owner?.pid);
+  }
+  throw new Error(`could not take the lock ${path}`);
+}
+
+/** Deletes the lock at `path` if it still belongs to `pid` (default: this process). */
+export function removeLock(path: string, pid: number | undefined = process.pid): void {
+  const owner = readLock(path);
+  if (owner === null || owner.pid === pid) {
+    try {
+      unlinkSync(path);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** Milliseconds since the lock file was last written, or Infinity when absent. */
+export function lockAge(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+/**
+ * True when an ipc broker answers `hello` at the owner's address within
+ * `timeoutMs`. A lock whose pid is alive but which nobody serves (pid reused,
+ * or a killed broker left as an unreaped zombie) is stale.
+ */
+export async function ownerAnswers(owner: LockInfo, timeoutMs = 1_000): Promise<boolean> {
+  const target = owner.socket ? { unix: owner.socket } : { hostname: owner.host, port: owner.port };
+  return new Promise<boolean>((resolve) => {
+    let text = "";
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    const done = (ok: boolean, s?: { end(): void }) => {
+      clearTimeout(timer);
+      s?.end();
+      resolve(ok);
+    };
+    Bun.connect({
+      ...target,
+      socket: {
+        open: (s) => void s.write('{"id":0,"op":"hello"}\n'),
+        data: (s, chunk) => {
+          text += chunk.toString();
+          if (text.includes("\n")) done(text.includes('"broker":"ipc"'), s);
+        },
+        close: () => done(false),
+        error: () => done(false),
+      },
+    } as Parameters<typeof Bun.connect>[0]).catch(() => done(false));
+  });
+}

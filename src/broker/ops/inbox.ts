@@ -1,0 +1,62 @@
+/** check (consume-on-read, peek, from, limit, wait) and read. */
+import { IpcError } from "../../protocol/errors.ts";
+import type { MessageRow } from "../../store/messages.ts";
+import type { Broker } from "../broker.ts";
+import type { Connection } from "../connection.ts";
+import { okFrame } from "../frames.ts";
+import { toMessage } from "../present.ts";
+import type { Waiter } from "../waiters.ts";
+import type { OpHandler } from "./types.ts";
+
+/** Default and largest number of messages one check returns. */
+export const CHECK_LIMIT = 100;
+
+/**
+ * Takes up to `limit` unread messages of `name`, oldest first, marking them read
+ * in one statement (unless `peek`).
+ */
+export function takeUnread(b: Broker, name: string, limit: number, peek: boolean, from?: string): MessageRow[] {
+  if (b.registry.unreadOf(name) === 0) return [];
+  if (peek) return b.messages.peek(name, limit, from);
+  b.commit.begin();
+  const rows = b.messages.consume(name, limit, b.clock(), from);
+  b.registry.addUnread(name, -rows.length);
+  return rows;
+}
+
+export const check: OpHandler<"check"> = (b, conn, req) => {
+  const s = b.requireSession(conn, req.token);
+  const rows = takeUnread(b, s.name, req.limit ?? CHECK_LIMIT, req.peek === true, req.from);
+  if (rows.length > 0 || !req.wait) return { messages: rows.map((r) => toMessage(r, false)) };
+  hold(b, conn, s.name, req.id, req.wait, req.from, req.peek === true);
+  return undefined;
+};
+
+/** Holds a check until a message arrives (deliver answers it) or `seconds` pass (answered empty). */
+function hold(b: Broker, conn: Connection, name: string, requestId: unknown, seconds: number, from: string | undefined, peek: boolean): void {
+  const w: Waiter = { kind: "waiter", conn, requestId: requestId ?? null, from, peek, name, timer: undefined };
+  w.timer = setTimeout(() => {
+    if (b.waiters.remove(w)) {
+      conn.waiters.delete(w);
+      b.commit.send(conn, okFrame(w.requestId, { messages: [] }), w.requestId);
+    }
+  }, seconds * 1000);
+  b.waiters.add(w);
+  conn.waiters.add(w);
+}
+
+export const read: OpHandler<"read"> = (b, conn, req) => {
+  const s = b.requireSession(conn, req.token);
+  const row = b.messages.get(req.message_id);
+  if (row === null || (row.sender !== s.name && row.recipient !== s.name)) {
+    throw new IpcError("NOT_FOUND", `no message ${req.message_id} that ${s.name} sent or received`);
+  }
+  if (row.recipient === s.name && row.read_at === null) {
+    b.commit.begin();
+    const now = b.clock();
+    b.messages.markRead(row.id, now);
+    b.registry.addUnread(s.name, -1);
+    row.read_at = now;
+  }
+  return { message: toMessage(row, true) };
+};

@@ -1,0 +1,27 @@
+/** The op table: every v2 op and its handler. */
+import type { Op } from "../../protocol/requests.ts";
+import { list, status } from "./directory.ts";
+import { history, search } from "./history.ts";
+import { check, read } from "./inbox.ts";
+import { broadcast, send } from "./messaging.ts";
+import { rename } from "./rename.ts";
+import { auth, hello, register, shutdown, subscribe, unsubscribe } from "./session.ts";
+import type { OpHandler } from "./types.ts";
+
+export const OPS: { [O in Op]: OpHandler<O> } = {
+  hello,
+  register,
+  auth,
+  send,
+  broadcast,
+  check,
+  read,
+  list,
+  rename,
+  history,
+  search,
+  status,
+  subscribe,
+  unsubscribe,
+  shutdown,
+};

@@ -1,0 +1,57 @@
+/** send and broadcast. The sender is always the session's name, never a field of the request. */
+import type { Data } from "../../protocol/message.ts";
+import { IpcError } from "../../protocol/errors.ts";
+import type { Broker } from "../broker.ts";
+import { deliver } from "../deliver.ts";
+import type { OpHandler } from "./types.ts";
+
+/** JSON text of `data`, or null. */
+export function dataText(data: Data | undefined): string | null {
+  if (data === undefined) return null;
+  try {
+    return JSON.stringify(data);
+  } catch {
+    throw new IpcError("BAD_REQUEST", "data must be a JSON object that can be stored");
+  }
+}
+
+/** Sends one direct message from `sender`; follows a forwarding left by a rename. */
+export function sendDirect(
+  b: Broker,
+  sender: string,
+  to: string,
+  content: string,
+  data: string | null,
+  replyTo: number | null,
+): { message_id: number; to: string; status: "delivered" | "queued" | "future" | "forwarded" } {
+  b.checkContent(content);
+  const target = b.registry.forwardOf(to, b.clock());
+  const recipient = target ?? to;
+  const r = deliver(b, { sender, recipient, kind: "direct", content, data, replyTo });
+  return { message_id: r.id, to: recipient, status: target === null ? r.status : "forwarded" };
+}
+
+export const send: OpHandler<"send"> = (b, conn, req) => {
+  const s = b.requireSession(conn, req.token);
+  return sendDirect(b, s.name, req.to, req.content, dataText(req.data), req.reply_to ?? null);
+};
+
+/** Sends to every registered instance but the sender; full inboxes are skipped. */
+export function broadcastFrom(b: Broker, sender: string, content: string, data: string | null): { count: number; message_ids: number[] } {
+  b.checkContent(content);
+  const ids: number[] = [];
+  for (const name of [...b.registry.instances.keys()]) {
+    if (name === sender) continue;
+    try {
+      ids.push(deliver(b, { sender, recipient: name, kind: "broadcast", content, data, replyTo: null }).id);
+    } catch (err) {
+      if (!(err instanceof IpcError && err.code === "INBOX_FULL")) throw err;
+    }
+  }
+  return { count: ids.length, message_ids: ids };
+}
+
+export const broadcast: OpHandler<"broadcast"> = (b, conn, req) => {
+  const s = b.requireSession(conn, req.token);
+  return broadcastFrom(b, s.name, req.content, dataText(req.data));
+};

@@ -1,0 +1,136 @@
+/**
+ * In-memory view of who exists: registered instances (with last_seen kept in
+ * memory and flushed on a timer), forwardings, unread counts per recipient,
+ * and live connections per name. Loaded from the store at start; the store
+ * stays the source of truth and every change is written through in the same
+ * transaction as the write that caused it.
+ */
+import type { InstanceStore } from "../store/instances.ts";
+import type { MessageStore } from "../store/messages.ts";
+
+/** A registered instance as the broker tracks it. Times in ms. */
+export interface InstanceState {
+  name: string;
+  registeredAt: number;
+  lastSeen: number;
+  /** last_seen as last written to the database. */
+  flushedLastSeen: number;
+  renamedAt: number | null;
+}
+
+export class Registry {
+  readonly instances = new Map<string, InstanceState>();
+  /** old name → { new name, expiry (ms) } */
+  readonly forwards = new Map<string, { to: string; expiresAt: number }>();
+  private unread = new Map<string, number>();
+  private readonly online = new Map<string, number>();
+
+  constructor(
+    private readonly instanceStore: InstanceStore,
+    private readonly messageStore: MessageStore,
+  ) {
+    this.reload();
+  }
+
+  /** Re-reads everything from the database (at start, and after a failed commit). */
+  reload(): void {
+    this.instances.clear();
+    for (const r of this.instanceStore.all()) {
+      this.instances.set(r.name, {
+        name: r.name,
+        registeredAt: r.registered_at,
+        lastSeen: r.last_seen,
+        flushedLastSeen: r.last_seen,
+        renamedAt: r.renamed_at,
+      });
+    }
+    this.forwards.clear();
+    for (const f of this.instanceStore.forwards()) this.forwards.set(f.old_name, { to: f.new_name, expiresAt: f.expires_at });
+    this.unread = this.messageStore.unreadCounts();
+  }
+
+  isRegistered(name: string): boolean {
+    return this.instances.has(name);
+  }
+
+  /** Where a message to `name` goes at `now`: the forwarding target, or null. */
+  forwardOf(name: string, now: number): string | null {
+    const f = this.forwards.get(name);
+    return f !== undefined && f.expiresAt > now ? f.to : null;
+  }
+
+  /** Registers (or refreshes) `name` in memory and in the store. */
+  register(name: string, now: number): void {
+    this.instanceStore.upsert(name, now);
+    const existing = this.instances.get(name);
+    if (existing) {
+      existing.lastSeen = Math.max(existing.lastSeen, now);
+      existing.flushedLastSeen = existing.lastSeen;
+    } else {
+      this.instances.set(name, { name, registeredAt: now, lastSeen: now, flushedLastSeen: now, renamedAt: null });
+    }
+    if (this.forwards.delete(name)) this.instanceStore.deleteForward(name);
+  }
+
+  /** Notes activity by `name` (flushed later by `flushLastSeen`). */
+  seen(name: string, now: number): void {
+    const i = this.instances.get(name);
+    if (i !== undefined && now > i.lastSeen) i.lastSeen = now;
+  }
+
+  /** Writes changed last_seen values to the store; call inside a transaction. Returns how many. */
+  flushLastSeen(): number {
+    let n = 0;
+    for (const i of this.instances.values()) {
+      if (i.lastSeen > i.flushedLastSeen) {
+        this.instanceStore.touch(i.name, i.lastSeen);
+        i.flushedLastSeen = i.lastSeen;
+        n++;
+      }
+    }
+    return n;
+  }
+
+  unreadOf(name: string): number {
+    return this.unread.get(name) ?? 0;
+  }
+
+  addUnread(name: string, delta: number): void {
+    const n = (this.unread.get(name) ?? 0) + delta;
+    if (n > 0) this.unread.set(name, n);
+    else this.unread.delete(name);
+  }
+
+  /** Recounts unread messages from the store (after sweeps that delete unread messages). */
+  recountUnread(): void {
+    this.unread = this.messageStore.unreadCounts();
+  }
+
+  /** Renames an instance in memory (the store is updated by the caller). */
+  rename(oldName: string, newName: string, now: number): void {
+    const i = this.instances.get(oldName);
+    if (i !== undefined) {
+      this.instances.delete(oldName);
+      this.instances.set(newName, { ...i, name: newName, renamedAt: now, lastSeen: now, flushedLastSeen: now });
+    }
+    const moved = this.unread.get(oldName) ?? 0;
+    this.unread.delete(oldName);
+    if (moved > 0) this.addUnread(newName, moved);
+    const live = this.online.get(oldName) ?? 0;
+    this.online.delete(oldName);
+    if (live > 0) this.online.set(newName, (this.online.get(newName) ?? 0) + live);
+    for (const f of this.forwards.values()) if (f.to === oldName) f.to = newName;
+  }
+
+  /** Counts a live connection bound to `name` (+1 on bind, -1 on close). */
+  connected(name: string, delta: 1 | -1): void {
+    const n = (this.online.get(name) ?? 0) + delta;
+    if (n > 0) this.online.set(name, n);
+    else this.online.delete(name);
+  }
+
+  /** Has a live connection. */
+  isConnected(name: string): boolean {
+    return (this.online.get(name) ?? 0) > 0;
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * `startBroker`: the broker process's life. Takes the IPC_HOME lock, opens
+ * the database, listens with Bun.listen on TCP (exclusive bind) and on the
+ * optional Unix-domain socket, runs the sweeps, and shuts down cleanly.
+ */
+import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
+import { chmodSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { type Config, isLoopback, paths } from "../config.ts";
+import { IpcError } from "../protocol/errors.ts";
+import { FrameTooLarge } from "../protocol/ndjson.ts";
+import { openDatabase } from "../store/database.ts";
+import { VERSION } from "../version.ts";
+import { Broker, type Clock } from "./broker.ts";
+import { Connection, Mode } from "./connection.ts";
+import { handleFrame, reply } from "./dispatch.ts";
+import { errorFrame, okFrame } from "./frames.ts";
+import { acquireLock, type LockInfo, lockAge, ownerAnswers, removeLock } from "./lock.ts";
+import { log, setLogLevel } from "./log.ts";
+import { Sweeper } from "./sweeper.ts";
+
+/** Options for tests and the serve command. */
+export interface BrokerOptions {
+  /** Time source (ms); tests move it to expire things. */
+  clock?: Clock;
+  /** Seconds between retention sweeps (default 60). */
+  sweepSeconds?: number;
+}
+
+/** A lock younger than this belongs to a broker that may still be starting (ms). */
+const STALE_LOCK_MS = 5_000;
+
+/** A running broker. */
+export interface BrokerHandle {
+  readonly broker: Broker;
+  readonly host: string;
+  readonly port: number;
+  readonly socketPath: string | null;
+  /** Runs a retention sweep now (tests). */
+  sweep(): ReturnType<Sweeper["sweep"]>;
+  /** Stops accepting, answers what is in flight, checkpoints and closes the database. Idempotent. */
+  stop(): Promise<void>;
+  /** Resolves once the broker has stopped (after `stop`, `shutdown` op or a signal handler's stop). */
+  readonly stopped: Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Thrown when another live broker owns this IPC_HOME. */
+export class AlreadyRunning extends Error {
+  constructor(readonly owner: LockInfo) {
+    super(`a broker is already running for this IPC_HOME (pid ${owner.pid}, ${owner.host}:${owner.port})`);
+  }
+}
+
+/**
+ * Starts a broker for `config`.
+ * @throws AlreadyRunning when another broker holds the IPC_HOME lock.
+ * @throws IpcError when the address is exposed without a secret, the port is taken, or the database cannot open.
+ */
+export async function startBroker(config: Config, options: BrokerOptions = {}): Promise<BrokerHandle> {
+  setLogLevel(config.logLevel);
+  if (!isLoopback(config.host) && config.secret === null) {
+    throw new IpcError(
+      "FORBIDDEN",
+      `refusing to listen on ${config.host} without a shared secret: anyone on the network could read and send messages. Set IPC_SHARED_SECRET, or use IPC_HOST=127.0.0.1`,
+      2,
+    );
+  }
+  prepareHome(config.home);
+  const lockPath = paths.lock(config);
+  const lockInfo: LockInfo = {
+    pid: process.pid,
+    host: config.host,
+    port: config.port,
+    socket: config.socketPath,
+    started_at: new Date().toISOString(),
+  };
+  let owner = acquireLock(lockPath, lockInfo);
+  if (owner !== "acquired" && lockAge(lockPath) > STALE_LOCK_MS && !(await ownerAnswers(owner))) {
+    log.warn(`taking over a stale lock: pid ${owner.pid} holds ${lockPath} but serves nothing`);
+    removeLock(lockPath, owner.pid);
+    owner = acquireLock(lockPath, lockInfo);
+  }
+  if (owner !== "acquired") throw new AlreadyRunning(owner);
+
+  let db: ReturnType<typeof openDatabase> | undefined;
+  let tcp: TCPSocketListener<Connection> | undefined;
+  let unix: UnixSocketListener<Connection> | undefined;
+  try {
+    db = openDatabase(paths.database(config));
+    const broker = new Broker(config, db, options.clock);
+    const handlers = socketHandlers(broker);
+    try {
+      tcp = Bun.listen<Connection>({
+        hostname: config.host,
+        port: config.port,
+        exclusive: true,
+        allowHalfOpen: true,
+        socket: handlers("tcp"),
+      });
+    } catch (err) {
+      throw new IpcError(
+        "CONFLICT",
+        `cannot listen on ${config.host}:${config.port} (${(err as Error).message}). Another program (or a broker for another IPC_HOME) uses that port: stop it, or choose another with IPC_PORT / --port`,
+      );
+    }
+    if (config.socketPath !== null) {
+      rmSync(config.socketPath, { force: true });
+      unix = Bun.listen<Connection>({ unix: config.socketPath, allowHalfOpen: true, socket: handlers("unix") });
+      chmodSync(config.socketPath, 0o600);
+    }
+    const port = tcp.port;
+    if (port !== config.port) lockInfo.port = port;
+    broker.address = { host: config.host, port, socket: config.socketPath };
+    await Bun.write(lockPath, JSON.stringify(lockInfo));
+    return running(broker, tcp, unix, lockPath, options);
+  } catch (err) {
+    tcp?.stop(true);
+    unix?.stop(true);
+    db?.close();
+    removeLock(lockPath);
+    throw err;
+  }
+}
+
+function running(
+  broker: Broker,
+  tcp: TCPSocketListener<Connection>,
+  unix: UnixSocketListener<Connection> | undefined,
+  lockPath: string,
+  options: BrokerOptions,
+): BrokerHandle {
+  const { config } = broker;
+  const sweeper = new Sweeper(broker);
+  const sweepTimer = setInterval(() => safely("sweep", () => sweeper.sweep()), (options.sweepSeconds ?? 60) * 1000);
+  const reapTimer = setInterval(() => reapIdle(broker), 1000);
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+  let stopping: Promise<void> | undefined;
+
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      clearInterval(sweepTimer);
+      clearInterval(reapTimer);
+      tcp.stop(false);
+      unix?.stop(false);
+      safely("final sweep", () => sweeper.sweep());
+      broker.commit.flush();
+      for (const c of broker.connections) {
+        for (const w of c.waiters) {
+          broker.waiters.remove(w);
+          c.write(okFrame(w.requestId, { messages: [] }));
+        }
+        c.waiters.clear();
+        c.end();
+      }
+      // Let queued replies reach their sockets before the listeners close for good.
+      await Bun.sleep(20);
+      tcp.stop(true);
+      unix?.stop(true);
+      safely("checkpoint", () => broker.db.exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+      broker.db.close();
+      if (config.socketPath !== null) rmSync(config.socketPath, { force: true });
+      removeLock(lockPath);
+      log.info(`broker stopped (pid ${process.pid})`);
+      resolveStopped();
+    })();
+    return stopping;
+  };
+  broker.requestShutdown = () => void stop();
+  log.info(
+    `ipc ${VERSION} broker listening on ${config.host}:${tcp.port}${config.socketPath ? ` and ${config.socketPath}` : ""} ` +
+      `(${config.secret ? "secure mode: shared secret required" : "open mode"}), home ${config.home}, pid ${process.pid}`,
+  );
+  return {
+    broker,
+    host: config.host,
+    port: tcp.port,
+    socketPath: config.socketPath,
+    sweep: () => sweeper.sweep(),
+    stop,
+    stopped,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+/** Bun.listen socket handlers feeding `broker`. */
+function socketHandlers(broker: Broker) {
+  const { maxFrameBytes, maxConnections } = broker.config.limits;
+  return (transport: "tcp" | "unix") => ({
+    open(socket: Socket<Connection>) {
+      const conn = new Connection(socket, transport, maxFrameBytes, broker.newBucket());
+      socket.data = conn;
+      if (maxConnections > 0 && broker.connections.size >= maxConnections) {
+        conn.write(errorFrame(null, { code: "RATE_LIMITED", message: `the broker is at its limit of ${maxConnections} connections (IPC_MAX_CONNECTIONS); try again shortly`, retry_after_ms: 1000 }));
+        conn.end();
+        conn.closed = true;
+        return;
+      }
+      broker.connections.add(conn);
+      conn.sink = {
+        frame: (text) => handleFrame(broker, conn, text),
+        invalid: (reason) => reply(broker, conn, null, new IpcError("BAD_REQUEST", reason)),
+      };
+    },
+    data(socket: Socket<Connection>, chunk: Buffer) {
+      const conn = socket.data;
+      if (conn.closed || conn.mode >= Mode.Legacy) return;
+      try {
+        conn.decoder.push(chunk, conn.sink);
+      } catch (err) {
+        if (!(err instanceof FrameTooLarge)) throw err;
+        conn.decoder.clear();
+        conn.mode = Mode.Closing;
+        reply(broker, conn, null, new IpcError("TOO_LARGE", `frame larger than ${maxFrameBytes} bytes (IPC_MAX_FRAME_BYTES); closing the connection`));
+        return;
+      }
+      if (conn.mode === Mode.Fresh && conn.decoder.bufferedBytes > 0) tryUnterminatedLegacy(broker, conn);
+    },
+    drain(socket: Socket<Connection>) {
+      socket.data.drain();
+    },
+    end(socket: Socket<Connection>) {
+      const conn = socket.data;
+      if (conn.mode === Mode.Fresh) tryUnterminatedLegacy(broker, conn);
+      // The peer will send nothing more: close once pending answers are out.
+      setImmediate(() => conn.end());
+    },
+    close(socket: Socket<Connection>) {
+      const conn = socket.data;
+      if (!conn) return;
+      conn.closed = true;
+      broker.unbind(conn);
+      broker.connections.delete(conn);
+    },
+    error(_socket: Socket<Connection>, err: Error) {
+      log.warn(`socket error: ${err.message}`);
+    },
+  });
+}
+
+/** A legacy client sends one JSON object without a newline: serve it once it parses. */
+function tryUnterminatedLegacy(broker: Broker, conn: Connection): void {
+  const text = conn.decoder.pendingText();
+  if (text === null || !text.trimEnd().endsWith("}")) return;
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch {
+    return;
+  }
+  if (typeof obj === "object" && obj !== null && "action" in obj) {
+    conn.decoder.clear();
+    handleFrame(broker, conn, text);
+  }
+}
+
+/** Closes unauthenticated connections idle too long, and frames left incomplete too long (slowloris). */
+function reapIdle(broker: Broker): void {
+  const limitMs = broker.config.limits.idleTimeoutSeconds * 1000;
+  if (limitMs === 0) return;
+  const now = performance.now();
+  for (const conn of broker.connections) {
+    const partial = conn.decoder.partialSince;
+    if (partial > 0 && now - partial > limitMs) {
+      conn.decoder.clear();
+      conn.write(errorFrame(null, { code: "BAD_REQUEST", message: `frame incomplete for ${limitMs / 1000} s; closing the connection` }));
+      conn.end();
+    } else if (conn.session === null && now - conn.lastActivity > limitMs) {
+      conn.end();
+    }
+  }
+}
+
+/** Creates IPC_HOME (0700) and warns when it is open to other users. */
+function prepareHome(home: string): void {
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const mode = statSync(home).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    log.warn(`IPC_HOME ${home} has mode ${mode.toString(8)}; other users may read your messages. Fix: chmod 700 "${home}" (ipc doctor checks this)`);
+  }
+}
+
+function safely(what: string, fn: () => unknown): void {
+  try {
+    fn();
+  } catch (err) {
+    log.error(`${what} failed: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Session tokens: issued by `register`, looked up by the SHA-256 of the token
+ * (cached in memory after the first lookup), with a sliding expiry. A
+ * session's `name` is mutable so a rename moves every live connection at once.
+ */
+import { hashToken, newToken } from "../protocol/auth.ts";
+import type { SessionStore } from "../store/sessions.ts";
+import { RateBucket } from "./rate-limit.ts";
+
+/** A live session. Times in ms. */
+export interface Session {
+  readonly hash: string;
+  name: string;
+  lastUsed: number;
+  flushedLastUsed: number;
+  readonly bucket: RateBucket;
+}
+
+export class Sessions {
+  private readonly cache = new Map<string, Session>();
+
+  constructor(
+    private readonly store: SessionStore,
+    /** Idle time after which a session expires (ms). */
+    private readonly ttlMs: number,
+    private readonly newBucket: () => RateBucket,
+  ) {}
+
+  /** Issues a token for `name`; the caller must have opened a transaction. */
+  create(name: string, now: number): { token: string; session: Session } {
+    const token = newToken();
+    const hash = hashToken(token);
+    this.store.insert(hash, name, now);
+    const session: Session = { hash, name, lastUsed: now, flushedLastUsed: now, bucket: this.newBucket() };
+    this.cache.set(hash, session);
+    return { token, session };
+  }
+
+  /** The live session of `token` at `now`, or null when unknown or expired. Marks it used. */
+  resolve(token: string, now: number): Session | null {
+    const hash = hashToken(token);
+    let s = this.cache.get(hash);
+    if (s === undefined) {
+      const row = this.store.get(hash);
+      if (row === null) return null;
+      s = { hash, name: row.name, lastUsed: row.last_used, flushedLastUsed: row.last_used, bucket: this.newBucket() };
+      this.cache.set(hash, s);
+    }
+    if (this.expired(s, now)) {
+      this.cache.delete(hash);
+      return null;
+    }
+    s.lastUsed = now;
+    return s;
+  }
+
+  /** True when `s` has not been used within the ttl. */
+  expired(s: Session, now: number): boolean {
+    return now - s.lastUsed > this.ttlMs;
+  }
+
+  /** Moves every cached session of `oldName` to `newName` (the store is updated by the caller). */
+  rename(oldName: string, newName: string): void {
+    for (const s of this.cache.values()) if (s.name === oldName) s.name = newName;
+  }
+
+  /** Writes changed last_used values; call inside a transaction. */
+  flush(): void {
+    for (const s of this.cache.values()) {
+      if (s.lastUsed > s.flushedLastUsed) {
+        this.store.touch(s.hash, s.lastUsed);
+        s.flushedLastUsed = s.lastUsed;
+      }
+    }
+  }
+
+  /** Drops sessions idle past the ttl at `now`, from memory and store; call inside a transaction. */
+  expire(now: number): number {
+    for (const [hash, s] of this.cache) if (this.expired(s, now)) this.cache.delete(hash);
+    return this.store.expire(now - this.ttlMs);
+  }
+
+  /** Forgets cached sessions (after a failed commit). */
+  clearCache(): void {
+    this.cache.clear();
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Timed housekeeping, never on the request path: flushes last-seen and
+ * session times, expires sessions, forwardings and messages (DESIGN.md §3),
+ * removes large-message files with their messages, and lets the search
+ * index catch up. Runs inside the group commit like any other write.
+ */
+import { RetentionStore } from "../store/retention.ts";
+import type { Broker } from "./broker.ts";
+import { removeLargeMessage } from "./large-messages.ts";
+import { log } from "./log.ts";
+
+/** Most messages deleted, and indexed, per sweep. */
+const BATCH = 5_000;
+const DAY_MS = 86_400_000;
+
+/** What one sweep did. */
+export interface SweepReport {
+  sessions: number;
+  forwards: number;
+  futureMessages: number;
+  readMessages: number;
+  indexed: number;
+}
+
+export class Sweeper {
+  private readonly retention: RetentionStore;
+
+  constructor(private readonly b: Broker) {
+    this.retention = new RetentionStore(b.db);
+  }
+
+  /** Runs one sweep at the broker clock's `now` and commits it. */
+  sweep(): SweepReport {
+    const b = this.b;
+    const now = b.clock();
+    const { retention: r } = b.config;
+    b.commit.begin();
+    b.registry.flushLastSeen();
+    b.sessions.flush();
+    const sessions = b.sessions.expire(now);
+    const forwards = b.instances.expireForwards(now);
+    for (const [old, f] of b.registry.forwards) if (f.expiresAt <= now) b.registry.forwards.delete(old);
+    const future = this.remove(this.retention.expiredFuture(now - r.futureDays * DAY_MS, BATCH));
+    const read = this.remove(this.retention.expiredRead(now - r.readDays * DAY_MS, BATCH));
+    if (future > 0) b.registry.recountUnread();
+    const indexed = b.search.catchUp(BATCH);
+    b.commit.flush();
+    const report = { sessions, forwards, futureMessages: future, readMessages: read, indexed };
+    if (sessions + forwards + future + read > 0) {
+      log.info(`sweep: expired ${sessions} sessions, ${forwards} forwardings, ${future} future and ${read} read messages`);
+    }
+    return report;
+  }
+
+  private remove(rows: { id: number; content: string; large_file: string | null }[]): number {
+    const b = this.b;
+    for (const row of rows) {
+      b.search.forget(row);
+      this.retention.delete(row.id);
+      const file = row.large_file;
+      if (file !== null) b.commit.afterCommit(() => removeLargeMessage(file));
+    }
+    return rows.length;
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Push delivery. A `check` with `wait` on an empty inbox becomes a waiter held
+ * in memory; `subscribe` makes a connection a subscriber. A send hands its
+ * message to the first matching waiter (or consuming subscriber) inside the
+ * send's own transaction, so delivery needs no polling and no second write.
+ */
+import type { Connection } from "./connection.ts";
+
+/** A held `check` request: one message wakes it. */
+export interface Waiter {
+  readonly kind: "waiter";
+  readonly conn: Connection;
+  /** The request id to answer. */
+  readonly requestId: unknown;
+  /** Only messages from this sender wake it. */
+  readonly from: string | undefined;
+  /** Deliver without marking read. */
+  readonly peek: boolean;
+  name: string;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** A subscribed connection: every new message to `name` is pushed to it. */
+export interface Subscriber {
+  readonly kind: "subscriber";
+  readonly conn: Connection;
+  /** Pushed messages are marked read (`ipc watch`). */
+  readonly consume: boolean;
+  name: string;
+}
+
+/** Who takes a new message: a waiter (answered once) or a consuming subscriber. */
+export type Taker = Waiter | Subscriber;
+
+export class Waiters {
+  private readonly waiting = new Map<string, Waiter[]>();
+  private readonly subscribed = new Map<string, Set<Subscriber>>();
+
+  /** Holds `w` until a message for `w.name` arrives or it is removed. */
+  add(w: Waiter): void {
+    const list = this.waiting.get(w.name);
+    if (list) list.push(w);
+    else this.waiting.set(w.name, [w]);
+  }
+
+  /** Forgets `w` (timeout, connection closed). Returns false if it was already taken. */
+  remove(w: Waiter): boolean {
+    const list = this.waiting.get(w.name);
+    if (!list) return false;
+    const i = list.indexOf(w);
+    if (i === -1) return false;
+    list.splice(i, 1);
+    if (list.length === 0) this.waiting.delete(w.name);
+    if (w.timer) clearTimeout(w.timer);
+    return true;
+  }
+
+  subscribe(s: Subscriber): void {
+    let set = this.subscribed.get(s.name);
+    if (!set) this.subscribed.set(s.name, (set = new Set()));
+    set.add(s);
+  }
+
+  unsubscribe(s: Subscriber): void {
+    const set = this.subscribed.get(s.name);
+    if (!set) return;
+    set.delete(s);
+    if (set.size === 0) this.subscribed.delete(s.name);
+  }
+
+  /**
+   * Picks who receives a new message from `sender` to `recipient`: the oldest
+   * matching waiter (removed), else a consuming subscriber, else null.
+   */
+  take(recipient: string, sender: string): Taker | null {
+    const list = this.waiting.get(recipient);
+    if (list) {
+      for (let i = 0; i < list.length; i++) {
+        const w = list[i]!;
+        if (w.from === undefined || w.from === sender) {
+          this.remove(w);
+          return w;
+        }
+      }
+    }
+    const subs = this.subscribed.get(recipient);
+    if (subs) for (const s of subs) if (s.consume) return s;
+    return null;
+  }
+
+  /** Subscribers of `name` (to push a new message to). */
+  subscribersOf(name: string): ReadonlySet<Subscriber> | undefined {
+    return this.subscribed.get(name);
+  }
+
+  /** Has anyone waiting or subscribed for `name`. */
+  isListening(name: string): boolean {
+    return this.waiting.has(name) || this.subscribed.has(name);
+  }
+
+  /** Moves waiters and subscribers of `oldName` to `newName` (rename). */
+  rename(oldName: string, newName: string): void {
+    const list = this.waiting.get(oldName);
+    if (list) {
+      this.waiting.delete(oldName);
+      for (const w of list) {
+        w.name = newName;
+        this.add(w);
+      }
+    }
+    const subs = this.subscribed.get(oldName);
+    if (subs) {
+      this.subscribed.delete(oldName);
+      for (const s of subs) {
+        s.name = newName;
+        this.subscribe(s);
+      }
+    }
+  }
+
+  /** Number of held waiters (status). */
+  get waiterCount(): number {
+    let n = 0;
+    for (const l of this.waiting.values()) n += l.length;
+    return n;
+  }
+}
