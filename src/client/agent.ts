@@ -1,0 +1,182 @@
+/**
+ * The broker client every command and the MCP server use: acts as one name,
+ * connects (starting a broker if needed), authenticates with the saved
+ * session, and recovers once, invisibly, from a lost connection (broker
+ * restarted or killed) or a lost session (expired, database reset) by
+ * reconnecting and re-registering.
+ */
+import type { Config } from "../config.ts";
+import { hmacProof } from "../protocol/auth.ts";
+import { IpcError } from "../protocol/errors.ts";
+import type { Message } from "../protocol/message.ts";
+import { normalizeName } from "../protocol/names.ts";
+import type { Op, Params } from "../protocol/requests.ts";
+import type { ResultOf } from "../protocol/responses.ts";
+import { REQUEST_TIMEOUT_MS } from "./broker-client.ts";
+import { type Connected, connectBroker } from "./connect.ts";
+import { lastName, loadSession, saveSession } from "./session-store.ts";
+
+/** Ops that work without a session. */
+const OPEN_OPS: ReadonlySet<Op> = new Set(["hello", "status", "list", "register"]);
+
+export interface AgentOptions {
+  /** Start a broker when none answers (default: unless config.noSpawn). */
+  spawn?: boolean;
+  /** Save sessions to $IPC_HOME/sessions (default true). */
+  persist?: boolean;
+}
+
+export class Agent {
+  private conn: Connected | null = null;
+  private connecting: Promise<Connected> | null = null;
+  private token: string | null = null;
+  private authed = false;
+  private subscription: { consume: boolean; onMessage: (m: Message) => void } | null = null;
+  /** The name this agent acts as, once known. */
+  name: string | null;
+  /** Called after the agent re-established its connection (broker restarted). */
+  onReconnect: (() => void) | null = null;
+
+  constructor(
+    readonly config: Config,
+    private readonly options: AgentOptions = {},
+  ) {
+    this.name = config.name !== null ? normalizeName(config.name) ?? config.name : lastName(config);
+    if (this.name !== null && options.persist !== false) this.token = loadSession(config, this.name)?.token ?? null;
+  }
+
+  /** Adopts a known session (the MCP server resuming after a respawn). */
+  adopt(name: string, token: string): void {
+    this.name = name;
+    this.token = token;
+    this.authed = false;
+  }
+
+  /** The current session token, if any. */
+  get sessionToken(): string | null {
+    return this.token;
+  }
+
+  /** The connection, opening it (and starting a broker) if needed. */
+  async connection(): Promise<Connected> {
+    if (this.conn?.client.isOpen) return this.conn;
+    this.connecting ??= this.open().finally(() => (this.connecting = null));
+    return this.connecting;
+  }
+
+  private async open(): Promise<Connected> {
+    const wasConnected = this.conn !== null;
+    const c = await connectBroker(this.config, this.options.spawn ?? !this.config.noSpawn);
+    this.conn = c;
+    this.authed = false;
+    c.client.onMessage = (m) => this.subscription?.onMessage(m);
+    c.client.onClose = () => this.resubscribeSoon();
+    if (this.subscription !== null) {
+      await this.ensureSession(c);
+      await c.client.request("subscribe", { consume: this.subscription.consume });
+    }
+    if (wasConnected) this.onReconnect?.();
+    return c;
+  }
+
+  /**
+   * Registers `name` (proving the shared secret when the broker has one) and makes it this agent's identity.
+   * @throws IpcError INVALID_NAME, FORBIDDEN (secret), NO_BROKER.
+   */
+  async register(name: string): Promise<ResultOf<"register">> {
+    const c = await this.connection();
+    return this.registerOn(c, name);
+  }
+
+  private async registerOn(c: Connected, name: string): Promise<ResultOf<"register">> {
+    const normalized = normalizeName(name);
+    let auth: string | undefined;
+    if (c.hello.secure) {
+      if (this.config.secret === null) {
+        throw new IpcError("FORBIDDEN", "this broker requires a shared secret: set IPC_SHARED_SECRET to the broker's secret and try again");
+      }
+      const { nonce } = await c.client.request("hello", {});
+      auth = hmacProof(this.config.secret, nonce, normalized ?? name);
+    }
+    const r = await c.client.request("register", auth === undefined ? { name } : { name, auth });
+    this.name = r.name;
+    this.token = r.token;
+    this.authed = true;
+    if (this.options.persist !== false) saveSession(this.config, r.name, r.token);
+    return r;
+  }
+
+  /**
+   * Binds the connection to this agent's session. A session the broker no
+   * longer knows (expired, database reset) is replaced by registering the same
+   * name again; a name never registered here is an error, so a typo in --as
+   * does not silently create a new instance.
+   */
+  private async ensureSession(c: Connected): Promise<void> {
+    if (this.authed) return;
+    if (this.token === null) {
+      throw new IpcError(
+        "UNAUTHENTICATED",
+        this.name === null
+          ? "no name to act as: run `ipc register NAME` first, or pass --as NAME / set IPC_NAME"
+          : `${this.name} is not registered from this IPC_HOME yet: run \`ipc register ${this.name}\` first`,
+      );
+    }
+    try {
+      await c.client.request("auth", { token: this.token });
+      this.authed = true;
+    } catch (err) {
+      if (!(err instanceof IpcError && err.code === "UNAUTHENTICATED") || this.name === null) throw err;
+      await this.registerOn(c, this.name);
+    }
+  }
+
+  /**
+   * Runs one op as this agent. Retries once after reconnecting if the broker went
+   * away, and once after re-registering if the session was lost.
+   * @throws IpcError from the broker, or NO_BROKER.
+   */
+  async call<O extends Op>(op: O, params: Params<O>, timeoutMs = REQUEST_TIMEOUT_MS): Promise<ResultOf<O>> {
+    for (let attempt = 0; ; attempt++) {
+      const c = await this.connection();
+      try {
+        if (!OPEN_OPS.has(op)) await this.ensureSession(c);
+        return await c.client.request(op, params, timeoutMs);
+      } catch (err) {
+        if (attempt > 0 || !(err instanceof IpcError)) throw err;
+        if (err.code === "NO_BROKER") {
+          this.conn = null;
+          continue;
+        }
+        if (err.code === "UNAUTHENTICATED" && this.authed && !OPEN_OPS.has(op)) {
+          // The session vanished mid-connection (expired): authenticate again, re-registering if needed.
+          this.authed = false;
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  /** Receives every new message to this agent; re-subscribes after reconnects. */
+  async subscribe(onMessage: (m: Message) => void, consume = false): Promise<void> {
+    this.subscription = { consume, onMessage };
+    await this.call("subscribe", { consume });
+  }
+
+  /** A subscribed agent whose connection dropped reconnects (restarting the broker if needed). */
+  private resubscribeSoon(delayMs = 100): void {
+    if (this.subscription === null) return;
+    setTimeout(() => {
+      if (this.subscription === null || this.conn?.client.isOpen) return;
+      this.connection().catch(() => this.resubscribeSoon(Math.min(delayMs * 2, 5_000)));
+    }, delayMs);
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    this.subscription = null;
+    this.conn?.client.close();
+    this.conn = null;
+  }
+}

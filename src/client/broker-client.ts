@@ -1,0 +1,186 @@
+/**
+ * A v2 protocol connection to a broker (DESIGN.md §5): NDJSON frames,
+ * request ids, pipelining (any number of requests in flight), push events.
+ */
+import type { Socket } from "bun";
+import * as v from "valibot";
+import { ErrorBody, IpcError } from "../protocol/errors.ts";
+import { Message } from "../protocol/message.ts";
+import { FrameDecoder, type FrameSink } from "../protocol/ndjson.ts";
+import type { Op, Params } from "../protocol/requests.ts";
+import { RESULTS, type ResultOf } from "../protocol/responses.ts";
+import { WriteQueue } from "../protocol/write-queue.ts";
+
+/** Where a broker listens. */
+export type Endpoint = { kind: "tcp"; host: string; port: number } | { kind: "unix"; path: string };
+
+/** Human form of an endpoint. */
+export function describeEndpoint(e: Endpoint): string {
+  return e.kind === "tcp" ? `${e.host}:${e.port}` : e.path;
+}
+
+interface Pending {
+  op: Op;
+  resolve: (r: unknown) => void;
+  reject: (e: Error) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** Default time a request may take before it fails (ms); a `check` adds its wait. */
+export const REQUEST_TIMEOUT_MS = 15_000;
+
+/** Largest frame the client accepts from a broker (bytes): replies can exceed request limits. */
+const MAX_REPLY_BYTES = 512 * 1024 * 1024;
+
+export class BrokerClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly decoder = new FrameDecoder(MAX_REPLY_BYTES);
+  private readonly out: WriteQueue;
+  private closedError: IpcError | null = null;
+  /** Called with each message pushed to a subscribed connection. */
+  onMessage: ((m: Message) => void) | null = null;
+  /** Called once when the connection closes, for whatever reason. */
+  onClose: ((err: IpcError) => void) | null = null;
+
+  private constructor(
+    private readonly socket: Socket<BrokerClient>,
+    readonly endpoint: Endpoint,
+  ) {
+    this.out = new WriteQueue(socket);
+  }
+
+  /**
+   * Connects to `endpoint`.
+   * @throws IpcError NO_BROKER when nothing listens there (or within `timeoutMs`).
+   */
+  static async connect(endpoint: Endpoint, timeoutMs = 2_000): Promise<BrokerClient> {
+    let client!: BrokerClient;
+    const sink: FrameSink = {
+      frame: (text) => client.onFrame(text),
+      invalid: () => client.fail(new IpcError("INTERNAL", "the broker sent a frame that is not UTF-8")),
+    };
+    const handlers = {
+      open(socket: Socket<BrokerClient>) {
+        client = new BrokerClient(socket, endpoint);
+        socket.data = client;
+      },
+      data(socket: Socket<BrokerClient>, chunk: Buffer) {
+        try {
+          socket.data.decoder.push(chunk, sink);
+        } catch (err) {
+          socket.data.fail(new IpcError("INTERNAL", `bad frame from broker: ${(err as Error).message}`));
+          socket.end();
+        }
+      },
+      drain(socket: Socket<BrokerClient>) {
+        socket.data.out.drain();
+      },
+      close(socket: Socket<BrokerClient>) {
+        socket.data?.fail(new IpcError("NO_BROKER", `the broker at ${describeEndpoint(endpoint)} closed the connection`));
+      },
+      error(socket: Socket<BrokerClient>, err: Error) {
+        socket.data?.fail(new IpcError("NO_BROKER", `connection to ${describeEndpoint(endpoint)} failed: ${err.message}`));
+      },
+    };
+    const connecting =
+      endpoint.kind === "tcp"
+        ? Bun.connect<BrokerClient>({ hostname: endpoint.host, port: endpoint.port, socket: handlers })
+        : Bun.connect<BrokerClient>({ unix: endpoint.path, socket: handlers });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("timed out")), timeoutMs);
+    });
+    try {
+      await Promise.race([connecting, timeout]);
+    } catch (err) {
+      connecting.then((s) => s.end()).catch(() => {});
+      throw new IpcError("NO_BROKER", `no broker at ${describeEndpoint(endpoint)} (${(err as Error).message})`);
+    } finally {
+      clearTimeout(timer);
+    }
+    return client;
+  }
+
+  /** True until the connection closes. */
+  get isOpen(): boolean {
+    return this.closedError === null;
+  }
+
+  /**
+   * Sends one request and resolves with its result, validated against the op's schema.
+   * Requests may be issued without awaiting earlier ones (pipelining).
+   * @throws IpcError with the broker's error code, or NO_BROKER if the connection is lost.
+   */
+  request<O extends Op>(op: O, params: Params<O> & { token?: string }, timeoutMs = REQUEST_TIMEOUT_MS): Promise<ResultOf<O>> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const id = this.nextId++;
+    return new Promise<ResultOf<O>>((resolve, reject) => {
+      const p: Pending = { op, resolve: resolve as (r: unknown) => void, reject, timer: undefined };
+      if (timeoutMs > 0) {
+        p.timer = setTimeout(() => {
+          this.pending.delete(id);
+          reject(new IpcError("INTERNAL", `the broker did not answer ${op} within ${Math.round(timeoutMs / 1000)} s`));
+        }, timeoutMs);
+      }
+      this.pending.set(id, p);
+      this.out.write(`${JSON.stringify({ id, op, ...params })}\n`);
+    });
+  }
+
+  /** Closes the connection; pending requests fail. */
+  close(): void {
+    this.socket.end();
+    this.fail(new IpcError("NO_BROKER", "connection closed"));
+  }
+
+  /** Lets the process exit while this connection is open (for background subscriptions). */
+  unref(): void {
+    this.socket.unref();
+  }
+
+  private onFrame(text: string): void {
+    let frame: Record<string, unknown>;
+    try {
+      frame = JSON.parse(text);
+    } catch {
+      this.fail(new IpcError("INTERNAL", "the broker sent a frame that is not JSON: is this port used by another program?"));
+      this.socket.end();
+      return;
+    }
+    if (frame.event === "message") {
+      const m = v.safeParse(Message, frame.message);
+      if (m.success) this.onMessage?.(m.output);
+      return;
+    }
+    if (frame.ok === false && (frame.id === null || frame.id === undefined)) {
+      // A connection-level refusal (too many connections, over-size frame): nothing more will come.
+      const e = v.safeParse(ErrorBody, frame.error);
+      this.fail(e.success ? IpcError.fromBody(e.output) : new IpcError("INTERNAL", "malformed error from the broker"));
+      return;
+    }
+    const p = typeof frame.id === "number" ? this.pending.get(frame.id) : undefined;
+    if (p === undefined) return;
+    this.pending.delete(frame.id as number);
+    clearTimeout(p.timer);
+    if (frame.ok === true) {
+      const r = v.safeParse(RESULTS[p.op], frame);
+      if (r.success) p.resolve(r.output);
+      else p.reject(new IpcError("INTERNAL", `unexpected ${p.op} answer from the broker: ${r.issues[0].message}`));
+    } else {
+      const e = v.safeParse(ErrorBody, frame.error);
+      p.reject(e.success ? IpcError.fromBody(e.output) : new IpcError("INTERNAL", "malformed error from the broker"));
+    }
+  }
+
+  private fail(err: IpcError): void {
+    if (this.closedError) return;
+    this.closedError = err;
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    this.pending.clear();
+    this.onClose?.(err);
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Finding a broker, and starting one when there is none (DESIGN.md §3): the
+ * client spawns its own executable as `ipc serve` in a detached process (its
+ * own process group, output to $IPC_HOME/broker.log), so the broker outlives
+ * whoever started it, then waits until it answers.
+ */
+import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
+import { join } from "node:path";
+import { type Config, paths } from "../config.ts";
+import { readLock } from "../broker/lock.ts";
+import { IpcError } from "../protocol/errors.ts";
+import type { ResultOf } from "../protocol/responses.ts";
+import { BrokerClient, type Endpoint, describeEndpoint } from "./broker-client.ts";
+
+/** How long a client waits for a broker it started (ms). */
+export const SPAWN_WAIT_MS = 5_000;
+
+/** A connected client plus what the broker said in `hello`. */
+export interface Connected {
+  client: BrokerClient;
+  hello: ResultOf<"hello">;
+}
+
+/** Endpoints to try, best first: the broker's Unix socket when it serves this port, then TCP. */
+export function endpoints(config: Config): Endpoint[] {
+  const tcp: Endpoint = { kind: "tcp", host: config.host, port: config.port };
+  const lock = readLock(paths.lock(config));
+  if (config.socketPath !== null && lock?.socket === config.socketPath && lock.port === config.port && existsSync(config.socketPath)) {
+    return [{ kind: "unix", path: config.socketPath }, tcp];
+  }
+  return [tcp];
+}
+
+/** Connects to the first endpoint that answers `hello`; null when none does. */
+async function tryConnect(config: Config): Promise<Connected | null> {
+  for (const e of endpoints(config)) {
+    let client: BrokerClient | undefined;
+    try {
+      client = await BrokerClient.connect(e);
+      const hello = await client.request("hello", {}, 3_000);
+      return { client, hello };
+    } catch (err) {
+      client?.close();
+      if (err instanceof IpcError && err.code !== "NO_BROKER" && e.kind === "tcp") {
+        throw new IpcError("NO_BROKER", `something answers on ${describeEndpoint(e)} but it is not an ipc broker (${err.message}); choose another port with IPC_PORT`);
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * Connects to the broker of `config`, starting one if none answers and spawning is allowed.
+ * @throws IpcError NO_BROKER (exit code 3) when no broker can be reached.
+ */
+export async function connectBroker(config: Config, spawn = !config.noSpawn): Promise<Connected> {
+  const first = await tryConnect(config);
+  if (first) return first;
+  const where = `${config.host}:${config.port}`;
+  if (!spawn) {
+    throw new IpcError("NO_BROKER", `no broker on ${where} — start one with \`ipc serve\` or drop --no-spawn / IPC_NO_SPAWN`);
+  }
+  const child = spawnBroker(config);
+  const deadline = performance.now() + SPAWN_WAIT_MS;
+  let delay = 10;
+  while (performance.now() < deadline) {
+    await Bun.sleep(delay);
+    delay = Math.min(delay * 1.5, 100);
+    const c = await tryConnect(config);
+    if (c) return c;
+    if (child.exitCode !== null && child.exitCode !== 0) break;
+  }
+  throw new IpcError("NO_BROKER", `started a broker but it did not answer on ${where}; see ${paths.log(config)}`);
+}
+
+/** The command line that runs this same program: the compiled binary, or bun + src/main.ts. */
+export function selfCommand(): string[] {
+  return Bun.isStandaloneExecutable ? [process.execPath] : [process.execPath, join(import.meta.dir, "..", "main.ts")];
+}
+
+/** Starts `ipc serve` for `config` as a detached background process logging to broker.log. */
+export function spawnBroker(config: Config): { pid: number; readonly exitCode: number | null; exited: Promise<number> } {
+  mkdirSync(config.home, { recursive: true, mode: 0o700 });
+  const log = openSync(paths.log(config), "a", 0o600);
+  try {
+    const args = ["serve", "--home", config.home, "--host", config.host, "--port", String(config.port)];
+    if (config.socketPath === null) args.push("--socket", "off");
+    else args.push("--socket", config.socketPath);
+    const proc = Bun.spawn([...selfCommand(), ...args], {
+      stdio: ["ignore", log, log],
+      detached: true,
+    });
+    proc.unref();
+    return proc;
+  } finally {
+    closeSync(log);
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Sessions kept on disk for the CLI and the MCP server (DESIGN.md §8):
+ * `$IPC_HOME/sessions/<name>.json` (0600) holds a name's token; `.last` names
+ * the last registered name, which commands act as when no --as / IPC_NAME is given.
+ */
+import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import * as v from "valibot";
+import { type Config, paths } from "../config.ts";
+
+/** A saved session. */
+export const SavedSession = v.object({ name: v.string(), token: v.string(), saved_at: v.string() });
+export type SavedSession = v.InferOutput<typeof SavedSession>;
+
+const LAST = ".last";
+
+/** Writes `data` to `path` atomically with mode 0600. */
+export function writePrivate(path: string, data: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, data, { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, path);
+}
+
+function dir(config: Config): string {
+  const d = paths.sessions(config);
+  mkdirSync(d, { recursive: true, mode: 0o700 });
+  return d;
+}
+
+/** The saved session of `name`, or null. */
+export function loadSession(config: Config, name: string): SavedSession | null {
+  try {
+    const r = v.safeParse(SavedSession, JSON.parse(readFileSync(join(paths.sessions(config), `${name}.json`), "utf8")));
+    return r.success ? r.output : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Saves `name`'s token and makes it the last registered name. */
+export function saveSession(config: Config, name: string, token: string): void {
+  const d = dir(config);
+  writePrivate(join(d, `${name}.json`), JSON.stringify({ name, token, saved_at: new Date().toISOString() }));
+  writePrivate(join(d, LAST), name);
+}
+
+/** Forgets `name`'s session (after a rename, or when it is no longer valid). */
+export function forgetSession(config: Config, name: string): void {
+  rmSync(join(paths.sessions(config), `${name}.json`), { force: true });
+}
+
+/** The last registered name, or null. */
+export function lastName(config: Config): string | null {
+  try {
+    const n = readFileSync(join(paths.sessions(config), LAST), "utf8").trim();
+    return n === "" ? null : n;
+  } catch {
+    return null;
+  }
+}
