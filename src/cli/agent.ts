@@ -1,0 +1,37 @@
+/** Opening the Agent a messaging command acts through, and reading message text. */
+import type { Config } from "../config.ts";
+import { Agent } from "../client/agent.ts";
+import { usageError } from "./errors.ts";
+
+/** An Agent for `config` (starts a broker unless --no-spawn). */
+export function agentFor(config: Config): Agent {
+  return new Agent(config);
+}
+
+/** The message text: the words after the command's other positionals, or stdin when it is "-". */
+export async function messageText(words: string[]): Promise<string> {
+  if (words.length === 1 && words[0] === "-") return await Bun.stdin.text();
+  if (words.length === 0) throw usageError("no message given: ipc send TO MESSAGE…, or ipc send TO - to read it from stdin");
+  return words.join(" ");
+}
+
+/** Parses --data: a JSON object. */
+export function parseData(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw usageError(`--data is not valid JSON: ${text}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw usageError("--data must be a JSON object, e.g. --data '{\"pr\":42}'");
+  return value as Record<string, unknown>;
+}
+
+/** Parses a positive integer flag or argument. */
+export function parseId(text: string | undefined, what: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 1) throw usageError(`${what} must be a positive whole number, got "${text}"`);
+  return n;
+}

@@ -1,0 +1,26 @@
+/** Turns any error into the one line the CLI prints, and its exit code (DESIGN.md §8). */
+import { EXIT, IpcError } from "../protocol/errors.ts";
+
+export interface FormattedError {
+  message: string;
+  exitCode: number;
+  /** Show the command's usage above the message. */
+  usage: boolean;
+}
+
+/** Known errors become one readable line; unknown ones keep their stack. */
+export function formatError(err: unknown): FormattedError {
+  if (err instanceof IpcError) {
+    return { message: `ipc: ${err.message} (${err.code})`, exitCode: err.exitCode, usage: false };
+  }
+  if (err instanceof Error && err.name === "CLIError") {
+    return { message: `ipc: ${err.message}`, exitCode: EXIT.usage, usage: true };
+  }
+  const e = err as Error;
+  return { message: `ipc: unexpected error: ${e?.stack ?? String(err)}`, exitCode: EXIT.failed, usage: false };
+}
+
+/** A usage error (exit code 2) with a message that says what to type instead. */
+export function usageError(message: string): IpcError {
+  return new IpcError("BAD_REQUEST", message, EXIT.usage);
+}

@@ -1,0 +1,43 @@
+/**
+ * Human and JSON output of the CLI. Results go to stdout; colour only on a
+ * TTY and never with NO_COLOR or --json.
+ */
+import type { Config } from "../config.ts";
+import type { Message } from "../protocol/message.ts";
+
+type Paint = (s: string) => string;
+
+/** ANSI styles that turn into no-ops when colour is off. */
+export function palette(color: boolean): Record<"bold" | "dim" | "green" | "red" | "cyan" | "yellow", Paint> {
+  const wrap = (open: number, close: number): Paint => (color ? (s) => `\x1b[${open}m${s}\x1b[${close}m` : (s) => s);
+  return {
+    bold: wrap(1, 22),
+    dim: wrap(2, 22),
+    green: wrap(32, 39),
+    red: wrap(31, 39),
+    cyan: wrap(36, 39),
+    yellow: wrap(33, 39),
+  };
+}
+
+/** Prints `value` as JSON with --json, else the human text. */
+export function emit(config: Config, human: () => string, value: unknown): void {
+  process.stdout.write(`${config.json ? JSON.stringify(value) : human()}\n`);
+}
+
+/** One message, readable: header line then the content, indented. */
+export function formatMessage(m: Message, color: boolean): string {
+  const p = palette(color);
+  const when = m.created_at.replace("T", " ").replace(/\.\d+Z$/, "Z");
+  const kind = m.kind === "direct" ? "" : p.yellow(` [${m.kind}]`);
+  const reply = m.reply_to !== undefined ? p.dim(` ↩ #${m.reply_to}`) : "";
+  const head = `${p.dim(`#${m.id}`)} ${p.bold(p.cyan(m.from))} → ${m.to}${kind}${reply} ${p.dim(when)}`;
+  const body = m.content.split("\n").map((l) => `  ${l}`).join("\n");
+  const data = m.data !== undefined ? `\n  ${p.dim(`data: ${JSON.stringify(m.data)}`)}` : "";
+  return `${head}\n${body}${data}`;
+}
+
+/** A list of messages, or a friendly line when there are none. */
+export function formatMessages(messages: Message[], color: boolean, none = "No new messages."): string {
+  return messages.length === 0 ? palette(color).dim(none) : messages.map((m) => formatMessage(m, color)).join("\n\n");
+}

@@ -1,0 +1,27 @@
+/** `ipc history [--with NAME]`: messages you sent or received, newest first. */
+import { defineCommand } from "citty";
+import { agentFor, parseId } from "../cli/agent.ts";
+import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
+import { emit, formatMessages } from "../cli/output.ts";
+
+export default defineCommand({
+  meta: { name: "history", description: "Messages you sent or received, newest first" },
+  args: {
+    with: { type: "string", description: "only the conversation with this name", valueHint: "name" },
+    limit: { type: "string", description: "at most this many (default 50)", valueHint: "n" },
+    before: { type: "string", description: "only messages older than this id (paging)", valueHint: "id" },
+    ...identityArgs,
+    ...brokerArgs,
+  },
+  async run({ args }) {
+    const config = configFrom(args);
+    const limit = parseId(args.limit, "--limit");
+    const before = parseId(args.before, "--before");
+    const r = await agentFor(config).call("history", {
+      ...(args.with !== undefined && { with: args.with }),
+      ...(limit !== undefined && { limit }),
+      ...(before !== undefined && { before }),
+    });
+    emit(config, () => formatMessages(r.messages, config.color, "No messages yet."), r);
+  },
+});

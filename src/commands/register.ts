@@ -1,0 +1,20 @@
+/** `ipc register NAME`: claim a name; later commands act as it. */
+import { defineCommand } from "citty";
+import { agentFor } from "../cli/agent.ts";
+import { brokerArgs, configFrom } from "../cli/args.ts";
+import { emit, palette } from "../cli/output.ts";
+
+export default defineCommand({
+  meta: { name: "register", description: "Register NAME; later commands act as it (its session is saved in $IPC_HOME/sessions)" },
+  args: { name: { type: "positional", required: true, description: "1–32 letters, digits, - or _ (case-insensitive)" }, ...brokerArgs },
+  async run({ args }) {
+    const config = configFrom(args);
+    const r = await agentFor(config).register(args.name);
+    const p = palette(config.color);
+    emit(
+      config,
+      () => `${p.green("✔")} Registered ${p.bold(r.name)}${r.queued > 0 ? ` — ${r.queued} message${r.queued === 1 ? "" : "s"} waiting: run ipc check` : ""}`,
+      { name: r.name, queued: r.queued },
+    );
+  },
+});

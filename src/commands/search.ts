@@ -1,0 +1,21 @@
+/** `ipc search QUERY`: full-text search of messages you sent or received. */
+import { defineCommand } from "citty";
+import { agentFor, parseId } from "../cli/agent.ts";
+import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
+import { emit, formatMessages } from "../cli/output.ts";
+
+export default defineCommand({
+  meta: { name: "search", description: "Search messages you sent or received (every word must match)" },
+  args: {
+    query: { type: "positional", description: "words to find" },
+    limit: { type: "string", description: "at most this many (default 20)", valueHint: "n" },
+    ...identityArgs,
+    ...brokerArgs,
+  },
+  async run({ args }) {
+    const config = configFrom(args);
+    const limit = parseId(args.limit, "--limit");
+    const r = await agentFor(config).call("search", { query: args._.join(" "), ...(limit !== undefined && { limit }) });
+    emit(config, () => formatMessages(r.messages, config.color, "No matches."), r);
+  },
+});

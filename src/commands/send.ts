@@ -1,0 +1,38 @@
+/** `ipc send TO MESSAGE…` (or `-` for stdin): send a message. */
+import { defineCommand } from "citty";
+import { agentFor, messageText, parseData, parseId } from "../cli/agent.ts";
+import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
+import { emit, palette } from "../cli/output.ts";
+
+const STATUS_TEXT = {
+  delivered: "delivered",
+  queued: "queued: they will see it on their next check",
+  future: "queued for a name nobody has registered yet",
+  forwarded: "forwarded after a rename",
+} as const;
+
+export default defineCommand({
+  meta: { name: "send", description: "Send a message: ipc send TO MESSAGE…  (or ipc send TO - to read stdin)" },
+  args: {
+    to: { type: "positional", required: true, description: "recipient name" },
+    message: { type: "positional", description: "the message (several words are joined; - reads stdin)", required: false },
+    data: { type: "string", description: "attach a JSON object", valueHint: "json" },
+    "reply-to": { type: "string", description: "id of the message this answers", valueHint: "id" },
+    ...identityArgs,
+    ...brokerArgs,
+  },
+  async run({ args }) {
+    const config = configFrom(args);
+    const content = await messageText(args._.slice(1));
+    const data = parseData(args.data);
+    const replyTo = parseId(args["reply-to"], "--reply-to");
+    const r = await agentFor(config).call("send", {
+      to: args.to,
+      content,
+      ...(data !== undefined && { data }),
+      ...(replyTo !== undefined && { reply_to: replyTo }),
+    });
+    const p = palette(config.color);
+    emit(config, () => `${p.green("✔")} Sent #${r.message_id} to ${p.bold(r.to)} (${STATUS_TEXT[r.status]})`, r);
+  },
+});

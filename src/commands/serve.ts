@@ -1,0 +1,79 @@
+/** `ipc serve`: run the broker in the foreground, or start it in the background with --detach. */
+import { defineCommand } from "citty";
+import { brokerArgs, configFrom } from "../cli/args.ts";
+import { emit } from "../cli/output.ts";
+import { type Config, LIMIT_SETTINGS, type Limits, paths } from "../config.ts";
+import { connectBroker, spawnBroker } from "../client/connect.ts";
+import { IpcError } from "../protocol/errors.ts";
+
+const limitArgs = Object.fromEntries(
+  LIMIT_SETTINGS.map((s) => [s.flag, { type: "string", description: `${s.description} (env ${s.env}, default ${s.default} ${s.unit})` }]),
+) as Record<string, { type: "string"; description: string }>;
+
+export default defineCommand({
+  meta: { name: "serve", description: "Run the message broker (foreground; --detach for background)" },
+  args: {
+    home: brokerArgs.home,
+    host: brokerArgs.host,
+    port: brokerArgs.port,
+    json: brokerArgs.json,
+    socket: { type: "string", description: "Unix-domain socket path, or \"off\" (env IPC_SOCKET, default $IPC_HOME/ipc.sock)" },
+    detach: { type: "boolean", description: "start the broker in the background and return once it answers" },
+    ...limitArgs,
+  },
+  async run({ args }) {
+    const limits: Partial<Record<keyof Limits, string>> = {};
+    for (const s of LIMIT_SETTINGS) limits[s.key] = (args as Record<string, string | undefined>)[s.flag];
+    const config = configFrom(args, { limits });
+    if (args.detach) return detach(config);
+    await foreground(config);
+  },
+});
+
+async function foreground(config: Config): Promise<void> {
+  process.umask(0o077);
+  const { AlreadyRunning, startBroker } = await import("../broker/server.ts");
+  let handle: Awaited<ReturnType<typeof startBroker>>;
+  try {
+    handle = await startBroker(config);
+  } catch (err) {
+    if (err instanceof AlreadyRunning) {
+      process.stderr.write(`ipc: ${err.message}; nothing to do\n`);
+      return;
+    }
+    throw err;
+  }
+  const stop = () => void handle.stop();
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  process.on("SIGHUP", () => {}); // outlive the terminal that started us
+  await handle.stopped;
+}
+
+async function detach(config: Config): Promise<void> {
+  const running = await connectBroker(config, false).catch(() => null);
+  if (running) {
+    const s = await running.client.request("status", {});
+    running.client.close();
+    emit(config, () => `A broker is already running (pid ${s.pid}) on ${s.host}:${s.port}.`, { started: false, pid: s.pid });
+    return;
+  }
+  const child = spawnBroker(config);
+  const deadline = performance.now() + 5_000;
+  while (performance.now() < deadline) {
+    const c = await connectBroker(config, false).catch(() => null);
+    if (c) {
+      const s = await c.client.request("status", {});
+      c.client.close();
+      emit(
+        config,
+        () => `Broker started (pid ${s.pid}) on ${s.host}:${s.port}${s.socket ? ` and ${s.socket}` : ""}; log: ${paths.log(config)}`,
+        { started: true, pid: s.pid, host: s.host, port: s.port, socket: s.socket, log: paths.log(config) },
+      );
+      return;
+    }
+    if (child.exitCode !== null && child.exitCode !== 0) break;
+    await Bun.sleep(25);
+  }
+  throw new IpcError("NO_BROKER", `the broker did not start; see ${paths.log(config)}`);
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env bun
+/**
+ * `ipc`: argv → citty root command. Subcommands load lazily, so `ipc send`
+ * never loads the MCP SDK or the broker. Entry point of `bun build --compile`.
+ */
+import { type CommandDef, defineCommand, runCommand, showUsage } from "citty";
+import { formatError } from "./cli/errors.ts";
+import { VERSION } from "./version.ts";
+
+type Lazy = () => Promise<CommandDef<any>>;
+const load = (p: Promise<{ default: CommandDef<any> }>) => p.then((m) => m.default);
+
+/** Every subcommand, loaded on demand. */
+export const SUBCOMMANDS: Record<string, Lazy> = {
+  serve: () => load(import("./commands/serve.ts")),
+  stop: () => load(import("./commands/stop.ts")),
+  status: () => load(import("./commands/status.ts")),
+  mcp: () => load(import("./commands/mcp.ts")),
+  register: () => load(import("./commands/register.ts")),
+  send: () => load(import("./commands/send.ts")),
+  broadcast: () => load(import("./commands/broadcast.ts")),
+  check: () => load(import("./commands/check.ts")),
+  watch: () => load(import("./commands/watch.ts")),
+  list: () => load(import("./commands/list.ts")),
+  rename: () => load(import("./commands/rename.ts")),
+  read: () => load(import("./commands/read.ts")),
+  history: () => load(import("./commands/history.ts")),
+  search: () => load(import("./commands/search.ts")),
+};
+
+export const main = defineCommand({
+  meta: {
+    name: "ipc",
+    version: VERSION,
+    description: "Messaging between AI agents and people: broker, MCP server and CLI in one binary",
+  },
+  subCommands: SUBCOMMANDS,
+});
+
+/** Flags every command accepts that take a value, so they may also come before the command. */
+const GLOBAL_VALUE_FLAGS = new Set(["--as", "--home", "--host", "--port"]);
+const GLOBAL_BOOLEAN_FLAGS = new Set(["--json", "--no-spawn"]);
+
+/** Moves global flags written before the command (`ipc --as fred send …`) after it. */
+export function hoistGlobalFlags(argv: string[]): string[] {
+  const leading: string[] = [];
+  let i = 0;
+  while (i < argv.length) {
+    const a = argv[i]!;
+    const flag = a.split("=")[0]!;
+    if (GLOBAL_VALUE_FLAGS.has(flag)) {
+      const n = a.includes("=") ? 1 : 2;
+      leading.push(...argv.slice(i, i + n));
+      i += n;
+    } else if (GLOBAL_BOOLEAN_FLAGS.has(a)) {
+      leading.push(a);
+      i++;
+    } else break;
+  }
+  if (leading.length === 0 || i >= argv.length) return argv;
+  return [argv[i]!, ...leading, ...argv.slice(i + 1)];
+}
+
+/** Finds the subcommand named in `argv` (for --help). */
+async function resolve(argv: string[]): Promise<[CommandDef<any>, CommandDef<any> | undefined]> {
+  const name = argv.find((a) => !a.startsWith("-"));
+  const sub = name !== undefined ? SUBCOMMANDS[name] : undefined;
+  return sub ? [await sub(), main] : [main, undefined];
+}
+
+async function run(rawArgv: string[]): Promise<number> {
+  const argv = hoistGlobalFlags(rawArgv);
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (argv.length === 0 || argv.includes("--help") || argv.includes("-h")) {
+    const [cmd, parent] = await resolve(argv);
+    await showUsage(cmd, parent);
+    return 0;
+  }
+  try {
+    await runCommand(main, { rawArgs: argv });
+    return 0;
+  } catch (err) {
+    const { message, exitCode, usage } = formatError(err);
+    if (usage) {
+      const [cmd, parent] = await resolve(argv);
+      await showUsage(cmd, parent);
+    }
+    process.stderr.write(`${message}\n`);
+    return exitCode;
+  }
+}
+
+if (import.meta.main) {
+  const code = await run(process.argv.slice(2));
+  // Long-running commands (serve, mcp, watch) return only when they are done; the rest
+  // may leave a broker connection open, which must not keep the process alive.
+  process.exit(code);
+}
