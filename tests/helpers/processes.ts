@@ -1,0 +1,122 @@
+/**
+ * Real processes for integration tests: the `ipc` CLI (compiled binary when
+ * IPC_TEST_BIN is set, else `bun src/main.ts`) and brokers on free ports with
+ * temporary IPC_HOMEs.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { freePort } from "./ports.ts";
+
+const ROOT = resolve(import.meta.dir, "../..");
+
+/** The command that runs `ipc`. */
+export function ipcCommand(): string[] {
+  const bin = process.env.IPC_TEST_BIN;
+  return bin ? [resolve(ROOT, bin)] : [process.execPath, join(ROOT, "src/main.ts")];
+}
+
+/** A temporary IPC_HOME. */
+export function tempHome(prefix = "ipc-home-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Environment for one isolated ipc setup. */
+export interface IpcEnv {
+  home: string;
+  port: number;
+  env: Record<string, string>;
+}
+
+/** A fresh IPC_HOME and free port, as environment variables (plus `extra`). */
+export function ipcEnv(extra: Record<string, string> = {}): IpcEnv {
+  const home = tempHome();
+  const port = freePort();
+  return {
+    home,
+    port,
+    env: { ...(process.env as Record<string, string>), IPC_HOME: home, IPC_PORT: String(port), NO_COLOR: "1", ...extra },
+  };
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `ipc ...args` to completion. */
+export async function ipc(e: IpcEnv, args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
+  const proc = Bun.spawn([...ipcCommand(), ...args], {
+    env: { ...e.env, ...opts.env },
+    stdin: opts.stdin === undefined ? "ignore" : new TextEncoder().encode(opts.stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  return { code, stdout, stderr };
+}
+
+/** Runs `ipc ...args --json` and parses stdout; throws with stderr when it fails. */
+export async function ipcJson<T = any>(e: IpcEnv, args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<T> {
+  const r = await ipc(e, [...args, "--json"], opts);
+  if (r.code !== 0) throw new Error(`ipc ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+/** A broker process in the foreground (`ipc serve`), stopped on dispose. */
+export interface BrokerProcess extends AsyncDisposable {
+  proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  /** SIGTERM and wait. */
+  stop(): Promise<number>;
+  /** SIGKILL and wait. */
+  kill(): Promise<number>;
+  stderr(): Promise<string>;
+}
+
+/** Starts `ipc serve` for `e` and waits until it accepts connections. */
+export async function startBrokerProcess(e: IpcEnv, args: string[] = [], env: Record<string, string> = {}): Promise<BrokerProcess> {
+  const proc = Bun.spawn([...ipcCommand(), "serve", ...args], {
+    env: { ...e.env, ...env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  await waitForPort(e.port, 10_000, proc);
+  const stop = async () => {
+    proc.kill("SIGTERM");
+    return proc.exited;
+  };
+  return {
+    proc,
+    stop,
+    kill: async () => {
+      proc.kill("SIGKILL");
+      return proc.exited;
+    },
+    stderr: () => new Response(proc.stderr).text(),
+    [Symbol.asyncDispose]: async () => {
+      if (proc.exitCode === null) await stop();
+    },
+  };
+}
+
+/** Resolves once something accepts TCP connections on `port`. */
+export async function waitForPort(port: number, timeoutMs = 10_000, proc?: { exitCode: number | null }): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    if (proc && proc.exitCode !== null) throw new Error(`process exited with ${proc.exitCode} before listening on ${port}`);
+    try {
+      const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+      s.end();
+      return;
+    } catch {
+      await Bun.sleep(20);
+    }
+  }
+  throw new Error(`nothing listens on ${port} after ${timeoutMs} ms`);
+}
