@@ -74,6 +74,8 @@ export const SearchRequest = v.object({
   limit: v.optional(Limit),
 });
 export const StatusRequest = v.object({ ...base, op: v.literal("status") });
+/** Who this session is and how many unread messages it has (cheap: for "you have mail" notices). */
+export const WhoamiRequest = v.object({ ...base, op: v.literal("whoami") });
 export const SubscribeRequest = v.object({
   ...base,
   op: v.literal("subscribe"),
@@ -102,6 +104,7 @@ export const Request = v.variant("op", [
   HistoryRequest,
   SearchRequest,
   StatusRequest,
+  WhoamiRequest,
   SubscribeRequest,
   UnsubscribeRequest,
   ShutdownRequest,

@@ -53,6 +53,7 @@ export const StatusResult = v.object({
   }),
 });
 export type StatusResult = v.InferOutput<typeof StatusResult>;
+export const WhoamiResult = v.object({ name: v.string(), unread: v.number() });
 export const EmptyResult = v.object({});
 
 /** The result schema of each op. */
@@ -69,6 +70,7 @@ export const RESULTS = {
   history: MessagesResult,
   search: MessagesResult,
   status: StatusResult,
+  whoami: WhoamiResult,
   subscribe: EmptyResult,
   unsubscribe: EmptyResult,
   shutdown: EmptyResult,

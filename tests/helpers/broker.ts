@@ -8,7 +8,7 @@ import { tempHome } from "./processes.ts";
 
 /** Starts a broker; `env` overrides environment settings (limits, secret…). */
 export async function testBroker(env: Record<string, string> = {}, options: BrokerOptions = {}): Promise<BrokerHandle & { config: Config }> {
-  const config = resolveConfig({ home: tempHome(), port: 0 }, { ...env, HOME: process.env.HOME });
+  const config = resolveConfig({ home: tempHome(), port: 0 }, { ...withoutIpcSettings(process.env), ...env });
   const handle = await startBroker(config, options);
   return Object.assign(handle, { config: { ...config, port: handle.port } });
 }
@@ -17,4 +17,11 @@ export async function testBroker(env: Record<string, string> = {}, options: Brok
 export function manualClock(start = Date.now()) {
   const clock = { now: start, read: () => clock.now, advance: (ms: number) => void (clock.now += ms) };
   return clock;
+}
+
+/** The test process's environment minus IPC_* settings other than the log level. */
+function withoutIpcSettings(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(env)) if (!k.startsWith("IPC_") || k === "IPC_LOG_LEVEL") out[k] = v;
+  return out;
 }

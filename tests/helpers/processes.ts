@@ -26,6 +26,8 @@ export interface IpcEnv {
   home: string;
   port: number;
   env: Record<string, string>;
+  /** The command that runs ipc for this setup (default: ipcCommand()). */
+  cmd?: string[];
 }
 
 /** A fresh IPC_HOME and free port, as environment variables (plus `extra`). */
@@ -47,7 +49,7 @@ export interface RunResult {
 
 /** Runs `ipc ...args` to completion. */
 export async function ipc(e: IpcEnv, args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
-  const proc = Bun.spawn([...ipcCommand(), ...args], {
+  const proc = Bun.spawn([...(e.cmd ?? ipcCommand()), ...args], {
     env: { ...e.env, ...opts.env },
     stdin: opts.stdin === undefined ? "ignore" : new TextEncoder().encode(opts.stdin),
     stdout: "pipe",
@@ -80,7 +82,7 @@ export interface BrokerProcess extends AsyncDisposable {
 
 /** Starts `ipc serve` for `e` and waits until it accepts connections. */
 export async function startBrokerProcess(e: IpcEnv, args: string[] = [], env: Record<string, string> = {}): Promise<BrokerProcess> {
-  const proc = Bun.spawn([...ipcCommand(), "serve", ...args], {
+  const proc = Bun.spawn([...(e.cmd ?? ipcCommand()), "serve", ...args], {
     env: { ...e.env, ...env },
     stdin: "ignore",
     stdout: "pipe",

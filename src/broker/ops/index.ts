@@ -5,7 +5,7 @@ import { history, search } from "./history.ts";
 import { check, read } from "./inbox.ts";
 import { broadcast, send } from "./messaging.ts";
 import { rename } from "./rename.ts";
-import { auth, hello, register, shutdown, subscribe, unsubscribe } from "./session.ts";
+import { auth, hello, register, shutdown, subscribe, unsubscribe, whoami } from "./session.ts";
 import type { OpHandler } from "./types.ts";
 
 export const OPS: { [O in Op]: OpHandler<O> } = {
@@ -21,6 +21,7 @@ export const OPS: { [O in Op]: OpHandler<O> } = {
   history,
   search,
   status,
+  whoami,
   subscribe,
   unsubscribe,
   shutdown,

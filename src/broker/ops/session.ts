@@ -43,6 +43,11 @@ export const auth: OpHandler<"auth"> = (b, conn, req) => {
   return { name: session.name, queued: b.registry.unreadOf(session.name) };
 };
 
+export const whoami: OpHandler<"whoami"> = (b, conn, req) => {
+  const s = b.requireSession(conn, req.token);
+  return { name: s.name, unread: b.registry.unreadOf(s.name) };
+};
+
 export const subscribe: OpHandler<"subscribe"> = (b, conn, req) => {
   const session = b.requireSession(conn, req.token);
   if (conn.session !== session) b.bind(conn, session);
