@@ -178,6 +178,21 @@ describe("messaging", () => {
     expect((await a.call({ id: 7, op: "history", with: "x" })).messages).toHaveLength(0);
   });
 
+  test("search finds words in messages the caller sent or received, quoting FTS syntax", async () => {
+    await using b = await testBroker();
+    await using a = await registered(b.port, "a");
+    await using c = await registered(b.port, "c");
+    await using x = await registered(b.port, "x");
+    await a.call({ id: 1, op: "send", to: "c", content: "the deploy failed on staging" });
+    await c.call({ id: 2, op: "send", to: "a", content: "staging is green again" });
+    await x.call({ id: 3, op: "send", to: "x", content: "staging notes for myself" });
+    const hits = await a.call({ id: 4, op: "search", query: "staging" });
+    expect(hits.messages.map((m: any) => m.content)).toEqual(["staging is green again", "the deploy failed on staging"]);
+    expect((await a.call({ id: 5, op: "search", query: "deploy staging" })).messages).toHaveLength(1);
+    expect((await a.call({ id: 6, op: "search", query: 'staging" OR x NEAR(' })).ok).toBe(true);
+    expect((await x.call({ id: 7, op: "search", query: "deploy" })).messages).toHaveLength(0);
+  });
+
   test("list shows online and unread", async () => {
     await using b = await testBroker();
     await using a = await registered(b.port, "a");

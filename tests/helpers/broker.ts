@@ -6,9 +6,12 @@ import { type Config, resolveConfig } from "../../src/config.ts";
 import { type BrokerHandle, type BrokerOptions, startBroker } from "../../src/broker/server.ts";
 import { tempHome } from "./processes.ts";
 
-/** Starts a broker; `env` overrides environment settings (limits, secret…). */
-export async function testBroker(env: Record<string, string> = {}, options: BrokerOptions = {}): Promise<BrokerHandle & { config: Config }> {
-  const config = resolveConfig({ home: tempHome(), port: 0 }, { ...withoutIpcSettings(process.env), ...env });
+/** Starts a broker; `env` overrides environment settings (limits, secret…); `home` reuses an IPC_HOME (restarts). */
+export async function testBroker(
+  env: Record<string, string> = {},
+  options: BrokerOptions & { home?: string } = {},
+): Promise<BrokerHandle & { config: Config }> {
+  const config = resolveConfig({ home: options.home ?? tempHome(), port: 0 }, { ...withoutIpcSettings(process.env), ...env });
   const handle = await startBroker(config, options);
   return Object.assign(handle, { config: { ...config, port: handle.port } });
 }

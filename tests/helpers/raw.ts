@@ -92,6 +92,11 @@ export class RawClient implements AsyncDisposable {
     return all;
   }
 
+  /** Half-closes: sends FIN, keeps reading (as `nc -N` or a script's `shutdown(SHUT_WR)` does). */
+  shutdownWrite(): void {
+    this.socket.shutdown();
+  }
+
   close(): void {
     this.socket.end();
   }

@@ -1,0 +1,73 @@
+/** Retention sweeps with an injectable clock: future messages, read messages, sessions, files. */
+import { expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { manualClock, testBroker } from "../helpers/broker.ts";
+import { RawClient } from "../helpers/raw.ts";
+
+const DAY = 86_400_000;
+
+async function registered(port: number, name: string): Promise<RawClient> {
+  const c = await RawClient.connect(port);
+  expect((await c.call({ id: 0, op: "register", name })).ok).toBe(true);
+  return c;
+}
+
+test("unread messages to names never registered expire after 7 days; registered inboxes keep theirs", async () => {
+  const clock = manualClock();
+  await using b = await testBroker({}, { clock: clock.read });
+  await using s = await registered(b.port, "s");
+  await using _r = await registered(b.port, "r");
+  await s.call({ id: 1, op: "send", to: "ghost", content: "are you there?" });
+  await s.call({ id: 2, op: "send", to: "r", content: "unread but registered" });
+  clock.advance(7 * DAY - 1000);
+  expect(b.sweep().futureMessages).toBe(0);
+  clock.advance(2000);
+  expect(b.sweep().futureMessages).toBe(1);
+  await using ghost = await registered(b.port, "ghost");
+  expect((await ghost.call({ id: 1, op: "check" })).messages).toHaveLength(0);
+  await using r = await registered(b.port, "r");
+  expect((await r.call({ id: 1, op: "check" })).messages).toHaveLength(1);
+});
+
+test("read messages are purged after 30 days (configurable), with their large-message files", async () => {
+  const clock = manualClock();
+  await using b = await testBroker({ IPC_RETAIN_READ_DAYS: "3" }, { clock: clock.read });
+  await using s = await registered(b.port, "s");
+  await using r = await registered(b.port, "r");
+  const big = await s.call({ id: 1, op: "send", to: "r", content: "x".repeat(20_000) });
+  await s.call({ id: 2, op: "send", to: "r", content: "small" });
+  const [m] = (await r.call({ id: 3, op: "check" })).messages;
+  const file = m.data.large_message_file as string;
+  expect(existsSync(file)).toBe(true);
+  clock.advance(3 * DAY - 1000);
+  expect(b.sweep().readMessages).toBe(0);
+  clock.advance(2000);
+  expect(b.sweep().readMessages).toBe(2);
+  expect(existsSync(file)).toBe(false);
+  // Days passed, so the sessions expired too: register again to look.
+  await using s2 = await registered(b.port, "s");
+  await using r2 = await registered(b.port, "r");
+  expect((await s2.call({ id: 4, op: "read", message_id: big.message_id })).error.code).toBe("NOT_FOUND");
+  expect((await r2.call({ id: 5, op: "history" })).messages).toHaveLength(0);
+});
+
+test("sessions expire after 24 hours unused (sliding)", async () => {
+  const clock = manualClock();
+  await using b = await testBroker({}, { clock: clock.read });
+  await using c = await RawClient.connect(b.port);
+  const { token } = await c.call({ id: 1, op: "register", name: "idle" });
+  c.close();
+  clock.advance(20 * 3_600_000);
+  await using c2 = await RawClient.connect(b.port);
+  expect((await c2.call({ id: 1, op: "auth", token })).ok).toBe(true); // used: the 24 h start again
+  c2.close();
+  clock.advance(20 * 3_600_000);
+  b.sweep();
+  await using c3 = await RawClient.connect(b.port);
+  expect((await c3.call({ id: 1, op: "auth", token })).ok).toBe(true);
+  clock.advance(25 * 3_600_000);
+  expect(b.sweep().sessions).toBe(1);
+  expect((await c3.call({ id: 2, op: "check" })).error.code).toBe("UNAUTHENTICATED");
+  await using c4 = await RawClient.connect(b.port);
+  expect((await c4.call({ id: 1, op: "auth", token })).error.code).toBe("UNAUTHENTICATED");
+});
