@@ -45,6 +45,8 @@ export interface Config {
   port: number;
   /** Unix-domain socket path the broker also listens on, or null when disabled. */
   socketPath: string | null;
+  /** Listen on / connect over TCP. Off (IPC_TCP=off, --no-tcp) leaves only the Unix socket: no other user can connect. */
+  tcp: boolean;
   secret: string | null;
   name: string | null;
   noSpawn: boolean;
@@ -65,6 +67,7 @@ export interface ConfigFlags {
   spawn?: boolean;
   json?: boolean;
   socket?: string;
+  tcp?: boolean;
   limits?: Partial<Record<keyof Limits, string | number | undefined>>;
 }
 
@@ -142,6 +145,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
     host: flags.host || env.IPC_HOST || "127.0.0.1",
     port,
     socketPath,
+    tcp: flags.tcp ?? !["off", "0", "false", "no"].includes((env.IPC_TCP ?? "").toLowerCase()),
     secret: env.IPC_SHARED_SECRET || null,
     name: flags.as || env.IPC_NAME || null,
     noSpawn: flags.spawn === false || flag(env, "IPC_NO_SPAWN"),
@@ -165,4 +169,18 @@ export const paths = {
 /** True for addresses that only this machine can reach. */
 export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
+
+/** Where the AI hosts `ipc setup` and `ipc doctor` know keep their configuration. */
+export interface HostDirs {
+  /** The user's home directory (HOME, else USERPROFILE, else the OS's answer). */
+  home: string;
+  /** Codex's directory: CODEX_HOME, default ~/.codex. */
+  codexHome: string;
+}
+
+/** Resolves the AI hosts' configuration directories from `env` (default `process.env`). */
+export function hostDirs(env: Env = process.env): HostDirs {
+  const home = env.HOME || env.USERPROFILE || homedir();
+  return { home, codexHome: env.CODEX_HOME || join(home, ".codex") };
 }

@@ -4,7 +4,7 @@
  * optional Unix-domain socket, runs the sweeps, and shuts down cleanly.
  */
 import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
-import { chmodSync, mkdirSync, rmSync, statSync } from "node:fs";
+import { chmodSync, mkdirSync, rmSync } from "node:fs";
 import { type Config, isLoopback, paths } from "../config.ts";
 import { IpcError } from "../protocol/errors.ts";
 import { FrameTooLarge } from "../protocol/ndjson.ts";
@@ -16,6 +16,7 @@ import { handleFrame, reply } from "./dispatch.ts";
 import { errorFrame, okFrame } from "./frames.ts";
 import { acquireLock, type LockInfo, lockAge, ownerAnswers, removeLock } from "./lock.ts";
 import { log, setLogLevel } from "./log.ts";
+import { enforcePrivateModes } from "./permissions.ts";
 import { Sweeper } from "./sweeper.ts";
 
 /** Options for tests and the serve command. */
@@ -58,14 +59,17 @@ export class AlreadyRunning extends Error {
  */
 export async function startBroker(config: Config, options: BrokerOptions = {}): Promise<BrokerHandle> {
   setLogLevel(config.logLevel);
-  if (!isLoopback(config.host) && config.secret === null) {
+  if (!config.tcp && config.socketPath === null) {
+    throw new IpcError("BAD_REQUEST", "nothing to listen on: TCP is off (IPC_TCP=off) and so is the Unix socket (IPC_SOCKET=off)", 2);
+  }
+  if (config.tcp && !isLoopback(config.host) && config.secret === null) {
     throw new IpcError(
       "FORBIDDEN",
       `refusing to listen on ${config.host} without a shared secret: anyone on the network could read and send messages. Set IPC_SHARED_SECRET, or use IPC_HOST=127.0.0.1`,
       2,
     );
   }
-  prepareHome(config.home);
+  prepareHome(config);
   const lockPath = paths.lock(config);
   const lockInfo: LockInfo = {
     pid: process.pid,
@@ -90,13 +94,15 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
     const broker = new Broker(config, db, options.clock);
     const handlers = socketHandlers(broker);
     try {
-      tcp = Bun.listen<Connection>({
-        hostname: config.host,
-        port: config.port,
-        exclusive: true,
-        allowHalfOpen: true,
-        socket: handlers("tcp"),
-      });
+      if (config.tcp) {
+        tcp = Bun.listen<Connection>({
+          hostname: config.host,
+          port: config.port,
+          exclusive: true,
+          allowHalfOpen: true,
+          socket: handlers("tcp"),
+        });
+      }
     } catch (err) {
       throw new IpcError(
         "CONFLICT",
@@ -108,8 +114,8 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
       unix = Bun.listen<Connection>({ unix: config.socketPath, allowHalfOpen: true, socket: handlers("unix") });
       chmodSync(config.socketPath, 0o600);
     }
-    const port = tcp.port;
-    if (port !== config.port) lockInfo.port = port;
+    const port = tcp?.port ?? 0;
+    lockInfo.port = port;
     broker.address = { host: config.host, port, socket: config.socketPath };
     await Bun.write(lockPath, JSON.stringify(lockInfo));
     return running(broker, tcp, unix, lockPath, options);
@@ -124,7 +130,7 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
 
 function running(
   broker: Broker,
-  tcp: TCPSocketListener<Connection>,
+  tcp: TCPSocketListener<Connection> | undefined,
   unix: UnixSocketListener<Connection> | undefined,
   lockPath: string,
   options: BrokerOptions,
@@ -141,7 +147,7 @@ function running(
     stopping ??= (async () => {
       clearInterval(sweepTimer);
       clearInterval(reapTimer);
-      tcp.stop(false);
+      tcp?.stop(false);
       unix?.stop(false);
       safely("final sweep", () => sweeper.sweep());
       broker.commit.flush();
@@ -155,7 +161,7 @@ function running(
       }
       // Let queued replies reach their sockets before the listeners close for good.
       await Bun.sleep(20);
-      tcp.stop(true);
+      tcp?.stop(true);
       unix?.stop(true);
       safely("checkpoint", () => broker.db.exec("PRAGMA wal_checkpoint(TRUNCATE)"));
       broker.db.close();
@@ -167,14 +173,15 @@ function running(
     return stopping;
   };
   broker.requestShutdown = () => void stop();
+  const where = [tcp ? `${config.host}:${tcp.port}` : null, config.socketPath].filter(Boolean).join(" and ");
   log.info(
-    `ipc ${VERSION} broker listening on ${config.host}:${tcp.port}${config.socketPath ? ` and ${config.socketPath}` : ""} ` +
+    `ipc ${VERSION} broker listening on ${where} ` +
       `(${config.secret ? "secure mode: shared secret required" : "open mode"}), home ${config.home}, pid ${process.pid}`,
   );
   return {
     broker,
     host: config.host,
-    port: tcp.port,
+    port: tcp?.port ?? 0,
     socketPath: config.socketPath,
     sweep: () => sweeper.sweep(),
     stop,
@@ -271,12 +278,11 @@ function reapIdle(broker: Broker): void {
   }
 }
 
-/** Creates IPC_HOME (0700) and warns when it is open to other users. */
-function prepareHome(home: string): void {
-  mkdirSync(home, { recursive: true, mode: 0o700 });
-  const mode = statSync(home).mode & 0o777;
-  if ((mode & 0o077) !== 0) {
-    log.warn(`IPC_HOME ${home} has mode ${mode.toString(8)}; other users may read your messages. Fix: chmod 700 "${home}" (ipc doctor checks this)`);
+/** Creates IPC_HOME (0700) and tightens the modes of what it holds, saying what it changed. */
+function prepareHome(config: Config): void {
+  mkdirSync(config.home, { recursive: true, mode: 0o700 });
+  for (const f of enforcePrivateModes(config)) {
+    log.warn(`${f.path} had mode ${f.was.toString(8)}, open to other users; changed it to ${f.now.toString(8)}`);
   }
 }
 

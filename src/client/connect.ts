@@ -23,6 +23,7 @@ export interface Connected {
 
 /** Endpoints to try, best first: the broker's Unix socket when it serves this port, then TCP. */
 export function endpoints(config: Config): Endpoint[] {
+  if (!config.tcp) return config.socketPath === null ? [] : [{ kind: "unix", path: config.socketPath }];
   const tcp: Endpoint = { kind: "tcp", host: config.host, port: config.port };
   const lock = readLock(paths.lock(config));
   if (config.socketPath !== null && lock?.socket === config.socketPath && lock.port === config.port && existsSync(config.socketPath)) {
@@ -56,7 +57,7 @@ async function tryConnect(config: Config): Promise<Connected | null> {
 export async function connectBroker(config: Config, spawn = !config.noSpawn): Promise<Connected> {
   const first = await tryConnect(config);
   if (first) return first;
-  const where = `${config.host}:${config.port}`;
+  const where = config.tcp ? `${config.host}:${config.port}` : `${config.socketPath}`;
   if (!spawn) {
     throw new IpcError("NO_BROKER", `no broker on ${where} — start one with \`ipc serve\` or drop --no-spawn / IPC_NO_SPAWN`);
   }
@@ -86,6 +87,7 @@ export function spawnBroker(config: Config): { pid: number; readonly exitCode: n
     const args = ["serve", "--home", config.home, "--host", config.host, "--port", String(config.port)];
     if (config.socketPath === null) args.push("--socket", "off");
     else args.push("--socket", config.socketPath);
+    if (!config.tcp) args.push("--no-tcp");
     const proc = Bun.spawn([...selfCommand(), ...args], {
       stdio: ["ignore", log, log],
       detached: true,

@@ -18,13 +18,19 @@ export default defineCommand({
     port: brokerArgs.port,
     json: brokerArgs.json,
     socket: { type: "string", description: "Unix-domain socket path, or \"off\" (env IPC_SOCKET, default $IPC_HOME/ipc.sock)" },
+    tcp: {
+      type: "boolean",
+      default: true,
+      description: "listen on TCP (IPC_HOST:IPC_PORT)",
+      negativeDescription: "listen only on the Unix socket, so no other user can connect (env IPC_TCP=off; legacy clients need TCP)",
+    },
     detach: { type: "boolean", description: "start the broker in the background and return once it answers" },
     ...limitArgs,
   },
   async run({ args }) {
     const limits: Partial<Record<keyof Limits, string>> = {};
     for (const s of LIMIT_SETTINGS) limits[s.key] = (args as Record<string, string | undefined>)[s.flag];
-    const config = configFrom(args, { limits });
+    const config = configFrom(args, { limits, tcp: args.tcp === false ? false : undefined });
     if (args.detach) return detach(config);
     await foreground(config);
   },

@@ -18,7 +18,7 @@ export default defineCommand({
       () =>
         [
           `${p.green("●")} ipc broker ${s.version} (protocol ${s.protocol}), pid ${s.pid}, up ${uptime(s.uptime_s)}`,
-          `  address   ${s.host}:${s.port}${s.socket ? ` and ${s.socket}` : ""}`,
+          `  address   ${[s.port ? `${s.host}:${s.port}` : null, s.socket].filter(Boolean).join(" and ")}`,
           `  security  ${s.secure ? "shared secret required" : "open mode (no shared secret)"}`,
           `  database  ${s.database}`,
           `  counts    ${s.counts.instances} instances, ${s.counts.messages} messages (${s.counts.unread} unread), ${s.counts.connections} connections`,

@@ -18,6 +18,8 @@ export const HelloResult = v.object({
   secure: v.boolean(),
   /** Fresh per connection, single use: the challenge for HMAC proofs (hex). */
   nonce: v.string(),
+  /** How this connection reached the broker. */
+  transport: v.optional(v.picklist(["tcp", "unix"])),
 });
 export const RegisterResult = v.object({ token: v.string(), name: v.string(), queued: v.number() });
 export const AuthResult = v.object({ name: v.string(), queued: v.number() });

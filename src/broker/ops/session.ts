@@ -8,7 +8,7 @@ import type { OpHandler } from "./types.ts";
 
 export const hello: OpHandler<"hello"> = (b, conn) => {
   conn.nonce = newNonce();
-  return { broker: "ipc", version: VERSION, protocol: PROTOCOL_VERSION, secure: b.secure, nonce: conn.nonce };
+  return { broker: "ipc", version: VERSION, protocol: PROTOCOL_VERSION, secure: b.secure, nonce: conn.nonce, transport: conn.transport };
 };
 
 /** Checks a v2 HMAC proof against this connection's nonce, consuming the nonce either way. */

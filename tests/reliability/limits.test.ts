@@ -1,0 +1,85 @@
+/** Limits with clear errors: rate, connections, idle and slow clients, over-size frames, bounded memory. */
+import { expect, test } from "bun:test";
+import { testBroker } from "../helpers/broker.ts";
+import { ipcEnv, startBrokerProcess } from "../helpers/processes.ts";
+import { RawClient } from "../helpers/raw.ts";
+
+test("the per-session rate limit trips with retry_after_ms and recovers", async () => {
+  await using b = await testBroker({ IPC_RATE_LIMIT: "600", IPC_RATE_BURST: "5" }); // 10/s steady, 5 at once
+  await using c = await RawClient.connect(b.port);
+  expect((await c.call({ id: 0, op: "register", name: "busy" })).ok).toBe(true);
+  const answers = [];
+  for (let i = 1; i <= 10; i++) answers.push(await c.call({ id: i, op: "whoami" }));
+  const limited = answers.filter((a) => a.ok === false);
+  expect(limited.length).toBeGreaterThanOrEqual(4);
+  expect(limited[0].error.code).toBe("RATE_LIMITED");
+  expect(limited[0].error.retry_after_ms).toBeGreaterThan(0);
+  expect(limited[0].error.retry_after_ms).toBeLessThanOrEqual(100);
+  await Bun.sleep(limited.at(-1).error.retry_after_ms + 20);
+  expect((await c.call({ id: 99, op: "whoami" })).ok).toBe(true);
+});
+
+test("connections over the limit are refused politely; others keep working", async () => {
+  await using b = await testBroker({ IPC_MAX_CONNECTIONS: "3" });
+  const held = await Promise.all([1, 2, 3].map(() => RawClient.connect(b.port)));
+  for (const h of held) expect((await h.call({ id: 1, op: "hello" })).ok).toBe(true);
+  await using extra = await RawClient.connect(b.port);
+  const refusal = await extra.frame();
+  expect(refusal).toMatchObject({ id: null, ok: false, error: { code: "RATE_LIMITED" } });
+  expect(refusal.error.message).toContain("IPC_MAX_CONNECTIONS");
+  await extra.readToClose();
+  held[0]!.close();
+  await Bun.sleep(50);
+  await using again = await RawClient.connect(b.port);
+  expect((await again.call({ id: 2, op: "status" })).ok).toBe(true);
+  for (const h of held) h.close();
+});
+
+test("unauthenticated idle connections are closed; registered ones stay", async () => {
+  await using b = await testBroker({ IPC_IDLE_TIMEOUT: "1" });
+  await using idle = await RawClient.connect(b.port);
+  await using bound = await RawClient.connect(b.port);
+  expect((await bound.call({ id: 1, op: "register", name: "stays" })).ok).toBe(true);
+  await Bun.sleep(2_500);
+  expect(idle.closed).toBe(true);
+  expect(bound.closed).toBe(false);
+  expect((await bound.call({ id: 2, op: "whoami" })).name).toBe("stays");
+});
+
+test("a slow writer cannot hold a partial frame open (slowloris)", async () => {
+  await using b = await testBroker({ IPC_IDLE_TIMEOUT: "1" });
+  await using slow = await RawClient.connect(b.port);
+  expect((await slow.call({ id: 1, op: "register", name: "slow" })).ok).toBe(true);
+  const t0 = performance.now();
+  slow.write('{"id":2,"op":"check"');
+  for (let i = 0; i < 30 && !slow.closed; i++) {
+    slow.write(" ");
+    await Bun.sleep(100);
+  }
+  expect(slow.closed).toBe(true);
+  expect(performance.now() - t0).toBeLessThan(3_000);
+});
+
+test("over-size frames and slow partial frames are cut off and the broker's memory stays bounded", async () => {
+  const e = ipcEnv({ IPC_IDLE_TIMEOUT: "1", IPC_MAX_FRAME_BYTES: String(1024 * 1024) });
+  await using broker = await startBrokerProcess(e);
+  const rss = async () => {
+    const status = await Bun.file(`/proc/${broker.proc.pid}/status`).text();
+    return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) * 1024;
+  };
+  const before = await rss();
+  const junk = "x".repeat(256 * 1024);
+  for (let round = 0; round < 5; round++) {
+    const clients = await Promise.all(Array.from({ length: 20 }, () => RawClient.connect(e.port)));
+    // Each client streams 2 MiB with no newline: over the 1 MiB frame limit.
+    for (const c of clients) for (let i = 0; i < 8; i++) c.write(junk);
+    const replies = await Promise.all(clients.map((c) => c.frame()));
+    for (const r of replies) expect(r.error.code).toBe("TOO_LARGE");
+    await Promise.all(clients.map((c) => c.readToClose()));
+  }
+  const after = await rss();
+  // 100 clients pushed 200 MiB in total; the broker held at most one frame per connection at a time.
+  expect(after - before).toBeLessThan(96 * 1024 * 1024);
+  await using ok = await RawClient.connect(e.port);
+  expect((await ok.call({ id: 1, op: "status" })).ok).toBe(true);
+});
