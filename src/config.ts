@@ -52,6 +52,8 @@ export interface Config {
   noSpawn: boolean;
   json: boolean;
   color: boolean;
+  /** SQLite `synchronous` (IPC_SYNCHRONOUS): NORMAL survives a broker crash; FULL also an OS crash or power loss. */
+  synchronous: "normal" | "full";
   /** Broker log threshold (IPC_LOG_LEVEL): info, warn, error or silent. */
   logLevel: LogLevel;
   limits: Limits;
@@ -151,6 +153,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
     noSpawn: flags.spawn === false || flag(env, "IPC_NO_SPAWN"),
     json,
     color: !json && !env.NO_COLOR && env.TERM !== "dumb" && process.stdout.isTTY === true,
+    synchronous: env.IPC_SYNCHRONOUS?.toLowerCase() === "full" ? "full" : "normal",
     logLevel: (LOG_LEVELS as readonly string[]).includes(env.IPC_LOG_LEVEL ?? "") ? (env.IPC_LOG_LEVEL as LogLevel) : "info",
     limits,
     retention,

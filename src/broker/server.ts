@@ -90,7 +90,7 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
   let tcp: TCPSocketListener<Connection> | undefined;
   let unix: UnixSocketListener<Connection> | undefined;
   try {
-    db = openDatabase(paths.database(config));
+    db = openDatabase(paths.database(config), config.synchronous);
     const broker = new Broker(config, db, options.clock);
     const handlers = socketHandlers(broker);
     try {

@@ -13,11 +13,12 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
  * Opens (creating if absent, mode 0600 in a 0700 directory) and migrates the
- * database at `path`, or ":memory:" for tests.
+ * database at `path`, or ":memory:" for tests. `synchronous` NORMAL (WAL) keeps
+ * every commit across a process crash; FULL also across an OS crash or power loss.
  * @throws IpcError INTERNAL naming the file and the fix when it is corrupt,
  *   unreadable, locked, or from a newer ipc.
  */
-export function openDatabase(path: string): Database {
+export function openDatabase(path: string, synchronous: "normal" | "full" = "normal"): Database {
   if (path !== ":memory:") {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     closeSync(openSync(path, "a", 0o600));
@@ -27,7 +28,7 @@ export function openDatabase(path: string): Database {
     db = new Database(path, { create: true, strict: true });
     db.exec("PRAGMA busy_timeout = 5000");
     db.exec("PRAGMA journal_mode = WAL");
-    db.exec("PRAGMA synchronous = NORMAL");
+    db.exec(`PRAGMA synchronous = ${synchronous === "full" ? "FULL" : "NORMAL"}`);
     db.exec("PRAGMA foreign_keys = OFF");
     migrate(db, path);
     return db;
