@@ -24,6 +24,8 @@ export interface AgentOptions {
   spawn?: boolean;
   /** Save sessions to $IPC_HOME/sessions (default true). */
   persist?: boolean;
+  /** Without config.name, act as the last registered name (default true; the MCP server starts unnamed instead). */
+  lastName?: boolean;
 }
 
 export class Agent {
@@ -41,7 +43,8 @@ export class Agent {
     readonly config: Config,
     private readonly options: AgentOptions = {},
   ) {
-    this.name = config.name !== null ? normalizeName(config.name) ?? config.name : lastName(config);
+    this.name =
+      config.name !== null ? normalizeName(config.name) ?? config.name : options.lastName === false ? null : lastName(config);
     if (this.name !== null && options.persist !== false) this.token = loadSession(config, this.name)?.token ?? null;
   }
 

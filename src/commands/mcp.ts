@@ -1,11 +1,20 @@
-/** `ipc mcp`: the stdio MCP server (placeholder until the MCP issue lands). */
+/** `ipc mcp [--as NAME]`: the stdio MCP server that AI hosts launch (src/mcp/). */
 import { defineCommand } from "citty";
-import { IpcError } from "../protocol/errors.ts";
+import { brokerArgs, configFrom } from "../cli/args.ts";
 
 export default defineCommand({
-  meta: { name: "mcp", description: "Run the stdio MCP server that AI hosts launch" },
-  args: { as: { type: "string", description: "register as this name at start (env IPC_NAME)" } },
-  run() {
-    throw new IpcError("INTERNAL", "ipc mcp is not built yet");
+  meta: { name: "mcp", description: "Run the stdio MCP server that AI hosts launch (stdout carries MCP frames only)" },
+  args: {
+    as: { type: "string", description: "register as this name at start (env IPC_NAME)", valueHint: "name" },
+    home: brokerArgs.home,
+    host: brokerArgs.host,
+    port: brokerArgs.port,
+    spawn: brokerArgs.spawn,
+  },
+  async run({ args }) {
+    const config = configFrom(args);
+    // Loaded here, not at the top: only `ipc mcp` pays for the MCP SDK.
+    const { serveStdio } = await import("../mcp/stdio.ts");
+    await serveStdio(config);
   },
 });

@@ -1,0 +1,50 @@
+/** Broker results as the text a model reads in tool results and resources. */
+import { formatMessage } from "../cli/output.ts";
+import type { Message } from "../protocol/message.ts";
+import type { Instance, SendStatus } from "../protocol/responses.ts";
+
+/** One message; large-message summaries say how to get the whole text. */
+export function messageText(m: Message): string {
+  const text = formatMessage(m, false);
+  return m.data?.large_message_file !== undefined
+    ? `${text}\n  (summary of a large message: call read_message with message_id ${m.id} for the full text)`
+    : text;
+}
+
+/** "1 new message", "2 new messages". */
+export function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
+/** Messages under a header such as "2 new messages:", or `none` when there are none. */
+export function messagesText(messages: readonly Message[], none: string, header = (n: number) => count(n, "new message")): string {
+  if (messages.length === 0) return none;
+  return [`${header(messages.length)}:`, ...messages.map(messageText)].join("\n\n");
+}
+
+/** What a send's status means for the sender. */
+export function sendStatusText(to: string, status: SendStatus, requested: string): string {
+  switch (status) {
+    case "delivered":
+      return `${to} was waiting and has it now`;
+    case "queued":
+      return `${to} will see it on their next check`;
+    case "future":
+      return `nobody is registered as ${to} yet; it waits for them`;
+    case "forwarded":
+      return `${requested} was renamed, so it went to ${to}`;
+  }
+}
+
+/** The registered instances, one per line, marking this agent. */
+export function instancesText(instances: readonly Instance[], me: string | null): string {
+  if (instances.length === 0) return `Nobody is registered yet${me === null ? " (you are not registered yet either: call register with your name)" : ""}.`;
+  const online = instances.filter((i) => i.online).length;
+  const lines = instances.map((i) => {
+    const facts = [i.online ? "online" : "offline"];
+    if (i.unread > 0) facts.push(`${i.unread} unread`);
+    facts.push(`last seen ${i.last_seen}`);
+    return `${i.online ? "●" : "○"} ${i.name}${i.name === me ? " (you)" : ""} — ${facts.join(", ")}`;
+  });
+  return [`${instances.length} registered, ${online} online${me === null ? " (you are not registered yet)" : ""}:`, ...lines].join("\n");
+}

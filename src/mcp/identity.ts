@@ -1,0 +1,179 @@
+/**
+ * Who the MCP server acts as, and how that survives (DESIGN.md §7):
+ *
+ * - With IPC_NAME / --as, the server registers that name at start.
+ * - A registered identity is saved per host process in
+ *   `$IPC_HOME/mcp-parents/<parent pid>.json` (0600), so when the host kills
+ *   and respawns `ipc mcp` the new server resumes the same session (and a
+ *   name it renamed to) without registering again.
+ * - A broker restart or an expired session is handled by the Agent: it
+ *   reconnects, re-registers the same name and retries once; the new token is
+ *   written back here after the call.
+ */
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import * as v from "valibot";
+import { isAlive } from "../broker/lock.ts";
+import type { Agent } from "../client/agent.ts";
+import { forgetSession, saveSession, writePrivate } from "../client/session-store.ts";
+import type { Config } from "../config.ts";
+import { IpcError } from "../protocol/errors.ts";
+import { normalizeName } from "../protocol/names.ts";
+import type { ResultOf } from "../protocol/responses.ts";
+import { NOT_REGISTERED, explain } from "./errors.ts";
+import { log } from "./log.ts";
+
+/** The session one host process's MCP server acts as. `as` is the configured IPC_NAME, if any. */
+export const ParentSession = v.object({
+  name: v.string(),
+  token: v.string(),
+  as: v.optional(v.nullable(v.string()), null),
+  saved_at: v.optional(v.string()),
+});
+export type ParentSession = v.InferOutput<typeof ParentSession>;
+
+/** The folder of per-host-process sessions. */
+export function parentSessionsDir(config: Pick<Config, "home">): string {
+  return join(config.home, "mcp-parents");
+}
+
+/** The session file of host process `ppid`. */
+export function parentSessionPath(config: Pick<Config, "home">, ppid: number): string {
+  return join(parentSessionsDir(config), `${ppid}.json`);
+}
+
+/** The saved session of host process `ppid`, or null. */
+export function loadParentSession(config: Pick<Config, "home">, ppid: number): ParentSession | null {
+  try {
+    const r = v.safeParse(ParentSession, JSON.parse(readFileSync(parentSessionPath(config, ppid), "utf8")));
+    return r.success ? r.output : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Saves host process `ppid`'s session (mode 0600, atomically). */
+export function saveParentSession(config: Pick<Config, "home">, ppid: number, s: ParentSession): void {
+  mkdirSync(parentSessionsDir(config), { recursive: true, mode: 0o700 });
+  writePrivate(parentSessionPath(config, ppid), JSON.stringify({ ...s, saved_at: new Date().toISOString() }));
+}
+
+/** Deletes the saved sessions of host processes that no longer run (so a reused pid never inherits one). */
+export function pruneParentSessions(config: Pick<Config, "home">): void {
+  let files: string[];
+  try {
+    files = readdirSync(parentSessionsDir(config));
+  } catch {
+    return;
+  }
+  for (const f of files) {
+    const pid = Number(f.replace(/\.json$/, ""));
+    if (Number.isSafeInteger(pid) && pid > 1 && !isAlive(pid)) rmSync(join(parentSessionsDir(config), f), { force: true });
+  }
+}
+
+export interface IdentityOptions {
+  /** The host process (default process.ppid); 1 or less (orphaned, started by init) disables per-host persistence. */
+  ppid?: number;
+  /** Called after the identity changed (register, rename): the server re-subscribes. */
+  onChange?: () => void;
+}
+
+/** This server's identity: start-up registration or resumption, register, rename, persistence. */
+export class Identity {
+  /** Settles once the start-up identity (resumed or registered) is in place, or has failed. */
+  readonly ready: Promise<void>;
+  /** The name configured with IPC_NAME / --as, lower-cased; null when none. */
+  private readonly configured: string | null;
+  private saved: { name: string; token: string } | null = null;
+  private readonly ppid: number;
+
+  constructor(
+    private readonly agent: Agent,
+    private readonly config: Config,
+    private readonly options: IdentityOptions = {},
+  ) {
+    this.ppid = options.ppid ?? process.ppid;
+    this.configured = config.name === null ? null : normalizeName(config.name) ?? config.name;
+    this.ready = this.start().catch((err) => log(`start-up identity failed: ${explain(err)}`));
+  }
+
+  /** True once this server has a name and a session. */
+  get registered(): boolean {
+    return this.agent.name !== null && this.agent.sessionToken !== null;
+  }
+
+  /** The name this server acts as, or null before register. */
+  get name(): string | null {
+    return this.registered ? this.agent.name : null;
+  }
+
+  private async start(): Promise<void> {
+    if (this.ppid > 1) {
+      pruneParentSessions(this.config);
+      const saved = loadParentSession(this.config, this.ppid);
+      if (saved !== null && (this.configured === null || saved.as === this.configured)) {
+        this.agent.adopt(saved.name, saved.token);
+        this.saved = { name: saved.name, token: saved.token };
+        log(`resumed the session of ${saved.name} (same host process ${this.ppid})`);
+        return;
+      }
+    }
+    if (this.configured !== null) {
+      try {
+        await this.register(this.configured);
+      } catch (err) {
+        log(`could not register ${this.configured} at start: ${explain(err)} (will retry on the next tool call)`);
+      }
+    }
+  }
+
+  /**
+   * Makes sure this server acts as someone: registers the configured name if the
+   * start-up registration failed.
+   * @throws IpcError UNAUTHENTICATED (not registered, no configured name), or the registration's error.
+   */
+  async ensure(): Promise<void> {
+    await this.ready;
+    if (this.registered) return;
+    if (this.configured === null) throw new IpcError("UNAUTHENTICATED", NOT_REGISTERED);
+    await this.register(this.configured);
+  }
+
+  /**
+   * Registers `name` and acts as it from now on.
+   * @throws IpcError INVALID_NAME, FORBIDDEN (shared secret), NO_BROKER.
+   */
+  async register(name: string): Promise<ResultOf<"register">> {
+    const r = await this.agent.register(name);
+    this.sync();
+    this.options.onChange?.();
+    return r;
+  }
+
+  /** Records a successful rename: the agent acts as the new name, saved sessions follow. */
+  renamed(r: ResultOf<"rename">): void {
+    this.agent.name = r.new;
+    const token = this.agent.sessionToken;
+    if (token !== null) {
+      saveSession(this.config, r.new, token);
+      forgetSession(this.config, r.old);
+    }
+    this.sync();
+    this.options.onChange?.();
+  }
+
+  /** Writes the current session to this host process's file when it changed (re-registration, rename). */
+  sync(): void {
+    const { name } = this.agent;
+    const token = this.agent.sessionToken;
+    if (this.ppid <= 1 || name === null || token === null) return;
+    if (this.saved?.name === name && this.saved.token === token) return;
+    try {
+      saveParentSession(this.config, this.ppid, { name, token, as: this.configured });
+      this.saved = { name, token };
+    } catch (err) {
+      log(`could not save the session for host process ${this.ppid}: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * `ipc mcp` on stdio: wires the MCP server to stdin/stdout and to signals.
+ * stdout carries MCP frames only, so console output is sent to stderr before
+ * anything else runs, and a stray error is logged there instead of killing
+ * the server. Returns when the host closes stdin or sends a signal.
+ */
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { Agent } from "../client/agent.ts";
+import type { Config } from "../config.ts";
+import { log } from "./log.ts";
+import { createMcpServer } from "./server.ts";
+
+/** Largest JSON-RPC line accepted from the host (bytes): room for a maximal message with heavy JSON escaping. */
+const MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+/** Points console.log/info/debug at stderr and logs stray errors instead of exiting. */
+function guardStdout(): void {
+  const toStderr = (...args: unknown[]) => console.error(...args);
+  console.log = toStderr;
+  console.info = toStderr;
+  console.debug = toStderr;
+  process.on("unhandledRejection", (err) => log(`unhandled rejection: ${(err as Error)?.stack ?? String(err)}`));
+  process.on("uncaughtException", (err) => log(`uncaught exception: ${err.stack ?? String(err)}`));
+}
+
+/** Serves MCP on stdio for `config` until the host goes away. */
+export async function serveStdio(config: Config): Promise<void> {
+  guardStdout();
+  const agent = new Agent(config, { lastName: false });
+  const { server, close } = createMcpServer(agent);
+  server.onerror = (err) => log(`protocol error: ${err.message}`);
+  const ended = new Promise<string>((resolve) => {
+    process.stdin.once("end", () => resolve("stdin closed"));
+    process.stdin.once("close", () => resolve("stdin closed"));
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => resolve(signal));
+    server.onclose = () => resolve("transport closed");
+  });
+  await server.connect(new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: MAX_LINE_BYTES }));
+  await ended;
+  await close().catch(() => {});
+}

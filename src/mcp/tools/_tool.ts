@@ -1,0 +1,73 @@
+/**
+ * The shape of one MCP tool: its valibot input schema (JSON Schema generated
+ * from it), legacy argument aliases, and a handler that returns the text the
+ * model reads. Handlers throw IpcError / ToolInputError; the server turns
+ * those into `isError` results.
+ */
+import * as v from "valibot";
+import type { Agent } from "../../client/agent.ts";
+import type { Config } from "../../config.ts";
+import { ToolInputError, describeIssues } from "../errors.ts";
+import type { Identity } from "../identity.ts";
+import { type InputJsonSchema, type ToolInput, inputJsonSchema } from "../schema.ts";
+
+/** What a handler acts through. */
+export interface ToolContext {
+  agent: Agent;
+  config: Config;
+  identity: Identity;
+  /** Aborted when the host cancels the call. */
+  signal: AbortSignal;
+}
+
+/** MCP tool annotations (hints for hosts). */
+export interface ToolHints {
+  readOnlyHint?: boolean;
+  destructiveHint?: boolean;
+  idempotentHint?: boolean;
+  openWorldHint?: boolean;
+}
+
+export interface ToolDef<S extends ToolInput = ToolInput> {
+  name: string;
+  title: string;
+  /** Teaches the model when to call it, with the phrasings people use. */
+  description: string;
+  input: S;
+  /** Legacy argument names (claude-ipc-mcp) → current names, applied before validation. */
+  aliases?: Readonly<Record<string, string>>;
+  /** One valid call, shown when arguments are wrong. */
+  example: string;
+  /** False for tools that work before register (register itself, list_instances). */
+  needsIdentity?: boolean;
+  hints?: ToolHints;
+  run(args: v.InferOutput<S>, ctx: ToolContext): Promise<string>;
+}
+
+/** A tool as the server holds it: definition plus its generated JSON Schema. */
+export interface Tool extends ToolDef<ToolInput> {
+  inputSchema: InputJsonSchema;
+}
+
+/** Defines a tool, generating its JSON Schema once (throws at load time if the schema cannot be converted). */
+export function defineTool<S extends ToolInput>(def: ToolDef<S>): Tool {
+  return { ...(def as unknown as ToolDef<ToolInput>), inputSchema: inputJsonSchema(def.input) };
+}
+
+/**
+ * Validates raw tool arguments: applies legacy aliases (a current name wins
+ * over its alias), then the tool's schema. Unknown keys are dropped, so
+ * legacy `from_id` / `instance_id` / `old_id` are accepted and ignored.
+ * @throws ToolInputError with a sentence naming the bad fields and an example.
+ */
+export function parseArgs(tool: Tool, raw: unknown): Record<string, unknown> {
+  const args: Record<string, unknown> = typeof raw === "object" && raw !== null && !Array.isArray(raw) ? { ...raw } : {};
+  for (const [legacy, current] of Object.entries(tool.aliases ?? {})) {
+    if (!(legacy in args)) continue;
+    if (args[current] === undefined) args[current] = args[legacy];
+    delete args[legacy];
+  }
+  const r = v.safeParse(tool.input, args);
+  if (!r.success) throw new ToolInputError(describeIssues(tool.name, r.issues, tool.example));
+  return r.output;
+}

@@ -1,0 +1,70 @@
+/**
+ * check: read unread messages, optionally waiting for one. A wait never
+ * consumes on its own: it waits with `peek`, then takes the messages in a
+ * second request, so a call the host cancels mid-wait loses no message.
+ */
+import * as v from "valibot";
+import { markChecked } from "../../auto-check/state.ts";
+import { REQUEST_TIMEOUT_MS } from "../../client/broker-client.ts";
+import type { Message } from "../../protocol/message.ts";
+import { Name } from "../../protocol/names.ts";
+import { count, messagesText } from "../format.ts";
+import { limitField } from "./_fields.ts";
+import { type ToolContext, defineTool } from "./_tool.ts";
+
+/** Longest wait (s): hosts time tool calls out near 60 s. */
+export const MAX_WAIT_S = 50;
+
+export const CheckInput = v.object({
+  wait: v.optional(
+    v.pipe(
+      v.number(),
+      v.minValue(0),
+      v.maxValue(MAX_WAIT_S, `wait is at most ${MAX_WAIT_S} seconds (hosts time tool calls out near 60 s); call check again to keep waiting`),
+      v.description(`if no message is waiting, wait up to this many seconds for one (0–${MAX_WAIT_S}); returns the moment one arrives`),
+    ),
+  ),
+  peek: v.optional(v.pipe(v.boolean(), v.description("show messages without marking them read"))),
+  from: v.optional(v.pipe(Name, v.description("only messages from this name"))),
+  limit: limitField(100, "messages"),
+});
+type CheckArgs = v.InferOutput<typeof CheckInput>;
+
+async function take(ctx: ToolContext, a: CheckArgs): Promise<Message[]> {
+  const { messages } = await ctx.agent.call("check", { peek: a.peek === true, ...(a.from && { from: a.from }), ...(a.limit && { limit: a.limit }) });
+  return messages;
+}
+
+/** Waits (peeking) until a message is there or `seconds` pass; true when one is. */
+async function waitForMail(ctx: ToolContext, a: CheckArgs, seconds: number): Promise<boolean> {
+  const r = await ctx.agent.call(
+    "check",
+    { wait: seconds, peek: true, limit: 1, ...(a.from && { from: a.from }) },
+    REQUEST_TIMEOUT_MS + seconds * 1000,
+  );
+  return r.messages.length > 0;
+}
+
+export default defineTool({
+  name: "check",
+  title: "Check messages",
+  description:
+    'Read your unread messages, oldest first, and mark them read. Use for "check messages", "any mail?", "check my inbox", "wait for fred\'s answer" (with wait, e.g. 30). With peek they stay unread; with from, only that sender\'s.',
+  input: CheckInput,
+  example: '{"wait": 30}',
+  hints: { openWorldHint: false },
+  async run(a, ctx) {
+    let messages = await take(ctx, a);
+    const wait = a.wait ?? 0;
+    const deadline = performance.now() + wait * 1000;
+    // Another reader (the CLI as the same name) may take what the wait saw: wait again while time is left.
+    while (messages.length === 0 && !ctx.signal.aborted) {
+      const left = (deadline - performance.now()) / 1000;
+      if (left < 0.05 || !(await waitForMail(ctx, a, left)) || ctx.signal.aborted) break;
+      messages = await take(ctx, a);
+    }
+    if (!a.peek && ctx.identity.name !== null) markChecked(ctx.config, ctx.identity.name);
+    const none = wait > 0 ? `No new messages after waiting ${Math.round(wait)} s.` : "No new messages.";
+    return messagesText(messages, none, (n) => count(n, a.peek ? "unread message" : "new message"));
+  },
+});
