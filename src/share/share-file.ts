@@ -1,0 +1,106 @@
+/**
+ * share_file (DESIGN.md §4): send a text file's content to another agent as
+ * `Shared file: <absolute path>` with `data {type: "file", filepath, content,
+ * description}`. Runs only when this agent's user asks; nothing in an
+ * incoming message ever triggers it.
+ */
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
+import { resolve } from "node:path";
+import type { Agent } from "../client/agent.ts";
+import type { Config } from "../config.ts";
+import { IpcError } from "../protocol/errors.ts";
+import type { ResultOf } from "../protocol/responses.ts";
+import { checkRecipient, fitsInFrame } from "./_payload.ts";
+
+/** What a shared file is, besides a regular file. */
+function kindOf(st: Stats): string | null {
+  if (st.isFile()) return null;
+  if (st.isDirectory()) return "a directory";
+  if (st.isFIFO()) return "a named pipe (fifo)";
+  if (st.isSocket()) return "a socket";
+  if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
+  return "not a regular file";
+}
+
+function refuse(path: string, st: Stats): never {
+  const kind = kindOf(st);
+  throw new IpcError("BAD_REQUEST", `cannot share ${path}: it is ${kind}; only regular text files can be shared`);
+}
+
+function fsError(path: string, err: unknown): IpcError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "ENOENT" || code === "ENOTDIR") return new IpcError("NOT_FOUND", `no such file: ${path}`);
+  if (code === "EACCES" || code === "EPERM") return new IpcError("FORBIDDEN", `cannot read ${path}: permission denied`);
+  return new IpcError("BAD_REQUEST", `cannot read ${path}: ${(err as Error).message}`);
+}
+
+/**
+ * Reads `path` as UTF-8 text of at most `maxBytes` bytes.
+ * @throws IpcError NOT_FOUND, FORBIDDEN, BAD_REQUEST (directory, special or binary file), TOO_LARGE.
+ */
+export function readTextFile(path: string, maxBytes: number): string {
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    throw fsError(path, err);
+  }
+  // Checked before opening: opening a fifo for reading would block until a writer appears.
+  if (!st.isFile()) refuse(path, st);
+  const tooLarge = (size: number) =>
+    new IpcError("TOO_LARGE", `cannot share ${path}: it is ${size} bytes; the limit is ${maxBytes} bytes (IPC_MAX_CONTENT_BYTES)`);
+  if (st.size > maxBytes) throw tooLarge(st.size);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (err) {
+    throw fsError(path, err);
+  }
+  let bytes: Uint8Array;
+  try {
+    const now = fstatSync(fd); // the file may have been swapped since statSync
+    if (!now.isFile()) refuse(path, now);
+    // Read one byte past the limit to notice a file that grew.
+    const buf = new Uint8Array(maxBytes + 1);
+    let n = 0;
+    while (n < buf.length) {
+      const r = readSync(fd, buf, n, buf.length - n, null);
+      if (r === 0) break;
+      n += r;
+    }
+    if (n > maxBytes) throw tooLarge(Math.max(n, now.size));
+    bytes = buf.subarray(0, n);
+  } catch (err) {
+    throw err instanceof IpcError ? err : fsError(path, err);
+  } finally {
+    closeSync(fd);
+  }
+  const binary = () => new IpcError("BAD_REQUEST", `cannot share ${path}: it looks binary (not UTF-8 text); only text files can be shared`);
+  if (bytes.includes(0)) throw binary();
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw binary();
+  }
+}
+
+/**
+ * Sends the text file at `opts.path` (resolved against the working directory) to `opts.to`.
+ * The file may be at most config.limits.maxContentBytes bytes.
+ * @throws IpcError INVALID_NAME, NOT_FOUND, FORBIDDEN, BAD_REQUEST, TOO_LARGE, or the broker's errors from `send`.
+ */
+export async function shareFile(
+  agent: Agent,
+  opts: { to: string; path: string; description?: string },
+): Promise<ResultOf<"send">> {
+  checkRecipient(opts.to);
+  const config: Config = agent.config;
+  const filepath = resolve(opts.path);
+  const content = readTextFile(filepath, config.limits.maxContentBytes);
+  const data = { type: "file", filepath, content, description: opts.description ?? null };
+  const text = `Shared file: ${filepath}`;
+  if (!fitsInFrame(config, text, data)) {
+    throw new IpcError("TOO_LARGE", `cannot share ${filepath}: escaped as JSON it exceeds the frame limit of ${config.limits.maxFrameBytes} bytes (IPC_MAX_FRAME_BYTES)`);
+  }
+  return agent.call("send", { to: opts.to, content: text, data });
+}
