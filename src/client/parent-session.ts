@@ -1,0 +1,80 @@
+/**
+ * Who a helper process (the Claude Code hook, `ipc auto-check`) acts as when
+ * no --as / IPC_NAME is given: the name the host's MCP server registered.
+ * `ipc mcp` records its session in `$IPC_HOME/mcp-parents/<host pid>.json`
+ * (`{name, token}`); a hook runs as a child (or grandchild, through a shell)
+ * of that same host, so its parent chain leads there.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Config } from "../config.ts";
+import { normalizeName } from "../protocol/names.ts";
+import { lastName } from "./session-store.ts";
+
+/**
+ * Where `ipc mcp` records the session it holds for the host process `pid`. The layout is
+ * src/mcp/identity.ts's (parentSessionPath); it is read here without loading the MCP code.
+ */
+function mcpParentPath(config: Pick<Config, "home">, pid: number): string {
+  return join(config.home, "mcp-parents", `${pid}.json`);
+}
+
+/** The parent of process `pid`: /proc/<pid>/stat on Linux, `ps -o ppid= -p` elsewhere; null when unknown. */
+export function parentPid(pid: number): number | null {
+  try {
+    if (process.platform === "linux") {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      // "pid (comm) state ppid …" — comm may itself contain spaces and parentheses.
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      return Number.isInteger(ppid) && ppid > 0 ? ppid : null;
+    }
+    if (process.platform === "win32") return null;
+    const r = Bun.spawnSync(["ps", "-o", "ppid=", "-p", String(pid)], { stdout: "pipe", stderr: "ignore" });
+    const ppid = Number(r.stdout.toString().trim());
+    return r.exitCode === 0 && Number.isInteger(ppid) && ppid > 0 ? ppid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A session recorded by `ipc mcp`. */
+export interface ParentSession {
+  name: string;
+  token: string;
+}
+
+function readParent(config: Pick<Config, "home">, pid: number): ParentSession | null {
+  try {
+    const s = JSON.parse(readFileSync(mcpParentPath(config, pid), "utf8")) as Partial<ParentSession>;
+    if (typeof s.name !== "string" || typeof s.token !== "string" || normalizeName(s.name) === null) return null;
+    return { name: normalizeName(s.name)!, token: s.token };
+  } catch {
+    return null;
+  }
+}
+
+/** The MCP session recorded for this process's parent or grandparent, or null. */
+export function parentMcpSession(config: Pick<Config, "home">): ParentSession | null {
+  if (!existsSync(join(config.home, "mcp-parents"))) return null; // no MCP server ever ran here: skip the process lookups
+  const parent = process.ppid;
+  const direct = readParent(config, parent);
+  if (direct !== null) return direct;
+  const grandparent = parentPid(parent);
+  return grandparent === null ? null : readParent(config, grandparent);
+}
+
+/** Who to act as, and where that came from; `token` is known only for an MCP session. */
+export interface Identity {
+  name: string;
+  token: string | null;
+  source: "flag" | "mcp" | "last";
+}
+
+/** --as / IPC_NAME, else the MCP session of the parent chain, else the last registered name; null when none. */
+export function resolveIdentity(config: Config): Identity | null {
+  if (config.name !== null) return { name: normalizeName(config.name) ?? config.name, token: null, source: "flag" };
+  const mcp = parentMcpSession(config);
+  if (mcp !== null) return { ...mcp, source: "mcp" };
+  const last = lastName(config);
+  return last === null ? null : { name: last, token: null, source: "last" };
+}
