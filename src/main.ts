@@ -26,6 +26,13 @@ export const SUBCOMMANDS: Record<string, Lazy> = {
   read: () => load(import("./commands/read.ts")),
   history: () => load(import("./commands/history.ts")),
   search: () => load(import("./commands/search.ts")),
+  "share-file": () => load(import("./commands/share-file.ts")),
+  "share-command": () => load(import("./commands/share-command.ts")),
+  "auto-check": () => load(import("./commands/auto-check.ts")),
+  hook: () => load(import("./commands/hook.ts")),
+  setup: () => load(import("./commands/setup.ts")),
+  doctor: () => load(import("./commands/doctor.ts")),
+  completion: () => load(import("./commands/completion.ts")),
 };
 
 export const main = defineCommand({
@@ -61,11 +68,23 @@ export function hoistGlobalFlags(argv: string[]): string[] {
   return [argv[i]!, ...leading, ...argv.slice(i + 1)];
 }
 
-/** Finds the subcommand named in `argv` (for --help). */
+/** Finds the (sub)command named in `argv` (for --help), following nested subcommands like `setup cursor`. */
 async function resolve(argv: string[]): Promise<[CommandDef<any>, CommandDef<any> | undefined]> {
-  const name = argv.find((a) => !a.startsWith("-"));
-  const sub = name !== undefined ? SUBCOMMANDS[name] : undefined;
-  return sub ? [await sub(), main] : [main, undefined];
+  let cmd: CommandDef<any> = main;
+  let parent: CommandDef<any> | undefined;
+  for (const word of argv.filter((a) => !a.startsWith("-"))) {
+    const subs = await resolveValue(cmd.subCommands);
+    const sub = subs?.[word];
+    if (sub === undefined) break;
+    parent = cmd;
+    cmd = await resolveValue(sub);
+  }
+  return [cmd, parent];
+}
+
+/** A citty Resolvable: a value, a promise, or a function returning either. */
+async function resolveValue<T>(r: T | Promise<T> | (() => T | Promise<T>)): Promise<T> {
+  return typeof r === "function" ? await (r as () => T | Promise<T>)() : await r;
 }
 
 async function run(rawArgv: string[]): Promise<number> {
