@@ -93,8 +93,10 @@ async function run(rawArgv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  if (argv.length === 0 || argv.includes("--help") || argv.includes("-h")) {
-    const [cmd, parent] = await resolve(argv);
+  // Words after `--` belong to a command being run (ipc share-command fred -- df -h), never to ipc.
+  const own = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
+  if (argv.length === 0 || own.includes("--help") || own.includes("-h")) {
+    const [cmd, parent] = await resolve(own);
     await showUsage(cmd, parent);
     return 0;
   }

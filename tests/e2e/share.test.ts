@@ -112,13 +112,13 @@ describe("ipc share-command", () => {
     expect(sh.data).toMatchObject({ stdout: "", stderr: "oops\n", returncode: 3 });
   });
 
-  test("flags after -- belong to the command, and TO may follow --", async () => {
+  test("flags after -- (even -h and --help) belong to the command, and TO may follow --", async () => {
     const e = ipcEnv();
     await using _b = await startBrokerProcess(e);
     await pair(e);
-    await shareJson(e, ["share-command", "--as", "barney", "--", "fred", "echo", "--json", "--as", "x"]);
+    await shareJson(e, ["share-command", "--as", "barney", "--", "fred", "echo", "--json", "--as", "x", "-h", "--help"]);
     const [m] = await inbox(e);
-    expect(m.data.stdout).toBe("--json --as x\n");
+    expect(m.data.stdout).toBe("--json --as x -h --help\n");
   });
 
   test("a command that outlives --timeout is killed and reported as timed out", async () => {
