@@ -74,10 +74,7 @@ export class Agent {
     this.authed = false;
     c.client.onMessage = (m) => this.subscription?.onMessage(m);
     c.client.onClose = () => this.resubscribeSoon();
-    if (this.subscription !== null) {
-      await this.ensureSession(c);
-      await c.client.request("subscribe", { consume: this.subscription.consume });
-    }
+    if (this.subscription !== null) await this.ensureSession(c);
     if (wasConnected) this.onReconnect?.();
     return c;
   }
@@ -88,7 +85,9 @@ export class Agent {
    */
   async register(name: string): Promise<ResultOf<"register">> {
     const c = await this.connection();
-    return this.registerOn(c, name);
+    const r = await this.registerOn(c, name);
+    await this.restoreSubscription(c);
+    return r;
   }
 
   private async registerOn(c: Connected, name: string): Promise<ResultOf<"register">> {
@@ -132,6 +131,12 @@ export class Agent {
       if (!(err instanceof IpcError && err.code === "UNAUTHENTICATED") || this.name === null) throw err;
       await this.registerOn(c, this.name);
     }
+    await this.restoreSubscription(c);
+  }
+
+  /** A fresh binding (new connection, expired session re-registered, new name) starts unsubscribed: subscribe again. */
+  private async restoreSubscription(c: Connected): Promise<void> {
+    if (this.subscription !== null) await c.client.request("subscribe", { consume: this.subscription.consume });
   }
 
   /**
