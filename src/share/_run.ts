@@ -23,7 +23,7 @@ export interface RunOutcome {
   timedOut: boolean;
 }
 
-/** After the process exits, how long to keep reading output still held by its children (ms). */
+/** After the process exits or is killed, how long to keep reading output still held by its children (ms). */
 const DRAIN_GRACE_MS = 500;
 
 /** Resolves argv[0] like the system would, or throws a clear error. */
@@ -85,8 +85,9 @@ export async function runCaptured(argv: string[], timeoutMs: number, maxBytes: n
       resolve();
     }, timeoutMs);
   });
-  const exited = proc.exited.then(() => Bun.sleep(DRAIN_GRACE_MS));
-  const stop = Promise.race([deadline, exited]);
+  // Once the process is gone (exited or killed), output still in the pipes is read for a moment;
+  // a child it left behind that keeps the pipes open is not waited for.
+  const stop = Promise.race([deadline, proc.exited]).then(() => Bun.sleep(DRAIN_GRACE_MS));
   try {
     const [stdout, stderr] = await Promise.all([capture(proc.stdout, maxBytes, stop), capture(proc.stderr, maxBytes, stop)]);
     await proc.exited;

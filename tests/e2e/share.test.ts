@@ -129,9 +129,13 @@ describe("ipc share-command", () => {
     const r = await shareJson(e, ["share-command", "fred", "--as", "barney", "--timeout", "1", "--", "sleep", "20"]);
     expect(performance.now() - t0).toBeLessThan(8_000);
     expect(r).toMatchObject({ timed_out: true, returncode: null });
-    const [m] = await inbox(e);
+    // Output written before the kill is kept.
+    const script = "console.log('started'); setTimeout(() => {}, 20000)";
+    await shareJson(e, ["share-command", "fred", "--as", "barney", "--timeout", "1.5", "--", process.execPath, "-e", script]);
+    const [m, partial] = await inbox(e);
     expect(m.content).toBe("Shared command output: sleep 20 (timed out after 1 s)");
     expect(m.data).toMatchObject({ timed_out: true, returncode: null });
+    expect(partial.data).toMatchObject({ timed_out: true, stdout: "started\n" });
   });
 
   test("output over the content limit is cut, with a note, and the message still goes", async () => {
