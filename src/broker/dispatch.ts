@@ -4,7 +4,7 @@
  */
 import * as v from "valibot";
 import { IpcError } from "../protocol/errors.ts";
-import { NAME_FIELDS, Request, RequestId } from "../protocol/requests.ts";
+import { NAME_FIELDS, REQUEST_SCHEMAS, type Request, RequestId } from "../protocol/requests.ts";
 import type { Broker } from "./broker.ts";
 import { type Connection, Mode } from "./connection.ts";
 import { errorFrame, okFrame } from "./frames.ts";
@@ -41,13 +41,14 @@ function handleRequest(b: Broker, conn: Connection, obj: unknown): void {
     reply(b, conn, null, badRequest("a frame must be a JSON object with an \"op\""));
     return;
   }
-  const parsed = v.safeParse(Request, obj);
-  if (!parsed.success) {
+  const schema = typeof obj.op === "string" ? REQUEST_SCHEMAS.get(obj.op) : undefined;
+  const parsed = schema === undefined ? undefined : v.safeParse(schema, obj);
+  if (parsed === undefined || !parsed.success) {
     const id = v.is(RequestId, obj.id) ? obj.id : null;
-    reply(b, conn, id, invalid(obj, parsed.issues));
+    reply(b, conn, id, invalid(obj, parsed?.issues ?? []));
     return;
   }
-  const req = parsed.output;
+  const req = parsed.output as Request;
   const id = req.id ?? null;
   const wait = (conn.session?.bucket ?? conn.bucket).take();
   if (wait > 0) {
@@ -87,7 +88,8 @@ function invalid(obj: Record<string, unknown>, issues: v.BaseIssue<unknown>[]): 
   if (typeof op !== "string" || !(op in OPS)) {
     return badRequest(`unknown op ${JSON.stringify(op ?? null)}; ops: ${Object.keys(OPS).join(", ")}`);
   }
-  const issue = issues[0]!;
+  const issue = issues[0];
+  if (issue === undefined) return badRequest(`${op}: invalid request`);
   const field = issue.path?.map((p) => String(p.key)).join(".") ?? "";
   const top = issue.path?.[0]?.key;
   const code = typeof top === "string" && NAME_FIELDS.has(top) ? "INVALID_NAME" : "BAD_REQUEST";

@@ -2,9 +2,11 @@
 import type { ErrorBody } from "../protocol/errors.ts";
 import type { Message } from "../protocol/message.ts";
 
-/** `{"id":…,"ok":true,…result}\n` */
+/** `{"id":…,"ok":true,…result}\n` (the result's members spliced in without copying it). */
 export function okFrame(id: unknown, result: object): string {
-  return `${JSON.stringify({ id: id ?? null, ok: true, ...result })}\n`;
+  const members = JSON.stringify(result);
+  const head = `{"id":${JSON.stringify(id ?? null)},"ok":true`;
+  return members.length === 2 ? `${head}}\n` : `${head},${members.slice(1)}\n`;
 }
 
 /** `{"id":…,"ok":false,"error":{code,message}}\n` */

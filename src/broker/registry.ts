@@ -101,9 +101,9 @@ export class Registry {
     else this.unread.delete(name);
   }
 
-  /** Recounts unread messages from the store (after sweeps that delete unread messages). */
-  recountUnread(): void {
-    this.unread = this.messageStore.unreadCounts();
+  /** Names that have unread messages (registered or not). */
+  unreadRecipients(): string[] {
+    return [...this.unread.keys()];
   }
 
   /** Renames an instance in memory (the store is updated by the caller). */

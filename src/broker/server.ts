@@ -8,6 +8,7 @@ import { chmodSync, mkdirSync, rmSync } from "node:fs";
 import { type Config, isLoopback, paths } from "../config.ts";
 import { IpcError } from "../protocol/errors.ts";
 import { FrameTooLarge } from "../protocol/ndjson.ts";
+import { Checkpointer } from "../store/checkpointer.ts";
 import { openDatabase } from "../store/database.ts";
 import { VERSION } from "../version.ts";
 import { Broker, type Clock } from "./broker.ts";
@@ -89,6 +90,7 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
   let db: ReturnType<typeof openDatabase> | undefined;
   let tcp: TCPSocketListener<Connection> | undefined;
   let unix: UnixSocketListener<Connection> | undefined;
+  let checkpointer: Checkpointer | null = null;
   try {
     db = openDatabase(paths.database(config), config.synchronous);
     const broker = new Broker(config, db, options.clock);
@@ -114,12 +116,15 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
       unix = Bun.listen<Connection>({ unix: config.socketPath, allowHalfOpen: true, socket: handlers("unix") });
       chmodSync(config.socketPath, 0o600);
     }
+    checkpointer = await Checkpointer.start(db, paths.database(config));
+    if (checkpointer === null) log.warn("WAL checkpoints run on the broker's thread (no worker thread available)");
     const port = tcp?.port ?? 0;
     lockInfo.port = port;
     broker.address = { host: config.host, port, socket: config.socketPath };
     await Bun.write(lockPath, JSON.stringify(lockInfo));
-    return running(broker, tcp, unix, lockPath, options);
+    return running(broker, tcp, unix, lockPath, options, checkpointer);
   } catch (err) {
+    await checkpointer?.stop();
     tcp?.stop(true);
     unix?.stop(true);
     db?.close();
@@ -134,6 +139,7 @@ function running(
   unix: UnixSocketListener<Connection> | undefined,
   lockPath: string,
   options: BrokerOptions,
+  checkpointer: Checkpointer | null,
 ): BrokerHandle {
   const { config } = broker;
   const sweeper = new Sweeper(broker);
@@ -163,6 +169,7 @@ function running(
       await Bun.sleep(20);
       tcp?.stop(true);
       unix?.stop(true);
+      await checkpointer?.stop();
       safely("checkpoint", () => broker.db.exec("PRAGMA wal_checkpoint(TRUNCATE)"));
       broker.db.close();
       if (config.socketPath !== null) rmSync(config.socketPath, { force: true });

@@ -4,13 +4,15 @@
  * removes large-message files with their messages, and lets the search
  * index catch up. Runs inside the group commit like any other write.
  */
-import { RetentionStore } from "../store/retention.ts";
+import { type ExpiredRow, RetentionStore } from "../store/retention.ts";
 import type { Broker } from "./broker.ts";
 import { removeLargeMessage } from "./large-messages.ts";
 import { log } from "./log.ts";
 
-/** Most messages deleted, and indexed, per sweep. */
+/** Most messages deleted per sweep. */
 const BATCH = 5_000;
+/** Most messages added to the search index per sweep (a search indexes the rest itself). */
+const INDEX_BATCH = 1_000;
 const DAY_MS = 86_400_000;
 
 /** What one sweep did. */
@@ -40,10 +42,13 @@ export class Sweeper {
     const sessions = b.sessions.expire(now);
     const forwards = b.instances.expireForwards(now);
     for (const [old, f] of b.registry.forwards) if (f.expiresAt <= now) b.registry.forwards.delete(old);
-    const future = this.remove(this.retention.expiredFuture(now - r.futureDays * DAY_MS, BATCH));
-    const read = this.remove(this.retention.expiredRead(now - r.readDays * DAY_MS, BATCH));
-    if (future > 0) b.registry.recountUnread();
-    const indexed = b.search.catchUp(BATCH);
+    let future = 0;
+    for (const name of b.registry.unreadRecipients()) {
+      if (b.registry.isRegistered(name) || future >= BATCH) continue;
+      future += this.remove(this.retention.expiredFuture(name, now - r.futureDays * DAY_MS, BATCH - future), true);
+    }
+    const read = this.remove(this.retention.expiredRead(now - r.readDays * DAY_MS, BATCH), false);
+    const indexed = b.search.catchUp(INDEX_BATCH);
     b.commit.flush();
     const report = { sessions, forwards, futureMessages: future, readMessages: read, indexed };
     if (sessions + forwards + future + read > 0) {
@@ -52,11 +57,12 @@ export class Sweeper {
     return report;
   }
 
-  private remove(rows: { id: number; content: string; large_file: string | null }[]): number {
+  private remove(rows: ExpiredRow[], unread: boolean): number {
     const b = this.b;
     for (const row of rows) {
       b.search.forget(row);
       this.retention.delete(row.id);
+      if (unread) b.registry.addUnread(row.recipient, -1);
       const file = row.large_file;
       if (file !== null) b.commit.afterCommit(() => removeLargeMessage(file));
     }

@@ -90,7 +90,7 @@ export const ShutdownRequest = v.object({
   auth: v.optional(v.pipe(v.string(), v.maxLength(256))),
 });
 
-/** Any v2 request frame. */
+/** Any v2 request frame (the union; `REQUEST_SCHEMAS` picks one schema by `op` without trying the others). */
 export const Request = v.variant("op", [
   HelloRequest,
   RegisterRequest,
@@ -115,6 +115,11 @@ export type Op = Request["op"];
 export type RequestOf<O extends Op> = Extract<Request, { op: O }>;
 /** What a caller passes for one op (no id/token: the client adds those). */
 export type Params<O extends Op> = Omit<Extract<v.InferInput<typeof Request>, { op: O }>, "id" | "token" | "op">;
+
+/** The schema of each op, for validating a frame whose `op` is known. */
+export const REQUEST_SCHEMAS: ReadonlyMap<string, (typeof Request)["options"][number]> = new Map(
+  Request.options.map((schema) => [schema.entries.op.literal, schema]),
+);
 
 /** Request fields that hold instance names: their failures are INVALID_NAME, not BAD_REQUEST. */
 export const NAME_FIELDS: ReadonlySet<string> = new Set(["name", "to", "from", "new_name", "with"]);

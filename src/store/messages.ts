@@ -23,6 +23,8 @@ export interface MessageRow {
 export type NewMessage = Omit<MessageRow, "id" | "large_file">;
 
 const COLUMNS = "id, sender, recipient, kind, content, data, reply_to, created_at, read_at, large_file";
+/** Matches the `messages_inbox` index: `= 0` unread, `= 1` read. */
+const IS_READ = "(read_at IS NOT NULL)";
 
 export class MessageStore {
   private readonly sInsert: Statement;
@@ -48,34 +50,33 @@ export class MessageStore {
     this.sSetLarge = db.prepare("UPDATE messages SET large_file = ? WHERE id = ?");
     this.sGet = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE id = ?`);
     this.sPeek = db.prepare(
-      `SELECT ${COLUMNS} FROM messages WHERE recipient = ? AND read_at IS NULL ORDER BY id LIMIT ?`,
+      `SELECT ${COLUMNS} FROM messages WHERE recipient = ? AND ${IS_READ} = 0 ORDER BY id LIMIT ?`,
     );
     this.sPeekFrom = db.prepare(
-      `SELECT ${COLUMNS} FROM messages WHERE recipient = ? AND read_at IS NULL AND sender = ? ORDER BY id LIMIT ?`,
+      `SELECT ${COLUMNS} FROM messages WHERE recipient = ? AND ${IS_READ} = 0 AND sender = ? ORDER BY id LIMIT ?`,
     );
     this.sConsume = db.prepare(
       `UPDATE messages SET read_at = ?1 WHERE id IN (
-         SELECT id FROM messages WHERE recipient = ?2 AND read_at IS NULL ORDER BY id LIMIT ?3
+         SELECT id FROM messages WHERE recipient = ?2 AND ${IS_READ} = 0 ORDER BY id LIMIT ?3
        ) RETURNING ${COLUMNS}`,
     );
     this.sConsumeFrom = db.prepare(
       `UPDATE messages SET read_at = ?1 WHERE id IN (
-         SELECT id FROM messages WHERE recipient = ?2 AND read_at IS NULL AND sender = ?4 ORDER BY id LIMIT ?3
+         SELECT id FROM messages WHERE recipient = ?2 AND ${IS_READ} = 0 AND sender = ?4 ORDER BY id LIMIT ?3
        ) RETURNING ${COLUMNS}`,
     );
     this.sCountUnread = db.prepare(
-      "SELECT count(*) AS n FROM messages WHERE recipient = ? AND read_at IS NULL",
+      `SELECT count(*) AS n FROM messages WHERE recipient = ? AND ${IS_READ} = 0`,
     );
     this.sUnreadCounts = db.prepare(
-      "SELECT recipient, count(*) AS n FROM messages WHERE read_at IS NULL GROUP BY recipient",
+      `SELECT recipient, count(*) AS n FROM messages WHERE ${IS_READ} = 0 GROUP BY recipient`,
     );
+    // Three ordered index ranges (sent; received unread; received read), merged.
+    const range = (where: string) =>
+      `SELECT ${COLUMNS} FROM (SELECT ${COLUMNS} FROM messages WHERE ${where} AND id < ?2 ORDER BY id DESC LIMIT ?3)`;
     this.sHistory = db.prepare(
-      `SELECT ${COLUMNS} FROM (
-         SELECT ${COLUMNS} FROM messages WHERE sender = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3
-       ) UNION
-       SELECT ${COLUMNS} FROM (
-         SELECT ${COLUMNS} FROM messages WHERE recipient = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3
-       ) ORDER BY id DESC LIMIT ?3`,
+      `${range("sender = ?1")} UNION ${range(`recipient = ?1 AND ${IS_READ} = 0`)} UNION ${range(`recipient = ?1 AND ${IS_READ} = 1`)}
+       ORDER BY id DESC LIMIT ?3`,
     );
     this.sHistoryWith = db.prepare(
       `SELECT ${COLUMNS} FROM messages
@@ -83,11 +84,11 @@ export class MessageStore {
        ORDER BY id DESC LIMIT ?3`,
     );
     this.sMoveUnread = db.prepare(
-      "UPDATE messages SET recipient = ? WHERE recipient = ? AND read_at IS NULL",
+      `UPDATE messages SET recipient = ? WHERE recipient = ? AND ${IS_READ} = 0`,
     );
     this.sMarkRead = db.prepare("UPDATE messages SET read_at = ? WHERE id = ? AND read_at IS NULL");
     this.sTotals = db.prepare(
-      "SELECT count(*) AS messages, (SELECT count(*) FROM messages WHERE read_at IS NULL) AS unread FROM messages",
+      `SELECT count(*) AS messages, (SELECT count(*) FROM messages WHERE ${IS_READ} = 0) AS unread FROM messages`,
     );
   }
 

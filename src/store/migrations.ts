@@ -1,7 +1,8 @@
 /**
  * Forward-only schema migrations. Entry i moves `PRAGMA user_version` from i
  * to i + 1; a database with a newer version than this build knows is refused.
- * Times are integer milliseconds since the Unix epoch.
+ * Times are integer milliseconds since the Unix epoch. Indexes are few on
+ * purpose: every one costs a page write per send.
  */
 export const MIGRATIONS: readonly string[] = [
   // 1: instances, sessions, messages, forwardings.
@@ -22,7 +23,7 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX sessions_by_name ON sessions(name);
 
   CREATE TABLE messages (
-    id         INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused, so acknowledged ids stay unique
+    id         INTEGER PRIMARY KEY,   -- max(id)+1; retention never deletes the newest row, so ids are never reused
     sender     TEXT NOT NULL,
     recipient  TEXT NOT NULL,
     kind       TEXT NOT NULL,         -- direct | broadcast | system
@@ -33,8 +34,8 @@ export const MIGRATIONS: readonly string[] = [
     read_at    INTEGER,
     large_file TEXT                   -- path of the large-message copy, if any
   );
-  CREATE INDEX messages_unread ON messages(recipient, id) WHERE read_at IS NULL;
-  CREATE INDEX messages_to ON messages(recipient, id);
+  -- One index serves the inbox (unread first: is_read = 0) and the received half of history (is_read = 1).
+  CREATE INDEX messages_inbox ON messages(recipient, read_at IS NOT NULL, id);
   CREATE INDEX messages_from ON messages(sender, id);
   CREATE INDEX messages_read_at ON messages(read_at) WHERE read_at IS NOT NULL;
 

@@ -38,6 +38,8 @@ test("read messages are purged after 30 days (configurable), with their large-me
   await s.call({ id: 2, op: "send", to: "r", content: "small" });
   const [m] = (await r.call({ id: 3, op: "check" })).messages;
   const file = m.data.large_message_file as string;
+  // The newest message is never purged (ids are max(id)+1, so this keeps them unique): leave a newer one.
+  await r.call({ id: 6, op: "send", to: "s", content: "newest, unread" });
   expect(existsSync(file)).toBe(true);
   clock.advance(3 * DAY - 1000);
   expect(b.sweep().readMessages).toBe(0);
@@ -48,7 +50,7 @@ test("read messages are purged after 30 days (configurable), with their large-me
   await using s2 = await registered(b.port, "s");
   await using r2 = await registered(b.port, "r");
   expect((await s2.call({ id: 4, op: "read", message_id: big.message_id })).error.code).toBe("NOT_FOUND");
-  expect((await r2.call({ id: 5, op: "history" })).messages).toHaveLength(0);
+  expect((await r2.call({ id: 5, op: "history" })).messages.map((m: any) => m.content)).toEqual(["newest, unread"]);
 });
 
 test("sessions expire after 24 hours unused (sliding)", async () => {
@@ -70,4 +72,18 @@ test("sessions expire after 24 hours unused (sliding)", async () => {
   expect((await c3.call({ id: 2, op: "check" })).error.code).toBe("UNAUTHENTICATED");
   await using c4 = await RawClient.connect(b.port);
   expect((await c4.call({ id: 1, op: "auth", token })).error.code).toBe("UNAUTHENTICATED");
+});
+
+test("message ids are never reused, even when old messages are purged", async () => {
+  const clock = manualClock();
+  await using b = await testBroker({ IPC_RETAIN_READ_DAYS: "1" }, { clock: clock.read });
+  await using s = await registered(b.port, "s");
+  const ids: number[] = [];
+  for (let i = 0; i < 3; i++) ids.push((await s.call({ id: i, op: "send", to: "s", content: `m${i}` })).message_id);
+  await s.call({ id: 9, op: "check" });
+  clock.advance(2 * DAY);
+  expect(b.sweep().readMessages).toBe(2); // the newest stays
+  await using s2 = await registered(b.port, "s");
+  const next = (await s2.call({ id: 10, op: "send", to: "s", content: "after purge" })).message_id;
+  expect(next).toBeGreaterThan(Math.max(...ids));
 });
