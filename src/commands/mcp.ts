@@ -9,7 +9,7 @@ export default defineCommand({
     home: brokerArgs.home,
     host: brokerArgs.host,
     port: brokerArgs.port,
-    spawn: brokerArgs.spawn,
+    spawn: { ...brokerArgs.spawn, negativeDescription: "never start a broker; tools report it while none answers (env IPC_NO_SPAWN)" },
   },
   async run({ args }) {
     const config = configFrom(args);

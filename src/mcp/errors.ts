@@ -31,7 +31,7 @@ export function explain(err: unknown): string {
   if (err instanceof IpcError) {
     switch (err.code) {
       case "NO_BROKER":
-        return `the ipc broker is not reachable (${err.message}); try again in a moment — ipc restarts the broker on the next call`;
+        return `the ipc broker is not reachable: ${err.message}`;
       case "RATE_LIMITED":
         return `${err.message}${err.retryAfterMs !== undefined ? ` — retry in ${Math.ceil(err.retryAfterMs / 1000)} s` : ""}`;
       case "UNAUTHENTICATED":

@@ -44,6 +44,21 @@ describe("ipc mcp messaging", () => {
     expect(performance.now() - t1).toBeGreaterThanOrEqual(450);
   });
 
+  test("a waiting check that the host cancels marks nothing read", async () => {
+    const e = env();
+    await using a = await startMcp(e, { name: "patient" });
+    await using b = await startMcp(e, { name: "sender" });
+    await a.call("list_instances");
+    const abort = new AbortController();
+    const waiting = a.client.callTool({ name: "check", arguments: { wait: 30 } }, undefined, { signal: abort.signal });
+    await Bun.sleep(200);
+    abort.abort();
+    await expect(waiting).rejects.toThrow();
+    await b.call("send", { to: "patient", content: "arrived after the cancel" });
+    await Bun.sleep(100);
+    expect((await a.call("check")).text).toContain("arrived after the cancel");
+  });
+
   test("every result ends with the unread notice while mail waits; check clears it", async () => {
     const e = env();
     await using a = await startMcp(e, { name: "notice-a" });

@@ -93,6 +93,15 @@ describe("ipc mcp tools", () => {
     expect(ok).toMatchObject({ isError: false, text: expect.stringContaining("Sent message") });
   });
 
+  test("no broker and --no-spawn: tools report it, and the server keeps serving", async () => {
+    const e = ipcEnv();
+    await using s = await startMcp(e, { name: "lonely", args: ["--no-spawn"] });
+    const r = await s.call("send", { to: "fred", content: "anyone?" });
+    expect(r).toMatchObject({ isError: true, text: expect.stringContaining("the ipc broker is not reachable: no broker on") });
+    expect((await s.call("list_instances")).isError).toBe(true);
+    expect((await s.client.listTools()).tools.length).toBe(11);
+  });
+
   test("legacy argument names: to_id, new_id, instance_id; from_id / instance_id / old_id ignored", async () => {
     await using s = await server();
     expect((await s.call("register", { instance_id: "Legacy-One" })).text).toContain("Registered as legacy-one");
