@@ -64,17 +64,17 @@ export function createMcpServer(agent: Agent, options: McpServerOptions = {}): M
     if (subscribed.has(INBOX_URI)) server.sendResourceUpdated({ uri: INBOX_URI }).catch(() => {});
   };
 
-  // New mail is pushed by the broker (subscribe without consuming); the Agent re-subscribes after reconnects.
-  let listeningAs: string | null = null;
+  // New mail is pushed by the broker (subscribe without consuming). Subscribing once is enough: the
+  // Agent subscribes again by itself after a reconnect, a re-registration or a register of a new name.
+  let listening = false;
   const listen = () => {
-    const key = identity.registered ? `${agent.name}:${agent.sessionToken}` : null;
-    if (key === null || key === listeningAs) return;
-    listeningAs = key;
+    if (listening || !identity.registered) return;
+    listening = true;
     agent.subscribe(inboxChanged, false).then(
       () => identity.sync(),
       (err) => {
-        listeningAs = null;
-        log(`could not subscribe to new messages: ${explain(err)}`);
+        listening = false;
+        log(`could not subscribe to new messages yet: ${explain(err)}`);
       },
     );
   };
@@ -99,6 +99,7 @@ export function createMcpServer(agent: Agent, options: McpServerOptions = {}): M
     const tool = TOOLS_BY_NAME.get(req.params.name);
     let text: string;
     let isError = false;
+    let brokerDown = false;
     try {
       if (tool === undefined) throw new ToolInputError(`there is no tool "${req.params.name}"; the tools are ${TOOLS.map((t) => t.name).join(", ")}`);
       const args = parseArgs(tool, req.params.arguments);
@@ -107,11 +108,12 @@ export function createMcpServer(agent: Agent, options: McpServerOptions = {}): M
       text = await tool.run(args, { agent, config, identity, signal: extra.signal });
     } catch (err) {
       isError = true;
+      brokerDown = err instanceof IpcError && err.code === "NO_BROKER";
       text = explain(err);
       if (!(err instanceof IpcError || err instanceof ToolInputError)) log(`${req.params.name} failed: ${(err as Error)?.stack ?? String(err)}`);
     }
     identity.sync();
-    const notice = await unreadNotice(agent, identity);
+    const notice = brokerDown ? "" : await unreadNotice(agent, identity);
     return { content: [{ type: "text", text: notice === "" ? text : `${text}\n\n${notice}` }], ...(isError && { isError: true }) };
   });
 

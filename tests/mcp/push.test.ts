@@ -62,6 +62,22 @@ describe("ipc mcp resources", () => {
     expect(seen.uris).toEqual([]);
   });
 
+  test("subscribed before register: updates start once the agent registers, and follow a register of a new name", async () => {
+    const e = ipcEnv();
+    envs.push(e);
+    await using s = await startMcp(e);
+    await using writer = await startMcp(e, { name: "writer2" });
+    const seen = updates(s);
+    await s.client.subscribeResource({ uri: "ipc://inbox" });
+    await s.call("register", { name: "late" });
+    await writer.call("send", { to: "late", content: "first" });
+    expect(await seen.next()).toBe("ipc://inbox");
+    await s.call("register", { name: "later" });
+    await writer.call("send", { to: "later", content: "second" });
+    expect(await seen.next()).toBe("ipc://inbox");
+    expect((await s.call("check")).text).toContain("second");
+  });
+
   test("ipc://inbox before register says how to register", async () => {
     const e = ipcEnv();
     envs.push(e);
