@@ -1,0 +1,68 @@
+/**
+ * Every figure the benchmark reports: its unit, what it measures, and the
+ * budget it must meet (issue "Performance", medians on a 2-core machine).
+ */
+
+/** A budget: the median must be `>=` or `<=` `value`. */
+export interface Budget {
+  op: ">=" | "<=";
+  value: number;
+}
+
+export interface FigureSpec {
+  name: string;
+  unit: string;
+  description: string;
+  budget?: Budget;
+  /** Also print this figure as a ratio of another (the machine's own limit, or the empty-database figure). */
+  ratioOf?: string;
+  ratioBudget?: Budget;
+}
+
+export const FIGURES: FigureSpec[] = [
+  { name: "echo.1x1", unit: "req/s", description: "echo limit: NDJSON echo server, 1 connection, one at a time" },
+  { name: "echo.8x1", unit: "req/s", description: "echo limit: 8 connections, one at a time" },
+  { name: "echo.8x32", unit: "req/s", description: "echo limit: 8 connections × 32 pipelined" },
+  { name: "send.1x1", unit: "sends/s", description: "send, 1 connection, one at a time", budget: { op: ">=", value: 7_000 }, ratioOf: "echo.1x1" },
+  { name: "send.1x1.p50", unit: "µs", description: "ack latency p50, 1 connection", budget: { op: "<=", value: 130 } },
+  { name: "send.1x1.p99", unit: "µs", description: "ack latency p99, 1 connection", budget: { op: "<=", value: 400 } },
+  { name: "send.8x1", unit: "sends/s", description: "send, 8 connections, one at a time", ratioOf: "echo.8x1" },
+  { name: "send.8x1.p50", unit: "µs", description: "ack latency p50, 8 connections" },
+  { name: "send.8x1.p99", unit: "µs", description: "ack latency p99, 8 connections" },
+  {
+    name: "send.8x32",
+    unit: "sends/s",
+    description: "send, 8 connections × 32 pipelined, acked after commit",
+    budget: { op: ">=", value: 80_000 },
+    ratioOf: "echo.8x32",
+    ratioBudget: { op: ">=", value: 0.5 },
+  },
+  { name: "send.8x32.p50", unit: "µs", description: "ack latency p50, 8 × 32 (time a frame waits in its pipeline)" },
+  { name: "send.8x32.p99", unit: "µs", description: "ack latency p99, 8 × 32" },
+  { name: "push.check.p50", unit: "µs", description: "push latency p50: send → receiver waiting in check", budget: { op: "<=", value: 200 } },
+  { name: "push.check.p99", unit: "µs", description: "push latency p99: send → receiver waiting in check" },
+  { name: "push.subscribe.p50", unit: "µs", description: "push latency p50: send → subscribed receiver" },
+  { name: "push.subscribe.p99", unit: "µs", description: "push latency p99: send → subscribed receiver" },
+  { name: "check.empty", unit: "checks/s", description: "check, empty inbox, one at a time" },
+  { name: "check.empty.p50", unit: "µs", description: "check latency p50, empty inbox" },
+  { name: "check.ten", unit: "checks/s", description: "check taking 10 waiting messages" },
+  { name: "check.ten.p50", unit: "µs", description: "check latency p50, 10 waiting" },
+  { name: "check.delivered", unit: "msgs/s", description: "messages delivered: 4 × 32 senders → 1 reader looping on check" },
+  { name: "stored.send.1x1", unit: "sends/s", description: "send 1 × 1 with the stored messages", ratioOf: "send.1x1", ratioBudget: { op: ">=", value: 0.85 } },
+  { name: "stored.send.8x32", unit: "sends/s", description: "send 8 × 32 with the stored messages", ratioOf: "send.8x32", ratioBudget: { op: ">=", value: 0.85 } },
+  { name: "stored.check.empty", unit: "checks/s", description: "check, empty inbox, with the stored messages", ratioOf: "check.empty", ratioBudget: { op: ">=", value: 0.85 } },
+  { name: "stored.check.ten", unit: "checks/s", description: "check taking 10, with the stored messages", ratioOf: "check.ten", ratioBudget: { op: ">=", value: 0.85 } },
+  { name: "stored.check.delivered", unit: "msgs/s", description: "messages delivered, with the stored messages", ratioOf: "check.delivered", ratioBudget: { op: ">=", value: 0.85 } },
+  { name: "legacy.sends.1", unit: "sends/s", description: "legacy protocol, one connection per request, 1 client" },
+  { name: "legacy.sends.8", unit: "sends/s", description: "legacy protocol, one connection per request, 8 clients", budget: { op: ">=", value: 5_000 } },
+  { name: "cold.send", unit: "ms", description: "`ipc send` end to end against a running broker (process start to exit)", budget: { op: "<=", value: 25 } },
+  { name: "cold.mcp", unit: "ms", description: "`ipc mcp` from process start to its initialize answer", budget: { op: "<=", value: 150 } },
+  { name: "rss.idle", unit: "MiB", description: "broker RSS, idle" },
+  { name: "rss.connections", unit: "MiB", description: "broker RSS with 1 000 idle connections", budget: { op: "<=", value: 100 } },
+  { name: "rss.stored", unit: "MiB", description: "broker RSS after the workloads on the stored messages" },
+];
+
+/** Does `value` meet `b`? */
+export function meets(b: Budget, value: number): boolean {
+  return b.op === ">=" ? value >= b.value : value <= b.value;
+}

@@ -1,0 +1,109 @@
+/**
+ * Processes the benchmark measures: the broker under test (the compiled
+ * binary when dist/ipc exists, else `bun src/main.ts`), the echo server,
+ * and the RSS of a pid.
+ */
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const ROOT = resolve(import.meta.dir, "../..");
+const BINARY = join(ROOT, "dist", process.platform === "win32" ? "ipc.exe" : "ipc");
+
+/** The command that runs ipc, and a label for the report. */
+export function ipcCommand(): { cmd: string[]; label: string; compiled: boolean } {
+  if (existsSync(BINARY)) return { cmd: [BINARY], label: "dist/ipc (compiled)", compiled: true };
+  return { cmd: [process.execPath, join(ROOT, "src/main.ts")], label: "bun src/main.ts (not compiled: run `bun run build` first)", compiled: false };
+}
+
+/** A free TCP port on loopback. */
+export function freePort(): number {
+  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const p = l.port;
+  l.stop(true);
+  return p;
+}
+
+/** A fresh temporary IPC_HOME. */
+export function tempHome(): string {
+  return mkdtempSync(join(tmpdir(), "ipc-bench-"));
+}
+
+/** Environment for a benchmark broker: no rate or inbox limits (they would cap the load), quiet log. */
+export function benchEnv(home: string, port: number): Record<string, string> {
+  return {
+    ...(process.env as Record<string, string>),
+    IPC_HOME: home,
+    IPC_PORT: String(port),
+    IPC_RATE_LIMIT: "0",
+    IPC_MAX_UNREAD: "0",
+    IPC_MAX_CONNECTIONS: "0",
+    IPC_LOG_LEVEL: "warn",
+  };
+}
+
+/** Waits until something accepts connections on `port`. */
+export async function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+      s.end();
+      return;
+    } catch {
+      if (performance.now() > deadline) throw new Error(`nothing listens on ${port}`);
+      await Bun.sleep(10);
+    }
+  }
+}
+
+/** A running broker for one measurement. */
+export interface BenchBroker {
+  port: number;
+  home: string;
+  pid: number;
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** Starts `ipc serve` on a free port for `home`. */
+export async function startBroker(home: string): Promise<BenchBroker> {
+  const port = freePort();
+  const env = benchEnv(home, port);
+  const proc = Bun.spawn([...ipcCommand().cmd, "serve"], { env, stdin: "ignore", stdout: "ignore", stderr: "inherit" });
+  await waitForPort(port);
+  return {
+    port,
+    home,
+    pid: proc.pid,
+    env,
+    stop: async () => {
+      proc.kill("SIGTERM");
+      await proc.exited;
+    },
+  };
+}
+
+/** Starts the reference echo server on a free port. */
+export async function startEcho(): Promise<{ port: number; stop(): Promise<void> }> {
+  const port = freePort();
+  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "echo-server.ts"), String(port)], { stdout: "ignore", stderr: "inherit" });
+  await waitForPort(port);
+  return {
+    port,
+    stop: async () => {
+      proc.kill();
+      await proc.exited;
+    },
+  };
+}
+
+/** Resident set size of `pid` in MiB (Linux /proc; elsewhere `ps`). */
+export async function rssMiB(pid: number): Promise<number> {
+  if (process.platform === "linux") {
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return Number(m![1]) / 1024;
+  }
+  const out = await new Response(Bun.spawn(["ps", "-o", "rss=", "-p", String(pid)]).stdout).text();
+  return Number(out.trim()) / 1024;
+}

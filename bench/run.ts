@@ -1,0 +1,160 @@
+/**
+ * `bun run bench`: starts real brokers (the compiled binary when dist/ipc
+ * exists) with temporary IPC_HOMEs, runs every workload for a bounded time
+ * after a warm-up, repeats it, prints a table (median, min–max, budget,
+ * ratio to the machine's own limit measured in the same run) and writes
+ * bench/results.json.
+ *
+ *   bun run bench            full run: 3 repeats, 1 000 000 stored messages (a few minutes)
+ *   bun run bench --quick    smoke run for CI: 1 repeat, short windows, no budgets enforced
+ */
+import { cpus, totalmem, type as osType, release } from "node:os";
+import { join } from "node:path";
+import { FIGURES, meets } from "./figures.ts";
+import { ipcCommand, rssMiB, startBroker, startEcho, tempHome } from "./lib/procs.ts";
+import { fmt, median } from "./lib/stats.ts";
+import { check } from "./workloads/check.ts";
+import { coldStart } from "./workloads/cold-start.ts";
+import { legacy } from "./workloads/legacy.ts";
+import { memory } from "./workloads/memory.ts";
+import { push } from "./workloads/push.ts";
+import { sends } from "./workloads/sends.ts";
+import { homeWith, prefill } from "./workloads/stored.ts";
+import type { Measurements, Timing } from "./workloads/types.ts";
+
+const quick = process.argv.includes("--quick");
+const runsArg = process.argv.find((a) => a.startsWith("--runs="));
+const RUNS = runsArg ? Number(runsArg.slice(7)) : quick ? 1 : 3;
+const STORED = quick ? 20_000 : 1_000_000;
+const timing: Timing = quick ? { warmupMs: 100, measureMs: 300, samples: 20 } : { warmupMs: 500, measureMs: 2_000, samples: 300 };
+
+const collected = new Map<string, number[]>();
+function record(m: Measurements): void {
+  for (const [k, v] of Object.entries(m)) collected.set(k, [...(collected.get(k) ?? []), v]);
+}
+function log(s: string): void {
+  process.stderr.write(`${s}\n`);
+}
+
+const started = performance.now();
+const ipc = ipcCommand();
+log(`ipc bench (${quick ? "quick" : "full"}): ${RUNS} run(s), broker = ${ipc.label}`);
+
+log(`preparing ${fmt(STORED)} stored messages…`);
+const storedDb = prefill(STORED);
+
+for (let run = 1; run <= RUNS; run++) {
+  log(`run ${run}/${RUNS}: echo limit`);
+  const echo = await startEcho();
+  const e = await sends(echo.port, timing, "echo", false);
+  await echo.stop();
+  record(e);
+
+  log(`run ${run}/${RUNS}: empty database`);
+  const b = await startBroker(tempHome());
+  record(await memory(b.port, b.pid, quick ? 100 : 1000));
+  record(await sends(b.port, timing));
+  record(await push(b.port, timing));
+  record(await check(b.port, timing));
+  record(await legacy(b.port, timing));
+  record(await coldStart(b.env, timing));
+  await b.stop();
+
+  log(`run ${run}/${RUNS}: ${fmt(STORED)} stored messages`);
+  const s = await startBroker(homeWith(storedDb));
+  const stored = { ...(await sends(s.port, timing, "stored.send")), ...(await check(s.port, timing, "stored.check")) };
+  record(stored);
+  record({ "rss.stored": await rssMiB(s.pid) });
+  await s.stop();
+}
+
+// ---- report ---------------------------------------------------------------------------------
+type Row = { name: string; unit: string; median: number; min: number; max: number; values: number[]; budget: string; met: boolean | null; ratio?: { of: string; value: number; budget?: string; met: boolean | null } };
+const rows: Row[] = [];
+for (const f of FIGURES) {
+  const values = collected.get(f.name);
+  if (!values || values.length === 0) continue;
+  const m = median(values);
+  const row: Row = {
+    name: f.name,
+    unit: f.unit,
+    median: m,
+    min: Math.min(...values),
+    max: Math.max(...values),
+    values,
+    budget: f.budget ? `${f.budget.op} ${fmt(f.budget.value)}` : "",
+    met: f.budget ? meets(f.budget, m) : null,
+  };
+  if (f.ratioOf) {
+    const base = median(collected.get(f.ratioOf) ?? []);
+    const ratio = m / base;
+    row.ratio = { of: f.ratioOf, value: ratio, budget: f.ratioBudget ? `${f.ratioBudget.op} ${f.ratioBudget.value}` : undefined, met: f.ratioBudget ? meets(f.ratioBudget, ratio) : null };
+  }
+  rows.push(row);
+}
+
+const mark = (met: boolean | null) => (met === null ? "" : met ? "✔" : "✖");
+const lines = [
+  "| figure | median | min – max | unit | budget | | ratio | ratio budget | |",
+  "| --- | ---: | ---: | --- | --- | --- | --- | --- | --- |",
+  ...rows.map((r) => {
+    const digits = r.unit === "ms" || r.unit === "MiB" ? 1 : 0;
+    const ratio = r.ratio ? `${(r.ratio.value * 100).toFixed(0)} % of ${r.ratio.of}` : "";
+    return `| ${r.name} | ${fmt(r.median, digits)} | ${fmt(r.min, digits)} – ${fmt(r.max, digits)} | ${r.unit} | ${r.budget} | ${mark(r.met)} | ${ratio} | ${r.ratio?.budget ?? ""} | ${mark(r.ratio?.met ?? null)} |`;
+  }),
+];
+const cpu = cpus();
+const machine = {
+  cpus: cpu.length,
+  cpu_model: cpu[0]?.model ?? "unknown",
+  memory_gib: Math.round(totalmem() / 2 ** 30),
+  os: `${osType()} ${release()}`,
+  bun: Bun.version,
+};
+process.stdout.write(
+  `\n${lines.join("\n")}\n\nMachine: ${machine.cpus} × ${machine.cpu_model}, ${machine.memory_gib} GiB, ${machine.os}, Bun ${machine.bun}; broker: ${ipc.label}; ${RUNS} run(s), ${quick ? "quick" : "full"} mode, ${fmt(STORED)} stored messages; ${((performance.now() - started) / 1000).toFixed(0)} s.\n`,
+);
+
+const budgeted = rows.flatMap((r) => [r.met, r.ratio?.met ?? null]).filter((x) => x !== null);
+const results = {
+  generated_at: new Date().toISOString(),
+  mode: quick ? "quick" : "full",
+  runs: RUNS,
+  stored_messages: STORED,
+  broker: ipc.label,
+  machine,
+  seconds: Math.round((performance.now() - started) / 1000),
+  budgets_met: `${budgeted.filter(Boolean).length}/${budgeted.length}`,
+  figures: rows.flatMap((r) => {
+    const spec = FIGURES.find((f) => f.name === r.name)!;
+    const main = {
+      name: r.name,
+      description: spec.description,
+      unit: r.unit,
+      median: r.median,
+      min: r.min,
+      max: r.max,
+      values: r.values,
+      budget: spec.budget ?? null,
+      met: r.met,
+    };
+    if (!r.ratio) return [main];
+    return [
+      main,
+      {
+        name: `${r.name}/${r.ratio.of}`,
+        description: `${spec.description}, as a fraction of ${r.ratio.of} measured in the same run`,
+        unit: "ratio",
+        median: r.ratio.value,
+        min: null,
+        max: null,
+        values: [],
+        budget: spec.ratioBudget ?? null,
+        met: r.ratio.met,
+      },
+    ];
+  }),
+};
+const out = join(import.meta.dir, "results.json");
+await Bun.write(out, `${JSON.stringify(results, null, 2)}\n`);
+log(`wrote ${out}; budgets met: ${results.budgets_met}`);

@@ -1,0 +1,36 @@
+/** Send throughput and acknowledgement latency: 1 × 1, 8 × 1 and 8 × 32 pipelined (durable: acked after commit). */
+import { runLoad } from "../lib/load.ts";
+import { percentile } from "../lib/stats.ts";
+import type { Measurements, Timing } from "./types.ts";
+
+const CONTENT = "bench message payload 0123456789";
+
+/** The send frame used everywhere (also by the echo reference, so both carry the same bytes). */
+export const sendFrame = (seq: number) => `{"id":${seq},"op":"send","to":"sink","content":"${CONTENT}"}\n`;
+
+export const SHAPES = [
+  ["1x1", 1, 1],
+  ["8x1", 8, 1],
+  ["8x32", 8, 32],
+] as const;
+
+/** Measures the three send shapes against the server on `port` (`register` false for the echo server). */
+export async function sends(port: number, t: Timing, prefix = "send", register = true): Promise<Measurements> {
+  const out: Measurements = {};
+  for (const [shape, connections, depth] of SHAPES) {
+    const r = await runLoad({
+      target: { host: "127.0.0.1", port },
+      connections,
+      depth,
+      frame: (_c, seq) => sendFrame(seq),
+      setup: register ? (c) => [`{"id":0,"op":"register","name":"sender${c}"}\n`] : undefined,
+      warmupMs: t.warmupMs,
+      measureMs: t.measureMs,
+    });
+    if (r.errors > 0) throw new Error(`${prefix}.${shape}: ${r.errors} error answers`);
+    out[`${prefix}.${shape}`] = r.count / r.seconds;
+    out[`${prefix}.${shape}.p50`] = percentile(r.latenciesUs, 50);
+    out[`${prefix}.${shape}.p99`] = percentile(r.latenciesUs, 99);
+  }
+  return out;
+}
