@@ -40,6 +40,8 @@ export class Sweeper {
     b.registry.flushLastSeen();
     b.sessions.flush();
     const sessions = b.sessions.expire(now);
+    // Connections whose session just expired stop receiving pushes now, not at their next request.
+    for (const conn of b.connections) if (conn.session !== null && b.sessions.expired(conn.session, now)) b.unbind(conn);
     const forwards = b.instances.expireForwards(now);
     for (const [old, f] of b.registry.forwards) if (f.expiresAt <= now) b.registry.forwards.delete(old);
     let future = 0;

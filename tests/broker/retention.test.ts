@@ -69,6 +69,7 @@ test("sessions expire after 24 hours unused (sliding)", async () => {
   expect((await c3.call({ id: 1, op: "auth", token })).ok).toBe(true);
   clock.advance(25 * 3_600_000);
   expect(b.sweep().sessions).toBe(1);
+  expect([...b.broker.connections].some((c) => c.session !== null)).toBe(false);
   expect((await c3.call({ id: 2, op: "check" })).error.code).toBe("UNAUTHENTICATED");
   await using c4 = await RawClient.connect(b.port);
   expect((await c4.call({ id: 1, op: "auth", token })).error.code).toBe("UNAUTHENTICATED");
