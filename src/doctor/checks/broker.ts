@@ -1,0 +1,61 @@
+/**
+ * Doctor: is a broker answering (never starting one), is it this version,
+ * and when nothing answers, is the port taken by something else.
+ */
+import { paths } from "../../config.ts";
+import { isAlive, readLock } from "../../broker/lock.ts";
+import { connectBroker } from "../../client/connect.ts";
+import { IpcError } from "../../protocol/errors.ts";
+import { VERSION } from "../../version.ts";
+import type { Check, Finding } from "../check.ts";
+import { portOwner } from "../port-owner.ts";
+
+/** The broker of the configured IPC_HOME / host / port; records what it saw in ctx.broker. */
+export const brokerCheck: Check = async (ctx) => {
+  const { config } = ctx;
+  const where = (config as { tcp?: boolean }).tcp === false ? `${config.socketPath}` : `${config.host}:${config.port}`;
+  try {
+    const { client, hello } = await connectBroker(config, false);
+    const status = await client.request("status", {}).finally(() => client.close());
+    ctx.broker = { version: hello.version, secure: hello.secure, pid: status.pid };
+    const out: Finding[] = [{ check: "broker", status: "ok", message: `broker answers on ${where} (pid ${status.pid}, version ${hello.version})` }];
+    if (hello.version !== VERSION) {
+      out.push({
+        check: "broker",
+        status: "fail",
+        message: `the broker runs ipc ${hello.version}, this binary is ${VERSION}`,
+        fix: "restart it with this version: ipc stop && ipc serve --detach",
+      });
+    }
+    return out;
+  } catch (err) {
+    if (!(err instanceof IpcError) || err.code !== "NO_BROKER") throw err;
+    const foreign = err.message.includes("not an ipc broker");
+    if (foreign) {
+      const owner = portOwner(config.port);
+      const who = owner ? ` (pid ${owner.pid}, ${owner.name})` : "";
+      return [{
+        check: "broker",
+        status: "fail",
+        message: `port ${config.port} is taken by something that is not an ipc broker${who}`,
+        fix: `stop that program, or use another port for ipc: export IPC_PORT=<free port>`,
+      }];
+    }
+    const lock = readLock(paths.lock(config));
+    if (lock !== null && isAlive(lock.pid) && lock.port !== config.port) {
+      return [{
+        check: "broker",
+        status: "fail",
+        message: `no broker answers on ${where}, but this IPC_HOME's broker (pid ${lock.pid}) serves port ${lock.port}`,
+        fix: `use the same port everywhere: export IPC_PORT=${lock.port} (or stop that broker: ipc stop --port ${lock.port})`,
+      }];
+    }
+    const stale = lock !== null && isAlive(lock.pid) ? ` (the lock file names pid ${lock.pid}, which is running but does not answer)` : "";
+    return [{
+      check: "broker",
+      status: "fail",
+      message: `no broker answers on ${where}${stale}`,
+      fix: "start one: ipc serve --detach (any ipc command that needs a broker also starts one)",
+    }];
+  }
+};

@@ -1,0 +1,41 @@
+/** Doctor: the database opens read-only, passes `PRAGMA quick_check`, and its schema is one this ipc knows. */
+import { Database } from "bun:sqlite";
+import { existsSync } from "node:fs";
+import { paths } from "../../config.ts";
+import { SCHEMA_VERSION } from "../../store/database.ts";
+import { type Check, q } from "../check.ts";
+
+/** ipc.db integrity, without writing to it (safe while a broker runs). */
+export const databaseCheck: Check = ({ config }) => {
+  const path = paths.database(config);
+  if (!existsSync(path)) return [{ check: "database", status: "info", message: `no database yet (${path} is created by the first broker)` }];
+  let db: Database | undefined;
+  try {
+    db = new Database(path, { readonly: true });
+    db.exec("PRAGMA busy_timeout = 2000");
+    const rows = db.query("PRAGMA quick_check").all() as Array<{ quick_check: string }>;
+    const version = (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
+    const problems = rows.map((r) => r.quick_check).filter((r) => r !== "ok");
+    if (problems.length > 0) {
+      return [{
+        check: "database",
+        status: "fail",
+        message: `${path} is damaged: ${problems.slice(0, 3).join("; ")}`,
+        fix: `stop the broker (ipc stop), move the file aside (mv ${q(path)} ${q(`${path}.broken`)}) and start again`,
+      }];
+    }
+    if (version > SCHEMA_VERSION) {
+      return [{ check: "database", status: "fail", message: `${path} has schema ${version}, newer than this ipc knows (${SCHEMA_VERSION})`, fix: "upgrade ipc" }];
+    }
+    return [{ check: "database", status: "ok", message: `database ${path} passes quick_check (schema ${version})` }];
+  } catch (err) {
+    return [{
+      check: "database",
+      status: "fail",
+      message: `cannot read ${path}: ${(err as Error).message}`,
+      fix: `check that you own it (chmod 600 ${q(path)}); if it is not a database, move it aside and start again`,
+    }];
+  } finally {
+    db?.close();
+  }
+};
