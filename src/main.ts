@@ -5,6 +5,7 @@
  */
 import { type CommandDef, defineCommand, runCommand, showUsage } from "citty";
 import { formatError } from "./cli/errors.ts";
+import { setRootCommand } from "./cli/root.ts";
 import { VERSION } from "./version.ts";
 
 type Lazy = () => Promise<CommandDef<any>>;
@@ -43,6 +44,7 @@ export const main = defineCommand({
   },
   subCommands: SUBCOMMANDS,
 });
+setRootCommand(main);
 
 /** Flags every command accepts that take a value, so they may also come before the command. */
 const GLOBAL_VALUE_FLAGS = new Set(["--as", "--home", "--host", "--port"]);
