@@ -77,6 +77,16 @@ async function sha256(path: string): Promise<string> {
   return new Bun.CryptoHasher("sha256").update(await Bun.file(path).arrayBuffer()).digest("hex");
 }
 
+/**
+ * Zips dist/`dir` into dist/`archive` with Info-ZIP's `zip`, or, where that is
+ * not installed, with Python's standard-library zipfile module.
+ */
+async function zipDir(archive: string, dir: string): Promise<void> {
+  if (Bun.which("zip")) await $`zip -qr ${archive} ${dir}`.cwd(DIST);
+  else if (Bun.which("python3")) await $`python3 -m zipfile -c ${archive} ${dir}`.cwd(DIST);
+  else throw new Error(`cannot make ${archive}: install zip (apt-get install zip) or python3`);
+}
+
 async function buildAll(): Promise<void> {
   const sums: string[] = [];
   for (const t of TARGETS) {
@@ -88,7 +98,7 @@ async function buildAll(): Promise<void> {
     await Bun.write(join(dir, "README.md"), Bun.file(join(ROOT, "README.md")));
     const archive = t.exe.endsWith(".exe") ? `${name}.zip` : `${name}.tar.gz`;
     rmSync(join(DIST, archive), { force: true });
-    if (archive.endsWith(".zip")) await $`zip -qr ${archive} ${name}`.cwd(DIST);
+    if (archive.endsWith(".zip")) await zipDir(archive, name);
     else await $`tar -czf ${archive} ${name}`.cwd(DIST);
     sums.push(`${await sha256(join(DIST, archive))}  ${archive}`);
     console.log(`built ${archive}`);

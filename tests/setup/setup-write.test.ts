@@ -1,0 +1,206 @@
+/**
+ * `ipc setup <host> --write` against temporary HOME and project directories,
+ * through the real CLI: merging keeps other entries, a backup comes first,
+ * a second run changes nothing, a malformed file is reported and left alone.
+ */
+import { describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import * as TOML from "smol-toml";
+import { type IpcEnv, ipc, ipcEnv } from "../helpers/processes.ts";
+
+/** A fresh HOME and project directory, and the environment that uses them. */
+function setupEnv(): IpcEnv & { homeDir: string; project: string } {
+  const root = mkdtempSync(join(tmpdir(), "ipc-setup-"));
+  const homeDir = join(root, "home");
+  const project = join(root, "project");
+  mkdirSync(homeDir, { recursive: true });
+  mkdirSync(project, { recursive: true });
+  const e = ipcEnv({ HOME: homeDir, CODEX_HOME: "" });
+  return { ...e, homeDir, project };
+}
+
+function write(file: string, text: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, text);
+}
+
+const backups = (file: string) => readdirSync(dirname(file)).filter((f) => f.startsWith(`${file.split("/").at(-1)}.`) && f.endsWith(".bak"));
+
+interface Case {
+  host: string;
+  file: (e: { homeDir: string; project: string }) => string;
+  args: string[];
+  format: "json" | "toml";
+}
+
+const CASES: Case[] = [
+  { host: "claude-code", file: (e) => join(e.homeDir, ".claude.json"), args: [], format: "json" },
+  { host: "claude-code", file: (e) => join(e.project, ".mcp.json"), args: ["--scope", "project"], format: "json" },
+  { host: "gemini", file: (e) => join(e.homeDir, ".gemini", "settings.json"), args: [], format: "json" },
+  { host: "gemini", file: (e) => join(e.project, ".gemini", "settings.json"), args: ["--scope", "project"], format: "json" },
+  { host: "codex", file: (e) => join(e.homeDir, ".codex", "config.toml"), args: [], format: "toml" },
+  { host: "cursor", file: (e) => join(e.homeDir, ".cursor", "mcp.json"), args: [], format: "json" },
+  { host: "cursor", file: (e) => join(e.project, ".cursor", "mcp.json"), args: ["--scope", "project"], format: "json" },
+  { host: "windsurf", file: (e) => join(e.homeDir, ".codeium", "windsurf", "mcp_config.json"), args: [], format: "json" },
+];
+
+const EXISTING = {
+  json: `{\n  "theme": "dark",\n  "mcpServers": {\n    "other": {\n      "command": "/usr/bin/other",\n      "args": ["serve"]\n    }\n  }\n}\n`,
+  toml: `# my Codex settings\nmodel = "o3"\n\n[mcp_servers.other]\ncommand = "/usr/bin/other"\nargs = ["serve"]\n`,
+};
+const MALFORMED = { json: `{\n  "mcpServers": {\n    "other": { "command": "x" }\n  \n`, toml: `model = "o3"\n[mcp_servers.other\ncommand = "x"\n` };
+
+const parse = (format: "json" | "toml", text: string): any => (format === "json" ? JSON.parse(text) : TOML.parse(text));
+const servers = (format: "json" | "toml", doc: any) => (format === "json" ? doc.mcpServers : doc.mcp_servers);
+
+describe.each(CASES)("ipc setup $host $args --write", (c) => {
+  test("merges into an existing file, keeps other entries, backs it up; a second run changes nothing", async () => {
+    const e = setupEnv();
+    const file = c.file(e);
+    write(file, EXISTING[c.format]);
+    const args = ["setup", c.host, ...c.args, "--dir", e.project, "--name", "fred"];
+    if (c.host !== "claude-code" && c.host !== "gemini" && c.host !== "cursor") args.splice(args.indexOf("--dir"), 2);
+    const printed = JSON.parse((await ipc(e, [...args, "--json"])).stdout);
+    expect(printed.file).toBe(file);
+
+    const first = await ipc(e, [...args, "--write"]);
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    const after = readFileSync(file, "utf8");
+    const doc = parse(c.format, after);
+    expect(servers(c.format, doc).other).toEqual({ command: "/usr/bin/other", args: ["serve"] });
+    if (c.format === "json" && c.host !== "claude-code") expect(doc.theme).toBe("dark");
+    if (c.format === "toml") {
+      expect(doc.model).toBe("o3");
+      expect(after).toStartWith("# my Codex settings\n");
+    }
+    const entry = servers(c.format, doc).ipc;
+    expect(entry).toEqual(servers(c.format, parse(c.format, printed.snippet)).ipc);
+    expect(entry.env).toEqual({ IPC_NAME: "fred" });
+    expect(entry.args.at(-1)).toBe("mcp");
+    expect(existsSync(entry.command)).toBe(true);
+    if (c.host === "claude-code") expect(entry.type).toBe("stdio");
+
+    const saved = backups(file);
+    expect(saved).toHaveLength(1);
+    expect(readFileSync(join(dirname(file), saved[0]!), "utf8")).toBe(EXISTING[c.format]);
+
+    const second = await ipc(e, [...args, "--write"]);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain("already configured");
+    expect(readFileSync(file, "utf8")).toBe(after);
+    expect(backups(file)).toHaveLength(1);
+  });
+
+  test("a malformed file is reported with its name and line, and left alone", async () => {
+    const e = setupEnv();
+    const file = c.file(e);
+    write(file, MALFORMED[c.format]);
+    const args = ["setup", c.host, ...c.args, "--write"];
+    if (c.args.includes("project")) args.push("--dir", e.project);
+    const r = await ipc(e, args);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(file);
+    expect(r.stderr).toMatch(new RegExp(`${file.replaceAll(".", "\\.")}:\\d+:\\d+: not valid ${c.format.toUpperCase()}`));
+    expect(r.stderr).toContain("nothing was written");
+    expect(readFileSync(file, "utf8")).toBe(MALFORMED[c.format]);
+    expect(backups(file)).toHaveLength(0);
+  });
+});
+
+describe("ipc setup", () => {
+  test("without --write prints the snippet and writes nothing", async () => {
+    const e = setupEnv();
+    const r = await ipc(e, ["setup", "claude-code"]);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.mcpServers.ipc).toMatchObject({ type: "stdio", env: {} });
+    expect(r.stderr).toContain(join(e.homeDir, ".claude.json"));
+    expect(existsSync(join(e.homeDir, ".claude.json"))).toBe(false);
+  });
+
+  test("creates a missing file (and its directory) without a backup", async () => {
+    const e = setupEnv();
+    const r = await ipc(e, ["setup", "windsurf", "--write"]);
+    expect(r.code).toBe(0);
+    const file = join(e.homeDir, ".codeium", "windsurf", "mcp_config.json");
+    expect(JSON.parse(readFileSync(file, "utf8")).mcpServers.ipc.args.at(-1)).toBe("mcp");
+    expect(backups(file)).toHaveLength(0);
+  });
+
+  test("a changed --name updates the entry in place", async () => {
+    const e = setupEnv();
+    await ipc(e, ["setup", "codex", "--write", "--name", "fred"]);
+    const r = await ipc(e, ["setup", "codex", "--write", "--name", "barney"]);
+    expect(r.code).toBe(0);
+    const text = readFileSync(join(e.homeDir, ".codex", "config.toml"), "utf8");
+    expect((TOML.parse(text) as any).mcp_servers.ipc.env).toEqual({ IPC_NAME: "barney" });
+    expect(text.match(/\[mcp_servers\.ipc\]/g)).toHaveLength(1);
+  });
+
+  test("rejects a scope the host does not have, and an invalid name", async () => {
+    const e = setupEnv();
+    expect((await ipc(e, ["setup", "claude-code", "--scope", "everywhere"])).code).not.toBe(0);
+    const bad = await ipc(e, ["setup", "cursor", "--name", "not a name!"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--name");
+  });
+
+  test("JSONC files of hosts that allow comments keep their comments", async () => {
+    const e = setupEnv();
+    const file = join(e.homeDir, ".gemini", "settings.json");
+    write(file, `{\n  // my theme\n  "theme": "dark",\n}\n`);
+    expect((await ipc(e, ["setup", "gemini", "--write"])).code).toBe(0);
+    const text = readFileSync(file, "utf8");
+    expect(text).toContain("// my theme");
+    expect(text).toContain('"ipc"');
+  });
+});
+
+describe("ipc setup claude-code --hooks", () => {
+  const settings = (e: { homeDir: string }) => join(e.homeDir, ".claude", "settings.json");
+
+  test("merges the three hooks next to existing ones, once", async () => {
+    const e = setupEnv();
+    const existing = {
+      model: "opus",
+      hooks: { PostToolUse: [{ matcher: "Write", hooks: [{ type: "command", command: "prettier --write" }] }] },
+    };
+    write(settings(e), `${JSON.stringify(existing, null, 2)}\n`);
+    const r = await ipc(e, ["setup", "claude-code", "--hooks", "--name", "fred", "--write"]);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(readFileSync(settings(e), "utf8"));
+    expect(doc.model).toBe("opus");
+    for (const event of ["UserPromptSubmit", "PostToolUse", "SessionStart"]) {
+      const commands = doc.hooks[event].flatMap((g: any) => g.hooks.map((h: any) => h.command));
+      expect(commands.filter((c: string) => c.includes(" hook claude-code --as fred"))).toHaveLength(1);
+    }
+    expect(doc.hooks.PostToolUse[0].hooks[0].command).toBe("prettier --write");
+    expect(JSON.parse(readFileSync(join(e.homeDir, ".claude.json"), "utf8")).mcpServers.ipc.env).toEqual({ IPC_NAME: "fred" });
+
+    const before = readFileSync(settings(e), "utf8");
+    const again = await ipc(e, ["setup", "claude-code", "--hooks", "--name", "fred", "--write"]);
+    expect(again.stdout.match(/already configured/g)).toHaveLength(2);
+    expect(readFileSync(settings(e), "utf8")).toBe(before);
+  });
+
+  test("a hook pointing at an old binary is updated, not duplicated", async () => {
+    const e = setupEnv();
+    const stale = { hooks: { SessionStart: [{ hooks: [{ type: "command", command: "/old/place/ipc hook claude-code" }] }] } };
+    write(settings(e), JSON.stringify(stale));
+    expect((await ipc(e, ["setup", "claude-code", "--hooks", "--write", "--scope", "project", "--dir", e.project])).code).toBe(0);
+    // --scope project writes .claude/settings.json of the project, not the user's
+    expect(JSON.parse(readFileSync(settings(e), "utf8"))).toEqual(stale);
+    const projectSettings = JSON.parse(readFileSync(join(e.project, ".claude", "settings.json"), "utf8"));
+    expect(projectSettings.hooks.SessionStart).toHaveLength(1);
+
+    expect((await ipc(e, ["setup", "claude-code", "--hooks", "--write"])).code).toBe(0);
+    const doc = JSON.parse(readFileSync(settings(e), "utf8"));
+    expect(doc.hooks.SessionStart).toHaveLength(1);
+    expect(doc.hooks.SessionStart[0].hooks).toHaveLength(1);
+    expect(doc.hooks.SessionStart[0].hooks[0].command).not.toContain("/old/place");
+    expect(doc.hooks.SessionStart[0].hooks[0].command).toEndWith(" hook claude-code");
+  });
+});
