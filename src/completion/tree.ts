@@ -61,6 +61,7 @@ export async function commandTree(name: string, def: CommandDef<any>): Promise<C
   }
   const flags = flagsOf((await value(def.args ?? {})) as ArgsDef);
   flags.push({ name: "help", aliases: ["h"], description: "show help", takesValue: false, values: [] });
+  if (meta.version) flags.push({ name: "version", aliases: ["v"], description: "print the version", takesValue: false, values: [] });
   return { name, description: meta.description ?? "", flags, subcommands };
 }
 
