@@ -1,10 +1,9 @@
 /**
- * Doctor: IPC_HOME is a private directory (0700) and the files in it —
- * database, sessions, large messages, log, lock — are private (0600).
+ * Doctor: IPC_HOME and its folders are private (0700) and the files in them —
+ * database, sessions, large messages, log, lock, … — are private (0600).
  */
 import { type Stats, lstatSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
-import { paths } from "../../config.ts";
 import { type Check, type Finding, octal, q } from "../check.ts";
 
 function stat(path: string): Stats | null {
@@ -36,7 +35,8 @@ export const homeCheck: Check = ({ config }) => {
   }
   if (process.platform === "win32") return [{ check: "home", status: "ok", message: `IPC_HOME ${home}` }];
   const out: Finding[] = [];
-  const dirs = [home, paths.sessions(config), paths.largeMessages(config)].filter((d) => stat(d)?.isDirectory());
+  // IPC_HOME and its folders (sessions, large-messages, auto-check, …), one level deep.
+  const dirs = [home, ...readdirSync(home, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(home, e.name))];
   const openDirs = dirs.filter((d) => (stat(d)!.mode & 0o077) !== 0);
   if (openDirs.length === 0) out.push({ check: "home", status: "ok", message: `IPC_HOME ${home} (0700)` });
   else {
@@ -47,7 +47,7 @@ export const homeCheck: Check = ({ config }) => {
       fix: `chmod 700 ${openDirs.map(q).join(" ")}`,
     });
   }
-  const files = [...filesIn(home), ...filesIn(paths.sessions(config)), ...filesIn(paths.largeMessages(config))];
+  const files = dirs.flatMap(filesIn);
   const open = files.filter((f) => (stat(f)!.mode & 0o077) !== 0);
   if (open.length === 0) {
     out.push({ check: "home", status: "ok", message: `${files.length} file${files.length === 1 ? "" : "s"} in IPC_HOME, all private (0600)` });
