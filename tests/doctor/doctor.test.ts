@@ -6,6 +6,8 @@ import { describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { VERSION } from "../../src/version.ts";
+import { compiledBinary } from "../helpers/binary.ts";
 import { type IpcEnv, ipc, ipcEnv, startBrokerProcess } from "../helpers/processes.ts";
 
 /** An isolated IPC_HOME, port and HOME. */
@@ -75,6 +77,19 @@ describe("ipc doctor", () => {
     expect(r2.code).toBe(1);
     expect(failures(r2.stdout)).toEqual(["✖ IPC_SHARED_SECRET is set here, but the running broker was started without one (open mode)"]);
   });
+
+  // Runs ipc from source (not IPC_TEST_BIN) so that the two versions differ.
+  test.skipIf(Boolean(process.env.IPC_TEST_BIN))("a broker of another version (the compiled release binary vs this source build)", async () => {
+    const e = doctorEnv();
+    const binary = await compiledBinary();
+    await using _broker = await startBrokerProcess({ ...e, cmd: [binary] });
+    const released = (await ipc({ ...e, cmd: [binary] }, ["--version"])).stdout.trim();
+    expect(released).not.toBe(VERSION);
+    const r = await ipc(e, ["doctor"]);
+    expect(r.code).toBe(1);
+    expect(failures(r.stdout)).toEqual([`✖ the broker runs ipc ${released}, this binary is ${VERSION}`]);
+    expect(r.stdout).toContain("fix: restart it with this version: ipc stop && ipc serve --detach");
+  }, 120_000);
 
   test("a host config pointing at a binary that is gone", async () => {
     const e = doctorEnv();
