@@ -11,14 +11,14 @@
 import { cpus, totalmem, type as osType, release } from "node:os";
 import { join } from "node:path";
 import { FIGURES, meets } from "./figures.ts";
-import { ipcCommand, rssMiB, startBroker, startEcho, tempHome } from "./lib/procs.ts";
+import { CAN_PIN, ipcCommand, pinMainThreads, rssMiB, startBroker, startEcho, tempHome } from "./lib/procs.ts";
 import { fmt, median } from "./lib/stats.ts";
-import { check } from "./workloads/check.ts";
+import { checkOneAtATime, delivered } from "./workloads/check.ts";
 import { coldStart } from "./workloads/cold-start.ts";
 import { legacy } from "./workloads/legacy.ts";
 import { memory } from "./workloads/memory.ts";
 import { push } from "./workloads/push.ts";
-import { sends } from "./workloads/sends.ts";
+import { ONE, sends, THROUGHPUT } from "./workloads/sends.ts";
 import { homeWith, prefill } from "./workloads/stored.ts";
 import type { Measurements, Timing } from "./workloads/types.ts";
 
@@ -36,9 +36,20 @@ function log(s: string): void {
   process.stderr.write(`${s}\n`);
 }
 
+/** Runs one-at-a-time workloads with the client's and the server's main threads on CPU 0 (see pinMainThreads). */
+async function onOneCpu<T>(serverPid: number, fn: () => Promise<T>): Promise<T> {
+  pinMainThreads([process.pid, serverPid], 0);
+  try {
+    return await fn();
+  } finally {
+    pinMainThreads([process.pid, serverPid], null);
+  }
+}
+
 const started = performance.now();
 const ipc = ipcCommand();
 log(`ipc bench (${quick ? "quick" : "full"}): ${RUNS} run(s), broker = ${ipc.label}`);
+if (!CAN_PIN) log("taskset is not available: one-at-a-time figures run unpinned");
 
 log(`preparing ${fmt(STORED)} stored messages…`);
 const storedDb = prefill(STORED);
@@ -46,24 +57,34 @@ const storedDb = prefill(STORED);
 for (let run = 1; run <= RUNS; run++) {
   log(`run ${run}/${RUNS}: echo limit`);
   const echo = await startEcho();
-  const e = await sends(echo.port, timing, "echo", false);
+  record(await onOneCpu(echo.pid, () => sends(echo.port, timing, [ONE], "echo", false)));
+  record(await sends(echo.port, timing, [ONE], "echo.unpinned", false));
+  record(await sends(echo.port, timing, THROUGHPUT, "echo", false));
   await echo.stop();
-  record(e);
 
   log(`run ${run}/${RUNS}: empty database`);
   const b = await startBroker(tempHome());
   record(await memory(b.port, b.pid, quick ? 100 : 1000));
-  record(await sends(b.port, timing));
-  record(await push(b.port, timing));
-  record(await check(b.port, timing));
+  record(await onOneCpu(b.pid, async () => ({
+    ...(await sends(b.port, timing, [ONE])),
+    ...(await push(b.port, timing)),
+    ...(await checkOneAtATime(b.port, timing)),
+  })));
+  record(await sends(b.port, timing, [ONE], "send.unpinned"));
+  record(await sends(b.port, timing, THROUGHPUT));
+  record(await delivered(b.port, timing));
   record(await legacy(b.port, timing));
   record(await coldStart(b.env, timing));
   await b.stop();
 
   log(`run ${run}/${RUNS}: ${fmt(STORED)} stored messages`);
   const s = await startBroker(homeWith(storedDb));
-  const stored = { ...(await sends(s.port, timing, "stored.send")), ...(await check(s.port, timing, "stored.check")) };
-  record(stored);
+  record(await onOneCpu(s.pid, async () => ({
+    ...(await sends(s.port, timing, [ONE], "stored.send")),
+    ...(await checkOneAtATime(s.port, timing, "stored.check")),
+  })));
+  record(await sends(s.port, timing, THROUGHPUT, "stored.send"));
+  record(await delivered(s.port, timing, "stored.check"));
   record({ "rss.stored": await rssMiB(s.pid) });
   await s.stop();
 }
@@ -122,6 +143,7 @@ const results = {
   runs: RUNS,
   stored_messages: STORED,
   broker: ipc.label,
+  pinned: CAN_PIN ? "one-at-a-time workloads (1×1 sends, push, check) run with client and broker main threads on CPU 0" : "no",
   machine,
   seconds: Math.round((performance.now() - started) / 1000),
   budgets_met: `${budgeted.filter(Boolean).length}/${budgeted.length}`,

@@ -85,12 +85,13 @@ export async function startBroker(home: string): Promise<BenchBroker> {
 }
 
 /** Starts the reference echo server on a free port. */
-export async function startEcho(): Promise<{ port: number; stop(): Promise<void> }> {
+export async function startEcho(): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
   const port = freePort();
   const proc = Bun.spawn([process.execPath, join(import.meta.dir, "echo-server.ts"), String(port)], { stdout: "ignore", stderr: "inherit" });
   await waitForPort(port);
   return {
     port,
+    pid: proc.pid,
     stop: async () => {
       proc.kill();
       await proc.exited;
@@ -106,4 +107,20 @@ export async function rssMiB(pid: number): Promise<number> {
   }
   const out = await new Response(Bun.spawn(["ps", "-o", "rss=", "-p", String(pid)]).stdout).text();
   return Number(out.trim()) / 1024;
+}
+
+/** True where `taskset` can pin threads (Linux with util-linux). */
+export const CAN_PIN = process.platform === "linux" && Bun.which("taskset") !== null;
+
+/**
+ * Pins the main thread of each pid to CPU `cpu`, or lets it run anywhere again
+ * (null). Only main threads: worker threads (WAL checkpoints, GC) stay free.
+ * On a VM, waking a process on another, idle vCPU costs 50–300 µs and varies
+ * several-fold from run to run; one-at-a-time latency is measured with client
+ * and server sharing a CPU so that it shows the software, not the hypervisor.
+ */
+export function pinMainThreads(pids: number[], cpu: number | null): void {
+  if (!CAN_PIN) return;
+  const cpus = cpu === null ? `0-${navigator.hardwareConcurrency - 1}` : String(cpu);
+  for (const pid of pids) Bun.spawnSync(["taskset", "-p", "-c", cpus, String(pid)], { stdout: "ignore", stderr: "ignore" });
 }

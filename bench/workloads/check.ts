@@ -1,10 +1,13 @@
-/** check throughput: empty inbox, 10 messages waiting, and messages delivered per second under load. */
+/**
+ * check: latency and rate one at a time (empty inbox; 10 messages waiting),
+ * and messages delivered per second under load.
+ */
 import { Lines } from "../lib/lines.ts";
 import { runLoad } from "../lib/load.ts";
 import { percentile } from "../lib/stats.ts";
 import type { Measurements, Timing } from "./types.ts";
 
-export async function check(port: number, t: Timing, prefix = "check"): Promise<Measurements> {
+export async function checkOneAtATime(port: number, t: Timing, prefix = "check"): Promise<Measurements> {
   const out: Measurements = {};
   const target = { host: "127.0.0.1", port };
 
@@ -43,7 +46,13 @@ export async function check(port: number, t: Timing, prefix = "check"): Promise<
   out[`${prefix}.ten.p50`] = percentile(lat, 50);
   reader.close();
   filler.close();
+  return out;
+}
 
+/** Messages delivered per second: 4 senders × 32 in flight to one reader looping on check. */
+export async function delivered(port: number, t: Timing, prefix = "check"): Promise<Measurements> {
+  const out: Measurements = {};
+  const target = { host: "127.0.0.1", port };
   // 3. Delivered: 4 senders × 32 in flight to one reader looping on check (limit 1000).
   const drain = await Lines.open(port);
   await drain.call({ id: 0, op: "register", name: "drain" });

@@ -10,8 +10,9 @@ export async function push(port: number, t: Timing): Promise<Measurements> {
   await sender.call({ id: 0, op: "register", name: "pusher" });
   const viaCheck: number[] = [];
   for (let i = 0; i < t.samples + 10; i++) {
-    receiver.write(`{"id":${i + 1},"op":"check","wait":10}\n`);
-    await Bun.sleep(1); // the check is now held by the broker
+    // Frames on one connection are handled in order: once whoami is answered, the check is held.
+    receiver.write(`{"id":${i + 1},"op":"check","wait":10}\n{"id":0,"op":"whoami"}\n`);
+    await receiver.next();
     const t0 = performance.now();
     sender.write(`{"id":${i + 1},"op":"send","to":"pushed","content":"ping ${i}"}\n`);
     await receiver.next();

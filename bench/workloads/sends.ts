@@ -8,16 +8,18 @@ const CONTENT = "bench message payload 0123456789";
 /** The send frame used everywhere (also by the echo reference, so both carry the same bytes). */
 export const sendFrame = (seq: number) => `{"id":${seq},"op":"send","to":"sink","content":"${CONTENT}"}\n`;
 
-export const SHAPES = [
-  ["1x1", 1, 1],
+/** Connection shapes: name, connections, requests in flight per connection. */
+export type Shape = readonly [name: string, connections: number, depth: number];
+export const ONE: Shape = ["1x1", 1, 1];
+export const THROUGHPUT: Shape[] = [
   ["8x1", 8, 1],
   ["8x32", 8, 32],
-] as const;
+];
 
-/** Measures the three send shapes against the server on `port` (`register` false for the echo server). */
-export async function sends(port: number, t: Timing, prefix = "send", register = true): Promise<Measurements> {
+/** Measures send shapes against the server on `port` (`register` false for the echo server). */
+export async function sends(port: number, t: Timing, shapes: Shape[], prefix = "send", register = true): Promise<Measurements> {
   const out: Measurements = {};
-  for (const [shape, connections, depth] of SHAPES) {
+  for (const [shape, connections, depth] of shapes) {
     const r = await runLoad({
       target: { host: "127.0.0.1", port },
       connections,

@@ -39,29 +39,67 @@ export class FrameDecoder {
   }
 
   /**
-   * Feeds one chunk; reports every frame it completes to `sink`.
+   * Feeds one chunk; reports every frame it completes to `sink`. The complete
+   * lines of a chunk are decoded in one go (one call, not one per frame);
+   * a chunk with invalid UTF-8 or an over-size region falls back to line by line.
    * @throws FrameTooLarge when a line, complete or not, exceeds the limit.
    */
   push(chunk: Uint8Array, sink: FrameSink): void {
     let start = 0;
-    let nl = chunk.indexOf(NEWLINE);
-    while (nl !== -1) {
-      let line = chunk.subarray(start, nl);
-      if (this.pendingBytes > 0) {
-        line = this.join(line);
+    if (this.pendingBytes > 0) {
+      const nl = chunk.indexOf(NEWLINE);
+      if (nl === -1) {
+        this.keep(chunk);
+        return;
       }
+      const line = this.join(chunk.subarray(0, nl));
       if (line.length > this.maxFrameBytes) throw new FrameTooLarge(this.maxFrameBytes);
       this.emit(line, sink);
       start = nl + 1;
-      nl = chunk.indexOf(NEWLINE, start);
     }
-    if (start < chunk.length) {
-      const rest = chunk.slice(start);
-      if (this.pendingBytes === 0) this.partialSince = performance.now();
-      this.pending.push(rest);
-      this.pendingBytes += rest.length;
-      if (this.pendingBytes > this.maxFrameBytes) throw new FrameTooLarge(this.maxFrameBytes);
+    const last = chunk.lastIndexOf(NEWLINE);
+    if (last >= start) {
+      const region = chunk.subarray(start, last);
+      let text: string | null = null;
+      if (region.length <= this.maxFrameBytes) {
+        try {
+          text = utf8.decode(region);
+        } catch {
+          text = null;
+        }
+      }
+      if (text !== null) {
+        for (const line of text.split("\n")) {
+          const frame = line.endsWith("\r") ? line.slice(0, -1) : line;
+          if (frame !== "") sink.frame(frame);
+        }
+      } else {
+        this.lineByLine(region, sink);
+      }
+      start = last + 1;
     }
+    if (start < chunk.length) this.keep(chunk.subarray(start));
+  }
+
+  /** Emits each line of `region` (complete lines without the final newline) on its own. */
+  private lineByLine(region: Uint8Array, sink: FrameSink): void {
+    let from = 0;
+    for (;;) {
+      const nl = region.indexOf(NEWLINE, from);
+      const line = region.subarray(from, nl === -1 ? region.length : nl);
+      if (line.length > this.maxFrameBytes) throw new FrameTooLarge(this.maxFrameBytes);
+      this.emit(line, sink);
+      if (nl === -1) return;
+      from = nl + 1;
+    }
+  }
+
+  /** Holds the start of an incomplete frame (copied: the chunk's memory may be reused). */
+  private keep(bytes: Uint8Array): void {
+    if (this.pendingBytes === 0) this.partialSince = performance.now();
+    this.pending.push(bytes.slice());
+    this.pendingBytes += bytes.length;
+    if (this.pendingBytes > this.maxFrameBytes) throw new FrameTooLarge(this.maxFrameBytes);
   }
 
   /** The incomplete frame as text (for a legacy client that sends no newline), or null if not UTF-8. */
