@@ -5,6 +5,7 @@
  */
 import { type CommandDef, defineCommand, runCommand, showUsage } from "citty";
 import { formatError } from "./cli/errors.ts";
+import { flushOutput, out } from "./cli/output.ts";
 import { setRootCommand } from "./cli/root.ts";
 import { VERSION } from "./version.ts";
 
@@ -92,7 +93,7 @@ async function resolveValue<T>(r: T | Promise<T> | (() => T | Promise<T>)): Prom
 async function run(rawArgv: string[]): Promise<number> {
   const argv = hoistGlobalFlags(rawArgv);
   if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
-    process.stdout.write(`${VERSION}\n`);
+    out(`${VERSION}\n`);
     return 0;
   }
   // Words after `--` belong to a command being run (ipc share-command fred -- df -h), never to ipc.
@@ -120,5 +121,6 @@ if (import.meta.main) {
   const code = await run(process.argv.slice(2));
   // Long-running commands (serve, mcp, watch) return only when they are done; the rest
   // may leave a broker connection open, which must not keep the process alive.
+  await flushOutput();
   process.exit(code);
 }

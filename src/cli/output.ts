@@ -20,9 +20,27 @@ export function palette(color: boolean): Record<"bold" | "dim" | "green" | "red"
   };
 }
 
+const pending = new Set<Promise<void>>();
+
+/**
+ * Writes to stdout. The CLI exits with `process.exit`, which would drop
+ * whatever a pipe has not taken yet (everything past 64 KiB): main awaits
+ * `flushOutput()` first, and that waits for every write made here.
+ */
+export function out(text: string): void {
+  const done = new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
+  pending.add(done);
+  void done.then(() => pending.delete(done));
+}
+
+/** Resolves once everything written with `out` has left the process. */
+export async function flushOutput(): Promise<void> {
+  await Promise.all(pending);
+}
+
 /** Prints `value` as JSON with --json, else the human text. */
 export function emit(config: Config, human: () => string, value: unknown): void {
-  process.stdout.write(`${config.json ? JSON.stringify(value) : human()}\n`);
+  out(`${config.json ? JSON.stringify(value) : human()}\n`);
 }
 
 /** One message, readable: header line then the content, indented. */

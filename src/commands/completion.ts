@@ -5,6 +5,7 @@ import { bashScript } from "../completion/bash.ts";
 import { fishScript } from "../completion/fish.ts";
 import { commandTree } from "../completion/tree.ts";
 import { zshScript } from "../completion/zsh.ts";
+import { out } from "../cli/output.ts";
 
 const SHELLS = {
   bash: { render: bashScript, load: "source <(ipc completion bash)   # add to ~/.bashrc" },
@@ -16,7 +17,7 @@ function shellCommand(shell: keyof typeof SHELLS): CommandDef<any> {
   return defineCommand({
     meta: { name: shell, description: `Print the ${shell} completion script (${SHELLS[shell].load})` },
     async run() {
-      process.stdout.write(SHELLS[shell].render(await commandTree("ipc", rootCommand())));
+      out(SHELLS[shell].render(await commandTree("ipc", rootCommand())));
     },
   });
 }

@@ -2,7 +2,7 @@
 import { defineCommand } from "citty";
 import { resolve } from "node:path";
 import { brokerArgs, configFrom } from "../cli/args.ts";
-import { emit } from "../cli/output.ts";
+import { emit, flushOutput } from "../cli/output.ts";
 import { selfCommand } from "../client/connect.ts";
 import { hostDirs } from "../config.ts";
 import { diagnose, renderReport } from "../doctor/doctor.ts";
@@ -22,7 +22,7 @@ export default defineCommand({
     emit(config, () => renderReport(report, config.color), report);
     if (!report.ok) {
       // Exit 1 without an error line: the report already says what is wrong.
-      await new Promise<void>((done) => process.stdout.write("", () => done()));
+      await flushOutput();
       process.exit(1);
     }
   },

@@ -7,6 +7,7 @@ import { isatty } from "node:tty";
 import { defineCommand } from "citty";
 import { configFrom } from "../cli/args.ts";
 import { claudeCodeHook } from "../hook/claude-code.ts";
+import { out } from "../cli/output.ts";
 
 /** How long to wait for the hook input on stdin (ms); Claude Code writes it at once. */
 const STDIN_WAIT_MS = 1_000;
@@ -39,8 +40,8 @@ const claudeCode = defineCommand({
       const deadline = Bun.sleep(HOOK_DEADLINE_MS).then(() => {
         throw new Error(`gave up after ${HOOK_DEADLINE_MS / 1000} s`);
       });
-      const out = await Promise.race([claudeCodeHook(config, { always: args.always === true, readInput: readStdin, warn }), deadline]);
-      if (out !== null) process.stdout.write(`${out}\n`);
+      const json = await Promise.race([claudeCodeHook(config, { always: args.always === true, readInput: readStdin, warn }), deadline]);
+      if (json !== null) out(`${json}\n`);
     } catch (err) {
       warn(`ipc hook: ${err instanceof Error ? err.message : String(err)}`);
     }

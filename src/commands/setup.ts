@@ -6,7 +6,7 @@
 import { type CommandDef, defineCommand } from "citty";
 import { resolve } from "node:path";
 import { usageError } from "../cli/errors.ts";
-import { palette } from "../cli/output.ts";
+import { palette, out } from "../cli/output.ts";
 import { hostDirs, resolveConfig } from "../config.ts";
 import { normalizeName } from "../protocol/names.ts";
 import { hookCommand } from "../setup/claude-hooks.ts";
@@ -49,20 +49,20 @@ function run(host: Host, args: HostArgs): void {
   const hooks = hooksSnippetOf(req);
   if (!args.write) {
     if (json) {
-      process.stdout.write(`${JSON.stringify({ host: host.id, scope: req.scope, file: snippet.file, format: snippet.format, snippet: snippet.text, hooks: hooks })}\n`);
+      out(`${JSON.stringify({ host: host.id, scope: req.scope, file: snippet.file, format: snippet.format, snippet: snippet.text, hooks: hooks })}\n`);
       return;
     }
     process.stderr.write(p.dim(`# ${host.title} (${req.scope} scope): add this to ${snippet.file}, or run \`ipc setup ${host.id} --write\`\n`));
-    process.stdout.write(snippet.text);
+    out(snippet.text);
     if (hooks) {
       process.stderr.write(p.dim(`# hooks: merge this into ${hooks.file}\n`));
-      process.stdout.write(hooks.text);
+      out(hooks.text);
     }
     return;
   }
   const written = writeSetup(req);
   if (json) {
-    process.stdout.write(`${JSON.stringify({ host: host.id, scope: req.scope, written })}\n`);
+    out(`${JSON.stringify({ host: host.id, scope: req.scope, written })}\n`);
     return;
   }
   const lines = written.map((w, i) => {
@@ -72,7 +72,7 @@ function run(host: Host, args: HostArgs): void {
     return `${p.green("✔")} ${what} added to ${w.file}${w.status === "created" ? " (new file)" : ""}${backup}`;
   });
   if (written.some((w) => w.status !== "unchanged")) lines.push(`Next: ${host.next}.`);
-  process.stdout.write(`${lines.join("\n")}\n`);
+  out(`${lines.join("\n")}\n`);
 }
 
 /** The `ipc setup <host>` command of one host. */

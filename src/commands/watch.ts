@@ -2,7 +2,7 @@
 import { defineCommand } from "citty";
 import { agentFor } from "../cli/agent.ts";
 import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
-import { formatMessage, palette } from "../cli/output.ts";
+import { formatMessage, palette, out } from "../cli/output.ts";
 import type { Message } from "../protocol/message.ts";
 
 export default defineCommand({
@@ -16,7 +16,7 @@ export default defineCommand({
     const config = configFrom(args);
     const agent = agentFor(config);
     const show = (m: Message) =>
-      process.stdout.write(config.json ? `${JSON.stringify(m)}\n` : `${formatMessage(m, config.color)}\n\n`);
+      out(config.json ? `${JSON.stringify(m)}\n` : `${formatMessage(m, config.color)}\n\n`);
     const consume = !args.peek;
     const { messages } = await agent.call("check", { peek: !consume, limit: 1000 });
     for (const m of messages) show(m);

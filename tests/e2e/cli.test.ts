@@ -87,6 +87,18 @@ describe("ipc CLI end to end", () => {
     expect(performance.now() - empty0).toBeGreaterThanOrEqual(950);
   });
 
+  test("output of several MiB reaches a pipe whole before the CLI exits", async () => {
+    const e = ipcEnv({ IPC_LARGE_MESSAGE_BYTES: String(8 * 1024 * 1024) });
+    await using _b = await startBrokerProcess(e);
+    await ipc(e, ["register", "big"]);
+    const chunk = "x".repeat(900 * 1024);
+    for (let i = 0; i < 4; i++) expect((await ipc(e, ["send", "big", "-", "--as", "big"], { stdin: chunk })).code).toBe(0);
+    const human = await ipc(e, ["check", "--peek", "--as", "big"]);
+    expect(human.stdout.length).toBeGreaterThan(4 * 900 * 1024);
+    const json = await ipcJson(e, ["check", "--as", "big"]);
+    expect(json.messages.map((m: any) => m.content.length)).toEqual([chunk.length, chunk.length, chunk.length, chunk.length]);
+  });
+
   test("list shows who is registered", async () => {
     const e = ipcEnv();
     await using _b = await startBrokerProcess(e);
