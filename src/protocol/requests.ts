@@ -74,6 +74,8 @@ export const SearchRequest = v.object({
   limit: v.optional(Limit),
 });
 export const StatusRequest = v.object({ ...base, op: v.literal("status") });
+/** Checks a proof of the shared secret without doing anything else (`ipc doctor`): HMAC over nonce ‖ "verify". */
+export const VerifyRequest = v.object({ ...base, op: v.literal("verify"), auth: v.pipe(v.string(), v.maxLength(256)) });
 /** Who this session is and how many unread messages it has (cheap: for "you have mail" notices). */
 export const WhoamiRequest = v.object({ ...base, op: v.literal("whoami") });
 export const SubscribeRequest = v.object({
@@ -105,6 +107,7 @@ export const Request = v.variant("op", [
   SearchRequest,
   StatusRequest,
   WhoamiRequest,
+  VerifyRequest,
   SubscribeRequest,
   UnsubscribeRequest,
   ShutdownRequest,

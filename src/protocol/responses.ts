@@ -73,6 +73,7 @@ export const RESULTS = {
   search: MessagesResult,
   status: StatusResult,
   whoami: WhoamiResult,
+  verify: EmptyResult,
   subscribe: EmptyResult,
   unsubscribe: EmptyResult,
   shutdown: EmptyResult,

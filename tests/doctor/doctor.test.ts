@@ -69,7 +69,13 @@ describe("ipc doctor", () => {
     const r = await ipc(e, ["doctor"]);
     expect(r.code).toBe(1);
     expect(failures(r.stdout)).toEqual(["✖ the running broker requires a shared secret, but IPC_SHARED_SECRET is not set here: registering will fail"]);
-    expect((await ipc(e, ["doctor"], { env: { IPC_SHARED_SECRET: "s3cret" } })).code).toBe(0);
+    const same = await ipc(e, ["doctor"], { env: { IPC_SHARED_SECRET: "s3cret" } });
+    expect(same.code).toBe(0);
+    expect(same.stdout).toContain("✔ IPC_SHARED_SECRET is set and the running broker has the same secret");
+    const other = await ipc(e, ["doctor"], { env: { IPC_SHARED_SECRET: "not-the-same" } });
+    expect(other.code).toBe(1);
+    expect(failures(other.stdout)).toEqual(["✖ IPC_SHARED_SECRET here differs from the running broker's secret: registering will fail"]);
+    expect(other.stdout + other.stderr).not.toContain("not-the-same");
 
     const open = doctorEnv();
     await using _openBroker = await startBrokerProcess(open);

@@ -5,7 +5,7 @@ import { history, search } from "./history.ts";
 import { check, read } from "./inbox.ts";
 import { broadcast, send } from "./messaging.ts";
 import { rename } from "./rename.ts";
-import { auth, hello, register, shutdown, subscribe, unsubscribe, whoami } from "./session.ts";
+import { auth, hello, register, shutdown, subscribe, unsubscribe, verify, whoami } from "./session.ts";
 import type { OpHandler } from "./types.ts";
 
 export const OPS: { [O in Op]: OpHandler<O> } = {
@@ -22,6 +22,7 @@ export const OPS: { [O in Op]: OpHandler<O> } = {
   search,
   status,
   whoami,
+  verify,
   subscribe,
   unsubscribe,
   shutdown,

@@ -43,6 +43,14 @@ export const auth: OpHandler<"auth"> = (b, conn, req) => {
   return { name: session.name, queued: b.registry.unreadOf(session.name) };
 };
 
+export const verify: OpHandler<"verify"> = (b, conn, req) => {
+  if (!b.secure) throw new IpcError("CONFLICT", "this broker has no shared secret (open mode): there is nothing to verify");
+  if (!proves(b, conn, req.auth, "verify")) {
+    throw new IpcError("FORBIDDEN", "the proof does not match this broker's shared secret (or no fresh nonce: send hello first)");
+  }
+  return {};
+};
+
 export const whoami: OpHandler<"whoami"> = (b, conn, req) => {
   const s = b.requireSession(conn, req.token);
   return { name: s.name, unread: b.registry.unreadOf(s.name) };
