@@ -4,13 +4,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { summarize } from "../../src/broker/large-messages.ts";
 import { testBroker } from "../helpers/broker.ts";
-import { RawClient } from "../helpers/raw.ts";
+import { RawClient, registered } from "../helpers/raw.ts";
 
-async function registered(port: number, name: string): Promise<RawClient> {
-  const c = await RawClient.connect(port);
-  expect((await c.call({ id: 0, op: "register", name })).ok).toBe(true);
-  return c;
-}
 
 const LOG = `Debug output shows a memory leak in the renderer. The heap grows by 2 MB per frame! ${"frame data ".repeat(2000)}`;
 

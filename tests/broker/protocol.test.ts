@@ -2,14 +2,8 @@
 import { describe, expect, test } from "bun:test";
 import { hmacProof } from "../../src/protocol/auth.ts";
 import { testBroker } from "../helpers/broker.ts";
-import { RawClient } from "../helpers/raw.ts";
+import { RawClient, registered } from "../helpers/raw.ts";
 
-async function registered(port: number, name: string): Promise<RawClient> {
-  const c = await RawClient.connect(port);
-  const r = await c.call({ id: 1, op: "register", name });
-  expect(r.ok).toBe(true);
-  return c;
-}
 
 describe("framing and errors", () => {
   test("hello tells version, protocol, mode and a fresh nonce per connection", async () => {

@@ -1,15 +1,10 @@
 /** rename: own name only, once per hour, forwarding for 2 hours (persisted), system notices. */
 import { expect, test } from "bun:test";
 import { manualClock, testBroker } from "../helpers/broker.ts";
-import { RawClient } from "../helpers/raw.ts";
+import { RawClient, registered } from "../helpers/raw.ts";
 
 const HOUR = 3_600_000;
 
-async function registered(port: number, name: string): Promise<RawClient> {
-  const c = await RawClient.connect(port);
-  expect((await c.call({ id: 0, op: "register", name })).ok).toBe(true);
-  return c;
-}
 
 test("rename moves the inbox and session, forwards the old name, notifies everyone else", async () => {
   const clock = manualClock();

@@ -2,15 +2,10 @@
 import { expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { manualClock, testBroker } from "../helpers/broker.ts";
-import { RawClient } from "../helpers/raw.ts";
+import { RawClient, registered } from "../helpers/raw.ts";
 
 const DAY = 86_400_000;
 
-async function registered(port: number, name: string): Promise<RawClient> {
-  const c = await RawClient.connect(port);
-  expect((await c.call({ id: 0, op: "register", name })).ok).toBe(true);
-  return c;
-}
 
 test("unread messages to names never registered expire after 7 days; registered inboxes keep theirs", async () => {
   const clock = manualClock();

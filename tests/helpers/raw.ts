@@ -105,3 +105,11 @@ export class RawClient implements AsyncDisposable {
     this.close();
   }
 }
+
+/** A connection registered as `name` (fails the test if registration is refused). */
+export async function registered(port: number, name: string): Promise<RawClient> {
+  const c = await RawClient.connect(port);
+  const r = await c.call({ id: 0, op: "register", name });
+  if (r.ok !== true) throw new Error(`register ${name} failed: ${JSON.stringify(r)}`);
+  return c;
+}
