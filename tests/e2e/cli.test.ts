@@ -99,6 +99,35 @@ describe("ipc CLI end to end", () => {
     expect(json.messages.map((m: any) => m.content.length)).toEqual([chunk.length, chunk.length, chunk.length, chunk.length]);
   });
 
+  test("watch prints unread mail, then each new message as it arrives, until interrupted", async () => {
+    const e = ipcEnv();
+    await using _b = await startBrokerProcess(e);
+    await ipc(e, ["register", "w"]);
+    await ipc(e, ["register", "s"]);
+    await ipc(e, ["send", "w", "waiting already", "--as", "s"]);
+    const { ipcCommand } = await import("../helpers/processes.ts");
+    const watch = Bun.spawn([...ipcCommand(), "watch", "--as", "w", "--json"], { env: e.env, stdout: "pipe", stderr: "pipe" });
+    const reader = watch.stdout.getReader();
+    let text = "";
+    const lines = async (n: number) => {
+      while (text.split("\n").filter(Boolean).length < n) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      return text.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+    };
+    expect((await lines(1))[0].content).toBe("waiting already");
+    await ipc(e, ["send", "w", "pushed one", "--as", "s"]);
+    await ipc(e, ["send", "w", "pushed two", "--as", "s"]);
+    const got = await lines(3);
+    expect(got.map((m) => m.content)).toEqual(["waiting already", "pushed one", "pushed two"]);
+    watch.kill("SIGINT");
+    expect(await watch.exited).toBe(0);
+    // Watching consumed them.
+    expect((await ipcJson(e, ["check", "--as", "w"])).messages).toEqual([]);
+  });
+
   test("list shows who is registered", async () => {
     const e = ipcEnv();
     await using _b = await startBrokerProcess(e);
