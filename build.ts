@@ -42,6 +42,8 @@ async function compile(outfile: string, target?: Target, executablePath?: string
     minify: true,
     sourcemap: "none",
     bytecode: true,
+    // Each command in its own chunk: `ipc send` does not load the MCP SDK, setup or doctor code.
+    splitting: true,
     format: "esm",
     define: { IPC_BUILD_VERSION: JSON.stringify(VERSION) },
     compile: {
