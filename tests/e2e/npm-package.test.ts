@@ -45,6 +45,11 @@ test("npm pack → npm install → the packed `ipc` runs", async () => {
   // `npx agent-ipc` / `bunx agent-ipc` find the command under the package's name.
   expect((await ipc({ ...e, cmd: [join(app, "node_modules", ".bin", "agent-ipc")] }, ["--version"])).code).toBe(0);
 
+  // What `bunx agent-ipc` ends in: the same launcher run by Bun itself (it then reuses that Bun).
+  const underBun = await ipc({ ...e, cmd: [process.execPath, join(app, "node_modules", pkg.name, "bin", "ipc.js")] }, ["--version"]);
+  expect(underBun.code).toBe(0);
+  expect(underBun.stdout).toBe(`${pkg.version}-dev\n`);
+
   const version = await ipc(packedIpc, ["--version"]);
   expect(version.code).toBe(0);
   expect(version.stdout).toBe(`${pkg.version}-dev\n`);
