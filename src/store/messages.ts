@@ -41,6 +41,7 @@ export class MessageStore {
   private readonly sMoveUnread: Statement;
   private readonly sTotals: Statement<{ messages: number; unread: number }>;
   private readonly sMarkRead: Statement;
+  private readonly sUnmarkRead: Statement;
 
   constructor(db: Database) {
     this.sInsert = db.prepare(
@@ -87,6 +88,7 @@ export class MessageStore {
       `UPDATE messages SET recipient = ? WHERE recipient = ? AND ${IS_READ} = 0`,
     );
     this.sMarkRead = db.prepare("UPDATE messages SET read_at = ? WHERE id = ? AND read_at IS NULL");
+    this.sUnmarkRead = db.prepare("UPDATE messages SET read_at = NULL WHERE id = ?");
     this.sTotals = db.prepare(
       `SELECT count(*) AS messages, (SELECT count(*) FROM messages WHERE ${IS_READ} = 0) AS unread FROM messages`,
     );
@@ -124,6 +126,11 @@ export class MessageStore {
   /** Marks one message read at `now` if it is unread. */
   markRead(id: number, now: number): void {
     this.sMarkRead.run(now, id);
+  }
+
+  /** Makes messages unread again (within the transaction that marked them: a reply that could not hold them). */
+  unmarkRead(ids: readonly number[]): void {
+    for (const id of ids) this.sUnmarkRead.run(id);
   }
 
   countUnread(recipient: string): number {

@@ -5,6 +5,7 @@ import type { Broker } from "../broker.ts";
 import type { Connection } from "../connection.ts";
 import { okFrame } from "../frames.ts";
 import { toMessage } from "../present.ts";
+import { fitting } from "../reply-budget.ts";
 import type { Waiter } from "../waiters.ts";
 import type { OpHandler } from "./types.ts";
 
@@ -13,13 +14,19 @@ export const CHECK_LIMIT = 100;
 
 /**
  * Takes up to `limit` unread messages of `name`, oldest first, marking them read
- * in one statement (unless `peek`).
+ * in one statement (unless `peek`), and no more than fit in one reply (the rest
+ * stays unread: marked read, then unmarked, in the same transaction).
  */
 export function takeUnread(b: Broker, name: string, limit: number, peek: boolean, from?: string): MessageRow[] {
   if (b.registry.unreadOf(name) === 0) return [];
-  if (peek) return b.messages.peek(name, limit, from);
+  if (peek) {
+    const rows = b.messages.peek(name, limit, from);
+    return rows.slice(0, fitting(rows, false));
+  }
   b.commit.begin();
   const rows = b.messages.consume(name, limit, b.clock(), from);
+  const n = fitting(rows, false);
+  if (n < rows.length) b.messages.unmarkRead(rows.splice(n).map((r) => r.id));
   b.registry.addUnread(name, -rows.length);
   return rows;
 }
