@@ -50,11 +50,20 @@ export class Broker {
     this.search = new SearchIndex(db);
     this.registry = new Registry(this.instances, this.messages);
     this.sessions = new Sessions(this.sessionStore, config.retention.sessionHours * 3_600_000, () => this.newBucket());
-    this.commit = new GroupCommit(db, () => {
-      this.registry.reload();
-      this.sessions.clearCache();
-    });
+    this.commit = new GroupCommit(db, () => this.resync());
     this.largeMessageDir = paths.largeMessages(config);
+  }
+
+  /**
+   * After a rollback: the in-memory view is read from the database again.
+   * Live connections keep their session objects (their names are corrected in
+   * place), and waiters and subscribers follow those names.
+   */
+  private resync(): void {
+    this.registry.reload();
+    this.sessions.reload();
+    this.registry.resetConnected([...this.connections].flatMap((c) => (c.session ? [c.session.name] : [])));
+    this.waiters.rekey();
   }
 
   /** A rate bucket with the configured limits. */

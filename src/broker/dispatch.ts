@@ -63,13 +63,19 @@ function handleRequest(b: Broker, conn: Connection, obj: unknown): void {
   }
 }
 
-/** Sends an error response for request `id`. Unknown errors are logged and become INTERNAL. */
+/**
+ * Sends an error response for request `id`. Refusals (IpcError) happen before
+ * any write. Anything else may have left a write half done, so the whole
+ * open transaction is abandoned (every request in it fails, nothing is kept),
+ * logged, and answered INTERNAL.
+ */
 export function reply(b: Broker, conn: Connection, id: unknown, err: unknown): void {
   let e: IpcError;
   if (err instanceof IpcError) e = err;
   else {
     log.error(`internal error: ${(err as Error)?.stack ?? String(err)}`);
-    e = new IpcError("INTERNAL", "internal broker error; see broker.log");
+    b.commit.abort("a request failed while writing");
+    e = new IpcError("INTERNAL", "internal broker error; nothing of this request was stored; see broker.log");
   }
   b.commit.send(conn, errorFrame(id, e.toBody()), id);
 }

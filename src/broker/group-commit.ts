@@ -36,7 +36,7 @@ export class GroupCommit {
   commits = 0;
 
   constructor(
-    db: Database,
+    private readonly db: Database,
     /** Called after a failed commit so in-memory caches can reload from the database. */
     private readonly onRollback: () => void,
   ) {
@@ -50,12 +50,40 @@ export class GroupCommit {
     return this.open;
   }
 
-  /** Opens the shared transaction if none is open. Call before any write. */
+  /**
+   * Opens the shared transaction if none is open. Call before any write. If
+   * SQLite rolled the open one back by itself (disk full, I/O error), what was
+   * queued for it fails first, so later writes never commit on their own while
+   * earlier ones are reported lost.
+   */
   begin(): void {
-    if (this.open) return;
+    if (this.open) {
+      if (this.db.inTransaction) return;
+      this.abort("SQLite rolled the transaction back");
+    }
     this.sBegin.run();
     this.open = true;
     setImmediate(this.flush);
+  }
+
+  /**
+   * Gives up the open transaction: rolls it back, drops its after-commit steps,
+   * resynchronises the in-memory state and answers every queued request with
+   * INTERNAL. Used when a write failed halfway (nothing of the group is kept).
+   */
+  abort(why: string): void {
+    if (!this.open) return;
+    this.open = false;
+    log.error(`transaction abandoned (${why}); every request in it is answered INTERNAL`);
+    try {
+      if (this.db.inTransaction) this.sRollback.run();
+    } catch {
+      // Already rolled back.
+    }
+    this.hooks = [];
+    this.onRollback();
+    for (const [outlet, q] of this.queued) outlet.failCommit(q.keys);
+    this.queued.clear();
   }
 
   /** Runs `fn` after the current transaction commits (immediately when none is open). */
@@ -86,8 +114,9 @@ export class GroupCommit {
   readonly flush = (): void => {
     if (!this.open) return;
     this.open = false;
-    let committed = true;
+    let committed = this.db.inTransaction;
     try {
+      if (!committed) throw new Error("SQLite rolled the transaction back");
       this.sCommit.run();
       this.commits++;
     } catch (err) {

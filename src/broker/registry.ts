@@ -129,6 +129,12 @@ export class Registry {
     else this.online.delete(name);
   }
 
+  /** Recounts live connections from the names they are bound to (after a rollback). */
+  resetConnected(names: readonly string[]): void {
+    this.online.clear();
+    for (const n of names) this.connected(n, 1);
+  }
+
   /** Has a live connection. */
   isConnected(name: string): boolean {
     return (this.online.get(name) ?? 0) > 0;

@@ -80,8 +80,21 @@ export class Sessions {
     return this.store.expire(now - this.ttlMs);
   }
 
-  /** Forgets cached sessions (after a failed commit). */
-  clearCache(): void {
-    this.cache.clear();
+  /**
+   * Re-reads every cached session from the store (after a rollback), updating
+   * the same objects that live connections hold; sessions the store no longer
+   * has are marked expired.
+   */
+  reload(): void {
+    for (const [hash, s] of this.cache) {
+      const row = this.store.get(hash);
+      if (row === null) {
+        s.lastUsed = Number.NEGATIVE_INFINITY;
+        this.cache.delete(hash);
+      } else {
+        s.name = row.name;
+        s.flushedLastUsed = row.last_used;
+      }
+    }
   }
 }

@@ -118,6 +118,22 @@ export class Waiters {
     }
   }
 
+  /** Files every waiter and subscriber again under the current name of its connection's session (after a rollback). */
+  rekey(): void {
+    const waiting = [...this.waiting.values()].flat();
+    const subscribed = [...this.subscribed.values()].flatMap((set) => [...set]);
+    this.waiting.clear();
+    this.subscribed.clear();
+    for (const w of waiting) {
+      w.name = w.conn.session?.name ?? w.name;
+      this.add(w);
+    }
+    for (const sub of subscribed) {
+      sub.name = sub.conn.session?.name ?? sub.name;
+      this.subscribe(sub);
+    }
+  }
+
   /** Number of held waiters (status). */
   get waiterCount(): number {
     let n = 0;

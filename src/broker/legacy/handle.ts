@@ -27,7 +27,10 @@ export function handleLegacy(b: Broker, conn: Connection, obj: Record<string, un
   try {
     reply = legacyText(serve(b, conn, obj));
   } catch (err) {
-    if (!(err instanceof IpcError)) log.error(`internal error (legacy): ${(err as Error)?.stack ?? err}`);
+    if (!(err instanceof IpcError)) {
+      log.error(`internal error (legacy): ${(err as Error)?.stack ?? err}`);
+      b.commit.abort("a legacy request failed while writing");
+    }
     reply = legacyErrorText(err instanceof IpcError ? err.message : "Internal server error");
   }
   // A legacy connection closes after its one reply (Connection.write sees Mode.Legacy).
