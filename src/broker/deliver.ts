@@ -22,16 +22,18 @@ export interface Outgoing {
 }
 
 /**
- * Stores `m` and delivers it to a waiting `check` or consuming subscriber if
- * there is one (marking it read in the same insert), else leaves it unread.
+ * Stores `m`, then hands it to the oldest matching waiting `check` and pushes it
+ * to every subscriber. It is stored already read when a non-peeking waiter or a
+ * consuming subscriber (`ipc watch`) takes it, else unread.
  * @returns the message id and `delivered` / `queued` / `future`.
  * @throws IpcError INBOX_FULL when the recipient holds the maximum of unread messages.
  */
 export function deliver(b: Broker, m: Outgoing): { id: number; status: Exclude<SendStatus, "forwarded"> } {
   const { registry, waiters, commit } = b;
-  const taker = waiters.take(m.recipient, m.sender);
+  const waiter = waiters.find(m.recipient, m.sender);
+  const consumed = (waiter !== null && !waiter.peek) || waiters.consumer(m.recipient) !== null;
   const max = b.config.limits.maxUnread;
-  if (taker === null && max > 0 && registry.unreadOf(m.recipient) >= max) {
+  if (!consumed && max > 0 && registry.unreadOf(m.recipient) >= max) {
     throw new IpcError(
       "INBOX_FULL",
       `${m.recipient} has ${max} unread messages (IPC_MAX_UNREAD); wait until they check their inbox`,
@@ -39,7 +41,6 @@ export function deliver(b: Broker, m: Outgoing): { id: number; status: Exclude<S
   }
   commit.begin();
   const now = b.clock();
-  const consumed = taker !== null && !(taker.kind === "waiter" && taker.peek);
   const row = {
     id: 0,
     sender: m.sender,
@@ -62,18 +63,21 @@ export function deliver(b: Broker, m: Outgoing): { id: number; status: Exclude<S
   }
   if (!consumed) registry.addUnread(m.recipient, 1);
 
+  // Stored: now hand it over (the answers leave after the commit).
   const subscribers = waiters.subscribersOf(m.recipient);
-  if (taker !== null || subscribers !== undefined) {
+  if (waiter !== null || subscribers !== undefined) {
     const view = toMessage(row, false);
-    if (taker?.kind === "waiter") {
-      taker.conn.waiters.delete(taker);
-      commit.send(taker.conn, okFrame(taker.requestId, { messages: [view] }), taker.requestId);
+    if (waiter !== null) {
+      waiters.remove(waiter);
+      waiter.conn.waiters.delete(waiter);
+      commit.send(waiter.conn, okFrame(waiter.requestId, { messages: [view] }), waiter.requestId);
     }
     if (subscribers !== undefined) {
       const event = messageEventFrame(view);
       for (const s of subscribers) commit.send(s.conn, event);
     }
   }
-  const status = taker !== null ? "delivered" : registry.isRegistered(m.recipient) ? "queued" : "future";
+  const handedOver = waiter !== null || consumed;
+  const status = handedOver ? "delivered" : registry.isRegistered(m.recipient) ? "queued" : "future";
   return { id: row.id, status };
 }

@@ -1,8 +1,8 @@
 /**
  * Push delivery. A `check` with `wait` on an empty inbox becomes a waiter held
  * in memory; `subscribe` makes a connection a subscriber. A send hands its
- * message to the first matching waiter (or consuming subscriber) inside the
- * send's own transaction, so delivery needs no polling and no second write.
+ * message to the first matching waiter and to every subscriber, marking it
+ * read in its own insert when one of them consumes it: no polling, no second write.
  */
 import type { Connection } from "./connection.ts";
 
@@ -28,9 +28,6 @@ export interface Subscriber {
   readonly consume: boolean;
   name: string;
 }
-
-/** Who takes a new message: a waiter (answered once) or a consuming subscriber. */
-export type Taker = Waiter | Subscriber;
 
 export class Waiters {
   private readonly waiting = new Map<string, Waiter[]>();
@@ -68,21 +65,15 @@ export class Waiters {
     if (set.size === 0) this.subscribed.delete(s.name);
   }
 
-  /**
-   * Picks who receives a new message from `sender` to `recipient`: the oldest
-   * matching waiter (removed), else a consuming subscriber, else null.
-   */
-  take(recipient: string, sender: string): Taker | null {
+  /** The oldest waiter for `recipient` that accepts a message from `sender` (left in place), or null. */
+  find(recipient: string, sender: string): Waiter | null {
     const list = this.waiting.get(recipient);
-    if (list) {
-      for (let i = 0; i < list.length; i++) {
-        const w = list[i]!;
-        if (w.from === undefined || w.from === sender) {
-          this.remove(w);
-          return w;
-        }
-      }
-    }
+    if (list) for (const w of list) if (w.from === undefined || w.from === sender) return w;
+    return null;
+  }
+
+  /** A subscriber of `recipient` that consumes what it is pushed (`ipc watch`), or null. */
+  consumer(recipient: string): Subscriber | null {
     const subs = this.subscribed.get(recipient);
     if (subs) for (const s of subs) if (s.consume) return s;
     return null;

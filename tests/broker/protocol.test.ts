@@ -254,6 +254,33 @@ describe("push", () => {
   });
 });
 
+describe("push: who takes a message", () => {
+  test("a peeking waiter and a consuming watcher: both see it, and it counts as read", async () => {
+    await using b = await testBroker();
+    await using watcher = await registered(b.port, "bob");
+    await using mcp = await registered(b.port, "bob"); // a second session of bob, as an MCP server would hold
+    await using alice = await registered(b.port, "alice");
+    expect((await watcher.call({ id: 2, op: "subscribe", consume: true })).ok).toBe(true);
+    mcp.send({ id: 3, op: "check", wait: 10, peek: true });
+    await mcp.call({ id: 4, op: "whoami" }); // the check is held now
+    expect((await alice.call({ id: 5, op: "send", to: "bob", content: "hi bob" })).status).toBe("delivered");
+    expect((await watcher.frame()).message.content).toBe("hi bob");
+    expect((await mcp.frame()).messages[0].content).toBe("hi bob");
+    expect((await mcp.call({ id: 6, op: "check" })).messages).toEqual([]);
+  });
+
+  test("a peeking waiter does not get around a full inbox", async () => {
+    await using b = await testBroker({ IPC_MAX_UNREAD: "1" });
+    await using bob = await registered(b.port, "bob");
+    await using alice = await registered(b.port, "alice");
+    expect((await alice.call({ id: 1, op: "send", to: "bob", content: "fills it" })).ok).toBe(true);
+    bob.send({ id: 2, op: "check", wait: 10, peek: true, from: "carol" });
+    await bob.call({ id: 3, op: "whoami" });
+    await using carol = await registered(b.port, "carol");
+    expect((await carol.call({ id: 4, op: "send", to: "bob", content: "one more" })).error.code).toBe("INBOX_FULL");
+  });
+});
+
 describe("shared secret", () => {
   const SECRET = "correct horse battery staple";
 
