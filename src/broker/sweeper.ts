@@ -38,10 +38,10 @@ export class Sweeper {
     const { retention: r } = b.config;
     b.commit.begin();
     b.registry.flushLastSeen();
+    // A session bound to a live connection is in use (a watcher or an MCP server listening for pushes).
+    for (const conn of b.connections) if (conn.session !== null) conn.session.lastUsed = now;
     b.sessions.flush();
     const sessions = b.sessions.expire(now);
-    // Connections whose session just expired stop receiving pushes now, not at their next request.
-    for (const conn of b.connections) if (conn.session !== null && b.sessions.expired(conn.session, now)) b.unbind(conn);
     const forwards = b.instances.expireForwards(now);
     for (const [old, f] of b.registry.forwards) if (f.expiresAt <= now) b.registry.forwards.delete(old);
     let future = 0;
