@@ -82,31 +82,37 @@ export function lockAge(path: string): number {
 }
 
 /**
- * True when an ipc broker answers `hello` at the owner's address within
- * `timeoutMs`. A lock whose pid is alive but which nobody serves (pid reused,
- * or a killed broker left as an unreaped zombie) is stale.
+ * What is at a lock owner's address: "answers" (an ipc broker replies to
+ * `hello` within `timeoutMs`), "silent" (something accepts connections but
+ * does not answer: a stopped or stuck broker), or "absent" (nothing listens:
+ * the pid was reused, or a killed broker is an unreaped zombie). Only an
+ * absent owner's lock may be taken over.
  */
-export async function ownerAnswers(owner: LockInfo, timeoutMs = 1_000): Promise<boolean> {
+export async function probeOwner(owner: LockInfo, timeoutMs = 1_000): Promise<"answers" | "silent" | "absent"> {
   const target = owner.socket ? { unix: owner.socket } : { hostname: owner.host, port: owner.port };
-  return new Promise<boolean>((resolve) => {
+  return new Promise((resolve) => {
     let text = "";
-    const timer = setTimeout(() => resolve(false), timeoutMs);
-    const done = (ok: boolean, s?: { end(): void }) => {
+    let connected = false;
+    const timer = setTimeout(() => resolve(connected ? "silent" : "absent"), timeoutMs);
+    const done = (result: "answers" | "silent" | "absent", s?: { end(): void }) => {
       clearTimeout(timer);
       s?.end();
-      resolve(ok);
+      resolve(result);
     };
     Bun.connect({
       ...target,
       socket: {
-        open: (s) => void s.write('{"id":0,"op":"hello"}\n'),
+        open: (s) => {
+          connected = true;
+          s.write('{"id":0,"op":"hello"}\n');
+        },
         data: (s, chunk) => {
           text += chunk.toString();
-          if (text.includes("\n")) done(text.includes('"broker":"ipc"'), s);
+          if (text.includes("\n")) done(text.includes('"broker":"ipc"') ? "answers" : "silent", s);
         },
-        close: () => done(false),
-        error: () => done(false),
+        close: () => done(connected ? "silent" : "absent"),
+        error: () => done(connected ? "silent" : "absent"),
       },
-    } as Parameters<typeof Bun.connect>[0]).catch(() => done(false));
+    } as Parameters<typeof Bun.connect>[0]).catch(() => done("absent"));
   });
 }

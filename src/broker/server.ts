@@ -4,7 +4,7 @@
  * optional Unix-domain socket, runs the sweeps, and shuts down cleanly.
  */
 import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
-import { chmodSync, mkdirSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { type Config, isLoopback, paths } from "../config.ts";
 import { IpcError } from "../protocol/errors.ts";
 import { FrameTooLarge } from "../protocol/ndjson.ts";
@@ -15,7 +15,7 @@ import { Broker, type Clock } from "./broker.ts";
 import { Connection, Mode } from "./connection.ts";
 import { handleFrame, reply } from "./dispatch.ts";
 import { errorFrame, okFrame } from "./frames.ts";
-import { acquireLock, type LockInfo, lockAge, ownerAnswers, removeLock } from "./lock.ts";
+import { acquireLock, type LockInfo, lockAge, probeOwner, removeLock } from "./lock.ts";
 import { log, setLogLevel } from "./log.ts";
 import { enforcePrivateModes } from "./permissions.ts";
 import { Sweeper } from "./sweeper.ts";
@@ -80,8 +80,8 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
     started_at: new Date().toISOString(),
   };
   let owner = acquireLock(lockPath, lockInfo);
-  if (owner !== "acquired" && lockAge(lockPath) > STALE_LOCK_MS && !(await ownerAnswers(owner))) {
-    log.warn(`taking over a stale lock: pid ${owner.pid} holds ${lockPath} but serves nothing`);
+  if (owner !== "acquired" && lockAge(lockPath) > STALE_LOCK_MS && (await probeOwner(owner)) === "absent") {
+    log.warn(`taking over a stale lock: pid ${owner.pid} holds ${lockPath} but nothing listens at its address`);
     removeLock(lockPath, owner.pid);
     owner = acquireLock(lockPath, lockInfo);
   }
@@ -91,6 +91,7 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
   let tcp: TCPSocketListener<Connection> | undefined;
   let unix: UnixSocketListener<Connection> | undefined;
   let checkpointer: Checkpointer | null = null;
+  let socketInode = 0;
   try {
     db = openDatabase(paths.database(config), config.synchronous);
     const broker = new Broker(config, db, options.clock);
@@ -112,9 +113,14 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
       );
     }
     if (config.socketPath !== null) {
+      const socketOwner = { ...lockInfo, socket: config.socketPath };
+      if ((await probeOwner(socketOwner, 300)) !== "absent") {
+        throw new IpcError("CONFLICT", `${config.socketPath} is served by another process; stop it (ipc stop) or choose another IPC_SOCKET`);
+      }
       rmSync(config.socketPath, { force: true });
       unix = Bun.listen<Connection>({ unix: config.socketPath, allowHalfOpen: true, socket: handlers("unix") });
       chmodSync(config.socketPath, 0o600);
+      socketInode = statSync(config.socketPath).ino;
     }
     checkpointer = await Checkpointer.start(db, paths.database(config));
     if (checkpointer === null) log.warn("WAL checkpoints run on the broker's thread (no worker thread available)");
@@ -122,7 +128,7 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
     lockInfo.port = port;
     broker.address = { host: config.host, port, socket: config.socketPath };
     await Bun.write(lockPath, JSON.stringify(lockInfo));
-    return running(broker, tcp, unix, lockPath, options, checkpointer);
+    return running(broker, tcp, unix, lockPath, options, checkpointer, socketInode);
   } catch (err) {
     await checkpointer?.stop();
     tcp?.stop(true);
@@ -140,6 +146,7 @@ function running(
   lockPath: string,
   options: BrokerOptions,
   checkpointer: Checkpointer | null,
+  socketInode: number,
 ): BrokerHandle {
   const { config } = broker;
   const sweeper = new Sweeper(broker);
@@ -172,7 +179,7 @@ function running(
       await checkpointer?.stop();
       safely("checkpoint", () => broker.db.exec("PRAGMA wal_checkpoint(TRUNCATE)"));
       broker.db.close();
-      if (config.socketPath !== null) rmSync(config.socketPath, { force: true });
+      if (config.socketPath !== null && socketInodeOf(config.socketPath) === socketInode) rmSync(config.socketPath, { force: true });
       removeLock(lockPath);
       log.info(`broker stopped (pid ${process.pid})`);
       resolveStopped();
@@ -290,6 +297,15 @@ function prepareHome(config: Config): void {
   mkdirSync(config.home, { recursive: true, mode: 0o700 });
   for (const f of enforcePrivateModes(config)) {
     log.warn(`${f.path} had mode ${f.was.toString(8)}, open to other users; changed it to ${f.now.toString(8)}`);
+  }
+}
+
+/** The inode of the socket file now at `path` (0 when none): only our own socket is removed at stop. */
+function socketInodeOf(path: string): number {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return 0;
   }
 }
 
