@@ -54,6 +54,7 @@ export function deliver(b: Broker, m: Outgoing): { id: number; status: Exclude<S
     large_file: null as string | null,
   };
   row.id = b.messages.insert(row);
+  registry.messageCount++;
   if (isLarge(m.content, b.config.limits.largeMessageBytes)) {
     const path = largeMessagePath(b.largeMessageDir, now, m.sender, m.recipient, row.id);
     b.messages.setLargeFile(row.id, path);

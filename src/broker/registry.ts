@@ -23,6 +23,8 @@ export class Registry {
   /** old name → { new name, expiry (ms) } */
   readonly forwards = new Map<string, { to: string; expiresAt: number }>();
   private unread = new Map<string, number>();
+  /** Messages stored, kept current by inserts and deletes (status reads it; no table scan). */
+  messageCount = 0;
   private readonly online = new Map<string, number>();
 
   constructor(
@@ -47,6 +49,7 @@ export class Registry {
     this.forwards.clear();
     for (const f of this.instanceStore.forwards()) this.forwards.set(f.old_name, { to: f.new_name, expiresAt: f.expires_at });
     this.unread = this.messageStore.unreadCounts();
+    this.messageCount = this.messageStore.count();
   }
 
   isRegistered(name: string): boolean {
@@ -99,6 +102,13 @@ export class Registry {
     const n = (this.unread.get(name) ?? 0) + delta;
     if (n > 0) this.unread.set(name, n);
     else this.unread.delete(name);
+  }
+
+  /** Unread messages of everyone. */
+  totalUnread(): number {
+    let n = 0;
+    for (const v of this.unread.values()) n += v;
+    return n;
   }
 
   /** Names that have unread messages (registered or not). */

@@ -28,6 +28,9 @@ export interface BrokerOptions {
   sweepSeconds?: number;
 }
 
+/** Messages added to the search index per step (two steps a second). */
+const INDEX_STEP = 1_000;
+
 /** A lock younger than this belongs to a broker that may still be starting (ms). */
 const STALE_LOCK_MS = 5_000;
 
@@ -152,6 +155,16 @@ function running(
   const sweeper = new Sweeper(broker);
   const sweepTimer = setInterval(() => safely("sweep", () => sweeper.sweep()), (options.sweepSeconds ?? 60) * 1000);
   const reapTimer = setInterval(() => reapIdle(broker), 1000);
+  // The search index follows the messages in small steps (about 2.5 ms each), off the request path.
+  const indexTimer = setInterval(
+    () =>
+      safely("search indexing", () => {
+        if (!broker.search.behind) return;
+        broker.commit.begin();
+        broker.search.catchUp(INDEX_STEP);
+      }),
+    500,
+  );
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
   let stopping: Promise<void> | undefined;
@@ -160,6 +173,7 @@ function running(
     stopping ??= (async () => {
       clearInterval(sweepTimer);
       clearInterval(reapTimer);
+      clearInterval(indexTimer);
       tcp?.stop(false);
       unix?.stop(false);
       safely("final sweep", () => sweeper.sweep());

@@ -1,8 +1,8 @@
 /**
  * Timed housekeeping, never on the request path: flushes last-seen and
  * session times, expires sessions, forwardings and messages (DESIGN.md §3),
- * removes large-message files with their messages, and lets the search
- * index catch up. Runs inside the group commit like any other write.
+ * and removes large-message files with their messages. Runs inside the group
+ * commit like any other write. (The search index catches up on its own timer.)
  */
 import { type ExpiredRow, RetentionStore } from "../store/retention.ts";
 import type { Broker } from "./broker.ts";
@@ -11,8 +11,6 @@ import { log } from "./log.ts";
 
 /** Most messages deleted per sweep. */
 const BATCH = 5_000;
-/** Most messages added to the search index per sweep (a search indexes the rest itself). */
-const INDEX_BATCH = 1_000;
 const DAY_MS = 86_400_000;
 
 /** What one sweep did. */
@@ -21,7 +19,6 @@ export interface SweepReport {
   forwards: number;
   futureMessages: number;
   readMessages: number;
-  indexed: number;
 }
 
 export class Sweeper {
@@ -50,9 +47,8 @@ export class Sweeper {
       future += this.remove(this.retention.expiredFuture(name, now - r.futureDays * DAY_MS, BATCH - future), true);
     }
     const read = this.remove(this.retention.expiredRead(now - r.readDays * DAY_MS, BATCH), false);
-    const indexed = b.search.catchUp(INDEX_BATCH);
     b.commit.flush();
-    const report = { sessions, forwards, futureMessages: future, readMessages: read, indexed };
+    const report = { sessions, forwards, futureMessages: future, readMessages: read };
     if (sessions + forwards + future + read > 0) {
       log.info(`sweep: expired ${sessions} sessions, ${forwards} forwardings, ${future} future and ${read} read messages`);
     }
@@ -64,6 +60,7 @@ export class Sweeper {
     for (const row of rows) {
       b.search.forget(row);
       this.retention.delete(row.id);
+      b.registry.messageCount--;
       if (unread) b.registry.addUnread(row.recipient, -1);
       const file = row.large_file;
       if (file !== null) b.commit.afterCommit(() => removeLargeMessage(file));

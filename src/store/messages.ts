@@ -39,7 +39,7 @@ export class MessageStore {
   private readonly sHistory: Statement<MessageRow>;
   private readonly sHistoryWith: Statement<MessageRow>;
   private readonly sMoveUnread: Statement;
-  private readonly sTotals: Statement<{ messages: number; unread: number }>;
+  private readonly sCount: Statement<{ n: number }>;
   private readonly sMarkRead: Statement;
   private readonly sUnmarkRead: Statement;
 
@@ -89,9 +89,7 @@ export class MessageStore {
     );
     this.sMarkRead = db.prepare("UPDATE messages SET read_at = ? WHERE id = ? AND read_at IS NULL");
     this.sUnmarkRead = db.prepare("UPDATE messages SET read_at = NULL WHERE id = ?");
-    this.sTotals = db.prepare(
-      `SELECT count(*) AS messages, (SELECT count(*) FROM messages WHERE ${IS_READ} = 0) AS unread FROM messages`,
-    );
+    this.sCount = db.prepare("SELECT count(*) AS n FROM messages");
   }
 
   /** Stores a message; returns its id. */
@@ -156,7 +154,8 @@ export class MessageStore {
     return this.sMoveUnread.run(to, from).changes;
   }
 
-  totals(): { messages: number; unread: number } {
-    return this.sTotals.get()!;
+  /** Messages stored (a full count: at start and after a rollback only). */
+  count(): number {
+    return this.sCount.get()!.n;
   }
 }

@@ -11,6 +11,7 @@ const COLUMNS = "m.id, m.sender, m.recipient, m.kind, m.content, m.data, m.reply
 
 export class SearchIndex {
   private readonly sState: Statement<{ indexed_up_to: number }>;
+  private readonly sNewest: Statement<{ id: number | null }>;
   private readonly sIndex: Statement<{ id: number }>;
   private readonly sSetState: Statement;
   private readonly sForget: Statement;
@@ -18,6 +19,7 @@ export class SearchIndex {
 
   constructor(private readonly db: Database) {
     this.sState = db.prepare("SELECT indexed_up_to FROM search_state WHERE singleton = 1");
+    this.sNewest = db.prepare("SELECT max(id) AS id FROM messages");
     this.sIndex = db.prepare(
       `INSERT INTO messages_fts (rowid, content)
        SELECT id, content FROM messages WHERE id > ? ORDER BY id LIMIT ? RETURNING rowid AS id`,
@@ -34,6 +36,11 @@ export class SearchIndex {
   /** Highest message id already indexed. */
   get indexedUpTo(): number {
     return this.sState.get()!.indexed_up_to;
+  }
+
+  /** True when messages wait to be indexed. */
+  get behind(): boolean {
+    return (this.sNewest.get()!.id ?? 0) > this.indexedUpTo;
   }
 
   /** Indexes up to `maxRows` messages not yet indexed; call inside a transaction. Returns how many. */

@@ -46,6 +46,7 @@ test("read messages are purged after 30 days (configurable), with their large-me
   await using r2 = await registered(b.port, "r");
   expect((await s2.call({ id: 4, op: "read", message_id: big.message_id })).error.code).toBe("NOT_FOUND");
   expect((await r2.call({ id: 5, op: "history" })).messages.map((m: any) => m.content)).toEqual(["newest, unread"]);
+  expect((await r2.call({ id: 6, op: "status" })).counts).toMatchObject({ messages: 1, unread: 1 });
 });
 
 test("sessions expire after 24 hours unused (sliding)", async () => {

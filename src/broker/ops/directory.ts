@@ -21,7 +21,6 @@ export const list: OpHandler<"list"> = (b) => {
 };
 
 export const status: OpHandler<"status"> = (b) => {
-  const totals = b.messages.totals();
   return {
     version: VERSION,
     protocol: PROTOCOL_VERSION,
@@ -35,8 +34,8 @@ export const status: OpHandler<"status"> = (b) => {
     home: b.config.home,
     counts: {
       instances: b.registry.instances.size,
-      messages: totals.messages,
-      unread: totals.unread,
+      messages: b.registry.messageCount,
+      unread: b.registry.totalUnread(),
       connections: b.connections.size,
     },
   };
