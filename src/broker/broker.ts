@@ -13,6 +13,7 @@ import { MessageStore } from "../store/messages.ts";
 import { SearchIndex } from "../store/search.ts";
 import { SessionStore } from "../store/sessions.ts";
 import type { Connection } from "./connection.ts";
+import { okFrame } from "./frames.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { RateBucket } from "./rate-limit.ts";
 import { Registry } from "./registry.ts";
@@ -109,13 +110,16 @@ export class Broker {
     conn.session = session;
   }
 
-  /** Detaches `conn` from its session, its subscription and its held waiters. */
+  /** Detaches `conn` from its session and its subscription; held checks are answered (empty). */
   unbind(conn: Connection): void {
     if (conn.subscriber) {
       this.waiters.unsubscribe(conn.subscriber);
       conn.subscriber = null;
     }
-    for (const w of conn.waiters) this.waiters.remove(w);
+    for (const w of conn.waiters) {
+      this.waiters.remove(w);
+      if (!conn.closed) this.commit.send(conn, okFrame(w.requestId, { messages: [] }), w.requestId);
+    }
     conn.waiters.clear();
     if (conn.session) this.registry.connected(conn.session.name, -1);
     conn.session = null;

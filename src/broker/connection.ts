@@ -37,6 +37,8 @@ export class Connection implements Outlet {
   readonly waiters = new Set<Waiter>();
   subscriber: Subscriber | null = null;
   closed = false;
+  /** The peer half-closed: end once the held checks are answered. */
+  endAfterWaiters = false;
   private readonly out: WriteQueue;
 
   constructor(
@@ -57,7 +59,7 @@ export class Connection implements Outlet {
   write(text: string): void {
     if (this.closed) return;
     this.out.write(text);
-    if (this.mode >= Mode.Legacy) this.end();
+    if (this.mode >= Mode.Legacy || (this.endAfterWaiters && this.waiters.size === 0)) this.end();
   }
 
   /** Socket became writable: sends what was queued. */

@@ -257,8 +257,11 @@ function socketHandlers(broker: Broker) {
     end(socket: Socket<Connection>) {
       const conn = socket.data;
       if (conn.mode === Mode.Fresh) tryUnterminatedLegacy(broker, conn);
-      // The peer will send nothing more: close once pending answers are out.
-      setImmediate(() => conn.end());
+      // The peer will send nothing more: close once pending answers, held checks included, are out.
+      setImmediate(() => {
+        if (conn.waiters.size === 0) conn.end();
+        else conn.endAfterWaiters = true;
+      });
     },
     close(socket: Socket<Connection>) {
       const conn = socket.data;

@@ -254,6 +254,32 @@ describe("push", () => {
   });
 });
 
+describe("held checks are always answered", () => {
+  test("a client that half-closes after check --wait still gets the message", async () => {
+    await using b = await testBroker();
+    await using r = await registered(b.port, "r");
+    await using s = await registered(b.port, "s");
+    r.send({ id: 2, op: "check", wait: 5 });
+    await Bun.sleep(30);
+    r.shutdownWrite();
+    await Bun.sleep(30);
+    await s.call({ id: 1, op: "send", to: "r", content: "after your FIN" });
+    const text = await r.readToClose();
+    expect(JSON.parse(text.trim())).toMatchObject({ id: 2, ok: true, messages: [{ content: "after your FIN" }] });
+  });
+
+  test("registering another name on the connection answers the held check (empty)", async () => {
+    await using b = await testBroker();
+    await using c = await registered(b.port, "first");
+    c.send({ id: 2, op: "check", wait: 30 });
+    await c.call({ id: 3, op: "whoami" });
+    c.send({ id: 4, op: "register", name: "second" });
+    const answers = await c.frames(2);
+    expect(answers.find((a) => a.id === 2)).toMatchObject({ ok: true, messages: [] });
+    expect(answers.find((a) => a.id === 4)).toMatchObject({ ok: true, name: "second" });
+  });
+});
+
 describe("push: who takes a message", () => {
   test("a peeking waiter and a consuming watcher: both see it, and it counts as read", async () => {
     await using b = await testBroker();
