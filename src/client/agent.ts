@@ -33,6 +33,8 @@ export class Agent {
   private connecting: Promise<Connected> | null = null;
   private token: string | null = null;
   private authed = false;
+  /** The authentication under way, shared by concurrent calls (one nonce per connection). */
+  private authing: Promise<void> | null = null;
   private subscription: { consume: boolean; onMessage: (m: Message) => void } | null = null;
   /** The name this agent acts as, once known. */
   name: string | null;
@@ -74,7 +76,16 @@ export class Agent {
     this.authed = false;
     c.client.onMessage = (m) => this.subscription?.onMessage(m);
     c.client.onClose = () => this.resubscribeSoon();
-    if (this.subscription !== null) await this.ensureSession(c);
+    if (this.subscription !== null) {
+      try {
+        await this.ensureSession(c);
+      } catch (err) {
+        // Not subscribed on this connection: drop it so the retry opens a fresh one.
+        this.conn = null;
+        c.client.close();
+        throw err;
+      }
+    }
     if (wasConnected) this.onReconnect?.();
     return c;
   }
@@ -114,8 +125,13 @@ export class Agent {
    * name again; a name never registered here is an error, so a typo in --as
    * does not silently create a new instance.
    */
-  private async ensureSession(c: Connected): Promise<void> {
-    if (this.authed) return;
+  private ensureSession(c: Connected): Promise<void> {
+    if (this.authed) return Promise.resolve();
+    this.authing ??= this.authenticate(c).finally(() => (this.authing = null));
+    return this.authing;
+  }
+
+  private async authenticate(c: Connected): Promise<void> {
     if (this.token === null) {
       throw new IpcError(
         "UNAUTHENTICATED",
@@ -134,9 +150,25 @@ export class Agent {
     await this.restoreSubscription(c);
   }
 
-  /** A fresh binding (new connection, expired session re-registered, new name) starts unsubscribed: subscribe again. */
+  /**
+   * A fresh binding (new connection, expired session re-registered, new name)
+   * starts unsubscribed: subscribe again. A consuming subscription then takes
+   * whatever arrived while it was not subscribed, so nothing falls in the gap.
+   */
   private async restoreSubscription(c: Connected): Promise<void> {
-    if (this.subscription !== null) await c.client.request("subscribe", { consume: this.subscription.consume });
+    const sub = this.subscription;
+    if (sub === null) return;
+    await c.client.request("subscribe", { consume: sub.consume });
+    if (sub.consume) await this.drain(c, sub.onMessage);
+  }
+
+  /** Hands every unread message to `onMessage`, marking it read (a consuming subscriber's backlog). */
+  private async drain(c: Connected, onMessage: (m: Message) => void): Promise<void> {
+    for (;;) {
+      const { messages } = await c.client.request("check", { limit: 1000 });
+      for (const m of messages) onMessage(m);
+      if (messages.length === 0) return;
+    }
   }
 
   /**
@@ -166,10 +198,15 @@ export class Agent {
     }
   }
 
-  /** Receives every new message to this agent; re-subscribes after reconnects. */
+  /**
+   * Receives every new message to this agent; re-subscribes after reconnects.
+   * With `consume`, the messages are marked read and the unread backlog is
+   * handed over first (subscribe, then drain: nothing falls between the two).
+   */
   async subscribe(onMessage: (m: Message) => void, consume = false): Promise<void> {
     this.subscription = { consume, onMessage };
     await this.call("subscribe", { consume });
+    if (consume) await this.drain(await this.connection(), onMessage);
   }
 
   /** A subscribed agent whose connection dropped reconnects (restarting the broker if needed). */

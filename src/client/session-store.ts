@@ -7,6 +7,8 @@ import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync }
 import { join } from "node:path";
 import * as v from "valibot";
 import { type Config, paths } from "../config.ts";
+import { IpcError } from "../protocol/errors.ts";
+import { normalizeName } from "../protocol/names.ts";
 
 /** A saved session. */
 export const SavedSession = v.object({ name: v.string(), token: v.string(), saved_at: v.string() });
@@ -30,6 +32,7 @@ function dir(config: Config): string {
 
 /** The saved session of `name`, or null. */
 export function loadSession(config: Config, name: string): SavedSession | null {
+  if (normalizeName(name) !== name) return null;
   try {
     const r = v.safeParse(SavedSession, JSON.parse(readFileSync(join(paths.sessions(config), `${name}.json`), "utf8")));
     return r.success ? r.output : null;
@@ -38,8 +41,12 @@ export function loadSession(config: Config, name: string): SavedSession | null {
   }
 }
 
-/** Saves `name`'s token and makes it the last registered name. */
+/**
+ * Saves `name`'s token and makes it the last registered name.
+ * @throws IpcError when `name` is not a valid name (it becomes a file name: never trust it unchecked).
+ */
 export function saveSession(config: Config, name: string, token: string): void {
+  if (normalizeName(name) !== name) throw new IpcError("INTERNAL", `the broker answered with an invalid name ${JSON.stringify(name)}; not saving it`);
   const d = dir(config);
   writePrivate(join(d, `${name}.json`), JSON.stringify({ name, token, saved_at: new Date().toISOString() }));
   writePrivate(join(d, LAST), name);

@@ -15,12 +15,17 @@ export default defineCommand({
   async run({ args }) {
     const config = configFrom(args);
     const agent = agentFor(config);
-    const show = (m: Message) =>
+    const shown = new Set<number>();
+    const show = (m: Message) => {
+      if (shown.has(m.id)) return;
+      shown.add(m.id);
       out(config.json ? `${JSON.stringify(m)}\n` : `${formatMessage(m, config.color)}\n\n`);
+    };
     const consume = !args.peek;
-    const { messages } = await agent.call("check", { peek: !consume, limit: 1000 });
-    for (const m of messages) show(m);
+    // Subscribe first, then look at what was already waiting, so nothing falls in between
+    // (a consuming subscription takes the backlog itself; --peek shows it once).
     await agent.subscribe(show, consume);
+    if (!consume) for (const m of (await agent.call("check", { peek: true, limit: 1000 })).messages) show(m);
     if (!config.json) {
       process.stderr.write(palette(config.color).dim(`Watching messages to ${agent.name}; Ctrl-C to stop.\n`));
     }

@@ -99,9 +99,8 @@ describe("ipc CLI end to end", () => {
     expect(json.messages.map((m: any) => m.content.length)).toEqual([chunk.length, chunk.length, chunk.length, chunk.length]);
   });
 
-  test("watch prints unread mail, then each new message as it arrives, until interrupted", async () => {
+  test("watch prints unread mail, then each new message as it arrives, across a broker restart", async () => {
     const e = ipcEnv();
-    await using _b = await startBrokerProcess(e);
     await ipc(e, ["register", "w"]);
     await ipc(e, ["register", "s"]);
     await ipc(e, ["send", "w", "waiting already", "--as", "s"]);
@@ -122,10 +121,15 @@ describe("ipc CLI end to end", () => {
     await ipc(e, ["send", "w", "pushed two", "--as", "s"]);
     const got = await lines(3);
     expect(got.map((m) => m.content)).toEqual(["waiting already", "pushed one", "pushed two"]);
+    // The broker goes away and a message arrives before watch is back: it is shown once watch reconnects.
+    expect((await ipc(e, ["stop"])).code).toBe(0);
+    await ipc(e, ["send", "w", "sent while watch was away", "--as", "s"]);
+    expect((await lines(4)).map((m) => m.content).at(-1)).toBe("sent while watch was away");
     watch.kill("SIGINT");
     expect(await watch.exited).toBe(0);
     // Watching consumed them.
     expect((await ipcJson(e, ["check", "--as", "w"])).messages).toEqual([]);
+    expect((await ipc(e, ["stop"])).code).toBe(0);
   });
 
   test("list shows who is registered", async () => {
