@@ -24,6 +24,8 @@ export interface Limits {
   idleTimeoutSeconds: number;
   /** Content above this size (bytes) is a large message (summary + file). */
   largeMessageBytes: number;
+  /** Bytes of incomplete frames all connections may hold together. */
+  maxHeldInputBytes: number;
 }
 
 /** Retention periods (DESIGN.md §3). */
@@ -96,6 +98,7 @@ export const LIMIT_SETTINGS: ReadonlyArray<{
   { key: "maxConnections", env: "IPC_MAX_CONNECTIONS", flag: "max-connections", default: 4_096, unit: "connections", description: "concurrent connections; more are refused politely" },
   { key: "idleTimeoutSeconds", env: "IPC_IDLE_TIMEOUT", flag: "idle-timeout", default: 30, unit: "seconds", description: "unauthenticated idle connections and incomplete frames are closed after this" },
   { key: "largeMessageBytes", env: "IPC_LARGE_MESSAGE_BYTES", flag: "large-message-bytes", default: 10 * 1024, unit: "bytes", description: "content above this is a large message (summary + file)" },
+  { key: "maxHeldInputBytes", env: "IPC_MAX_HELD_INPUT_BYTES", flag: "max-held-input-bytes", default: 256 * 1024 * 1024, unit: "bytes", description: "incomplete frames of all connections together; over it the connection adding to them is closed (TOO_LARGE)" },
 ];
 
 /** Retention settings: environment variable and default. */

@@ -5,7 +5,7 @@
  * memory).
  */
 import type { Socket } from "bun";
-import { FrameDecoder, type FrameSink } from "../protocol/ndjson.ts";
+import { FrameDecoder, type FrameSink, type InputBudget } from "../protocol/ndjson.ts";
 import { WriteQueue } from "../protocol/write-queue.ts";
 import { errorFrame } from "./frames.ts";
 import type { Outlet } from "./group-commit.ts";
@@ -46,8 +46,9 @@ export class Connection implements Outlet {
     readonly transport: "tcp" | "unix",
     maxFrameBytes: number,
     bucket: RateBucket,
+    inputBudget: InputBudget,
   ) {
-    this.decoder = new FrameDecoder(maxFrameBytes);
+    this.decoder = new FrameDecoder(maxFrameBytes, inputBudget);
     this.bucket = bucket;
     this.out = new WriteQueue(socket);
   }

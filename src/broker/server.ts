@@ -221,9 +221,11 @@ function running(
 /** Bun.listen socket handlers feeding `broker`. */
 function socketHandlers(broker: Broker) {
   const { maxFrameBytes, maxConnections } = broker.config.limits;
+  // Incomplete frames of all connections together (unauthenticated clients can send them).
+  const inputBudget = { held: 0, max: broker.config.limits.maxHeldInputBytes };
   return (transport: "tcp" | "unix") => ({
     open(socket: Socket<Connection>) {
-      const conn = new Connection(socket, transport, maxFrameBytes, broker.newBucket());
+      const conn = new Connection(socket, transport, maxFrameBytes, broker.newBucket(), inputBudget);
       socket.data = conn;
       if (maxConnections > 0 && broker.connections.size >= maxConnections) {
         conn.write(errorFrame(null, { code: "RATE_LIMITED", message: `the broker is at its limit of ${maxConnections} connections (IPC_MAX_CONNECTIONS); try again shortly`, retry_after_ms: 1000 }));
@@ -246,7 +248,10 @@ function socketHandlers(broker: Broker) {
         if (!(err instanceof FrameTooLarge)) throw err;
         conn.decoder.clear();
         conn.mode = Mode.Closing;
-        reply(broker, conn, null, new IpcError("TOO_LARGE", `frame larger than ${maxFrameBytes} bytes (IPC_MAX_FRAME_BYTES); closing the connection`));
+        const why = err.shared
+          ? `the broker holds too much unfinished input from all connections (${err.limit} bytes); closing this one`
+          : `frame larger than ${maxFrameBytes} bytes (IPC_MAX_FRAME_BYTES); closing the connection`;
+        reply(broker, conn, null, new IpcError("TOO_LARGE", why));
         return;
       }
       if (conn.mode === Mode.Fresh && conn.decoder.bufferedBytes > 0) tryUnterminatedLegacy(broker, conn);
@@ -266,6 +271,7 @@ function socketHandlers(broker: Broker) {
     close(socket: Socket<Connection>) {
       const conn = socket.data;
       if (!conn) return;
+      conn.decoder.clear();
       conn.closed = true;
       broker.unbind(conn);
       broker.connections.delete(conn);
@@ -278,8 +284,9 @@ function socketHandlers(broker: Broker) {
 
 /** A legacy client sends one JSON object without a newline: serve it once it parses. */
 function tryUnterminatedLegacy(broker: Broker, conn: Connection): void {
+  if (!conn.decoder.pendingEndsWithBrace()) return;
   const text = conn.decoder.pendingText();
-  if (text === null || !text.trimEnd().endsWith("}")) return;
+  if (text === null) return;
   let obj: unknown;
   try {
     obj = JSON.parse(text);

@@ -13,9 +13,19 @@ export interface FrameSink {
 
 /** Thrown by `FrameDecoder.push` when a frame exceeds the limit; the caller must close the stream. */
 export class FrameTooLarge extends Error {
-  constructor(readonly limit: number) {
-    super(`frame larger than ${limit} bytes`);
+  constructor(
+    readonly limit: number,
+    /** True when the shared budget of all decoders, not this frame's own limit, ran out. */
+    readonly shared = false,
+  ) {
+    super(shared ? `more than ${limit} bytes of incomplete frames are held in all` : `frame larger than ${limit} bytes`);
   }
+}
+
+/** Bytes of incomplete frames held by every decoder that shares it (the broker's memory bound). */
+export interface InputBudget {
+  held: number;
+  readonly max: number;
 }
 
 const NEWLINE = 10;
@@ -31,7 +41,11 @@ export class FrameDecoder {
   /** `performance.now()` (ms) when the current incomplete frame began, or 0 when none is pending. */
   partialSince = 0;
 
-  constructor(private readonly maxFrameBytes: number) {}
+  constructor(
+    private readonly maxFrameBytes: number,
+    /** Shared with the other connections' decoders, if any. */
+    private readonly budget?: InputBudget,
+  ) {}
 
   /** Bytes held for the incomplete frame. */
   get bufferedBytes(): number {
@@ -99,7 +113,22 @@ export class FrameDecoder {
     if (this.pendingBytes === 0) this.partialSince = performance.now();
     this.pending.push(bytes.slice());
     this.pendingBytes += bytes.length;
+    if (this.budget) this.budget.held += bytes.length;
     if (this.pendingBytes > this.maxFrameBytes) throw new FrameTooLarge(this.maxFrameBytes);
+    if (this.budget && this.budget.held > this.budget.max) throw new FrameTooLarge(this.budget.max, true);
+  }
+
+  /** True when the incomplete frame's last non-blank byte is `}` (it may be a whole JSON object). */
+  pendingEndsWithBrace(): boolean {
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      const chunk = this.pending[i]!;
+      for (let j = chunk.length - 1; j >= 0; j--) {
+        const c = chunk[j]!;
+        if (c === 32 || c === 9 || c === 13 || c === 10) continue;
+        return c === 125;
+      }
+    }
+    return false;
   }
 
   /** The incomplete frame as text (for a legacy client that sends no newline), or null if not UTF-8. */
@@ -114,6 +143,7 @@ export class FrameDecoder {
 
   /** Drops the incomplete frame (after it was consumed through `pendingText`). */
   clear(): void {
+    if (this.budget) this.budget.held -= this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
     this.partialSince = 0;

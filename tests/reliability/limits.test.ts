@@ -83,3 +83,23 @@ test("over-size frames and slow partial frames are cut off and the broker's memo
   await using ok = await RawClient.connect(e.port);
   expect((await ok.call({ id: 1, op: "status" })).ok).toBe(true);
 });
+
+test("incomplete frames of all connections together are bounded (IPC_MAX_HELD_INPUT_BYTES)", async () => {
+  await using b = await testBroker({ IPC_MAX_FRAME_BYTES: String(1024 * 1024), IPC_MAX_HELD_INPUT_BYTES: String(3 * 1024 * 1024) });
+  const part = "y".repeat(900 * 1024);
+  const clients = await Promise.all([1, 2, 3, 4].map(() => RawClient.connect(b.port)));
+  for (const c of clients.slice(0, 3)) c.write(`{"op":"status","pad":"${part}`);
+  await Bun.sleep(100);
+  const last = clients[3]!;
+  last.write(`{"op":"status","pad":"${part}`);
+  const refusal = await last.frame();
+  expect(refusal.error.code).toBe("TOO_LARGE");
+  expect(refusal.error.message).toContain("unfinished input");
+  await last.readToClose();
+  // Closing connections gives their share back.
+  for (const c of clients.slice(0, 3)) c.close();
+  await Bun.sleep(100);
+  await using again = await RawClient.connect(b.port);
+  again.write(`{"id":1,"op":"status","pad":"${part}"}\n`);
+  expect((await again.frame()).ok).toBe(true);
+});
