@@ -50,7 +50,9 @@ function handleRequest(b: Broker, conn: Connection, obj: unknown): void {
   }
   const req = parsed.output as Request;
   const id = req.id ?? null;
-  const wait = (conn.session?.bucket ?? conn.bucket).take();
+  // Limits are per session: a request carrying its own token counts against that session.
+  const own = req.token === undefined ? null : b.sessions.resolve(req.token, b.clock());
+  const wait = (own ?? conn.session ?? conn).bucket.take();
   if (wait > 0) {
     reply(b, conn, id, new IpcError("RATE_LIMITED", `too many requests (IPC_RATE_LIMIT per minute); retry in ${wait} ms`, undefined, wait));
     return;

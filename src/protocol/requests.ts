@@ -70,7 +70,7 @@ export const HistoryRequest = v.object({
 export const SearchRequest = v.object({
   ...base,
   op: v.literal("search"),
-  query: v.pipe(v.string(), v.minLength(1), v.maxLength(256)),
+  query: v.pipe(v.string(), v.minLength(1), v.maxLength(256), v.regex(/^[^\u0000]*$/u, "a search query cannot contain NUL")),
   limit: v.optional(Limit),
 });
 export const StatusRequest = v.object({ ...base, op: v.literal("status") });

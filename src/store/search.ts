@@ -5,6 +5,7 @@
  * sweep timer, and before each search), tracked by `search_state.indexed_up_to`.
  */
 import type { Database, Statement } from "bun:sqlite";
+import { IpcError } from "../protocol/errors.ts";
 import type { MessageRow } from "./messages.ts";
 
 const COLUMNS = "m.id, m.sender, m.recipient, m.kind, m.content, m.data, m.reply_to, m.created_at, m.read_at, m.large_file";
@@ -66,6 +67,10 @@ export class SearchIndex {
     const words = query.split(/\s+/).filter((w) => w.length > 0);
     if (words.length === 0) return [];
     const match = words.map((w) => `"${w.replaceAll('"', '""')}"`).join(" ");
-    return this.sSearch.all(match, name, limit);
+    try {
+      return this.sSearch.all(match, name, limit);
+    } catch (err) {
+      throw new IpcError("BAD_REQUEST", `search query not understood (${(err as Error).message}); use plain words`);
+    }
   }
 }

@@ -185,6 +185,7 @@ describe("messaging", () => {
     expect((await a.call({ id: 5, op: "search", query: "deploy staging" })).messages).toHaveLength(1);
     expect((await a.call({ id: 6, op: "search", query: 'staging" OR x NEAR(' })).ok).toBe(true);
     expect((await x.call({ id: 7, op: "search", query: "deploy" })).messages).toHaveLength(0);
+    expect((await a.call({ id: 8, op: "search", query: "stag\u0000ing" })).error.code).toBe("BAD_REQUEST");
   });
 
   test("list shows online and unread", async () => {

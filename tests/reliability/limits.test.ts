@@ -103,3 +103,21 @@ test("incomplete frames of all connections together are bounded (IPC_MAX_HELD_IN
   again.write(`{"id":1,"op":"status","pad":"${part}"}\n`);
   expect((await again.frame()).ok).toBe(true);
 });
+
+test("the rate limit is per session: new connections carrying the same token share it, legacy ones too", async () => {
+  await using b = await testBroker({ IPC_RATE_LIMIT: "60", IPC_RATE_BURST: "3" });
+  await using owner = await RawClient.connect(b.port);
+  const { token } = await owner.call({ id: 0, op: "register", name: "spread" });
+  const codes: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    await using c = await RawClient.connect(b.port);
+    const r = await c.call({ id: i, op: "whoami", token });
+    codes.push(r.ok ? "ok" : r.error.code);
+  }
+  expect(codes.filter((c) => c === "RATE_LIMITED").length).toBeGreaterThanOrEqual(3);
+  await using legacy = await RawClient.connect(b.port);
+  legacy.write(JSON.stringify({ action: "check", session_token: token }));
+  const reply = JSON.parse(await legacy.readToClose());
+  expect(reply).toMatchObject({ status: "error" });
+  expect(reply.message).toContain("Rate limit exceeded");
+});

@@ -115,6 +115,8 @@ function session(b: Broker, conn: Connection, token: string | null | undefined) 
   if (typeof token !== "string" || token === "") throw new IpcError("UNAUTHENTICATED", LEGACY_BAD_TOKEN);
   const s = b.sessions.resolve(token, b.clock());
   if (s === null) throw new IpcError("UNAUTHENTICATED", LEGACY_BAD_TOKEN);
+  const wait = s.bucket.take();
+  if (wait > 0) throw new IpcError("RATE_LIMITED", `Rate limit exceeded: try again in ${wait} ms`, undefined, wait);
   b.registry.seen(s.name, b.clock());
   b.bind(conn, s);
   return s;
