@@ -8,11 +8,6 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-/** UTF-8 size of `s` in bytes, without encoding when the answer is obvious. */
-export function utf8Bytes(s: string): number {
-  return s.length < 128 ? (/^[\x00-\x7f]*$/.test(s) ? s.length : Buffer.byteLength(s)) : Buffer.byteLength(s);
-}
-
 /** True when `content` exceeds `thresholdBytes` in UTF-8. */
 export function isLarge(content: string, thresholdBytes: number): boolean {
   return content.length * 3 > thresholdBytes && Buffer.byteLength(content) > thresholdBytes;

@@ -84,11 +84,6 @@ export class Waiters {
     return this.subscribed.get(name);
   }
 
-  /** Has anyone waiting or subscribed for `name`. */
-  isListening(name: string): boolean {
-    return this.waiting.has(name) || this.subscribed.has(name);
-  }
-
   /** Moves waiters and subscribers of `oldName` to `newName` (rename). */
   rename(oldName: string, newName: string): void {
     const list = this.waiting.get(oldName);
@@ -123,12 +118,5 @@ export class Waiters {
       sub.name = sub.conn.session?.name ?? sub.name;
       this.subscribe(sub);
     }
-  }
-
-  /** Number of held waiters (status). */
-  get waiterCount(): number {
-    let n = 0;
-    for (const l of this.waiting.values()) n += l.length;
-    return n;
   }
 }

@@ -4,9 +4,7 @@
  * builds them), client (which types them) and MCP server (which shows them).
  */
 import * as v from "valibot";
-import { ErrorBody } from "./errors.ts";
 import { Message } from "./message.ts";
-import { RequestId } from "./requests.ts";
 
 export const SendStatus = v.picklist(["delivered", "queued", "future", "forwarded"]);
 export type SendStatus = v.InferOutput<typeof SendStatus>;
@@ -79,13 +77,3 @@ export const RESULTS = {
   shutdown: EmptyResult,
 } as const;
 export type ResultOf<O extends keyof typeof RESULTS> = v.InferOutput<(typeof RESULTS)[O]>;
-
-/** A response frame: `{id, ok: true, ...result}` or `{id, ok: false, error}`. */
-export const ResponseFrame = v.union([
-  v.looseObject({ id: v.nullish(RequestId), ok: v.literal(true) }),
-  v.object({ id: v.nullish(RequestId), ok: v.literal(false), error: ErrorBody }),
-]);
-
-/** A push frame for subscribed connections. */
-export const MessageEvent = v.object({ event: v.literal("message"), message: Message });
-export type MessageEvent = v.InferOutput<typeof MessageEvent>;

@@ -34,7 +34,6 @@ export class MessageStore {
   private readonly sPeekFrom: Statement<MessageRow>;
   private readonly sConsume: Statement<MessageRow>;
   private readonly sConsumeFrom: Statement<MessageRow>;
-  private readonly sCountUnread: Statement<{ n: number }>;
   private readonly sUnreadCounts: Statement<{ recipient: string; n: number }>;
   private readonly sHistory: Statement<MessageRow>;
   private readonly sHistoryWith: Statement<MessageRow>;
@@ -65,9 +64,6 @@ export class MessageStore {
       `UPDATE messages SET read_at = ?1 WHERE id IN (
          SELECT id FROM messages WHERE recipient = ?2 AND ${IS_READ} = 0 AND sender = ?4 ORDER BY id LIMIT ?3
        ) RETURNING ${COLUMNS}`,
-    );
-    this.sCountUnread = db.prepare(
-      `SELECT count(*) AS n FROM messages WHERE recipient = ? AND ${IS_READ} = 0`,
     );
     this.sUnreadCounts = db.prepare(
       `SELECT recipient, count(*) AS n FROM messages WHERE ${IS_READ} = 0 GROUP BY recipient`,
@@ -129,10 +125,6 @@ export class MessageStore {
   /** Makes messages unread again (within the transaction that marked them: a reply that could not hold them). */
   unmarkRead(ids: readonly number[]): void {
     for (const id of ids) this.sUnmarkRead.run(id);
-  }
-
-  countUnread(recipient: string): number {
-    return this.sCountUnread.get(recipient)!.n;
   }
 
   /** Unread count of every recipient that has any. */
