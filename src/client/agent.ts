@@ -205,8 +205,10 @@ export class Agent {
    */
   async subscribe(onMessage: (m: Message) => void, consume = false): Promise<void> {
     this.subscription = { consume, onMessage };
-    await this.call("subscribe", { consume });
-    if (consume) await this.drain(await this.connection(), onMessage);
+    // A new connection or a fresh authentication restores the subscription (and drains) by itself.
+    const c = await this.connection();
+    if (!this.authed) await this.ensureSession(c);
+    else await this.restoreSubscription(c);
   }
 
   /** A subscribed agent whose connection dropped reconnects (restarting the broker if needed). */
