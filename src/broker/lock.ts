@@ -81,20 +81,38 @@ export function lockAge(path: string): number {
   }
 }
 
+/** Where a broker may listen: a Unix socket path, or a TCP host and port. */
+export type BrokerAddress = { unix: string } | { hostname: string; port: number };
+
+/** What answers at an address; see probeOwner. */
+export type ProbeResult = "answers" | "silent" | "absent";
+
 /**
- * What is at a lock owner's address: "answers" (an ipc broker replies to
- * `hello` within `timeoutMs`), "silent" (something accepts connections but
- * does not answer: a stopped or stuck broker), or "absent" (nothing listens:
- * the pid was reused, or a killed broker is an unreaped zombie). Only an
- * absent owner's lock may be taken over.
+ * What is at a lock owner's addresses: "answers" (an ipc broker replies to
+ * `hello` within `timeoutMs` at its Unix socket or its TCP port), "silent"
+ * (something accepts connections but does not answer: a stopped or stuck
+ * broker), or "absent" (nothing listens at any of them: the pid was reused,
+ * or a killed broker is an unreaped zombie). Both addresses are probed, so a
+ * broker stopped before it bound its socket, or whose socket file was
+ * deleted, still counts as present. Only an absent owner's lock may be taken
+ * over.
  */
-export async function probeOwner(owner: LockInfo, timeoutMs = 1_000): Promise<"answers" | "silent" | "absent"> {
-  const target = owner.socket ? { unix: owner.socket } : { hostname: owner.host, port: owner.port };
+export async function probeOwner(owner: LockInfo, timeoutMs = 1_000): Promise<ProbeResult> {
+  const targets: BrokerAddress[] = [];
+  if (owner.socket) targets.push({ unix: owner.socket });
+  if (owner.port > 0) targets.push({ hostname: owner.host, port: owner.port });
+  const results = await Promise.all(targets.map((t) => probeAddress(t, timeoutMs)));
+  if (results.includes("answers")) return "answers";
+  return results.includes("silent") ? "silent" : "absent";
+}
+
+/** What is at one address: see probeOwner. Waits at most `timeoutMs`. */
+export async function probeAddress(target: BrokerAddress, timeoutMs = 1_000): Promise<ProbeResult> {
   return new Promise((resolve) => {
     let text = "";
     let connected = false;
     const timer = setTimeout(() => resolve(connected ? "silent" : "absent"), timeoutMs);
-    const done = (result: "answers" | "silent" | "absent", s?: { end(): void }) => {
+    const done = (result: ProbeResult, s?: { end(): void }) => {
       clearTimeout(timer);
       s?.end();
       resolve(result);

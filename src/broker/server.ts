@@ -15,7 +15,7 @@ import { Broker, type Clock } from "./broker.ts";
 import { Connection, Mode } from "./connection.ts";
 import { handleFrame, reply } from "./dispatch.ts";
 import { errorFrame, okFrame } from "./frames.ts";
-import { acquireLock, type LockInfo, lockAge, probeOwner, removeLock } from "./lock.ts";
+import { acquireLock, type LockInfo, lockAge, probeAddress, probeOwner, removeLock } from "./lock.ts";
 import { log, setLogLevel } from "./log.ts";
 import { enforcePrivateModes } from "./permissions.ts";
 import { Sweeper } from "./sweeper.ts";
@@ -116,8 +116,7 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
       );
     }
     if (config.socketPath !== null) {
-      const socketOwner = { ...lockInfo, socket: config.socketPath };
-      if ((await probeOwner(socketOwner, 300)) !== "absent") {
+      if ((await probeAddress({ unix: config.socketPath }, 300)) !== "absent") {
         throw new IpcError("CONFLICT", `${config.socketPath} is served by another process; stop it (ipc stop) or choose another IPC_SOCKET`);
       }
       rmSync(config.socketPath, { force: true });
