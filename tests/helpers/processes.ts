@@ -6,6 +6,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { resolveConfig } from "../../src/config.ts";
 import { freePort } from "./ports.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
@@ -88,7 +89,7 @@ export async function startBrokerProcess(e: IpcEnv, args: string[] = [], env: Re
     stdout: "pipe",
     stderr: "pipe",
   });
-  await waitForPort(e.port, 10_000, proc);
+  await waitForBroker({ ...e.env, ...env }, 10_000, proc);
   const stop = async () => {
     proc.kill("SIGTERM");
     return proc.exited;
@@ -105,6 +106,30 @@ export async function startBrokerProcess(e: IpcEnv, args: string[] = [], env: Re
       if (proc.exitCode === null) await stop();
     },
   };
+}
+
+/**
+ * Resolves once the broker configured by `env` has finished starting: its TCP
+ * port (unless IPC_TCP=off) and its Unix socket (unless off) both accept
+ * connections. The TCP bind comes first, so the port alone is not enough.
+ * @throws when `proc` exits first or `timeoutMs` passes.
+ */
+export async function waitForBroker(env: Record<string, string>, timeoutMs = 10_000, proc?: { exitCode: number | null }): Promise<void> {
+  const config = resolveConfig({}, env);
+  const deadline = performance.now() + timeoutMs;
+  if (config.tcp) await waitForPort(config.port, timeoutMs, proc);
+  if (config.socketPath === null) return;
+  while (performance.now() < deadline) {
+    if (proc && proc.exitCode !== null) throw new Error(`process exited with ${proc.exitCode} before listening on ${config.socketPath}`);
+    try {
+      const s = await Bun.connect({ unix: config.socketPath, socket: { data() {} } });
+      s.end();
+      return;
+    } catch {
+      await Bun.sleep(10);
+    }
+  }
+  throw new Error(`nothing listens on ${config.socketPath} after ${timeoutMs} ms`);
 }
 
 /** Resolves once something accepts TCP connections on `port`. */
