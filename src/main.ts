@@ -31,6 +31,7 @@ export const SUBCOMMANDS: Record<string, Lazy> = {
   "share-file": () => load(import("./commands/share-file.ts")),
   "share-command": () => load(import("./commands/share-command.ts")),
   "auto-check": () => load(import("./commands/auto-check.ts")),
+  "import-legacy": () => load(import("./commands/import-legacy.ts")),
   hook: () => load(import("./commands/hook.ts")),
   setup: () => load(import("./commands/setup.ts")),
   doctor: () => load(import("./commands/doctor.ts")),
