@@ -72,15 +72,19 @@ export interface LegacyImportOptions {
 /**
  * Reads the legacy database at `path` (read-only) and imports it into `db`
  * (an open, migrated ipc database that no broker is using). One transaction:
- * all or nothing.
+ * all or nothing. With `dryRun`, `db` is only read (it may be read-only, and
+ * of an older schema).
  * @throws IpcError NOT_FOUND when `path` is not a claude-ipc-mcp database.
  */
 export function importLegacy(db: Database, path: string, opts: LegacyImportOptions): LegacyImportReport {
   if (!existsSync(path)) throw new IpcError("NOT_FOUND", `no file at ${path}; give the path of the claude-ipc-mcp messages.db`);
   const source = realpathSync(path);
   const { rows, instances } = readLegacy(source);
+  const recorded = db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'legacy_imports'").get() !== null;
   const done = new Set(
-    (db.query("SELECT legacy_id FROM legacy_imports WHERE source = ?").all(source) as { legacy_id: number }[]).map((r) => r.legacy_id),
+    recorded
+      ? (db.query("SELECT legacy_id FROM legacy_imports WHERE source = ?").all(source) as { legacy_id: number }[]).map((r) => r.legacy_id)
+      : [],
   );
   const report: LegacyImportReport = {
     source,

@@ -2,6 +2,7 @@
  * `ipc doctor` through the real CLI against real brokers: a healthy setup
  * passes (exit 0), and each broken one exits 1 with the right ✖ line.
  */
+import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -134,5 +135,19 @@ describe("ipc doctor", () => {
     const r = await ipc(e, ["doctor"]);
     expect(r.code).toBe(1);
     expect(failures(r.stdout)[0]).toStartWith(`✖ Claude Code: ${join(e.homeDir, ".claude.json")}:3:`);
+  });
+
+  test("a claude-ipc-mcp database with unread mail: ⚠ until it is imported, then ✔", async () => {
+    const e = doctorEnv();
+    mkdirSync(join(e.homeDir, ".claude-ipc-data"));
+    const legacy = new Database(join(e.homeDir, ".claude-ipc-data", "messages.db"), { create: true });
+    legacy.exec("CREATE TABLE messages (id INTEGER PRIMARY KEY, from_id TEXT, to_id TEXT, content TEXT, timestamp TEXT, read_flag INTEGER DEFAULT 0)");
+    legacy.exec("INSERT INTO messages (from_id, to_id, content, timestamp) VALUES ('barney', 'fred', 'still waiting', '2025-01-28T10:00:00')");
+    legacy.close();
+    const before = await ipc(e, ["doctor"]);
+    expect(before.stdout).toContain(`⚠ claude-ipc-mcp database ${join(e.homeDir, ".claude-ipc-data", "messages.db")} holds 1 unread message(s) not yet in ipc`);
+    expect(before.stdout).toContain("fix: ipc stop; ipc import-legacy");
+    expect((await ipc(e, ["import-legacy"])).code).toBe(0);
+    expect((await ipc(e, ["doctor"])).stdout).toContain("no unread mail left to import");
   });
 });
