@@ -10,9 +10,12 @@ import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } fr
 export interface LockInfo {
   pid: number;
   host: string;
+  /** TCP port, 0 when the owner does not listen on TCP. */
   port: number;
   socket: string | null;
   started_at: string;
+  /** "import" while `ipc import-legacy` writes the store (it listens nowhere); absent for a broker. */
+  role?: "import";
 }
 
 /** Reads a lock file; null when absent or unreadable. */
@@ -94,13 +97,15 @@ export type ProbeResult = "answers" | "silent" | "absent";
  * broker), or "absent" (nothing listens at any of them: the pid was reused,
  * or a killed broker is an unreaped zombie). Both addresses are probed, so a
  * broker stopped before it bound its socket, or whose socket file was
- * deleted, still counts as present. Only an absent owner's lock may be taken
- * over.
+ * deleted, still counts as present; so does an owner with no address at all
+ * (an import). Only an absent owner's lock may be taken over.
  */
 export async function probeOwner(owner: LockInfo, timeoutMs = 1_000): Promise<ProbeResult> {
   const targets: BrokerAddress[] = [];
   if (owner.socket) targets.push({ unix: owner.socket });
   if (owner.port > 0) targets.push({ hostname: owner.host, port: owner.port });
+  // A live owner that listens nowhere (an import) cannot be judged by its addresses: it is present.
+  if (targets.length === 0) return "silent";
   const results = await Promise.all(targets.map((t) => probeAddress(t, timeoutMs)));
   if (results.includes("answers")) return "answers";
   return results.includes("silent") ? "silent" : "absent";

@@ -52,7 +52,11 @@ export interface BrokerHandle {
 /** Thrown when another live broker owns this IPC_HOME. */
 export class AlreadyRunning extends Error {
   constructor(readonly owner: LockInfo) {
-    super(`a broker is already running for this IPC_HOME (pid ${owner.pid}, ${owner.host}:${owner.port})`);
+    super(
+      owner.role === "import"
+        ? `ipc import-legacy (pid ${owner.pid}) is writing this IPC_HOME; start the broker once it has finished`
+        : `a broker is already running for this IPC_HOME (pid ${owner.pid}, ${owner.host}:${owner.port})`,
+    );
   }
 }
 
@@ -78,7 +82,7 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
   const lockInfo: LockInfo = {
     pid: process.pid,
     host: config.host,
-    port: config.port,
+    port: config.tcp ? config.port : 0,
     socket: config.socketPath,
     started_at: new Date().toISOString(),
   };

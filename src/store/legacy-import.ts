@@ -9,20 +9,36 @@
  *
  * Older versions lack some columns; only id, from_id, to_id and content are
  * required. Every row is validated (valibot) before it is used: the file is
- * input, not trusted. Which legacy rows were imported is recorded in
- * `legacy_imports`, so running the import again adds nothing twice.
+ * input, not trusted, and a row that fails is skipped and reported. Each
+ * imported row's fingerprint (SHA-256 of its id, names, time and content) is
+ * recorded in `legacy_imports`, so importing the same data again (from the
+ * same file, a copy, or a link) adds nothing twice.
  */
 import { Database } from "bun:sqlite";
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, realpathSync, statSync } from "node:fs";
 import * as v from "valibot";
-import { normalizeName, SYSTEM_SENDER } from "../protocol/names.ts";
 import { IpcError } from "../protocol/errors.ts";
+import { normalizeName } from "../protocol/names.ts";
 import { InstanceStore } from "./instances.ts";
 import { MessageStore } from "./messages.ts";
 
-/** The default locations of the legacy database (its README, then its TROUBLESHOOTING guide). */
-export function legacyDatabaseCandidates(home: string): string[] {
-  return [`${home}/.claude-ipc-data/messages.db`, "/tmp/ipc-messages.db"];
+/**
+ * The default places of the legacy database that exist and are safe to read
+ * without being asked: its README's `~/.claude-ipc-data/messages.db`, then its
+ * TROUBLESHOOTING guide's `/tmp/ipc-messages.db`, the latter only when this
+ * user owns it and nobody else may write it (anyone can create files in /tmp).
+ */
+export function defaultLegacyDatabase(home: string): string | undefined {
+  const own = `${home}/.claude-ipc-data/messages.db`;
+  if (existsSync(own)) return own;
+  const shared = "/tmp/ipc-messages.db";
+  try {
+    const st = statSync(shared);
+    const mine = process.getuid === undefined || st.uid === process.getuid();
+    return st.isFile() && mine && (st.mode & 0o022) === 0 ? shared : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** One legacy `messages` row, as validated. */
@@ -39,7 +55,7 @@ type LegacyRow = v.InferOutput<typeof LegacyRow>;
 
 /** What an import did (or, with `dryRun`, would do). */
 export const LegacyImportReport = v.object({
-  /** The legacy database (its real path: the key that makes a second import add nothing). */
+  /** The legacy database (its real path). */
   source: v.string(),
   /** Unread legacy messages imported as unread. */
   unread: v.number(),
@@ -49,8 +65,8 @@ export const LegacyImportReport = v.object({
   read_left_out: v.number(),
   /** Rows an earlier import already brought in. */
   already_imported: v.number(),
-  /** Rows that could not be imported, with the reason. */
-  skipped: v.array(v.object({ legacy_id: v.number(), reason: v.string() })),
+  /** Rows that could not be imported, with the reason (`legacy_id` null when the row has no usable id). */
+  skipped: v.array(v.object({ legacy_id: v.nullable(v.number()), reason: v.string() })),
   /** Names registered so their mail is kept (legacy instances and recipients), sorted. */
   names: v.array(v.string()),
   dry_run: v.boolean(),
@@ -65,51 +81,42 @@ export interface LegacyImportOptions {
   dryRun: boolean;
   /** Largest content kept (bytes of UTF-8); longer messages are skipped and reported. */
   maxContentBytes: number;
-  /** ms since the epoch; used for rows without a readable timestamp and as registration time. */
+  /** ms since the epoch: registration time, read time of imported history, and the time of rows without a readable one. */
   now: number;
 }
 
 /**
  * Reads the legacy database at `path` (read-only) and imports it into `db`
  * (an open, migrated ipc database that no broker is using). One transaction:
- * all or nothing. With `dryRun`, `db` is only read (it may be read-only, and
- * of an older schema).
- * @throws IpcError NOT_FOUND when `path` is not a claude-ipc-mcp database.
+ * all or nothing. With `dryRun`, `db` is only read (see previewLegacy).
+ * @throws IpcError NOT_FOUND when `path` is missing or not a claude-ipc-mcp database.
  */
 export function importLegacy(db: Database, path: string, opts: LegacyImportOptions): LegacyImportReport {
   if (!existsSync(path)) throw new IpcError("NOT_FOUND", `no file at ${path}; give the path of the claude-ipc-mcp messages.db`);
   const source = realpathSync(path);
-  const { rows, instances } = readLegacy(source);
+  const legacy = readLegacy(source, opts.all);
   const recorded = db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'legacy_imports'").get() !== null;
-  const done = new Set(
-    recorded
-      ? (db.query("SELECT legacy_id FROM legacy_imports WHERE source = ?").all(source) as { legacy_id: number }[]).map((r) => r.legacy_id)
-      : [],
-  );
+  const seen = recorded ? db.prepare("SELECT 1 FROM legacy_imports WHERE fingerprint = ?") : null;
   const report: LegacyImportReport = {
     source,
     unread: 0,
     read: 0,
-    read_left_out: 0,
+    read_left_out: legacy.readLeftOut,
     already_imported: 0,
-    skipped: [],
+    skipped: legacy.invalid,
     names: [],
     dry_run: opts.dryRun,
   };
   const names = new Set<string>();
-  for (const raw of instances) {
+  for (const raw of legacy.instances) {
     const name = normalizeName(raw);
     if (name !== null) names.add(name);
   }
-  const plan: { row: LegacyRow; recipient: string; sender: string; read: boolean; data: string | null }[] = [];
-  for (const row of rows) {
-    if (done.has(row.id)) {
+  const plan: { row: LegacyRow; fingerprint: string; recipient: string; read: boolean }[] = [];
+  for (const row of legacy.rows) {
+    const fingerprint = fingerprintOf(row);
+    if (seen?.get(fingerprint)) {
       report.already_imported++;
-      continue;
-    }
-    const read = (row.read_flag ?? 0) !== 0;
-    if (read && !opts.all) {
-      report.read_left_out++;
       continue;
     }
     const recipient = normalizeName(row.to_id);
@@ -122,40 +129,59 @@ export function importLegacy(db: Database, path: string, opts: LegacyImportOptio
       report.skipped.push({ legacy_id: row.id, reason: `content is ${bytes} bytes, over the ${opts.maxContentBytes}-byte limit` });
       continue;
     }
-    const sender = row.from_id.toLowerCase().slice(0, 64) || "unknown";
-    plan.push({ row, recipient, sender, read, data: legacyData(row.data) });
+    const read = (row.read_flag ?? 0) !== 0;
+    plan.push({ row, fingerprint, recipient, read });
     names.add(recipient);
     if (read) report.read++;
     else report.unread++;
   }
+  report.skipped.sort((a, b) => (a.legacy_id ?? -1) - (b.legacy_id ?? -1));
   report.names = [...names].sort();
   if (opts.dryRun) return report;
 
   const messages = new MessageStore(db);
   const registry = new InstanceStore(db);
-  const record = db.prepare("INSERT INTO legacy_imports (source, legacy_id, message_id) VALUES (?, ?, ?)");
+  const record = db.prepare("INSERT INTO legacy_imports (fingerprint, message_id) VALUES (?, ?)");
   db.transaction(() => {
     for (const name of report.names) registry.upsert(name, opts.now);
     for (const p of plan) {
-      const created = legacyTime(p.row.timestamp) ?? opts.now;
       const id = messages.insert({
-        sender: p.sender,
+        sender: legacySender(p.row.from_id),
         recipient: p.recipient,
-        kind: p.sender === SYSTEM_SENDER ? "system" : "direct",
+        kind: "direct",
         content: p.row.content,
-        data: p.data,
+        data: legacyData(p.row.data),
         reply_to: null,
-        created_at: created,
-        read_at: p.read ? created : null,
+        created_at: legacyTime(p.row.timestamp) ?? opts.now,
+        // Read now, not then: read history is kept IPC_RETAIN_READ_DAYS from its import.
+        read_at: p.read ? opts.now : null,
       });
-      record.run(source, p.row.id, id);
+      record.run(p.fingerprint, id);
     }
   })();
   return report;
 }
 
-/** The legacy rows (oldest first) and registered instance names. */
-function readLegacy(path: string): { rows: LegacyRow[]; instances: string[] } {
+/**
+ * importLegacy with `dryRun`, against the ipc database at `ipcDatabase` opened
+ * read-only (or an empty one when there is none yet): writes nothing anywhere,
+ * so it is safe while a broker runs.
+ */
+export function previewLegacy(ipcDatabase: string, path: string, opts: Omit<LegacyImportOptions, "dryRun">): LegacyImportReport {
+  const db = existsSync(ipcDatabase) ? new Database(ipcDatabase, { readonly: true }) : new Database(":memory:");
+  try {
+    db.exec("PRAGMA busy_timeout = 2000");
+    return importLegacy(db, path, { ...opts, dryRun: true });
+  } finally {
+    db.close();
+  }
+}
+
+/** What the legacy file holds: valid rows (unread, plus read with `all`, oldest first), invalid ones, instance names. */
+function readLegacy(
+  path: string,
+  all: boolean,
+): { rows: LegacyRow[]; invalid: LegacyImportReport["skipped"]; readLeftOut: number; instances: string[] } {
   let legacy: Database;
   try {
     legacy = new Database(path, { readonly: true, strict: true });
@@ -163,6 +189,7 @@ function readLegacy(path: string): { rows: LegacyRow[]; instances: string[] } {
     throw new IpcError("NOT_FOUND", `cannot open ${path} (${(err as Error).message}); give the path of the claude-ipc-mcp messages.db`);
   }
   try {
+    legacy.exec("PRAGMA busy_timeout = 5000");
     const columns = new Set(
       (legacy.query("SELECT name FROM pragma_table_info('messages')").all() as { name: string }[]).map((c) => c.name),
     );
@@ -174,29 +201,60 @@ function readLegacy(path: string): { rows: LegacyRow[]; instances: string[] } {
       );
     }
     const opt = (c: string) => (columns.has(c) ? c : `NULL AS ${c}`);
+    const isRead = columns.has("read_flag") ? "coalesce(read_flag, 0) != 0" : "0";
     const raw = legacy
-      .query(`SELECT id, from_id, to_id, content, ${opt("timestamp")}, ${opt("data")}, ${opt("read_flag")} FROM messages ORDER BY id`)
-      .all();
-    const rows = raw.map((r, i) => {
+      .query(
+        `SELECT id, from_id, to_id, content, ${opt("timestamp")}, ${opt("data")}, ${opt("read_flag")} FROM messages
+         ${all ? "" : `WHERE NOT (${isRead})`} ORDER BY id`,
+      )
+      .all() as Record<string, unknown>[];
+    const readLeftOut = all ? 0 : (legacy.query(`SELECT count(*) AS n FROM messages WHERE ${isRead}`).get() as { n: number }).n;
+    const rows: LegacyRow[] = [];
+    const invalid: LegacyImportReport["skipped"] = [];
+    for (const r of raw) {
       const parsed = v.safeParse(LegacyRow, r);
-      if (!parsed.success) {
-        throw new IpcError("BAD_REQUEST", `${path}: messages row ${i + 1} is malformed (${parsed.issues[0].message}); nothing was imported`);
+      if (parsed.success) rows.push(parsed.output);
+      else {
+        const issue = parsed.issues[0];
+        const field = issue.path?.map((p) => String(p.key)).join(".") ?? "row";
+        invalid.push({
+          legacy_id: Number.isInteger(r.id) ? (r.id as number) : null,
+          reason: `${field} is ${r[field] === null ? "NULL" : `not valid (${issue.message})`}`,
+        });
       }
-      return parsed.output;
-    });
+    }
     const hasInstances = legacy.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'instances'").get() !== null;
     const instances = hasInstances
       ? (legacy.query("SELECT instance_id FROM instances").all() as { instance_id: unknown }[])
           .map((r) => r.instance_id)
           .filter((n): n is string => typeof n === "string")
       : [];
-    return { rows, instances };
+    return { rows, invalid, readLeftOut, instances };
   } catch (err) {
     if (err instanceof IpcError) throw err;
     throw new IpcError("NOT_FOUND", `cannot read ${path} as a claude-ipc-mcp database: ${(err as Error).message}`);
   } finally {
     legacy.close();
   }
+}
+
+/** Identifies a legacy row wherever its file was copied or moved: hex SHA-256 of its id, names, time and content. */
+function fingerprintOf(row: LegacyRow): string {
+  const h = new Bun.CryptoHasher("sha256");
+  h.update(JSON.stringify([row.id, row.from_id, row.to_id, row.timestamp, row.content]));
+  return h.digest("hex");
+}
+
+/**
+ * The sender as an ipc name. Names ipc would refuse (reserved ones such as
+ * `system`, or odd characters) become `legacy-…`, so an imported message can
+ * never pass for a broker notice.
+ */
+function legacySender(from: string): string {
+  const name = normalizeName(from);
+  if (name !== null) return name;
+  const cleaned = from.toLowerCase().replace(/[^a-z0-9_-]/g, "_").slice(0, 25);
+  return `legacy-${cleaned || "unknown"}`;
 }
 
 /** A legacy timestamp (local time, as the Python broker wrote it) in ms, or null when unreadable. */

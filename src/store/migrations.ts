@@ -54,13 +54,11 @@ export const MIGRATIONS: readonly string[] = [
   );
   INSERT INTO search_state VALUES (1, 0);
   `,
-  // 3: which claude-ipc-mcp messages were imported (ipc import-legacy), so a second import adds nothing.
+  // 3: which claude-ipc-mcp messages were imported (ipc import-legacy), so importing them again adds nothing.
   `
   CREATE TABLE legacy_imports (
-    source     TEXT NOT NULL,         -- real path of the legacy messages.db
-    legacy_id  INTEGER NOT NULL,      -- its messages.id
-    message_id INTEGER NOT NULL,      -- our messages.id
-    PRIMARY KEY (source, legacy_id)
+    fingerprint TEXT PRIMARY KEY,     -- hex SHA-256 of the legacy row's id, names, time and content
+    message_id  INTEGER NOT NULL      -- our messages.id
   ) WITHOUT ROWID;
   `,
 ];

@@ -1,9 +1,9 @@
 /** `ipc import-legacy`: the mail of a claude-ipc-mcp database arrives in ipc, once, and the old file is untouched. */
 import { Database } from "bun:sqlite";
 import { describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ipc, ipcEnv, ipcJson, startBrokerProcess, tempHome } from "../helpers/processes.ts";
+import { ipc, ipcCommand, ipcEnv, ipcJson, startBrokerProcess, tempHome } from "../helpers/processes.ts";
 
 /** A database with the Python broker's schema (its `_init_database`) and a few rows. */
 function legacyDatabase(): string {
@@ -33,9 +33,12 @@ describe("ipc import-legacy", () => {
     const legacy = legacyDatabase();
     const before = readFileSync(legacy);
     const e = ipcEnv({ IPC_MAX_CONTENT_BYTES: "2000" });
+    e.home = join(e.home, "fresh");
+    e.env.IPC_HOME = e.home;
 
     const dry = await ipcJson(e, ["import-legacy", legacy, "--dry-run"]);
     expect(dry).toMatchObject({ dry_run: true, unread: 2, read: 0, read_left_out: 1, already_imported: 0, names: ["dino", "fred", "wilma"] });
+    expect(existsSync(e.home)).toBe(false); // a dry run writes nothing, not even IPC_HOME
 
     const first = await ipc(e, ["import-legacy", legacy]);
     expect(first.code).toBe(0);
@@ -46,6 +49,10 @@ describe("ipc import-legacy", () => {
 
     const again = await ipcJson(e, ["import-legacy", legacy]);
     expect(again).toMatchObject({ unread: 0, already_imported: 2 });
+    // The same data under another path (a copy, a moved file) is recognised too.
+    const copy = join(tempHome(), "copy.db");
+    copyFileSync(legacy, copy);
+    expect(await ipcJson(e, ["import-legacy", copy])).toMatchObject({ unread: 0, already_imported: 2 });
     expect(readFileSync(legacy).equals(before)).toBe(true);
 
     // The broker starts on the imported store; fred's mail is waiting with its time and data.
@@ -77,6 +84,12 @@ describe("ipc import-legacy", () => {
     await ipc(e, ["register", "fred"]);
     const history = await ipcJson(e, ["history", "--as", "fred"]);
     expect(history.messages.map((m: { content: string }) => m.content)).toContain("old news");
+    // Read at import time, so the 30-day retention of read messages counts from now, not from 2025.
+    const store = new Database(join(e.home, "ipc.db"), { readonly: true });
+    const row = store.query("SELECT created_at, read_at FROM messages WHERE content = 'old news'").get() as { created_at: number; read_at: number };
+    store.close();
+    expect(row.created_at).toBe(new Date(2025, 0, 27, 9, 0, 0).getTime());
+    expect(Date.now() - row.read_at).toBeLessThan(60_000);
     const unread = await ipcJson(e, ["check", "--as", "fred"]);
     expect(unread.messages.map((m: { content: string }) => m.content)).toEqual(["Lunch at noon?", "x".repeat(3000)]);
     await ipc(e, ["stop"]);
@@ -101,5 +114,40 @@ describe("ipc import-legacy", () => {
     const none = await ipc(e, ["import-legacy"], { env: { HOME: tempHome() } });
     expect(none.code).toBe(1);
     expect(none.stderr).toContain("give its path: ipc import-legacy PATH");
+  });
+
+  test("odd rows are skipped with the reason; a legacy 'system' cannot pose as the broker", async () => {
+    const path = join(tempHome(), "loose.db");
+    const db = new Database(path, { create: true });
+    db.exec("CREATE TABLE messages (id INTEGER PRIMARY KEY, from_id TEXT, to_id TEXT, content TEXT, read_flag INTEGER)");
+    db.exec(`INSERT INTO messages VALUES (1, 'system', 'fred', 'you were renamed', 0), (2, 'barney', NULL, 'to nobody', 0),
+             (3, 'we ird!', 'fred', 'odd sender', NULL)`);
+    db.close();
+    const e = ipcEnv();
+    const r = await ipcJson(e, ["import-legacy", path]);
+    expect(r).toMatchObject({ unread: 2, skipped: [{ legacy_id: 2, reason: "to_id is NULL" }] });
+    await ipc(e, ["register", "fred"]);
+    const fred = await ipcJson(e, ["check", "--as", "fred"]);
+    expect(fred.messages.map((m: { from: string; kind: string }) => [m.from, m.kind])).toEqual([
+      ["legacy-system", "direct"],
+      ["legacy-we_ird_", "direct"],
+    ]);
+    await ipc(e, ["stop"]);
+  });
+
+  test("no broker starts while an import holds the lock, however long it takes", async () => {
+    const e = ipcEnv();
+    const lock = join(e.home, "broker.lock");
+    // A live import (this test process stands in for it) that began a minute ago.
+    writeFileSync(lock, JSON.stringify({ pid: process.pid, host: "127.0.0.1", port: 0, socket: null, started_at: "", role: "import" }));
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(lock, old, old);
+    const serve = Bun.spawn([...ipcCommand(), "serve"], { env: e.env, stdout: "pipe", stderr: "pipe" });
+    expect(await serve.exited).toBe(0);
+    expect(await new Response(serve.stderr).text()).toContain(`ipc import-legacy (pid ${process.pid}) is writing this IPC_HOME`);
+    const legacy = legacyDatabase();
+    const second = await ipc(e, ["import-legacy", legacy]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(`another ipc import-legacy (pid ${process.pid})`);
   });
 });
