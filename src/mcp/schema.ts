@@ -5,7 +5,7 @@
  */
 import { toJsonSchema } from "@valibot/to-json-schema";
 import * as v from "valibot";
-import { Data } from "../protocol/message.ts";
+import { JsonObject } from "../protocol/message.ts";
 
 /** A tool's input: a valibot object, optionally piped through cross-field checks. */
 export type ToolInput = v.GenericSchema<Record<string, unknown>, Record<string, unknown>>;
@@ -29,7 +29,7 @@ export function inputJsonSchema(schema: ToolInput): InputJsonSchema {
     typeMode: "input",
     ignoreActions: ["check", "to_lower_case"],
     overrideSchema: ({ valibotSchema }) =>
-      valibotSchema === Data ? { type: "object", description: "any JSON object", additionalProperties: true } : undefined,
+      valibotSchema === JsonObject ? { type: "object", description: "any JSON object", additionalProperties: true } : undefined,
   }) as Record<string, unknown>;
   delete json.$schema;
   if (json.type !== "object") throw new Error("a tool input schema must be an object schema");

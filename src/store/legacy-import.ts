@@ -18,6 +18,7 @@ import { Database } from "bun:sqlite";
 import { existsSync, realpathSync, statSync } from "node:fs";
 import * as v from "valibot";
 import { IpcError } from "../protocol/errors.ts";
+import { MAX_DATA_DEPTH, nestsWithin } from "../protocol/message.ts";
 import { normalizeName } from "../protocol/names.ts";
 import { InstanceStore } from "./instances.ts";
 import { MessageStore } from "./messages.ts";
@@ -269,6 +270,7 @@ function legacyData(text: string | null): string | null {
   if (text === null || text === "" || text === "null") return null;
   try {
     const value: unknown = JSON.parse(text);
+    if (!nestsWithin(value, MAX_DATA_DEPTH - 1)) return JSON.stringify({ legacy_data: text });
     if (value !== null && typeof value === "object" && !Array.isArray(value)) return text;
     return JSON.stringify({ legacy_data: value });
   } catch {

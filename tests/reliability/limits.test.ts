@@ -2,7 +2,7 @@
 import { expect, test } from "bun:test";
 import { testBroker } from "../helpers/broker.ts";
 import { ipcEnv, startBrokerProcess } from "../helpers/processes.ts";
-import { RawClient } from "../helpers/raw.ts";
+import { RawClient, registered } from "../helpers/raw.ts";
 
 test("the per-session rate limit trips with retry_after_ms and recovers", async () => {
   await using b = await testBroker({ IPC_RATE_LIMIT: "600", IPC_RATE_BURST: "5" }); // 10/s steady, 5 at once
@@ -120,4 +120,31 @@ test("the rate limit is per session: new connections carrying the same token sha
   const reply = JSON.parse(await legacy.readToClose());
   expect(reply).toMatchObject({ status: "error" });
   expect(reply.message).toContain("Rate limit exceeded");
+});
+
+test("data nested deeper than 64 levels is refused (v2 and legacy); 64 levels arrive and come back", async () => {
+  await using b = await testBroker();
+  await using fred = await RawClient.connect(b.port);
+  const { token } = await fred.call({ id: 0, op: "register", name: "fred" });
+  const nest = (levels: number) => {
+    let d: Record<string, unknown> = {};
+    for (let i = 1; i < levels; i++) d = { d };
+    return d;
+  };
+  // Built as text: JSON.stringify itself cannot go this deep.
+  fred.write(`{"id":1,"op":"send","to":"barney","content":"x","data":${'{"d":'.repeat(40_000)}{}${"}".repeat(40_000)}}\n`);
+  const deep = await fred.frame();
+  expect(deep).toMatchObject({ ok: false, error: { code: "BAD_REQUEST" } });
+  expect(deep.error.message).toContain("deeper than 64 levels");
+  expect((await fred.call({ id: 2, op: "send", to: "barney", content: "x", data: nest(65) })).ok).toBe(false);
+  expect((await fred.call({ id: 3, op: "send", to: "barney", content: "ok", data: nest(64) })).ok).toBe(true);
+
+  await using legacy = await RawClient.connect(b.port);
+  legacy.write(`{"action":"send","session_token":"${token}","to_id":"barney","message":{"content":"x","data":${'{"d":'.repeat(40_000)}{}${"}".repeat(40_000)}}}`);
+  expect(JSON.parse(await legacy.readToClose())).toMatchObject({ status: "error" });
+
+  await using barney = await registered(b.port, "barney");
+  const inbox = await barney.call({ id: 4, op: "check" });
+  expect(inbox.messages.map((m: { content: string }) => m.content)).toEqual(["ok"]);
+  expect(JSON.stringify(inbox.messages[0].data).split("{").length - 1).toBe(64);
 });
