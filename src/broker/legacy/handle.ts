@@ -6,8 +6,9 @@
 import * as v from "valibot";
 import { legacyProof, safeEqual } from "../../protocol/auth.ts";
 import { IpcError } from "../../protocol/errors.ts";
-import { LegacyRequest, type LegacyReply } from "../../protocol/legacy.ts";
+import { type LegacyMessage, LegacyRequest, type LegacyReply } from "../../protocol/legacy.ts";
 import { Name } from "../../protocol/names.ts";
+import type { MessageRow } from "../../store/messages.ts";
 import type { Broker } from "../broker.ts";
 import type { Connection } from "../connection.ts";
 import { log } from "../log.ts";
@@ -18,8 +19,15 @@ import { rename } from "../ops/rename.ts";
 import { toMessage } from "../present.ts";
 import { LEGACY_BAD_TOKEN, legacyErrorText, legacyText } from "./replies.ts";
 
-/** Upper bound of messages one legacy check returns (the inbox cap bounds it anyway). */
-const LEGACY_CHECK_LIMIT = 100_000;
+/** Upper bound of messages one legacy check returns (the reply size bounds it first). */
+const LEGACY_CHECK_LIMIT = 10_000;
+
+/**
+ * Bytes of messages one legacy check reply carries at most. claude-ipc-mcp's
+ * own clients read a reply with one `recv(65536)`, so a longer reply would be
+ * cut and its messages lost; what does not fit stays unread for the next check.
+ */
+export const LEGACY_CHECK_BYTES = 60 * 1024;
 
 /** Handles the one request of a legacy connection and closes it after replying. */
 export function handleLegacy(b: Broker, conn: Connection, obj: Record<string, unknown>): void {
@@ -78,15 +86,16 @@ function serve(b: Broker, conn: Connection, obj: Record<string, unknown>): Legac
     }
     case "check": {
       const s = session(b, conn, req.session_token);
-      const rows = takeUnread(b, s.name, LEGACY_CHECK_LIMIT, false);
-      const messages = rows.map((row) => {
-        const m = toMessage(row, false);
-        return {
-          from: m.from,
-          to: m.to,
-          timestamp: m.created_at,
-          message: m.data === undefined ? { content: m.content } : { content: m.content, data: m.data },
-        };
+      const messages: LegacyMessage[] = [];
+      takeUnread(b, s.name, LEGACY_CHECK_LIMIT, false, undefined, (rows) => {
+        let bytes = 0;
+        for (const row of rows) {
+          const m = legacyMessage(row);
+          bytes += Buffer.byteLength(JSON.stringify(m)) + 1;
+          if (bytes > LEGACY_CHECK_BYTES && messages.length > 0) break;
+          messages.push(m);
+        }
+        return messages.length;
       });
       return { status: "ok", messages };
     }
@@ -101,6 +110,17 @@ function serve(b: Broker, conn: Connection, obj: Record<string, unknown>): Legac
       return { status: "ok", message: `Renamed ${r.old} to ${r.new}` };
     }
   }
+}
+
+/** A stored message in the legacy `check` shape. */
+function legacyMessage(row: MessageRow): LegacyMessage {
+  const m = toMessage(row, false);
+  return {
+    from: m.from,
+    to: m.to,
+    timestamp: m.created_at,
+    message: m.data === undefined ? { content: m.content } : { content: m.content, data: m.data },
+  };
 }
 
 /** Validates a legacy instance id as an ipc name. */

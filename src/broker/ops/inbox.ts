@@ -12,20 +12,24 @@ import type { OpHandler } from "./types.ts";
 /** Default and largest number of messages one check returns. */
 export const CHECK_LIMIT = 100;
 
+/** How many of some rows, in order, fit in one reply (at least one when there are any). */
+export type Fit = (rows: readonly MessageRow[]) => number;
+
 /**
  * Takes up to `limit` unread messages of `name`, oldest first, marking them read
- * in one statement (unless `peek`), and no more than fit in one reply (the rest
- * stays unread: marked read, then unmarked, in the same transaction).
+ * in one statement (unless `peek`), and no more than `fit` lets into one reply
+ * (default: the v2 reply budget; the rest stays unread: marked read, then
+ * unmarked, in the same transaction).
  */
-export function takeUnread(b: Broker, name: string, limit: number, peek: boolean, from?: string): MessageRow[] {
+export function takeUnread(b: Broker, name: string, limit: number, peek: boolean, from?: string, fit: Fit = (r) => fitting(r, false)): MessageRow[] {
   if (b.registry.unreadOf(name) === 0) return [];
   if (peek) {
     const rows = b.messages.peek(name, limit, from);
-    return rows.slice(0, fitting(rows, false));
+    return rows.slice(0, fit(rows));
   }
   b.commit.begin();
   const rows = b.messages.consume(name, limit, b.clock(), from);
-  const n = fitting(rows, false);
+  const n = fit(rows);
   if (n < rows.length) b.messages.unmarkRead(rows.splice(n).map((r) => r.id));
   b.registry.addUnread(name, -rows.length);
   return rows;
