@@ -52,7 +52,8 @@ function handleRequest(b: Broker, conn: Connection, obj: unknown): void {
   const id = req.id ?? null;
   // Limits are per session: a request carrying its own token counts against that session.
   const own = req.token === undefined ? null : b.sessions.resolve(req.token, b.clock());
-  const wait = (own ?? conn.session ?? conn).bucket.take();
+  const session = own ?? conn.session;
+  const wait = (session === null ? conn.bucket : b.sessions.bucketOf(session.name)).take();
   if (wait > 0) {
     reply(b, conn, id, new IpcError("RATE_LIMITED", `too many requests (IPC_RATE_LIMIT per minute); retry in ${wait} ms`, undefined, wait));
     return;

@@ -2,6 +2,8 @@
  * Session tokens: issued by `register`, looked up by the SHA-256 of the token
  * (cached in memory after the first lookup), with a sliding expiry. A
  * session's `name` is mutable so a rename moves every live connection at once.
+ * Rate buckets belong to names, not sessions: registering again (a new
+ * session) does not buy a fresh allowance.
  */
 import { hashToken, newToken } from "../protocol/auth.ts";
 import type { SessionStore } from "../store/sessions.ts";
@@ -13,11 +15,11 @@ export interface Session {
   name: string;
   lastUsed: number;
   flushedLastUsed: number;
-  readonly bucket: RateBucket;
 }
 
 export class Sessions {
   private readonly cache = new Map<string, Session>();
+  private readonly buckets = new Map<string, RateBucket>();
 
   constructor(
     private readonly store: SessionStore,
@@ -31,7 +33,7 @@ export class Sessions {
     const token = newToken();
     const hash = hashToken(token);
     this.store.insert(hash, name, now);
-    const session: Session = { hash, name, lastUsed: now, flushedLastUsed: now, bucket: this.newBucket() };
+    const session: Session = { hash, name, lastUsed: now, flushedLastUsed: now };
     this.cache.set(hash, session);
     return { token, session };
   }
@@ -43,7 +45,7 @@ export class Sessions {
     if (s === undefined) {
       const row = this.store.get(hash);
       if (row === null) return null;
-      s = { hash, name: row.name, lastUsed: row.last_used, flushedLastUsed: row.last_used, bucket: this.newBucket() };
+      s = { hash, name: row.name, lastUsed: row.last_used, flushedLastUsed: row.last_used };
       this.cache.set(hash, s);
     }
     if (this.expired(s, now)) {
@@ -52,6 +54,16 @@ export class Sessions {
     }
     s.lastUsed = now;
     return s;
+  }
+
+  /** The rate bucket of `name`, shared by all its sessions and its registrations. */
+  bucketOf(name: string): RateBucket {
+    let bucket = this.buckets.get(name);
+    if (bucket === undefined) {
+      bucket = this.newBucket();
+      this.buckets.set(name, bucket);
+    }
+    return bucket;
   }
 
   /** True when `s` has not been used within the ttl. */
@@ -77,6 +89,8 @@ export class Sessions {
   /** Drops sessions idle past the ttl at `now`, from memory and store; call inside a transaction. */
   expire(now: number): number {
     for (const [hash, s] of this.cache) if (this.expired(s, now)) this.cache.delete(hash);
+    const live = new Set([...this.cache.values()].map((s) => s.name));
+    for (const name of this.buckets.keys()) if (!live.has(name)) this.buckets.delete(name);
     return this.store.expire(now - this.ttlMs);
   }
 

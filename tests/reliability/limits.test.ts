@@ -148,3 +148,26 @@ test("data nested deeper than 64 levels is refused (v2 and legacy); 64 levels ar
   expect(inbox.messages.map((m: { content: string }) => m.content)).toEqual(["ok"]);
   expect(JSON.stringify(inbox.messages[0].data).split("{").length - 1).toBe(64);
 });
+
+test("registering the name again does not reset its rate allowance (v2 and legacy)", async () => {
+  await using b = await testBroker({ IPC_RATE_LIMIT: "60", IPC_RATE_BURST: "3" });
+  const codes: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    await using c = await RawClient.connect(b.port);
+    const r = await c.call({ id: 0, op: "register", name: "again" });
+    if (!r.ok) {
+      codes.push(r.error.code);
+      continue;
+    }
+    const w = await c.call({ id: 1, op: "whoami" });
+    codes.push(w.ok ? "ok" : w.error.code);
+  }
+  expect(codes.filter((c) => c === "ok").length).toBe(1); // register + whoami use 2 of the 3; then the name is out
+  expect(codes).toContain("RATE_LIMITED");
+  await using legacy = await RawClient.connect(b.port);
+  legacy.write(JSON.stringify({ action: "register", instance_id: "again" }));
+  expect(JSON.parse(await legacy.readToClose()).message).toContain("Rate limit exceeded");
+  // Other names are not affected.
+  await using other = await RawClient.connect(b.port);
+  expect((await other.call({ id: 0, op: "register", name: "other" })).ok).toBe(true);
+});

@@ -61,6 +61,8 @@ function serve(b: Broker, conn: Connection, obj: Record<string, unknown>): Legac
         const ok = typeof req.auth_token === "string" && safeEqual(req.auth_token, legacyProof(req.instance_id, b.config.secret));
         if (!ok) return { status: "error", message: "Invalid auth token" };
       }
+      const wait = b.sessions.bucketOf(name).take();
+      if (wait > 0) return { status: "error", message: `Rate limit exceeded: try again in ${wait} ms` };
       const now = b.clock();
       b.commit.begin();
       b.registry.register(name, now);
@@ -135,7 +137,7 @@ function session(b: Broker, conn: Connection, token: string | null | undefined) 
   if (typeof token !== "string" || token === "") throw new IpcError("UNAUTHENTICATED", LEGACY_BAD_TOKEN);
   const s = b.sessions.resolve(token, b.clock());
   if (s === null) throw new IpcError("UNAUTHENTICATED", LEGACY_BAD_TOKEN);
-  const wait = s.bucket.take();
+  const wait = b.sessions.bucketOf(s.name).take();
   if (wait > 0) throw new IpcError("RATE_LIMITED", `Rate limit exceeded: try again in ${wait} ms`, undefined, wait);
   b.registry.seen(s.name, b.clock());
   b.bind(conn, s);
