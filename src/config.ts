@@ -14,7 +14,7 @@ export interface Limits {
   maxContentBytes: number;
   /** Unread messages one recipient may hold. */
   maxUnread: number;
-  /** Requests per session per minute (0 = unlimited). */
+  /** Requests per name per minute, all its sessions together (0 = unlimited). */
   ratePerMinute: number;
   /** Requests a session may make at once above its steady rate. */
   rateBurst: number;
@@ -93,7 +93,7 @@ export const LIMIT_SETTINGS: ReadonlyArray<{
   { key: "maxFrameBytes", env: "IPC_MAX_FRAME_BYTES", flag: "max-frame-bytes", default: 4 * 1024 * 1024, unit: "bytes", description: "largest NDJSON frame; larger gets TOO_LARGE and the connection is closed" },
   { key: "maxContentBytes", env: "IPC_MAX_CONTENT_BYTES", flag: "max-content-bytes", default: 1024 * 1024, unit: "bytes", description: "largest message content (TOO_LARGE)" },
   { key: "maxUnread", env: "IPC_MAX_UNREAD", flag: "max-unread", default: 10_000, unit: "messages", description: "unread messages per recipient (INBOX_FULL)" },
-  { key: "ratePerMinute", env: "IPC_RATE_LIMIT", flag: "rate-limit", default: 6_000, unit: "requests/min", description: "requests per session per minute, 0 = off (RATE_LIMITED)" },
+  { key: "ratePerMinute", env: "IPC_RATE_LIMIT", flag: "rate-limit", default: 6_000, unit: "requests/min", description: "requests per name per minute (all its sessions together), 0 = off (RATE_LIMITED)" },
   { key: "rateBurst", env: "IPC_RATE_BURST", flag: "rate-burst", default: 1_000, unit: "requests", description: "burst allowed above the steady rate" },
   { key: "maxConnections", env: "IPC_MAX_CONNECTIONS", flag: "max-connections", default: 4_096, unit: "connections", description: "concurrent connections; more are refused politely" },
   { key: "idleTimeoutSeconds", env: "IPC_IDLE_TIMEOUT", flag: "idle-timeout", default: 30, unit: "seconds", description: "unauthenticated idle connections and incomplete frames are closed after this" },
