@@ -48,7 +48,8 @@ export class Connection implements Outlet {
     bucket: RateBucket,
     inputBudget: InputBudget,
   ) {
-    this.decoder = new FrameDecoder(maxFrameBytes, inputBudget);
+    // Until its first frame, a connection may be a legacy client that sends one object and no newline.
+    this.decoder = new FrameDecoder(maxFrameBytes, inputBudget, true);
     this.bucket = bucket;
     this.out = new WriteQueue(socket);
   }

@@ -23,6 +23,7 @@ export function handleFrame(b: Broker, conn: Connection, text: string): void {
     return;
   }
   if (conn.mode === Mode.Fresh) {
+    conn.decoder.stopWatchingObjectEnd();
     if (isObject(obj) && "action" in obj) {
       conn.mode = Mode.Legacy;
       handleLegacy(b, conn, obj);

@@ -287,7 +287,7 @@ function socketHandlers(broker: Broker) {
 
 /** A legacy client sends one JSON object without a newline: serve it once it parses. */
 function tryUnterminatedLegacy(broker: Broker, conn: Connection): void {
-  if (!conn.decoder.pendingEndsWithBrace()) return;
+  if (!conn.decoder.pendingObjectComplete()) return;
   const text = conn.decoder.pendingText();
   if (text === null) return;
   let obj: unknown;

@@ -28,6 +28,8 @@ export interface InputBudget {
   readonly max: number;
 }
 
+import { ObjectEndScanner } from "./object-end.ts";
+
 const NEWLINE = 10;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -41,11 +43,18 @@ export class FrameDecoder {
   /** `performance.now()` (ms) when the current incomplete frame began, or 0 when none is pending. */
   partialSince = 0;
 
+  /** Scans held bytes for the end of an unterminated JSON object (see pendingObjectComplete), or null. */
+  private objectEnd: ObjectEndScanner | null;
+
   constructor(
     private readonly maxFrameBytes: number,
     /** Shared with the other connections' decoders, if any. */
     private readonly budget?: InputBudget,
-  ) {}
+    /** Watch for a JSON object sent without a newline (a legacy client), until stopWatchingObjectEnd. */
+    watchObjectEnd = false,
+  ) {
+    this.objectEnd = watchObjectEnd ? new ObjectEndScanner() : null;
+  }
 
   /** Bytes held for the incomplete frame. */
   get bufferedBytes(): number {
@@ -111,24 +120,27 @@ export class FrameDecoder {
   /** Holds the start of an incomplete frame (copied: the chunk's memory may be reused). */
   private keep(bytes: Uint8Array): void {
     if (this.pendingBytes === 0) this.partialSince = performance.now();
-    this.pending.push(bytes.slice());
+    const copy = bytes.slice();
+    this.pending.push(copy);
     this.pendingBytes += bytes.length;
+    this.objectEnd?.feed(copy);
     if (this.budget) this.budget.held += bytes.length;
     if (this.pendingBytes > this.maxFrameBytes) throw new FrameTooLarge(this.maxFrameBytes);
     if (this.budget && this.budget.held > this.budget.max) throw new FrameTooLarge(this.budget.max, true);
   }
 
-  /** True when the incomplete frame's last non-blank byte is `}` (it may be a whole JSON object). */
-  pendingEndsWithBrace(): boolean {
-    for (let i = this.pending.length - 1; i >= 0; i--) {
-      const chunk = this.pending[i]!;
-      for (let j = chunk.length - 1; j >= 0; j--) {
-        const c = chunk[j]!;
-        if (c === 32 || c === 9 || c === 13 || c === 10) continue;
-        return c === 125;
-      }
-    }
-    return false;
+  /**
+   * True when the incomplete frame is a complete JSON object (by structure:
+   * it may still fail to parse). Only while `watchObjectEnd` is on; each held
+   * byte is scanned once.
+   */
+  pendingObjectComplete(): boolean {
+    return this.objectEnd?.result === "complete";
+  }
+
+  /** Stops looking for unterminated objects (the stream turned out to be NDJSON). */
+  stopWatchingObjectEnd(): void {
+    this.objectEnd = null;
   }
 
   /** The incomplete frame as text (for a legacy client that sends no newline), or null if not UTF-8. */
@@ -147,6 +159,7 @@ export class FrameDecoder {
     this.pending = [];
     this.pendingBytes = 0;
     this.partialSince = 0;
+    this.objectEnd?.reset();
   }
 
   private join(tail: Uint8Array): Uint8Array {

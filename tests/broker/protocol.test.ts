@@ -122,7 +122,7 @@ describe("messaging", () => {
   });
 
   test("1 000 pipelined requests on one connection each get their own answer", async () => {
-    await using b = await testBroker();
+    await using b = await testBroker({ IPC_RATE_BURST: "2000" }); // register + 1 000 sends: over the default burst
     await using c = await registered(b.port, "pipe");
     let batch = "";
     for (let i = 0; i < 1000; i++) batch += `${JSON.stringify({ id: i, op: "send", to: "sink", content: `m${i}` })}\n`;

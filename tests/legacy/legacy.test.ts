@@ -130,6 +130,16 @@ describe("legacy protocol, open mode", () => {
     await Bun.sleep(30);
     d.write(text.slice(5));
     expect(JSON.parse(await d.readToClose()).status).toBe("ok");
+    // A piece that ends with a } inside a string is not the end of the request.
+    const { session_token } = await legacy(b.port, { action: "register", instance_id: "braces" });
+    await using e = await RawClient.connect(b.port);
+    const send = JSON.stringify({ action: "send", to_id: "braces", message: { content: "a}" }, session_token });
+    const cut = send.indexOf("a}") + 2;
+    e.write(send.slice(0, cut));
+    await Bun.sleep(30);
+    e.write(send.slice(cut));
+    expect(JSON.parse(await e.readToClose())).toEqual({ status: "ok", message: "Message sent" });
+    expect((await legacy(b.port, { action: "check", session_token })).messages[0].message.content).toBe("a}");
     // A client that half-closes after writing (echo '{…}' | nc -N) still gets its reply.
     await using h = await RawClient.connect(b.port);
     h.write(JSON.stringify({ action: "register", instance_id: "halfclosed" }));
