@@ -7,7 +7,7 @@ import type { MessageKind } from "../protocol/message.ts";
 import type { SendStatus } from "../protocol/responses.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { Broker } from "./broker.ts";
-import { messageEventFrame, okFrame } from "./frames.ts";
+import { messageEventFrame, okFrameFromJson } from "./frames.ts";
 import { isLarge, largeMessagePath, writeLargeMessage } from "./large-messages.ts";
 import { toMessage } from "./present.ts";
 
@@ -22,16 +22,17 @@ export interface Outgoing {
 }
 
 /**
- * Stores `m`, then hands it to the oldest matching waiting `check` and pushes it
- * to every subscriber. It is stored already read when a non-peeking waiter or a
- * consuming subscriber (`ipc watch`) takes it, else unread.
+ * Stores `m`, then hands it to the oldest matching consuming `check` waiter and
+ * every matching peeking one, and pushes it to every subscriber. It is stored
+ * already read when a consuming waiter or a consuming subscriber (`ipc watch`)
+ * takes it, else unread.
  * @returns the message id and `delivered` / `queued` / `future`.
  * @throws IpcError INBOX_FULL when the recipient holds the maximum of unread messages.
  */
 export function deliver(b: Broker, m: Outgoing): { id: number; status: Exclude<SendStatus, "forwarded"> } {
   const { registry, waiters, commit } = b;
-  const waiter = waiters.find(m.recipient, m.sender);
-  const consumed = (waiter !== null && !waiter.peek) || waiters.consumer(m.recipient) !== null;
+  const { taker, peekers } = waiters.match(m.recipient, m.sender);
+  const consumed = taker !== null || waiters.consumer(m.recipient) !== null;
   const max = b.config.limits.maxUnread;
   if (!consumed && max > 0 && registry.unreadOf(m.recipient) >= max) {
     throw new IpcError(
@@ -66,19 +67,23 @@ export function deliver(b: Broker, m: Outgoing): { id: number; status: Exclude<S
 
   // Stored: now hand it over (the answers leave after the commit).
   const subscribers = waiters.subscribersOf(m.recipient);
-  if (waiter !== null || subscribers !== undefined) {
+  const woken = taker === null ? peekers : [taker, ...peekers];
+  if (woken.length > 0 || subscribers !== undefined) {
     const view = toMessage(row, false);
-    if (waiter !== null) {
-      waiters.remove(waiter);
-      waiter.conn.waiters.delete(waiter);
-      commit.send(waiter.conn, okFrame(waiter.requestId, { messages: [view] }), waiter.requestId);
+    if (woken.length > 0) {
+      const body = JSON.stringify({ messages: [view] });
+      for (const w of woken) {
+        waiters.remove(w);
+        w.conn.waiters.delete(w);
+        commit.send(w.conn, okFrameFromJson(w.requestId, body), w.requestId);
+      }
     }
     if (subscribers !== undefined) {
       const event = messageEventFrame(view);
       for (const s of subscribers) commit.send(s.conn, event);
     }
   }
-  const handedOver = waiter !== null || consumed;
+  const handedOver = woken.length > 0 || consumed;
   const status = handedOver ? "delivered" : registry.isRegistered(m.recipient) ? "queued" : "future";
   return { id: row.id, status };
 }

@@ -4,7 +4,11 @@ import type { Message } from "../protocol/message.ts";
 
 /** `{"id":…,"ok":true,…result}\n` (the result's members spliced in without copying it). */
 export function okFrame(id: unknown, result: object): string {
-  const members = JSON.stringify(result);
+  return okFrameFromJson(id, JSON.stringify(result));
+}
+
+/** okFrame for a result already serialised as a JSON object text (one serialisation, many answers). */
+export function okFrameFromJson(id: unknown, members: string): string {
   const head = `{"id":${JSON.stringify(id ?? null)},"ok":true`;
   return members.length === 2 ? `${head}}\n` : `${head},${members.slice(1)}\n`;
 }

@@ -1,8 +1,9 @@
 /**
  * Push delivery. A `check` with `wait` on an empty inbox becomes a waiter held
  * in memory; `subscribe` makes a connection a subscriber. A send hands its
- * message to the first matching waiter and to every subscriber, marking it
- * read in its own insert when one of them consumes it: no polling, no second write.
+ * message to the oldest matching consuming waiter, every matching peeking one
+ * and every subscriber, marking it read in its own insert when one of them
+ * consumes it: no polling, no second write.
  */
 import type { Connection } from "./connection.ts";
 
@@ -65,11 +66,24 @@ export class Waiters {
     if (set.size === 0) this.subscribed.delete(s.name);
   }
 
-  /** The oldest waiter for `recipient` that accepts a message from `sender` (left in place), or null. */
-  find(recipient: string, sender: string): Waiter | null {
+  /**
+   * Who a message from `sender` to `recipient` wakes (all left in place): the
+   * oldest matching waiter that consumes (it takes the message), and every
+   * matching waiter that peeks (they take nothing, so all of them see it, a
+   * stale one left by a cancelled call included).
+   */
+  match(recipient: string, sender: string): { taker: Waiter | null; peekers: Waiter[] } {
+    let taker: Waiter | null = null;
+    const peekers: Waiter[] = [];
     const list = this.waiting.get(recipient);
-    if (list) for (const w of list) if (w.from === undefined || w.from === sender) return w;
-    return null;
+    if (list) {
+      for (const w of list) {
+        if (w.from !== undefined && w.from !== sender) continue;
+        if (w.peek) peekers.push(w);
+        else taker ??= w;
+      }
+    }
+    return { taker, peekers };
   }
 
   /** A subscriber of `recipient` that consumes what it is pushed (`ipc watch`), or null. */

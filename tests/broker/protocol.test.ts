@@ -296,6 +296,25 @@ describe("push: who takes a message", () => {
     expect((await mcp.call({ id: 6, op: "check" })).messages).toEqual([]);
   });
 
+  test("every peeking waiter sees a message (a stale one left by a cancelled call too); the oldest consuming waiter takes it", async () => {
+    await using b = await testBroker();
+    await using stale = await registered(b.port, "bob"); // a wait whose caller gave up: still held
+    await using peeker = await registered(b.port, "bob");
+    await using taker = await registered(b.port, "bob");
+    await using second = await registered(b.port, "bob");
+    await using alice = await registered(b.port, "alice");
+    for (const [c, peek] of [[stale, true], [peeker, true], [taker, false], [second, false]] as const) {
+      c.send({ id: 7, op: "check", wait: 10, peek });
+      await c.call({ id: 8, op: "whoami" }); // held now
+    }
+    expect((await alice.call({ id: 1, op: "send", to: "bob", content: "for all" })).status).toBe("delivered");
+    for (const c of [stale, peeker, taker]) expect((await c.frame()).messages[0].content).toBe("for all");
+    // Taken (read) by the consuming waiter: the other consuming waiter still waits, for the next one.
+    expect((await alice.call({ id: 2, op: "send", to: "bob", content: "next" })).status).toBe("delivered");
+    expect((await second.frame()).messages[0].content).toBe("next");
+    expect((await peeker.call({ id: 9, op: "check" })).messages).toEqual([]);
+  });
+
   test("a peeking waiter does not get around a full inbox", async () => {
     await using b = await testBroker({ IPC_MAX_UNREAD: "1" });
     await using bob = await registered(b.port, "bob");
