@@ -63,15 +63,16 @@ export class Agent {
   }
 
   /** The connection, opening it (and starting a broker) if needed. */
-  async connection(): Promise<Connected> {
+  async connection(spawn = true): Promise<Connected> {
     if (this.conn?.client.isOpen) return this.conn;
-    this.connecting ??= this.open().finally(() => (this.connecting = null));
+    this.connecting ??= this.open(spawn).finally(() => (this.connecting = null));
     return this.connecting;
   }
 
-  private async open(): Promise<Connected> {
+  /** Connects; starts a broker when none answers only if `spawn` (and the options and config allow it). */
+  private async open(spawn: boolean): Promise<Connected> {
     const wasConnected = this.conn !== null;
-    const c = await connectBroker(this.config, this.options.spawn ?? !this.config.noSpawn);
+    const c = await connectBroker(this.config, spawn && (this.options.spawn ?? !this.config.noSpawn));
     this.conn = c;
     this.authed = false;
     c.client.onMessage = (m) => this.subscription?.onMessage(m);
@@ -173,15 +174,22 @@ export class Agent {
 
   /**
    * Runs one op as this agent. Retries once after reconnecting if the broker went
-   * away, and once after re-registering if the session was lost.
+   * away, and once after re-registering if the session was lost. `params` and
+   * `timeoutMs` (ms) may be functions, evaluated per attempt: a held `check`
+   * retried after a broker restart waits only for the time left.
    * @throws IpcError from the broker, or NO_BROKER.
    */
-  async call<O extends Op>(op: O, params: Params<O>, timeoutMs = REQUEST_TIMEOUT_MS): Promise<ResultOf<O>> {
+  async call<O extends Op>(
+    op: O,
+    params: Params<O> | (() => Params<O>),
+    timeoutMs: number | (() => number) = REQUEST_TIMEOUT_MS,
+  ): Promise<ResultOf<O>> {
     for (let attempt = 0; ; attempt++) {
       const c = await this.connection();
       try {
         if (!OPEN_OPS.has(op)) await this.ensureSession(c);
-        return await c.client.request(op, params, timeoutMs);
+        const p = typeof params === "function" ? params() : params;
+        return await c.client.request(op, p, typeof timeoutMs === "function" ? timeoutMs() : timeoutMs);
       } catch (err) {
         if (attempt > 0 || !(err instanceof IpcError)) throw err;
         if (err.code === "NO_BROKER") {
@@ -211,12 +219,16 @@ export class Agent {
     else await this.restoreSubscription(c);
   }
 
-  /** A subscribed agent whose connection dropped reconnects (restarting the broker if needed). */
+  /**
+   * A subscribed agent whose connection dropped reconnects in the background,
+   * backing off up to 2 s. It never starts a broker itself: after `ipc stop`
+   * the broker stays stopped until a command (or a tool call) needs one.
+   */
   private resubscribeSoon(delayMs = 100): void {
     if (this.subscription === null) return;
     setTimeout(() => {
       if (this.subscription === null || this.conn?.client.isOpen) return;
-      this.connection().catch(() => this.resubscribeSoon(Math.min(delayMs * 2, 5_000)));
+      this.connection(false).catch(() => this.resubscribeSoon(Math.min(delayMs * 2, 2_000)));
     }, delayMs);
   }
 

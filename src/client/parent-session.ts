@@ -3,9 +3,11 @@
  * no --as / IPC_NAME is given: the name the host's MCP server registered.
  * `ipc mcp` records its session in `$IPC_HOME/mcp-parents/<host pid>.json`
  * (`{name, token}`); a hook runs as a child (or grandchild, through a shell)
- * of that same host, so its parent chain leads there.
+ * of that same host, so its parent chain leads there (past npm/npx wrappers:
+ * see host-process.ts).
  */
 import { existsSync, readFileSync } from "node:fs";
+import { hostPid, parentPid } from "./host-process.ts";
 import { join } from "node:path";
 import type { Config } from "../config.ts";
 import { normalizeName } from "../protocol/names.ts";
@@ -17,24 +19,6 @@ import { lastName } from "./session-store.ts";
  */
 function mcpParentPath(config: Pick<Config, "home">, pid: number): string {
   return join(config.home, "mcp-parents", `${pid}.json`);
-}
-
-/** The parent of process `pid`: /proc/<pid>/stat on Linux, `ps -o ppid= -p` elsewhere; null when unknown. */
-export function parentPid(pid: number): number | null {
-  try {
-    if (process.platform === "linux") {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      // "pid (comm) state ppid …" — comm may itself contain spaces and parentheses.
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      return Number.isInteger(ppid) && ppid > 0 ? ppid : null;
-    }
-    if (process.platform === "win32") return null;
-    const r = Bun.spawnSync(["ps", "-o", "ppid=", "-p", String(pid)], { stdout: "pipe", stderr: "ignore" });
-    const ppid = Number(r.stdout.toString().trim());
-    return r.exitCode === 0 && Number.isInteger(ppid) && ppid > 0 ? ppid : null;
-  } catch {
-    return null;
-  }
 }
 
 /** A session recorded by `ipc mcp`. */
@@ -56,11 +40,12 @@ function readParent(config: Pick<Config, "home">, pid: number): ParentSession | 
 /** The MCP session recorded for this process's parent or grandparent, or null. */
 export function parentMcpSession(config: Pick<Config, "home">): ParentSession | null {
   if (!existsSync(join(config.home, "mcp-parents"))) return null; // no MCP server ever ran here: skip the process lookups
-  const parent = process.ppid;
-  const direct = readParent(config, parent);
-  if (direct !== null) return direct;
-  const grandparent = parentPid(parent);
-  return grandparent === null ? null : readParent(config, grandparent);
+  const host = hostPid();
+  const found = readParent(config, host);
+  if (found !== null) return found;
+  // A hook run through a shell the host started: the shell's parent is the host.
+  const above = parentPid(host);
+  return above === null ? null : readParent(config, above);
 }
 
 /** Who to act as, and where that came from; `token` is known only for an MCP session. */

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import * as v from "valibot";
 import { isAlive } from "../broker/lock.ts";
 import type { Agent } from "../client/agent.ts";
+import { hostPid } from "../client/host-process.ts";
 import { forgetSession, saveSession, writePrivate } from "../client/session-store.ts";
 import type { Config } from "../config.ts";
 import { IpcError } from "../protocol/errors.ts";
@@ -29,6 +30,8 @@ export const ParentSession = v.object({
   token: v.string(),
   as: v.optional(v.nullable(v.string()), null),
   saved_at: v.optional(v.string()),
+  /** The `ipc mcp` process that saved it: while it runs, another server of the same host is a sibling, not its respawn. */
+  pid: v.optional(v.number()),
 });
 export type ParentSession = v.InferOutput<typeof ParentSession>;
 
@@ -73,7 +76,7 @@ export function pruneParentSessions(config: Pick<Config, "home">): void {
 }
 
 export interface IdentityOptions {
-  /** The host process (default process.ppid); 1 or less (orphaned, started by init) disables per-host persistence. */
+  /** The host process (default hostPid(): the parent, past npm/npx wrappers); 1 or less (orphaned, started by init) disables per-host persistence. */
   ppid?: number;
   /** Called after the identity changed (register, rename): the server re-subscribes. */
   onChange?: () => void;
@@ -93,7 +96,7 @@ export class Identity {
     private readonly config: Config,
     private readonly options: IdentityOptions = {},
   ) {
-    this.ppid = options.ppid ?? process.ppid;
+    this.ppid = options.ppid ?? hostPid();
     this.configured = config.name === null ? null : normalizeName(config.name) ?? config.name;
     this.ready = this.start().catch((err) => log(`start-up identity failed: ${explain(err)}`));
   }
@@ -112,7 +115,9 @@ export class Identity {
     if (this.ppid > 1) {
       pruneParentSessions(this.config);
       const saved = loadParentSession(this.config, this.ppid);
-      if (saved !== null && (this.configured === null || saved.as === this.configured)) {
+      // Resume only our own predecessor: configured the same way (no name matches no name), and gone.
+      const sibling = saved?.pid !== undefined && saved.pid !== process.pid && isAlive(saved.pid);
+      if (saved !== null && saved.as === this.configured && !sibling) {
         this.agent.adopt(saved.name, saved.token);
         this.saved = { name: saved.name, token: saved.token };
         log(`resumed the session of ${saved.name} (same host process ${this.ppid})`);
@@ -170,7 +175,7 @@ export class Identity {
     if (this.ppid <= 1 || name === null || token === null) return;
     if (this.saved?.name === name && this.saved.token === token) return;
     try {
-      saveParentSession(this.config, this.ppid, { name, token, as: this.configured });
+      saveParentSession(this.config, this.ppid, { name, token, as: this.configured, pid: process.pid });
       this.saved = { name, token };
     } catch (err) {
       log(`could not save the session for host process ${this.ppid}: ${(err as Error).message}`);

@@ -7,6 +7,7 @@ import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/typ
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type IpcEnv, ipc, ipcCommand, ipcEnv, ipcJson, startBrokerProcess } from "../helpers/processes.ts";
+import { isAlive } from "../../src/broker/lock.ts";
 import { startMcp, stopBroker } from "./_mcp.ts";
 
 describe("ipc mcp identity", () => {
@@ -91,4 +92,55 @@ describe("ipc mcp identity", () => {
     await ipc(e, ["send", "sleepy", "wake up", "--as", "poker"]);
     expect(await updated).toBe("ipc://inbox");
   });
+
+  test("a second server under the same host (still running) does not take over the first one's name", async () => {
+    const e = env();
+    await using first = await startMcp(e, { name: "alice" });
+    expect((await first.call("list_instances")).text).toContain("alice (you)");
+    await using second = await startMcp(e);
+    expect((await second.call("check")).text).toContain("not registered yet");
+    expect((await first.call("list_instances")).text).toContain("alice (you)");
+  });
+
+  const node = Bun.which("node");
+  test.skipIf(node === null || process.platform === "win32")("installed from npm (node launcher in between): a respawn is still the same agent", async () => {
+    const e = env();
+    const launcher = [node!, join(import.meta.dir, "../../bin/ipc.js")];
+    const first = await startMcp(e, { cmd: launcher });
+    expect((await first.call("register", { name: "npmfred" })).text).toContain("Registered as npmfred");
+    // Keyed on this test process (the host), not on the launcher between us and the server.
+    const saved = JSON.parse(readFileSync(join(e.home, "mcp-parents", `${process.pid}.json`), "utf8"));
+    expect(saved.name).toBe("npmfred");
+    await first.kill(); // the launcher; the server under it ends at stdin EOF
+    while (isAlive(saved.pid)) await Bun.sleep(10);
+    await using second = await startMcp(e, { cmd: launcher });
+    expect((await second.call("list_instances")).text).toContain("npmfred (you)");
+  });
+
+  test("`ipc stop` stays stopped while an MCP server is subscribed; the next tool call starts a broker", async () => {
+    const e = env();
+    await using s = await startMcp(e, { name: "stopper" });
+    expect((await s.call("list_instances")).text).toContain("stopper (you)");
+    await s.client.subscribeResource({ uri: "ipc://inbox" });
+    expect((await ipc(e, ["stop"])).code).toBe(0);
+    await Bun.sleep(1_500);
+    expect((await ipc(e, ["status", "--no-spawn"])).code).toBe(3);
+    expect((await s.call("list_instances")).text).toContain("stopper (you)");
+    expect((await ipc(e, ["status", "--no-spawn"])).code).toBe(0);
+  }, 20_000);
+
+  test("check with wait across a broker restart returns within its wait, not the wait twice", async () => {
+    const e = env();
+    const broker = await startBrokerProcess(e);
+    await using s = await startMcp(e, { name: "patient" });
+    await s.call("list_instances");
+    const t0 = performance.now();
+    const waiting = s.call("check", { wait: 4 });
+    await Bun.sleep(1_000);
+    await broker.kill();
+    const r = await waiting;
+    const elapsed = performance.now() - t0;
+    expect(r.text).toContain("No new messages after waiting 4 s");
+    expect(elapsed).toBeLessThan(6_500); // ~4 s, not 1 s + 4 s again
+  }, 20_000);
 });

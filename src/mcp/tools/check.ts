@@ -35,12 +35,16 @@ async function take(ctx: ToolContext, a: CheckArgs): Promise<Message[]> {
   return messages;
 }
 
-/** Waits (peeking) until a message is there or `seconds` pass; true when one is. */
-async function waitForMail(ctx: ToolContext, a: CheckArgs, seconds: number): Promise<boolean> {
+/**
+ * Waits (peeking) until a message is there or `deadline` (performance.now(), ms)
+ * passes; true when one is. A retry after a broker restart waits only for the time left.
+ */
+async function waitForMail(ctx: ToolContext, a: CheckArgs, deadline: number): Promise<boolean> {
+  const left = () => Math.max(0, (deadline - performance.now()) / 1000);
   const r = await ctx.agent.call(
     "check",
-    { wait: seconds, peek: true, limit: 1, ...(a.from && { from: a.from }) },
-    REQUEST_TIMEOUT_MS + seconds * 1000,
+    () => ({ wait: left(), peek: true, limit: 1, ...(a.from && { from: a.from }) }),
+    () => REQUEST_TIMEOUT_MS + left() * 1000,
   );
   return r.messages.length > 0;
 }
@@ -59,8 +63,7 @@ export default defineTool({
     const deadline = performance.now() + wait * 1000;
     // Another reader (the CLI as the same name) may take what the wait saw: wait again while time is left.
     while (messages.length === 0 && !ctx.signal.aborted) {
-      const left = (deadline - performance.now()) / 1000;
-      if (left < 0.05 || !(await waitForMail(ctx, a, left)) || ctx.signal.aborted) break;
+      if (deadline - performance.now() < 50 || !(await waitForMail(ctx, a, deadline)) || ctx.signal.aborted) break;
       messages = await take(ctx, a);
     }
     if (!a.peek && ctx.identity.name !== null) markChecked(ctx.config, ctx.identity.name);
