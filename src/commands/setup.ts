@@ -31,10 +31,15 @@ function request(host: Host, args: HostArgs): SetupRequest {
     name = normalizeName(args.name);
     if (name === null) throw usageError(`--name "${args.name}" is not a valid name: 1–32 letters, digits, - and _`);
   }
+  const scopes = scopesOf(host);
+  const scope = (args.scope ?? host.defaultScope) as Scope; // one of `scopes`: citty checks the enum
+  if (args.dir !== undefined && scope !== "project") {
+    throw usageError(`--dir is the project directory of --scope project${scopes.includes("project") ? "; add --scope project" : `, and ${host.title} has no project scope`}`);
+  }
   const self = selfCommand();
   return {
     host,
-    scope: (args.scope as Scope | undefined) ?? host.defaultScope,
+    scope,
     places: { ...hostDirs(), project: resolve(args.dir ?? ".") },
     launch: mcpLaunch(name, self),
     ...(args.hooks && { hookCommand: hookCommand(self, name) }),
@@ -82,10 +87,12 @@ function hostCommand(host: Host): CommandDef<any> {
     meta: { name: host.id, description: `Configure ${host.title} (${scopes.map((s) => host.files[s]!({ home: "~", codexHome: "~/.codex", project: "." })).join(" or ")})` },
     args: {
       write: { type: "boolean", description: "merge the entry into the config file (a backup is made first) instead of printing it" },
-      ...(scopes.length > 1 && {
-        scope: { type: "enum", options: scopes, description: `project (a file in --dir) or user (every project); default ${host.defaultScope}` },
-        dir: { type: "string", description: "project directory for --scope project (default: the current directory)", valueHint: "dir" },
-      }),
+      scope: {
+        type: "enum",
+        options: scopes,
+        description: scopes.length > 1 ? `project (a file in --dir) or user (every project); default ${host.defaultScope}` : `${scopes[0]} (the only one)`,
+      },
+      dir: { type: "string", description: "project directory for --scope project (default: the current directory)", valueHint: "dir" },
       name: { type: "string", description: "IPC_NAME for the MCP server: the name it registers as at start", valueHint: "name" },
       ...(host.id === "claude-code" && {
         hooks: { type: "boolean", description: "also install the `ipc hook claude-code` hooks (UserPromptSubmit, PostToolUse, SessionStart) into .claude/settings.json" },

@@ -5,7 +5,7 @@
  * `{"hooks": {"<Event>": [{"matcher"?, "hooks": [{"type": "command", "command"}]}]}}`.
  */
 import { IpcError } from "../protocol/errors.ts";
-import { shellLine } from "./launch.ts";
+import { brokerEnv, shellLine } from "./launch.ts";
 import { type JsonObject, assertPathOpen, isObject, parseJsonConfig, setJsonValue } from "./json-config.ts";
 
 /** The events ipc hooks into: new prompt, after each tool call, session start. */
@@ -14,9 +14,14 @@ export const HOOK_EVENTS = ["UserPromptSubmit", "PostToolUse", "SessionStart"] a
 /** What identifies an ipc hook command, whatever binary path precedes it. */
 const MARK = / hook claude-code( |$)/;
 
-/** The shell command of our hook: `self … hook claude-code`, with `--as NAME` when a name is given. */
-export function hookCommand(self: string[], name?: string | null): string {
-  return shellLine([...self, "hook", "claude-code", ...(name ? ["--as", name] : [])]);
+/**
+ * The shell command of our hook: `self … hook claude-code`, with `--as NAME`
+ * when a name is given, after `VAR=value` assignments of the broker's address
+ * when it is not the default (see brokerEnv).
+ */
+export function hookCommand(self: string[], name?: string | null, env: Record<string, string> = brokerEnv()): string {
+  const assignments = Object.entries(env).map(([k, v]) => `${k}=${shellLine([v])}`);
+  return [...assignments, shellLine([...self, "hook", "claude-code", ...(name ? ["--as", name] : [])])].join(" ");
 }
 
 /** True for a hook command that runs `ipc hook claude-code`. */

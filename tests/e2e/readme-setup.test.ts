@@ -35,7 +35,7 @@ test.each(HOSTS.map((h) => [h.title, h.id] as const))("README: the %s snippet is
   expect(snippet).toBeDefined();
 
   const binary = await compiledBinary();
-  const e = { ...ipcEnv({ HOME: mkdtempSync(join(tmpdir(), "ipc-readme-home-")) }), cmd: [binary] };
+  const e = { ...ipcEnv({ HOME: mkdtempSync(join(tmpdir(), "ipc-readme-home-")), IPC_HOME: "", IPC_PORT: "" }), cmd: [binary] };
   const r = await ipc(e, command!.split(" ").slice(1));
   expect(r.code).toBe(0);
   expect(r.stdout.replaceAll(binary, README_BINARY)).toBe(snippet!);

@@ -4,10 +4,11 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as TOML from "smol-toml";
+import { resolve } from "node:path";
 import { hookCommand, mergeHooks } from "../../src/setup/claude-hooks.ts";
 import { hostById } from "../../src/setup/hosts.ts";
 import { parseJsonConfig, setJsonValue } from "../../src/setup/json-config.ts";
-import { mcpLaunch, shellLine } from "../../src/setup/launch.ts";
+import { brokerEnv, mcpLaunch, shellLine } from "../../src/setup/launch.ts";
 import { writeSetup } from "../../src/setup/setup.ts";
 import { setTomlTable } from "../../src/setup/toml-config.ts";
 
@@ -59,13 +60,20 @@ describe("JSON", () => {
 
 describe("launch and hooks", () => {
   test("compiled binary and source run become command + args", () => {
-    expect(mcpLaunch("fred", ["/usr/local/bin/ipc"])).toEqual({ command: "/usr/local/bin/ipc", args: ["mcp"], env: { IPC_NAME: "fred" } });
-    expect(mcpLaunch(null, ["/x/bun", "/repo/src/main.ts"])).toEqual({ command: "/x/bun", args: ["/repo/src/main.ts", "mcp"], env: {} });
+    expect(mcpLaunch("fred", ["/usr/local/bin/ipc"], {})).toEqual({ command: "/usr/local/bin/ipc", args: ["mcp"], env: { IPC_NAME: "fred" } });
+    expect(mcpLaunch(null, ["/x/bun", "/repo/src/main.ts"], {})).toEqual({ command: "/x/bun", args: ["/repo/src/main.ts", "mcp"], env: {} });
+  });
+
+  test("a broker address set in the environment is carried into the MCP entry and the hook command", () => {
+    const env = brokerEnv({ IPC_PORT: "9900", IPC_HOME: "rel/home", IPC_HOST: "", IPC_NAME: "ignored", PATH: "/bin" });
+    expect(env).toEqual({ IPC_HOME: resolve("rel/home"), IPC_PORT: "9900" });
+    expect(mcpLaunch("fred", ["/a/ipc"], env).env).toEqual({ IPC_HOME: resolve("rel/home"), IPC_PORT: "9900", IPC_NAME: "fred" });
+    expect(hookCommand(["/a/ipc"], null, { IPC_PORT: "9900", IPC_HOME: "/my home" })).toBe(`IPC_PORT=9900 IPC_HOME='/my home' /a/ipc hook claude-code`);
   });
 
   test("hook commands quote paths with spaces", () => {
     expect(shellLine(["/Apps/My Tools/ipc", "hook"])).toBe(`'/Apps/My Tools/ipc' hook`);
-    expect(hookCommand(["/a/ipc"], "fred")).toBe("/a/ipc hook claude-code --as fred");
+    expect(hookCommand(["/a/ipc"], "fred", {})).toBe("/a/ipc hook claude-code --as fred");
   });
 
   test("mergeHooks leaves a file that has the hooks as it is", () => {
@@ -83,7 +91,7 @@ describe("writeSetup", () => {
     writeFileSync(settings, `{"hooks": `);
     const host = hostById("claude-code")!;
     expect(() =>
-      writeSetup({ host, scope: "user", places: { home: dir, codexHome: join(dir, ".codex"), project: dir }, launch: mcpLaunch(null, ["/a/ipc"]), hookCommand: "/a/ipc hook claude-code" }),
+      writeSetup({ host, scope: "user", places: { home: dir, codexHome: join(dir, ".codex"), project: dir }, launch: mcpLaunch(null, ["/a/ipc"], {}), hookCommand: "/a/ipc hook claude-code" }),
     ).toThrow(/settings\.json:1:\d+: not valid JSON/);
     expect(readFileSync(join(dir, ".claude.json"), "utf8")).toBe(`{"numStartups": 3}\n`);
   });

@@ -17,7 +17,8 @@ function setupEnv(): IpcEnv & { homeDir: string; project: string } {
   const project = join(root, "project");
   mkdirSync(homeDir, { recursive: true });
   mkdirSync(project, { recursive: true });
-  const e = ipcEnv({ HOME: homeDir, CODEX_HOME: "" });
+  // The default broker address (what users have): no IPC_HOME / IPC_PORT for the host to carry.
+  const e = ipcEnv({ HOME: homeDir, CODEX_HOME: "", IPC_HOME: "", IPC_PORT: "" });
   return { ...e, homeDir, project };
 }
 
@@ -60,8 +61,7 @@ describe.each(CASES)("ipc setup $host $args --write", (c) => {
     const e = setupEnv();
     const file = c.file(e);
     write(file, EXISTING[c.format]);
-    const args = ["setup", c.host, ...c.args, "--dir", e.project, "--name", "fred"];
-    if (c.host !== "claude-code" && c.host !== "gemini" && c.host !== "cursor") args.splice(args.indexOf("--dir"), 2);
+    const args = ["setup", c.host, ...c.args, ...(c.args.includes("project") ? ["--dir", e.project] : []), "--name", "fred"];
     const printed = JSON.parse((await ipc(e, [...args, "--json"])).stdout);
     expect(printed.file).toBe(file);
 
@@ -142,7 +142,15 @@ describe("ipc setup", () => {
 
   test("rejects a scope the host does not have, and an invalid name", async () => {
     const e = setupEnv();
-    expect((await ipc(e, ["setup", "claude-code", "--scope", "everywhere"])).code).not.toBe(0);
+    expect((await ipc(e, ["setup", "claude-code", "--scope", "everywhere"])).code).toBe(2);
+    // A host with one scope takes it by name; --dir belongs to --scope project.
+    expect((await ipc(e, ["setup", "codex", "--scope", "user"])).code).toBe(0);
+    const codexProject = await ipc(e, ["setup", "codex", "--scope", "project"]);
+    expect(codexProject.code).toBe(2);
+    expect(codexProject.stderr).toContain("Expected one of: user");
+    const stray = await ipc(e, ["setup", "gemini", "--dir", e.project]);
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toContain("--dir is the project directory of --scope project; add --scope project");
     const bad = await ipc(e, ["setup", "cursor", "--name", "not a name!"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--name");
@@ -202,5 +210,13 @@ describe("ipc setup claude-code --hooks", () => {
     expect(doc.hooks.SessionStart[0].hooks).toHaveLength(1);
     expect(doc.hooks.SessionStart[0].hooks[0].command).not.toContain("/old/place");
     expect(doc.hooks.SessionStart[0].hooks[0].command).toEndWith(" hook claude-code");
+  });
+
+  test("a broker address set in the environment (IPC_HOME, IPC_PORT) goes into the entry, so the host finds the same broker", async () => {
+    const e = setupEnv();
+    const r = await ipc(e, ["setup", "cursor", "--json"], { env: { IPC_PORT: "9911", IPC_HOME: join(e.homeDir, "ipc-data") } });
+    expect(r.code).toBe(0);
+    const entry = JSON.parse(JSON.parse(r.stdout).snippet).mcpServers.ipc;
+    expect(entry.env).toEqual({ IPC_HOME: join(e.homeDir, "ipc-data"), IPC_PORT: "9911" });
   });
 });
