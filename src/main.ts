@@ -5,6 +5,7 @@
  */
 import { type CommandDef, defineCommand, runCommand, showUsage } from "citty";
 import { formatError } from "./cli/errors.ts";
+import { rejectUnknownOptions } from "./cli/options.ts";
 import { flushOutput, out } from "./cli/output.ts";
 import { setRootCommand } from "./cli/root.ts";
 import { VERSION } from "./version.ts";
@@ -72,18 +73,23 @@ export function hoistGlobalFlags(argv: string[]): string[] {
   return [argv[i]!, ...leading, ...argv.slice(i + 1)];
 }
 
-/** Finds the (sub)command named in `argv` (for --help), following nested subcommands like `setup cursor`. */
-async function resolve(argv: string[]): Promise<[CommandDef<any>, CommandDef<any> | undefined]> {
+/**
+ * Finds the (sub)command named in `argv` (for --help), following nested
+ * subcommands like `setup cursor`; also returns its path ("ipc setup cursor").
+ */
+async function resolve(argv: string[]): Promise<[CommandDef<any>, CommandDef<any> | undefined, string]> {
   let cmd: CommandDef<any> = main;
   let parent: CommandDef<any> | undefined;
+  const path = ["ipc"];
   for (const word of argv.filter((a) => !a.startsWith("-"))) {
     const subs = await resolveValue(cmd.subCommands);
     const sub = subs?.[word];
     if (sub === undefined) break;
     parent = cmd;
     cmd = await resolveValue(sub);
+    path.push(word);
   }
-  return [cmd, parent];
+  return [cmd, parent, path.join(" ")];
 }
 
 /** A citty Resolvable: a value, a promise, or a function returning either. */
@@ -105,6 +111,8 @@ async function run(rawArgv: string[]): Promise<number> {
     return 0;
   }
   try {
+    const [cmd, , path] = await resolve(own);
+    if (cmd !== main) rejectUnknownOptions(path, (await resolveValue(cmd.args)) ?? {}, own, [...GLOBAL_VALUE_FLAGS, ...GLOBAL_BOOLEAN_FLAGS, "--spawn"]);
     await runCommand(main, { rawArgs: argv });
     return 0;
   } catch (err) {

@@ -28,6 +28,23 @@ describe("ipc CLI end to end", () => {
     expect((await ipc(e, ["status"])).code).toBe(3);
   });
 
+  test("an option the command does not have is a usage error; words after -- are message text", async () => {
+    const e = ipcEnv();
+    await using _b = await startBrokerProcess(e);
+    await ipc(e, ["register", "opt"]);
+    const dropped = await ipc(e, ["send", "opt", "run", "it", "with", "--force", "--as", "opt"]);
+    expect(dropped.code).toBe(2);
+    expect(dropped.stderr).toContain("unknown option --force for ipc send");
+    expect(dropped.stderr).toContain("put them after --");
+    expect((await ipc(e, ["send", "opt", "-1", "is", "the", "answer"])).code).toBe(2);
+    expect((await ipc(e, ["list", "--bogus"])).code).toBe(2);
+    expect((await ipcJson(e, ["check", "--as", "opt"])).messages).toEqual([]); // nothing was sent
+    expect((await ipc(e, ["send", "opt", "--as", "opt", "--", "run", "it", "with", "--force", "-1"])).code).toBe(0);
+    expect((await ipcJson(e, ["check", "--as", "opt"])).messages[0].content).toBe("run it with --force -1");
+    // The flags every command takes are accepted everywhere.
+    expect((await ipc(e, ["status", "--no-spawn", "--as", "opt"])).code).toBe(0);
+  });
+
   test("stdin, --data and --reply-to", async () => {
     const e = ipcEnv();
     await using _b = await startBrokerProcess(e);
