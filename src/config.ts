@@ -26,6 +26,8 @@ export interface Limits {
   largeMessageBytes: number;
   /** Bytes of incomplete frames all connections may hold together. */
   maxHeldInputBytes: number;
+  /** Bytes of replies all connections may leave unread together. */
+  maxHeldOutputBytes: number;
 }
 
 /** Retention periods (DESIGN.md §3). */
@@ -99,6 +101,7 @@ export const LIMIT_SETTINGS: ReadonlyArray<{
   { key: "idleTimeoutSeconds", env: "IPC_IDLE_TIMEOUT", flag: "idle-timeout", default: 30, unit: "seconds", description: "unauthenticated idle connections and incomplete frames are closed after this" },
   { key: "largeMessageBytes", env: "IPC_LARGE_MESSAGE_BYTES", flag: "large-message-bytes", default: 10 * 1024, unit: "bytes", description: "content above this is a large message (summary + file)" },
   { key: "maxHeldInputBytes", env: "IPC_MAX_HELD_INPUT_BYTES", flag: "max-held-input-bytes", default: 256 * 1024 * 1024, unit: "bytes", description: "incomplete frames of all connections together; over it the connection adding to them is closed (TOO_LARGE)" },
+  { key: "maxHeldOutputBytes", env: "IPC_MAX_HELD_OUTPUT_BYTES", flag: "max-held-output-bytes", default: 256 * 1024 * 1024, unit: "bytes", description: "replies queued for clients that do not read them, all connections together; over it the connection adding to them is closed" },
 ];
 
 /** Retention settings: environment variable and default. */

@@ -6,7 +6,7 @@
  */
 import type { Socket } from "bun";
 import { FrameDecoder, type FrameSink, type InputBudget } from "../protocol/ndjson.ts";
-import { WriteQueue } from "../protocol/write-queue.ts";
+import { type OutputBudget, WriteQueue } from "../protocol/write-queue.ts";
 import { errorFrame } from "./frames.ts";
 import type { Outlet } from "./group-commit.ts";
 import { legacyErrorText } from "./legacy/replies.ts";
@@ -47,11 +47,17 @@ export class Connection implements Outlet {
     maxFrameBytes: number,
     bucket: RateBucket,
     inputBudget: InputBudget,
+    outputBudget?: OutputBudget,
   ) {
     // Until its first frame, a connection may be a legacy client that sends one object and no newline.
     this.decoder = new FrameDecoder(maxFrameBytes, inputBudget, true);
     this.bucket = bucket;
-    this.out = new WriteQueue(socket);
+    this.out = new WriteQueue(socket, undefined, outputBudget);
+  }
+
+  /** Forgets replies still queued for a socket that closed (they count against the shared output budget). */
+  dropQueuedOutput(): void {
+    this.out.discard(false);
   }
 
   /**

@@ -226,9 +226,10 @@ function socketHandlers(broker: Broker) {
   const { maxFrameBytes, maxConnections } = broker.config.limits;
   // Incomplete frames of all connections together (unauthenticated clients can send them).
   const inputBudget = { held: 0, max: broker.config.limits.maxHeldInputBytes };
+  const outputBudget = { held: 0, max: broker.config.limits.maxHeldOutputBytes };
   return (transport: "tcp" | "unix") => ({
     open(socket: Socket<Connection>) {
-      const conn = new Connection(socket, transport, maxFrameBytes, broker.newBucket(), inputBudget);
+      const conn = new Connection(socket, transport, maxFrameBytes, broker.newBucket(), inputBudget, outputBudget);
       socket.data = conn;
       if (maxConnections > 0 && broker.connections.size >= maxConnections) {
         conn.write(errorFrame(null, { code: "RATE_LIMITED", message: `the broker is at its limit of ${maxConnections} connections (IPC_MAX_CONNECTIONS); try again shortly`, retry_after_ms: 1000 }));
@@ -275,6 +276,7 @@ function socketHandlers(broker: Broker) {
       const conn = socket.data;
       if (!conn) return;
       conn.decoder.clear();
+      conn.dropQueuedOutput();
       conn.closed = true;
       broker.unbind(conn);
       broker.connections.delete(conn);

@@ -11,6 +11,12 @@ export interface Writable {
   terminate(): void;
 }
 
+/** Bytes queued by every WriteQueue that shares it (the broker's memory bound for unread replies). */
+export interface OutputBudget {
+  held: number;
+  readonly max: number;
+}
+
 export class WriteQueue {
   private queue: Uint8Array[] = [];
   private queuedBytes = 0;
@@ -20,6 +26,8 @@ export class WriteQueue {
     private readonly socket: Writable,
     /** Bytes a peer may leave unread before the socket is cut (it stopped reading). */
     private readonly maxQueuedBytes = 64 * 1024 * 1024,
+    /** Shared with the other connections' queues, if any: the queue that would go over it is cut. */
+    private readonly budget?: OutputBudget,
   ) {}
 
   /** Bytes waiting for the socket. */
@@ -48,6 +56,7 @@ export class WriteQueue {
       const n = this.socket.write(chunk);
       if (n <= 0) return;
       this.queuedBytes -= n;
+      if (this.budget) this.budget.held -= n;
       if (n < chunk.length) {
         this.queue[0] = chunk.subarray(n);
         return;
@@ -66,10 +75,16 @@ export class WriteQueue {
   private enqueue(chunk: Uint8Array): void {
     this.queue.push(chunk);
     this.queuedBytes += chunk.length;
-    if (this.queuedBytes > this.maxQueuedBytes) {
-      this.queue = [];
-      this.queuedBytes = 0;
-      this.socket.terminate();
-    }
+    if (this.budget) this.budget.held += chunk.length;
+    if (this.queuedBytes > this.maxQueuedBytes || (this.budget && this.budget.held > this.budget.max)) this.discard();
+  }
+
+  /** Drops everything queued; cuts the socket when `cut` (the peer does not read), not for one already closed. */
+  discard(cut = true): void {
+    if (this.budget) this.budget.held -= this.queuedBytes;
+    const had = this.queue.length > 0;
+    this.queue = [];
+    this.queuedBytes = 0;
+    if (cut && had) this.socket.terminate();
   }
 }

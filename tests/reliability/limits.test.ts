@@ -171,3 +171,24 @@ test("registering the name again does not reset its rate allowance (v2 and legac
   await using other = await RawClient.connect(b.port);
   expect((await other.call({ id: 0, op: "register", name: "other" })).ok).toBe(true);
 });
+
+test("replies left unread are bounded across connections (IPC_MAX_HELD_OUTPUT_BYTES): the connection going over is cut", async () => {
+  await using b = await testBroker({ IPC_MAX_HELD_OUTPUT_BYTES: String(4 * 1024 * 1024) });
+  await using sender = await registered(b.port, "big");
+  const big = "x".repeat(1024 * 1024);
+  const { message_id } = await sender.call({ id: 1, op: "send", to: "big", content: big });
+  // A client that asks for the 1 MiB message again and again and never reads the answers.
+  const { createConnection } = await import("node:net");
+  const hog = createConnection({ host: "127.0.0.1", port: b.port });
+  await new Promise((r) => hog.once("connect", r));
+  const closed = new Promise<void>((r) => hog.once("close", () => r()));
+  hog.on("error", () => {});
+  hog.pause();
+  const token = (await sender.call({ id: 2, op: "register", name: "big" })).token;
+  let frames = "";
+  for (let i = 0; i < 40; i++) frames += `${JSON.stringify({ id: i, op: "read", message_id, token })}\n`;
+  hog.write(frames);
+  await closed; // cut once its queued replies pass the shared 4 MiB
+  // Everyone else is still served.
+  expect((await sender.call({ id: 3, op: "status" })).ok).toBe(true);
+});
