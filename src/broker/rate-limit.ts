@@ -13,17 +13,22 @@ export class RateBucket {
     this.tokens = burst;
   }
 
-  /** Takes one token; returns 0 when allowed, else the milliseconds until one is available. */
-  take(): number {
+  /**
+   * Takes `n` tokens (at most the burst: a request costing more is never
+   * refused for ever); returns 0 when allowed, else the milliseconds until
+   * they are available (nothing is taken then).
+   */
+  take(n = 1): number {
     if (this.perMinute === 0) return 0;
+    const cost = Math.min(n, this.burst);
     const now = performance.now();
     const perMs = this.perMinute / 60_000;
     this.tokens = Math.min(this.burst, this.tokens + (now - this.last) * perMs);
     this.last = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
+    if (this.tokens >= cost) {
+      this.tokens -= cost;
       return 0;
     }
-    return Math.ceil((1 - this.tokens) / perMs);
+    return Math.ceil((cost - this.tokens) / perMs);
   }
 }

@@ -192,3 +192,16 @@ test("replies left unread are bounded across connections (IPC_MAX_HELD_OUTPUT_BY
   // Everyone else is still served.
   expect((await sender.call({ id: 3, op: "status" })).ok).toBe(true);
 });
+
+test("a broadcast costs one request per recipient (at most a burst); refused, it sends nothing", async () => {
+  await using b = await testBroker({ IPC_RATE_LIMIT: "60", IPC_RATE_BURST: "6" });
+  for (const name of ["r1", "r2", "r3", "r4"]) (await registered(b.port, name)).close();
+  await using s = await registered(b.port, "loud"); // register: 1 of 6
+  const first = await s.call({ id: 1, op: "broadcast", content: "to all" }); // 1 + 3 more: 5 of 6
+  expect(first).toMatchObject({ ok: true, count: 4 });
+  const second = await s.call({ id: 2, op: "broadcast", content: "again" });
+  expect(second).toMatchObject({ ok: false, error: { code: "RATE_LIMITED" } });
+  expect(second.error.message).toContain("a broadcast to 4 instances");
+  await using r1 = await registered(b.port, "r1");
+  expect((await r1.call({ id: 3, op: "check" })).messages.map((m: { content: string }) => m.content)).toEqual(["to all"]);
+});

@@ -36,12 +36,21 @@ export const send: OpHandler<"send"> = (b, conn, req) => {
   return sendDirect(b, s.name, req.to, req.content, dataText(req.data), req.reply_to ?? null);
 };
 
-/** Sends to every registered instance but the sender; full inboxes are skipped. */
+/**
+ * Sends to every registered instance but the sender; full inboxes are skipped.
+ * Costs the sender one rate token per recipient beyond the one its request
+ * already took (at most a burst): a broadcast stores a message per recipient.
+ * @throws IpcError RATE_LIMITED (nothing sent), TOO_LARGE.
+ */
 export function broadcastFrom(b: Broker, sender: string, content: string, data: string | null): { count: number; message_ids: number[] } {
   b.checkContent(content);
+  const recipients = [...b.registry.instances.keys()].filter((name) => name !== sender);
+  const wait = recipients.length > 1 ? b.sessions.bucketOf(sender).take(recipients.length - 1) : 0;
+  if (wait > 0) {
+    throw new IpcError("RATE_LIMITED", `a broadcast to ${recipients.length} instances costs as many requests (IPC_RATE_LIMIT per minute); retry in ${wait} ms`, undefined, wait);
+  }
   const ids: number[] = [];
-  for (const name of [...b.registry.instances.keys()]) {
-    if (name === sender) continue;
+  for (const name of recipients) {
     try {
       ids.push(deliver(b, { sender, recipient: name, kind: "broadcast", content, data, replyTo: null }).id);
     } catch (err) {
