@@ -6,7 +6,7 @@ import { paths } from "../config.ts";
 import { isAlive, readLock } from "../broker/lock.ts";
 import { Agent } from "../client/agent.ts";
 import { connectBroker } from "../client/connect.ts";
-import { hmacProof } from "../protocol/auth.ts";
+import { hmacProof, PROOF_SUBJECTS } from "../protocol/auth.ts";
 import { IpcError } from "../protocol/errors.ts";
 
 export default defineCommand({
@@ -19,7 +19,7 @@ export default defineCommand({
     let asked = false;
     if (config.secret !== null && c.hello.secure) {
       const { nonce } = await c.client.request("hello", {});
-      asked = await c.client.request("shutdown", { auth: hmacProof(config.secret, nonce, "shutdown") }).then(() => true, () => false);
+      asked = await c.client.request("shutdown", { auth: hmacProof(config.secret, nonce, PROOF_SUBJECTS.shutdown) }).then(() => true, () => false);
     }
     c.client.close();
     if (!asked) {

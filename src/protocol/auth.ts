@@ -20,9 +20,16 @@ export function hashToken(token: string): string {
 }
 
 /**
+ * What a proof for an op other than register signs. The `:` keeps them apart
+ * from every name (a register proof signs the name), so a proof for
+ * registering a name such as "shutdown" can never stop the broker.
+ */
+export const PROOF_SUBJECTS = { shutdown: "op:shutdown", verify: "op:verify" } as const;
+
+/**
  * Replay-safe proof of the shared secret (protocol v2):
  * hex HMAC-SHA256(key = secret, message = nonce ‖ subject), where `nonce` is the
- * hex string from `hello` and `subject` the lower-case name (or "shutdown").
+ * hex string from `hello` and `subject` the lower-case name, or one of PROOF_SUBJECTS.
  */
 export function hmacProof(secret: string, nonce: string, subject: string): string {
   return new Bun.CryptoHasher("sha256", secret).update(nonce + subject).digest("hex");

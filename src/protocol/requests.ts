@@ -88,7 +88,7 @@ export const UnsubscribeRequest = v.object({ ...base, op: v.literal("unsubscribe
 export const ShutdownRequest = v.object({
   ...base,
   op: v.literal("shutdown"),
-  /** With a shared secret and no session: hex HMAC-SHA256(secret, nonce ‖ "shutdown"). */
+  /** With a shared secret and no session: hex HMAC-SHA256(secret, nonce ‖ "op:shutdown"). */
   auth: v.optional(v.pipe(v.string(), v.maxLength(256))),
 });
 

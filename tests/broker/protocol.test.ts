@@ -349,4 +349,16 @@ describe("shared secret", () => {
     await other.call({ id: 1, op: "hello" });
     expect((await other.call({ id: 2, op: "register", name: "fred", auth: proof })).error.code).toBe("FORBIDDEN");
   });
+
+  test("a proof for registering the name \"shutdown\" does not stop the broker (op proofs sign op:…)", async () => {
+    await using b = await testBroker({ IPC_SHARED_SECRET: SECRET });
+    await using c = await RawClient.connect(b.port);
+    const { nonce } = await c.call({ id: 1, op: "hello" });
+    expect((await c.call({ id: 2, op: "shutdown", auth: hmacProof(SECRET, nonce, "shutdown") })).error.code).toBe("FORBIDDEN");
+    const { nonce: n2 } = await c.call({ id: 3, op: "hello" });
+    expect((await c.call({ id: 4, op: "verify", auth: hmacProof(SECRET, n2, "verify") })).ok).toBe(false);
+    const { nonce: n3 } = await c.call({ id: 5, op: "hello" });
+    expect((await c.call({ id: 6, op: "verify", auth: hmacProof(SECRET, n3, "op:verify") })).ok).toBe(true);
+    expect((await c.call({ id: 7, op: "status" })).ok).toBe(true);
+  });
 });

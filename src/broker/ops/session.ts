@@ -1,5 +1,5 @@
 /** Ops that open, bind and end sessions: hello, register, auth, subscribe, unsubscribe, shutdown. */
-import { hmacProof, newNonce, safeEqual } from "../../protocol/auth.ts";
+import { hmacProof, newNonce, PROOF_SUBJECTS, safeEqual } from "../../protocol/auth.ts";
 import { IpcError } from "../../protocol/errors.ts";
 import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
 import type { Broker } from "../broker.ts";
@@ -48,7 +48,7 @@ export const auth: OpHandler<"auth"> = (b, conn, req) => {
 
 export const verify: OpHandler<"verify"> = (b, conn, req) => {
   if (!b.secure) throw new IpcError("CONFLICT", "this broker has no shared secret (open mode): there is nothing to verify");
-  if (!proves(b, conn, req.auth, "verify")) {
+  if (!proves(b, conn, req.auth, PROOF_SUBJECTS.verify)) {
     throw new IpcError("FORBIDDEN", "the proof does not match this broker's shared secret (or no fresh nonce: send hello first)");
   }
   return {};
@@ -77,7 +77,7 @@ export const unsubscribe: OpHandler<"unsubscribe"> = (b, conn) => {
 export const shutdown: OpHandler<"shutdown"> = (b, conn, req) => {
   const hasSession = req.token !== undefined || conn.session !== null;
   if (hasSession) b.requireSession(conn, req.token);
-  else if (!b.secure || !proves(b, conn, req.auth, "shutdown")) {
+  else if (!b.secure || !proves(b, conn, req.auth, PROOF_SUBJECTS.shutdown)) {
     throw new IpcError(
       "FORBIDDEN",
       b.secure

@@ -5,7 +5,7 @@
  */
 import { connectBroker } from "../../client/connect.ts";
 import type { Config } from "../../config.ts";
-import { hmacProof } from "../../protocol/auth.ts";
+import { hmacProof, PROOF_SUBJECTS } from "../../protocol/auth.ts";
 import { IpcError } from "../../protocol/errors.ts";
 import type { Check, Finding } from "../check.ts";
 
@@ -14,7 +14,7 @@ async function sameSecret(config: Config): Promise<boolean | null> {
   try {
     const { client, hello } = await connectBroker(config, false);
     try {
-      return await client.request("verify", { auth: hmacProof(config.secret!, hello.nonce, "verify") }).then(
+      return await client.request("verify", { auth: hmacProof(config.secret!, hello.nonce, PROOF_SUBJECTS.verify) }).then(
         () => true,
         (err) => (err instanceof IpcError && err.code === "FORBIDDEN" ? false : null),
       );
