@@ -42,6 +42,8 @@ export class BrokerClient {
   onMessage: ((m: Message) => void) | null = null;
   /** Called once when the connection closes, for whatever reason. */
   onClose: ((err: IpcError) => void) | null = null;
+  /** Largest request frame (bytes) the broker takes (IPC_MAX_FRAME_BYTES); larger ones fail here, before sending. */
+  maxFrameBytes = 4 * 1024 * 1024;
 
   private constructor(
     private readonly socket: Socket<BrokerClient>,
@@ -123,8 +125,19 @@ export class BrokerClient {
           reject(new IpcError("INTERNAL", `the broker did not answer ${op} within ${Math.round(timeoutMs / 1000)} s`));
         }, timeoutMs);
       }
+      const frame = `${JSON.stringify({ id, op, ...params })}\n`;
+      if (frame.length * 3 > this.maxFrameBytes && Buffer.byteLength(frame) > this.maxFrameBytes) {
+        if (p.timer) clearTimeout(p.timer);
+        reject(
+          new IpcError(
+            "TOO_LARGE",
+            `the ${op} request is ${Buffer.byteLength(frame)} bytes once encoded as JSON, over the broker's ${this.maxFrameBytes}-byte frame limit (IPC_MAX_FRAME_BYTES); content is limited to IPC_MAX_CONTENT_BYTES (1 MiB by default), and control characters take 6 bytes each: share a file path instead`,
+          ),
+        );
+        return;
+      }
       this.pending.set(id, p);
-      this.out.write(`${JSON.stringify({ id, op, ...params })}\n`);
+      this.out.write(frame);
     });
   }
 

@@ -38,6 +38,7 @@ async function tryConnect(config: Config): Promise<Connected | null> {
     let client: BrokerClient | undefined;
     try {
       client = await BrokerClient.connect(e);
+      client.maxFrameBytes = config.limits.maxFrameBytes;
       const hello = await client.request("hello", {}, 3_000);
       return { client, hello };
     } catch (err) {

@@ -41,6 +41,10 @@ describe("ipc CLI end to end", () => {
     expect((await ipcJson(e, ["check", "--as", "opt"])).messages).toEqual([]); // nothing was sent
     expect((await ipc(e, ["send", "opt", "--as", "opt", "--", "run", "it", "with", "--force", "-1"])).code).toBe(0);
     expect((await ipcJson(e, ["check", "--as", "opt"])).messages[0].content).toBe("run it with --force -1");
+    // Content under the 1 MiB limit that JSON-escapes past the 4 MiB frame limit: a clear error before sending.
+    const escaped = await ipc(e, ["send", "opt", "-", "--as", "opt"], { stdin: "\u0001".repeat(1_000_000) });
+    expect(escaped.code).toBe(1);
+    expect(escaped.stderr).toContain("once encoded as JSON, over the broker's 4194304-byte frame limit");
     // The flags every command takes are accepted everywhere.
     expect((await ipc(e, ["status", "--no-spawn", "--as", "opt"])).code).toBe(0);
   });
