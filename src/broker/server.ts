@@ -14,7 +14,7 @@ import { VERSION } from "../version.ts";
 import { Broker, type Clock } from "./broker.ts";
 import { Connection, Mode } from "./connection.ts";
 import { handleFrame, reply } from "./dispatch.ts";
-import { errorFrame, okFrame } from "./frames.ts";
+import { errorFrame } from "./frames.ts";
 import { acquireLock, type LockInfo, lockAge, probeAddress, probeOwner, removeLock } from "./lock.ts";
 import { log, setLogLevel } from "./log.ts";
 import { enforcePrivateModes } from "./permissions.ts";
@@ -184,7 +184,8 @@ function running(
       for (const c of broker.connections) {
         for (const w of c.waiters) {
           broker.waiters.remove(w);
-          c.write(okFrame(w.requestId, { messages: [] }));
+          const message = "the broker stopped while this check was waiting (ipc stop); check again to start one";
+          c.write(errorFrame(w.requestId, { code: "UNAVAILABLE", message }));
         }
         c.waiters.clear();
         c.end();

@@ -1,6 +1,9 @@
 import * as v from "valibot";
 
-/** Error codes of wire protocol v2 (DESIGN.md §5), plus client-side NO_BROKER. */
+/**
+ * Error codes of wire protocol v2 (DESIGN.md §5), plus UNAVAILABLE (the broker
+ * is stopping: a held check is answered with it) and client-side NO_BROKER.
+ */
 export const ErrorCode = v.picklist([
   "BAD_REQUEST",
   "UNAUTHENTICATED",
@@ -12,6 +15,7 @@ export const ErrorCode = v.picklist([
   "TOO_LARGE",
   "CONFLICT",
   "INTERNAL",
+  "UNAVAILABLE",
   "NO_BROKER",
 ]);
 export type ErrorCode = v.InferOutput<typeof ErrorCode>;
@@ -36,7 +40,7 @@ export class IpcError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly exitCode: number = code === "NO_BROKER" ? EXIT.noBroker : EXIT.failed,
+    readonly exitCode: number = code === "NO_BROKER" || code === "UNAVAILABLE" ? EXIT.noBroker : EXIT.failed,
     readonly retryAfterMs?: number,
   ) {
     super(message);

@@ -49,6 +49,18 @@ describe("ipc CLI end to end", () => {
     expect((await ipc(e, ["status", "--no-spawn", "--as", "opt"])).code).toBe(0);
   });
 
+  test("check --wait when the broker is stopped under it: exit 3 and says so (not an empty timeout)", async () => {
+    const e = ipcEnv();
+    await using _b = await startBrokerProcess(e);
+    await ipc(e, ["register", "waiter"]);
+    const waiting = ipc(e, ["check", "--wait", "20", "--as", "waiter"]);
+    await Bun.sleep(500);
+    expect((await ipc(e, ["stop"])).code).toBe(0);
+    const r = await waiting;
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("the broker stopped while this check was waiting");
+  });
+
   test("stdin, --data and --reply-to", async () => {
     const e = ipcEnv();
     await using _b = await startBrokerProcess(e);
