@@ -69,7 +69,8 @@ export function hoistGlobalFlags(argv: string[]): string[] {
       i++;
     } else break;
   }
-  if (leading.length === 0 || i >= argv.length) return argv;
+  if (leading.length === 0) return argv;
+  if (i >= argv.length) return []; // global flags and no command: show the usage
   return [argv[i]!, ...leading, ...argv.slice(i + 1)];
 }
 
@@ -116,8 +117,11 @@ async function run(rawArgv: string[]): Promise<number> {
     await runCommand(main, { rawArgs: argv });
     return 0;
   } catch (err) {
-    const { message, exitCode, usage } = formatError(err);
-    if (usage) {
+    const { message, exitCode, usage, json } = formatError(err);
+    if (own.includes("--json")) {
+      // Scripts read stdout: the error in the protocol's shape there, the sentence on stderr.
+      out(`${JSON.stringify(json)}\n`);
+    } else if (usage) {
       const [cmd, parent] = await resolve(argv);
       await showUsage(cmd, parent);
     }

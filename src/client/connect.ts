@@ -60,7 +60,8 @@ export async function connectBroker(config: Config, spawn = !config.noSpawn): Pr
   if (first) return first;
   const where = config.tcp ? `${config.host}:${config.port}` : `${config.socketPath}`;
   if (!spawn) {
-    throw new IpcError("NO_BROKER", `no broker on ${where} — start one with \`ipc serve\` or drop --no-spawn / IPC_NO_SPAWN`);
+    const hint = config.noSpawn ? " or drop --no-spawn / IPC_NO_SPAWN" : "";
+    throw new IpcError("NO_BROKER", `no broker on ${where} — start one with \`ipc serve --detach\`${hint}`);
   }
   const child = spawnBroker(config);
   const deadline = performance.now() + SPAWN_WAIT_MS;

@@ -18,6 +18,13 @@ export default defineCommand({
       forgetSession(config, r.old);
     }
     const p = palette(config.color);
-    emit(config, () => `${p.green("✔")} Renamed ${r.old} to ${p.bold(r.new)}; messages to ${r.old} are forwarded for 2 hours`, r);
+    const stale = process.env.IPC_NAME !== undefined && process.env.IPC_NAME.toLowerCase() === r.old;
+    emit(
+      config,
+      () =>
+        `${p.green("✔")} Renamed ${r.old} to ${p.bold(r.new)}; messages to ${r.old} are forwarded for 2 hours` +
+        (stale ? `\nIPC_NAME is still ${process.env.IPC_NAME}: set it to the new name (export IPC_NAME=${r.new})` : ""),
+      r,
+    );
   },
 });

@@ -31,7 +31,7 @@ export default defineCommand({
     const argv = commandArgv(args.to, args._, rawArgs);
     if (argv.length === 0) throw usageError("no command given: ipc share-command TO -- CMD ARGS…");
     const seconds = args.timeout === undefined ? DEFAULT_COMMAND_TIMEOUT_MS / 1000 : Number(args.timeout);
-    if (!(seconds > 0 && seconds <= 3600)) throw usageError(`--timeout takes seconds from 0 to 3600, got "${args.timeout}"`);
+    if (!(seconds > 0 && seconds <= 3600)) throw usageError(`--timeout takes seconds, more than 0 and at most 3600, got "${args.timeout}"`);
     const r = await shareCommand(agentFor(config), {
       to: args.to,
       argv,

@@ -5,7 +5,7 @@
  */
 import type { Config } from "../config.ts";
 import { IpcError } from "../protocol/errors.ts";
-import { normalizeName } from "../protocol/names.ts";
+import { normalizeName, RESERVED_NAMES } from "../protocol/names.ts";
 
 /** Room left in a frame for the request's other members (op, id, token, to). */
 const FRAME_SLACK_BYTES = 1024;
@@ -31,6 +31,12 @@ export function fitsInFrame(config: Config, content: string, data: Record<string
  */
 export function checkRecipient(to: string): void {
   if (normalizeName(to) === null) {
-    throw new IpcError("INVALID_NAME", `"${to}" is not a valid recipient: a name is 1–32 characters of letters, digits, '-' and '_'`);
+    const reserved = RESERVED_NAMES.has(to.toLowerCase());
+    throw new IpcError(
+      "INVALID_NAME",
+      reserved
+        ? `"${to}" is a reserved name (system, all, broadcast) and receives nothing; to reach everyone, use broadcast`
+        : `"${to}" is not a valid recipient: a name is 1–32 characters of letters, digits, '-' and '_'`,
+    );
   }
 }

@@ -45,6 +45,16 @@ describe("ipc CLI end to end", () => {
     const escaped = await ipc(e, ["send", "opt", "-", "--as", "opt"], { stdin: "\u0001".repeat(1_000_000) });
     expect(escaped.code).toBe(1);
     expect(escaped.stderr).toContain("once encoded as JSON, over the broker's 4194304-byte frame limit");
+    // With --json, errors come on stdout too, in the protocol's shape.
+    const jsonErr = await ipc(e, ["list", "--bogus", "--json"]);
+    expect(jsonErr.code).toBe(2);
+    expect(JSON.parse(jsonErr.stdout)).toMatchObject({ ok: false, error: { code: "BAD_REQUEST", message: expect.stringContaining("--bogus") } });
+    const badName = await ipc(e, ["send", "not a name!", "hi", "--as", "opt", "--json"]);
+    expect(JSON.parse(badName.stdout)).toMatchObject({ ok: false, error: { code: "INVALID_NAME" } });
+    // Global flags and no command: the usage, not "Unknown command".
+    const bare = await ipc(e, ["--as", "opt"]);
+    expect(bare.code).toBe(0);
+    expect(bare.stdout + bare.stderr).not.toContain("Unknown command");
     // The flags every command takes are accepted everywhere.
     expect((await ipc(e, ["status", "--no-spawn", "--as", "opt"])).code).toBe(0);
   });
