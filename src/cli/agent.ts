@@ -10,9 +10,15 @@ export function agentFor(config: Config): Agent {
 
 /** The message text: the words after the command's other positionals, or stdin when it is "-". */
 export async function messageText(words: string[]): Promise<string> {
-  if (words.length === 1 && words[0] === "-") return await Bun.stdin.text();
-  if (words.length === 0) throw usageError("no message given: ipc send TO MESSAGE…, or ipc send TO - to read it from stdin");
-  return words.join(" ");
+  const text = words.length === 1 && words[0] === "-" ? await Bun.stdin.text() : words.join(" ");
+  if (text.trim() === "") {
+    throw usageError(
+      words.length === 1 && words[0] === "-"
+        ? "stdin was empty: nothing to send"
+        : "no message given: ipc send TO MESSAGE…, or ipc send TO - to read it from stdin",
+    );
+  }
+  return text;
 }
 
 /** Parses --data: a JSON object. */

@@ -45,6 +45,9 @@ describe("ipc CLI end to end", () => {
     const escaped = await ipc(e, ["send", "opt", "-", "--as", "opt"], { stdin: "\u0001".repeat(1_000_000) });
     expect(escaped.code).toBe(1);
     expect(escaped.stderr).toContain("once encoded as JSON, over the broker's 4194304-byte frame limit");
+    // An empty message is a usage error, from arguments or stdin.
+    expect((await ipc(e, ["send", "opt", "", "--as", "opt"])).code).toBe(2);
+    expect((await ipc(e, ["send", "opt", "-", "--as", "opt"], { stdin: "" })).stderr).toContain("stdin was empty");
     // With --json, errors come on stdout too, in the protocol's shape.
     const jsonErr = await ipc(e, ["list", "--bogus", "--json"]);
     expect(jsonErr.code).toBe(2);
