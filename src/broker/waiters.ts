@@ -30,6 +30,9 @@ export interface Subscriber {
   name: string;
 }
 
+/** match() when nobody waits for the recipient. */
+const NOBODY: { taker: null; peekers: readonly Waiter[] } = Object.freeze({ taker: null, peekers: Object.freeze([]) as readonly Waiter[] });
+
 export class Waiters {
   private readonly waiting = new Map<string, Waiter[]>();
   private readonly subscribed = new Map<string, Set<Subscriber>>();
@@ -72,16 +75,15 @@ export class Waiters {
    * matching waiter that peeks (they take nothing, so all of them see it, a
    * stale one left by a cancelled call included).
    */
-  match(recipient: string, sender: string): { taker: Waiter | null; peekers: Waiter[] } {
+  match(recipient: string, sender: string): { taker: Waiter | null; peekers: readonly Waiter[] } {
+    const list = this.waiting.get(recipient);
+    if (list === undefined) return NOBODY; // the common case on the send path: no allocation
     let taker: Waiter | null = null;
     const peekers: Waiter[] = [];
-    const list = this.waiting.get(recipient);
-    if (list) {
-      for (const w of list) {
-        if (w.from !== undefined && w.from !== sender) continue;
-        if (w.peek) peekers.push(w);
-        else taker ??= w;
-      }
+    for (const w of list) {
+      if (w.from !== undefined && w.from !== sender) continue;
+      if (w.peek) peekers.push(w);
+      else taker ??= w;
     }
     return { taker, peekers };
   }
