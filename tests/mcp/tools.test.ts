@@ -89,6 +89,11 @@ describe("ipc mcp tools", () => {
     const big = await s.call("send", { to: "fred", content: "x".repeat(2 * 1024 * 1024) });
     expect(big.isError).toBe(true);
     expect(big.text).toContain("the limit is 1048576 bytes");
+    // Numbers sent as text are taken as numbers ("#41", "0"); text that is not a number is still refused.
+    const sent = await s.call("send", { to: "fred", content: "quoted ids" });
+    const id = sent.text.match(/#(\d+)/)![1]!;
+    expect((await s.call("read_message", { message_id: `#${id}` })).text).toContain("quoted ids");
+    expect((await s.call("check", { wait: "0", limit: "5" })).isError).toBe(false);
     const ok = await s.call("send", { to: "fred", content: "still here" });
     expect(ok).toMatchObject({ isError: false, text: expect.stringContaining("Sent message") });
   });

@@ -57,7 +57,8 @@ export function defineTool<S extends ToolInput>(def: ToolDef<S>): Tool {
 /**
  * Validates raw tool arguments: applies legacy aliases (a current name wins
  * over its alias), then the tool's schema. Unknown keys are dropped, so
- * legacy `from_id` / `instance_id` / `old_id` are accepted and ignored.
+ * legacy `from_id` / `instance_id` / `old_id` are accepted and ignored; a
+ * number sent as text ("41", "#41") is taken as the number.
  * @throws ToolInputError with a sentence naming the bad fields and an example.
  */
 export function parseArgs(tool: Tool, raw: unknown): Record<string, unknown> {
@@ -67,7 +68,27 @@ export function parseArgs(tool: Tool, raw: unknown): Record<string, unknown> {
     if (args[current] === undefined) args[current] = args[legacy];
     delete args[legacy];
   }
-  const r = v.safeParse(tool.input, args);
+  let r = v.safeParse(tool.input, args);
+  if (!r.success) {
+    // Models often quote numbers ("41", "#41", "30"): where the schema wants a number, take the number.
+    const numeric = numbersFromText(tool, args);
+    if (numeric !== null) r = v.safeParse(tool.input, numeric);
+  }
   if (!r.success) throw new ToolInputError(describeIssues(tool.name, r.issues, tool.example));
   return r.output;
+}
+
+/** `args` with numeric strings turned into numbers for the properties the JSON Schema types as numbers; null when none is. */
+function numbersFromText(tool: Tool, args: Record<string, unknown>): Record<string, unknown> | null {
+  const out = { ...args };
+  let changed = false;
+  for (const [key, prop] of Object.entries(tool.inputSchema.properties ?? {})) {
+    const value = out[key];
+    const type = (prop as { type?: unknown }).type;
+    if (typeof value === "string" && (type === "number" || type === "integer") && /^\s*#?\d+(\.\d+)?\s*$/.test(value)) {
+      out[key] = Number(value.trim().replace(/^#/, ""));
+      changed = true;
+    }
+  }
+  return changed ? out : null;
 }
