@@ -51,6 +51,8 @@ export interface Config {
   socketPath: string | null;
   /** Listen on / connect over TCP. Off (IPC_TCP=off, --no-tcp) leaves only the Unix socket: no other user can connect. */
   tcp: boolean;
+  /** Serve the claude-ipc-mcp protocol next to v2 (IPC_LEGACY=off refuses it: its static proof can be replayed). */
+  legacy: boolean;
   secret: string | null;
   name: string | null;
   noSpawn: boolean;
@@ -154,6 +156,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
     port,
     socketPath,
     tcp: flags.tcp ?? !["off", "0", "false", "no"].includes((env.IPC_TCP ?? "").toLowerCase()),
+    legacy: !["off", "0", "false", "no"].includes((env.IPC_LEGACY ?? "").toLowerCase()),
     secret: env.IPC_SHARED_SECRET || null,
     name: flags.as || env.IPC_NAME || null,
     noSpawn: flags.spawn === false || flag(env, "IPC_NO_SPAWN"),

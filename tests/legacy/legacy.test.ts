@@ -172,6 +172,14 @@ describe("legacy protocol, open mode", () => {
   });
 });
 
+test("IPC_LEGACY=off refuses legacy requests with a legacy-shaped error; v2 is unaffected", async () => {
+  await using b = await testBroker({ IPC_LEGACY: "off" });
+  const r = await legacy(b.port, { action: "register", instance_id: "old" });
+  expect(r).toEqual({ status: "error", message: "the claude-ipc-mcp protocol is off on this broker (IPC_LEGACY=off): use ipc (protocol v2)" });
+  await using c = await RawClient.connect(b.port);
+  expect((await c.call({ id: 1, op: "register", name: "new" })).ok).toBe(true);
+});
+
 describe("legacy protocol with a shared secret", () => {
   const SECRET = "legacy-team-secret";
 

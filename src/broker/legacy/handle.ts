@@ -46,6 +46,9 @@ export function handleLegacy(b: Broker, conn: Connection, obj: Record<string, un
 }
 
 function serve(b: Broker, conn: Connection, obj: Record<string, unknown>): LegacyReply {
+  if (!b.config.legacy) {
+    return { status: "error", message: "the claude-ipc-mcp protocol is off on this broker (IPC_LEGACY=off): use ipc (protocol v2)" };
+  }
   const parsed = v.safeParse(LegacyRequest, obj);
   if (!parsed.success) {
     const issue = parsed.issues[0];
