@@ -19,8 +19,12 @@ import { rename } from "../ops/rename.ts";
 import { toMessage } from "../present.ts";
 import { LEGACY_BAD_TOKEN, legacyErrorText, legacyText } from "./replies.ts";
 
-/** Upper bound of messages one legacy check returns (the reply size bounds it first). */
-const LEGACY_CHECK_LIMIT = 10_000;
+/**
+ * Messages one legacy check takes from the inbox before LEGACY_CHECK_BYTES
+ * picks how many fit: no message takes less than about 80 bytes, so no more
+ * than this fit, and the rest is never marked read only to be unmarked.
+ */
+const LEGACY_CHECK_LIMIT = 1_000;
 
 /**
  * Bytes of messages one legacy check reply carries at most. claude-ipc-mcp's
