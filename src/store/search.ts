@@ -18,7 +18,7 @@ export class SearchIndex {
   private readonly sForget: Statement;
   private readonly sSearch: Statement<MessageRow>;
 
-  constructor(private readonly db: Database) {
+  constructor(db: Database) {
     this.sState = db.prepare("SELECT indexed_up_to FROM search_state WHERE singleton = 1");
     this.sNewest = db.prepare("SELECT max(id) AS id FROM messages");
     this.sIndex = db.prepare(

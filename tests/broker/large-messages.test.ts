@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { summarize } from "../../src/broker/large-messages.ts";
 import { testBroker } from "../helpers/broker.ts";
-import { RawClient, registered } from "../helpers/raw.ts";
+import { registered } from "../helpers/raw.ts";
 
 
 const LOG = `Debug output shows a memory leak in the renderer. The heap grows by 2 MB per frame! ${"frame data ".repeat(2000)}`;

@@ -1,7 +1,7 @@
 /** rename: own name only, once per hour, forwarding for 2 hours (persisted), system notices. */
 import { expect, test } from "bun:test";
 import { manualClock, testBroker } from "../helpers/broker.ts";
-import { RawClient, registered } from "../helpers/raw.ts";
+import { registered } from "../helpers/raw.ts";
 
 const HOUR = 3_600_000;
 
