@@ -54,6 +54,12 @@ export interface Config {
   /** Serve the claude-ipc-mcp protocol next to v2 (IPC_LEGACY=off refuses it: its static proof can be replayed). */
   legacy: boolean;
   secret: string | null;
+  /**
+   * Open mode (IPC_OPEN=1, `ipc serve --open`). Broker: unauthenticated connections
+   * may do everything (the shared secret, if set, is still needed to register).
+   * Client: accept a broker that cannot prove this IPC_HOME's key if it says it is open.
+   */
+  open: boolean;
   name: string | null;
   noSpawn: boolean;
   json: boolean;
@@ -76,6 +82,7 @@ export interface ConfigFlags {
   json?: boolean;
   socket?: string;
   tcp?: boolean;
+  open?: boolean;
   limits?: Partial<Record<keyof Limits, string | number | undefined>>;
 }
 
@@ -158,6 +165,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
     tcp: flags.tcp ?? !["off", "0", "false", "no"].includes((env.IPC_TCP ?? "").toLowerCase()),
     legacy: !["off", "0", "false", "no"].includes((env.IPC_LEGACY ?? "").toLowerCase()),
     secret: env.IPC_SHARED_SECRET || null,
+    open: flags.open ?? flag(env, "IPC_OPEN"),
     name: flags.as || env.IPC_NAME || null,
     noSpawn: flags.spawn === false || flag(env, "IPC_NO_SPAWN"),
     json,
@@ -173,6 +181,8 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
 export const paths = {
   database: (c: Pick<Config, "home">) => join(c.home, "ipc.db"),
   lock: (c: Pick<Config, "home">) => join(c.home, "broker.lock"),
+  /** The per-home broker key (src/home/key.ts). */
+  key: (c: Pick<Config, "home">) => join(c.home, "broker.key"),
   log: (c: Pick<Config, "home">) => join(c.home, "broker.log"),
   sessions: (c: Pick<Config, "home">) => join(c.home, "sessions"),
   largeMessages: (c: Pick<Config, "home">) => join(c.home, "large-messages"),

@@ -30,7 +30,7 @@ export function enforcePrivateModes(config: Config): ModeFix[] {
   const fixes: ModeFix[] = [];
   tighten(config.home, 0o700, fixes);
   const db = paths.database(config);
-  for (const f of [db, `${db}-wal`, `${db}-shm`, paths.lock(config), paths.log(config)]) tighten(f, 0o600, fixes);
+  for (const f of [db, `${db}-wal`, `${db}-shm`, paths.lock(config), paths.log(config), paths.key(config)]) tighten(f, 0o600, fixes);
   for (const dir of [paths.sessions(config), paths.largeMessages(config)]) {
     tighten(dir, 0o700, fixes);
     if (!existsSync(dir)) continue;

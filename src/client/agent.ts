@@ -6,7 +6,6 @@
  * reconnecting and re-registering.
  */
 import type { Config } from "../config.ts";
-import { hmacProof } from "../protocol/auth.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { Message } from "../protocol/message.ts";
 import { normalizeName } from "../protocol/names.ts";
@@ -92,7 +91,7 @@ export class Agent {
   }
 
   /**
-   * Registers `name` (proving the shared secret when the broker has one) and makes it this agent's identity.
+   * Registers `name` on the authenticated connection and makes it this agent's identity.
    * @throws IpcError INVALID_NAME, FORBIDDEN (secret), NO_BROKER.
    */
   async register(name: string): Promise<ResultOf<"register">> {
@@ -103,16 +102,8 @@ export class Agent {
   }
 
   private async registerOn(c: Connected, name: string): Promise<ResultOf<"register">> {
-    const normalized = normalizeName(name);
-    let auth: string | undefined;
-    if (c.hello.secure) {
-      if (this.config.secret === null) {
-        throw new IpcError("FORBIDDEN", "this broker requires a shared secret: set IPC_SHARED_SECRET to the broker's secret and try again");
-      }
-      const { nonce } = await c.client.request("hello", {});
-      auth = hmacProof(this.config.secret, nonce, normalized ?? name);
-    }
-    const r = await c.client.request("register", auth === undefined ? { name } : { name, auth });
+    // The connection already proved the key or the secret (connectBroker), which is all register needs.
+    const r = await c.client.request("register", { name });
     this.name = r.name;
     this.token = r.token;
     this.authed = true;

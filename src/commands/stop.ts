@@ -6,7 +6,6 @@ import { paths } from "../config.ts";
 import { isAlive, readLock } from "../broker/lock.ts";
 import { Agent } from "../client/agent.ts";
 import { connectBroker } from "../client/connect.ts";
-import { hmacProof, PROOF_SUBJECTS } from "../protocol/auth.ts";
 import { IpcError } from "../protocol/errors.ts";
 
 export default defineCommand({
@@ -16,11 +15,8 @@ export default defineCommand({
     const config = configFrom({ ...args, spawn: false });
     const c = await connectBroker(config, false);
     const { pid } = await c.client.request("status", {});
-    let asked = false;
-    if (config.secret !== null && c.hello.secure) {
-      const { nonce } = await c.client.request("hello", {});
-      asked = await c.client.request("shutdown", { auth: hmacProof(config.secret, nonce, PROOF_SUBJECTS.shutdown) }).then(() => true, () => false);
-    }
+    // A connection that proved the key or the secret may stop the broker; in open mode it takes a session.
+    let asked = c.trust !== "open" && (await c.client.request("shutdown", {}).then(() => true, () => false));
     c.client.close();
     if (!asked) {
       const agent = new Agent(config, { spawn: false });
