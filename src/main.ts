@@ -36,6 +36,11 @@ export const SUBCOMMANDS: Record<string, Lazy> = {
   hook: () => load(import("./commands/hook.ts")),
   setup: () => load(import("./commands/setup.ts")),
   doctor: () => load(import("./commands/doctor.ts")),
+  invite: () => load(import("./commands/invite.ts")),
+  join: () => load(import("./commands/join.ts")),
+  machines: () => load(import("./commands/machines.ts")),
+  revoke: () => load(import("./commands/revoke.ts")),
+  leave: () => load(import("./commands/leave.ts")),
   completion: () => load(import("./commands/completion.ts")),
 };
 

@@ -10,6 +10,7 @@ import { paths } from "../config.ts";
 import { ensureKey } from "../home/key.ts";
 import { IpcError } from "../protocol/errors.ts";
 import { InstanceStore } from "../store/instances.ts";
+import { MachineStore } from "../store/machines.ts";
 import { MessageStore } from "../store/messages.ts";
 import { SearchIndex } from "../store/search.ts";
 import { SessionStore } from "../store/sessions.ts";
@@ -29,6 +30,7 @@ export class Broker {
   readonly instances: InstanceStore;
   readonly sessionStore: SessionStore;
   readonly search: SearchIndex;
+  readonly machines: MachineStore;
   readonly registry: Registry;
   readonly sessions: Sessions;
   readonly waiters = new Waiters();
@@ -36,6 +38,8 @@ export class Broker {
   readonly connections = new Set<Connection>();
   readonly startedAt = Date.now();
   readonly largeMessageDir: string;
+  /** The TLS network listeners (`--listen`) and the certificate fingerprint machines pin; null without them. */
+  tls: { fingerprint: string; listeners: { host: string; port: number }[] } | null = null;
   /** Address facts for `status`, filled in by the server once listening. */
   address = { host: "", port: 0, socket: null as string | null };
   /** The per-home key (src/home/key.ts): same-user clients prove it, and the broker proves it to them. */
@@ -52,6 +56,7 @@ export class Broker {
     this.instances = new InstanceStore(db);
     this.sessionStore = new SessionStore(db);
     this.search = new SearchIndex(db);
+    this.machines = new MachineStore(db);
     this.registry = new Registry(this.instances, this.messages);
     this.sessions = new Sessions(this.sessionStore, config.retention.sessionHours * 3_600_000, () => this.newBucket());
     this.commit = new GroupCommit(db, () => this.resync());
@@ -96,6 +101,8 @@ export class Broker {
     if (token !== undefined) {
       const s = this.sessions.resolve(token, now);
       if (s === null) throw unauthenticated("unknown or expired session token");
+      // A joined machine acts only with the sessions it registered itself.
+      if (conn.machine !== null && s.machine !== conn.machine) throw unauthenticated("that session belongs to another machine");
       this.registry.seen(s.name, now);
       return s;
     }

@@ -10,7 +10,9 @@ import { type Config, paths } from "../config.ts";
 import { readLock } from "../broker/lock.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { ResultOf } from "../protocol/responses.ts";
-import { BrokerClient, type Endpoint } from "./broker-client.ts";
+import { readJoined } from "../remote/joined.ts";
+import { MachineRefused } from "../remote/authenticate.ts";
+import { BrokerClient, describeEndpoint, type Endpoint, FingerprintMismatch } from "./broker-client.ts";
 import { authenticateBroker, type Trust, UntrustedBroker, untrusted } from "./trust.ts";
 
 /** How long a client waits for a broker it started (ms). */
@@ -24,8 +26,13 @@ export interface Connected {
   trust: Trust;
 }
 
-/** Endpoints to try, best first: the broker's Unix socket when it serves this port, then TCP. */
+/**
+ * Endpoints to try, best first: a joined remote broker's TLS listener (`ipc join`) only;
+ * else the broker's Unix socket when it serves this port, then TCP.
+ */
 export function endpoints(config: Config): Endpoint[] {
+  const joined = readJoined(config);
+  if (joined !== null) return [{ kind: "tls", host: joined.host, port: joined.port, fingerprint: joined.fingerprint }];
   if (!config.tcp) return config.socketPath === null ? [] : [{ kind: "unix", path: config.socketPath }];
   const tcp: Endpoint = { kind: "tcp", host: config.host, port: config.port };
   const lock = readLock(paths.lock(config));
@@ -43,8 +50,9 @@ async function tryConnect(config: Config): Promise<Connected | null> {
   for (const e of endpoints(config)) {
     let client: BrokerClient;
     try {
-      client = await BrokerClient.connect(e);
-    } catch {
+      client = await BrokerClient.connect(e, e.kind === "tls" ? 10_000 : undefined);
+    } catch (err) {
+      if (err instanceof FingerprintMismatch) throw err;
       continue;
     }
     client.maxFrameBytes = config.limits.maxFrameBytes;
@@ -52,7 +60,7 @@ async function tryConnect(config: Config): Promise<Connected | null> {
       return { client, ...(await authenticateBroker(client, e, config)) };
     } catch (err) {
       client.close();
-      if (err instanceof UntrustedBroker) throw err;
+      if (err instanceof UntrustedBroker || err instanceof MachineRefused) throw err;
       // Closed on us (a broker at its connection limit, or stopping): try the next endpoint, then maybe start one.
       if (err instanceof IpcError && err.code === "NO_BROKER") continue;
       throw untrusted(e, `is not an ipc broker (${(err as Error).message})`, null);
@@ -68,6 +76,14 @@ async function tryConnect(config: Config): Promise<Connected | null> {
 export async function connectBroker(config: Config, spawn = !config.noSpawn): Promise<Connected> {
   const first = await tryConnect(config);
   if (first) return first;
+  const joined = readJoined(config);
+  if (joined !== null) {
+    // Never a local broker in place of the joined one.
+    throw new IpcError(
+      "NO_BROKER",
+      `the remote broker ${describeEndpoint(endpoints(config)[0]!)} that this machine joined does not answer: check the network and that it runs with --listen; \`ipc leave\` goes back to a local broker`,
+    );
+  }
   const where = config.tcp ? `${config.host}:${config.port}` : `${config.socketPath}`;
   if (!spawn) {
     const hint = config.noSpawn ? " or drop --no-spawn / IPC_NO_SPAWN" : "";

@@ -19,7 +19,7 @@ export const hello: OpHandler<"hello"> = (b, conn, req) => {
     nonce: conn.nonce,
     transport: conn.transport,
   };
-  if (req.nonce !== undefined) {
+  if (req.nonce !== undefined && conn.transport !== "tls") {
     // The listener the client dialled, as this broker sees it: a relay from another port or path does not verify.
     const binding = listenerBinding(conn.transport === "tcp" ? { kind: "tcp", port: conn.socket.localPort } : { kind: "unix", path: b.config.socketPath ?? "" });
     result.proof = brokerProof(b.key, req.nonce, conn.nonce, binding);
@@ -92,7 +92,7 @@ export const register: OpHandler<"register"> = (b, conn, req) => {
   const now = b.clock();
   b.commit.begin();
   b.registry.register(req.name, now);
-  const { token, session } = b.sessions.create(req.name, now);
+  const { token, session } = b.sessions.create(req.name, now, conn.machine);
   b.bind(conn, session);
   return { token, name: req.name, queued: b.registry.unreadOf(req.name) };
 };
