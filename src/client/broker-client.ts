@@ -28,6 +28,22 @@ export function describeEndpoint(e: Endpoint): string {
   return e.kind === "tls" ? `${host}:${e.port} (TLS)` : `${host}:${e.port}`;
 }
 
+/** A plain connection reached a TLS listener (a broker's `--listen` port): pairing is the way in. */
+export class TlsListenerError extends IpcError {
+  constructor(endpoint: Endpoint) {
+    super(
+      "NO_BROKER",
+      `${describeEndpoint(endpoint)} answers with TLS: it is an ipc broker's network listener (ipc serve --listen), which refuses plain connections. ` +
+        "Pair this machine with that broker instead: ipc join <the line ipc invite prints on the broker's machine>",
+    );
+  }
+}
+
+/** True when `chunk` starts a TLS record (alert or handshake, version 3.x): what a TLS server answers to plain text. */
+function isTlsRecord(chunk: Buffer): boolean {
+  return chunk.length >= 2 && (chunk[0] === 0x15 || chunk[0] === 0x16) && chunk[1] === 0x03;
+}
+
 /** The pinned certificate did not match: another server, or a broker whose certificate changed. */
 export class FingerprintMismatch extends IpcError {
   constructor(endpoint: Extract<Endpoint, { kind: "tls" }>, got: string) {
@@ -63,6 +79,8 @@ export class BrokerClient {
   onMessage: ((m: Message) => void) | null = null;
   /** Called once when the connection closes, for whatever reason. */
   onClose: ((err: IpcError) => void) | null = null;
+  /** True once the broker sent anything (a first chunk is checked for a TLS record). */
+  private seenData = false;
   /** Largest request frame (bytes) the broker takes (IPC_MAX_FRAME_BYTES); larger ones fail here, before sending. */
   maxFrameBytes = 4 * 1024 * 1024;
 
@@ -89,6 +107,12 @@ export class BrokerClient {
         socket.data = client;
       },
       data(socket: Socket<BrokerClient>, chunk: Buffer) {
+        if (endpoint.kind !== "tls" && !socket.data.seenData && isTlsRecord(chunk)) {
+          socket.data.fail(new TlsListenerError(endpoint));
+          socket.end();
+          return;
+        }
+        socket.data.seenData = true;
         try {
           socket.data.decoder.push(chunk, sink);
         } catch (err) {

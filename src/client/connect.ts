@@ -12,8 +12,11 @@ import { IpcError } from "../protocol/errors.ts";
 import type { ResultOf } from "../protocol/responses.ts";
 import { readJoined } from "../remote/joined.ts";
 import { MachineRefused } from "../remote/authenticate.ts";
-import { BrokerClient, describeEndpoint, type Endpoint, FingerprintMismatch } from "./broker-client.ts";
+import { BrokerClient, describeEndpoint, type Endpoint, FingerprintMismatch, TlsListenerError } from "./broker-client.ts";
 import { authenticateBroker, type Trust, UntrustedBroker, untrusted } from "./trust.ts";
+
+/** Pauses before each further attempt to reach a joined remote broker (ms). */
+const REMOTE_RETRY_MS = [250, 1_000];
 
 /** How long a client waits for a broker it started (ms). */
 export const SPAWN_WAIT_MS = 5_000;
@@ -60,7 +63,7 @@ async function tryConnect(config: Config): Promise<Connected | null> {
       return { client, ...(await authenticateBroker(client, e, config)) };
     } catch (err) {
       client.close();
-      if (err instanceof UntrustedBroker || err instanceof MachineRefused) throw err;
+      if (err instanceof UntrustedBroker || err instanceof MachineRefused || err instanceof TlsListenerError) throw err;
       // Closed on us (a broker at its connection limit, or stopping): try the next endpoint, then maybe start one.
       if (err instanceof IpcError && err.code === "NO_BROKER") continue;
       throw untrusted(e, `is not an ipc broker (${(err as Error).message})`, null);
@@ -78,6 +81,12 @@ export async function connectBroker(config: Config, spawn = !config.noSpawn): Pr
   if (first) return first;
   const joined = readJoined(config);
   if (joined !== null) {
+    // A network drops connections now and then: try again, backing off, before giving up.
+    for (const delay of REMOTE_RETRY_MS) {
+      await Bun.sleep(delay);
+      const c = await tryConnect(config);
+      if (c) return c;
+    }
     // Never a local broker in place of the joined one.
     throw new IpcError(
       "NO_BROKER",
