@@ -76,6 +76,8 @@ export const StatusResult = v.object({
   shared_secret: v.optional(v.boolean()),
   /** The per-home key file clients of this user prove. */
   key: v.optional(v.string()),
+  /** The TLS network listeners for joined machines (`--listen`) and the certificate fingerprint they pin. */
+  tls: v.optional(v.object({ fingerprint: v.string(), listeners: v.array(v.object({ host: v.string(), port: v.number() })) })),
   database: v.string(),
   home: v.string(),
   counts: v.object({

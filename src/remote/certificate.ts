@@ -74,7 +74,7 @@ export async function ensureTlsIdentity(c: { home: string }, commonName: string)
     mkdirSync(dirname(certPath), { recursive: true, mode: 0o700 });
     const made = await create(commonName);
     writePrivate(keyPath, made.key, 0o600);
-    writePrivate(certPath, made.cert, 0o644);
+    writePrivate(certPath, made.cert, 0o600);
   }
   try {
     const cert = readFileSync(certPath, "utf8");

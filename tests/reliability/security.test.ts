@@ -34,7 +34,7 @@ test("a token of one name cannot act as another: send, check, rename, read", asy
 test("plain TCP on a non-loopback address is refused, secret or not: the network gets TLS (--listen)", async () => {
   const config = resolveConfig({ home: tempHome(), port: 0, host: "0.0.0.0" }, {});
   await expect(startBroker(config)).rejects.toThrow(/refusing plain TCP on 0\.0\.0\.0/);
-  for (const extra of [{}, { IPC_SHARED_SECRET: "s3cret" }]) {
+  for (const extra of [{}, { IPC_SHARED_SECRET: "s3cret" }] as Record<string, string>[]) {
     const e = ipcEnv({ IPC_HOST: "0.0.0.0", ...extra });
     const r = await ipc(e, ["serve"]);
     expect(r.code).toBe(2);

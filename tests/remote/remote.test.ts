@@ -160,6 +160,18 @@ describe("two machines over TLS", () => {
     void impostor;
   });
 
+  test("ipc doctor on both sides: address, fingerprint, credential, round trip; listeners and machines", async () => {
+    const fp = JSON.parse(readFileSync(join(laptop.home, "remote.json"), "utf8")).fingerprint as string;
+    const there = await ipc(laptop, ["doctor"]);
+    expect(there.stdout).toContain(`joined 127.0.0.2:${tlsPort} as machine laptop`);
+    expect(there.stdout).toContain(fp);
+    expect(there.stdout).toContain("credential: ECDSA P-256 key");
+    expect(there.stdout).toMatch(/remote broker answers: TLS connect and authentication [\d.]+ ms, round trip [\d.]+ ms/);
+    expect(there.code).toBe(0);
+    const here = await ipc(server, ["doctor"]);
+    expect(here.stdout).toContain(`listening for machines on 127.0.0.2:${tlsPort} (TLS, certificate ${fp})`);
+  });
+
   test("a used invite code is refused; only the owner may invite, list or revoke machines", async () => {
     const link = await invite();
     const one = ipcEnv({ IPC_PORT: String(freePort()) });
