@@ -28,6 +28,11 @@ export interface AgentOptions {
   persist?: boolean;
   /** Without config.name, act as this shell's last registered name, or the only saved one (default true; the MCP server starts unnamed instead). */
   lastName?: boolean;
+  /**
+   * Start with the token saved for the name in $IPC_HOME/sessions (default true). The MCP server
+   * starts without: another live session's saved token must not make it that session (docs/identity.md).
+   */
+  savedToken?: boolean;
   /** The kind of host this agent's seat is (default "cli"; the MCP server names its host). */
   seatHost?: string;
 }
@@ -60,7 +65,7 @@ export class Agent {
   ) {
     this.name =
       config.name !== null ? normalizeName(config.name) ?? config.name : options.lastName === false ? null : cliName(config);
-    if (this.name !== null && options.persist !== false) this.token = loadSession(config, this.name)?.token ?? null;
+    if (this.name !== null && options.persist !== false && options.savedToken !== false) this.token = loadSession(config, this.name)?.token ?? null;
   }
 
   /** Adopts a known session (the MCP server resuming after a respawn). */

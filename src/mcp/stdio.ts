@@ -33,7 +33,7 @@ function guardStdout(): void {
 export async function serveStdio(config: Config): Promise<void> {
   guardStdout();
   const ppid = hostPid();
-  const agent = new Agent(config, { lastName: false, seatHost: config.seat ?? hostKindOf(ppid, "mcp") });
+  const agent = new Agent(config, { lastName: false, savedToken: false, seatHost: config.seat ?? hostKindOf(ppid, "mcp") });
   const identity = new Identity(agent, config, { ppid });
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([identity.ready, new Promise<void>((r) => (timer = setTimeout(r, START_WAIT_MS)))]);
