@@ -106,6 +106,20 @@ describe("ipc mcp: one name per seat", () => {
     expect(inbox.messages.map((m: { content: string }) => m.content)).toEqual(["fred now"]);
   });
 
+  test("commands and hooks run by the host act as the name its MCP server registered", async () => {
+    const e = ipcEnv();
+    await using _broker = await startBrokerProcess(e);
+    // This test process plays the host: the server, `ipc whoami` and the hook are its children.
+    await using s = await startMcp(e, { cwd: project("billing"), env: { IPC_SEAT: "codex" } });
+    expect(instructedName(s)).toBe("codex-billing");
+    expect(await ipcJson(e, ["whoami"])).toMatchObject({ name: "codex-billing", source: "mcp" });
+    await ipc(e, ["register", "me"]);
+    await ipc(e, ["send", "codex-billing", "hook mail", "--as", "me"]);
+    const hook = await ipc(e, ["hook", "claude-code", "--always"], { stdin: JSON.stringify({ hook_event_name: "UserPromptSubmit" }) });
+    expect(hook.stdout).toContain("hook mail");
+    expect(hook.stdout).toContain("codex-billing");
+  });
+
   test("read_message tells the sender when the recipient read it", async () => {
     const e = ipcEnv();
     await using _broker = await startBrokerProcess(e);
