@@ -45,9 +45,10 @@ export function describeHolder(s: Session): string {
   return `${who}, since ${iso(s.since)}`;
 }
 
-function nameTaken(name: string, holder: Session): IpcError {
+/** NAME_TAKEN; CONFLICT for a client that sent no seat (older ipc clients do not know NAME_TAKEN and would show it as a malformed error). */
+function nameTaken(name: string, holder: Session, seat: Seat | null): IpcError {
   return new IpcError(
-    "NAME_TAKEN",
+    seat === null ? "CONFLICT" : "NAME_TAKEN",
     `${name} is held by another live session (${describeHolder(holder)}). Pick another name, or take it over deliberately: ` +
       `\`ipc register ${name} --takeover\`, \`ipc mcp --takeover\`, or the register tool with takeover: true (the other session loses the name).`,
   );
@@ -63,7 +64,7 @@ function revoke(b: Broker, s: Session): void {
  * The name a `register` gets: `req.name` when no other live seat holds it (or
  * it takes it over), else with `fallback` the first free suffixed name.
  * Opens the transaction when it revokes a holder.
- * @throws IpcError NAME_TAKEN naming the holder and how to take the name over.
+ * @throws IpcError NAME_TAKEN (CONFLICT without a seat) naming the holder and how to take the name over.
  */
 export function claimName(b: Broker, conn: Connection, req: RequestOf<"register">, now: number): string {
   const seat = req.seat ?? null;
@@ -74,12 +75,12 @@ export function claimName(b: Broker, conn: Connection, req: RequestOf<"register"
     for (const s of holders) revoke(b, s);
     return req.name;
   }
-  if (req.fallback !== true) throw nameTaken(req.name, holders[0]!);
+  if (req.fallback !== true) throw nameTaken(req.name, holders[0]!, seat);
   for (let n = 2; n <= MAX_FALLBACK; n++) {
     const name = suffixed(req.name, n);
     if (holdersOf(b, name, conn, seat, now).length === 0) return name;
   }
-  throw nameTaken(suffixed(req.name, MAX_FALLBACK), holders[0]!);
+  throw nameTaken(suffixed(req.name, MAX_FALLBACK), holders[0]!, seat);
 }
 
 /** Records who holds `session` (register, and auth after a broker restart). */

@@ -33,7 +33,8 @@ export const HelloRequest = v.object({ ...base, op: v.literal("hello") });
  */
 export const Seat = v.object({
   host: v.pipe(v.string(), v.regex(/^[\w.@+-]{1,64}$/, "seat.host is 1–64 letters, digits or . @ + - _")),
-  pid: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(1))),
+  /** Not 1 (init outlives everything: a seat there would hold its name for good). */
+  pid: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(2))),
 });
 export type Seat = v.InferOutput<typeof Seat>;
 

@@ -5,6 +5,8 @@
  * `as NAME` in every acting command's output, whoami, and delivery receipts.
  */
 import { describe, expect, test } from "bun:test";
+import { testBroker } from "../helpers/broker.ts";
+import { RawClient, registered } from "../helpers/raw.ts";
 import { type IpcEnv, ipc, ipcCommand, ipcEnv, ipcJson, startBrokerProcess, underOwnHost } from "../helpers/processes.ts";
 
 /** Runs `ipc` and fails with its stderr unless it exits 0. */
@@ -136,4 +138,15 @@ describe("delivery receipts", () => {
     expect(mine.messages[0]).toMatchObject({ id: r.message_id });
     expect(mine.messages[0].read_at).toBeUndefined();
   });
+});
+
+test("a register without a seat (an older client) gets the same refusal as CONFLICT, a code it knows", async () => {
+  await using b = await testBroker();
+  await using _holder = await registered(b.port, "fred");
+  await using old = await RawClient.connect(b.port);
+  const r = await old.call({ id: 1, op: "register", name: "fred" });
+  expect(r).toMatchObject({ ok: false, error: { code: "CONFLICT" } });
+  expect(r.error.message).toContain("fred is held by another live session");
+  const withSeat = await old.call({ id: 2, op: "register", name: "fred", seat: { host: "cli", pid: 2 ** 31 } });
+  expect(withSeat).toMatchObject({ ok: false, error: { code: "NAME_TAKEN" } });
 });
