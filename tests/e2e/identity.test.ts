@@ -5,8 +5,10 @@
  * `as NAME` in every acting command's output, whoami, and delivery receipts.
  */
 import { describe, expect, test } from "bun:test";
+import { Agent } from "../../src/client/agent.ts";
+import { connectBroker } from "../../src/client/connect.ts";
+import { IpcError } from "../../src/protocol/errors.ts";
 import { testBroker } from "../helpers/broker.ts";
-import { RawClient, registered } from "../helpers/raw.ts";
 import { type IpcEnv, ipc, ipcCommand, ipcEnv, ipcJson, startBrokerProcess, underOwnHost } from "../helpers/processes.ts";
 
 /** Runs `ipc` and fails with its stderr unless it exits 0. */
@@ -142,11 +144,16 @@ describe("delivery receipts", () => {
 
 test("a register without a seat (an older client) gets the same refusal as CONFLICT, a code it knows", async () => {
   await using b = await testBroker();
-  await using _holder = await registered(b.port, "fred");
-  await using old = await RawClient.connect(b.port);
-  const r = await old.call({ id: 1, op: "register", name: "fred" });
-  expect(r).toMatchObject({ ok: false, error: { code: "CONFLICT" } });
-  expect(r.error.message).toContain("fred is held by another live session");
-  const withSeat = await old.call({ id: 2, op: "register", name: "fred", seat: { host: "cli", pid: 2 ** 31 } });
-  expect(withSeat).toMatchObject({ ok: false, error: { code: "NAME_TAKEN" } });
+  const holder = new Agent(b.config);
+  await holder.register("fred");
+  using _h = { [Symbol.dispose]: () => holder.close() };
+  // An older client: the real connection code, but a register frame without the seat field.
+  const old = await connectBroker(b.config, false);
+  using _o = { [Symbol.dispose]: () => old.client.close() };
+  const refused = await old.client.request("register", { name: "fred" }).catch((err: IpcError) => err);
+  expect(refused).toBeInstanceOf(IpcError);
+  expect((refused as IpcError).code).toBe("CONFLICT");
+  expect((refused as IpcError).message).toContain("fred is held by another live session");
+  const withSeat = await old.client.request("register", { name: "fred", seat: { host: "cli", pid: 2 ** 31 } }).catch((err: IpcError) => err);
+  expect((withSeat as IpcError).code).toBe("NAME_TAKEN");
 });
