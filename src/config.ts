@@ -55,6 +55,10 @@ export interface Config {
   legacy: boolean;
   secret: string | null;
   name: string | null;
+  /** Seat template (IPC_SEAT / --seat, e.g. "claude"): without a name, an MCP server registers `<seat>-<project>` (docs/identity.md). */
+  seat: string | null;
+  /** Take the name over even when another live session holds it (--takeover; never from the environment). */
+  takeover: boolean;
   noSpawn: boolean;
   json: boolean;
   color: boolean;
@@ -72,6 +76,8 @@ export interface ConfigFlags {
   host?: string;
   port?: string | number;
   as?: string;
+  seat?: string;
+  takeover?: boolean;
   spawn?: boolean;
   json?: boolean;
   socket?: string;
@@ -159,6 +165,8 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
     legacy: !["off", "0", "false", "no"].includes((env.IPC_LEGACY ?? "").toLowerCase()),
     secret: env.IPC_SHARED_SECRET || null,
     name: flags.as || env.IPC_NAME || null,
+    seat: flags.seat || env.IPC_SEAT || null,
+    takeover: flags.takeover === true,
     noSpawn: flags.spawn === false || flag(env, "IPC_NO_SPAWN"),
     json,
     color: !json && !env.NO_COLOR && env.TERM !== "dumb" && process.stdout.isTTY === true,

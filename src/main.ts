@@ -20,6 +20,7 @@ export const SUBCOMMANDS: Record<string, Lazy> = {
   status: () => load(import("./commands/status.ts")),
   mcp: () => load(import("./commands/mcp.ts")),
   register: () => load(import("./commands/register.ts")),
+  whoami: () => load(import("./commands/whoami.ts")),
   send: () => load(import("./commands/send.ts")),
   broadcast: () => load(import("./commands/broadcast.ts")),
   check: () => load(import("./commands/check.ts")),

@@ -103,10 +103,14 @@ export class Broker {
 
   /** Binds `conn` to `session` (register, auth). */
   bind(conn: Connection, session: Session): void {
+    if (conn.session === session) return;
     if (conn.session?.name !== session.name) {
       this.unbind(conn);
       this.registry.connected(session.name, 1);
+    } else {
+      conn.session.bound--;
     }
+    session.bound++;
     conn.session = session;
   }
 
@@ -121,7 +125,10 @@ export class Broker {
       if (!conn.closed) this.commit.send(conn, okFrame(w.requestId, { messages: [] }), w.requestId);
     }
     conn.waiters.clear();
-    if (conn.session) this.registry.connected(conn.session.name, -1);
+    if (conn.session) {
+      this.registry.connected(conn.session.name, -1);
+      conn.session.bound--;
+    }
     conn.session = null;
   }
 

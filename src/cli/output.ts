@@ -43,19 +43,28 @@ export function emit(config: Config, human: () => string, value: unknown): void 
   out(`${config.json ? JSON.stringify(value) : human()}\n`);
 }
 
-/** One message, readable: header line then the content, indented. */
-export function formatMessage(m: Message, color: boolean): string {
+/** An ISO time as "2026-12-01 05:00:00Z". */
+function shortTime(iso: string): string {
+  return iso.replace("T", " ").replace(/\.\d+Z$/, "Z");
+}
+
+/**
+ * One message, readable: header line then the content, indented. When
+ * `viewer` sent it, the header ends with its receipt: "✓ read <time>" or "unread".
+ */
+export function formatMessage(m: Message, color: boolean, viewer: string | null = null): string {
   const p = palette(color);
-  const when = m.created_at.replace("T", " ").replace(/\.\d+Z$/, "Z");
+  const when = shortTime(m.created_at);
   const kind = m.kind === "direct" ? "" : p.yellow(` [${m.kind}]`);
   const reply = m.reply_to !== undefined ? p.dim(` ↩ #${m.reply_to}`) : "";
-  const head = `${p.dim(`#${m.id}`)} ${p.bold(p.cyan(m.from))} → ${m.to}${kind}${reply} ${p.dim(when)}`;
+  const receipt = viewer === null || m.from !== viewer || m.to === viewer ? "" : m.read_at !== undefined ? p.green(` ✓ read ${shortTime(m.read_at)}`) : p.dim(" · unread");
+  const head = `${p.dim(`#${m.id}`)} ${p.bold(p.cyan(m.from))} → ${m.to}${kind}${reply} ${p.dim(when)}${receipt}`;
   const body = m.content.split("\n").map((l) => `  ${l}`).join("\n");
   const data = m.data !== undefined ? `\n  ${p.dim(`data: ${JSON.stringify(m.data)}`)}` : "";
   return `${head}\n${body}${data}`;
 }
 
-/** A list of messages, or a friendly line when there are none. */
-export function formatMessages(messages: Message[], color: boolean, none = "No new messages."): string {
-  return messages.length === 0 ? palette(color).dim(none) : messages.map((m) => formatMessage(m, color)).join("\n\n");
+/** A list of messages, or a friendly line when there are none; `viewer` as in formatMessage. */
+export function formatMessages(messages: Message[], color: boolean, none = "No new messages.", viewer: string | null = null): string {
+  return messages.length === 0 ? palette(color).dim(none) : messages.map((m) => formatMessage(m, color, viewer)).join("\n\n");
 }

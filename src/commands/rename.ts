@@ -1,6 +1,6 @@
 /** `ipc rename NEW_NAME`: rename yourself; the old name forwards to the new one for 2 hours. */
 import { defineCommand } from "citty";
-import { agentFor } from "../cli/agent.ts";
+import { actingAgent } from "../cli/agent.ts";
 import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
 import { emit, palette } from "../cli/output.ts";
 import { forgetSession, saveSession } from "../client/session-store.ts";
@@ -10,7 +10,7 @@ export default defineCommand({
   args: { new_name: { type: "positional", required: true, description: "the new name" }, ...identityArgs, ...brokerArgs },
   async run({ args }) {
     const config = configFrom(args);
-    const agent = agentFor(config);
+    const { agent } = actingAgent(config);
     const r = await agent.call("rename", { new_name: args.new_name });
     const token = agent.sessionToken;
     if (token !== null) {

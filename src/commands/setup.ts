@@ -24,7 +24,15 @@ interface HostArgs {
   json?: boolean;
 }
 
-/** The parsed flags of one host's setup, as a SetupRequest. */
+/**
+ * The parsed flags of one host's setup, as a SetupRequest. Entries cannot
+ * collide (docs/identity.md): at user scope every session of the host shares
+ * the entry, so it carries a seat template (IPC_SEAT: `--name`, else the
+ * host's own, e.g. "claude"), and each session registers `<seat>-<project>`;
+ * at project scope `--name` is the name (IPC_NAME), else the seat template too.
+ * The hooks carry `--as` only with a fixed name: otherwise they act as the
+ * name the host's MCP server registered.
+ */
 function request(host: Host, args: HostArgs): SetupRequest {
   let name: string | null = null;
   if (args.name !== undefined) {
@@ -37,12 +45,14 @@ function request(host: Host, args: HostArgs): SetupRequest {
     throw usageError(`--dir is the project directory of --scope project${scopes.includes("project") ? "; add --scope project" : `, and ${host.title} has no project scope`}`);
   }
   const self = selfCommand();
+  const fixed = scope === "project" ? name : null;
+  const seat = fixed === null ? (name ?? host.seat) : null;
   return {
     host,
     scope,
     places: { ...hostDirs(), project: resolve(args.dir ?? ".") },
-    launch: mcpLaunch(name, self),
-    ...(args.hooks && { hookCommand: hookCommand(self, name) }),
+    launch: mcpLaunch(fixed, self, undefined, seat),
+    ...(args.hooks && { hookCommand: hookCommand(self, fixed) }),
   };
 }
 
@@ -58,6 +68,8 @@ function run(host: Host, args: HostArgs): void {
       return;
     }
     process.stderr.write(p.dim(`# ${host.title} (${req.scope} scope): add this to ${snippet.file}, or run \`ipc setup ${host.id} --write\`\n`));
+    const seat = req.launch.env.IPC_SEAT;
+    if (seat !== undefined) process.stderr.write(p.dim(`# each session registers ${seat}-<project> (${seat}-2… when one is live already); a fixed name: --scope project --name NAME\n`));
     out(snippet.text);
     if (hooks) {
       process.stderr.write(p.dim(`# hooks: merge this into ${hooks.file}\n`));
@@ -93,7 +105,11 @@ function hostCommand(host: Host): CommandDef<any> {
         description: scopes.length > 1 ? `project (a file in --dir) or user (every project); default ${host.defaultScope}` : `${scopes[0]} (the only one)`,
       },
       dir: { type: "string", description: "project directory for --scope project (default: the current directory)", valueHint: "dir" },
-      name: { type: "string", description: "IPC_NAME for the MCP server: the name it registers as at start", valueHint: "name" },
+      name: {
+        type: "string",
+        description: "--scope project: the name the MCP server registers (IPC_NAME); user scope: the seat prefix (IPC_SEAT), each session registers NAME-<project>",
+        valueHint: "name",
+      },
       ...(host.id === "claude-code" && {
         hooks: { type: "boolean", description: "also install the `ipc hook claude-code` hooks (UserPromptSubmit, PostToolUse, SessionStart) into .claude/settings.json" },
       }),

@@ -1,6 +1,6 @@
 /** `ipc share-file TO PATH [--description TEXT]`: send a text file's content. */
 import { defineCommand } from "citty";
-import { agentFor } from "../cli/agent.ts";
+import { actingAgent, asWho } from "../cli/agent.ts";
 import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
 import { emit, palette } from "../cli/output.ts";
 import { shareFile } from "../share/share-file.ts";
@@ -16,12 +16,13 @@ export default defineCommand({
   },
   async run({ args }) {
     const config = configFrom(args);
-    const r = await shareFile(agentFor(config), {
+    const { agent } = actingAgent(config);
+    const r = await shareFile(agent, {
       to: args.to,
       path: args.path,
       ...(args.description !== undefined && { description: args.description }),
     });
     const p = palette(config.color);
-    emit(config, () => `${p.green("✔")} Shared ${args.path} with ${p.bold(r.to)} as #${r.message_id} (${r.status})`, r);
+    emit(config, () => `${p.green("✔")} Shared ${args.path} with ${p.bold(r.to)} as #${r.message_id}${asWho(agent)} (${r.status})`, r);
   },
 });

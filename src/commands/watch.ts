@@ -1,6 +1,6 @@
 /** `ipc watch`: print unread messages, then every new one as it arrives, until interrupted. */
 import { defineCommand } from "citty";
-import { agentFor } from "../cli/agent.ts";
+import { actingAgent } from "../cli/agent.ts";
 import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
 import { formatMessage, palette, out } from "../cli/output.ts";
 import type { Message } from "../protocol/message.ts";
@@ -14,7 +14,7 @@ export default defineCommand({
   },
   async run({ args }) {
     const config = configFrom(args);
-    const agent = agentFor(config);
+    const { agent } = actingAgent(config);
     const shown = new Set<number>();
     const show = (m: Message) => {
       if (shown.has(m.id)) return;

@@ -26,7 +26,7 @@ export function messagesText(messages: readonly Message[], none: string, header 
 export function sendStatusText(to: string, status: SendStatus, requested: string): string {
   switch (status) {
     case "delivered":
-      return `${to} was waiting and has it now`;
+      return `delivered: ${to} was listening (a waiting check or a live subscription) and got it at once`;
     case "queued":
       return `${to} will see it on their next check`;
     case "future":

@@ -2,7 +2,8 @@ import * as v from "valibot";
 
 /**
  * Error codes of wire protocol v2 (DESIGN.md §5), plus UNAVAILABLE (the broker
- * is stopping: a held check is answered with it) and client-side NO_BROKER.
+ * is stopping: a held check is answered with it), NAME_TAKEN (register: another
+ * live seat holds the name, docs/identity.md) and client-side NO_BROKER.
  */
 export const ErrorCode = v.picklist([
   "BAD_REQUEST",
@@ -14,6 +15,7 @@ export const ErrorCode = v.picklist([
   "RATE_LIMITED",
   "TOO_LARGE",
   "CONFLICT",
+  "NAME_TAKEN",
   "INTERNAL",
   "UNAVAILABLE",
   "NO_BROKER",

@@ -25,14 +25,39 @@ const Limit = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000));
 const base = { id: v.optional(RequestId), token: v.optional(Token) };
 
 export const HelloRequest = v.object({ ...base, op: v.literal("hello") });
+/**
+ * Who holds a name (docs/identity.md): the kind of host (`cli`, `claude-code`,
+ * a host's command name…) and its process id. A name stays held while a
+ * connection of its session is open or while this process lives; the same
+ * host process registering again is the same seat (a restart gets its name back).
+ */
+export const Seat = v.object({
+  host: v.pipe(v.string(), v.regex(/^[\w.@+-]{1,64}$/, "seat.host is 1–64 letters, digits or . @ + - _")),
+  /** Not 1 (init outlives everything: a seat there would hold its name for good). */
+  pid: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(2))),
+});
+export type Seat = v.InferOutput<typeof Seat>;
+
 export const RegisterRequest = v.object({
   ...base,
   op: v.literal("register"),
   name: Name,
   /** With a shared secret: hex HMAC-SHA256(secret, nonce ‖ name), nonce from `hello`. */
   auth: v.optional(v.pipe(v.string(), v.maxLength(256))),
+  /** Who registers; without it the name is held only while this connection stays bound. */
+  seat: v.optional(Seat),
+  /** Take the name even when another live seat holds it (its sessions end); else that is NAME_TAKEN. */
+  takeover: v.optional(v.boolean()),
+  /** A default name (`<host>-<project>`): when held by another live seat, register the first free `name-2`, `name-3`, … instead. */
+  fallback: v.optional(v.boolean()),
 });
-export const AuthRequest = v.object({ ...base, op: v.literal("auth"), token: Token });
+export const AuthRequest = v.object({
+  ...base,
+  op: v.literal("auth"),
+  token: Token,
+  /** Who resumes the session (after a broker restart the broker knows only the token). */
+  seat: v.optional(Seat),
+});
 export const SendRequest = v.object({
   ...base,
   op: v.literal("send"),

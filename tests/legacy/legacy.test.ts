@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { legacyProof } from "../../src/protocol/auth.ts";
 import { testBroker } from "../helpers/broker.ts";
-import { RawClient } from "../helpers/raw.ts";
+import { RawClient, registered } from "../helpers/raw.ts";
 
 /** One legacy request: connect, write the object without a newline, read everything until close. */
 async function legacy(port: number, request: unknown): Promise<any> {
@@ -16,6 +16,15 @@ async function legacy(port: number, request: unknown): Promise<any> {
 }
 
 describe("legacy protocol, open mode", () => {
+  test("a name a live v2 session holds is refused, naming the holder; a free one is not (docs/identity.md)", async () => {
+    await using b = await testBroker();
+    await using _fred = await registered(b.port, "fred");
+    const taken = await legacy(b.port, { action: "register", instance_id: "fred" });
+    expect(taken.status).toBe("error");
+    expect(taken.message).toContain(`fred is held by another live session (test, pid ${process.pid}, since `);
+    expect((await legacy(b.port, { action: "register", instance_id: "wilma" })).status).toBe("ok");
+  });
+
   test("register, send, check, list, broadcast, rename: exact reply shapes", async () => {
     await using b = await testBroker();
     const claude = await legacy(b.port, { action: "register", instance_id: "claude" });

@@ -17,6 +17,7 @@ import { takeUnread } from "../ops/inbox.ts";
 import { list } from "../ops/directory.ts";
 import { rename } from "../ops/rename.ts";
 import { toMessage } from "../present.ts";
+import { describeHolder, holdersOf } from "../seats.ts";
 import { LEGACY_BAD_TOKEN, legacyErrorText, legacyText } from "./replies.ts";
 
 /**
@@ -71,6 +72,9 @@ function serve(b: Broker, conn: Connection, obj: Record<string, unknown>): Legac
       const wait = b.sessions.bucketOf(name).take();
       if (wait > 0) return { status: "error", message: `Rate limit exceeded: try again in ${wait} ms` };
       const now = b.clock();
+      // One name per live seat (seats.ts): a legacy client cannot say its seat, so it never takes a held name.
+      const held = holdersOf(b, name, conn, null, now)[0];
+      if (held !== undefined) return { status: "error", message: `Name taken: ${name} is held by another live session (${describeHolder(held)}); pick another name` };
       b.commit.begin();
       b.registry.register(name, now);
       const { token, session } = b.sessions.create(name, now);
