@@ -53,7 +53,7 @@ async function capture(stream: ReadableStream<Uint8Array>, max: number, stop: Pr
   let kept = 0;
   let total = 0;
   for (;;) {
-    let r: ReadableStreamReadResult<Uint8Array>;
+    let r: Awaited<ReturnType<typeof reader.read>>;
     try {
       r = await reader.read();
     } catch {
