@@ -20,6 +20,7 @@ import {
   UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Agent } from "../client/agent.ts";
+import { escapeControl } from "../protocol/control-chars.ts";
 import { IpcError } from "../protocol/errors.ts";
 import { VERSION } from "../version.ts";
 import { ToolInputError, explain } from "./errors.ts";
@@ -114,6 +115,8 @@ export function createMcpServer(agent: Agent, options: McpServerOptions = {}): M
     }
     identity.sync();
     const notice = brokerDown ? "" : await unreadNotice(agent, identity);
+    // Text from other agents may carry control characters: escaped, so none reaches a terminal raw.
+    text = escapeControl(text, { keepCR: true });
     return { content: [{ type: "text", text: notice === "" ? text : `${text}\n\n${notice}` }], ...(isError && { isError: true }) };
   });
 
