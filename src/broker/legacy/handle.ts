@@ -7,7 +7,7 @@ import * as v from "valibot";
 import { legacyProof, safeEqual } from "../../protocol/auth.ts";
 import { IpcError } from "../../protocol/errors.ts";
 import { type LegacyMessage, LegacyRequest, type LegacyReply } from "../../protocol/legacy.ts";
-import { Name } from "../../protocol/names.ts";
+import { Name, normalizeName } from "../../protocol/names.ts";
 import type { MessageRow } from "../../store/messages.ts";
 import type { Broker } from "../broker.ts";
 import type { Connection } from "../connection.ts";
@@ -113,7 +113,12 @@ function serve(b: Broker, conn: Connection, obj: Record<string, unknown>): Legac
       return { status: "ok", instances: instances.map((i) => ({ id: i.name, last_seen: i.last_seen })) };
     }
     case "rename": {
-      session(b, conn, req.session_token);
+      const s = session(b, conn, req.session_token);
+      // old_id is only a claim: a name that is not the caller's must not rename the caller instead.
+      if (req.old_id !== undefined && req.old_id !== null && (typeof req.old_id !== "string" || normalizeName(req.old_id) !== s.name)) {
+        const claimed = typeof req.old_id === "string" ? JSON.stringify(req.old_id.slice(0, 64)) : "(not a name)";
+        return { status: "error", message: `old_id ${claimed} is not this session's name (${s.name}): you can rename only yourself; nothing was renamed` };
+      }
       const newName = legacyName(req.new_id);
       const r = rename(b, conn, { op: "rename", new_name: newName }) as { old: string; new: string };
       return { status: "ok", message: `Renamed ${r.old} to ${r.new}` };

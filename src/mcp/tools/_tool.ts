@@ -57,7 +57,7 @@ export function defineTool<S extends ToolInput>(def: ToolDef<S>): Tool {
 /**
  * Validates raw tool arguments: applies legacy aliases (a current name wins
  * over its alias), then the tool's schema. Unknown keys are dropped, so
- * legacy `from_id` / `instance_id` / `old_id` are accepted and ignored; a
+ * legacy `from_id` / `instance_id` are accepted and ignored (rename checks `old_id`); a
  * number sent as text ("41", "#41") is taken as the number.
  * @throws ToolInputError with a sentence naming the bad fields and an example.
  */
