@@ -9,7 +9,7 @@ import { type Config, isLoopback, paths } from "../config.ts";
 import { IpcError } from "../protocol/errors.ts";
 import { FrameTooLarge } from "../protocol/ndjson.ts";
 import { Checkpointer } from "../store/checkpointer.ts";
-import { openDatabase } from "../store/database.ts";
+import { databaseError, openDatabase } from "../store/database.ts";
 import { VERSION } from "../version.ts";
 import { Broker, type Clock } from "./broker.ts";
 import { Connection, Mode } from "./connection.ts";
@@ -101,7 +101,12 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
   let socketInode = 0;
   try {
     db = openDatabase(paths.database(config), config.synchronous);
-    const broker = new Broker(config, db, options.clock);
+    let broker: Broker;
+    try {
+      broker = new Broker(config, db, options.clock); // reads the registry: damaged pages show here
+    } catch (err) {
+      throw databaseError(paths.database(config), err);
+    }
     const handlers = socketHandlers(broker);
     try {
       if (config.tcp) {

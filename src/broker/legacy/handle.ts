@@ -5,9 +5,11 @@
  */
 import * as v from "valibot";
 import { legacyProof, safeEqual } from "../../protocol/auth.ts";
+import { paths } from "../../config.ts";
 import { IpcError } from "../../protocol/errors.ts";
 import { type LegacyMessage, LegacyRequest, type LegacyReply } from "../../protocol/legacy.ts";
 import { Name, normalizeName } from "../../protocol/names.ts";
+import { databaseError } from "../../store/database.ts";
 import type { MessageRow } from "../../store/messages.ts";
 import type { Broker } from "../broker.ts";
 import type { Connection } from "../connection.ts";
@@ -39,11 +41,15 @@ export function handleLegacy(b: Broker, conn: Connection, obj: Record<string, un
   try {
     reply = legacyText(serve(b, conn, obj));
   } catch (err) {
-    if (!(err instanceof IpcError)) {
+    const e = databaseError(paths.database(b.config), err); // a damaged database is named as such
+    if (!(e instanceof IpcError)) {
       log.error(`internal error (legacy): ${(err as Error)?.stack ?? err}`);
       b.commit.abort("a legacy request failed while writing");
+    } else if (e !== err) {
+      log.error(e.message);
+      b.commit.abort("the database is damaged");
     }
-    reply = legacyErrorText(err instanceof IpcError ? err.message : "Internal server error");
+    reply = legacyErrorText(e instanceof IpcError ? e.message : "Internal server error");
   }
   // A legacy connection closes after its one reply (Connection.write sees Mode.Legacy).
   b.commit.send(conn, reply, "legacy");
