@@ -7,6 +7,8 @@
 import { chmodSync, existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type Config, paths } from "../config.ts";
+import { describeUid, foreignOwner, userName } from "../home/owner.ts";
+import { IpcError } from "../protocol/errors.ts";
 
 /** A path whose mode was wider than it should be. */
 export interface ModeFix {
@@ -19,7 +21,19 @@ function tighten(path: string, want: number, fixes: ModeFix[]): void {
   if (!existsSync(path)) return;
   const mode = statSync(path).mode & 0o777;
   if ((mode & ~want) !== 0) {
-    chmodSync(path, want);
+    try {
+      chmodSync(path, want);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "EPERM" && code !== "EACCES") throw err;
+      // Only the owner may chmod: a file another user (often root, via sudo) left in IPC_HOME.
+      const foreign = foreignOwner(path);
+      const whose = foreign === null ? "" : ` (it belongs to ${describeUid(foreign.owner)}, not to you)`;
+      throw new IpcError(
+        "FORBIDDEN",
+        `cannot make ${path} private (mode ${mode.toString(8)} → ${want.toString(8)}): ${code}${whose}. Take it back (sudo chown -R ${userName(process.getuid?.() ?? -1) ?? "$USER"} ${path}) or point IPC_HOME at a directory of your own`,
+      );
+    }
     fixes.push({ path, was: mode, now: want });
   }
 }

@@ -6,6 +6,7 @@
 import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
 import { chmodSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { type Config, isLoopback, paths } from "../config.ts";
+import { assertOwnHome } from "../home/owner.ts";
 import { IpcError } from "../protocol/errors.ts";
 import { FrameTooLarge } from "../protocol/ndjson.ts";
 import { Checkpointer } from "../store/checkpointer.ts";
@@ -329,6 +330,7 @@ function reapIdle(broker: Broker): void {
 
 /** Creates IPC_HOME (0700) and tightens the modes of what it holds, saying what it changed. */
 function prepareHome(config: Config): void {
+  assertOwnHome(config.home);
   mkdirSync(config.home, { recursive: true, mode: 0o700 });
   for (const f of enforcePrivateModes(config)) {
     log.warn(`${f.path} had mode ${f.was.toString(8)}, open to other users; changed it to ${f.now.toString(8)}`);

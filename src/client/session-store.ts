@@ -7,6 +7,7 @@ import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync }
 import { join } from "node:path";
 import * as v from "valibot";
 import { type Config, paths } from "../config.ts";
+import { assertOwnHome } from "../home/owner.ts";
 import { IpcError } from "../protocol/errors.ts";
 import { normalizeName } from "../protocol/names.ts";
 
@@ -25,6 +26,7 @@ export function writePrivate(path: string, data: string): void {
 }
 
 function dir(config: Config): string {
+  assertOwnHome(config.home);
   const d = paths.sessions(config);
   mkdirSync(d, { recursive: true, mode: 0o700 });
   return d;
