@@ -9,6 +9,7 @@ import { Agent } from "../client/agent.ts";
 import type { Config } from "../config.ts";
 import { log } from "./log.ts";
 import { createMcpServer } from "./server.ts";
+import { markBadArguments } from "./tools/_tool.ts";
 
 /** Largest JSON-RPC line accepted from the host (bytes): room for a maximal message with heavy JSON escaping. */
 const MAX_LINE_BYTES = 64 * 1024 * 1024;
@@ -35,7 +36,11 @@ export async function serveStdio(config: Config): Promise<void> {
     for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => resolve(signal));
     server.onclose = () => resolve("transport closed");
   });
-  await server.connect(new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: MAX_LINE_BYTES }));
+  const transport = new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: MAX_LINE_BYTES });
+  await server.connect(transport);
+  // tools/call with `arguments: null` (or a string…) becomes an isError result, not a JSON-RPC error.
+  const receive = transport.onmessage!;
+  transport.onmessage = (message) => receive(markBadArguments(message));
   await ended;
   await close().catch(() => {});
 }
