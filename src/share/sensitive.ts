@@ -6,7 +6,7 @@
  * `--allow-sensitive`; the MCP tools never do.
  */
 import { realpathSync } from "node:fs";
-import { homedir } from "node:os";
+import { userInfo } from "node:os";
 import { basename, join, sep } from "node:path";
 import { IpcError } from "../protocol/errors.ts";
 
@@ -18,9 +18,15 @@ export interface SecretPlaces {
   userHomes: string[];
 }
 
-/** The places for `ipcHome` and HOME `home` (plus the OS's idea of the home directory). */
+/** The places for `ipcHome` and HOME `home`, plus the account's home from the password database. */
 export function secretPlaces(ipcHome: string, home: string): SecretPlaces {
-  return { ipcHome, userHomes: [...new Set([home, homedir()])] };
+  let account: string | null = null;
+  try {
+    account = userInfo().homedir; // getpwuid: not HOME
+  } catch {
+    // no password entry for this uid
+  }
+  return { ipcHome, userHomes: [...new Set([home, ...(account ? [account] : [])])] };
 }
 
 /** Directories under a home directory whose every file is a credential. */
