@@ -38,7 +38,8 @@ export function palette(color: boolean): Record<"bold" | "dim" | "green" | "red"
  * \n and \t is escaped (src/protocol/control-chars.ts); then palette's marks become colours.
  */
 export function forTerminal(text: string, tty: boolean): string {
-  return (tty ? escapeControl(text) : text).replace(MARKS, "\x1b[$1m");
+  const safe = tty ? escapeControl(text) : text;
+  return safe.includes(MARK) ? safe.replace(MARKS, "\x1b[$1m") : safe;
 }
 
 const pending = new Set<Promise<void>>();

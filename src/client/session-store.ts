@@ -17,10 +17,11 @@ export type SavedSession = v.InferOutput<typeof SavedSession>;
 
 const LAST = ".last";
 
-/** Writes `data` to `path` atomically with mode 0600. */
+/** Writes `data` to `path` atomically with mode 0600, never through a link planted at the temporary name. */
 export function writePrivate(path: string, data: string): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data, { mode: 0o600 });
+  rmSync(tmp, { force: true }); // a leftover (or a planted link) goes; "wx" (O_EXCL) then refuses to follow one
+  writeFileSync(tmp, data, { mode: 0o600, flag: "wx" });
   chmodSync(tmp, 0o600);
   renameSync(tmp, path);
 }
