@@ -73,7 +73,7 @@ describe.skipIf(process.platform !== "linux")("share-command bounds", () => {
     expect(m.data).toMatchObject({ type: "command", timed_out: true, truncated: true });
     expect(m.data.stdout).toStartWith("y\ny\ny\n");
     expect(m.data.stdout).toMatch(/… \[truncated: \d+ more bytes not shown\]$/);
-  });
+  }, 30_000);
 
   test("a timeout kills the whole process group: `sh -c 'sleep A & sleep B'` leaves nothing running", async () => {
     const e = ipcEnv();
@@ -93,7 +93,7 @@ describe.skipIf(process.platform !== "linux")("share-command bounds", () => {
     } finally {
       for (const pid of [...pidsRunning(a), ...pidsRunning(b)]) process.kill(pid, "SIGKILL");
     }
-  });
+  }, 30_000);
 
   test("a background child that holds the pipes after the command exits is killed too", async () => {
     const e = ipcEnv();
@@ -111,5 +111,5 @@ describe.skipIf(process.platform !== "linux")("share-command bounds", () => {
     } finally {
       for (const pid of pidsRunning(c)) process.kill(pid, "SIGKILL");
     }
-  });
+  }, 30_000);
 });

@@ -88,7 +88,7 @@ describe("share-file refuses secrets", () => {
     expect(plain.data.content).toBe("nothing secret\n");
     expect(key.content).toBe(`Shared file: ${join(home, ".ssh/id_rsa")}`);
     expect(key.data).toMatchObject({ filepath: join(home, ".ssh/id_rsa"), content: KEY });
-  });
+  }, 30_000);
 
   test("CLI: share-command output holding a private key is refused unless --allow-sensitive", async () => {
     const { home } = secrets();
@@ -106,7 +106,7 @@ describe("share-file refuses secrets", () => {
     expect(ok.code, ok.stderr).toBe(0);
     const [m] = await inbox(e);
     expect(m.data.stdout).toBe(KEY);
-  });
+  }, 30_000);
 
   test("MCP: share_file and share_command never send secrets, and do not offer an override", async () => {
     const { home, work } = secrets();
@@ -132,5 +132,5 @@ describe("share-file refuses secrets", () => {
     } finally {
       await stopBroker(e);
     }
-  });
+  }, 30_000);
 });

@@ -46,7 +46,7 @@ describe("escape sequences from other agents", () => {
     expect(JSON.parse(json).message.content).toBe(HOSTILE);
     // Into a pipe the content is passed through as it is (scripts get the real bytes).
     expect((await ipc(e, ["read", String(id), "--as", "fred"])).stdout).toContain(HOSTILE);
-  });
+  }, 30_000);
 
   test("MCP check and read_message, and the Claude Code hook's context, carry no raw ESC", async () => {
     const e = ipcEnv();
@@ -71,5 +71,5 @@ describe("escape sequences from other agents", () => {
     } finally {
       await stopBroker(e);
     }
-  });
+  }, 30_000);
 });

@@ -27,5 +27,5 @@ describe("tools/call with arguments that are not an object", () => {
     } finally {
       await stopBroker(e);
     }
-  });
+  }, 30_000);
 });

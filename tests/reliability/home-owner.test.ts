@@ -49,7 +49,7 @@ describe.skipIf(!isRoot || process.platform !== "linux")("IPC_HOME owned by anot
     }
     expect(readdirSync(home)).toEqual([]);
     expect(statSync(home).mode & 0o777).toBe(0o755);
-  });
+  }, 30_000);
 
   test("nobody pointed at root's directory (the EPERM chmod case): a clear error, for serve and for clients", async () => {
     const home = dirOwnedBy(0, 0o755);
@@ -65,7 +65,7 @@ describe.skipIf(!isRoot || process.platform !== "linux")("IPC_HOME owned by anot
       gid: NOBODY,
     });
     expect(doctor.stdout.toString()).toContain(`✖ IPC_HOME ${home} belongs to uid 0 (root)`);
-  });
+  }, 30_000);
 
   test("a file root left in one's own IPC_HOME (after a sudo) is named, not a raw EPERM", async () => {
     const home = dirOwnedBy(NOBODY, 0o700);
@@ -76,5 +76,5 @@ describe.skipIf(!isRoot || process.platform !== "linux")("IPC_HOME owned by anot
     expect(r.code).toBe(1);
     expect(r.stderr).not.toMatch(STACK);
     expect(r.stderr).toContain(`cannot make ${db} private (mode 644 → 600): EPERM (it belongs to uid 0 (root), not to you)`);
-  });
+  }, 30_000);
 });
