@@ -6,7 +6,7 @@
 import { type CommandDef, defineCommand, runCommand, showUsage } from "citty";
 import { formatError } from "./cli/errors.ts";
 import { rejectUnknownOptions } from "./cli/options.ts";
-import { flushOutput, out } from "./cli/output.ts";
+import { errOut, flushOutput, out } from "./cli/output.ts";
 import { setRootCommand } from "./cli/root.ts";
 import { VERSION } from "./version.ts";
 
@@ -126,7 +126,7 @@ async function run(rawArgv: string[]): Promise<number> {
       const [cmd, parent] = await resolve(argv);
       await showUsage(cmd, parent);
     }
-    process.stderr.write(`${message}\n`);
+    errOut(`${message}\n`);
     return exitCode;
   }
 }

@@ -1,15 +1,28 @@
 /**
  * Human and JSON output of the CLI. Results go to stdout; colour only on a
- * TTY and never with NO_COLOR or --json.
+ * TTY and never with NO_COLOR or --json. Whatever goes to a terminal has its
+ * control characters escaped (names and contents come from other agents);
+ * only the colours of `palette` reach it as escape sequences.
  */
 import type { Config } from "../config.ts";
+import { escapeControl } from "../protocol/control-chars.ts";
 import type { Message } from "../protocol/message.ts";
 
 type Paint = (s: string) => string;
 
+/**
+ * palette marks its colours with this per-process random tag between two private-use
+ * characters; `forTerminal` turns exactly these marks into SGR sequences after escaping
+ * everything else, so text from others cannot forge one.
+ */
+const MARK = `\u{f8f0}${crypto.randomUUID().slice(0, 8)}:`;
+const MARK_END = "\u{f8f1}";
+const MARKS = new RegExp(`${MARK}(\\d{1,2})${MARK_END}`, "gu");
+
 /** ANSI styles that turn into no-ops when colour is off. */
 export function palette(color: boolean): Record<"bold" | "dim" | "green" | "red" | "cyan" | "yellow", Paint> {
-  const wrap = (open: number, close: number): Paint => (color ? (s) => `\x1b[${open}m${s}\x1b[${close}m` : (s) => s);
+  const sgr = (n: number) => `${MARK}${n}${MARK_END}`;
+  const wrap = (open: number, close: number): Paint => (color ? (s) => `${sgr(open)}${s}${sgr(close)}` : (s) => s);
   return {
     bold: wrap(1, 22),
     dim: wrap(2, 22),
@@ -20,6 +33,15 @@ export function palette(color: boolean): Record<"bold" | "dim" | "green" | "red"
   };
 }
 
+/**
+ * `text` as it may be written to a stream: on a terminal (`tty`) every control character but
+ * \n and \t is escaped (src/protocol/control-chars.ts); then palette's marks become colours.
+ */
+export function forTerminal(text: string, tty: boolean): string {
+  const safe = tty ? escapeControl(text) : text;
+  return safe.includes(MARK) ? safe.replace(MARKS, "\x1b[$1m") : safe;
+}
+
 const pending = new Set<Promise<void>>();
 
 /**
@@ -28,9 +50,15 @@ const pending = new Set<Promise<void>>();
  * `flushOutput()` first, and that waits for every write made here.
  */
 export function out(text: string): void {
-  const done = new Promise<void>((resolve) => process.stdout.write(text, () => resolve()));
+  const safe = forTerminal(text, process.stdout.isTTY === true);
+  const done = new Promise<void>((resolve) => process.stdout.write(safe, () => resolve()));
   pending.add(done);
   void done.then(() => pending.delete(done));
+}
+
+/** Writes a note or an error line to stderr, escaped like `out` when stderr is a terminal. */
+export function errOut(text: string): void {
+  process.stderr.write(forTerminal(text, process.stderr.isTTY === true));
 }
 
 /** Resolves once everything written with `out` has left the process. */

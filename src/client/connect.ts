@@ -8,6 +8,7 @@ import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { type Config, paths } from "../config.ts";
 import { readLock } from "../broker/lock.ts";
+import { assertOwnHome } from "../home/owner.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { ResultOf } from "../protocol/responses.ts";
 import { BrokerClient, type Endpoint, describeEndpoint } from "./broker-client.ts";
@@ -83,6 +84,7 @@ export function selfCommand(): string[] {
 
 /** Starts `ipc serve` for `config` as a detached background process logging to broker.log. */
 export function spawnBroker(config: Config): { pid: number; readonly exitCode: number | null; exited: Promise<number> } {
+  assertOwnHome(config.home);
   mkdirSync(config.home, { recursive: true, mode: 0o700 });
   const log = openSync(paths.log(config), "a", 0o600);
   try {

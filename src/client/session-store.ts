@@ -10,6 +10,7 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, wr
 import { join } from "node:path";
 import * as v from "valibot";
 import { type Config, paths } from "../config.ts";
+import { assertOwnHome } from "../home/owner.ts";
 import { IpcError } from "../protocol/errors.ts";
 import { normalizeName } from "../protocol/names.ts";
 import { isAlive } from "../broker/lock.ts";
@@ -21,15 +22,17 @@ export type SavedSession = v.InferOutput<typeof SavedSession>;
 
 const LAST = ".last";
 
-/** Writes `data` to `path` atomically with mode 0600. */
+/** Writes `data` to `path` atomically with mode 0600, never through a link planted at the temporary name. */
 export function writePrivate(path: string, data: string): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data, { mode: 0o600 });
+  rmSync(tmp, { force: true }); // a leftover (or a planted link) goes; "wx" (O_EXCL) then refuses to follow one
+  writeFileSync(tmp, data, { mode: 0o600, flag: "wx" });
   chmodSync(tmp, 0o600);
   renameSync(tmp, path);
 }
 
 function dir(config: Config): string {
+  assertOwnHome(config.home);
   const d = paths.sessions(config);
   mkdirSync(d, { recursive: true, mode: 0o700 });
   return d;

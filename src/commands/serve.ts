@@ -1,7 +1,7 @@
 /** `ipc serve`: run the broker in the foreground, or start it in the background with --detach. */
 import { defineCommand } from "citty";
 import { brokerArgs, configFrom } from "../cli/args.ts";
-import { emit } from "../cli/output.ts";
+import { emit, errOut } from "../cli/output.ts";
 import { type Config, LIMIT_SETTINGS, type Limits, paths } from "../config.ts";
 import { connectBroker, spawnBroker } from "../client/connect.ts";
 import { IpcError } from "../protocol/errors.ts";
@@ -44,7 +44,7 @@ async function foreground(config: Config): Promise<void> {
     handle = await startBroker(config);
   } catch (err) {
     if (err instanceof AlreadyRunning) {
-      process.stderr.write(`ipc: ${err.message}; nothing to do\n`);
+      errOut(`ipc: ${err.message}; nothing to do\n`);
       return;
     }
     throw err;

@@ -6,7 +6,7 @@
 import { type CommandDef, defineCommand } from "citty";
 import { resolve } from "node:path";
 import { usageError } from "../cli/errors.ts";
-import { palette, out } from "../cli/output.ts";
+import { errOut, palette, out } from "../cli/output.ts";
 import { hostDirs, resolveConfig } from "../config.ts";
 import { normalizeName } from "../protocol/names.ts";
 import { hookCommand } from "../setup/claude-hooks.ts";
@@ -67,12 +67,12 @@ function run(host: Host, args: HostArgs): void {
       out(`${JSON.stringify({ host: host.id, scope: req.scope, file: snippet.file, format: snippet.format, snippet: snippet.text, hooks: hooks })}\n`);
       return;
     }
-    process.stderr.write(p.dim(`# ${host.title} (${req.scope} scope): add this to ${snippet.file}, or run \`ipc setup ${host.id} --write\`\n`));
+    errOut(p.dim(`# ${host.title} (${req.scope} scope): add this to ${snippet.file}, or run \`ipc setup ${host.id} --write\`\n`));
     const seat = req.launch.env.IPC_SEAT;
-    if (seat !== undefined) process.stderr.write(p.dim(`# each session registers ${seat}-<project> (${seat}-2… when one is live already); a fixed name: --scope project --name NAME\n`));
+    if (seat !== undefined) errOut(p.dim(`# each session registers ${seat}-<project> (${seat}-2… when one is live already); a fixed name: --scope project --name NAME\n`));
     out(snippet.text);
     if (hooks) {
-      process.stderr.write(p.dim(`# hooks: merge this into ${hooks.file}\n`));
+      errOut(p.dim(`# hooks: merge this into ${hooks.file}\n`));
       out(hooks.text);
     }
     return;

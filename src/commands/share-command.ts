@@ -23,6 +23,7 @@ export default defineCommand({
     to: { type: "positional", required: true, description: "recipient name" },
     description: { type: "string", description: "a note about the command", valueHint: "text" },
     timeout: { type: "string", description: "kill the command after this many seconds (default 30)", valueHint: "seconds" },
+    "allow-sensitive": { type: "boolean", description: "send the output even if it contains a private key block (refused by default)" },
     ...identityArgs,
     ...brokerArgs,
   },
@@ -37,6 +38,8 @@ export default defineCommand({
       to: args.to,
       argv,
       timeoutMs: seconds * 1000,
+      allowSensitive: args["allow-sensitive"] === true,
+      overridable: true,
       ...(args.description !== undefined && { description: args.description }),
     });
     const p = palette(config.color);

@@ -2,7 +2,7 @@
 import { defineCommand } from "citty";
 import { actingAgent } from "../cli/agent.ts";
 import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
-import { formatMessage, palette, out } from "../cli/output.ts";
+import { errOut, formatMessage, palette, out } from "../cli/output.ts";
 import type { Message } from "../protocol/message.ts";
 
 export default defineCommand({
@@ -27,7 +27,7 @@ export default defineCommand({
     await agent.subscribe(show, consume);
     if (!consume) for (const m of (await agent.call("check", { peek: true, limit: 1000 })).messages) show(m);
     if (!config.json) {
-      process.stderr.write(palette(config.color).dim(`Watching messages to ${agent.name}; Ctrl-C to stop.\n`));
+      errOut(palette(config.color).dim(`Watching messages to ${agent.name}; Ctrl-C to stop.\n`));
     }
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);

@@ -4,6 +4,7 @@
  * characters), and framed as what other agents said, not as the user's
  * instructions.
  */
+import { escapeControl } from "../protocol/control-chars.ts";
 import type { Message } from "../protocol/message.ts";
 
 /** Largest context text produced (characters). */
@@ -51,7 +52,7 @@ export function hookContext(name: string, messages: Message[], moreUnread = 0): 
   const parts = [intro];
   let budget = CONTEXT_MAX_CHARS - intro.length - outro.length - messages.reduce((s, m) => s + header(m).length + 2, 0);
   messages.forEach((m, i) => {
-    const full = body(m);
+    const full = escapeControl(body(m), { keepCR: true }); // no raw ESC from another agent
     const share = Math.max(MIN_BODY_CHARS, Math.floor(budget / (n - i)));
     const note = `\n… [cut: \`ipc read ${m.id}\` shows the whole message]`;
     const text = full.length <= share ? full : `${full.slice(0, Math.max(0, share - note.length))}${note}`;

@@ -20,6 +20,7 @@ import {
   UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Agent } from "../client/agent.ts";
+import { escapeControl } from "../protocol/control-chars.ts";
 import { IpcError } from "../protocol/errors.ts";
 import { VERSION } from "../version.ts";
 import { ToolInputError, explain } from "./errors.ts";
@@ -130,6 +131,8 @@ export function createMcpServer(agent: Agent, options: McpServerOptions = {}): M
     }
     identity.sync();
     const notice = brokerDown ? "" : await unreadNotice(agent, identity);
+    // Text from other agents may carry control characters: escaped, so none reaches a terminal raw.
+    text = escapeControl(text, { keepCR: true });
     const lines = [text, notice];
     if (!introduced && identity.name !== null) {
       introduced = true;

@@ -12,6 +12,7 @@ import type { Config } from "../config.ts";
 import { Identity } from "./identity.ts";
 import { log } from "./log.ts";
 import { createMcpServer } from "./server.ts";
+import { markBadArguments } from "./tools/_tool.ts";
 
 /** How long start-up registration may hold the MCP handshake (ms), so the instructions can name the server's name. */
 const START_WAIT_MS = 5_000;
@@ -46,7 +47,11 @@ export async function serveStdio(config: Config): Promise<void> {
     for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => resolve(signal));
     server.onclose = () => resolve("transport closed");
   });
-  await server.connect(new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: MAX_LINE_BYTES }));
+  const transport = new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: MAX_LINE_BYTES });
+  await server.connect(transport);
+  // tools/call with `arguments: null` (or a string…) becomes an isError result, not a JSON-RPC error.
+  const receive = transport.onmessage!;
+  transport.onmessage = (message) => receive(markBadArguments(message));
   await ended;
   await close().catch(() => {});
 }

@@ -109,10 +109,16 @@ describe("legacy protocol, open mode", () => {
     await legacy(b.port, { action: "send", to_id: "victim", message: { content: "private" }, session_token: v.session_token });
     const stolen = await legacy(b.port, { action: "check", instance_id: "victim", session_token: a.session_token });
     expect(stolen.messages).toEqual([]);
-    // rename with old_id naming someone else renames only the caller.
-    expect((await legacy(b.port, { action: "rename", old_id: "victim", new_id: "hijack", session_token: a.session_token })).message).toBe(
-      "Renamed alice to hijack",
-    );
+    // rename with old_id naming someone else is refused: it renames neither the victim nor the caller.
+    expect(await legacy(b.port, { action: "rename", old_id: "victim", new_id: "hijack", session_token: a.session_token })).toEqual({
+      status: "error",
+      message: 'old_id "victim" is not this session\'s name (alice): you can rename only yourself; nothing was renamed',
+    });
+    expect((await legacy(b.port, { action: "rename", old_id: 42, new_id: "hijack", session_token: a.session_token })).status).toBe("error");
+    const names = (await legacy(b.port, { action: "list", session_token: a.session_token })).instances.map((i: { id: string }) => i.id).sort();
+    expect(names).toEqual(["alice", "victim"]);
+    // Its own name (in any case) or no old_id at all still renames the caller.
+    expect((await legacy(b.port, { action: "rename", old_id: "ALICE", new_id: "alice2", session_token: a.session_token })).message).toBe("Renamed alice to alice2");
   });
 
   test("missing or unknown tokens, unknown actions and bad names get legacy errors", async () => {

@@ -5,9 +5,11 @@
  */
 import * as v from "valibot";
 import { legacyProof, safeEqual } from "../../protocol/auth.ts";
+import { paths } from "../../config.ts";
 import { IpcError } from "../../protocol/errors.ts";
 import { type LegacyMessage, LegacyRequest, type LegacyReply } from "../../protocol/legacy.ts";
-import { Name } from "../../protocol/names.ts";
+import { Name, normalizeName } from "../../protocol/names.ts";
+import { databaseError } from "../../store/database.ts";
 import type { MessageRow } from "../../store/messages.ts";
 import type { Broker } from "../broker.ts";
 import type { Connection } from "../connection.ts";
@@ -40,11 +42,15 @@ export function handleLegacy(b: Broker, conn: Connection, obj: Record<string, un
   try {
     reply = legacyText(serve(b, conn, obj));
   } catch (err) {
-    if (!(err instanceof IpcError)) {
+    const e = databaseError(paths.database(b.config), err); // a damaged database is named as such
+    if (!(e instanceof IpcError)) {
       log.error(`internal error (legacy): ${(err as Error)?.stack ?? err}`);
       b.commit.abort("a legacy request failed while writing");
+    } else if (e !== err) {
+      log.error(e.message);
+      b.commit.abort("the database is damaged");
     }
-    reply = legacyErrorText(err instanceof IpcError ? err.message : "Internal server error");
+    reply = legacyErrorText(e instanceof IpcError ? e.message : "Internal server error");
   }
   // A legacy connection closes after its one reply (Connection.write sees Mode.Legacy).
   b.commit.send(conn, reply, "legacy");
@@ -117,7 +123,12 @@ function serve(b: Broker, conn: Connection, obj: Record<string, unknown>): Legac
       return { status: "ok", instances: instances.map((i) => ({ id: i.name, last_seen: i.last_seen })) };
     }
     case "rename": {
-      session(b, conn, req.session_token);
+      const s = session(b, conn, req.session_token);
+      // old_id is only a claim: a name that is not the caller's must not rename the caller instead.
+      if (req.old_id !== undefined && req.old_id !== null && (typeof req.old_id !== "string" || normalizeName(req.old_id) !== s.name)) {
+        const claimed = typeof req.old_id === "string" ? JSON.stringify(req.old_id.slice(0, 64)) : "(not a name)";
+        return { status: "error", message: `old_id ${claimed} is not this session's name (${s.name}): you can rename only yourself; nothing was renamed` };
+      }
       const newName = legacyName(req.new_id);
       const r = rename(b, conn, { op: "rename", new_name: newName }) as { old: string; new: string };
       return { status: "ok", message: `Renamed ${r.old} to ${r.new}` };
