@@ -53,7 +53,7 @@ function nativeBinary() {
   }
 }
 
-/** True for a real Bun binary (the `bun` package ships a tiny placeholder until its postinstall runs). */
+/** True for a real executable, not a placeholder (the `bun` package ships a tiny one until its postinstall runs). */
 function isBinary(path) {
   try {
     return statSync(path).size > 1_000_000;
