@@ -9,7 +9,7 @@
  * the packed command starts itself.
  */
 import { afterAll, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { TARGETS } from "../../build/targets.ts";
@@ -42,7 +42,8 @@ function commandOf(pid: number): string {
 }
 
 afterAll(async () => {
-  await ipc({ ...e, cmd: [join(app, "node_modules", ".bin", "ipc")] }, ["stop"]);
+  const bin = join(app, "node_modules", ".bin", "ipc");
+  if (existsSync(bin)) await ipc({ ...e, cmd: [bin] }, ["stop"]);
   rmSync(work, { recursive: true, force: true });
 });
 
