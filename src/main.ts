@@ -8,7 +8,7 @@ import { formatError } from "./cli/errors.ts";
 import { rejectUnknownOptions } from "./cli/options.ts";
 import { errOut, flushOutput, out } from "./cli/output.ts";
 import { setRootCommand } from "./cli/root.ts";
-import { VERSION } from "./version.ts";
+import { COMMIT, VERSION } from "./version.ts";
 
 type Lazy = () => Promise<CommandDef<any>>;
 const load = (p: Promise<{ default: CommandDef<any> }>) => p.then((m) => m.default);
@@ -102,7 +102,7 @@ async function resolveValue<T>(r: T | Promise<T> | (() => T | Promise<T>)): Prom
 async function run(rawArgv: string[]): Promise<number> {
   const argv = hoistGlobalFlags(rawArgv);
   if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
-    out(`${VERSION}\n`);
+    out(`${VERSION} (${COMMIT})\n`);
     return 0;
   }
   // Words after `--` belong to a command being run (ipc share-command fred -- df -h), never to ipc.

@@ -90,7 +90,7 @@ describe("ipc doctor", () => {
     const e = doctorEnv();
     const binary = await compiledBinary();
     await using _broker = await startBrokerProcess({ ...e, cmd: [binary] });
-    const released = (await ipc({ ...e, cmd: [binary] }, ["--version"])).stdout.trim();
+    const released = (await ipc({ ...e, cmd: [binary] }, ["--version"])).stdout.split(" ")[0]!; // "<version> (<commit>)"
     expect(released).not.toBe(VERSION);
     const r = await ipc(e, ["doctor"]);
     expect(r.code).toBe(1);
