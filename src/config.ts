@@ -1,5 +1,5 @@
 /**
- * The one place that reads `process.env` (DESIGN.md §2). Flags win over the
+ * The one place that reads `process.env` (docs/design.md#2-configuration). Flags win over the
  * environment, the environment over defaults; every path derives from IPC_HOME.
  */
 import { homedir } from "node:os";
@@ -30,7 +30,7 @@ export interface Limits {
   maxHeldOutputBytes: number;
 }
 
-/** Retention periods (DESIGN.md §3). */
+/** Retention periods (docs/design.md#3-broker). */
 export interface Retention {
   /** Unread messages to names never registered (days). */
   futureDays: number;
@@ -161,12 +161,24 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
     name: flags.as || env.IPC_NAME || null,
     noSpawn: flags.spawn === false || flag(env, "IPC_NO_SPAWN"),
     json,
-    color: !json && !env.NO_COLOR && env.TERM !== "dumb" && process.stdout.isTTY === true,
+    color: !json && useColor(env),
     synchronous: env.IPC_SYNCHRONOUS?.toLowerCase() === "full" ? "full" : "normal",
     logLevel: (LOG_LEVELS as readonly string[]).includes(env.IPC_LOG_LEVEL ?? "") ? (env.IPC_LOG_LEVEL as LogLevel) : "info",
     limits,
     retention,
   };
+}
+
+/**
+ * Whether output to a stream is coloured: never with NO_COLOR (any value,
+ * https://no-color.org) or TERM=dumb; always with FORCE_COLOR (but "0" or
+ * "false"); else only on a terminal (`tty`, default stdout's).
+ */
+export function useColor(env: Env = process.env, tty: boolean | undefined = process.stdout.isTTY): boolean {
+  if (env.NO_COLOR || env.TERM === "dumb") return false;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== "") return !["0", "false"].includes(force.toLowerCase());
+  return tty === true;
 }
 
 /** Paths inside IPC_HOME. */

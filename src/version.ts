@@ -7,5 +7,5 @@ declare const IPC_BUILD_VERSION: string | undefined;
 export const VERSION: string =
   typeof IPC_BUILD_VERSION === "string" ? IPC_BUILD_VERSION : `${pkg.version}-dev`;
 
-/** Version of wire protocol v2 (DESIGN.md §5) spoken by this build. */
+/** Version of wire protocol v2 (docs/design.md#5-protocol-v2) spoken by this build. */
 export const PROTOCOL_VERSION = 2;

@@ -1,5 +1,5 @@
 /**
- * Private file modes (DESIGN.md §3): IPC_HOME and its folders 0700, the
+ * Private file modes (docs/design.md#3-broker): IPC_HOME and its folders 0700, the
  * database, sessions and large-message files 0600. Checked when the broker
  * starts; anything more open is tightened and reported (`ipc doctor` reports
  * it too). The umask of the broker process is 077 for everything it creates.

@@ -20,6 +20,11 @@ export function palette(color: boolean): Record<"bold" | "dim" | "green" | "red"
   };
 }
 
+/** `text` without ANSI escape sequences (citty colours its help and errors whatever the terminal). */
+export function plain(text: string): string {
+  return text.replace(/\x1b\[[0-9;]*m/g, "");
+}
+
 const pending = new Set<Promise<void>>();
 
 /**

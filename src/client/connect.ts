@@ -1,5 +1,5 @@
 /**
- * Finding a broker, and starting one when there is none (DESIGN.md §3): the
+ * Finding a broker, and starting one when there is none (docs/design.md#3-broker): the
  * client spawns its own executable as `ipc serve` in a detached process (its
  * own process group, output to $IPC_HOME/broker.log), so the broker outlives
  * whoever started it, then waits until it answers.

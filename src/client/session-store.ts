@@ -1,5 +1,5 @@
 /**
- * Sessions kept on disk for the CLI and the MCP server (DESIGN.md §8):
+ * Sessions kept on disk for the CLI and the MCP server (docs/design.md#9-identity-and-sessions):
  * `$IPC_HOME/sessions/<name>.json` (0600) holds a name's token; `.last` names
  * the last registered name, which commands act as when no --as / IPC_NAME is given.
  */

@@ -1,5 +1,5 @@
 /**
- * Who the MCP server acts as, and how that survives (DESIGN.md §7):
+ * Who the MCP server acts as, and how that survives (docs/design.md#9-identity-and-sessions):
  *
  * - With IPC_NAME / --as, the server registers that name at start.
  * - A registered identity is saved per host process in

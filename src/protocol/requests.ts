@@ -1,5 +1,5 @@
 /**
- * Request frames of wire protocol v2 (DESIGN.md §4–5): one schema per op,
+ * Request frames of wire protocol v2 (docs/design.md#4-operations and docs/design.md#5-protocol-v2): one schema per op,
  * joined in `Request`, a valibot variant on `op`. Unknown keys are dropped,
  * so a claimed `from` never reaches a handler.
  */

@@ -1,5 +1,5 @@
 /**
- * Results of wire protocol v2 (DESIGN.md §4–5): the members a successful
+ * Results of wire protocol v2 (docs/design.md#4-operations and docs/design.md#5-protocol-v2): the members a successful
  * response carries besides `id` and `ok`, per op. Shared by broker (which
  * builds them), client (which types them) and MCP server (which shows them).
  */
