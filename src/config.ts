@@ -188,6 +188,9 @@ export const paths = {
   log: (c: Pick<Config, "home">) => join(c.home, "broker.log"),
   sessions: (c: Pick<Config, "home">) => join(c.home, "sessions"),
   largeMessages: (c: Pick<Config, "home">) => join(c.home, "large-messages"),
+  /** Per AI host process: the session its `ipc mcp` acts as (src/home/mcp-parents.ts). */
+  mcpParents: (c: Pick<Config, "home">) => join(c.home, "mcp-parents"),
+  autoCheck: (c: Pick<Config, "home">) => join(c.home, "auto-check"),
 };
 
 /** True for addresses that only this machine can reach. */

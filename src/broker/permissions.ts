@@ -1,12 +1,11 @@
 /**
- * Private file modes (docs/design.md#3-broker): IPC_HOME and its folders 0700, the
- * database, sessions and large-message files 0600. Checked when the broker
- * starts; anything more open is tightened and reported (`ipc doctor` reports
- * it too). The umask of the broker process is 077 for everything it creates.
+ * Private file modes (docs/design.md#2-configuration): IPC_HOME and every folder in it
+ * 0700, every file 0600. Checked when the broker starts; anything more open
+ * is tightened and reported (`ipc doctor` reports it too). The umask of the broker process is 077 for everything it creates.
  */
-import { chmodSync, existsSync, readdirSync, statSync } from "node:fs";
+import { chmodSync, type Dirent, existsSync, lstatSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Config, paths } from "../config.ts";
+import type { Config } from "../config.ts";
 
 /** A path whose mode was wider than it should be. */
 export interface ModeFix {
@@ -15,26 +14,49 @@ export interface ModeFix {
   now: number;
 }
 
+/** Narrows `path` to `want`; a file gone meanwhile, or not ours to change (EPERM), is left as it is. */
 function tighten(path: string, want: number, fixes: ModeFix[]): void {
-  if (!existsSync(path)) return;
-  const mode = statSync(path).mode & 0o777;
-  if ((mode & ~want) !== 0) {
-    chmodSync(path, want);
-    fixes.push({ path, was: mode, now: want });
+  try {
+    const mode = lstatSync(path).mode & 0o777;
+    if ((mode & ~want) !== 0) {
+      chmodSync(path, want);
+      fixes.push({ path, was: mode, now: want });
+    }
+  } catch {
+    // ENOENT (a temporary file renamed away), EPERM (not ours): doctor reports what stays open.
   }
 }
 
-/** Tightens the modes of everything ipc keeps in IPC_HOME; returns what it changed. */
-export function enforcePrivateModes(config: Config): ModeFix[] {
-  if (process.platform === "win32") return [];
-  const fixes: ModeFix[] = [];
-  tighten(config.home, 0o700, fixes);
-  const db = paths.database(config);
-  for (const f of [db, `${db}-wal`, `${db}-shm`, paths.lock(config), paths.log(config)]) tighten(f, 0o600, fixes);
-  for (const dir of [paths.sessions(config), paths.largeMessages(config)]) {
-    tighten(dir, 0o700, fixes);
-    if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir)) tighten(join(dir, name), 0o600, fixes);
+/** Folders below IPC_HOME walked (IPC_HOME/a/b): ipc's folders are one level deep, so two is plenty. */
+const MAX_DEPTH = 2;
+
+/** Tightens `dir` to 0700 and everything in it: folders 0700, files (and the socket) 0600; symlinks are left alone. */
+function tightenTree(dir: string, depth: number, fixes: ModeFix[]): void {
+  tighten(dir, 0o700, fixes);
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
   }
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isSymbolicLink()) continue;
+    if (entry.isDirectory()) {
+      if (depth < MAX_DEPTH) tightenTree(path, depth + 1, fixes);
+      else tighten(path, 0o700, fixes);
+    } else tighten(path, 0o600, fixes);
+  }
+}
+
+/**
+ * Tightens the modes of everything in IPC_HOME (the database, lock, log,
+ * sessions/, mcp-parents/, auto-check/, large-messages/ and whatever else is
+ * there); returns what it changed.
+ */
+export function enforcePrivateModes(config: Pick<Config, "home">): ModeFix[] {
+  if (process.platform === "win32" || !existsSync(config.home)) return [];
+  const fixes: ModeFix[] = [];
+  tightenTree(config.home, 0, fixes);
   return fixes;
 }

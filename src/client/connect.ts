@@ -7,7 +7,7 @@
 import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { type Config, paths } from "../config.ts";
-import { readLock } from "../broker/lock.ts";
+import { readLock } from "../home/files.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { ResultOf } from "../protocol/responses.ts";
 import { BrokerClient, type Endpoint, describeEndpoint } from "./broker-client.ts";

@@ -3,10 +3,11 @@
  * `$IPC_HOME/sessions/<name>.json` (0600) holds a name's token; `.last` names
  * the last registered name, which commands act as when no --as / IPC_NAME is given.
  */
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import * as v from "valibot";
 import { type Config, paths } from "../config.ts";
+import { writePrivate } from "../home/files.ts";
 import { IpcError } from "../protocol/errors.ts";
 import { normalizeName } from "../protocol/names.ts";
 
@@ -16,13 +17,6 @@ export type SavedSession = v.InferOutput<typeof SavedSession>;
 
 const LAST = ".last";
 
-/** Writes `data` to `path` atomically with mode 0600. */
-export function writePrivate(path: string, data: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data, { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, path);
-}
 
 function dir(config: Config): string {
   const d = paths.sessions(config);

@@ -3,7 +3,7 @@
  * and when nothing answers, is the port taken by something else.
  */
 import { paths } from "../../config.ts";
-import { isAlive, readLock } from "../../broker/lock.ts";
+import { isAlive, readLock } from "../../home/files.ts";
 import { connectBroker } from "../../client/connect.ts";
 import { IpcError } from "../../protocol/errors.ts";
 import { VERSION } from "../../version.ts";
