@@ -43,9 +43,13 @@ export async function flushOutput(): Promise<void> {
   await Promise.all(pending);
 }
 
-/** Prints `value` as JSON with --json, else the human text. */
-export function emit(config: Config, human: () => string, value: unknown): void {
-  out(`${config.json ? JSON.stringify(value) : human()}\n`);
+/**
+ * Prints the human text, or with --json `value` as one JSON object that
+ * starts with `"ok": true` (failures print `"ok": false`; a value with its
+ * own `ok`, like doctor's report, keeps it).
+ */
+export function emit(config: Config, human: () => string, value: object): void {
+  out(`${config.json ? JSON.stringify({ ok: true, ...value }) : human()}\n`);
 }
 
 /** One message, readable: header line then the content, indented. */

@@ -14,23 +14,25 @@ export function editDistance(a: string, b: string): number {
 }
 
 /**
- * The candidate closest to `word` (case-insensitive), when it is close enough
- * to be a typo: at most 2 edits, and fewer than half the word's length; or
- * one the word is a prefix of (at least 3 characters). Undefined otherwise.
+ * The candidate `word` most likely meant (case-insensitive): one it begins
+ * (at least 3 characters, `brod` → `broadcast`), else the closest within 2
+ * edits and fewer than half the word's length. Undefined when none is close.
  */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
   const w = word.toLowerCase();
+  const letters = w.replace(/^-+/, "").length;
+  const list = [...candidates];
+  if (letters >= 3) {
+    const prefixed = list.find((c) => c.toLowerCase().startsWith(w) && c.toLowerCase() !== w);
+    if (prefixed !== undefined) return prefixed;
+  }
   let best: string | undefined;
   let bestDistance = Infinity;
-  for (const c of candidates) {
+  for (const c of list) {
     const d = editDistance(w, c.toLowerCase());
     if (d > 0 && d < bestDistance) [best, bestDistance] = [c, d];
   }
-  if (best !== undefined && bestDistance <= 2 && bestDistance * 2 < w.replace(/^-+/, "").length) return best;
-  if (w.replace(/^-+/, "").length >= 3) {
-    for (const c of candidates) if (c.toLowerCase().startsWith(w) && c.toLowerCase() !== w) return c;
-  }
-  return undefined;
+  return bestDistance <= 2 && bestDistance * 2 < letters ? best : undefined;
 }
 
 /** "; did you mean X?" when a candidate is close, else "". */

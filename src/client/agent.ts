@@ -112,7 +112,11 @@ export class Agent {
       const { nonce } = await c.client.request("hello", {});
       auth = hmacProof(this.config.secret, nonce, normalized ?? name);
     }
-    const r = await c.client.request("register", auth === undefined ? { name } : { name, auth });
+    const r = await c.client.request("register", auth === undefined ? { name } : { name, auth }).catch((err: unknown) => {
+      // We made the proof with a fresh nonce: a refusal means the secrets differ. Say so, not the protocol's words.
+      if (auth === undefined || !(err instanceof IpcError) || err.code !== "FORBIDDEN") throw err;
+      throw new IpcError("FORBIDDEN", "the broker refused our proof: IPC_SHARED_SECRET here differs from the broker's secret. Run `ipc doctor` here and where the broker was started to see which differs");
+    });
     this.name = r.name;
     this.token = r.token;
     this.authed = true;

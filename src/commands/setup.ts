@@ -54,7 +54,7 @@ function run(host: Host, args: HostArgs): void {
   const hooks = hooksSnippetOf(req);
   if (!args.write) {
     if (json) {
-      out(`${JSON.stringify({ host: host.id, scope: req.scope, file: snippet.file, format: snippet.format, snippet: snippet.text, hooks: hooks })}\n`);
+      out(`${JSON.stringify({ ok: true, host: host.id, scope: req.scope, file: snippet.file, format: snippet.format, snippet: snippet.text, hooks: hooks })}\n`);
       return;
     }
     process.stderr.write(p.dim(`# ${host.title} (${req.scope} scope): add this to ${snippet.file}, or run \`ipc setup ${host.id} --write\`\n`));
@@ -67,7 +67,7 @@ function run(host: Host, args: HostArgs): void {
   }
   const written = writeSetup(req);
   if (json) {
-    out(`${JSON.stringify({ host: host.id, scope: req.scope, written })}\n`);
+    out(`${JSON.stringify({ ok: true, host: host.id, scope: req.scope, written })}\n`);
     return;
   }
   const lines = written.map((w, i) => {

@@ -59,6 +59,8 @@ describe("ipc import-legacy", () => {
     await using _b = await startBrokerProcess(e);
     const list = await ipcJson(e, ["list"]);
     expect(list.instances.map((i: { name: string }) => i.name).sort()).toEqual(["dino", "fred", "wilma"]);
+    // Imported, not seen: nobody is online for having been imported.
+    expect(list.instances.filter((i: { online: boolean }) => i.online)).toEqual([]);
     await ipc(e, ["register", "fred"]);
     const fred = await ipcJson(e, ["check", "--as", "fred"]);
     expect(fred.messages).toHaveLength(1);
