@@ -97,10 +97,6 @@ export async function checkCommandLine(rawArgv: string[]): Promise<Resolved> {
   }
   const rest = [...argv];
   for (const word of r.path.slice(1)) rest.splice(rest.indexOf(word), 1);
-  try {
-    parseArgs(rest, args);
-  } catch (err) {
-    throw usageError(`${(err as Error).message} (see ${r.path.join(" ")} --help)`);
-  }
+  parseArgs(rest, args); // citty's CLIError for a missing argument: the CLI shows the usage with it
   return r;
 }

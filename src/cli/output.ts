@@ -4,6 +4,8 @@
  */
 import type { Config } from "../config.ts";
 import type { Message } from "../protocol/message.ts";
+import type { Instance } from "../protocol/responses.ts";
+import { messageBody } from "../share/show.ts";
 
 type Paint = (s: string) => string;
 
@@ -52,16 +54,46 @@ export function emit(config: Config, human: () => string, value: object): void {
   out(`${config.json ? JSON.stringify({ ok: true, ...value }) : human()}\n`);
 }
 
+/** "1 connection", "2 connections". */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** An ISO-8601 time as the CLI shows it: `2026-11-23 19:12:17Z`; the epoch (never) as "never". */
+export function humanTime(iso: string): string {
+  return Date.parse(iso) <= 0 ? "never" : iso.replace("T", " ").replace(/\.\d+Z$/, "Z");
+}
+
+/** Longest name shown whole in a column; longer ones are cut with "…" so the columns stay aligned. */
+const NAME_COLUMN = 24;
+
+/** `ipc list` rows: a header, then online mark, name, unread and last seen in aligned columns. */
+export function formatInstances(instances: readonly Instance[], color: boolean): string {
+  const p = palette(color);
+  const fit = (name: string) => (name.length > NAME_COLUMN ? `${name.slice(0, NAME_COLUMN - 1)}…` : name);
+  const width = Math.max(4, ...instances.map((i) => fit(i.name).length));
+  const header = p.dim(`  ${"NAME".padEnd(width)}  ${"UNREAD".padStart(6)}  LAST SEEN`);
+  const rows = instances.map((i) => {
+    const mark = i.online ? p.green("●") : p.dim("○");
+    const unread = i.unread > 0 ? String(i.unread).padStart(6) : p.dim("-".padStart(6));
+    return `${mark} ${fit(i.name).padEnd(width)}  ${unread}  ${p.dim(i.online ? `${humanTime(i.last_seen)} (online)` : humanTime(i.last_seen))}`;
+  });
+  return [header, ...rows].join("\n");
+}
+
 /** One message, readable: header line then the content, indented. */
 export function formatMessage(m: Message, color: boolean): string {
   const p = palette(color);
-  const when = m.created_at.replace("T", " ").replace(/\.\d+Z$/, "Z");
+  const when = humanTime(m.created_at);
   const kind = m.kind === "direct" ? "" : p.yellow(` [${m.kind}]`);
   const reply = m.reply_to !== undefined ? p.dim(` ↩ #${m.reply_to}`) : "";
   const head = `${p.dim(`#${m.id}`)} ${p.bold(p.cyan(m.from))} → ${m.to}${kind}${reply} ${p.dim(when)}`;
-  const body = m.content.split("\n").map((l) => `  ${l}`).join("\n");
-  const data = m.data !== undefined ? `\n  ${p.dim(`data: ${JSON.stringify(m.data)}`)}` : "";
-  return `${head}\n${body}${data}`;
+  // Shared files and command output framed as the hook shows them; the frame lines dimmed.
+  const body = messageBody(m)
+    .split("\n")
+    .map((l) => `  ${/^----- .* -----$|^data: /.test(l) ? p.dim(l) : l}`)
+    .join("\n");
+  return `${head}\n${body}`;
 }
 
 /** A list of messages, or a friendly line when there are none. */

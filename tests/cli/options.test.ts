@@ -25,6 +25,8 @@ test("rejectUnknownOptions: known, global, `-` and words after -- pass; a typo f
 
 test("closest: typos within two edits, prefixes, nothing for unrelated words", () => {
   expect(editDistance("chek", "check")).toBe(1);
+  expect(editDistance("sned", "send")).toBe(1);
+  expect(closest("sned", ["send", "serve"])).toBe("send");
   expect(closest("chek", ["check", "send", "list"])).toBe("check");
   expect(closest("fredd", ["fred", "barney"])).toBe("fred");
   expect(closest("broa", ["broadcast", "read"])).toBe("broadcast");

@@ -155,7 +155,7 @@ describe("ipc doctor", () => {
     legacy.exec("INSERT INTO messages (from_id, to_id, content, timestamp) VALUES ('barney', 'fred', 'still waiting', '2025-01-28T10:00:00')");
     legacy.close();
     const before = await ipc(e, ["doctor"]);
-    expect(before.stdout).toContain(`⚠ claude-ipc-mcp database ${join(e.homeDir, ".claude-ipc-data", "messages.db")} holds 1 unread message(s) not yet in ipc`);
+    expect(before.stdout).toContain(`⚠ claude-ipc-mcp database ${join(e.homeDir, ".claude-ipc-data", "messages.db")} holds 1 unread message not yet in ipc`);
     expect(before.stdout).toContain("fix: ipc stop; ipc import-legacy");
     expect((await ipc(e, ["import-legacy"])).code).toBe(0);
     expect((await ipc(e, ["doctor"])).stdout).toContain("no unread mail left to import");
