@@ -2,8 +2,9 @@
  * The one place that reads `process.env` (docs/design.md#2-configuration). Flags win over the
  * environment, the environment over defaults; every path derives from IPC_HOME.
  */
+import { realpathSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { IpcError } from "./protocol/errors.ts";
 
 /** Broker limits; sizes in bytes, durations in seconds. 0 turns a rate or count limit off. */
@@ -192,6 +193,18 @@ export const paths = {
   mcpParents: (c: Pick<Config, "home">) => join(c.home, "mcp-parents"),
   autoCheck: (c: Pick<Config, "home">) => join(c.home, "auto-check"),
 };
+
+/** True when two IPC_HOME paths are the same folder (symlinks and `..` resolved where the folder exists). */
+export function sameHome(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  return real(a) === real(b);
+}
 
 /** True for addresses that only this machine can reach. */
 export function isLoopback(host: string): boolean {

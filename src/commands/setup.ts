@@ -46,6 +46,17 @@ function request(host: Host, args: HostArgs): SetupRequest {
   };
 }
 
+/** This same `ipc setup` command line with --write: the flags given kept, so the hint writes what was shown. */
+export function writeCommand(host: Host, args: HostArgs): string {
+  const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
+  const words = ["ipc", "setup", host.id];
+  if (args.name !== undefined) words.push("--name", quote(args.name));
+  if (args.scope !== undefined) words.push("--scope", args.scope);
+  if (args.dir !== undefined) words.push("--dir", quote(args.dir));
+  if (args.hooks) words.push("--hooks");
+  return [...words, "--write"].join(" ");
+}
+
 function run(host: Host, args: HostArgs): void {
   const req = request(host, args);
   const json = args.json === true;
@@ -57,7 +68,7 @@ function run(host: Host, args: HostArgs): void {
       out(`${JSON.stringify({ ok: true, host: host.id, scope: req.scope, file: snippet.file, format: snippet.format, snippet: snippet.text, hooks: hooks })}\n`);
       return;
     }
-    process.stderr.write(p.dim(`# ${host.title} (${req.scope} scope): add this to ${snippet.file}, or run \`ipc setup ${host.id} --write\`\n`));
+    process.stderr.write(p.dim(`# ${host.title} (${req.scope} scope): add this to ${snippet.file}, or run \`${writeCommand(host, args)}\`\n`));
     out(snippet.text);
     if (hooks) {
       process.stderr.write(p.dim(`# hooks: merge this into ${hooks.file}\n`));
@@ -92,7 +103,10 @@ function hostCommand(host: Host): CommandDef<any> {
         options: scopes,
         description: scopes.length > 1 ? `project (a file in --dir) or user (every project); default ${host.defaultScope}` : `${scopes[0]} (the only one)`,
       },
-      dir: { type: "string", description: "project directory for --scope project (default: the current directory)", valueHint: "dir" },
+      // Only hosts with a project file take a project directory (Codex has none).
+      ...(scopes.includes("project") && {
+        dir: { type: "string", description: "project directory for --scope project (default: the current directory)", valueHint: "dir" },
+      }),
       name: { type: "string", description: "IPC_NAME for the MCP server: the name it registers as at start", valueHint: "name" },
       ...(host.id === "claude-code" && {
         hooks: { type: "boolean", description: "also install the `ipc hook claude-code` hooks (UserPromptSubmit, PostToolUse, SessionStart) into .claude/settings.json" },

@@ -99,3 +99,30 @@ test("a wrong shared secret is named as such, with the command that shows which 
   expect(r.stderr).not.toContain("hello first");
   expect(r.stderr + r.stdout).not.toContain("another-secret");
 });
+
+test("the setup hint keeps the flags given; Codex (no project file) offers no --dir", async () => {
+  const e = ipcEnv();
+  const r = await ipc(e, ["setup", "cursor", "--name", "cur", "--scope", "project", "--dir", e.home]);
+  expect(r.code).toBe(0);
+  expect(r.stderr).toContain(`or run \`ipc setup cursor --name cur --scope project --dir ${e.home} --write\``);
+  const codex = await ipc(e, ["setup", "codex", "--help"]);
+  expect(codex.stdout).toContain("USAGE ipc setup codex");
+  expect(codex.stdout).not.toContain("--dir");
+  const stray = await ipc(e, ["setup", "codex", "--dir", e.home]);
+  expect(stray.code).toBe(2);
+  expect(stray.stderr).toContain("unknown option --dir for ipc setup codex");
+});
+
+test("serve --detach against another IPC_HOME's broker on the port says whose it is and fails; doctor says so too", async () => {
+  const e = ipcEnv();
+  await using _broker = await startBrokerProcess(e);
+  const other = ipcEnv({ IPC_PORT: String(e.port) });
+  const r = await ipc(other, ["serve", "--detach"]);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain(`serves IPC_HOME ${e.home}, not this one (${other.home})`);
+  expect(r.stderr).toContain("IPC_PORT=<free port>");
+  const doctor = await ipc(other, ["doctor"]);
+  expect(doctor.code).toBe(1);
+  expect(doctor.stdout).toContain(`✖ that broker serves IPC_HOME ${e.home}, not this one (${other.home})`);
+  expect((await ipc(e, ["serve", "--detach"])).stdout).toContain("A broker is already running"); // its own home: fine
+});

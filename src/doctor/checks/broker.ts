@@ -2,7 +2,7 @@
  * Doctor: is a broker answering (never starting one), is it this version,
  * and when nothing answers, is the port taken by something else.
  */
-import { paths } from "../../config.ts";
+import { paths, sameHome } from "../../config.ts";
 import { isAlive, readLock } from "../../home/files.ts";
 import { connectBroker } from "../../client/connect.ts";
 import { IpcError } from "../../protocol/errors.ts";
@@ -29,6 +29,14 @@ export const brokerCheck: Check = async (ctx) => {
     const status = await client.request("status", {}).finally(() => client.close());
     ctx.broker = { version: hello.version, secure: hello.secure, pid: status.pid };
     const out: Finding[] = [{ check: "broker", status: "ok", message: `broker answers on ${where} (pid ${status.pid}, version ${hello.version})` }];
+    if (!sameHome(status.home, config.home)) {
+      out.push({
+        check: "broker",
+        status: "fail",
+        message: `that broker serves IPC_HOME ${status.home}, not this one (${config.home}): the database and sessions checked here are not its`,
+        fix: `give this IPC_HOME its own port (export IPC_PORT=<free port>), or use that broker's: export IPC_HOME=${status.home}`,
+      });
+    }
     if (hello.protocol !== PROTOCOL_VERSION || !sameRelease(hello.version, VERSION)) {
       const protocols = hello.protocol === PROTOCOL_VERSION ? "" : ` (protocol ${hello.protocol}, this one speaks ${PROTOCOL_VERSION})`;
       out.push({
