@@ -14,7 +14,7 @@ import type { Op, Params } from "../protocol/requests.ts";
 import type { ResultOf } from "../protocol/responses.ts";
 import { REQUEST_TIMEOUT_MS } from "./broker-client.ts";
 import { type Connected, connectBroker } from "./connect.ts";
-import { lastName, loadSession, saveSession } from "./session-store.ts";
+import { lastName, loadSession, renamedTo, saveSession } from "./session-store.ts";
 
 /** Ops that work without a session. */
 const OPEN_OPS: ReadonlySet<Op> = new Set(["hello", "status", "list", "register"]);
@@ -138,11 +138,14 @@ export class Agent {
 
   private async authenticate(c: Connected): Promise<void> {
     if (this.token === null) {
+      const renamed = this.name === null ? null : renamedTo(this.config, this.name);
       throw new IpcError(
         "UNAUTHENTICATED",
         this.name === null
           ? "no name to act as: run `ipc register NAME` first, or pass --as NAME / set IPC_NAME"
-          : `${this.name} is not registered from this IPC_HOME yet: run \`ipc register ${this.name}\` first`,
+          : renamed !== null
+            ? `${this.name} was renamed to ${renamed}: update IPC_NAME (export IPC_NAME=${renamed}) or pass --as ${renamed}`
+            : `${this.name} is not registered from this IPC_HOME yet: run \`ipc register ${this.name}\` first`,
       );
     }
     try {

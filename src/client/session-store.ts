@@ -16,6 +16,40 @@ export const SavedSession = v.object({ name: v.string(), token: v.string(), save
 export type SavedSession = v.InferOutput<typeof SavedSession>;
 
 const LAST = ".last";
+/** Names renamed away from this IPC_HOME: `{old: new}`, so an old IPC_NAME is told what became of it. */
+const RENAMED = ".renamed";
+/** Renames remembered (the oldest are forgotten first). */
+const MAX_RENAMED = 64;
+
+function renames(config: Config): Record<string, string> {
+  try {
+    const map = JSON.parse(readFileSync(join(paths.sessions(config), RENAMED), "utf8")) as unknown;
+    return typeof map === "object" && map !== null && !Array.isArray(map) ? (map as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function saveRenames(config: Config, map: Record<string, string>): void {
+  const entries = Object.entries(map).slice(-MAX_RENAMED);
+  writePrivate(join(dir(config), RENAMED), JSON.stringify(Object.fromEntries(entries)));
+}
+
+/** Remembers that `oldName` became `newName` (and forgets its session). */
+export function recordRename(config: Config, oldName: string, newName: string): void {
+  forgetSession(config, oldName);
+  const map = renames(config);
+  delete map[oldName];
+  map[oldName] = newName;
+  delete map[newName];
+  saveRenames(config, map);
+}
+
+/** What `name` was renamed to from this IPC_HOME, or null. */
+export function renamedTo(config: Config, name: string): string | null {
+  const to = renames(config)[name];
+  return typeof to === "string" && normalizeName(to) === to ? to : null;
+}
 
 
 function dir(config: Config): string {
@@ -44,6 +78,11 @@ export function saveSession(config: Config, name: string, token: string): void {
   const d = dir(config);
   writePrivate(join(d, `${name}.json`), JSON.stringify({ name, token, saved_at: new Date().toISOString() }));
   writePrivate(join(d, LAST), name);
+  const map = renames(config);
+  if (name in map) {
+    delete map[name]; // registered again: it is a name of its own once more
+    saveRenames(config, map);
+  }
 }
 
 /** Forgets `name`'s session (after a rename, or when it is no longer valid). */

@@ -126,3 +126,15 @@ test("serve --detach against another IPC_HOME's broker on the port says whose it
   expect(doctor.stdout).toContain(`✖ that broker serves IPC_HOME ${e.home}, not this one (${other.home})`);
   expect((await ipc(e, ["serve", "--detach"])).stdout).toContain("A broker is already running"); // its own home: fine
 });
+
+test("after a rename, the old IPC_NAME is told the new name, not to register the old one again", async () => {
+  const e = ipcEnv();
+  await using _broker = await startBrokerProcess(e);
+  await ipc(e, ["register", "barney"]);
+  expect((await ipc(e, ["rename", "barney-debugging"], { env: { IPC_NAME: "barney" } })).code).toBe(0);
+  const old = await ipc(e, ["check"], { env: { IPC_NAME: "barney" } });
+  expect(old.code).toBe(1);
+  expect(old.stderr).toContain("barney was renamed to barney-debugging: update IPC_NAME (export IPC_NAME=barney-debugging)");
+  expect(old.stderr).not.toContain("ipc register barney");
+  expect((await ipc(e, ["check"], { env: { IPC_NAME: "barney-debugging" } })).code).toBe(0);
+});
