@@ -24,6 +24,7 @@ export const COMMANDS: Record<string, LazyCommand> = {
   list: () => load(import("./list.ts")),
   rename: () => load(import("./rename.ts")),
   read: () => load(import("./read.ts")),
+  unsend: () => load(import("./unsend.ts")),
   history: () => load(import("./history.ts")),
   search: () => load(import("./search.ts")),
   "share-file": () => load(import("./share-file.ts")),

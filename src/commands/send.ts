@@ -2,6 +2,7 @@
 import { defineCommand } from "citty";
 import { agentFor, messageText, parseData, parseId } from "../cli/agent.ts";
 import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
+import { futureNote } from "../cli/future-hint.ts";
 import { emit, palette } from "../cli/output.ts";
 
 const STATUS_TEXT = {
@@ -26,7 +27,8 @@ export default defineCommand({
     const content = await messageText(args._.slice(1));
     const data = parseData(args.data);
     const replyTo = parseId(args["reply-to"], "--reply-to");
-    const r = await agentFor(config).call("send", {
+    const agent = agentFor(config);
+    const r = await agent.call("send", {
       to: args.to,
       content,
       ...(data !== undefined && { data }),
@@ -34,5 +36,6 @@ export default defineCommand({
     });
     const p = palette(config.color);
     emit(config, () => `${p.green("✔")} Sent #${r.message_id} to ${p.bold(r.to)} (${STATUS_TEXT[r.status]})`, r);
+    if (r.status === "future" && !config.json) process.stderr.write(`${p.yellow("⚠")} ${await futureNote(agent, config, r.to, r.message_id)}\n`);
   },
 });

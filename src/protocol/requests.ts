@@ -57,6 +57,8 @@ export const CheckRequest = v.object({
   from: v.optional(Name),
 });
 export const ReadRequest = v.object({ ...base, op: v.literal("read"), message_id: MessageId });
+/** Takes back a message this session sent that nobody has read yet (a typo's future message). */
+export const UnsendRequest = v.object({ ...base, op: v.literal("unsend"), message_id: MessageId });
 export const ListRequest = v.object({ ...base, op: v.literal("list") });
 export const RenameRequest = v.object({ ...base, op: v.literal("rename"), new_name: Name });
 export const HistoryRequest = v.object({
@@ -101,6 +103,7 @@ export const Request = v.variant("op", [
   BroadcastRequest,
   CheckRequest,
   ReadRequest,
+  UnsendRequest,
   ListRequest,
   RenameRequest,
   HistoryRequest,

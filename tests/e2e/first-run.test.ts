@@ -138,3 +138,33 @@ test("after a rename, the old IPC_NAME is told the new name, not to register the
   expect(old.stderr).not.toContain("ipc register barney");
   expect((await ipc(e, ["check"], { env: { IPC_NAME: "barney-debugging" } })).code).toBe(0);
 });
+
+test("a send to a name nobody registered says so, guesses the typo, and `ipc unsend` takes it back", async () => {
+  const e = ipcEnv();
+  await using _broker = await startBrokerProcess(e);
+  await ipc(e, ["register", "fred"]);
+  await ipc(e, ["register", "barney"]);
+  const r = await ipc(e, ["send", "fredd", "lunch?", "--as", "barney"]);
+  expect(r.code).toBe(0);
+  const id = Number(r.stdout.match(/#(\d+)/)![1]);
+  expect(r.stderr).toContain(`no agent named fredd has registered; did you mean fred? (it will wait 7 days for fredd: \`ipc unsend ${id}\` takes it back)`);
+
+  const unsent = await ipc(e, ["unsend", String(id), "--as", "barney"]);
+  expect(unsent.code).toBe(0);
+  expect(unsent.stdout).toContain(`Unsent #${id}: fredd will never see it`);
+  await ipc(e, ["register", "fredd"]);
+  expect((await ipcJson(e, ["check", "--as", "fredd"])).messages).toEqual([]);
+  expect((await ipcJson(e, ["history", "--as", "fredd"])).messages).toEqual([]);
+
+  // Only your own, unread messages: a read one is too late, someone else's is not found.
+  const sent = await ipcJson(e, ["send", "fred", "hi", "--as", "barney"]);
+  expect(sent.message_id).toBeGreaterThan(id); // the unsent message was the newest: its id stays taken
+  expect((await ipc(e, ["unsend", String(sent.message_id), "--as", "fred"])).stderr).toContain(`no message ${sent.message_id} that fred sent`);
+  await ipc(e, ["check", "--as", "fred"]);
+  const late = await ipc(e, ["unsend", String(sent.message_id), "--as", "barney"]);
+  expect(late.code).toBe(1);
+  expect(late.stderr).toContain("has already been read: too late to unsend it");
+  // A new message never reuses the id of one taken back.
+  const next = await ipcJson(e, ["send", "fred", "again", "--as", "barney"]);
+  expect(next.message_id).toBeGreaterThan(sent.message_id);
+});
