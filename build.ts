@@ -1,6 +1,6 @@
 /**
- * Release build. `bun run build` compiles `dist/ipc` (or `dist/ipc.exe`) for
- * this machine; `bun run build --all` compiles every release target into
+ * Release build. `npm run build` compiles `dist/ipc` (or `dist/ipc.exe`) for
+ * this machine; `npm run build -- --all` compiles every release target into
  * `dist/ipc-<target>/`, archives each (.tar.gz, or .zip for Windows) and
  * writes `dist/SHA256SUMS`.
  *
