@@ -23,7 +23,7 @@ export function ipcCommands(block: string): string[] {
 
 const shown = documents().flatMap(([path, text]) =>
   fences(text)
-    .filter(([lang]) => lang === "sh" || lang === "bash" || lang === "")
+    .filter(([lang]) => lang === "sh" || lang === "bash")
     .flatMap(([, body]) => ipcCommands(body).map((c) => [path, c] as const)),
 );
 
