@@ -42,7 +42,7 @@ export const root: CommandDef<any> = defineCommand({
   meta: {
     name: "ipc",
     version: VERSION,
-    description: "Messaging between AI agents and people: broker, MCP server and CLI in one binary",
+    description: "Messaging between AI agents and people: broker, MCP server and CLI in one binary. ipc help COMMAND shows the options of a command",
   },
   subCommands: COMMANDS,
 });
