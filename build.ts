@@ -1,8 +1,8 @@
 /**
  * Release build.
  *
- * - `bun run build` compiles `dist/ipc` (or `dist/ipc.exe`) for this machine.
- * - `bun run build -- --all` compiles every release target into
+ * - `npm run build` compiles `dist/ipc` (or `dist/ipc.exe`) for this machine.
+ * - `npm run build -- --all` compiles every release target into
  *   `dist/ipc-<version>-<target>/`, archives each (.tar.gz, or .zip for
  *   Windows), writes `dist/SHA256SUMS`, and writes the npm packages into
  *   `dist/npm/` (build/npm-packages.ts).

@@ -1,9 +1,10 @@
 /**
- * The one place that reads `process.env` (DESIGN.md §2). Flags win over the
+ * The one place that reads `process.env` (docs/design.md#2-configuration). Flags win over the
  * environment, the environment over defaults; every path derives from IPC_HOME.
  */
+import { realpathSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { IpcError } from "./protocol/errors.ts";
 
 /** Broker limits; sizes in bytes, durations in seconds. 0 turns a rate or count limit off. */
@@ -30,7 +31,7 @@ export interface Limits {
   maxHeldOutputBytes: number;
 }
 
-/** Retention periods (DESIGN.md §3). */
+/** Retention periods (docs/design.md#3-broker). */
 export interface Retention {
   /** Unread messages to names never registered (days). */
   futureDays: number;
@@ -169,12 +170,24 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
     takeover: flags.takeover === true,
     noSpawn: flags.spawn === false || flag(env, "IPC_NO_SPAWN"),
     json,
-    color: !json && !env.NO_COLOR && env.TERM !== "dumb" && process.stdout.isTTY === true,
+    color: !json && useColor(env),
     synchronous: env.IPC_SYNCHRONOUS?.toLowerCase() === "full" ? "full" : "normal",
     logLevel: (LOG_LEVELS as readonly string[]).includes(env.IPC_LOG_LEVEL ?? "") ? (env.IPC_LOG_LEVEL as LogLevel) : "info",
     limits,
     retention,
   };
+}
+
+/**
+ * Whether output to a stream is coloured: never with NO_COLOR (any value,
+ * https://no-color.org) or TERM=dumb; always with FORCE_COLOR (but "0" or
+ * "false"); else only on a terminal (`tty`, default stdout's).
+ */
+export function useColor(env: Env = process.env, tty: boolean | undefined = process.stdout.isTTY): boolean {
+  if (env.NO_COLOR || env.TERM === "dumb") return false;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== "") return !["0", "false"].includes(force.toLowerCase());
+  return tty === true;
 }
 
 /** Paths inside IPC_HOME. */
@@ -184,7 +197,22 @@ export const paths = {
   log: (c: Pick<Config, "home">) => join(c.home, "broker.log"),
   sessions: (c: Pick<Config, "home">) => join(c.home, "sessions"),
   largeMessages: (c: Pick<Config, "home">) => join(c.home, "large-messages"),
+  /** Per AI host process: the session its `ipc mcp` acts as (src/home/mcp-parents.ts). */
+  mcpParents: (c: Pick<Config, "home">) => join(c.home, "mcp-parents"),
+  autoCheck: (c: Pick<Config, "home">) => join(c.home, "auto-check"),
 };
+
+/** True when two IPC_HOME paths are the same folder (symlinks and `..` resolved where the folder exists). */
+export function sameHome(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  return real(a) === real(b);
+}
 
 /** True for addresses that only this machine can reach. */
 export function isLoopback(host: string): boolean {

@@ -19,5 +19,5 @@ export const VERSION: string =
 export const COMMIT: string =
   typeof IPC_BUILD_COMMIT === "string" ? IPC_BUILD_COMMIT : (npmBuild?.commit ?? "dev");
 
-/** Version of wire protocol v2 (DESIGN.md §5) spoken by this build. */
+/** Version of wire protocol v2 (docs/design.md#5-protocol-v2) spoken by this build. */
 export const PROTOCOL_VERSION = 2;

@@ -13,7 +13,7 @@ const BINARY = join(ROOT, "dist", process.platform === "win32" ? "ipc.exe" : "ip
 /** The command that runs ipc, and a label for the report. */
 export function ipcCommand(): { cmd: string[]; label: string; compiled: boolean } {
   if (existsSync(BINARY)) return { cmd: [BINARY], label: "dist/ipc (compiled)", compiled: true };
-  return { cmd: [process.execPath, join(ROOT, "src/main.ts")], label: "bun src/main.ts (not compiled: run `bun run build` first)", compiled: false };
+  return { cmd: [process.execPath, join(ROOT, "src/main.ts")], label: "bun src/main.ts (not compiled: run `npm run build` first)", compiled: false };
 }
 
 /** A free TCP port on loopback. */

@@ -1,5 +1,5 @@
 /**
- * Frame in → schema check → handler → frame out (DESIGN.md §5). Decides on a
+ * Frame in → schema check → handler → frame out (docs/design.md#5-protocol-v2). Decides on a
  * connection's first JSON object whether it speaks v2 or the legacy protocol.
  */
 import * as v from "valibot";

@@ -1,5 +1,5 @@
 /**
- * Large messages (DESIGN.md §4): content over the threshold is kept whole in
+ * Large messages (docs/design.md#4-operations): content over the threshold is kept whole in
  * the database and also written to
  * `$IPC_HOME/large-messages/<UTC stamp>_<from>_<to>_<id>.md` (mode 0600);
  * inbox views show a summary and the path instead of the full text.

@@ -1,12 +1,12 @@
 /**
- * Private file modes (DESIGN.md §3): IPC_HOME and its folders 0700, the
- * database, sessions and large-message files 0600. Checked when the broker
- * starts; anything more open is tightened and reported (`ipc doctor` reports
- * it too). The umask of the broker process is 077 for everything it creates.
+ * Private file modes (docs/design.md#2-configuration): IPC_HOME and every folder in it
+ * 0700, every file 0600. Checked when the broker starts; anything more open
+ * is tightened and reported (`ipc doctor` reports it too). The umask of the broker process is 077 for everything it creates.
+ * Symbolic links and hard-linked files are never followed or changed.
  */
-import { chmodSync, lstatSync, readdirSync, statSync, type Stats } from "node:fs";
+import { chmodSync, type Dirent, lstatSync, readdirSync, statSync, type Stats } from "node:fs";
 import { join } from "node:path";
-import { type Config, paths } from "../config.ts";
+import type { Config } from "../config.ts";
 import { describeUid, foreignOwner, userName } from "../home/owner.ts";
 import { IpcError } from "../protocol/errors.ts";
 
@@ -62,18 +62,38 @@ function tighten(path: string, want: number, fixes: ModeFix[], follow = false): 
   }
 }
 
-/** Tightens the modes of everything ipc keeps in IPC_HOME; returns what it changed. */
-export function enforcePrivateModes(config: Config): ModeFix[] {
+/** Folders below IPC_HOME walked (IPC_HOME/a/b): ipc's folders are one level deep, so two is plenty. */
+const MAX_DEPTH = 2;
+
+/** Tightens `dir` to 0700 and everything in it: folders 0700, files (and the socket) 0600; symlinks are left alone. */
+function tightenTree(dir: string, depth: number, fixes: ModeFix[]): void {
+  if (depth > 0) tighten(dir, 0o700, fixes);
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isSymbolicLink()) continue;
+    if (entry.isDirectory()) {
+      if (depth < MAX_DEPTH) tightenTree(path, depth + 1, fixes);
+      else tighten(path, 0o700, fixes);
+    } else tighten(path, 0o600, fixes);
+  }
+}
+
+/**
+ * Tightens the modes of everything in IPC_HOME (the database, lock, log,
+ * sessions/, mcp-parents/, auto-check/, large-messages/ and whatever else is
+ * there); returns what it changed.
+ * @throws IpcError FORBIDDEN when something too open belongs to another user (naming the fix).
+ */
+export function enforcePrivateModes(config: Pick<Config, "home">): ModeFix[] {
   if (process.platform === "win32") return [];
   const fixes: ModeFix[] = [];
   tighten(config.home, 0o700, fixes, true);
-  const db = paths.database(config);
-  for (const f of [db, `${db}-wal`, `${db}-shm`, paths.lock(config), paths.log(config)]) tighten(f, 0o600, fixes);
-  for (const dir of [paths.sessions(config), paths.largeMessages(config)]) {
-    tighten(dir, 0o700, fixes);
-    // A folder that is a link (or missing) is not entered: its files are not ours to chmod.
-    if (!lstat(dir)?.isDirectory()) continue;
-    for (const name of readdirSync(dir)) tighten(join(dir, name), 0o600, fixes);
-  }
+  if (statOrNull(config.home)?.isDirectory()) tightenTree(config.home, 0, fixes);
   return fixes;
 }

@@ -1,6 +1,6 @@
 /**
  * Timed housekeeping, never on the request path: flushes last-seen and
- * session times, expires sessions, forwardings and messages (DESIGN.md §3),
+ * session times, expires sessions, forwardings and messages (docs/design.md#3-broker),
  * and removes large-message files with their messages. Runs inside the group
  * commit like any other write. (The search index catches up on its own timer.)
  */

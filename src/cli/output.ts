@@ -7,6 +7,8 @@
 import type { Config } from "../config.ts";
 import { escapeControl } from "../protocol/control-chars.ts";
 import type { Message } from "../protocol/message.ts";
+import type { Instance } from "../protocol/responses.ts";
+import { messageBody } from "../share/show.ts";
 
 type Paint = (s: string) => string;
 
@@ -42,15 +44,21 @@ export function forTerminal(text: string, tty: boolean): string {
   return safe.includes(MARK) ? safe.replace(MARKS, "\x1b[$1m") : safe;
 }
 
+/** `text` without ANSI escape sequences (citty colours its help and errors whatever the terminal). */
+export function plain(text: string): string {
+  return text.replace(/\x1b\[[0-9;]*m/g, "");
+}
+
 const pending = new Set<Promise<void>>();
 
 /**
- * Writes to stdout. The CLI exits with `process.exit`, which would drop
+ * Writes to stdout (`trusted`: ipc's own text, such as help, whose colours are
+ * already escape sequences: written as is). The CLI exits with `process.exit`, which would drop
  * whatever a pipe has not taken yet (everything past 64 KiB): main awaits
  * `flushOutput()` first, and that waits for every write made here.
  */
-export function out(text: string): void {
-  const safe = forTerminal(text, process.stdout.isTTY === true);
+export function out(text: string, trusted = false): void {
+  const safe = trusted ? text : forTerminal(text, process.stdout.isTTY === true);
   const done = new Promise<void>((resolve) => process.stdout.write(safe, () => resolve()));
   pending.add(done);
   void done.then(() => pending.delete(done));
@@ -66,14 +74,40 @@ export async function flushOutput(): Promise<void> {
   await Promise.all(pending);
 }
 
-/** Prints `value` as JSON with --json, else the human text. */
-export function emit(config: Config, human: () => string, value: unknown): void {
-  out(`${config.json ? JSON.stringify(value) : human()}\n`);
+/**
+ * Prints the human text, or with --json `value` as one JSON object that
+ * starts with `"ok": true` (failures print `"ok": false`; a value with its
+ * own `ok`, like doctor's report, keeps it).
+ */
+export function emit(config: Config, human: () => string, value: object): void {
+  out(`${config.json ? JSON.stringify({ ok: true, ...value }) : human()}\n`);
 }
 
-/** An ISO time as "2026-12-01 05:00:00Z". */
-function shortTime(iso: string): string {
-  return iso.replace("T", " ").replace(/\.\d+Z$/, "Z");
+/** "1 connection", "2 connections". */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** An ISO-8601 time as the CLI shows it: `2026-11-23 19:12:17Z`; the epoch (never) as "never". */
+export function humanTime(iso: string): string {
+  return Date.parse(iso) <= 0 ? "never" : iso.replace("T", " ").replace(/\.\d+Z$/, "Z");
+}
+
+/** Longest name shown whole in a column; longer ones are cut with "…" so the columns stay aligned. */
+const NAME_COLUMN = 24;
+
+/** `ipc list` rows: a header, then online mark, name, unread and last seen in aligned columns. */
+export function formatInstances(instances: readonly Instance[], color: boolean): string {
+  const p = palette(color);
+  const fit = (name: string) => (name.length > NAME_COLUMN ? `${name.slice(0, NAME_COLUMN - 1)}…` : name);
+  const width = Math.max(4, ...instances.map((i) => fit(i.name).length));
+  const header = p.dim(`  ${"NAME".padEnd(width)}  ${"UNREAD".padStart(6)}  LAST SEEN`);
+  const rows = instances.map((i) => {
+    const mark = i.online ? p.green("●") : p.dim("○");
+    const unread = i.unread > 0 ? String(i.unread).padStart(6) : p.dim("-".padStart(6));
+    return `${mark} ${fit(i.name).padEnd(width)}  ${unread}  ${p.dim(i.online ? `${humanTime(i.last_seen)} (online)` : humanTime(i.last_seen))}`;
+  });
+  return [header, ...rows].join("\n");
 }
 
 /**
@@ -82,14 +116,17 @@ function shortTime(iso: string): string {
  */
 export function formatMessage(m: Message, color: boolean, viewer: string | null = null): string {
   const p = palette(color);
-  const when = shortTime(m.created_at);
+  const when = humanTime(m.created_at);
   const kind = m.kind === "direct" ? "" : p.yellow(` [${m.kind}]`);
   const reply = m.reply_to !== undefined ? p.dim(` ↩ #${m.reply_to}`) : "";
-  const receipt = viewer === null || m.from !== viewer || m.to === viewer ? "" : m.read_at !== undefined ? p.green(` ✓ read ${shortTime(m.read_at)}`) : p.dim(" · unread");
+  const receipt = viewer === null || m.from !== viewer || m.to === viewer ? "" : m.read_at !== undefined ? p.green(` ✓ read ${humanTime(m.read_at)}`) : p.dim(" · unread");
   const head = `${p.dim(`#${m.id}`)} ${p.bold(p.cyan(m.from))} → ${m.to}${kind}${reply} ${p.dim(when)}${receipt}`;
-  const body = m.content.split("\n").map((l) => `  ${l}`).join("\n");
-  const data = m.data !== undefined ? `\n  ${p.dim(`data: ${JSON.stringify(m.data)}`)}` : "";
-  return `${head}\n${body}${data}`;
+  // Shared files and command output framed as the hook shows them; the frame lines dimmed.
+  const body = messageBody(m)
+    .split("\n")
+    .map((l) => `  ${/^----- .* -----$|^data: /.test(l) ? p.dim(l) : l}`)
+    .join("\n");
+  return `${head}\n${body}`;
 }
 
 /** A list of messages, or a friendly line when there are none; `viewer` as in formatMessage. */

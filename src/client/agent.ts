@@ -15,7 +15,7 @@ import type { ResultOf } from "../protocol/responses.ts";
 import { REQUEST_TIMEOUT_MS } from "./broker-client.ts";
 import { type Connected, connectBroker } from "./connect.ts";
 import { seatOf } from "./seat.ts";
-import { cliName, loadSession, saveSession } from "./session-store.ts";
+import { cliName, loadSession, renamedTo, saveSession } from "./session-store.ts";
 import type { Seat } from "../protocol/requests.ts";
 
 /** Ops that work without a session. */
@@ -137,13 +137,19 @@ export class Agent {
       const { nonce } = await c.client.request("hello", {});
       auth = hmacProof(this.config.secret, nonce, normalized ?? name);
     }
-    const r = await c.client.request("register", {
-      name,
-      seat: this.seat,
-      ...(auth !== undefined && { auth }),
-      ...(options.takeover === true && { takeover: true }),
-      ...(options.fallback === true && { fallback: true }),
-    });
+    const r = await c.client
+      .request("register", {
+        name,
+        seat: this.seat,
+        ...(auth !== undefined && { auth }),
+        ...(options.takeover === true && { takeover: true }),
+        ...(options.fallback === true && { fallback: true }),
+      })
+      .catch((err: unknown) => {
+        // We made the proof with a fresh nonce: a refusal means the secrets differ. Say so, not the protocol's words.
+        if (auth === undefined || !(err instanceof IpcError) || err.code !== "FORBIDDEN") throw err;
+        throw new IpcError("FORBIDDEN", "the broker refused our proof: IPC_SHARED_SECRET here differs from the broker's secret. Run `ipc doctor` here and where the broker was started to see which differs");
+      });
     this.name = r.name;
     this.token = r.token;
     this.authed = true;
@@ -165,11 +171,14 @@ export class Agent {
 
   private async authenticate(c: Connected): Promise<void> {
     if (this.token === null) {
+      const renamed = this.name === null ? null : renamedTo(this.config, this.name);
       throw new IpcError(
         "UNAUTHENTICATED",
         this.name === null
           ? "no name to act as: run `ipc register NAME` first, or pass --as NAME / set IPC_NAME"
-          : `${this.name} is not registered from this IPC_HOME yet: run \`ipc register ${this.name}\` first`,
+          : renamed !== null
+            ? `${this.name} was renamed to ${renamed}: update IPC_NAME (export IPC_NAME=${renamed}) or pass --as ${renamed}`
+            : `${this.name} is not registered from this IPC_HOME yet: run \`ipc register ${this.name}\` first`,
       );
     }
     try {

@@ -6,23 +6,15 @@
  * of that same host, so its parent chain leads there (past npm/npx wrappers:
  * see host-process.ts).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { type Config, paths } from "../config.ts";
+import { loadParentSession } from "../home/mcp-parents.ts";
 import { hostPid, parentPid } from "./host-process.ts";
-import { join } from "node:path";
-import type { Config } from "../config.ts";
 import { normalizeName } from "../protocol/names.ts";
 import { EXIT, IpcError } from "../protocol/errors.ts";
 import { savedNames, shellName } from "./session-store.ts";
 
-/**
- * Where `ipc mcp` records the session it holds for the host process `pid`. The layout is
- * src/mcp/identity.ts's (parentSessionPath); it is read here without loading the MCP code.
- */
-function mcpParentPath(config: Pick<Config, "home">, pid: number): string {
-  return join(config.home, "mcp-parents", `${pid}.json`);
-}
-
-/** A session recorded by `ipc mcp` for the host process `pid`. */
+/** A session recorded by `ipc mcp` (src/home/mcp-parents.ts) for the host process `pid`. */
 export interface ParentSession {
   name: string;
   token: string;
@@ -30,18 +22,14 @@ export interface ParentSession {
 }
 
 function readParent(config: Pick<Config, "home">, pid: number): ParentSession | null {
-  try {
-    const s = JSON.parse(readFileSync(mcpParentPath(config, pid), "utf8")) as Partial<ParentSession>;
-    if (typeof s.name !== "string" || typeof s.token !== "string" || normalizeName(s.name) === null) return null;
-    return { name: normalizeName(s.name)!, token: s.token, pid };
-  } catch {
-    return null;
-  }
+  const s = loadParentSession(config, pid);
+  const name = s === null ? null : normalizeName(s.name);
+  return s === null || name === null ? null : { name, token: s.token, pid };
 }
 
 /** The MCP session recorded for this process's parent or grandparent, or null. */
 export function parentMcpSession(config: Pick<Config, "home">): ParentSession | null {
-  if (!existsSync(join(config.home, "mcp-parents"))) return null; // no MCP server ever ran here: skip the process lookups
+  if (!existsSync(paths.mcpParents(config))) return null; // no MCP server ever ran here: skip the process lookups
   const host = hostPid();
   const found = readParent(config, host);
   if (found !== null) return found;

@@ -2,7 +2,7 @@
 import { defineCommand } from "citty";
 import { agentFor } from "../cli/agent.ts";
 import { brokerArgs, configFrom } from "../cli/args.ts";
-import { emit, palette } from "../cli/output.ts";
+import { emit, formatInstances, palette } from "../cli/output.ts";
 
 export default defineCommand({
   meta: { name: "list", description: "List registered instances: online, last seen, unread" },
@@ -15,12 +15,7 @@ export default defineCommand({
       config,
       () => {
         if (instances.length === 0) return p.dim("No instances registered yet: ipc register NAME");
-        const width = Math.max(4, ...instances.map((i) => i.name.length));
-        const rows = instances.map(
-          (i) =>
-            `${i.online ? p.green("●") : p.dim("○")} ${i.name.padEnd(width)}  ${(i.unread > 0 ? `${i.unread} unread` : "").padEnd(10)}  ${p.dim(`last seen ${i.last_seen}`)}`,
-        );
-        return rows.join("\n");
+        return formatInstances(instances, config.color);
       },
       { instances },
     );

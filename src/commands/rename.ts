@@ -3,7 +3,7 @@ import { defineCommand } from "citty";
 import { actingAgent } from "../cli/agent.ts";
 import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
 import { emit, palette } from "../cli/output.ts";
-import { forgetSession, saveSession } from "../client/session-store.ts";
+import { recordRename, saveSession } from "../client/session-store.ts";
 
 export default defineCommand({
   meta: { name: "rename", description: "Rename yourself (once per hour); your old name forwards to the new one for 2 hours" },
@@ -15,7 +15,7 @@ export default defineCommand({
     const token = agent.sessionToken;
     if (token !== null) {
       saveSession(config, r.new, token);
-      forgetSession(config, r.old);
+      recordRename(config, r.old, r.new);
     }
     const p = palette(config.color);
     const stale = process.env.IPC_NAME !== undefined && process.env.IPC_NAME.toLowerCase() === r.old;

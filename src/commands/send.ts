@@ -2,7 +2,8 @@
 import { defineCommand } from "citty";
 import { actingAgent, asWho, messageText, parseData, parseId } from "../cli/agent.ts";
 import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
-import { emit, palette } from "../cli/output.ts";
+import { futureNote } from "../cli/future-hint.ts";
+import { emit, errOut, palette } from "../cli/output.ts";
 
 const STATUS_TEXT = {
   delivered: "delivered: they were listening and have it now",
@@ -35,5 +36,6 @@ export default defineCommand({
     });
     const p = palette(config.color);
     emit(config, () => `${p.green("✔")} Sent #${r.message_id} to ${p.bold(r.to)}${asWho(agent)} (${STATUS_TEXT[r.status]})`, r);
+    if (r.status === "future" && !config.json) errOut(`${p.yellow("⚠")} ${await futureNote(agent, config, r.to, r.message_id)}\n`);
   },
 });

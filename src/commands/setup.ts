@@ -56,6 +56,17 @@ function request(host: Host, args: HostArgs): SetupRequest {
   };
 }
 
+/** This same `ipc setup` command line with --write: the flags given kept, so the hint writes what was shown. */
+export function writeCommand(host: Host, args: HostArgs): string {
+  const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
+  const words = ["ipc", "setup", host.id];
+  if (args.name !== undefined) words.push("--name", quote(args.name));
+  if (args.scope !== undefined) words.push("--scope", args.scope);
+  if (args.dir !== undefined) words.push("--dir", quote(args.dir));
+  if (args.hooks) words.push("--hooks");
+  return [...words, "--write"].join(" ");
+}
+
 function run(host: Host, args: HostArgs): void {
   const req = request(host, args);
   const json = args.json === true;
@@ -64,10 +75,10 @@ function run(host: Host, args: HostArgs): void {
   const hooks = hooksSnippetOf(req);
   if (!args.write) {
     if (json) {
-      out(`${JSON.stringify({ host: host.id, scope: req.scope, file: snippet.file, format: snippet.format, snippet: snippet.text, hooks: hooks })}\n`);
+      out(`${JSON.stringify({ ok: true, host: host.id, scope: req.scope, file: snippet.file, format: snippet.format, snippet: snippet.text, hooks: hooks })}\n`);
       return;
     }
-    errOut(p.dim(`# ${host.title} (${req.scope} scope): add this to ${snippet.file}, or run \`ipc setup ${host.id} --write\`\n`));
+    errOut(p.dim(`# ${host.title} (${req.scope} scope): add this to ${snippet.file}, or run \`${writeCommand(host, args)}\`\n`));
     const seat = req.launch.env.IPC_SEAT;
     if (seat !== undefined) errOut(p.dim(`# each session registers ${seat}-<project> (${seat}-2… when one is live already); a fixed name: --scope project --name NAME\n`));
     out(snippet.text);
@@ -79,7 +90,7 @@ function run(host: Host, args: HostArgs): void {
   }
   const written = writeSetup(req);
   if (json) {
-    out(`${JSON.stringify({ host: host.id, scope: req.scope, written })}\n`);
+    out(`${JSON.stringify({ ok: true, host: host.id, scope: req.scope, written })}\n`);
     return;
   }
   const lines = written.map((w, i) => {
@@ -104,7 +115,10 @@ function hostCommand(host: Host): CommandDef<any> {
         options: scopes,
         description: scopes.length > 1 ? `project (a file in --dir) or user (every project); default ${host.defaultScope}` : `${scopes[0]} (the only one)`,
       },
-      dir: { type: "string", description: "project directory for --scope project (default: the current directory)", valueHint: "dir" },
+      // Only hosts with a project file take a project directory (Codex has none).
+      ...(scopes.includes("project") && {
+        dir: { type: "string", description: "project directory for --scope project (default: the current directory)", valueHint: "dir" },
+      }),
       name: {
         type: "string",
         description: "--scope project: the name the MCP server registers (IPC_NAME); user scope: the seat prefix (IPC_SEAT), each session registers NAME-<project>",

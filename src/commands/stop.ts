@@ -3,7 +3,7 @@ import { defineCommand } from "citty";
 import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
 import { emit } from "../cli/output.ts";
 import { paths } from "../config.ts";
-import { isAlive, readLock } from "../broker/lock.ts";
+import { isAlive, readLock } from "../home/files.ts";
 import { Agent } from "../client/agent.ts";
 import { connectBroker } from "../client/connect.ts";
 import { hmacProof, PROOF_SUBJECTS } from "../protocol/auth.ts";

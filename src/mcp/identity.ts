@@ -1,5 +1,5 @@
 /**
- * Who the MCP server acts as, and how that survives (DESIGN.md §7):
+ * Who the MCP server acts as, and how that survives (docs/design.md#9-identity-and-sessions):
  *
  * - With IPC_NAME / --as, the server registers that name at start (NAME_TAKEN
  *   when another live seat holds it, unless --takeover).
@@ -14,14 +14,14 @@
  *   reconnects, re-registers the same name and retries once; the new token is
  *   written back here after the call.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import * as v from "valibot";
-import { isAlive } from "../broker/lock.ts";
+import { isAlive, writePrivate } from "../home/files.ts";
+import { loadParentSession, type ParentSession, parentSessionPath, parentSessionsDir } from "../home/mcp-parents.ts";
 import type { Agent, RegisterOptions } from "../client/agent.ts";
 import { hostPid } from "../client/host-process.ts";
 import { defaultName } from "../client/seat.ts";
-import { forgetSession, saveSession, writePrivate } from "../client/session-store.ts";
+import { forgetSession, saveSession } from "../client/session-store.ts";
 import type { Config } from "../config.ts";
 import { IpcError } from "../protocol/errors.ts";
 import { normalizeName } from "../protocol/names.ts";
@@ -29,42 +29,8 @@ import type { ResultOf } from "../protocol/responses.ts";
 import { NOT_REGISTERED, explain } from "./errors.ts";
 import { log } from "./log.ts";
 
-/** The session one host process's MCP server acts as. `as` is the configured IPC_NAME, if any. */
-export const ParentSession = v.object({
-  name: v.string(),
-  token: v.string(),
-  as: v.optional(v.nullable(v.string()), null),
-  /** The seat template (IPC_SEAT) it was started with, if any. */
-  seat: v.optional(v.nullable(v.string()), null),
-  saved_at: v.optional(v.string()),
-  /** The `ipc mcp` process that saved it: while it runs, another server of the same host is a sibling, not its respawn. */
-  pid: v.optional(v.number()),
-});
-export type ParentSession = v.InferOutput<typeof ParentSession>;
-
-/** The folder of per-host-process sessions. */
-export function parentSessionsDir(config: Pick<Config, "home">): string {
-  return join(config.home, "mcp-parents");
-}
-
-/** The session file of host process `ppid`. */
-export function parentSessionPath(config: Pick<Config, "home">, ppid: number): string {
-  return join(parentSessionsDir(config), `${ppid}.json`);
-}
-
-/** The saved session of host process `ppid`, or null. */
-export function loadParentSession(config: Pick<Config, "home">, ppid: number): ParentSession | null {
-  try {
-    const r = v.safeParse(ParentSession, JSON.parse(readFileSync(parentSessionPath(config, ppid), "utf8")));
-    return r.success ? r.output : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Saves host process `ppid`'s session (mode 0600, atomically). */
 export function saveParentSession(config: Pick<Config, "home">, ppid: number, s: ParentSession): void {
-  mkdirSync(parentSessionsDir(config), { recursive: true, mode: 0o700 });
   writePrivate(parentSessionPath(config, ppid), JSON.stringify({ ...s, saved_at: new Date().toISOString() }));
 }
 

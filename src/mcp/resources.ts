@@ -1,5 +1,5 @@
 /**
- * Resources (DESIGN.md §7): `ipc://inbox` (unread messages, left unread),
+ * Resources (docs/design.md#7-mcp-server): `ipc://inbox` (unread messages, left unread),
  * `ipc://instances`, `ipc://status`. Hosts may subscribe to `ipc://inbox`;
  * the server then sends `notifications/resources/updated` whenever the broker
  * pushes a new message (see server.ts), never by polling.

@@ -1,5 +1,5 @@
 /**
- * The MCP server of `ipc mcp` (DESIGN.md §7), transport-free: tools,
+ * The MCP server of `ipc mcp` (docs/design.md#7-mcp-server), transport-free: tools,
  * resources and prompts over one Agent. Every tool failure is an `isError`
  * result with a sentence the model can act on, every result ends with the
  * unread notice when mail waits, and new mail (pushed by the broker) becomes

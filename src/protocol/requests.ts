@@ -1,5 +1,5 @@
 /**
- * Request frames of wire protocol v2 (DESIGN.md §4–5): one schema per op,
+ * Request frames of wire protocol v2 (docs/design.md#4-operations and docs/design.md#5-protocol-v2): one schema per op,
  * joined in `Request`, a valibot variant on `op`. Unknown keys are dropped,
  * so a claimed `from` never reaches a handler.
  */
@@ -82,6 +82,8 @@ export const CheckRequest = v.object({
   from: v.optional(Name),
 });
 export const ReadRequest = v.object({ ...base, op: v.literal("read"), message_id: MessageId });
+/** Takes back a message this session sent that nobody has read yet (a typo's future message). */
+export const UnsendRequest = v.object({ ...base, op: v.literal("unsend"), message_id: MessageId });
 export const ListRequest = v.object({ ...base, op: v.literal("list") });
 export const RenameRequest = v.object({ ...base, op: v.literal("rename"), new_name: Name });
 export const HistoryRequest = v.object({
@@ -126,6 +128,7 @@ export const Request = v.variant("op", [
   BroadcastRequest,
   CheckRequest,
   ReadRequest,
+  UnsendRequest,
   ListRequest,
   RenameRequest,
   HistoryRequest,

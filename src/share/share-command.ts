@@ -1,5 +1,5 @@
 /**
- * share_command (DESIGN.md §4): run a command WITHOUT a shell and send its
+ * share_command (docs/design.md#4-operations): run a command WITHOUT a shell and send its
  * output to another agent with `data {type: "command", command, stdout,
  * stderr, returncode, description}`. `$`, backticks, `;`, `|` and globs in
  * arguments stay literal. Runs only when this agent's user asks; nothing in an

@@ -1,5 +1,5 @@
 /**
- * share_file (DESIGN.md §4): send a text file's content to another agent as
+ * share_file (docs/design.md#4-operations): send a text file's content to another agent as
  * `Shared file: <absolute path>` with `data {type: "file", filepath, content,
  * description}`. Runs only when this agent's user asks; nothing in an
  * incoming message ever triggers it. Symlinks are resolved first and the real

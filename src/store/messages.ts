@@ -41,6 +41,7 @@ export class MessageStore {
   private readonly sCount: Statement<{ n: number }>;
   private readonly sMarkRead: Statement;
   private readonly sUnmarkRead: Statement;
+  private readonly sWithdraw: Statement;
 
   constructor(db: Database) {
     this.sInsert = db.prepare(
@@ -85,6 +86,9 @@ export class MessageStore {
     );
     this.sMarkRead = db.prepare("UPDATE messages SET read_at = ? WHERE id = ? AND read_at IS NULL");
     this.sUnmarkRead = db.prepare("UPDATE messages SET read_at = NULL WHERE id = ?");
+    this.sWithdraw = db.prepare(
+      "UPDATE messages SET recipient = sender, content = ?2, data = NULL, large_file = NULL, read_at = ?3 WHERE id = ?1 AND read_at IS NULL",
+    );
     this.sCount = db.prepare("SELECT count(*) AS n FROM messages");
   }
 
@@ -128,6 +132,15 @@ export class MessageStore {
   }
 
   /** Unread count of every recipient that has any. */
+  /**
+   * Withdraws unread message `id` (unsend): it is kept, so its id is never
+   * handed out again, but becomes a read note from the sender to itself whose
+   * content is `note`. Returns false when it was read meanwhile.
+   */
+  withdraw(id: number, note: string, now: number): boolean {
+    return this.sWithdraw.run(id, note, now).changes === 1;
+  }
+
   unreadCounts(): Map<string, number> {
     const out = new Map<string, number>();
     for (const r of this.sUnreadCounts.all()) out.set(r.recipient, r.n);

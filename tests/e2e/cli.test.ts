@@ -186,7 +186,7 @@ describe("ipc CLI end to end", () => {
     await ipc(e, ["send", "wilma", "hi", "--as", "fred"]);
     const human = await ipc(e, ["list"]);
     expect(human.stdout).toMatch(/fred/);
-    expect(human.stdout).toMatch(/wilma\s+1 unread/);
+    expect(human.stdout).toMatch(/^. wilma +1  /m); // the UNREAD column
     const { instances } = await ipcJson(e, ["list"]);
     expect(instances.map((i: any) => i.name)).toEqual(["fred", "wilma"]);
   });

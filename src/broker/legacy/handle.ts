@@ -1,5 +1,5 @@
 /**
- * Serves a legacy request (DESIGN.md §6) with the same domain code as v2 and
+ * Serves a legacy request (docs/design.md#6-legacy-protocol) with the same domain code as v2 and
  * answers in the legacy shape, then closes the connection once the whole
  * reply is written (replies of any size arrive whole).
  */

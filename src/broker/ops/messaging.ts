@@ -3,6 +3,7 @@ import type { Data } from "../../protocol/message.ts";
 import { IpcError } from "../../protocol/errors.ts";
 import type { Broker } from "../broker.ts";
 import { deliver } from "../deliver.ts";
+import { removeLargeMessage } from "../large-messages.ts";
 import type { OpHandler } from "./types.ts";
 
 /** JSON text of `data`, or null. */
@@ -63,4 +64,26 @@ export function broadcastFrom(b: Broker, sender: string, content: string, data: 
 export const broadcast: OpHandler<"broadcast"> = (b, conn, req) => {
   const s = b.requireSession(conn, req.token);
   return broadcastFrom(b, s.name, req.content, dataText(req.data));
+};
+
+/**
+ * unsend: takes back a direct message the session sent that nobody has read
+ * (a future message to a mistyped name, most often). The row stays, as a read
+ * note to the sender (so its id is never reused); the recipient never sees it.
+ * @throws IpcError NOT_FOUND (no such message from this session), CONFLICT (already read).
+ */
+export const unsend: OpHandler<"unsend"> = (b, conn, req) => {
+  const s = b.requireSession(conn, req.token);
+  const row = b.messages.get(req.message_id);
+  if (row === null || row.sender !== s.name || row.kind !== "direct" || row.recipient === s.name) {
+    throw new IpcError("NOT_FOUND", `no message ${req.message_id} that ${s.name} sent to someone else; \`ipc history\` lists yours`);
+  }
+  if (row.read_at !== null) throw new IpcError("CONFLICT", `message ${req.message_id} to ${row.recipient} has already been read: too late to unsend it`);
+  b.commit.begin();
+  b.search.forget(row);
+  b.messages.withdraw(row.id, `(unsent: a message to ${row.recipient})`, b.clock());
+  b.registry.addUnread(row.recipient, -1);
+  const file = row.large_file;
+  if (file !== null) b.commit.afterCommit(() => removeLargeMessage(file));
+  return { message_id: row.id, to: row.recipient };
 };
