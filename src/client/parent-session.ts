@@ -60,7 +60,7 @@ export function resolveIdentity(config: Config): Identity | null {
   const shell = shellName(config);
   if (shell !== null) return { name: shell, token: null, source: "shell", why: `the name last registered from this shell (pid ${hostPid()})` };
   const saved = savedNames(config);
-  if (saved.length === 1) return { name: saved[0]!, token: null, source: "only", why: `the only name with a saved session in ${join(config.home, "sessions")}` };
+  if (saved.length === 1) return { name: saved[0]!, token: null, source: "only", why: `the only name with a saved session in ${paths.sessions(config)}` };
   if (saved.length === 0) return null;
   const shown = saved.length > 20 ? `${saved.slice(0, 20).join(", ")}, … (${saved.length} in all)` : saved.join(", ");
   throw new IpcError(
