@@ -8,7 +8,8 @@ export class RateBucket {
 
   constructor(
     private readonly perMinute: number,
-    private readonly burst: number,
+    /** Most tokens the bucket holds (what a full bucket can pay at once). */
+    readonly burst: number,
   ) {
     this.tokens = burst;
   }
