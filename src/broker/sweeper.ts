@@ -48,6 +48,7 @@ export class Sweeper {
     }
     const read = this.remove(this.retention.expiredRead(now - r.readDays * DAY_MS, BATCH), false);
     b.commit.flush();
+    b.registrations.prune();
     const report = { sessions, forwards, futureMessages: future, readMessages: read };
     if (sessions + forwards + future + read > 0) {
       log.info(`sweep: expired ${sessions} sessions, ${forwards} forwardings, ${future} future and ${read} read messages`);

@@ -68,6 +68,7 @@ function serve(b: Broker, conn: Connection, obj: Record<string, unknown>): Legac
         const ok = typeof req.auth_token === "string" && safeEqual(req.auth_token, legacyProof(req.instance_id, b.config.secret));
         if (!ok) return { status: "error", message: "Invalid auth token" };
       }
+      b.registrations.admit(conn);
       const wait = b.sessions.bucketOf(name).take();
       if (wait > 0) return { status: "error", message: `Rate limit exceeded: try again in ${wait} ms` };
       const now = b.clock();

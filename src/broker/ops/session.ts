@@ -29,6 +29,7 @@ export const register: OpHandler<"register"> = (b, conn, req) => {
         : "wrong shared secret, or a proof not made with this connection's fresh nonce (send hello first): check IPC_SHARED_SECRET",
     );
   }
+  b.registrations.admit(conn);
   // Registering again does not reset the name's rate allowance.
   const wait = b.sessions.bucketOf(req.name).take();
   if (wait > 0) throw new IpcError("RATE_LIMITED", `too many requests for ${req.name} (IPC_RATE_LIMIT per minute); retry in ${wait} ms`, undefined, wait);
