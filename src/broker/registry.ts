@@ -16,7 +16,12 @@ export interface InstanceState {
   /** last_seen as last written to the database. */
   flushedLastSeen: number;
   renamedAt: number | null;
+  /** Who holds the name (see InstanceStore): history belongs to it, not to the name. */
+  identity: number;
 }
+
+/** An identity no message has. */
+export const NO_IDENTITY = 0;
 
 export class Registry {
   readonly instances = new Map<string, InstanceState>();
@@ -44,6 +49,7 @@ export class Registry {
         lastSeen: r.last_seen,
         flushedLastSeen: r.last_seen,
         renamedAt: r.renamed_at,
+        identity: r.identity,
       });
     }
     this.forwards.clear();
@@ -64,15 +70,20 @@ export class Registry {
 
   /** Registers (or refreshes) `name` in memory and in the store. */
   register(name: string, now: number): void {
-    this.instanceStore.upsert(name, now);
+    const identity = this.instanceStore.upsert(name, now);
     const existing = this.instances.get(name);
     if (existing) {
       existing.lastSeen = Math.max(existing.lastSeen, now);
       existing.flushedLastSeen = existing.lastSeen;
     } else {
-      this.instances.set(name, { name, registeredAt: now, lastSeen: now, flushedLastSeen: now, renamedAt: null });
+      this.instances.set(name, { name, registeredAt: now, lastSeen: now, flushedLastSeen: now, renamedAt: null, identity });
     }
     if (this.forwards.delete(name)) this.instanceStore.deleteForward(name);
+  }
+
+  /** The identity holding `name`; NO_IDENTITY (matches no message) when nobody does. */
+  identityOf(name: string): number {
+    return this.instances.get(name)?.identity ?? NO_IDENTITY;
   }
 
   /** Notes activity by `name` (flushed later by `flushLastSeen`). */

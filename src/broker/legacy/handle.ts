@@ -16,6 +16,7 @@ import { broadcastFrom, dataText, sendDirect } from "../ops/messaging.ts";
 import { takeUnread } from "../ops/inbox.ts";
 import { list } from "../ops/directory.ts";
 import { rename } from "../ops/rename.ts";
+import { refuseReserved } from "../reserved.ts";
 import { toMessage } from "../present.ts";
 import { LEGACY_BAD_TOKEN, legacyErrorText, legacyText } from "./replies.ts";
 
@@ -68,6 +69,7 @@ function serve(b: Broker, conn: Connection, obj: Record<string, unknown>): Legac
         const ok = typeof req.auth_token === "string" && safeEqual(req.auth_token, legacyProof(req.instance_id, b.config.secret));
         if (!ok) return { status: "error", message: "Invalid auth token" };
       }
+      refuseReserved(b, conn, name, undefined);
       b.registrations.admit(conn);
       const wait = b.sessions.bucketOf(name).take();
       if (wait > 0) return { status: "error", message: `Rate limit exceeded: try again in ${wait} ms` };

@@ -4,6 +4,7 @@ import { IpcError } from "../../protocol/errors.ts";
 import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
 import type { Broker } from "../broker.ts";
 import type { Connection } from "../connection.ts";
+import { refuseReserved } from "../reserved.ts";
 import type { OpHandler } from "./types.ts";
 
 export const hello: OpHandler<"hello"> = (b, conn) => {
@@ -29,6 +30,7 @@ export const register: OpHandler<"register"> = (b, conn, req) => {
         : "wrong shared secret, or a proof not made with this connection's fresh nonce (send hello first): check IPC_SHARED_SECRET",
     );
   }
+  refuseReserved(b, conn, req.name, req.token);
   b.registrations.admit(conn);
   // Registering again does not reset the name's rate allowance.
   const wait = b.sessions.bucketOf(req.name).take();
