@@ -86,6 +86,12 @@ export class Registry {
     return this.instances.get(name)?.identity ?? NO_IDENTITY;
   }
 
+  /** Releases `name` (expired) in memory and in the store; a later holder gets a new identity. */
+  release(name: string): void {
+    this.instanceStore.delete(name);
+    this.instances.delete(name);
+  }
+
   /** Notes activity by `name` (flushed later by `flushLastSeen`). */
   seen(name: string, now: number): void {
     const i = this.instances.get(name);
