@@ -31,6 +31,8 @@ export class Registry {
   /** Messages stored, kept current by inserts and deletes (status reads it; no table scan). */
   messageCount = 0;
   private readonly online = new Map<string, number>();
+  /** Registered names in order, built when first needed after a change (for paged `list`). */
+  private sorted: string[] | null = null;
 
   constructor(
     private readonly instanceStore: InstanceStore,
@@ -41,6 +43,7 @@ export class Registry {
 
   /** Re-reads everything from the database (at start, and after a failed commit). */
   reload(): void {
+    this.sorted = null;
     this.instances.clear();
     for (const r of this.instanceStore.all()) {
       this.instances.set(r.name, {
@@ -77,6 +80,7 @@ export class Registry {
       existing.flushedLastSeen = existing.lastSeen;
     } else {
       this.instances.set(name, { name, registeredAt: now, lastSeen: now, flushedLastSeen: now, renamedAt: null, identity });
+      this.sorted = null;
     }
     if (this.forwards.delete(name)) this.instanceStore.deleteForward(name);
   }
@@ -90,6 +94,28 @@ export class Registry {
   release(name: string): void {
     this.instanceStore.delete(name);
     this.instances.delete(name);
+    this.sorted = null;
+  }
+
+  /**
+   * Up to `limit` registered instances by name, after `cursor` (exclusive);
+   * `next` is the cursor for the rest, or null when there is no more; `more` counts the rest.
+   */
+  page(cursor: string | undefined, limit: number): { page: InstanceState[]; next: string | null; more: number } {
+    this.sorted ??= [...this.instances.keys()].sort();
+    const names = this.sorted;
+    let lo = 0;
+    if (cursor !== undefined) {
+      let hi = names.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (names[mid]! <= cursor) lo = mid + 1;
+        else hi = mid;
+      }
+    }
+    const slice = names.slice(lo, lo + limit);
+    const next = lo + limit < names.length ? slice[slice.length - 1]! : null;
+    return { page: slice.map((n) => this.instances.get(n)!), next, more: names.length - lo - slice.length };
   }
 
   /** Notes activity by `name` (flushed later by `flushLastSeen`). */
@@ -139,6 +165,7 @@ export class Registry {
     if (i !== undefined) {
       this.instances.delete(oldName);
       this.instances.set(newName, { ...i, name: newName, renamedAt: now, lastSeen: now, flushedLastSeen: now });
+      this.sorted = null;
     }
     const moved = this.unread.get(oldName) ?? 0;
     this.unread.delete(oldName);

@@ -34,6 +34,9 @@ const LEGACY_CHECK_LIMIT = 1_000;
  */
 export const LEGACY_CHECK_BYTES = 60 * 1024;
 
+/** Instances one legacy `list` reply holds (by name): at most about 100 bytes each, so under 64 KiB. */
+export const LEGACY_LIST_LIMIT = 500;
+
 /** Handles the one request of a legacy connection and closes it after replying. */
 export function handleLegacy(b: Broker, conn: Connection, obj: Record<string, unknown>): void {
   let reply: string;
@@ -112,7 +115,8 @@ function serve(b: Broker, conn: Connection, obj: Record<string, unknown>): Legac
       return { status: "ok", messages };
     }
     case "list": {
-      const { instances } = list(b, conn, { op: "list" }) as { instances: Array<{ name: string; last_seen: string }> };
+      // The first LEGACY_LIST_LIMIT names: one reply a legacy client's recv(65536) reads whole.
+      const { instances } = list(b, conn, { op: "list", limit: LEGACY_LIST_LIMIT }) as { instances: Array<{ name: string; last_seen: string }> };
       return { status: "ok", instances: instances.map((i) => ({ id: i.name, last_seen: i.last_seen })) };
     }
     case "rename": {
