@@ -2,9 +2,8 @@
 import { expect, test } from "bun:test";
 import { testBroker } from "../helpers/broker.ts";
 import { type IpcEnv, ipc, ipcJson } from "../helpers/processes.ts";
-import { RawClient } from "../helpers/raw.ts";
 import { startMcp } from "../mcp/_mcp.ts";
-import { agentOf, registerAll } from "./_agents.ts";
+import { agentOf, legacyCall, registerAll, SECRET } from "./_agents.ts";
 
 const NAMES = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf"];
 
@@ -65,13 +64,11 @@ test("MCP list_instances shows a page and names the cursor for the next", async 
 });
 
 test("the legacy list reply stays bounded (500 names) and under a legacy client's 64 KiB read", async () => {
-  await using b = await testBroker({ IPC_REGISTER_PER_CONNECTION: "0", IPC_REGISTER_BURST: "1000", IPC_RATE_LIMIT: "0" });
+  await using b = await testBroker({ IPC_REGISTER_PER_CONNECTION: "0", IPC_REGISTER_BURST: "1000", IPC_RATE_LIMIT: "0", IPC_SHARED_SECRET: SECRET });
   using a = agentOf(b);
   for (let i = 0; i < 600; i++) await a.register(`agent-with-a-long-name-${String(i).padStart(4, "0")}`);
-  await using c = await RawClient.connect(b.port);
-  c.write(JSON.stringify({ action: "list" }));
-  const text = await c.readToClose();
-  const reply = JSON.parse(text);
+  const { session_token } = (await legacyCall(b.port, { action: "register", instance_id: "oldtimer" })).reply;
+  const { text, reply } = await legacyCall(b.port, { action: "list", session_token });
   expect(reply.status).toBe("ok");
   expect(reply.instances).toHaveLength(500);
   expect(Buffer.byteLength(text)).toBeLessThan(64 * 1024);

@@ -2,8 +2,7 @@
 import { expect, test } from "bun:test";
 import { IpcError } from "../../src/protocol/errors.ts";
 import { testBroker } from "../helpers/broker.ts";
-import { RawClient } from "../helpers/raw.ts";
-import { agentOf } from "./_agents.ts";
+import { agentOf, legacyCall, SECRET } from "./_agents.ts";
 
 /** Registers `names` through `register`, stopping at the first refusal; returns how many went through and the refusal. */
 async function storm(register: (name: string) => Promise<unknown>, names: string[]): Promise<{ ok: number; refusal: IpcError | null }> {
@@ -61,12 +60,8 @@ test("many connections of one peer share its allowance; the Unix socket and TCP 
 });
 
 test("the legacy protocol's register is limited per peer too", async () => {
-  await using b = await testBroker({ IPC_REGISTER_BURST: "3", IPC_REGISTER_RATE: "1" });
+  await using b = await testBroker({ IPC_REGISTER_BURST: "3", IPC_REGISTER_RATE: "1", IPC_SHARED_SECRET: SECRET });
   const replies: string[] = [];
-  for (let i = 0; i < 5; i++) {
-    await using c = await RawClient.connect(b.port);
-    c.write(JSON.stringify({ action: "register", instance_id: `old${i}` }));
-    replies.push(JSON.parse(await c.readToClose()).status);
-  }
+  for (let i = 0; i < 5; i++) replies.push((await legacyCall(b.port, { action: "register", instance_id: `old${i}` })).reply.status);
   expect(replies).toEqual(["ok", "ok", "ok", "error", "error"]);
 });

@@ -6,14 +6,13 @@ import { openDatabase } from "../../src/store/database.ts";
 import { MIGRATIONS } from "../../src/store/migrations.ts";
 import { manualClock, testBroker } from "../helpers/broker.ts";
 import { tempHome } from "../helpers/processes.ts";
-import { RawClient } from "../helpers/raw.ts";
-import { agentOf } from "./_agents.ts";
+import { agentOf, legacyCall, SECRET } from "./_agents.ts";
 
 const HOUR = 3_600_000;
 
 test("during its forwarding a renamed-away name is refused to anyone else, with when it frees up", async () => {
   const clock = manualClock();
-  await using b = await testBroker({}, { clock: clock.read });
+  await using b = await testBroker({ IPC_SHARED_SECRET: SECRET }, { clock: clock.read });
   using fred = agentOf(b, "fred");
   await fred.register("fred");
   using barney = agentOf(b, "barney");
@@ -26,9 +25,9 @@ test("during its forwarding a renamed-away name is refused to anyone else, with 
   expect(refused.message).toContain("renamed to fred2");
   expect(refused.message).toContain(new Date(clock.now + 2 * HOUR).toISOString());
   // The legacy protocol cannot take it either.
-  await using legacy = await RawClient.connect(b.port);
-  legacy.write(JSON.stringify({ action: "register", instance_id: "fred" }));
-  expect(JSON.parse(await legacy.readToClose())).toMatchObject({ status: "error" });
+  const legacy = (await legacyCall(b.port, { action: "register", instance_id: "fred" })).reply;
+  expect(legacy).toMatchObject({ status: "error" });
+  expect(legacy.message).toContain("renamed to fred2");
 
   // Mail for fred still reaches fred (now fred2), not a newcomer.
   expect(await barney.call("send", { to: "fred", content: "still yours?" })).toMatchObject({ to: "fred2", status: "forwarded" });
