@@ -94,9 +94,11 @@ export class InstanceStore {
     this.sTouch.run(lastSeen, name);
   }
 
-  /** Renames an instance row, recording when (once-per-hour rule). */
+  /** Renames an instance row, recording when (once-per-hour rule); unread mail waiting for the new name becomes its. */
   rename(oldName: string, newName: string, now: number): void {
     this.sRename.run(oldName, newName, now);
+    const held = this.sIdentity.get(newName);
+    if (held !== null) this.sClaimFuture.run(held.identity, newName);
   }
 
   forwards(): ForwardRow[] {

@@ -79,6 +79,18 @@ test("mail waiting for a name nobody holds yet belongs to whoever registers it",
   expect((await later.call("history", {})).messages.map((m) => m.content)).toEqual(["waiting for you"]);
 });
 
+test("renaming into a name with mail waiting for it makes that mail the renamed identity's", async () => {
+  await using b = await testBroker();
+  using barney = agentOf(b, "barney");
+  await barney.register("barney");
+  const early = await barney.call("send", { to: "wanted", content: "whoever becomes wanted" });
+  using fred = agentOf(b, "fred");
+  await fred.register("fred");
+  await fred.call("rename", { new_name: "wanted" });
+  expect((await fred.call("read", { message_id: early.message_id })).message.content).toBe("whoever becomes wanted");
+  expect((await fred.call("history", {})).messages.map((m) => m.content)).toContain("whoever becomes wanted");
+});
+
 test("the schema migration gives existing names identities and their messages to their holders", () => {
   const path = join(tempHome(), "ipc.db");
   {
