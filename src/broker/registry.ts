@@ -80,7 +80,7 @@ export class Registry {
       existing.flushedLastSeen = existing.lastSeen;
     } else {
       this.instances.set(name, { name, registeredAt: now, lastSeen: now, flushedLastSeen: now, renamedAt: null, identity });
-      this.sorted = null;
+      this.sorted?.splice(this.after(this.sorted, name), 0, name);
     }
     if (this.forwards.delete(name)) this.instanceStore.deleteForward(name);
   }
@@ -104,18 +104,22 @@ export class Registry {
   page(cursor: string | undefined, limit: number): { page: InstanceState[]; next: string | null; more: number } {
     this.sorted ??= [...this.instances.keys()].sort();
     const names = this.sorted;
-    let lo = 0;
-    if (cursor !== undefined) {
-      let hi = names.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (names[mid]! <= cursor) lo = mid + 1;
-        else hi = mid;
-      }
-    }
+    const lo = cursor === undefined ? 0 : this.after(names, cursor);
     const slice = names.slice(lo, lo + limit);
     const next = lo + limit < names.length ? slice[slice.length - 1]! : null;
     return { page: slice.map((n) => this.instances.get(n)!), next, more: names.length - lo - slice.length };
+  }
+
+  /** The index of the first of the sorted `names` that comes after `name`. */
+  private after(names: readonly string[], name: string): number {
+    let lo = 0;
+    let hi = names.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (names[mid]! <= name) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** Notes activity by `name` (flushed later by `flushLastSeen`). */

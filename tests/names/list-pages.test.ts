@@ -32,6 +32,9 @@ test("list answers one page with a cursor for the next; following the cursors gi
   const last = await a.call("list", { cursor: "foxtrot" });
   expect(last.instances.map((i) => i.name)).toEqual(["golf"]);
   expect(last.next_cursor).toBeUndefined();
+  // A name registered between pages takes its place in order.
+  await registerAll(b, ["charlie-b"]);
+  expect((await a.call("list", { cursor: "charlie", limit: 2 })).instances.map((i) => i.name)).toEqual(["charlie-b", "delta"]);
 });
 
 test("ipc list shows a page and how many more; --all follows every page; --after pages by hand", async () => {
