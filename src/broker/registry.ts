@@ -80,7 +80,7 @@ export class Registry {
       existing.flushedLastSeen = existing.lastSeen;
     } else {
       this.instances.set(name, { name, registeredAt: now, lastSeen: now, flushedLastSeen: now, renamedAt: null, identity });
-      this.sorted?.splice(this.after(this.sorted, name), 0, name);
+      this.keepSorted(null, name);
     }
     if (this.forwards.delete(name)) this.instanceStore.deleteForward(name);
   }
@@ -94,7 +94,7 @@ export class Registry {
   release(name: string): void {
     this.instanceStore.delete(name);
     this.instances.delete(name);
-    this.sorted = null;
+    this.keepSorted(name, null);
   }
 
   /**
@@ -108,6 +108,17 @@ export class Registry {
     const slice = names.slice(lo, lo + limit);
     const next = lo + limit < names.length ? slice[slice.length - 1]! : null;
     return { page: slice.map((n) => this.instances.get(n)!), next, more: names.length - lo - slice.length };
+  }
+
+  /** Keeps the sorted names (if built) in order: `gone` leaves, `added` comes in at its place. */
+  private keepSorted(gone: string | null, added: string | null): void {
+    const names = this.sorted;
+    if (names === null) return;
+    if (gone !== null) {
+      const at = this.after(names, gone) - 1;
+      if (names[at] === gone) names.splice(at, 1);
+    }
+    if (added !== null) names.splice(this.after(names, added), 0, added);
   }
 
   /** The index of the first of the sorted `names` that comes after `name`. */
@@ -169,7 +180,7 @@ export class Registry {
     if (i !== undefined) {
       this.instances.delete(oldName);
       this.instances.set(newName, { ...i, name: newName, renamedAt: now, lastSeen: now, flushedLastSeen: now });
-      this.sorted = null;
+      this.keepSorted(oldName, newName);
     }
     const moved = this.unread.get(oldName) ?? 0;
     this.unread.delete(oldName);

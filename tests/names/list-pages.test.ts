@@ -35,6 +35,14 @@ test("list answers one page with a cursor for the next; following the cursors gi
   // A name registered between pages takes its place in order.
   await registerAll(b, ["charlie-b"]);
   expect((await a.call("list", { cursor: "charlie", limit: 2 })).instances.map((i) => i.name)).toEqual(["charlie-b", "delta"]);
+  // So does a rename: the old name leaves, the new one comes in at its place.
+  using hotel = agentOf(b, "hotel");
+  await hotel.register("hotel");
+  expect((await a.call("list", { limit: 1000 })).instances.map((i) => i.name).at(-1)).toBe("hotel");
+  await hotel.call("rename", { new_name: "bravo-b" });
+  expect((await a.call("list", { limit: 1000 })).instances.map((i) => i.name)).toEqual(
+    ["alpha", "bravo", "bravo-b", "charlie", "charlie-b", "delta", "echo", "foxtrot", "golf"],
+  );
 });
 
 test("ipc list shows a page and how many more; --all follows every page; --after pages by hand", async () => {
