@@ -21,12 +21,14 @@ test("an idle name is released after 30 days; one with unread mail or a live con
   await watcher.register("watcher");
   await watcher.subscribe(() => {}); // stays connected
 
+  using lister = agentOf(b);
+  expect((await lister.call("list", {})).instances.map((i) => i.name)).toEqual(["idle", "mailbox", "watcher"]);
+
   clock.advance(29 * DAY);
   expect(b.sweep().names).toBe(0);
   clock.advance(2 * DAY);
   expect(b.sweep().names).toBe(1);
   expect([...b.broker.registry.instances.keys()].sort()).toEqual(["mailbox", "watcher"]);
-  using lister = agentOf(b);
   expect((await lister.call("list", {})).instances.map((i) => i.name)).toEqual(["mailbox", "watcher"]);
 
   // Whoever takes the name later is a new identity: nothing of the earlier holder's.
