@@ -67,28 +67,31 @@ test("a newcomer taking a name after its forwarding ends reads none of the earli
   expect((await newcomer.call("history", {})).messages.map((m) => m.content)).toEqual(["hello newcomer"]);
 });
 
-test("mail waiting for a name nobody holds yet belongs to whoever registers it", async () => {
-  await using b = await testBroker();
-  using barney = agentOf(b, "barney");
-  await barney.register("barney");
-  const early = await barney.call("send", { to: "later", content: "waiting for you" });
-  expect(early.status).toBe("future");
-  using later = agentOf(b, "later");
-  expect(await later.register("later")).toMatchObject({ queued: 1 });
-  expect((await later.call("read", { message_id: early.message_id })).message.content).toBe("waiting for you");
-  expect((await later.call("history", {})).messages.map((m) => m.content)).toEqual(["waiting for you"]);
-});
+/** Ways to come to hold a name: register it, or rename into it. */
+const TAKE: Array<[string, (b: Parameters<typeof agentOf>[0], name: string) => Promise<ReturnType<typeof agentOf>>]> = [
+  ["registers it", async (b, name) => {
+    const a = agentOf(b, name);
+    await a.register(name);
+    return a;
+  }],
+  ["renames into it", async (b, name) => {
+    const a = agentOf(b, "fred");
+    await a.register("fred");
+    await a.call("rename", { new_name: name });
+    return a;
+  }],
+];
 
-test("renaming into a name with mail waiting for it makes that mail the renamed identity's", async () => {
+test.each(TAKE)("mail waiting for a name nobody holds yet belongs to whoever %s", async (_how, take) => {
   await using b = await testBroker();
   using barney = agentOf(b, "barney");
   await barney.register("barney");
   const early = await barney.call("send", { to: "wanted", content: "whoever becomes wanted" });
-  using fred = agentOf(b, "fred");
-  await fred.register("fred");
-  await fred.call("rename", { new_name: "wanted" });
-  expect((await fred.call("read", { message_id: early.message_id })).message.content).toBe("whoever becomes wanted");
-  expect((await fred.call("history", {})).messages.map((m) => m.content)).toContain("whoever becomes wanted");
+  expect(early.status).toBe("future");
+  using holder = await take(b, "wanted");
+  expect((await holder.call("whoami", {})).unread).toBe(1);
+  expect((await holder.call("read", { message_id: early.message_id })).message.content).toBe("whoever becomes wanted");
+  expect((await holder.call("history", {})).messages.map((m) => m.content)).toContain("whoever becomes wanted");
 });
 
 test("the schema migration gives existing names identities and their messages to their holders", () => {
