@@ -29,6 +29,14 @@ export interface Limits {
   maxHeldInputBytes: number;
   /** Bytes of replies all connections may leave unread together. */
   maxHeldOutputBytes: number;
+  /** Registrations one connection may make per minute, which is also its burst (0 = unlimited). */
+  registerPerConnection: number;
+  /** Registrations per peer per minute: the Unix socket is one peer (its owner), on TCP one per address (0 = unlimited). */
+  registerPerMinute: number;
+  /** Registrations a peer may make at once above its steady rate. */
+  registerBurst: number;
+  /** Instances one `list` page holds when the request names no limit. */
+  listPageSize: number;
 }
 
 /** Retention periods (docs/design.md#3-broker). */
@@ -41,6 +49,8 @@ export interface Retention {
   sessionHours: number;
   /** Forwarding after a rename (hours). */
   forwardHours: number;
+  /** A name with no session, no unread mail and no activity for this long is released (days; 0 = never). */
+  nameDays: number;
 }
 
 /** Fully resolved configuration shared by every role. */
@@ -111,6 +121,10 @@ export const LIMIT_SETTINGS: ReadonlyArray<{
   { key: "largeMessageBytes", env: "IPC_LARGE_MESSAGE_BYTES", flag: "large-message-bytes", default: 10 * 1024, unit: "bytes", description: "content above this is a large message (summary + file)" },
   { key: "maxHeldInputBytes", env: "IPC_MAX_HELD_INPUT_BYTES", flag: "max-held-input-bytes", default: 256 * 1024 * 1024, unit: "bytes", description: "incomplete frames of all connections together; over it the connection adding to them is closed (TOO_LARGE)" },
   { key: "maxHeldOutputBytes", env: "IPC_MAX_HELD_OUTPUT_BYTES", flag: "max-held-output-bytes", default: 256 * 1024 * 1024, unit: "bytes", description: "replies queued for clients that do not read them, all connections together; over it the connection adding to them is closed" },
+  { key: "registerPerConnection", env: "IPC_REGISTER_PER_CONNECTION", flag: "register-per-connection", default: 10, unit: "registrations/min", description: "registrations one connection may make per minute (also its burst), 0 = off (RATE_LIMITED)" },
+  { key: "registerPerMinute", env: "IPC_REGISTER_RATE", flag: "register-rate", default: 10, unit: "registrations/min", description: "registrations per peer per minute: the Unix socket (only its owner can connect) is one peer, TCP one per address (all of loopback together), 0 = off (RATE_LIMITED)" },
+  { key: "registerBurst", env: "IPC_REGISTER_BURST", flag: "register-burst", default: 500, unit: "registrations", description: "registrations a peer may make at once above its steady rate" },
+  { key: "listPageSize", env: "IPC_LIST_PAGE", flag: "list-page", default: 200, unit: "instances", description: "instances one `list` reply holds unless the request asks for another limit (at most 1 000); the rest come with next_cursor" },
 ];
 
 /** Retention settings: environment variable and default. */
@@ -118,7 +132,8 @@ export const RETENTION_SETTINGS: ReadonlyArray<{ key: keyof Retention; env: stri
   { key: "futureDays", env: "IPC_RETAIN_FUTURE_DAYS", default: 7, unit: "days", description: "unread messages to names never registered" },
   { key: "readDays", env: "IPC_RETAIN_READ_DAYS", default: 30, unit: "days", description: "read messages (history, search)" },
   { key: "sessionHours", env: "IPC_SESSION_HOURS", default: 24, unit: "hours", description: "sessions expire after this long unused" },
-  { key: "forwardHours", env: "IPC_FORWARD_HOURS", default: 2, unit: "hours", description: "an old name forwards to the new one after a rename" },
+  { key: "forwardHours", env: "IPC_FORWARD_HOURS", default: 2, unit: "hours", description: "an old name forwards to the new one after a rename (and is reserved for it)" },
+  { key: "nameDays", env: "IPC_RETAIN_NAME_DAYS", default: 30, unit: "days", description: "a name with no session, no unread mail and no activity for this long is released, 0 = never" },
 ];
 
 function number(value: string | number | undefined, fallback: number, what: string): number {

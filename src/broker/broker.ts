@@ -16,6 +16,7 @@ import type { Connection } from "./connection.ts";
 import { okFrame } from "./frames.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { RateBucket } from "./rate-limit.ts";
+import { RegistrationLimits } from "./registrations.ts";
 import { Registry } from "./registry.ts";
 import { type Session, Sessions } from "./sessions.ts";
 import { Waiters } from "./waiters.ts";
@@ -31,6 +32,8 @@ export class Broker {
   readonly registry: Registry;
   readonly sessions: Sessions;
   readonly waiters = new Waiters();
+  /** Registrations per connection and per peer (issue 10, hole 7). */
+  readonly registrations = new RegistrationLimits(this);
   readonly commit: GroupCommit;
   readonly connections = new Set<Connection>();
   readonly startedAt = Date.now();

@@ -54,6 +54,9 @@ export function deliver(b: Broker, m: Outgoing): { id: number; status: Exclude<S
     created_at: now,
     read_at: consumed ? now : null,
     large_file: null as string | null,
+    // As the insert records them (the holders of the names now).
+    sender_id: registry.instances.get(m.sender)?.identity ?? null,
+    recipient_id: registry.instances.get(m.recipient)?.identity ?? null,
   };
   row.id = b.messages.insert(row);
   registry.messageCount++;

@@ -59,8 +59,7 @@ export async function readResource(uri: string, agent: Agent, identity: Identity
     }
     case INSTANCES_URI: {
       await identity.ready;
-      const { instances } = await agent.call("list", {});
-      return text(instancesText(instances, identity.name));
+      return text(instancesText(await agent.call("list", {}), identity.name));
     }
     case STATUS_URI:
       return text(JSON.stringify(await agent.call("status", {}), null, 2), "application/json");

@@ -84,7 +84,15 @@ export const CheckRequest = v.object({
 export const ReadRequest = v.object({ ...base, op: v.literal("read"), message_id: MessageId });
 /** Takes back a message this session sent that nobody has read yet (a typo's future message). */
 export const UnsendRequest = v.object({ ...base, op: v.literal("unsend"), message_id: MessageId });
-export const ListRequest = v.object({ ...base, op: v.literal("list") });
+/** Registered instances by name, a page at a time: `cursor` is the `next_cursor` of the page before. */
+export const ListRequest = v.object({
+  ...base,
+  op: v.literal("list"),
+  /** Only names after this one (the previous page's `next_cursor`). */
+  cursor: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  /** Page size (default IPC_LIST_PAGE, 200). */
+  limit: v.optional(Limit),
+});
 export const RenameRequest = v.object({ ...base, op: v.literal("rename"), new_name: Name });
 export const HistoryRequest = v.object({
   ...base,

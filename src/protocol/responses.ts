@@ -32,7 +32,16 @@ export const Instance = v.object({
   unread: v.number(),
 });
 export type Instance = v.InferOutput<typeof Instance>;
-export const ListResult = v.object({ instances: v.array(Instance) });
+export const ListResult = v.object({
+  /** One page, by name. */
+  instances: v.array(Instance),
+  /** Present when more follow: pass it as `cursor` for the next page. */
+  next_cursor: v.optional(v.string()),
+  /** How many follow this page (with `next_cursor`). */
+  more: v.optional(v.number()),
+  /** Instances registered in all (absent from brokers before paging). */
+  total: v.optional(v.number()),
+});
 export const RenameResult = v.object({ old: v.string(), new: v.string() });
 export const UnsendResult = v.object({ message_id: v.number(), to: v.string() });
 export const StatusResult = v.object({

@@ -30,7 +30,7 @@ describe("RateBucket", () => {
 
 describe("fitting (reply budget)", () => {
   const row = (content: string, extra: Partial<MessageRow> = {}): MessageRow => ({
-    id: 1, sender: "a", recipient: "b", kind: "direct", content, data: null, reply_to: null, created_at: 0, read_at: null, large_file: null, ...extra,
+    id: 1, sender: "a", recipient: "b", kind: "direct", content, data: null, reply_to: null, created_at: 0, read_at: null, large_file: null, sender_id: null, recipient_id: null, ...extra,
   });
 
   test("everything when it fits; nothing for nothing", () => {

@@ -18,6 +18,7 @@ import { broadcastFrom, dataText, sendDirect } from "../ops/messaging.ts";
 import { takeUnread } from "../ops/inbox.ts";
 import { list } from "../ops/directory.ts";
 import { rename } from "../ops/rename.ts";
+import { refuseReserved } from "../reserved.ts";
 import { toMessage } from "../present.ts";
 import { describeHolder, holdersOf } from "../seats.ts";
 import { LEGACY_BAD_TOKEN, legacyErrorText, legacyText } from "./replies.ts";
@@ -35,6 +36,9 @@ const LEGACY_CHECK_LIMIT = 1_000;
  * cut and its messages lost; what does not fit stays unread for the next check.
  */
 export const LEGACY_CHECK_BYTES = 60 * 1024;
+
+/** Instances one legacy `list` reply holds (by name): at most about 100 bytes each, so under 64 KiB. */
+export const LEGACY_LIST_LIMIT = 500;
 
 /** Handles the one request of a legacy connection and closes it after replying. */
 export function handleLegacy(b: Broker, conn: Connection, obj: Record<string, unknown>): void {
@@ -75,6 +79,8 @@ function serve(b: Broker, conn: Connection, obj: Record<string, unknown>): Legac
         const ok = typeof req.auth_token === "string" && safeEqual(req.auth_token, legacyProof(req.instance_id, b.config.secret));
         if (!ok) return { status: "error", message: "Invalid auth token" };
       }
+      refuseReserved(b, conn, name, undefined);
+      b.registrations.admit(conn);
       const wait = b.sessions.bucketOf(name).take();
       if (wait > 0) return { status: "error", message: `Rate limit exceeded: try again in ${wait} ms` };
       const now = b.clock();
@@ -119,7 +125,8 @@ function serve(b: Broker, conn: Connection, obj: Record<string, unknown>): Legac
       return { status: "ok", messages };
     }
     case "list": {
-      const { instances } = list(b, conn, { op: "list" }) as { instances: Array<{ name: string; last_seen: string }> };
+      // The first LEGACY_LIST_LIMIT names: one reply a legacy client's recv(65536) reads whole.
+      const { instances } = list(b, conn, { op: "list", limit: LEGACY_LIST_LIMIT }) as { instances: Array<{ name: string; last_seen: string }> };
       return { status: "ok", instances: instances.map((i) => ({ id: i.name, last_seen: i.last_seen })) };
     }
     case "rename": {

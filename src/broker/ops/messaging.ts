@@ -40,13 +40,17 @@ export const send: OpHandler<"send"> = (b, conn, req) => {
 /**
  * Sends to every registered instance but the sender; full inboxes are skipped.
  * Costs the sender one rate token per recipient beyond the one its request
- * already took (at most a burst): a broadcast stores a message per recipient.
+ * already took, together at most a burst: a broadcast stores a message per
+ * recipient, and a full bucket can always pay for one (whatever the count).
  * @throws IpcError RATE_LIMITED (nothing sent), TOO_LARGE.
  */
 export function broadcastFrom(b: Broker, sender: string, content: string, data: string | null): { count: number; message_ids: number[] } {
   b.checkContent(content);
   const recipients = [...b.registry.instances.keys()].filter((name) => name !== sender);
-  const wait = recipients.length > 1 ? b.sessions.bucketOf(sender).take(recipients.length - 1) : 0;
+  const bucket = b.sessions.bucketOf(sender);
+  // The request's own token is already taken: the rest costs at most burst - 1, so a full bucket pays it.
+  const extra = Math.min(recipients.length - 1, bucket.burst - 1);
+  const wait = extra > 0 ? bucket.take(extra) : 0;
   if (wait > 0) {
     throw new IpcError("RATE_LIMITED", `a broadcast to ${recipients.length} instances costs as many requests (IPC_RATE_LIMIT per minute); retry in ${wait} ms`, undefined, wait);
   }

@@ -4,6 +4,7 @@ import { IpcError } from "../../protocol/errors.ts";
 import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
 import type { Broker } from "../broker.ts";
 import type { Connection } from "../connection.ts";
+import { refuseReserved } from "../reserved.ts";
 import { claimName, seatSession } from "../seats.ts";
 import type { OpHandler } from "./types.ts";
 
@@ -30,6 +31,8 @@ export const register: OpHandler<"register"> = (b, conn, req) => {
         : "wrong shared secret, or a proof not made with this connection's fresh nonce (send hello first): check IPC_SHARED_SECRET",
     );
   }
+  refuseReserved(b, conn, req.name, req.token);
+  b.registrations.admit(conn);
   // Registering again does not reset the name's rate allowance.
   const wait = b.sessions.bucketOf(req.name).take();
   if (wait > 0) throw new IpcError("RATE_LIMITED", `too many requests for ${req.name} (IPC_RATE_LIMIT per minute); retry in ${wait} ms`, undefined, wait);
