@@ -15,6 +15,8 @@ import { multiUserSkip, type OtherUser, otherUser } from "../helpers/users.ts";
 const RAW_ATTACK = `
 const port = Number(process.argv[2]);
 const replies = [];
+// Bounded: whatever came back after 10 s is the answer (exit 1 marks the timeout).
+setTimeout(() => { console.log(JSON.stringify(replies)); process.exit(1); }, 10_000).unref();
 const frames = [
   { id: 0, op: "hello" },
   { id: 1, op: "list" },
