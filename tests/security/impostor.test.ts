@@ -58,6 +58,21 @@ describe("a client authenticates the broker before giving it anything", () => {
     expect(r.doctor.stdout).toContain(`✖ refusing the broker at 127.0.0.1:${e.port}`);
   }, 30_000);
 
+  test("ipc mcp and the Claude Code hook refuse it too: the MCP tool errors, the hook stays quiet", async () => {
+    const e = ipcEnv();
+    const token = await fredRegistered(e);
+    await using impostor = await startImpostor(e.port);
+    const { startMcp } = await import("../mcp/_mcp.ts");
+    await using mcp = await startMcp(e, { name: "fred" });
+    const sent = await mcp.call("send", { to: "barney", content: "the launch code is 1234" });
+    expect(sent.isError).toBe(true);
+    expect(sent.text).toContain("refusing the broker");
+    const hook = await ipc(e, ["hook", "claude-code", "--always", "--as", "fred"], { stdin: "{}" });
+    expect(hook.code).toBe(0);
+    expect(hook.stdout).toBe("");
+    onlyHellos(await impostor.stop(), token);
+  }, 30_000);
+
   test("a client with IPC_SHARED_SECRET refuses a broker that does not prove the secret", async () => {
     const e = ipcEnv();
     const token = await fredRegistered(e);
