@@ -6,6 +6,7 @@
  * secret); then the client proves the same key or secret so the broker serves it.
  * A failure is an UntrustedBroker error, never a fallback.
  */
+import { statSync } from "node:fs";
 import type { Config } from "../config.ts";
 import { readKey } from "../home/key.ts";
 import { describeOwner, listenersFor, portOwner, userName } from "../net/port-owner.ts";
@@ -37,7 +38,10 @@ const HELLO_TIMEOUT_MS = 3_000;
 export async function authenticateBroker(client: BrokerClient, e: Endpoint, config: Config): Promise<{ hello: ResultOf<"hello">; trust: Trust }> {
   const secret = config.secret;
   // The listener of another user is refused before anything is sent (a shared secret is meant to cross users).
-  if (e.kind === "tcp" && secret === null && !config.open) checkListenerUid(e, client.remoteAddress);
+  if (secret === null && !config.open) {
+    if (e.kind === "tcp") checkListenerUid(e, client.remoteAddress);
+    else checkSocketUid(e);
+  }
   const cn = newNonce();
   const hello = await client.request("hello", { nonce: cn }, HELLO_TIMEOUT_MS);
   const binding = listenerBinding(e);
@@ -70,9 +74,27 @@ function checkListenerUid(e: Extract<Endpoint, { kind: "tcp" }>, address: string
   throw untrusted(e, `belongs to another user (${userName(foreign.uid) ?? foreign.uid}, uid ${foreign.uid}), not to ${userName(uid) ?? uid} (uid ${uid})`, null);
 }
 
+/** Refuses a Unix socket file owned by another user (IPC_SOCKET may point outside the private IPC_HOME). */
+function checkSocketUid(e: Extract<Endpoint, { kind: "unix" }>): void {
+  const uid = process.getuid?.();
+  const owner = socketOwner(e.path);
+  if (uid === undefined || owner === null || owner === uid) return;
+  throw untrusted(e, `belongs to another user (${userName(owner) ?? owner}, uid ${owner})`, null);
+}
+
+/** The uid owning the file at `path`, or null. */
+function socketOwner(path: string): number | null {
+  try {
+    return statSync(path).uid;
+  } catch {
+    return null;
+  }
+}
+
 /** The error for an endpoint that failed authentication: who holds it, and the fix. */
 export function untrusted(e: Endpoint, why: string, fix: string | null): UntrustedBroker {
-  const who = e.kind === "tcp" ? describeOwner(portOwner(e.port)) : `the socket's owner`;
+  const uid = e.kind === "unix" ? socketOwner(e.path) : null;
+  const who = e.kind === "tcp" ? describeOwner(portOwner(e.port)) : uid === null ? "an unknown program" : `a program of user ${userName(uid) ?? uid} (uid ${uid})`;
   const fixes = [
     fix,
     e.kind === "tcp"
