@@ -57,7 +57,9 @@ export async function authenticateBroker(client: BrokerClient, e: Endpoint, conf
     if (!proved) {
       if (config.open && hello.open === true) return { hello, trust: "open" };
       const why = k.key === null ? `this client cannot check it: ${k.why}` : "it did not prove this IPC_HOME's key";
-      throw untrusted(e, `is not this IPC_HOME's broker (${config.home}): ${why}`, null);
+      // An ipc broker from before keys (it sends no proof at all) may be this home's own, still running after an upgrade.
+      const older = hello.proof === undefined ? `; if it is your own broker from an older ipc (it says ${hello.version}), restart it: ipc stop && ipc serve --detach` : "";
+      throw untrusted(e, `is not this IPC_HOME's broker (${config.home}): ${why}${older}`, null);
     }
     key = k.key;
   }
@@ -101,7 +103,8 @@ export function untrusted(e: Endpoint, why: string, fix: string | null): Untrust
       ? `if that program is not yours to stop, use another port on both sides: export IPC_PORT=<free port>`
       : "remove the socket or choose another IPC_SOCKET",
   ].filter(Boolean);
+  const fixText = fixes.join("; ");
   return new UntrustedBroker(
-    `refusing the broker at ${describeEndpoint(e)}, held by ${who}: it ${why}. Nothing was sent to it (no name, token or message). ${fixes.join("; ")}`,
+    `refusing the broker at ${describeEndpoint(e)}, held by ${who}: it ${why}. Nothing was sent to it (no name, token or message). ${fixText[0]!.toUpperCase()}${fixText.slice(1)}`,
   );
 }
