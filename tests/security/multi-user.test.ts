@@ -113,6 +113,17 @@ describe.skipIf(multiUserSkip !== null)("another OS user", () => {
     expect(out).not.toContain("barney");
   }, 30_000);
 
+  test("open mode is the explicit opt-out: with IPC_OPEN=1 on both sides the other user may use the broker", async () => {
+    const open = ipcEnv({ IPC_SOCKET: "off" });
+    await using _open = await startBrokerProcess(open, ["--open"]);
+    const run = (args: string[], env: Record<string, string> = {}) =>
+      ipc({ ...open, cmd: [...user.as({ HOME: user.dir, IPC_HOME: join(user.dir, "ipc"), IPC_PORT: String(open.port), PATH: process.env.PATH ?? "/usr/bin:/bin", ...env }), ...ipcCommand()] }, args);
+    expect((await run(["list"])).code).toBe(3);
+    const r = await run(["register", "guest"], { IPC_OPEN: "1" });
+    expect({ code: r.code, err: r.stderr }).toEqual({ code: 0, err: "" });
+    expect((await ipcJson(open, ["list"])).instances.map((i: any) => i.name)).toEqual(["guest"]);
+  }, 30_000);
+
   test("afterwards nothing changed: the broker runs, fred's mail is unread and from barney, no new names", async () => {
     expect((await ipcJson(e, ["status"])).pid).toBeGreaterThan(0);
     expect((await ipcJson(e, ["list"])).instances.map((i: any) => i.name)).toEqual(["barney", "fred"]);
