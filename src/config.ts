@@ -65,6 +65,12 @@ export interface Config {
   /** Serve the claude-ipc-mcp protocol next to v2 (IPC_LEGACY=off refuses it: its static proof can be replayed). */
   legacy: boolean;
   secret: string | null;
+  /**
+   * Open mode (IPC_OPEN=1, `ipc serve --open`). Broker: unauthenticated connections
+   * may do everything (the shared secret, if set, is still needed to register).
+   * Client: accept a broker that cannot prove this IPC_HOME's key if it says it is open.
+   */
+  open: boolean;
   name: string | null;
   /** Seat template (IPC_SEAT / --seat, e.g. "claude"): without a name, an MCP server registers `<seat>-<project>` (docs/identity.md). */
   seat: string | null;
@@ -93,6 +99,7 @@ export interface ConfigFlags {
   json?: boolean;
   socket?: string;
   tcp?: boolean;
+  open?: boolean;
   limits?: Partial<Record<keyof Limits, string | number | undefined>>;
 }
 
@@ -180,6 +187,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
     tcp: flags.tcp ?? !["off", "0", "false", "no"].includes((env.IPC_TCP ?? "").toLowerCase()),
     legacy: !["off", "0", "false", "no"].includes((env.IPC_LEGACY ?? "").toLowerCase()),
     secret: env.IPC_SHARED_SECRET || null,
+    open: flags.open ?? flag(env, "IPC_OPEN"),
     name: flags.as || env.IPC_NAME || null,
     seat: flags.seat || env.IPC_SEAT || null,
     takeover: flags.takeover === true,
@@ -209,6 +217,8 @@ export function useColor(env: Env = process.env, tty: boolean | undefined = proc
 export const paths = {
   database: (c: Pick<Config, "home">) => join(c.home, "ipc.db"),
   lock: (c: Pick<Config, "home">) => join(c.home, "broker.lock"),
+  /** The per-home broker key (src/home/key.ts). */
+  key: (c: Pick<Config, "home">) => join(c.home, "broker.key"),
   log: (c: Pick<Config, "home">) => join(c.home, "broker.log"),
   sessions: (c: Pick<Config, "home">) => join(c.home, "sessions"),
   largeMessages: (c: Pick<Config, "home">) => join(c.home, "large-messages"),

@@ -7,6 +7,7 @@
 import type { Database } from "bun:sqlite";
 import type { Config } from "../config.ts";
 import { paths } from "../config.ts";
+import { ensureKey } from "../home/key.ts";
 import { IpcError } from "../protocol/errors.ts";
 import { InstanceStore } from "../store/instances.ts";
 import { MessageStore } from "../store/messages.ts";
@@ -40,6 +41,8 @@ export class Broker {
   readonly largeMessageDir: string;
   /** Address facts for `status`, filled in by the server once listening. */
   address = { host: "", port: 0, socket: null as string | null };
+  /** The per-home key (src/home/key.ts): same-user clients prove it, and the broker proves it to them. */
+  readonly key: string;
   /** Set by the server: begins a clean shutdown. */
   requestShutdown: () => void = () => {};
 
@@ -56,6 +59,7 @@ export class Broker {
     this.sessions = new Sessions(this.sessionStore, config.retention.sessionHours * 3_600_000, () => this.newBucket());
     this.commit = new GroupCommit(db, () => this.resync());
     this.largeMessageDir = paths.largeMessages(config);
+    this.key = ensureKey(config);
   }
 
   /**
@@ -76,9 +80,14 @@ export class Broker {
     return new RateBucket(ratePerMinute, Math.max(1, rateBurst));
   }
 
-  /** True when registrations must prove the shared secret. */
+  /** Open mode (IPC_OPEN=1): connections need not authenticate. */
+  get open(): boolean {
+    return this.config.open;
+  }
+
+  /** True when a connection must authenticate before anything but hello (everything but open mode without a secret). */
   get secure(): boolean {
-    return this.config.secret !== null;
+    return !this.config.open || this.config.secret !== null;
   }
 
   /**
@@ -115,6 +124,7 @@ export class Broker {
     }
     session.bound++;
     conn.session = session;
+    conn.authenticated = true;
   }
 
   /** Detaches `conn` from its session and its subscription; held checks are answered (empty). */

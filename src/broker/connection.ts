@@ -30,6 +30,15 @@ export class Connection implements Outlet {
   session: Session | null = null;
   /** Challenge issued by `hello`, consumed by the next proof. */
   nonce: string | null = null;
+  /** The client's challenge sent with that `hello` (bound into its `prove`). */
+  clientNonce: string | null = null;
+  /**
+   * Proved the broker key or the shared secret, or bound a session (docs/security.md).
+   * Until then (outside open mode) only hello and the ops that authenticate are served.
+   */
+  authenticated = false;
+  /** What this connection proved with `prove` or a per-request proof: the key, the shared secret, or nothing yet. */
+  proved: "key" | "secret" | null = null;
   /** Rate bucket used before a session is bound. */
   readonly bucket: RateBucket;
   /** `performance.now()` of the last complete frame (idle timeout). */

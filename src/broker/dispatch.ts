@@ -14,6 +14,13 @@ import { log } from "./log.ts";
 import { handleLegacy } from "./legacy/handle.ts";
 import { OPS } from "./ops/index.ts";
 
+/** Ops a connection may send before it authenticates: hello, and those that authenticate it (each checks its own proof). */
+const PRE_AUTH: ReadonlySet<string> = new Set(["hello", "prove", "register", "auth", "verify", "shutdown"]);
+
+const NOT_AUTHENTICATED =
+  "this connection has not authenticated: ipc clients of the broker's owner prove the key in IPC_HOME by themselves; " +
+  "other users need IPC_SHARED_SECRET (set on both sides), or the broker's owner may run it with IPC_OPEN=1 (open to every local user)";
+
 /** Handles one complete frame of text from `conn`. Never throws. */
 export function handleFrame(b: Broker, conn: Connection, text: string): void {
   conn.lastActivity = performance.now();
@@ -60,6 +67,14 @@ function handleRequest(b: Broker, conn: Connection, obj: unknown): void {
   if (wait > 0) {
     reply(b, conn, id, new IpcError("RATE_LIMITED", `too many requests (IPC_RATE_LIMIT per minute); retry in ${wait} ms`, undefined, wait));
     return;
+  }
+  if (!conn.authenticated && !b.open && !PRE_AUTH.has(req.op)) {
+    // A request carrying a valid session token authenticates its connection (it holds a session).
+    if (own === null) {
+      reply(b, conn, id, new IpcError("UNAUTHENTICATED", NOT_AUTHENTICATED));
+      return;
+    }
+    conn.authenticated = true;
   }
   try {
     const result = (OPS[req.op] as (b: Broker, c: Connection, r: typeof req) => object | undefined)(b, conn, req);

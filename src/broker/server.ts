@@ -212,10 +212,12 @@ function running(
   };
   broker.requestShutdown = () => void stop();
   const where = [tcp ? `${config.host}:${tcp.port}` : null, config.socketPath].filter(Boolean).join(" and ");
-  log.info(
-    `ipc ${VERSION} broker listening on ${where} ` +
-      `(${config.secret ? "secure mode: shared secret required" : "open mode"}), home ${config.home}, pid ${process.pid}`,
-  );
+  log.info(`ipc ${VERSION} broker listening on ${where} (${modeText(config)}), home ${config.home}, pid ${process.pid}`);
+  if (config.open) {
+    log.warn(
+      "OPEN MODE (IPC_OPEN=1 / --open): any local user can connect, list names, read status and, without a shared secret, register any name, read its mail and send as it",
+    );
+  }
   return {
     broker,
     host: config.host,
@@ -226,6 +228,12 @@ function running(
     stopped,
     [Symbol.asyncDispose]: stop,
   };
+}
+
+/** The security mode in words, for the start line of the log. */
+function modeText(config: Config): string {
+  if (config.open) return config.secret ? "open mode: no authentication needed, except the shared secret to register" : "open mode: no authentication";
+  return `authentication required: the key in ${paths.key(config)}${config.secret ? " or the shared secret" : ""}`;
 }
 
 /** Bun.listen socket handlers feeding `broker`. */

@@ -6,7 +6,6 @@
  * reconnecting and re-registering.
  */
 import type { Config } from "../config.ts";
-import { hmacProof } from "../protocol/auth.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { Message } from "../protocol/message.ts";
 import { normalizeName } from "../protocol/names.ts";
@@ -116,7 +115,7 @@ export class Agent {
   }
 
   /**
-   * Registers `name` (proving the shared secret when the broker has one) and makes it this agent's identity.
+   * Registers `name` on the authenticated connection and makes it this agent's identity.
    * The broker may answer another name (a `fallback` suffix): `this.name` follows the answer.
    * @throws IpcError INVALID_NAME, NAME_TAKEN (another live seat holds it), FORBIDDEN (secret), NO_BROKER.
    */
@@ -128,28 +127,13 @@ export class Agent {
   }
 
   private async registerOn(c: Connected, name: string, options: RegisterOptions = {}): Promise<ResultOf<"register">> {
-    const normalized = normalizeName(name);
-    let auth: string | undefined;
-    if (c.hello.secure) {
-      if (this.config.secret === null) {
-        throw new IpcError("FORBIDDEN", "this broker requires a shared secret: set IPC_SHARED_SECRET to the broker's secret and try again");
-      }
-      const { nonce } = await c.client.request("hello", {});
-      auth = hmacProof(this.config.secret, nonce, normalized ?? name);
-    }
-    const r = await c.client
-      .request("register", {
-        name,
-        seat: this.seat,
-        ...(auth !== undefined && { auth }),
-        ...(options.takeover === true && { takeover: true }),
-        ...(options.fallback === true && { fallback: true }),
-      })
-      .catch((err: unknown) => {
-        // We made the proof with a fresh nonce: a refusal means the secrets differ. Say so, not the protocol's words.
-        if (auth === undefined || !(err instanceof IpcError) || err.code !== "FORBIDDEN") throw err;
-        throw new IpcError("FORBIDDEN", "the broker refused our proof: IPC_SHARED_SECRET here differs from the broker's secret. Run `ipc doctor` here and where the broker was started to see which differs");
-      });
+    // The connection already proved the key or the secret (connectBroker), which is all register needs.
+    const r = await c.client.request("register", {
+      name,
+      seat: this.seat,
+      ...(options.takeover === true && { takeover: true }),
+      ...(options.fallback === true && { fallback: true }),
+    });
     this.name = r.name;
     this.token = r.token;
     this.authed = true;

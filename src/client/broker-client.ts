@@ -104,6 +104,11 @@ export class BrokerClient {
     return client;
   }
 
+  /** The address this connection reached (TCP: the broker's IP, e.g. "127.0.0.1"; Unix socket: ""). */
+  get remoteAddress(): string {
+    return this.socket.remoteAddress ?? "";
+  }
+
   /** True until the connection closes. */
   get isOpen(): boolean {
     return this.closedError === null;

@@ -11,15 +11,18 @@ import { readLock } from "../home/files.ts";
 import { assertOwnHome } from "../home/owner.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { ResultOf } from "../protocol/responses.ts";
-import { BrokerClient, type Endpoint, describeEndpoint } from "./broker-client.ts";
+import { BrokerClient, type Endpoint } from "./broker-client.ts";
+import { authenticateBroker, type Trust, UntrustedBroker, untrusted } from "./trust.ts";
 
 /** How long a client waits for a broker it started (ms). */
 export const SPAWN_WAIT_MS = 5_000;
 
-/** A connected client plus what the broker said in `hello`. */
+/** A connected, mutually authenticated client plus what the broker said in `hello`. */
 export interface Connected {
   client: BrokerClient;
   hello: ResultOf<"hello">;
+  /** How the broker was authenticated (src/client/trust.ts). */
+  trust: Trust;
 }
 
 /** Endpoints to try, best first: the broker's Unix socket when it serves this port, then TCP. */
@@ -33,20 +36,27 @@ export function endpoints(config: Config): Endpoint[] {
   return [tcp];
 }
 
-/** Connects to the first endpoint that answers `hello`; null when none does. */
+/**
+ * Connects to the first endpoint that answers and authenticates it (src/client/trust.ts); null when none answers.
+ * @throws UntrustedBroker when something answers but is not this IPC_HOME's broker (never falls back to another endpoint).
+ */
 async function tryConnect(config: Config): Promise<Connected | null> {
   for (const e of endpoints(config)) {
-    let client: BrokerClient | undefined;
+    let client: BrokerClient;
     try {
       client = await BrokerClient.connect(e);
-      client.maxFrameBytes = config.limits.maxFrameBytes;
-      const hello = await client.request("hello", {}, 3_000);
-      return { client, hello };
+    } catch {
+      continue;
+    }
+    client.maxFrameBytes = config.limits.maxFrameBytes;
+    try {
+      return { client, ...(await authenticateBroker(client, e, config)) };
     } catch (err) {
-      client?.close();
-      if (err instanceof IpcError && err.code !== "NO_BROKER" && e.kind === "tcp") {
-        throw new IpcError("NO_BROKER", `something answers on ${describeEndpoint(e)} but it is not an ipc broker (${err.message}); choose another port with IPC_PORT`);
-      }
+      client.close();
+      if (err instanceof UntrustedBroker) throw err;
+      // Closed on us (a broker at its connection limit, or stopping): try the next endpoint, then maybe start one.
+      if (err instanceof IpcError && err.code === "NO_BROKER") continue;
+      throw untrusted(e, `is not an ipc broker (${(err as Error).message})`, null);
     }
   }
   return null;
@@ -92,6 +102,7 @@ export function spawnBroker(config: Config): { pid: number; readonly exitCode: n
     if (config.socketPath === null) args.push("--socket", "off");
     else args.push("--socket", config.socketPath);
     if (!config.tcp) args.push("--no-tcp");
+    if (config.open) args.push("--open");
     const proc = Bun.spawn([...selfCommand(), ...args], {
       stdio: ["ignore", log, log],
       detached: true,

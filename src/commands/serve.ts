@@ -24,13 +24,17 @@ export default defineCommand({
       description: "listen on TCP (IPC_HOST:IPC_PORT)",
       negativeDescription: "listen only on the Unix socket, so no other user can connect (env IPC_TCP=off; legacy clients need TCP)",
     },
+    open: {
+      type: "boolean",
+      description: "open mode: serve connections that do not authenticate (any local user may read and send; env IPC_OPEN=1). Logged as a warning",
+    },
     detach: { type: "boolean", description: "start the broker in the background and return once it answers" },
     ...limitArgs,
   },
   async run({ args }) {
     const limits: Partial<Record<keyof Limits, string>> = {};
     for (const s of LIMIT_SETTINGS) limits[s.key] = (args as Record<string, string | undefined>)[s.flag];
-    const config = configFrom(args, { limits, tcp: args.tcp === false ? false : undefined });
+    const config = configFrom(args, { limits, tcp: args.tcp === false ? false : undefined, open: args.open === true ? true : undefined });
     if (args.detach) return detach(config);
     await foreground(config);
   },

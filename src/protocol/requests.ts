@@ -24,7 +24,17 @@ const Limit = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000));
 
 const base = { id: v.optional(RequestId), token: v.optional(Token) };
 
-export const HelloRequest = v.object({ ...base, op: v.literal("hello") });
+/** A nonce: 32–128 hex digits. */
+const Nonce = v.pipe(v.string(), v.regex(/^[0-9a-f]{32,128}$/u, "a nonce is 32 to 128 lower-case hex digits"));
+
+export const HelloRequest = v.object({
+  ...base,
+  op: v.literal("hello"),
+  /** The client's challenge: with it, the broker proves its key (and secret) in the result (docs/security.md). */
+  nonce: v.optional(Nonce),
+});
+/** Authenticates the connection: clientProof(key or secret, server nonce, client nonce) over the last `hello`. */
+export const ProveRequest = v.object({ ...base, op: v.literal("prove"), proof: v.pipe(v.string(), v.maxLength(256)) });
 /**
  * Who holds a name (docs/identity.md): the kind of host (`cli`, `claude-code`,
  * a host's command name…) and its process id. A name stays held while a
@@ -42,7 +52,7 @@ export const RegisterRequest = v.object({
   ...base,
   op: v.literal("register"),
   name: Name,
-  /** With a shared secret: hex HMAC-SHA256(secret, nonce ‖ name), nonce from `hello`. */
+  /** On a connection not yet authenticated: hex HMAC-SHA256(key or secret, nonce ‖ name), nonce from `hello`. */
   auth: v.optional(v.pipe(v.string(), v.maxLength(256))),
   /** Who registers; without it the name is held only while this connection stays bound. */
   seat: v.optional(Seat),
@@ -130,6 +140,7 @@ export const ShutdownRequest = v.object({
 /** Any v2 request frame (the union; `REQUEST_SCHEMAS` picks one schema by `op` without trying the others). */
 export const Request = v.variant("op", [
   HelloRequest,
+  ProveRequest,
   RegisterRequest,
   AuthRequest,
   SendRequest,

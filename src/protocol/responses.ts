@@ -13,12 +13,21 @@ export const HelloResult = v.object({
   broker: v.literal("ipc"),
   version: v.string(),
   protocol: v.number(),
+  /** True when a connection must authenticate (key or shared secret) before anything but hello. */
   secure: v.boolean(),
+  /** True in open mode (IPC_OPEN=1): unauthenticated connections may do everything. */
+  open: v.optional(v.boolean()),
   /** Fresh per connection, single use: the challenge for HMAC proofs (hex). */
   nonce: v.string(),
+  /** With a client nonce: brokerProof(per-home key, …) (hex). */
+  proof: v.optional(v.string()),
+  /** With a client nonce and a shared secret: brokerProof(secret, …) (hex). */
+  secret_proof: v.optional(v.string()),
   /** How this connection reached the broker. */
   transport: v.optional(v.picklist(["tcp", "unix"])),
 });
+/** What the connection proved: the per-home key or the shared secret. */
+export const ProveResult = v.object({ with: v.picklist(["key", "secret"]) });
 export const RegisterResult = v.object({ token: v.string(), name: v.string(), queued: v.number() });
 export const AuthResult = v.object({ name: v.string(), queued: v.number() });
 export const SendResult = v.object({ message_id: v.number(), to: v.string(), status: SendStatus });
@@ -53,6 +62,12 @@ export const StatusResult = v.object({
   port: v.number(),
   socket: v.nullable(v.string()),
   secure: v.boolean(),
+  /** Open mode (IPC_OPEN=1): no authentication required. */
+  open: v.optional(v.boolean()),
+  /** True when IPC_SHARED_SECRET is set on the broker. */
+  shared_secret: v.optional(v.boolean()),
+  /** The per-home key file clients of this user prove. */
+  key: v.optional(v.string()),
   database: v.string(),
   home: v.string(),
   counts: v.object({
@@ -69,6 +84,7 @@ export const EmptyResult = v.object({});
 /** The result schema of each op. */
 export const RESULTS = {
   hello: HelloResult,
+  prove: ProveResult,
   register: RegisterResult,
   auth: AuthResult,
   send: SendResult,

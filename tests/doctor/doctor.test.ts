@@ -69,22 +69,24 @@ describe("ipc doctor", () => {
   test("a broker with a shared secret, and none here (and the reverse)", async () => {
     const e = doctorEnv();
     await using _broker = await startBrokerProcess(e, [], { IPC_SHARED_SECRET: "s3cret" });
+    // Without the secret, a client of the broker's own user proves the key instead.
     const r = await ipc(e, ["doctor"]);
-    expect(r.code).toBe(1);
-    expect(failures(r.stdout)).toEqual(["✖ the running broker requires a shared secret, but IPC_SHARED_SECRET is not set here: registering will fail"]);
+    expect(failures(r.stdout)).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("✔ the broker also accepts its IPC_SHARED_SECRET (other users, legacy clients); this client proves the key");
     const same = await ipc(e, ["doctor"], { env: { IPC_SHARED_SECRET: "s3cret" } });
     expect(same.code).toBe(0);
     expect(same.stdout).toContain("✔ IPC_SHARED_SECRET is set and the running broker has the same secret");
     const other = await ipc(e, ["doctor"], { env: { IPC_SHARED_SECRET: "not-the-same" } });
     expect(other.code).toBe(1);
-    expect(failures(other.stdout)).toEqual(["✖ IPC_SHARED_SECRET here differs from the running broker's secret: registering will fail"]);
+    expect(failures(other.stdout)).toEqual(["✖ IPC_SHARED_SECRET here differs from the running broker's secret: ipc refuses that broker while it is set"]);
     expect(other.stdout + other.stderr).not.toContain("not-the-same");
 
     const open = doctorEnv();
     await using _openBroker = await startBrokerProcess(open);
     const r2 = await ipc(open, ["doctor"], { env: { IPC_SHARED_SECRET: "s3cret" } });
     expect(r2.code).toBe(1);
-    expect(failures(r2.stdout)).toEqual(["✖ IPC_SHARED_SECRET is set here, but the running broker was started without one (open mode)"]);
+    expect(failures(r2.stdout)).toEqual(["✖ IPC_SHARED_SECRET is set here, but the running broker was started without one: ipc refuses that broker while it is set"]);
   });
 
   // Runs ipc from source (not IPC_TEST_BIN): a `-dev` build against the binary compiled from the same source.
@@ -134,8 +136,10 @@ describe("ipc doctor", () => {
     const r = await ipc(e, ["doctor"]);
     expect(r.code).toBe(1);
     const [line] = failures(r.stdout);
-    expect(line).toStartWith(`✖ port ${e.port} is taken by something that is not an ipc broker`);
-    if (process.platform === "linux") expect(line).toContain(`(pid ${process.pid},`);
+    expect(line).toStartWith(`✖ refusing the broker at 127.0.0.1:${e.port}, held by `);
+    expect(line).toContain("is not an ipc broker");
+    if (process.platform === "linux") expect(line).toContain(`pid ${process.pid} (`);
+    expect(r.stdout).toContain("export IPC_PORT=<free port>");
   });
 
   test("a malformed host config is a failure naming the file and line", async () => {

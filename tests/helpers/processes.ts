@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { resolveConfig } from "../../src/config.ts";
 import { freePort } from "./ports.ts";
+import { noteBrokerHome } from "./raw.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 
@@ -35,6 +36,7 @@ export interface IpcEnv {
 export function ipcEnv(extra: Record<string, string> = {}): IpcEnv {
   const home = tempHome();
   const port = freePort();
+  noteBrokerHome(port, extra.IPC_HOME ?? home);
   return {
     home,
     port,

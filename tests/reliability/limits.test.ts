@@ -1,5 +1,6 @@
 /** Limits with clear errors: rate, connections, idle and slow clients, over-size frames, bounded memory. */
 import { expect, test } from "bun:test";
+import { legacyProof } from "../../src/protocol/auth.ts";
 import { testBroker } from "../helpers/broker.ts";
 import { ipcEnv, startBrokerProcess } from "../helpers/processes.ts";
 import { RawClient, registered } from "../helpers/raw.ts";
@@ -100,7 +101,7 @@ test("incomplete frames of all connections together are bounded (IPC_MAX_HELD_IN
   for (const c of clients.slice(0, 3)) c.close();
   await Bun.sleep(100);
   await using again = await RawClient.connect(b.port);
-  again.write(`{"id":1,"op":"status","pad":"${part}"}\n`);
+  again.send({ id: 1, op: "status", pad: part });
   expect((await again.frame()).ok).toBe(true);
 });
 
@@ -150,7 +151,7 @@ test("data nested deeper than 64 levels is refused (v2 and legacy); 64 levels ar
 });
 
 test("registering the name again does not reset its rate allowance (v2 and legacy)", async () => {
-  await using b = await testBroker({ IPC_RATE_LIMIT: "60", IPC_RATE_BURST: "3" });
+  await using b = await testBroker({ IPC_RATE_LIMIT: "60", IPC_RATE_BURST: "3", IPC_SHARED_SECRET: "s" });
   const codes: string[] = [];
   for (let i = 0; i < 4; i++) {
     await using c = await RawClient.connect(b.port);
@@ -165,7 +166,7 @@ test("registering the name again does not reset its rate allowance (v2 and legac
   expect(codes.filter((c) => c === "ok").length).toBe(1); // register + whoami use 2 of the 3; then the name is out
   expect(codes).toContain("RATE_LIMITED");
   await using legacy = await RawClient.connect(b.port);
-  legacy.write(JSON.stringify({ action: "register", instance_id: "again" }));
+  legacy.write(JSON.stringify({ action: "register", instance_id: "again", auth_token: legacyProof("again", "s") }));
   expect(JSON.parse(await legacy.readToClose()).message).toContain("Rate limit exceeded");
   // Other names are not affected.
   await using other = await RawClient.connect(b.port);

@@ -40,6 +40,11 @@ export const LEGACY_CHECK_BYTES = 60 * 1024;
 /** Instances one legacy `list` reply holds (by name): at most about 100 bytes each, so under 64 KiB. */
 export const LEGACY_LIST_LIMIT = 500;
 
+/** Why a legacy client cannot register on a broker without a shared secret (outside open mode). */
+export const LEGACY_NEEDS_SECRET =
+  "this broker requires authentication, and the claude-ipc-mcp protocol can only prove a shared secret: " +
+  "set IPC_SHARED_SECRET to the same value for the ipc broker and for the legacy clients";
+
 /** Handles the one request of a legacy connection and closes it after replying. */
 export function handleLegacy(b: Broker, conn: Connection, obj: Record<string, unknown>): void {
   let reply: string;
@@ -78,6 +83,8 @@ function serve(b: Broker, conn: Connection, obj: Record<string, unknown>): Legac
       if (b.config.secret !== null) {
         const ok = typeof req.auth_token === "string" && safeEqual(req.auth_token, legacyProof(req.instance_id, b.config.secret));
         if (!ok) return { status: "error", message: "Invalid auth token" };
+      } else if (!b.open) {
+        return { status: "error", message: LEGACY_NEEDS_SECRET };
       }
       refuseReserved(b, conn, name, undefined);
       b.registrations.admit(conn);
@@ -126,6 +133,7 @@ function serve(b: Broker, conn: Connection, obj: Record<string, unknown>): Legac
     }
     case "list": {
       // The first LEGACY_LIST_LIMIT names: one reply a legacy client's recv(65536) reads whole.
+      if (!b.open) session(b, conn, req.session_token);
       const { instances } = list(b, conn, { op: "list", limit: LEGACY_LIST_LIMIT }) as { instances: Array<{ name: string; last_seen: string }> };
       return { status: "ok", instances: instances.map((i) => ({ id: i.name, last_seen: i.last_seen })) };
     }

@@ -37,6 +37,9 @@ export const status: OpHandler<"status"> = (b) => {
     port: b.address.port,
     socket: b.address.socket,
     secure: b.secure,
+    open: b.open,
+    shared_secret: b.config.secret !== null,
+    key: paths.key(b.config),
     database: paths.database(b.config),
     home: b.config.home,
     counts: {

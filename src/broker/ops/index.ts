@@ -5,11 +5,12 @@ import { history, search } from "./history.ts";
 import { check, read } from "./inbox.ts";
 import { broadcast, send, unsend } from "./messaging.ts";
 import { rename } from "./rename.ts";
-import { auth, hello, register, shutdown, subscribe, unsubscribe, verify, whoami } from "./session.ts";
+import { auth, hello, prove, register, shutdown, subscribe, unsubscribe, verify, whoami } from "./session.ts";
 import type { OpHandler } from "./types.ts";
 
 export const OPS: { [O in Op]: OpHandler<O> } = {
   hello,
+  prove,
   register,
   auth,
   send,
