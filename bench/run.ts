@@ -1,12 +1,12 @@
 /**
- * `bun run bench`: starts real brokers (the compiled binary when dist/ipc
+ * `npm run bench`: starts real brokers (the compiled binary when dist/ipc
  * exists) with temporary IPC_HOMEs, runs every workload for a bounded time
  * after a warm-up, repeats it, prints a table (median, min–max, budget,
  * ratio to the machine's own limit measured in the same run) and writes
  * bench/results.json.
  *
- *   bun run bench            full run: 3 repeats, 1 000 000 stored messages (a few minutes)
- *   bun run bench --quick    smoke run for CI: 1 repeat, short windows, no budgets enforced
+ *   npm run bench               full run: 3 repeats, 1 000 000 stored messages (a few minutes)
+ *   npm run bench -- --quick    smoke run for CI: 1 repeat, short windows, no budgets enforced
  */
 import { cpus, totalmem, type as osType, release } from "node:os";
 import { join } from "node:path";

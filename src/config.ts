@@ -1,9 +1,10 @@
 /**
- * The one place that reads `process.env` (DESIGN.md §2). Flags win over the
+ * The one place that reads `process.env` (docs/design.md#2-configuration). Flags win over the
  * environment, the environment over defaults; every path derives from IPC_HOME.
  */
+import { realpathSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { IpcError } from "./protocol/errors.ts";
 
 /** Broker limits; sizes in bytes, durations in seconds. 0 turns a rate or count limit off. */
@@ -28,9 +29,17 @@ export interface Limits {
   maxHeldInputBytes: number;
   /** Bytes of replies all connections may leave unread together. */
   maxHeldOutputBytes: number;
+  /** Registrations one connection may make per minute, which is also its burst (0 = unlimited). */
+  registerPerConnection: number;
+  /** Registrations per peer per minute: the Unix socket is one peer (its owner), on TCP one per address (0 = unlimited). */
+  registerPerMinute: number;
+  /** Registrations a peer may make at once above its steady rate. */
+  registerBurst: number;
+  /** Instances one `list` page holds when the request names no limit. */
+  listPageSize: number;
 }
 
-/** Retention periods (DESIGN.md §3). */
+/** Retention periods (docs/design.md#3-broker). */
 export interface Retention {
   /** Unread messages to names never registered (days). */
   futureDays: number;
@@ -40,6 +49,8 @@ export interface Retention {
   sessionHours: number;
   /** Forwarding after a rename (hours). */
   forwardHours: number;
+  /** A name with no session, no unread mail and no activity for this long is released (days; 0 = never). */
+  nameDays: number;
 }
 
 /** Fully resolved configuration shared by every role. */
@@ -66,6 +77,10 @@ export interface Config {
    */
   listen: ListenAddress[];
   name: string | null;
+  /** Seat template (IPC_SEAT / --seat, e.g. "claude"): without a name, an MCP server registers `<seat>-<project>` (docs/identity.md). */
+  seat: string | null;
+  /** Take the name over even when another live session holds it (--takeover; never from the environment). */
+  takeover: boolean;
   noSpawn: boolean;
   json: boolean;
   color: boolean;
@@ -102,6 +117,8 @@ export interface ConfigFlags {
   host?: string;
   port?: string | number;
   as?: string;
+  seat?: string;
+  takeover?: boolean;
   spawn?: boolean;
   json?: boolean;
   socket?: string;
@@ -137,6 +154,10 @@ export const LIMIT_SETTINGS: ReadonlyArray<{
   { key: "largeMessageBytes", env: "IPC_LARGE_MESSAGE_BYTES", flag: "large-message-bytes", default: 10 * 1024, unit: "bytes", description: "content above this is a large message (summary + file)" },
   { key: "maxHeldInputBytes", env: "IPC_MAX_HELD_INPUT_BYTES", flag: "max-held-input-bytes", default: 256 * 1024 * 1024, unit: "bytes", description: "incomplete frames of all connections together; over it the connection adding to them is closed (TOO_LARGE)" },
   { key: "maxHeldOutputBytes", env: "IPC_MAX_HELD_OUTPUT_BYTES", flag: "max-held-output-bytes", default: 256 * 1024 * 1024, unit: "bytes", description: "replies queued for clients that do not read them, all connections together; over it the connection adding to them is closed" },
+  { key: "registerPerConnection", env: "IPC_REGISTER_PER_CONNECTION", flag: "register-per-connection", default: 10, unit: "registrations/min", description: "registrations one connection may make per minute (also its burst), 0 = off (RATE_LIMITED)" },
+  { key: "registerPerMinute", env: "IPC_REGISTER_RATE", flag: "register-rate", default: 10, unit: "registrations/min", description: "registrations per peer per minute: the Unix socket (only its owner can connect) is one peer, TCP one per address (all of loopback together), 0 = off (RATE_LIMITED)" },
+  { key: "registerBurst", env: "IPC_REGISTER_BURST", flag: "register-burst", default: 500, unit: "registrations", description: "registrations a peer may make at once above its steady rate" },
+  { key: "listPageSize", env: "IPC_LIST_PAGE", flag: "list-page", default: 200, unit: "instances", description: "instances one `list` reply holds unless the request asks for another limit (at most 1 000); the rest come with next_cursor" },
 ];
 
 /** Retention settings: environment variable and default. */
@@ -144,7 +165,8 @@ export const RETENTION_SETTINGS: ReadonlyArray<{ key: keyof Retention; env: stri
   { key: "futureDays", env: "IPC_RETAIN_FUTURE_DAYS", default: 7, unit: "days", description: "unread messages to names never registered" },
   { key: "readDays", env: "IPC_RETAIN_READ_DAYS", default: 30, unit: "days", description: "read messages (history, search)" },
   { key: "sessionHours", env: "IPC_SESSION_HOURS", default: 24, unit: "hours", description: "sessions expire after this long unused" },
-  { key: "forwardHours", env: "IPC_FORWARD_HOURS", default: 2, unit: "hours", description: "an old name forwards to the new one after a rename" },
+  { key: "forwardHours", env: "IPC_FORWARD_HOURS", default: 2, unit: "hours", description: "an old name forwards to the new one after a rename (and is reserved for it)" },
+  { key: "nameDays", env: "IPC_RETAIN_NAME_DAYS", default: 30, unit: "days", description: "a name with no session, no unread mail and no activity for this long is released, 0 = never" },
 ];
 
 function number(value: string | number | undefined, fallback: number, what: string): number {
@@ -194,14 +216,28 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
     open: flags.open ?? flag(env, "IPC_OPEN"),
     listen: (flags.listen ?? (env.IPC_LISTEN ?? "").split(",")).filter((x) => x.trim() !== "").map(parseListen),
     name: flags.as || env.IPC_NAME || null,
+    seat: flags.seat || env.IPC_SEAT || null,
+    takeover: flags.takeover === true,
     noSpawn: flags.spawn === false || flag(env, "IPC_NO_SPAWN"),
     json,
-    color: !json && !env.NO_COLOR && env.TERM !== "dumb" && process.stdout.isTTY === true,
+    color: !json && useColor(env),
     synchronous: env.IPC_SYNCHRONOUS?.toLowerCase() === "full" ? "full" : "normal",
     logLevel: (LOG_LEVELS as readonly string[]).includes(env.IPC_LOG_LEVEL ?? "") ? (env.IPC_LOG_LEVEL as LogLevel) : "info",
     limits,
     retention,
   };
+}
+
+/**
+ * Whether output to a stream is coloured: never with NO_COLOR (any value,
+ * https://no-color.org) or TERM=dumb; always with FORCE_COLOR (but "0" or
+ * "false"); else only on a terminal (`tty`, default stdout's).
+ */
+export function useColor(env: Env = process.env, tty: boolean | undefined = process.stdout.isTTY): boolean {
+  if (env.NO_COLOR || env.TERM === "dumb") return false;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== "") return !["0", "false"].includes(force.toLowerCase());
+  return tty === true;
 }
 
 /** Paths inside IPC_HOME. */
@@ -213,12 +249,27 @@ export const paths = {
   log: (c: Pick<Config, "home">) => join(c.home, "broker.log"),
   sessions: (c: Pick<Config, "home">) => join(c.home, "sessions"),
   largeMessages: (c: Pick<Config, "home">) => join(c.home, "large-messages"),
+  /** Per AI host process: the session its `ipc mcp` acts as (src/home/mcp-parents.ts). */
+  mcpParents: (c: Pick<Config, "home">) => join(c.home, "mcp-parents"),
+  autoCheck: (c: Pick<Config, "home">) => join(c.home, "auto-check"),
   /** The broker's TLS certificate and its private key for `--listen` (src/remote/certificate.ts). */
   tlsCert: (c: Pick<Config, "home">) => join(c.home, "tls", "broker.crt"),
   tlsKey: (c: Pick<Config, "home">) => join(c.home, "tls", "broker.key"),
   /** This machine's pairing with a remote broker, written by `ipc join` (src/remote/joined.ts). */
   joined: (c: Pick<Config, "home">) => join(c.home, "remote.json"),
 };
+
+/** True when two IPC_HOME paths are the same folder (symlinks and `..` resolved where the folder exists). */
+export function sameHome(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  return real(a) === real(b);
+}
 
 /** True for addresses that only this machine can reach. */
 export function isLoopback(host: string): boolean {

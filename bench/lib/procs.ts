@@ -6,6 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { BENCH_SECRET, noteBrokerHome } from "./auth.ts";
 
 export const ROOT = resolve(import.meta.dir, "../..");
 const BINARY = join(ROOT, "dist", process.platform === "win32" ? "ipc.exe" : "ipc");
@@ -13,7 +14,7 @@ const BINARY = join(ROOT, "dist", process.platform === "win32" ? "ipc.exe" : "ip
 /** The command that runs ipc, and a label for the report. */
 export function ipcCommand(): { cmd: string[]; label: string; compiled: boolean } {
   if (existsSync(BINARY)) return { cmd: [BINARY], label: "dist/ipc (compiled)", compiled: true };
-  return { cmd: [process.execPath, join(ROOT, "src/main.ts")], label: "bun src/main.ts (not compiled: run `bun run build` first)", compiled: false };
+  return { cmd: [process.execPath, join(ROOT, "src/main.ts")], label: "bun src/main.ts (not compiled: run `npm run build` first)", compiled: false };
 }
 
 /** A free TCP port on loopback. */
@@ -70,8 +71,10 @@ export interface BenchBroker {
 export async function startBroker(home: string): Promise<BenchBroker> {
   const port = freePort();
   const env = benchEnv(home, port);
-  const proc = Bun.spawn([...ipcCommand().cmd, "serve"], { env, stdin: "ignore", stdout: "ignore", stderr: "inherit" });
+  // Secure by default, as shipped; the shared secret only lets the legacy workload register (ipc clients prove the key).
+  const proc = Bun.spawn([...ipcCommand().cmd, "serve"], { env: { ...env, IPC_SHARED_SECRET: BENCH_SECRET }, stdin: "ignore", stdout: "ignore", stderr: "inherit" });
   await waitForPort(port);
+  noteBrokerHome(port, home);
   return {
     port,
     home,

@@ -18,6 +18,7 @@ import type { Connection } from "./connection.ts";
 import { okFrame } from "./frames.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { RateBucket } from "./rate-limit.ts";
+import { RegistrationLimits } from "./registrations.ts";
 import { Registry } from "./registry.ts";
 import { type Session, Sessions } from "./sessions.ts";
 import { Waiters } from "./waiters.ts";
@@ -34,6 +35,8 @@ export class Broker {
   readonly registry: Registry;
   readonly sessions: Sessions;
   readonly waiters = new Waiters();
+  /** Registrations per connection and per peer (issue 10, hole 7). */
+  readonly registrations = new RegistrationLimits(this);
   readonly commit: GroupCommit;
   readonly connections = new Set<Connection>();
   readonly startedAt = Date.now();
@@ -119,10 +122,14 @@ export class Broker {
 
   /** Binds `conn` to `session` (register, auth). */
   bind(conn: Connection, session: Session): void {
+    if (conn.session === session) return;
     if (conn.session?.name !== session.name) {
       this.unbind(conn);
       this.registry.connected(session.name, 1);
+    } else {
+      conn.session.bound--;
     }
+    session.bound++;
     conn.session = session;
     conn.authenticated = true;
   }
@@ -138,7 +145,10 @@ export class Broker {
       if (!conn.closed) this.commit.send(conn, okFrame(w.requestId, { messages: [] }), w.requestId);
     }
     conn.waiters.clear();
-    if (conn.session) this.registry.connected(conn.session.name, -1);
+    if (conn.session) {
+      this.registry.connected(conn.session.name, -1);
+      conn.session.bound--;
+    }
     conn.session = null;
   }
 

@@ -1,9 +1,11 @@
 /**
- * Frame in → schema check → handler → frame out (DESIGN.md §5). Decides on a
+ * Frame in → schema check → handler → frame out (docs/design.md#5-protocol-v2). Decides on a
  * connection's first JSON object whether it speaks v2 or the legacy protocol.
  */
 import * as v from "valibot";
+import { paths } from "../config.ts";
 import { IpcError } from "../protocol/errors.ts";
+import { databaseError, isCorruption } from "../store/database.ts";
 import { NAME_FIELDS, REQUEST_SCHEMAS, type Request, RequestId } from "../protocol/requests.ts";
 import type { Broker } from "./broker.ts";
 import { type Connection, Mode } from "./connection.ts";
@@ -110,7 +112,12 @@ function handleRequest(b: Broker, conn: Connection, obj: unknown): void {
 export function reply(b: Broker, conn: Connection, id: unknown, err: unknown): void {
   let e: IpcError;
   if (err instanceof IpcError) e = err;
-  else {
+  else if (isCorruption(err)) {
+    // A damaged database: say so to the client and in the log, in words that name the file and the fix.
+    e = databaseError(paths.database(b.config), err) as IpcError;
+    log.error(e.message);
+    b.commit.abort("the database is damaged");
+  } else {
     log.error(`internal error: ${(err as Error)?.stack ?? String(err)}`);
     b.commit.abort("a request failed while writing");
     e = new IpcError("INTERNAL", "internal broker error; nothing of this request was stored; see broker.log");

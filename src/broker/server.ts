@@ -7,10 +7,11 @@ import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
 import { hostname } from "node:os";
 import { chmodSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { type Config, isLoopback, paths } from "../config.ts";
+import { assertOwnHome } from "../home/owner.ts";
 import { IpcError } from "../protocol/errors.ts";
 import { FrameTooLarge } from "../protocol/ndjson.ts";
 import { Checkpointer } from "../store/checkpointer.ts";
-import { openDatabase } from "../store/database.ts";
+import { databaseError, openDatabase } from "../store/database.ts";
 import { VERSION } from "../version.ts";
 import { Broker, type Clock } from "./broker.ts";
 import { Connection, Mode } from "./connection.ts";
@@ -103,7 +104,12 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
   let socketInode = 0;
   try {
     db = openDatabase(paths.database(config), config.synchronous);
-    const broker = new Broker(config, db, options.clock);
+    let broker: Broker;
+    try {
+      broker = new Broker(config, db, options.clock); // reads the registry: damaged pages show here
+    } catch (err) {
+      throw databaseError(paths.database(config), err);
+    }
     const handlers = socketHandlers(broker);
     try {
       if (config.tcp) {
@@ -364,6 +370,7 @@ function reapIdle(broker: Broker): void {
 
 /** Creates IPC_HOME (0700) and tightens the modes of what it holds, saying what it changed. */
 function prepareHome(config: Config): void {
+  assertOwnHome(config.home);
   mkdirSync(config.home, { recursive: true, mode: 0o700 });
   for (const f of enforcePrivateModes(config)) {
     log.warn(`${f.path} had mode ${f.was.toString(8)}, open to other users; changed it to ${f.now.toString(8)}`);

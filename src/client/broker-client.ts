@@ -1,5 +1,5 @@
 /**
- * A v2 protocol connection to a broker (DESIGN.md §5): NDJSON frames,
+ * A v2 protocol connection to a broker (docs/design.md#5-protocol-v2): NDJSON frames,
  * request ids, pipelining (any number of requests in flight), push events.
  */
 import type { Socket } from "bun";

@@ -1,5 +1,5 @@
 /**
- * Finding a broker, and starting one when there is none (DESIGN.md §3): the
+ * Finding a broker, and starting one when there is none (docs/design.md#3-broker): the
  * client spawns its own executable as `ipc serve` in a detached process (its
  * own process group, output to $IPC_HOME/broker.log), so the broker outlives
  * whoever started it, then waits until it answers.
@@ -7,7 +7,8 @@
 import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { type Config, paths } from "../config.ts";
-import { readLock } from "../broker/lock.ts";
+import { readLock } from "../home/files.ts";
+import { assertOwnHome } from "../home/owner.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { ResultOf } from "../protocol/responses.ts";
 import { readJoined } from "../remote/joined.ts";
@@ -118,6 +119,7 @@ export function selfCommand(): string[] {
 
 /** Starts `ipc serve` for `config` as a detached background process logging to broker.log. */
 export function spawnBroker(config: Config): { pid: number; readonly exitCode: number | null; exited: Promise<number> } {
+  assertOwnHome(config.home);
   mkdirSync(config.home, { recursive: true, mode: 0o700 });
   const log = openSync(paths.log(config), "a", 0o600);
   try {

@@ -6,6 +6,7 @@
  * secret); then the client proves the same key or secret so the broker serves it.
  * A failure is an UntrustedBroker error, never a fallback.
  */
+import { statSync } from "node:fs";
 import type { Config } from "../config.ts";
 import { readKey } from "../home/key.ts";
 import { describeOwner, listenersFor, portOwner, userName } from "../net/port-owner.ts";
@@ -44,7 +45,10 @@ export async function authenticateBroker(client: BrokerClient, e: Endpoint, conf
   }
   const secret = config.secret;
   // The listener of another user is refused before anything is sent (a shared secret is meant to cross users).
-  if (e.kind === "tcp" && secret === null && !config.open) checkListenerUid(e, client.remoteAddress);
+  if (secret === null && !config.open) {
+    if (e.kind === "tcp") checkListenerUid(e, client.remoteAddress);
+    else checkSocketUid(e);
+  }
   const cn = newNonce();
   const hello = await client.request("hello", { nonce: cn }, HELLO_TIMEOUT_MS);
   const binding = listenerBinding(e);
@@ -60,7 +64,9 @@ export async function authenticateBroker(client: BrokerClient, e: Endpoint, conf
     if (!proved) {
       if (config.open && hello.open === true) return { hello, trust: "open" };
       const why = k.key === null ? `this client cannot check it: ${k.why}` : "it did not prove this IPC_HOME's key";
-      throw untrusted(e, `is not this IPC_HOME's broker (${config.home}): ${why}`, null);
+      // An ipc broker from before keys (it sends no proof at all) may be this home's own, still running after an upgrade.
+      const older = hello.proof === undefined ? `; if it is your own broker from an older ipc (it says ${hello.version}), restart it: ipc stop && ipc serve --detach` : "";
+      throw untrusted(e, `is not this IPC_HOME's broker (${config.home}): ${why}${older}`, null);
     }
     key = k.key;
   }
@@ -77,16 +83,35 @@ function checkListenerUid(e: Extract<Endpoint, { kind: "tcp" }>, address: string
   throw untrusted(e, `belongs to another user (${userName(foreign.uid) ?? foreign.uid}, uid ${foreign.uid}), not to ${userName(uid) ?? uid} (uid ${uid})`, null);
 }
 
+/** Refuses a Unix socket file owned by another user (IPC_SOCKET may point outside the private IPC_HOME). */
+function checkSocketUid(e: Extract<Endpoint, { kind: "unix" }>): void {
+  const uid = process.getuid?.();
+  const owner = socketOwner(e.path);
+  if (uid === undefined || owner === null || owner === uid) return;
+  throw untrusted(e, `belongs to another user (${userName(owner) ?? owner}, uid ${owner})`, null);
+}
+
+/** The uid owning the file at `path`, or null. */
+function socketOwner(path: string): number | null {
+  try {
+    return statSync(path).uid;
+  } catch {
+    return null;
+  }
+}
+
 /** The error for an endpoint that failed authentication: who holds it, and the fix. */
 export function untrusted(e: Endpoint, why: string, fix: string | null): UntrustedBroker {
-  const who = e.kind === "tcp" ? describeOwner(portOwner(e.port)) : `the socket's owner`;
+  const uid = e.kind === "unix" ? socketOwner(e.path) : null;
+  const who = e.kind === "tcp" ? describeOwner(portOwner(e.port)) : uid === null ? "an unknown program" : `a program of user ${userName(uid) ?? uid} (uid ${uid})`;
   const fixes = [
     fix,
     e.kind === "tcp"
       ? `if that program is not yours to stop, use another port on both sides: export IPC_PORT=<free port>`
       : "remove the socket or choose another IPC_SOCKET",
   ].filter(Boolean);
+  const fixText = fixes.join("; ");
   return new UntrustedBroker(
-    `refusing the broker at ${describeEndpoint(e)}, held by ${who}: it ${why}. Nothing was sent to it (no name, token or message). ${fixes.join("; ")}`,
+    `refusing the broker at ${describeEndpoint(e)}, held by ${who}: it ${why}. Nothing was sent to it (no name, token or message). ${fixText[0]!.toUpperCase()}${fixText.slice(1)}`,
   );
 }

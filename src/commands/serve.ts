@@ -1,8 +1,8 @@
 /** `ipc serve`: run the broker in the foreground, or start it in the background with --detach. */
 import { defineCommand } from "citty";
 import { brokerArgs, configFrom } from "../cli/args.ts";
-import { emit } from "../cli/output.ts";
-import { type Config, LIMIT_SETTINGS, type Limits, paths } from "../config.ts";
+import { emit, errOut } from "../cli/output.ts";
+import { type Config, LIMIT_SETTINGS, type Limits, paths, sameHome } from "../config.ts";
 import { connectBroker, spawnBroker } from "../client/connect.ts";
 import { IpcError } from "../protocol/errors.ts";
 
@@ -70,7 +70,7 @@ async function foreground(config: Config): Promise<void> {
     handle = await startBroker(config);
   } catch (err) {
     if (err instanceof AlreadyRunning) {
-      process.stderr.write(`ipc: ${err.message}; nothing to do\n`);
+      errOut(`ipc: ${err.message}; nothing to do\n`);
       return;
     }
     throw err;
@@ -87,6 +87,14 @@ async function detach(config: Config): Promise<void> {
   if (running) {
     const s = await running.client.request("status", {});
     running.client.close();
+    if (!sameHome(s.home, config.home)) {
+      // Another IPC_HOME's broker holds the port: it would not use this home's database, sessions or key.
+      throw new IpcError(
+        "CONFLICT",
+        `the broker on ${s.host}:${s.port} (pid ${s.pid}) serves IPC_HOME ${s.home}, not this one (${config.home}). ` +
+          `Give this IPC_HOME its own port (IPC_PORT=<free port> ipc serve --detach), or use that broker's IPC_HOME`,
+      );
+    }
     emit(config, () => `A broker is already running (pid ${s.pid}) on ${s.host}:${s.port}.`, { started: false, pid: s.pid });
     return;
   }

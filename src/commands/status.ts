@@ -1,7 +1,7 @@
 /** `ipc status`: facts about the running broker. Never starts one. */
 import { defineCommand } from "citty";
 import { brokerArgs, configFrom } from "../cli/args.ts";
-import { emit, palette } from "../cli/output.ts";
+import { emit, palette, plural } from "../cli/output.ts";
 import { connectBroker } from "../client/connect.ts";
 import type { StatusResult } from "../protocol/responses.ts";
 
@@ -22,7 +22,7 @@ export default defineCommand({
           `  address   ${[s.port ? `${s.host}:${s.port}` : null, s.socket].filter(Boolean).join(" and ")}`,
           `  security  ${securityLine(s, p)}`,
           `  database  ${s.database}`,
-          `  counts    ${s.counts.instances} instances, ${s.counts.messages} messages (${s.counts.unread} unread), ${s.counts.connections} connections`,
+          `  counts    ${plural(s.counts.instances, "instance")}, ${plural(s.counts.messages, "message")} (${s.counts.unread} unread), ${plural(s.counts.connections, "connection")}`,
         ].join("\n"),
       s,
     );

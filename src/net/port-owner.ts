@@ -5,7 +5,7 @@
  * may inspect). Elsewhere: unknown. Used by clients to check that the broker
  * they dialled belongs to their own user, and by `ipc doctor`.
  */
-import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, readdirSync, readlinkSync } from "node:fs";
 
 /** A listening socket from /proc/net/tcp{,6}. */
 export interface Listener {
@@ -43,36 +43,81 @@ function decodeAddress(hex: string): string {
   return groups.join(":");
 }
 
-/** Listening sockets on `port` (any address); empty when unknown (not Linux, no /proc). */
-export function listeners(port: number): Listener[] {
-  if (process.platform !== "linux") return [];
+/**
+ * The LISTEN lines of one /proc/net/tcp table. The kernel lists listening
+ * sockets first and generates the file as it is read, so reading stops at
+ * the first other line: the established and TIME_WAIT entries after it (tens
+ * of thousands on a busy machine, half a second to generate) are never made.
+ */
+function listenLines(table: string): string[] {
+  let fd: number;
+  try {
+    fd = openSync(table, "r");
+  } catch {
+    return [];
+  }
+  const lines: string[] = [];
+  try {
+    const buf = Buffer.alloc(4096);
+    let rest = "";
+    let header = true;
+    // Bounded: at most 1 024 reads of 4 KiB (about 28 000 listening sockets); small reads make the kernel generate little past them.
+    for (let i = 0; i < 1024; i++) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      const parts = (rest + buf.toString("latin1", 0, n)).split("\n");
+      rest = parts.pop()!;
+      for (const line of parts) {
+        if (header) {
+          header = false;
+          continue;
+        }
+        if (line.trim().split(/\s+/, 4)[3] !== "0A") return lines;
+        lines.push(line);
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return lines;
+}
+
+/** Listening sockets on `port` in one table (any address). */
+function listenersIn(table: string, port: number): Listener[] {
   const out: Listener[] = [];
   const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
-  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    let text: string;
-    try {
-      text = readFileSync(table, "utf8");
-    } catch {
-      continue;
-    }
-    for (const line of text.split("\n").slice(1)) {
-      const f = line.trim().split(/\s+/);
-      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
-      if (f.length > 9 && f[3] === "0A" && f[1]!.endsWith(`:${hexPort}`)) {
-        out.push({ address: decodeAddress(f[1]!.slice(0, -5)), uid: Number(f[7]), inode: f[9]! });
-      }
+  for (const line of listenLines(table)) {
+    const f = line.trim().split(/\s+/);
+    // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+    if (f.length > 9 && f[1]!.endsWith(`:${hexPort}`)) {
+      out.push({ address: decodeAddress(f[1]!.slice(0, -5)), uid: Number(f[7]), inode: f[9]! });
     }
   }
   return out;
 }
 
+/** Listening sockets on `port` (any address, IPv4 and IPv6); empty when unknown (not Linux, no /proc). */
+export function listeners(port: number): Listener[] {
+  if (process.platform !== "linux") return [];
+  return [...listenersIn("/proc/net/tcp", port), ...listenersIn("/proc/net/tcp6", port)];
+}
+
 /**
  * The listeners on `port` that can accept a connection to `address` (the
  * address a client is connected to): that address itself, or a wildcard.
+ * For an IPv4 address, /proc/net/tcp6 is read only when no IPv4 listener
+ * matches (then a dual-stack `::` listener took the connection): on a machine
+ * with many IPv4 connections and no IPv6 ones, generating it takes milliseconds.
  */
 export function listenersFor(port: number, address: string): Listener[] {
+  if (process.platform !== "linux") return [];
   const v4 = address.startsWith("::ffff:") ? address.slice(7) : address;
-  return listeners(port).filter((l) => l.address === v4 || l.address === `::ffff:${v4}` || l.address === "0.0.0.0" || l.address === "::");
+  if (v4.includes(".")) {
+    const found = listenersIn("/proc/net/tcp", port).filter((l) => l.address === v4 || l.address === "0.0.0.0");
+    if (found.length > 0) return found;
+    return listenersIn("/proc/net/tcp6", port).filter((l) => l.address === `::ffff:${v4}` || l.address === "::");
+  }
+  return listenersIn("/proc/net/tcp6", port).filter((l) => l.address === address || l.address === "::");
 }
 
 /** The name of user `uid` from /etc/passwd, or null. */

@@ -1,5 +1,5 @@
 /**
- * Results of wire protocol v2 (DESIGN.md §4–5): the members a successful
+ * Results of wire protocol v2 (docs/design.md#4-operations and docs/design.md#5-protocol-v2): the members a successful
  * response carries besides `id` and `ok`, per op. Shared by broker (which
  * builds them), client (which types them) and MCP server (which shows them).
  */
@@ -59,8 +59,18 @@ export const Instance = v.object({
   unread: v.number(),
 });
 export type Instance = v.InferOutput<typeof Instance>;
-export const ListResult = v.object({ instances: v.array(Instance) });
+export const ListResult = v.object({
+  /** One page, by name. */
+  instances: v.array(Instance),
+  /** Present when more follow: pass it as `cursor` for the next page. */
+  next_cursor: v.optional(v.string()),
+  /** How many follow this page (with `next_cursor`). */
+  more: v.optional(v.number()),
+  /** Instances registered in all (absent from brokers before paging). */
+  total: v.optional(v.number()),
+});
 export const RenameResult = v.object({ old: v.string(), new: v.string() });
+export const UnsendResult = v.object({ message_id: v.number(), to: v.string() });
 export const StatusResult = v.object({
   version: v.string(),
   protocol: v.number(),
@@ -107,6 +117,7 @@ export const RESULTS = {
   broadcast: BroadcastResult,
   check: MessagesResult,
   read: ReadResult,
+  unsend: UnsendResult,
   list: ListResult,
   rename: RenameResult,
   history: MessagesResult,

@@ -20,7 +20,6 @@ import * as v from "valibot";
 import { IpcError } from "../protocol/errors.ts";
 import { MAX_DATA_DEPTH, nestsWithin } from "../protocol/message.ts";
 import { normalizeName } from "../protocol/names.ts";
-import { InstanceStore } from "./instances.ts";
 import { MessageStore } from "./messages.ts";
 
 /**
@@ -141,10 +140,18 @@ export function importLegacy(db: Database, path: string, opts: LegacyImportOptio
   if (opts.dryRun) return report;
 
   const messages = new MessageStore(db);
-  const registry = new InstanceStore(db);
   const record = db.prepare("INSERT INTO legacy_imports (fingerprint, message_id) VALUES (?, ?)");
+  // An imported name was last seen when its mail was: never "now", so nobody shows as online for being imported.
+  const lastMail = new Map<string, number>();
+  for (const p of plan) {
+    const at = Math.min(legacyTime(p.row.timestamp) ?? 0, opts.now);
+    for (const name of [p.recipient, normalizeName(p.row.from_id)]) {
+      if (name !== null) lastMail.set(name, Math.max(lastMail.get(name) ?? 0, at));
+    }
+  }
+  const addName = db.prepare("INSERT INTO instances (name, registered_at, last_seen) VALUES (?1, ?2, ?3) ON CONFLICT (name) DO NOTHING");
   db.transaction(() => {
-    for (const name of report.names) registry.upsert(name, opts.now);
+    for (const name of report.names) addName.run(name, opts.now, lastMail.get(name) ?? 0);
     for (const p of plan) {
       const id = messages.insert({
         sender: legacySender(p.row.from_id),

@@ -149,3 +149,11 @@ export async function waitForPort(port: number, timeoutMs = 10_000, proc?: { exi
   }
   throw new Error(`nothing listens on ${port} after ${timeoutMs} ms`);
 }
+
+/** The stand-in host process (tests/helpers/fake-host.ts). */
+export const FAKE_HOST = join(ROOT, "tests/helpers/fake-host.ts");
+
+/** `e` whose `ipc` runs under a fresh stand-in host process: another seat than the test runner's (docs/identity.md). */
+export function underOwnHost(e: IpcEnv): IpcEnv {
+  return { ...e, cmd: [process.execPath, FAKE_HOST, ...(e.cmd ?? ipcCommand())] };
+}

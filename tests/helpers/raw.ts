@@ -175,10 +175,13 @@ function needsAuth(frame: unknown): boolean {
   return typeof f.op === "string" && f.op !== "hello" && f.op !== "prove" && !("auth" in f);
 }
 
-/** A connection registered as `name` (fails the test if registration is refused). */
+/**
+ * A connection registered as `name` (fails the test if registration is refused).
+ * It registers as this test process's seat, so several connections of one name are one seat, not a NAME_TAKEN.
+ */
 export async function registered(port: number, name: string): Promise<RawClient> {
   const c = await RawClient.connect(port);
-  const r = await c.call({ id: 0, op: "register", name });
+  const r = await c.call({ id: 0, op: "register", name, seat: { host: "test", pid: process.pid } });
   if (r.ok !== true) throw new Error(`register ${name} failed: ${JSON.stringify(r)}`);
   return c;
 }

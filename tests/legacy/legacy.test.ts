@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { legacyProof } from "../../src/protocol/auth.ts";
 import { testBroker } from "../helpers/broker.ts";
-import { RawClient } from "../helpers/raw.ts";
+import { RawClient, registered } from "../helpers/raw.ts";
 
 /** One legacy request: connect, write the object without a newline, read everything until close. */
 async function legacy(port: number, request: unknown): Promise<any> {
@@ -16,6 +16,15 @@ async function legacy(port: number, request: unknown): Promise<any> {
 }
 
 describe("legacy protocol, open mode", () => {
+  test("a name a live v2 session holds is refused, naming the holder; a free one is not (docs/identity.md)", async () => {
+    await using b = await testBroker();
+    await using _fred = await registered(b.port, "fred");
+    const taken = await legacy(b.port, { action: "register", instance_id: "fred" });
+    expect(taken.status).toBe("error");
+    expect(taken.message).toContain(`fred is held by another live session (test, pid ${process.pid}, since `);
+    expect((await legacy(b.port, { action: "register", instance_id: "wilma" })).status).toBe("ok");
+  });
+
   test("register, send, check, list, broadcast, rename: exact reply shapes", async () => {
     await using b = await testBroker({ IPC_OPEN: "1" });
     const claude = await legacy(b.port, { action: "register", instance_id: "claude" });
@@ -100,10 +109,16 @@ describe("legacy protocol, open mode", () => {
     await legacy(b.port, { action: "send", to_id: "victim", message: { content: "private" }, session_token: v.session_token });
     const stolen = await legacy(b.port, { action: "check", instance_id: "victim", session_token: a.session_token });
     expect(stolen.messages).toEqual([]);
-    // rename with old_id naming someone else renames only the caller.
-    expect((await legacy(b.port, { action: "rename", old_id: "victim", new_id: "hijack", session_token: a.session_token })).message).toBe(
-      "Renamed alice to hijack",
-    );
+    // rename with old_id naming someone else is refused: it renames neither the victim nor the caller.
+    expect(await legacy(b.port, { action: "rename", old_id: "victim", new_id: "hijack", session_token: a.session_token })).toEqual({
+      status: "error",
+      message: 'old_id "victim" is not this session\'s name (alice): you can rename only yourself; nothing was renamed',
+    });
+    expect((await legacy(b.port, { action: "rename", old_id: 42, new_id: "hijack", session_token: a.session_token })).status).toBe("error");
+    const names = (await legacy(b.port, { action: "list", session_token: a.session_token })).instances.map((i: { id: string }) => i.id).sort();
+    expect(names).toEqual(["alice", "victim"]);
+    // Its own name (in any case) or no old_id at all still renames the caller.
+    expect((await legacy(b.port, { action: "rename", old_id: "ALICE", new_id: "alice2", session_token: a.session_token })).message).toBe("Renamed alice to alice2");
   });
 
   test("missing or unknown tokens, unknown actions and bad names get legacy errors", async () => {

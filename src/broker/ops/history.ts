@@ -5,7 +5,7 @@ import type { OpHandler } from "./types.ts";
 
 export const history: OpHandler<"history"> = (b, conn, req) => {
   const s = b.requireSession(conn, req.token);
-  const rows = b.messages.history(s.name, req.limit ?? 50, req.before, req.with);
+  const rows = b.messages.history(b.registry.identityOf(s.name), req.limit ?? 50, req.before, req.with);
   return { messages: rows.slice(0, fitting(rows, true)).map((r) => toMessage(r, true)) };
 };
 
@@ -17,6 +17,6 @@ export const search: OpHandler<"search"> = (b, conn, req) => {
   // The indexer timer keeps up with ordinary traffic; a search indexes a bounded backlog itself.
   b.commit.begin();
   b.search.catchUp(SEARCH_CATCH_UP);
-  const rows = b.search.search(s.name, req.query, req.limit ?? 20);
+  const rows = b.search.search(b.registry.identityOf(s.name), req.query, req.limit ?? 20);
   return { messages: rows.slice(0, fitting(rows, false)).map((r) => toMessage(r, false)) };
 };

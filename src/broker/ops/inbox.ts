@@ -59,10 +59,12 @@ function hold(b: Broker, conn: Connection, name: string, requestId: unknown, sec
 export const read: OpHandler<"read"> = (b, conn, req) => {
   const s = b.requireSession(conn, req.token);
   const row = b.messages.get(req.message_id);
-  if (row === null || (row.sender !== s.name && row.recipient !== s.name)) {
+  // Messages belong to identities: a later holder of a name never reads its earlier holder's.
+  const me = b.registry.identityOf(s.name);
+  if (row === null || (row.sender_id !== me && row.recipient_id !== me)) {
     throw new IpcError("NOT_FOUND", `no message ${req.message_id} that ${s.name} sent or received`);
   }
-  if (row.recipient === s.name && row.read_at === null) {
+  if (row.recipient_id === me && row.recipient === s.name && row.read_at === null) {
     b.commit.begin();
     const now = b.clock();
     b.messages.markRead(row.id, now);

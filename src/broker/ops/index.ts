@@ -3,7 +3,7 @@ import type { Op } from "../../protocol/requests.ts";
 import { list, status } from "./directory.ts";
 import { history, search } from "./history.ts";
 import { check, read } from "./inbox.ts";
-import { broadcast, send } from "./messaging.ts";
+import { broadcast, send, unsend } from "./messaging.ts";
 import { invite, join, leave, machines, prove_machine, revoke } from "./remote.ts";
 import { rename } from "./rename.ts";
 import { auth, hello, prove, register, shutdown, subscribe, unsubscribe, verify, whoami } from "./session.ts";
@@ -24,6 +24,7 @@ export const OPS: { [O in Op]: OpHandler<O> } = {
   broadcast,
   check,
   read,
+  unsend,
   list,
   rename,
   history,

@@ -5,6 +5,8 @@ import type { ResultOf } from "../../protocol/responses.ts";
 import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
 import type { Broker } from "../broker.ts";
 import type { Connection } from "../connection.ts";
+import { refuseReserved } from "../reserved.ts";
+import { claimName, seatSession } from "../seats.ts";
 import type { OpHandler } from "./types.ts";
 
 export const hello: OpHandler<"hello"> = (b, conn, req) => {
@@ -86,19 +88,25 @@ export const register: OpHandler<"register"> = (b, conn, req) => {
     conn.proved = by;
     conn.authenticated = true;
   }
+  refuseReserved(b, conn, req.name, req.token);
+  b.registrations.admit(conn);
   // Registering again does not reset the name's rate allowance.
   const wait = b.sessions.bucketOf(req.name).take();
   if (wait > 0) throw new IpcError("RATE_LIMITED", `too many requests for ${req.name} (IPC_RATE_LIMIT per minute); retry in ${wait} ms`, undefined, wait);
   const now = b.clock();
+  // One name per live seat: NAME_TAKEN, a takeover, or a default name's free suffix (seats.ts).
+  const name = claimName(b, conn, req, now);
   b.commit.begin();
-  b.registry.register(req.name, now);
-  const { token, session } = b.sessions.create(req.name, now, conn.machine);
+  b.registry.register(name, now);
+  const { token, session } = b.sessions.create(name, now, conn.machine);
+  seatSession(session, req.seat, now);
   b.bind(conn, session);
-  return { token, name: req.name, queued: b.registry.unreadOf(req.name) };
+  return { token, name, queued: b.registry.unreadOf(name) };
 };
 
 export const auth: OpHandler<"auth"> = (b, conn, req) => {
   const session = b.requireSession(conn, req.token);
+  seatSession(session, req.seat, b.clock());
   b.bind(conn, session);
   return { name: session.name, queued: b.registry.unreadOf(session.name) };
 };

@@ -3,14 +3,24 @@
  * (it proves the key or the shared secret, src/client/trust.ts), is it this
  * version, and when nothing answers, is the port taken by something else.
  */
-import { paths } from "../../config.ts";
-import { isAlive, readLock } from "../../broker/lock.ts";
+import { paths, sameHome } from "../../config.ts";
+import { isAlive, readLock } from "../../home/files.ts";
 import { type Connected, connectBroker } from "../../client/connect.ts";
 import { UntrustedBroker } from "../../client/trust.ts";
 import { IpcError } from "../../protocol/errors.ts";
 import { readJoined } from "../../remote/joined.ts";
-import { VERSION } from "../../version.ts";
+import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
 import type { BrokerSeen, Check, Finding } from "../check.ts";
+
+/**
+ * True when two version strings name the same release: a build from a clone
+ * (`npm start`: package.json's version + "-dev") and the binary compiled from
+ * it are one program.
+ */
+export function sameRelease(a: string, b: string): boolean {
+  const release = (v: string) => v.replace(/-dev$/, "");
+  return release(a) === release(b);
+}
 
 /** The broker of the configured IPC_HOME / host / port; records what it saw in ctx.broker. */
 export const brokerCheck: Check = async (ctx) => {
@@ -41,11 +51,20 @@ export const brokerCheck: Check = async (ctx) => {
             ? "a remote broker: its certificate matched the pinned one, and this machine proved its key"
             : "it proved this IPC_HOME's key";
     const out: Finding[] = [{ check: "broker", status: "ok", message: `broker answers on ${where} (pid ${status.pid}, version ${hello.version}; ${proof})` }];
-    if (hello.version !== VERSION) {
+    if (trust !== "machine" && !sameHome(status.home, config.home)) {
       out.push({
         check: "broker",
         status: "fail",
-        message: `the broker runs ipc ${hello.version}, this binary is ${VERSION}`,
+        message: `that broker serves IPC_HOME ${status.home}, not this one (${config.home}): the database and sessions checked here are not its`,
+        fix: `give this IPC_HOME its own port (export IPC_PORT=<free port>), or use that broker's: export IPC_HOME=${status.home}`,
+      });
+    }
+    if (hello.protocol !== PROTOCOL_VERSION || !sameRelease(hello.version, VERSION)) {
+      const protocols = hello.protocol === PROTOCOL_VERSION ? "" : ` (protocol ${hello.protocol}, this one speaks ${PROTOCOL_VERSION})`;
+      out.push({
+        check: "broker",
+        status: "fail",
+        message: `the broker runs ipc ${hello.version}, this binary is ${VERSION}${protocols}`,
         fix: "restart it with this version: ipc stop && ipc serve --detach",
       });
     }
@@ -64,12 +83,20 @@ export const brokerCheck: Check = async (ctx) => {
         fix: `use the same port everywhere: export IPC_PORT=${lock.port} (or stop that broker: ipc stop --port ${lock.port})`,
       }];
     }
-    const stale = lock !== null && isAlive(lock.pid) ? ` (the lock file names pid ${lock.pid}, which is running but does not answer)` : "";
+    if (lock !== null && isAlive(lock.pid)) {
+      return [{
+        check: "broker",
+        status: "fail",
+        message: `no broker answers on ${where} (the lock file names pid ${lock.pid}, which is running but does not answer)`,
+        fix: `stop it (kill ${lock.pid}), then start one: ipc serve --detach`,
+      }];
+    }
+    // Nothing wrong yet: the first command that needs a broker starts one.
     return [{
       check: "broker",
-      status: "fail",
-      message: `no broker answers on ${where}${stale}`,
-      fix: "start one: ipc serve --detach (any ipc command that needs a broker also starts one)",
+      status: "warn",
+      message: `no broker answers on ${where} yet`,
+      fix: "start one now with ipc serve --detach (any ipc command that needs a broker also starts one)",
     }];
   }
 };
