@@ -8,6 +8,7 @@ import type { Database } from "bun:sqlite";
 import type { Config } from "../config.ts";
 import { paths } from "../config.ts";
 import { IpcError } from "../protocol/errors.ts";
+import type { OutputBudget } from "../protocol/write-queue.ts";
 import { InstanceStore } from "../store/instances.ts";
 import { MessageStore } from "../store/messages.ts";
 import { SearchIndex } from "../store/search.ts";
@@ -33,6 +34,8 @@ export class Broker {
   readonly waiters = new Waiters();
   readonly commit: GroupCommit;
   readonly connections = new Set<Connection>();
+  /** Bytes of replies queued for sockets that have not taken them, all connections together (IPC_MAX_HELD_OUTPUT_BYTES). */
+  readonly outputBudget: OutputBudget;
   readonly startedAt = Date.now();
   readonly largeMessageDir: string;
   /** Address facts for `status`, filled in by the server once listening. */
@@ -53,6 +56,7 @@ export class Broker {
     this.sessions = new Sessions(this.sessionStore, config.retention.sessionHours * 3_600_000, () => this.newBucket());
     this.commit = new GroupCommit(db, () => this.resync());
     this.largeMessageDir = paths.largeMessages(config);
+    this.outputBudget = { held: 0, max: config.limits.maxHeldOutputBytes, largeWritten: 0 };
   }
 
   /**
@@ -101,8 +105,9 @@ export class Broker {
     return s;
   }
 
-  /** Binds `conn` to `session` (register, auth). */
+  /** Binds `conn` to `session` (register, auth): the connection is authenticated from now on. */
   bind(conn: Connection, session: Session): void {
+    conn.authenticated = true;
     if (conn.session?.name !== session.name) {
       this.unbind(conn);
       this.registry.connected(session.name, 1);

@@ -32,8 +32,12 @@ export function endpoints(config: Config): Endpoint[] {
   return [tcp];
 }
 
-/** Connects to the first endpoint that answers `hello`; null when none does. */
+/**
+ * Connects to the first endpoint that answers `hello`; null when none does.
+ * @throws IpcError with the broker's own reason when a broker refused the connection (RATE_LIMITED: at a connection cap).
+ */
 async function tryConnect(config: Config): Promise<Connected | null> {
+  let refusal: IpcError | null = null;
   for (const e of endpoints(config)) {
     let client: BrokerClient | undefined;
     try {
@@ -43,11 +47,17 @@ async function tryConnect(config: Config): Promise<Connected | null> {
       return { client, hello };
     } catch (err) {
       client?.close();
+      if (err instanceof IpcError && err.code === "RATE_LIMITED") {
+        // A broker answered and said why it cannot take this connection: that, not "no broker", is the error.
+        refusal ??= new IpcError(err.code, `the broker at ${describeEndpoint(e)} refused the connection: ${err.message}`, undefined, err.retryAfterMs);
+        continue;
+      }
       if (err instanceof IpcError && err.code !== "NO_BROKER" && e.kind === "tcp") {
         throw new IpcError("NO_BROKER", `something answers on ${describeEndpoint(e)} but it is not an ipc broker (${err.message}); choose another port with IPC_PORT`);
       }
     }
   }
+  if (refusal !== null) throw refusal;
   return null;
 }
 

@@ -15,7 +15,12 @@ export interface Writable {
 export interface OutputBudget {
   held: number;
   readonly max: number;
+  /** Characters (or bytes) of large writes (over 64 KiB each) through every queue sharing it, ever (to pace garbage collection). */
+  largeWritten?: number;
 }
+
+/** Characters above which a text is encoded to bytes before its first write. */
+const LARGE_TEXT = 64 * 1024;
 
 export class WriteQueue {
   private queue: Uint8Array[] = [];
@@ -37,10 +42,13 @@ export class WriteQueue {
 
   /** Writes `data` now, queueing the rest. */
   write(data: string | Uint8Array): void {
+    if (data.length > LARGE_TEXT && this.budget?.largeWritten !== undefined) this.budget.largeWritten += data.length;
     if (this.queue.length > 0) {
       this.enqueue(typeof data === "string" ? Buffer.from(data) : data);
       return;
     }
+    // A large text is encoded once (not once by the socket and again for its unsent rest).
+    if (typeof data === "string" && data.length > LARGE_TEXT) data = Buffer.from(data);
     const n = this.socket.write(data);
     const total = typeof data === "string" ? Buffer.byteLength(data) : data.length;
     if (n < total) {

@@ -37,12 +37,14 @@ export const register: OpHandler<"register"> = (b, conn, req) => {
   b.registry.register(req.name, now);
   const { token, session } = b.sessions.create(req.name, now);
   b.bind(conn, session);
+  conn.authenticated = true;
   return { token, name: req.name, queued: b.registry.unreadOf(req.name) };
 };
 
 export const auth: OpHandler<"auth"> = (b, conn, req) => {
   const session = b.requireSession(conn, req.token);
   b.bind(conn, session);
+  conn.authenticated = true;
   return { name: session.name, queued: b.registry.unreadOf(session.name) };
 };
 
@@ -51,6 +53,7 @@ export const verify: OpHandler<"verify"> = (b, conn, req) => {
   if (!proves(b, conn, req.auth, PROOF_SUBJECTS.verify)) {
     throw new IpcError("FORBIDDEN", "the proof does not match this broker's shared secret (or no fresh nonce: send hello first)");
   }
+  conn.authenticated = true;
   return {};
 };
 
