@@ -66,7 +66,7 @@ export class Admission {
     }
     if (conn.transport === "unix") return null;
     if (admitted >= this.maxTcp) {
-      return `the broker is at its limit of ${this.maxTcp} TCP connections (IPC_MAX_CONNECTIONS ${this.maxConnections}, ${this.maxConnections - this.maxTcp} kept for the Unix socket: IPC_SOCKET_RESERVE); clients of the broker's own user connect through its Unix socket`;
+      return `the broker is at its limit of ${this.maxTcp} TCP connections (${this.maxConnections} in all: ${this.reason}; ${this.maxConnections - this.maxTcp} of them are kept for the Unix socket, IPC_SOCKET_RESERVE); clients of the broker's own user connect through its Unix socket, try again shortly`;
     }
     if (this.unauthTcp.size >= this.maxUnauth) this.forgetAuthenticated();
     if (this.unauthTcp.size >= this.maxUnauth) {

@@ -1,0 +1,113 @@
+/**
+ * Issue 10, hole 6: unauthenticated TCP connections cannot lock the owner out
+ * (their own cap and deadline, a reserve for the Unix socket), and a broker at
+ * its open-file limit refuses connections instead of spinning.
+ */
+import { expect, test } from "bun:test";
+import type { Socket } from "bun";
+import { readFileSync } from "node:fs";
+import { ipc, ipcCommand, ipcEnv, startBrokerProcess } from "../helpers/processes.ts";
+import { RawClient } from "../helpers/raw.ts";
+
+/** Raw TCP connections that each say hello; what the broker answered first, per connection. */
+async function flood(port: number, n: number): Promise<{ sockets: Socket<undefined>[]; first: string[] }> {
+  const first: string[] = Array.from({ length: n }, () => "");
+  const sockets: Socket<undefined>[] = [];
+  for (let i = 0; i < n; i++) {
+    sockets.push(
+      await Bun.connect({
+        hostname: "127.0.0.1",
+        port,
+        socket: {
+          open: (s) => void s.write('{"id":1,"op":"hello"}\n'),
+          data: (_s, chunk) => void (first[i] ||= chunk.toString().split("\n")[0]!),
+          error() {},
+        },
+      }),
+    );
+  }
+  for (let i = 0; i < 100 && first.some((f) => f === ""); i++) await Bun.sleep(50);
+  return { sockets, first };
+}
+
+/** CPU time (user + system) of `pid` so far, in seconds (Linux /proc/PID/stat, clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+test("a flood of unauthenticated TCP connections is capped; the owner still works through the Unix socket", async () => {
+  // Before the fix the 64 connections of IPC_MAX_CONNECTIONS were shared: the flood took them all.
+  const e = ipcEnv({ IPC_MAX_CONNECTIONS: "64", IPC_MAX_UNAUTH_CONNECTIONS: "16" });
+  await using _broker = await startBrokerProcess(e);
+  const { sockets, first } = await flood(e.port, 100);
+  try {
+    const answers = first.map((f) => JSON.parse(f));
+    const refused = answers.filter((a) => a.ok === false);
+    expect(answers.filter((a) => a.ok === true).length).toBe(16);
+    expect(refused.length).toBe(84);
+    expect(refused[0].error.code).toBe("RATE_LIMITED");
+    expect(refused[0].error.message).toContain("IPC_MAX_UNAUTH_CONNECTIONS");
+    // The owner's CLI goes through the Unix socket, which the flood cannot fill.
+    const reg = await ipc(e, ["register", "owner"]);
+    expect(reg.stderr).toBe("");
+    expect(reg.code).toBe(0);
+    const sent = await ipc(e, ["send", "owner", "still here", "--as", "owner"]);
+    expect(sent.code).toBe(0);
+  } finally {
+    for (const s of sockets) s.end();
+  }
+}, 60_000);
+
+test("a TCP connection that does not authenticate in time is closed, however busy; a registered one stays", async () => {
+  const e = ipcEnv({ IPC_AUTH_TIMEOUT: "1" });
+  await using _broker = await startBrokerProcess(e);
+  await using chatty = await RawClient.connect(e.port);
+  await using bound = await RawClient.connect(e.port);
+  expect((await bound.call({ id: 1, op: "register", name: "bound" })).ok).toBe(true);
+  // Keeps itself busy with hello (as the flood in the issue did every 20 s), never authenticates.
+  for (let i = 0; i < 40 && !chatty.closed; i++) {
+    chatty.send({ id: i, op: "hello" });
+    await Bun.sleep(100);
+  }
+  expect(chatty.closed).toBe(true);
+  const rest = (await chatty.readToClose()).trim().split("\n").map((l) => JSON.parse(l));
+  const last = rest.at(-1);
+  expect(last).toMatchObject({ id: null, ok: false, error: { code: "UNAUTHENTICATED" } });
+  expect(last.error.message).toContain("IPC_AUTH_TIMEOUT");
+  expect(bound.closed).toBe(false);
+  expect((await bound.call({ id: 2, op: "whoami" })).name).toBe("bound");
+}, 30_000);
+
+test.skipIf(process.platform !== "linux")(
+  "under `ulimit -n 256` the broker refuses what does not fit, names the limit, keeps the owner's reserve and does not spin",
+  async () => {
+    // The caps asked for are far above what 256 descriptors allow: the broker must keep them under its limit.
+    const e = ipcEnv({ IPC_MAX_CONNECTIONS: "4096", IPC_MAX_UNAUTH_CONNECTIONS: "0" });
+    e.cmd = ["sh", "-c", 'ulimit -n 256 && exec "$0" "$@"', ...ipcCommand()];
+    await using broker = await startBrokerProcess(e);
+    const pid = broker.proc.pid;
+    const { sockets, first } = await flood(e.port, 400);
+    try {
+      const answered = first.filter((f) => f !== "").map((f) => JSON.parse(f));
+      const refused = answered.filter((a) => a.ok === false);
+      expect(answered.filter((a) => a.ok === true).length).toBeGreaterThan(100);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(refused[0].error.message).toContain("open-file limit");
+      // Held at its limit with the flood still connected, the broker idles (it spun at ~95 % before).
+      const cpu0 = cpuSeconds(pid);
+      const t0 = performance.now();
+      await Bun.sleep(2_000);
+      const share = (cpuSeconds(pid) - cpu0) / ((performance.now() - t0) / 1000);
+      expect(share).toBeLessThan(0.15);
+      // The owner still gets in through the Unix socket's reserve.
+      const reg = await ipc(e, ["register", "owner"]);
+      expect(reg.stderr).toBe("");
+      expect(reg.code).toBe(0);
+    } finally {
+      for (const s of sockets) s.end();
+    }
+  },
+  60_000,
+);
