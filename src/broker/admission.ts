@@ -49,9 +49,9 @@ export class Admission {
     this.maxUnauth = limits.maxUnauthConnections > 0 ? Math.min(limits.maxUnauthConnections, this.maxTcp) : this.maxTcp;
   }
 
-  /** True when the connection limit is lower than configured because of the fd limit (worth a warning). */
+  /** True when IPC_MAX_CONNECTIONS asks for more than the fd limit allows (worth a warning). */
   get fdBound(): boolean {
-    return this.reason !== "IPC_MAX_CONNECTIONS";
+    return this.limits.maxConnections > 0 && this.reason !== "IPC_MAX_CONNECTIONS";
   }
 
   /**

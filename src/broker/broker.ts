@@ -40,6 +40,12 @@ export class Broker {
   readonly largeMessageDir: string;
   /** Address facts for `status`, filled in by the server once listening. */
   address = { host: "", port: 0, socket: null as string | null };
+  /**
+   * `performance.now()` before which heavy ops (history, search, read) wait:
+   * one that ran for t ms makes the next wait t ms, so large replies take at
+   * most half the broker's time and other clients are answered between them.
+   */
+  heavyUntil = 0;
   /** Set by the server: begins a clean shutdown. */
   requestShutdown: () => void = () => {};
 

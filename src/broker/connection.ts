@@ -57,6 +57,7 @@ export class Connection implements Outlet {
   /** Characters of the frames queued and not handled yet. */
   queuedChars = 0;
   private roomScheduled = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** Challenge issued by `hello`, consumed by the next proof. */
   nonce: string | null = null;
   /** Rate bucket used before a session is bound. */
@@ -95,6 +96,22 @@ export class Connection implements Outlet {
       this.framesHead = 0;
     }
     return f;
+  }
+
+  /** Puts back a frame taken by nextFrame that could not be handled yet (it is handled first later). */
+  requeueFront(f: string): void {
+    if (this.framesHead > 0) this.frames[--this.framesHead] = f;
+    else this.frames.unshift(f);
+    this.queuedChars += f.length;
+  }
+
+  /** Calls onRoom at `performance.now()` time `at` (a heavy op's turn), once however often asked. */
+  retryAt(at: number): void {
+    if (this.retryTimer !== undefined) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.closed) this.onRoom();
+    }, Math.max(1, Math.ceil(at - performance.now())));
   }
 
   /** Frames read and not handled yet. */

@@ -56,8 +56,15 @@ export function pump(b: Broker, conn: Connection): void {
     }
     const f = conn.nextFrame();
     if (f === undefined) break;
-    if (typeof f === "string") handleFrame(b, conn, f);
-    else reply(b, conn, null, new IpcError("BAD_REQUEST", f.invalid));
+    if (typeof f !== "string") reply(b, conn, null, new IpcError("BAD_REQUEST", f.invalid));
+    else if (!handleFrame(b, conn, f)) {
+      // A heavy op waits its turn; the connection waits with it (in order), others go on.
+      conn.requeueFront(f);
+      conn.held = true;
+      conn.socket.pause();
+      conn.retryAt(b.heavyUntil);
+      return;
+    }
     collectAfterLargeReplies(b);
   }
   if (conn.closed) return;
