@@ -62,7 +62,7 @@ export class Broker {
     this.sessions = new Sessions(this.sessionStore, config.retention.sessionHours * 3_600_000, () => this.newBucket());
     this.commit = new GroupCommit(db, () => this.resync());
     this.largeMessageDir = paths.largeMessages(config);
-    this.outputBudget = { held: 0, max: config.limits.maxHeldOutputBytes, largeWritten: 0 };
+    this.outputBudget = { held: 0, max: config.limits.maxHeldOutputBytes };
   }
 
   /**

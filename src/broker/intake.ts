@@ -17,24 +17,6 @@ import { handleFrame, reply } from "./dispatch.ts";
 /** Bytes of unread replies above which a connection's next request waits (one large reply may still go over). */
 export const CONNECTION_OUTPUT_BYTES = 1024 * 1024;
 
-/**
- * Characters of large replies (over 64 KiB each) written after which the
- * broker collects garbage. A large reply leaves several copies of itself
- * behind (rows, JSON, frame, bytes) that JavaScriptCore frees late; without
- * this, eight connections asking for 8 MB each at once pushed the broker's RSS
- * past 256 MiB (with it: about 165 MiB). Small replies never trigger it.
- */
-const COLLECT_EVERY = 4 * 1024 * 1024;
-let collectedAt = 0;
-
-/** Collects garbage once COLLECT_EVERY characters of large replies were written since the last time (a few ms). */
-function collectAfterLargeReplies(b: Broker): void {
-  const written = b.outputBudget.largeWritten ?? 0;
-  if (written - collectedAt < COLLECT_EVERY) return;
-  collectedAt = written;
-  Bun.gc(true);
-}
-
 /** Replies one connection has not read yet: queued for its socket, or waiting for the commit (bytes, about). */
 export function unreadOutput(b: Broker, conn: Connection): number {
   return conn.pendingOutput + b.commit.queuedFor(conn);
@@ -65,7 +47,6 @@ export function pump(b: Broker, conn: Connection): void {
       conn.retryAt(b.heavyUntil);
       return;
     }
-    collectAfterLargeReplies(b);
   }
   if (conn.closed) return;
   if (wasHeld) conn.socket.resume();

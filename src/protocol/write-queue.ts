@@ -15,8 +15,6 @@ export interface Writable {
 export interface OutputBudget {
   held: number;
   readonly max: number;
-  /** Characters (or bytes) of large writes (over 64 KiB each) through every queue sharing it, ever (to pace garbage collection). */
-  largeWritten?: number;
 }
 
 /** Characters above which a text is encoded to bytes before its first write. */
@@ -42,7 +40,6 @@ export class WriteQueue {
 
   /** Writes `data` now, queueing the rest. */
   write(data: string | Uint8Array): void {
-    if (data.length > LARGE_TEXT && this.budget?.largeWritten !== undefined) this.budget.largeWritten += data.length;
     if (this.queue.length > 0) {
       this.enqueue(typeof data === "string" ? Buffer.from(data) : data);
       return;
