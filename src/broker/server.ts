@@ -258,16 +258,23 @@ function socketHandlers(broker: Broker, admission: Admission) {
     data(socket: Socket<Connection>, chunk: Buffer) {
       const conn = socket.data;
       if (conn.closed || conn.mode >= Mode.Legacy) return;
+      let why: string | null = null;
       try {
         conn.decoder.push(chunk, conn.sink);
       } catch (err) {
         if (!(err instanceof FrameTooLarge)) throw err;
+        why = err.shared
+          ? `the broker holds too much unfinished input from all connections (${err.limit} bytes); closing this one`
+          : `frame larger than ${maxFrameBytes} bytes (IPC_MAX_FRAME_BYTES); closing the connection`;
+      }
+      // Reading stops while requests wait (intake.ts): two frames' worth queued means it did not.
+      if (why === null && conn.queuedChars > 2 * maxFrameBytes) {
+        why = `more than ${2 * maxFrameBytes} bytes of requests sent without reading the replies; closing the connection`;
+      }
+      if (why !== null) {
         conn.decoder.clear();
         conn.dropQueuedFrames();
         conn.mode = Mode.Closing;
-        const why = err.shared
-          ? `the broker holds too much unfinished input from all connections (${err.limit} bytes); closing this one`
-          : `frame larger than ${maxFrameBytes} bytes (IPC_MAX_FRAME_BYTES); closing the connection`;
         reply(broker, conn, null, new IpcError("TOO_LARGE", why));
         return;
       }
