@@ -64,6 +64,9 @@ export const FIGURES: FigureSpec[] = [
   { name: "rss.idle", unit: "MiB", description: "broker RSS, idle" },
   { name: "rss.connections", unit: "MiB", description: "broker RSS with 1 000 idle connections", budget: { op: "<=", value: 100 } },
   { name: "rss.stored", unit: "MiB", description: "broker RSS after the workloads on the stored messages" },
+  { name: "bomb.rss.peak", unit: "MiB", description: "history bomb (issue 10): broker peak RSS while 1 × 500 and 8 × 200 pipelined history requests for 8 MB each arrive and their connections close", budget: { op: "<=", value: 256 } },
+  { name: "bomb.others.p50", unit: "ms", description: "history bomb: latency p50 of 4 other clients asking whoami meanwhile" },
+  { name: "bomb.others.p99", unit: "ms", description: "history bomb: latency p99 of 4 other clients asking whoami meanwhile", budget: { op: "<=", value: 100 } },
 ];
 
 /** Does `value` meet `b`? */

@@ -15,6 +15,7 @@ import { CAN_PIN, ipcCommand, pinMainThreads, rssMiB, startBroker, startEcho, te
 import { fmt, median } from "./lib/stats.ts";
 import { checkOneAtATime, delivered } from "./workloads/check.ts";
 import { coldStart } from "./workloads/cold-start.ts";
+import { historyBomb } from "./workloads/history-bomb.ts";
 import { legacy } from "./workloads/legacy.ts";
 import { memory } from "./workloads/memory.ts";
 import { push } from "./workloads/push.ts";
@@ -76,6 +77,11 @@ for (let run = 1; run <= RUNS; run++) {
   record(await legacy(b.port, timing));
   record(await coldStart(b.env, timing));
   await b.stop();
+
+  log(`run ${run}/${RUNS}: history bomb`);
+  const hb = await startBroker(tempHome());
+  record(await historyBomb(hb.port, hb.pid, timing));
+  await hb.stop();
 
   log(`run ${run}/${RUNS}: ${fmt(STORED)} stored messages`);
   const s = await startBroker(homeWith(storedDb));

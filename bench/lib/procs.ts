@@ -30,7 +30,7 @@ export function tempHome(): string {
   return mkdtempSync(join(tmpdir(), "ipc-bench-"));
 }
 
-/** Environment for a benchmark broker: no rate or inbox limits (they would cap the load), quiet log. */
+/** Environment for a benchmark broker: no rate, inbox or connection limits (they would cap the load), quiet log. */
 export function benchEnv(home: string, port: number): Record<string, string> {
   return {
     ...(process.env as Record<string, string>),
@@ -39,6 +39,8 @@ export function benchEnv(home: string, port: number): Record<string, string> {
     IPC_RATE_LIMIT: "0",
     IPC_MAX_UNREAD: "0",
     IPC_MAX_CONNECTIONS: "0",
+    // The memory workload holds 1 000 connections that only say hello.
+    IPC_MAX_UNAUTH_CONNECTIONS: "0",
     IPC_LOG_LEVEL: "warn",
   };
 }

@@ -9,6 +9,7 @@ import type { Config } from "../config.ts";
 import { paths } from "../config.ts";
 import { ensureKey } from "../home/key.ts";
 import { IpcError } from "../protocol/errors.ts";
+import type { OutputBudget } from "../protocol/write-queue.ts";
 import { InstanceStore } from "../store/instances.ts";
 import { MessageStore } from "../store/messages.ts";
 import { SearchIndex } from "../store/search.ts";
@@ -37,12 +38,20 @@ export class Broker {
   readonly registrations = new RegistrationLimits(this);
   readonly commit: GroupCommit;
   readonly connections = new Set<Connection>();
+  /** Bytes of replies queued for sockets that have not taken them, all connections together (IPC_MAX_HELD_OUTPUT_BYTES). */
+  readonly outputBudget: OutputBudget;
   readonly startedAt = Date.now();
   readonly largeMessageDir: string;
   /** Address facts for `status`, filled in by the server once listening. */
   address = { host: "", port: 0, socket: null as string | null };
   /** The per-home key (src/home/key.ts): same-user clients prove it, and the broker proves it to them. */
   readonly key: string;
+  /**
+   * `performance.now()` before which heavy ops (history, search, read) wait:
+   * one that ran for t ms makes the next wait t ms, so large replies take at
+   * most half the broker's time and other clients are answered between them.
+   */
+  heavyUntil = 0;
   /** Set by the server: begins a clean shutdown. */
   requestShutdown: () => void = () => {};
 
@@ -60,6 +69,7 @@ export class Broker {
     this.commit = new GroupCommit(db, () => this.resync());
     this.largeMessageDir = paths.largeMessages(config);
     this.key = ensureKey(config);
+    this.outputBudget = { held: 0, max: config.limits.maxHeldOutputBytes };
   }
 
   /**
@@ -113,8 +123,9 @@ export class Broker {
     return s;
   }
 
-  /** Binds `conn` to `session` (register, auth). */
+  /** Binds `conn` to `session` (register, auth): the connection is authenticated from now on. */
   bind(conn: Connection, session: Session): void {
+    conn.authenticated = true;
     if (conn.session === session) return;
     if (conn.session?.name !== session.name) {
       this.unbind(conn);
