@@ -36,6 +36,7 @@ export const SUBCOMMANDS: Record<string, Lazy> = {
   hook: () => load(import("./commands/hook.ts")),
   setup: () => load(import("./commands/setup.ts")),
   doctor: () => load(import("./commands/doctor.ts")),
+  ui: () => load(import("./commands/ui.ts")),
   completion: () => load(import("./commands/completion.ts")),
 };
 

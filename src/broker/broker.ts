@@ -11,6 +11,7 @@ import { IpcError } from "../protocol/errors.ts";
 import { InstanceStore } from "../store/instances.ts";
 import { MessageStore } from "../store/messages.ts";
 import { SearchIndex } from "../store/search.ts";
+import type { MessageRow } from "../store/messages.ts";
 import { SessionStore } from "../store/sessions.ts";
 import type { Connection } from "./connection.ts";
 import { okFrame } from "./frames.ts";
@@ -37,6 +38,13 @@ export class Broker {
   readonly largeMessageDir: string;
   /** Address facts for `status`, filled in by the server once listening. */
   address = { host: "", port: 0, socket: null as string | null };
+  /**
+   * Called with every stored message once it is committed (the dashboard's live
+   * feed). Empty on the hot path unless a dashboard page is open.
+   */
+  readonly observers = new Set<(row: MessageRow) => void>();
+  /** The browser dashboard, once `ui` started it (src/ui/server.ts). */
+  dashboard: { stop(): void } | null = null;
   /** Set by the server: begins a clean shutdown. */
   requestShutdown: () => void = () => {};
 
