@@ -66,10 +66,10 @@ export interface BenchBroker {
   stop(): Promise<void>;
 }
 
-/** Starts `ipc serve` on a free port for `home`. */
-export async function startBroker(home: string): Promise<BenchBroker> {
+/** Starts `ipc serve` on a free port for `home` (plus `extra` environment). */
+export async function startBroker(home: string, extra: Record<string, string> = {}): Promise<BenchBroker> {
   const port = freePort();
-  const env = benchEnv(home, port);
+  const env = { ...benchEnv(home, port), ...extra };
   const proc = Bun.spawn([...ipcCommand().cmd, "serve"], { env, stdin: "ignore", stdout: "ignore", stderr: "inherit" });
   await waitForPort(port);
   return {

@@ -11,27 +11,23 @@ import type { MessageRow } from "./messages.ts";
 
 const COLUMNS = "id, sender, recipient, kind, content, data, reply_to, created_at, read_at, large_file";
 
-/** One conversation: two names (in order), or `*` and `*` for broadcasts; its newest message id and size. */
+/** One conversation: two names in order, or EVERYONE twice for broadcasts; its newest message id. */
 export interface ConversationRow {
   a: string;
   b: string;
   last_id: number;
-  count: number;
 }
 
+/** Most messages one conversations() call walks (newest first) to find its page. */
+export const CONVERSATION_SCAN_LIMIT = 200_000;
+
 export class Overview {
-  private readonly sConversations: Statement<ConversationRow>;
+  private readonly sNewest: Statement<Pick<MessageRow, "id" | "sender" | "recipient" | "kind">>;
   private readonly sPair: Statement<MessageRow>;
   private readonly sBroadcasts: Statement<MessageRow>;
 
   constructor(db: Database) {
-    // A broadcast is stored once per recipient: it belongs to the `*` conversation.
-    const a = `CASE WHEN kind = 'broadcast' THEN '${EVERYONE}' WHEN sender < recipient THEN sender ELSE recipient END`;
-    const b = `CASE WHEN kind = 'broadcast' THEN '${EVERYONE}' WHEN sender < recipient THEN recipient ELSE sender END`;
-    this.sConversations = db.prepare(
-      `SELECT ${a} AS a, ${b} AS b, max(id) AS last_id, count(*) AS count
-       FROM messages GROUP BY 1, 2 ORDER BY last_id DESC LIMIT ?1 OFFSET ?2`,
-    );
+    this.sNewest = db.prepare("SELECT id, sender, recipient, kind FROM messages ORDER BY id DESC");
     // Two index ranges (messages_from), merged: newest first, then reversed by the caller.
     this.sPair = db.prepare(
       `SELECT ${COLUMNS} FROM (
@@ -49,9 +45,27 @@ export class Overview {
     );
   }
 
-  /** Conversations, newest activity first; `limit` rows after skipping `offset`. */
+  /**
+   * Conversations, newest activity first: `limit` of them after skipping
+   * `offset`. Walks messages from the newest (by primary key) until it has
+   * enough distinct conversations, so the first page costs a few rows, not a
+   * scan of the table; it stops after CONVERSATION_SCAN_LIMIT messages.
+   */
   conversations(limit: number, offset: number): ConversationRow[] {
-    return this.sConversations.all(limit, offset);
+    const found = new Map<string, ConversationRow>();
+    let walked = 0;
+    for (const r of this.sNewest.iterate()) {
+      const broadcast = r.kind === "broadcast";
+      const a = broadcast ? EVERYONE : r.sender < r.recipient ? r.sender : r.recipient;
+      const b = broadcast ? EVERYONE : r.sender < r.recipient ? r.recipient : r.sender;
+      const key = `${a}\u0000${b}`;
+      if (!found.has(key)) {
+        found.set(key, { a, b, last_id: r.id });
+        if (found.size >= offset + limit) break;
+      }
+      if (++walked >= CONVERSATION_SCAN_LIMIT) break;
+    }
+    return [...found.values()].slice(offset);
   }
 
   /**

@@ -48,7 +48,7 @@ export function conversations(b: Broker, overview: Overview, offset: number, lim
   for (const c of overview.conversations(limit, offset)) {
     const row = b.messages.get(c.last_id);
     if (row === null) continue;
-    items.push({ a: c.a, b: c.b, count: c.count, last: present(row) });
+    items.push({ a: c.a, b: c.b, last: present(row) });
   }
   return { items };
 }

@@ -35,7 +35,6 @@ export interface UiAgent {
 export interface UiConversation {
   a: string;
   b: string;
-  count: number;
   last: Message;
 }
 
