@@ -1,12 +1,12 @@
 /**
- * `bun run bench`: starts real brokers (the compiled binary when dist/ipc
+ * `npm run bench`: starts real brokers (the compiled binary when dist/ipc
  * exists) with temporary IPC_HOMEs, runs every workload for a bounded time
  * after a warm-up, repeats it, prints a table (median, min–max, budget,
  * ratio to the machine's own limit measured in the same run) and writes
  * bench/results.json.
  *
- *   bun run bench            full run: 3 repeats, 1 000 000 stored messages (a few minutes)
- *   bun run bench --quick    smoke run for CI: 1 repeat, short windows, no budgets enforced
+ *   npm run bench               full run: 3 repeats, 1 000 000 stored messages (a few minutes)
+ *   npm run bench -- --quick    smoke run for CI: 1 repeat, short windows, no budgets enforced
  */
 import { cpus, totalmem, type as osType, release } from "node:os";
 import { join } from "node:path";
@@ -15,6 +15,7 @@ import { CAN_PIN, freePort, ipcCommand, pinMainThreads, rssMiB, startBroker, sta
 import { fmt, median } from "./lib/stats.ts";
 import { checkOneAtATime, delivered } from "./workloads/check.ts";
 import { coldStart } from "./workloads/cold-start.ts";
+import { historyBomb } from "./workloads/history-bomb.ts";
 import { legacy } from "./workloads/legacy.ts";
 import { memory } from "./workloads/memory.ts";
 import { push } from "./workloads/push.ts";
@@ -80,6 +81,11 @@ for (let run = 1; run <= RUNS; run++) {
   record(await legacy(b.port, timing));
   record(await coldStart(b.env, timing));
   await b.stop();
+
+  log(`run ${run}/${RUNS}: history bomb`);
+  const hb = await startBroker(tempHome());
+  record(await historyBomb(hb.port, hb.pid, timing));
+  await hb.stop();
 
   log(`run ${run}/${RUNS}: ${fmt(STORED)} stored messages`);
   const s = await startBroker(homeWith(storedDb));

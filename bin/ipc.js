@@ -1,24 +1,59 @@
 #!/usr/bin/env node
 /**
  * The npm package's `ipc` command (`npx agent-ipc …`, `bunx agent-ipc …`,
- * `npm i -g agent-ipc`). ipc is TypeScript written for Bun (bun:sqlite,
- * Bun.listen), and npx runs package bins with Node, so this plain-JS launcher
- * only finds a Bun runtime and runs src/main.ts with it: the running Bun when
- * started by Bun, else the binary of the `bun` npm dependency. stdio is
- * inherited (the MCP server speaks over it), signals are passed on, and the
- * exit code or signal comes back unchanged.
+ * `npm i -g agent-ipc`). npx runs package bins with Node, so this plain-JS
+ * launcher runs, in this order:
+ *
+ * 1. the compiled binary from the optional dependency `agent-ipc-<target>`
+ *    that npm installed for this platform (build/npm-packages.ts writes them;
+ *    the way esbuild and Bun ship);
+ * 2. else src/main.ts (TypeScript written for Bun: bun:sqlite, Bun.listen)
+ *    with a Bun runtime: the running Bun when started by Bun, else the binary
+ *    of the `bun` npm dependency.
+ *
+ * stdio is inherited (the MCP server speaks over it), signals are passed on,
+ * and the exit code or signal comes back unchanged.
  */
 import { spawn } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const MAIN = join(dirname(fileURLToPath(import.meta.url)), "..", "src", "main.ts");
+const PACKAGE = join(dirname(fileURLToPath(import.meta.url)), "..");
+const MAIN = join(PACKAGE, "src", "main.ts");
 const require = createRequire(import.meta.url);
 const EXE = process.platform === "win32" ? "bun.exe" : "bun";
 
-/** True for a real Bun binary (the `bun` package ships a tiny placeholder until its postinstall runs). */
+/** True on Linux with musl libc (Alpine): Node and Bun report no glibc version there. */
+function isMusl() {
+  return process.platform === "linux" && !process.report?.getReport?.().header?.glibcVersionRuntime;
+}
+
+/**
+ * The compiled ipc of the platform package for this machine (names as in
+ * build/targets.ts: agent-ipc-linux-x64, -linux-x64-musl, -darwin-arm64,
+ * -windows-x64, …), or null when none is installed.
+ */
+function nativeBinary() {
+  let name;
+  try {
+    name = JSON.parse(readFileSync(join(PACKAGE, "package.json"), "utf8")).name;
+  } catch {
+    return null;
+  }
+  const os = process.platform === "win32" ? "windows" : process.platform;
+  const target = `${os}-${process.arch}${isMusl() ? "-musl" : ""}`;
+  try {
+    const dir = dirname(require.resolve(`${name}-${target}/package.json`));
+    const bin = join(dir, "bin", process.platform === "win32" ? "ipc.exe" : "ipc");
+    return isBinary(bin) ? bin : null;
+  } catch {
+    return null;
+  }
+}
+
+/** True for a real executable, not a placeholder (the `bun` package ships a tiny one until its postinstall runs). */
 function isBinary(path) {
   try {
     return statSync(path).size > 1_000_000;
@@ -32,7 +67,7 @@ function platformPackages() {
   const arch = process.arch === "arm64" ? "aarch64" : process.arch;
   if (process.platform === "win32") return [`@oven/bun-windows-${arch}`];
   if (process.platform === "darwin") return [`@oven/bun-darwin-${arch}`];
-  const musl = process.platform === "linux" && !process.report?.getReport?.().header?.glibcVersionRuntime;
+  const musl = isMusl();
   const base = `@oven/bun-${process.platform}-${arch}`;
   return musl ? [`${base}-musl`, base] : [base, `${base}-musl`];
 }
@@ -67,8 +102,9 @@ function findBun() {
   return null;
 }
 
-const bun = findBun();
-if (bun === null) {
+const native = nativeBinary();
+const bun = native === null ? findBun() : null;
+if (native === null && bun === null) {
   process.stderr.write(
     "ipc: no Bun runtime found. The `bun` npm package should have been installed with agent-ipc; " +
       "reinstall without --ignore-scripts, or install Bun (https://bun.sh) and put it on PATH.\n",
@@ -76,7 +112,8 @@ if (bun === null) {
   process.exit(1);
 }
 
-const child = spawn(bun, [MAIN, ...process.argv.slice(2)], { stdio: "inherit", windowsHide: true });
+const [command, argv] = native !== null ? [native, process.argv.slice(2)] : [bun, [MAIN, ...process.argv.slice(2)]];
+const child = spawn(command, argv, { stdio: "inherit", windowsHide: true });
 const forward = (signal) => () => {
   if (child.exitCode === null) child.kill(signal);
 };
@@ -84,7 +121,7 @@ const signals = ["SIGINT", "SIGTERM", "SIGHUP"].filter((s) => process.platform !
 const handlers = signals.map((s) => [s, forward(s)]);
 for (const [s, h] of handlers) process.on(s, h);
 child.on("error", (err) => {
-  process.stderr.write(`ipc: cannot run ${bun}: ${err.message}\n`);
+  process.stderr.write(`ipc: cannot run ${command}: ${err.message}\n`);
   process.exit(1);
 });
 child.on("exit", (code, signal) => {

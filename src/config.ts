@@ -1,9 +1,10 @@
 /**
- * The one place that reads `process.env` (DESIGN.md §2). Flags win over the
+ * The one place that reads `process.env` (docs/design.md#2-configuration). Flags win over the
  * environment, the environment over defaults; every path derives from IPC_HOME.
  */
+import { realpathSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { IpcError } from "./protocol/errors.ts";
 
 /** Broker limits; sizes in bytes, durations in seconds. 0 turns a rate or count limit off. */
@@ -28,9 +29,23 @@ export interface Limits {
   maxHeldInputBytes: number;
   /** Bytes of replies all connections may leave unread together. */
   maxHeldOutputBytes: number;
+  /** Registrations one connection may make per minute, which is also its burst (0 = unlimited). */
+  registerPerConnection: number;
+  /** Registrations per peer per minute: the Unix socket is one peer (its owner), on TCP one per address (0 = unlimited). */
+  registerPerMinute: number;
+  /** Registrations a peer may make at once above its steady rate. */
+  registerBurst: number;
+  /** Instances one `list` page holds when the request names no limit. */
+  listPageSize: number;
+  /** TCP connections that have not authenticated yet (the Unix socket is not counted). */
+  maxUnauthConnections: number;
+  /** Seconds a TCP connection may stay unauthenticated before it is closed. */
+  authTimeoutSeconds: number;
+  /** Connections kept for the Unix socket: TCP is refused when only this many remain (at most a quarter of the limit). */
+  socketReserve: number;
 }
 
-/** Retention periods (DESIGN.md §3). */
+/** Retention periods (docs/design.md#3-broker). */
 export interface Retention {
   /** Unread messages to names never registered (days). */
   futureDays: number;
@@ -40,6 +55,8 @@ export interface Retention {
   sessionHours: number;
   /** Forwarding after a rename (hours). */
   forwardHours: number;
+  /** A name with no session, no unread mail and no activity for this long is released (days; 0 = never). */
+  nameDays: number;
 }
 
 /** Fully resolved configuration shared by every role. */
@@ -54,7 +71,17 @@ export interface Config {
   /** Serve the claude-ipc-mcp protocol next to v2 (IPC_LEGACY=off refuses it: its static proof can be replayed). */
   legacy: boolean;
   secret: string | null;
+  /**
+   * Open mode (IPC_OPEN=1, `ipc serve --open`). Broker: unauthenticated connections
+   * may do everything (the shared secret, if set, is still needed to register).
+   * Client: accept a broker that cannot prove this IPC_HOME's key if it says it is open.
+   */
+  open: boolean;
   name: string | null;
+  /** Seat template (IPC_SEAT / --seat, e.g. "claude"): without a name, an MCP server registers `<seat>-<project>` (docs/identity.md). */
+  seat: string | null;
+  /** Take the name over even when another live session holds it (--takeover; never from the environment). */
+  takeover: boolean;
   noSpawn: boolean;
   json: boolean;
   color: boolean;
@@ -80,10 +107,13 @@ export interface ConfigFlags {
   host?: string;
   port?: string | number;
   as?: string;
+  seat?: string;
+  takeover?: boolean;
   spawn?: boolean;
   json?: boolean;
   socket?: string;
   tcp?: boolean;
+  open?: boolean;
   limits?: Partial<Record<keyof Limits, string | number | undefined>>;
 }
 
@@ -107,11 +137,18 @@ export const LIMIT_SETTINGS: ReadonlyArray<{
   { key: "maxUnread", env: "IPC_MAX_UNREAD", flag: "max-unread", default: 10_000, unit: "messages", description: "unread messages per recipient (INBOX_FULL)" },
   { key: "ratePerMinute", env: "IPC_RATE_LIMIT", flag: "rate-limit", default: 6_000, unit: "requests/min", description: "requests per name per minute (all its sessions together), 0 = off (RATE_LIMITED)" },
   { key: "rateBurst", env: "IPC_RATE_BURST", flag: "rate-burst", default: 1_000, unit: "requests", description: "burst allowed above the steady rate" },
-  { key: "maxConnections", env: "IPC_MAX_CONNECTIONS", flag: "max-connections", default: 4_096, unit: "connections", description: "concurrent connections; more are refused politely" },
+  { key: "maxConnections", env: "IPC_MAX_CONNECTIONS", flag: "max-connections", default: 4_096, unit: "connections", description: "concurrent connections, 0 = as many as the broker's file-descriptor limit allows (it is always kept under that); more are refused politely" },
   { key: "idleTimeoutSeconds", env: "IPC_IDLE_TIMEOUT", flag: "idle-timeout", default: 30, unit: "seconds", description: "unauthenticated idle connections and incomplete frames are closed after this" },
   { key: "largeMessageBytes", env: "IPC_LARGE_MESSAGE_BYTES", flag: "large-message-bytes", default: 10 * 1024, unit: "bytes", description: "content above this is a large message (summary + file)" },
   { key: "maxHeldInputBytes", env: "IPC_MAX_HELD_INPUT_BYTES", flag: "max-held-input-bytes", default: 256 * 1024 * 1024, unit: "bytes", description: "incomplete frames of all connections together; over it the connection adding to them is closed (TOO_LARGE)" },
-  { key: "maxHeldOutputBytes", env: "IPC_MAX_HELD_OUTPUT_BYTES", flag: "max-held-output-bytes", default: 256 * 1024 * 1024, unit: "bytes", description: "replies queued for clients that do not read them, all connections together; over it the connection adding to them is closed" },
+  { key: "maxHeldOutputBytes", env: "IPC_MAX_HELD_OUTPUT_BYTES", flag: "max-held-output-bytes", default: 256 * 1024 * 1024, unit: "bytes", description: "replies queued for clients that do not read them, all connections together; a reply that would not fit is refused before it is built (RATE_LIMITED), a push over it closes the connection" },
+  { key: "registerPerConnection", env: "IPC_REGISTER_PER_CONNECTION", flag: "register-per-connection", default: 10, unit: "registrations/min", description: "registrations one connection may make per minute (also its burst), 0 = off (RATE_LIMITED)" },
+  { key: "registerPerMinute", env: "IPC_REGISTER_RATE", flag: "register-rate", default: 10, unit: "registrations/min", description: "registrations per peer per minute: the Unix socket (only its owner can connect) is one peer, TCP one per address (all of loopback together), 0 = off (RATE_LIMITED)" },
+  { key: "registerBurst", env: "IPC_REGISTER_BURST", flag: "register-burst", default: 500, unit: "registrations", description: "registrations a peer may make at once above its steady rate" },
+  { key: "listPageSize", env: "IPC_LIST_PAGE", flag: "list-page", default: 200, unit: "instances", description: "instances one `list` reply holds unless the request asks for another limit (at most 1 000); the rest come with next_cursor" },
+  { key: "maxUnauthConnections", env: "IPC_MAX_UNAUTH_CONNECTIONS", flag: "max-unauth-connections", default: 256, unit: "connections", description: "TCP connections that have not authenticated (register, auth, verify) yet; more are refused (RATE_LIMITED); the Unix socket is not counted, 0 = off" },
+  { key: "authTimeoutSeconds", env: "IPC_AUTH_TIMEOUT", flag: "auth-timeout", default: 10, unit: "seconds", description: "a TCP connection still unauthenticated after this is closed, however busy, 0 = off" },
+  { key: "socketReserve", env: "IPC_SOCKET_RESERVE", flag: "socket-reserve", default: 64, unit: "connections", description: "connections only the Unix socket may use (at most a quarter of the connection limit): TCP floods cannot lock the owner out" },
 ];
 
 /** Retention settings: environment variable and default. */
@@ -119,7 +156,8 @@ export const RETENTION_SETTINGS: ReadonlyArray<{ key: keyof Retention; env: stri
   { key: "futureDays", env: "IPC_RETAIN_FUTURE_DAYS", default: 7, unit: "days", description: "unread messages to names never registered" },
   { key: "readDays", env: "IPC_RETAIN_READ_DAYS", default: 30, unit: "days", description: "read messages (history, search)" },
   { key: "sessionHours", env: "IPC_SESSION_HOURS", default: 24, unit: "hours", description: "sessions expire after this long unused" },
-  { key: "forwardHours", env: "IPC_FORWARD_HOURS", default: 2, unit: "hours", description: "an old name forwards to the new one after a rename" },
+  { key: "forwardHours", env: "IPC_FORWARD_HOURS", default: 2, unit: "hours", description: "an old name forwards to the new one after a rename (and is reserved for it)" },
+  { key: "nameDays", env: "IPC_RETAIN_NAME_DAYS", default: 30, unit: "days", description: "a name with no session, no unread mail and no activity for this long is released, 0 = never" },
 ];
 
 function number(value: string | number | undefined, fallback: number, what: string): number {
@@ -170,10 +208,13 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
     tcp: flags.tcp ?? !["off", "0", "false", "no"].includes((env.IPC_TCP ?? "").toLowerCase()),
     legacy: !["off", "0", "false", "no"].includes((env.IPC_LEGACY ?? "").toLowerCase()),
     secret: env.IPC_SHARED_SECRET || null,
+    open: flags.open ?? flag(env, "IPC_OPEN"),
     name: flags.as || env.IPC_NAME || null,
+    seat: flags.seat || env.IPC_SEAT || null,
+    takeover: flags.takeover === true,
     noSpawn: flags.spawn === false || flag(env, "IPC_NO_SPAWN"),
     json,
-    color: !json && !env.NO_COLOR && env.TERM !== "dumb" && process.stdout.isTTY === true,
+    color: !json && useColor(env),
     synchronous: env.IPC_SYNCHRONOUS?.toLowerCase() === "full" ? "full" : "normal",
     logLevel: (LOG_LEVELS as readonly string[]).includes(env.IPC_LOG_LEVEL ?? "") ? (env.IPC_LOG_LEVEL as LogLevel) : "info",
     limits,
@@ -182,14 +223,43 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
   };
 }
 
+/**
+ * Whether output to a stream is coloured: never with NO_COLOR (any value,
+ * https://no-color.org) or TERM=dumb; always with FORCE_COLOR (but "0" or
+ * "false"); else only on a terminal (`tty`, default stdout's).
+ */
+export function useColor(env: Env = process.env, tty: boolean | undefined = process.stdout.isTTY): boolean {
+  if (env.NO_COLOR || env.TERM === "dumb") return false;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== "") return !["0", "false"].includes(force.toLowerCase());
+  return tty === true;
+}
+
 /** Paths inside IPC_HOME. */
 export const paths = {
   database: (c: Pick<Config, "home">) => join(c.home, "ipc.db"),
   lock: (c: Pick<Config, "home">) => join(c.home, "broker.lock"),
+  /** The per-home broker key (src/home/key.ts). */
+  key: (c: Pick<Config, "home">) => join(c.home, "broker.key"),
   log: (c: Pick<Config, "home">) => join(c.home, "broker.log"),
   sessions: (c: Pick<Config, "home">) => join(c.home, "sessions"),
   largeMessages: (c: Pick<Config, "home">) => join(c.home, "large-messages"),
+  /** Per AI host process: the session its `ipc mcp` acts as (src/home/mcp-parents.ts). */
+  mcpParents: (c: Pick<Config, "home">) => join(c.home, "mcp-parents"),
+  autoCheck: (c: Pick<Config, "home">) => join(c.home, "auto-check"),
 };
+
+/** True when two IPC_HOME paths are the same folder (symlinks and `..` resolved where the folder exists). */
+export function sameHome(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  return real(a) === real(b);
+}
 
 /** True for addresses that only this machine can reach. */
 export function isLoopback(host: string): boolean {

@@ -12,6 +12,7 @@ process.env.IPC_HOME = join(root, "ipc-home");
 process.env.IPC_PORT = "1"; // a test that forgets to pick a free port fails loudly instead of using 9876
 delete process.env.IPC_NAME;
 delete process.env.IPC_SHARED_SECRET;
+delete process.env.IPC_OPEN;
 delete process.env.IPC_NO_SPAWN;
 process.env.NO_COLOR = "1";
 process.env.IPC_LOG_LEVEL = "warn"; // in-process brokers: only warnings and errors

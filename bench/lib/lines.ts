@@ -4,6 +4,7 @@
  * check with waiting messages) and by the legacy workload (read to close).
  */
 import type { Socket } from "bun";
+import { brokerKey, handshake } from "./auth.ts";
 
 export class Lines {
   private buffer = "";
@@ -12,6 +13,7 @@ export class Lines {
 
   private constructor(private socket: Socket<undefined>) {}
 
+  /** Connects; to a broker started by the bench, authenticates first (bench/lib/auth.ts). */
   static async open(port: number): Promise<Lines> {
     let self!: Lines;
     const socket = await Bun.connect({
@@ -33,6 +35,14 @@ export class Lines {
       },
     });
     self = new Lines(socket);
+    const key = brokerKey(port);
+    if (key !== null) {
+      const auth = handshake(key);
+      self.write(auth.hello);
+      self.write(auth.prove(await self.next()));
+      const proved = JSON.parse(await self.next());
+      if (proved.ok !== true) throw new Error(`the bench client could not prove the broker key: ${JSON.stringify(proved)}`);
+    }
     return self;
   }
 

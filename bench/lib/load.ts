@@ -6,6 +6,7 @@
  * little CPU as possible on the machine it shares with the server.
  */
 import type { Socket } from "bun";
+import { brokerKey, handshake } from "./auth.ts";
 
 /** Where to connect. */
 export interface Target {
@@ -46,7 +47,10 @@ class Driver {
   ) {}
 
   async open(t: Target, setup: string[] = []): Promise<void> {
-    let setupLeft = setup.length;
+    // A broker's connection first authenticates (hello, prove: two more answers before the setup's).
+    const key = brokerKey(t.port);
+    let auth = key === null ? null : handshake(key);
+    let setupLeft = setup.length + (auth === null ? 0 : 2);
     let ready!: () => void;
     const isReady = new Promise<void>((r) => (ready = r));
     this.socket = await Bun.connect({
@@ -59,6 +63,10 @@ class Driver {
           let nl = text.indexOf("\n");
           while (nl !== -1) {
             if (setupLeft > 0) {
+              if (auth !== null) {
+                this.socket.write(auth.prove(text.slice(start, nl)) + setup.join(""));
+                auth = null;
+              }
               if (text.includes('"ok":false', start) && text.indexOf('"ok":false', start) < nl) throw new Error(`setup failed: ${text.slice(start, nl)}`);
               if (--setupLeft === 0) ready();
             } else this.answered(text, start, nl);
@@ -71,7 +79,8 @@ class Driver {
         close: () => this.done(),
       },
     });
-    if (setup.length === 0) ready();
+    if (auth !== null) this.socket.write(auth.hello);
+    else if (setup.length === 0) ready();
     else this.socket.write(setup.join(""));
     await isReady;
   }

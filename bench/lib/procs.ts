@@ -6,6 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { BENCH_SECRET, noteBrokerHome } from "./auth.ts";
 
 export const ROOT = resolve(import.meta.dir, "../..");
 const BINARY = join(ROOT, "dist", process.platform === "win32" ? "ipc.exe" : "ipc");
@@ -13,7 +14,7 @@ const BINARY = join(ROOT, "dist", process.platform === "win32" ? "ipc.exe" : "ip
 /** The command that runs ipc, and a label for the report. */
 export function ipcCommand(): { cmd: string[]; label: string; compiled: boolean } {
   if (existsSync(BINARY)) return { cmd: [BINARY], label: "dist/ipc (compiled)", compiled: true };
-  return { cmd: [process.execPath, join(ROOT, "src/main.ts")], label: "bun src/main.ts (not compiled: run `bun run build` first)", compiled: false };
+  return { cmd: [process.execPath, join(ROOT, "src/main.ts")], label: "bun src/main.ts (not compiled: run `npm run build` first)", compiled: false };
 }
 
 /** A free TCP port on loopback. */
@@ -29,7 +30,7 @@ export function tempHome(): string {
   return mkdtempSync(join(tmpdir(), "ipc-bench-"));
 }
 
-/** Environment for a benchmark broker: no rate or inbox limits (they would cap the load), quiet log. */
+/** Environment for a benchmark broker: no rate, inbox or connection limits (they would cap the load), quiet log. */
 export function benchEnv(home: string, port: number): Record<string, string> {
   return {
     ...(process.env as Record<string, string>),
@@ -38,6 +39,8 @@ export function benchEnv(home: string, port: number): Record<string, string> {
     IPC_RATE_LIMIT: "0",
     IPC_MAX_UNREAD: "0",
     IPC_MAX_CONNECTIONS: "0",
+    // The memory workload holds 1 000 connections that only say hello.
+    IPC_MAX_UNAUTH_CONNECTIONS: "0",
     IPC_LOG_LEVEL: "warn",
   };
 }
@@ -69,9 +72,11 @@ export interface BenchBroker {
 /** Starts `ipc serve` on a free port for `home` (plus `extra` environment). */
 export async function startBroker(home: string, extra: Record<string, string> = {}): Promise<BenchBroker> {
   const port = freePort();
+  // Secure by default, as shipped; the shared secret only lets the legacy workload register (ipc clients prove the key).
   const env = { ...benchEnv(home, port), ...extra };
-  const proc = Bun.spawn([...ipcCommand().cmd, "serve"], { env, stdin: "ignore", stdout: "ignore", stderr: "inherit" });
+  const proc = Bun.spawn([...ipcCommand().cmd, "serve"], { env: { ...env, IPC_SHARED_SECRET: BENCH_SECRET }, stdin: "ignore", stdout: "ignore", stderr: "inherit" });
   await waitForPort(port);
+  noteBrokerHome(port, home);
   return {
     port,
     home,

@@ -1,4 +1,6 @@
-/** The legacy protocol as its clients use it: one connection per request (connect, write, read to close). */
+/** The legacy protocol as its clients use it: one connection per request (connect, write, read to close), with the shared secret. */
+import { legacyProof } from "../../src/protocol/auth.ts";
+import { BENCH_SECRET } from "../lib/auth.ts";
 import { legacyRequest } from "../lib/lines.ts";
 import type { Measurements, Timing } from "./types.ts";
 
@@ -11,7 +13,7 @@ async function loop(port: number, body: string, until: number, onDone: () => voi
 }
 
 export async function legacy(port: number, t: Timing): Promise<Measurements> {
-  const reg = JSON.parse(await legacyRequest(port, JSON.stringify({ action: "register", instance_id: "legacy-bench" })));
+  const reg = JSON.parse(await legacyRequest(port, JSON.stringify({ action: "register", instance_id: "legacy-bench", auth_token: legacyProof("legacy-bench", BENCH_SECRET) })));
   const body = JSON.stringify({ action: "send", from_id: "legacy-bench", to_id: "sink", message: { content: "legacy payload" }, session_token: reg.session_token });
   const out: Measurements = {};
   for (const clients of [1, 8]) {

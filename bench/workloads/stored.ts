@@ -14,13 +14,16 @@ export function prefill(count: number): string {
   const path = join(home, "ipc.db");
   const db = openDatabase(path);
   const now = Date.now();
+  // Each message records its sender's and recipient's identities, as the broker's insert does.
   const ins = db.prepare(
-    "INSERT INTO messages (sender, recipient, kind, content, data, reply_to, created_at, read_at) VALUES (?, ?, 'direct', ?, NULL, NULL, ?, ?)",
+    `INSERT INTO messages (sender, recipient, kind, content, data, reply_to, created_at, read_at, sender_id, recipient_id)
+     VALUES (?1, ?2, 'direct', ?3, NULL, NULL, ?4, ?5, (SELECT identity FROM instances WHERE name = ?1), (SELECT identity FROM instances WHERE name = ?2))`,
   );
   const users = 1000;
   db.transaction(() => {
-    const reg = db.prepare("INSERT OR IGNORE INTO instances (name, registered_at, last_seen) VALUES (?, ?, ?)");
-    for (let u = 0; u < users; u++) reg.run(`user${u}`, now, now);
+    const identity = db.prepare("INSERT INTO identities (first_name, created_at) VALUES (?, ?)");
+    const reg = db.prepare("INSERT OR IGNORE INTO instances (name, registered_at, last_seen, identity) VALUES (?, ?, ?, ?)");
+    for (let u = 0; u < users; u++) reg.run(`user${u}`, now, now, Number(identity.run(`user${u}`, now).lastInsertRowid));
     for (let i = 0; i < count; i++) {
       const created = now - (count - i) * 10;
       ins.run(`user${i % users}`, `user${(i * 7 + 1) % users}`, `stored message ${i}: the quick brown fox jumps over the lazy dog`, created, i % 100 === 0 ? null : created + 5);

@@ -5,10 +5,10 @@
  * (`ipc hook claude-code`) reads it on every prompt and tool call, so reading
  * it is kept to one small file read.
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Config } from "../config.ts";
-import { writePrivate } from "../client/session-store.ts";
+import { type Config, paths } from "../config.ts";
+import { writePrivate } from "../home/files.ts";
 import { EXIT, IpcError } from "../protocol/errors.ts";
 import { normalizeName } from "../protocol/names.ts";
 
@@ -38,7 +38,7 @@ interface Stored {
 
 /** Directory of the state files. */
 export function autoCheckDir(config: Pick<Config, "home">): string {
-  return join(config.home, "auto-check");
+  return paths.autoCheck(config);
 }
 
 /** The lower-case file stem of `name`; refuses anything that is not a valid name (no paths). */
@@ -65,7 +65,6 @@ function load(config: Pick<Config, "home">, name: string): Stored | null {
 }
 
 function save(config: Pick<Config, "home">, s: Stored): void {
-  mkdirSync(autoCheckDir(config), { recursive: true, mode: 0o700 });
   writePrivate(file(config, s.name), `${JSON.stringify(s)}\n`);
 }
 

@@ -7,7 +7,9 @@
 import type { Database } from "bun:sqlite";
 import type { Config } from "../config.ts";
 import { paths } from "../config.ts";
+import { ensureKey } from "../home/key.ts";
 import { IpcError } from "../protocol/errors.ts";
+import type { OutputBudget } from "../protocol/write-queue.ts";
 import { InstanceStore } from "../store/instances.ts";
 import { MessageStore } from "../store/messages.ts";
 import { SearchIndex } from "../store/search.ts";
@@ -17,6 +19,7 @@ import type { Connection } from "./connection.ts";
 import { okFrame } from "./frames.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { RateBucket } from "./rate-limit.ts";
+import { RegistrationLimits } from "./registrations.ts";
 import { Registry } from "./registry.ts";
 import { type Session, Sessions } from "./sessions.ts";
 import { Waiters } from "./waiters.ts";
@@ -32,12 +35,24 @@ export class Broker {
   readonly registry: Registry;
   readonly sessions: Sessions;
   readonly waiters = new Waiters();
+  /** Registrations per connection and per peer (issue 10, hole 7). */
+  readonly registrations = new RegistrationLimits(this);
   readonly commit: GroupCommit;
   readonly connections = new Set<Connection>();
+  /** Bytes of replies queued for sockets that have not taken them, all connections together (IPC_MAX_HELD_OUTPUT_BYTES). */
+  readonly outputBudget: OutputBudget;
   readonly startedAt = Date.now();
   readonly largeMessageDir: string;
   /** Address facts for `status`, filled in by the server once listening. */
   address = { host: "", port: 0, socket: null as string | null };
+  /** The per-home key (src/home/key.ts): same-user clients prove it, and the broker proves it to them. */
+  readonly key: string;
+  /**
+   * `performance.now()` before which heavy ops (history, search, read) wait:
+   * one that ran for t ms makes the next wait t ms, so large replies take at
+   * most half the broker's time and other clients are answered between them.
+   */
+  heavyUntil = 0;
   /**
    * Called with every stored message once it is committed (the dashboard's live
    * feed). Empty on the hot path unless a dashboard page is open.
@@ -61,6 +76,8 @@ export class Broker {
     this.sessions = new Sessions(this.sessionStore, config.retention.sessionHours * 3_600_000, () => this.newBucket());
     this.commit = new GroupCommit(db, () => this.resync());
     this.largeMessageDir = paths.largeMessages(config);
+    this.key = ensureKey(config);
+    this.outputBudget = { held: 0, max: config.limits.maxHeldOutputBytes };
   }
 
   /**
@@ -81,9 +98,14 @@ export class Broker {
     return new RateBucket(ratePerMinute, Math.max(1, rateBurst));
   }
 
-  /** True when registrations must prove the shared secret. */
+  /** Open mode (IPC_OPEN=1): connections need not authenticate. */
+  get open(): boolean {
+    return this.config.open;
+  }
+
+  /** True when a connection must authenticate before anything but hello (everything but open mode without a secret). */
   get secure(): boolean {
-    return this.config.secret !== null;
+    return !this.config.open || this.config.secret !== null;
   }
 
   /**
@@ -109,13 +131,19 @@ export class Broker {
     return s;
   }
 
-  /** Binds `conn` to `session` (register, auth). */
+  /** Binds `conn` to `session` (register, auth): the connection is authenticated from now on. */
   bind(conn: Connection, session: Session): void {
+    conn.authenticated = true;
+    if (conn.session === session) return;
     if (conn.session?.name !== session.name) {
       this.unbind(conn);
       this.registry.connected(session.name, 1);
+    } else {
+      conn.session.bound--;
     }
+    session.bound++;
     conn.session = session;
+    conn.authenticated = true;
   }
 
   /** Detaches `conn` from its session and its subscription; held checks are answered (empty). */
@@ -129,7 +157,10 @@ export class Broker {
       if (!conn.closed) this.commit.send(conn, okFrame(w.requestId, { messages: [] }), w.requestId);
     }
     conn.waiters.clear();
-    if (conn.session) this.registry.connected(conn.session.name, -1);
+    if (conn.session) {
+      this.registry.connected(conn.session.name, -1);
+      conn.session.bound--;
+    }
     conn.session = null;
   }
 

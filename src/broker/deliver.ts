@@ -39,7 +39,8 @@ export interface Outgoing {
  * every matching peeking one, and pushes it to every subscriber. It is stored
  * already read when a consuming waiter or a consuming subscriber (`ipc watch`)
  * takes it, else unread.
- * @returns the message id and `delivered` / `queued` / `future`.
+ * @returns the message id and `delivered` (a live reader — held check or
+ *   subscriber — received it) / `queued` / `future`.
  * @throws IpcError INBOX_FULL when the recipient holds the maximum of unread messages.
  */
 export function deliver(b: Broker, m: Outgoing): { id: number; status: Exclude<SendStatus, "forwarded"> } {
@@ -66,6 +67,9 @@ export function deliver(b: Broker, m: Outgoing): { id: number; status: Exclude<S
     created_at: now,
     read_at: consumed ? now : null,
     large_file: null as string | null,
+    // As the insert records them (the holders of the names now).
+    sender_id: registry.instances.get(m.sender)?.identity ?? null,
+    recipient_id: registry.instances.get(m.recipient)?.identity ?? null,
   };
   row.id = b.messages.insert(row);
   registry.messageCount++;
@@ -97,7 +101,8 @@ export function deliver(b: Broker, m: Outgoing): { id: number; status: Exclude<S
       for (const s of subscribers) commit.send(s.conn, event);
     }
   }
-  const handedOver = woken.length > 0 || consumed;
+  // A live reader (a held check, a subscriber, a wake waiter holding either) received it: delivered, not just queued.
+  const handedOver = woken.length > 0 || consumed || subscribers !== undefined;
   const status = handedOver ? "delivered" : registry.isRegistered(m.recipient) ? "queued" : "future";
   return { id: row.id, status };
 }

@@ -1,9 +1,11 @@
 /**
- * Frame in → schema check → handler → frame out (DESIGN.md §5). Decides on a
+ * Frame in → schema check → handler → frame out (docs/design.md#5-protocol-v2). Decides on a
  * connection's first JSON object whether it speaks v2 or the legacy protocol.
  */
 import * as v from "valibot";
+import { paths } from "../config.ts";
 import { IpcError } from "../protocol/errors.ts";
+import { databaseError, isCorruption } from "../store/database.ts";
 import { NAME_FIELDS, REQUEST_SCHEMAS, type Request, RequestId } from "../protocol/requests.ts";
 import type { Broker } from "./broker.ts";
 import { type Connection, Mode } from "./connection.ts";
@@ -12,28 +14,55 @@ import { log } from "./log.ts";
 import { handleLegacy } from "./legacy/handle.ts";
 import { OPS } from "./ops/index.ts";
 
-/** Handles one complete frame of text from `conn`. Never throws. */
-export function handleFrame(b: Broker, conn: Connection, text: string): void {
+/** Ops a connection may send before it authenticates: hello, and those that authenticate it (each checks its own proof). */
+const PRE_AUTH: ReadonlySet<string> = new Set(["hello", "prove", "register", "auth", "verify", "shutdown"]);
+
+const NOT_AUTHENTICATED =
+  "this connection has not authenticated: ipc clients of the broker's owner prove the key in IPC_HOME by themselves; " +
+  "other users need IPC_SHARED_SECRET (set on both sides), or the broker's owner may run it with IPC_OPEN=1 (open to every local user)";
+
+/**
+ * Ops whose replies can be large (megabytes of message text to read and
+ * encode): while one has just run long, the next waits its turn (see
+ * Broker.heavyUntil), so other clients are answered between them.
+ */
+const HEAVY_OPS: ReadonlySet<string> = new Set(["history", "search", "read"]);
+
+/** A heavy op that ran at least this long (ms) makes the next ones wait as long. */
+const HEAVY_MS = 2;
+
+/**
+ * Handles one complete frame of text from `conn`. Never throws.
+ * @returns false when the frame was not handled: a heavy op that must wait until `b.heavyUntil` (handle it again then).
+ */
+export function handleFrame(b: Broker, conn: Connection, text: string): boolean {
   conn.lastActivity = performance.now();
   let obj: unknown;
   try {
     obj = JSON.parse(text);
   } catch {
     reply(b, conn, null, badRequest("frame is not valid JSON (one JSON object per line)"));
-    return;
+    return true;
   }
+  if (isObject(obj) && typeof obj.op === "string" && HEAVY_OPS.has(obj.op) && performance.now() < b.heavyUntil) return false;
   if (conn.mode === Mode.Fresh) {
     conn.decoder.stopWatchingObjectEnd();
     if (isObject(obj) && "action" in obj) {
       conn.mode = Mode.Legacy;
       handleLegacy(b, conn, obj);
-      return;
+      return true;
     }
     conn.mode = Mode.V2;
   } else if (conn.mode >= Mode.Legacy) {
-    return;
+    return true;
   }
+  const started = performance.now();
   handleRequest(b, conn, obj);
+  if (isObject(obj) && typeof obj.op === "string" && HEAVY_OPS.has(obj.op)) {
+    const took = performance.now() - started;
+    if (took >= HEAVY_MS) b.heavyUntil = performance.now() + took;
+  }
+  return true;
 }
 
 /** Validates and runs one v2 request. */
@@ -59,6 +88,14 @@ function handleRequest(b: Broker, conn: Connection, obj: unknown): void {
     reply(b, conn, id, new IpcError("RATE_LIMITED", `too many requests (IPC_RATE_LIMIT per minute); retry in ${wait} ms`, undefined, wait));
     return;
   }
+  if (!conn.authenticated && !b.open && !PRE_AUTH.has(req.op)) {
+    // A request carrying a valid session token authenticates its connection (it holds a session).
+    if (own === null) {
+      reply(b, conn, id, new IpcError("UNAUTHENTICATED", NOT_AUTHENTICATED));
+      return;
+    }
+    conn.authenticated = true;
+  }
   try {
     const result = (OPS[req.op] as (b: Broker, c: Connection, r: typeof req) => object | undefined)(b, conn, req);
     if (result !== undefined) b.commit.send(conn, okFrame(id, result), id);
@@ -76,7 +113,12 @@ function handleRequest(b: Broker, conn: Connection, obj: unknown): void {
 export function reply(b: Broker, conn: Connection, id: unknown, err: unknown): void {
   let e: IpcError;
   if (err instanceof IpcError) e = err;
-  else {
+  else if (isCorruption(err)) {
+    // A damaged database: say so to the client and in the log, in words that name the file and the fix.
+    e = databaseError(paths.database(b.config), err) as IpcError;
+    log.error(e.message);
+    b.commit.abort("the database is damaged");
+  } else {
     log.error(`internal error: ${(err as Error)?.stack ?? String(err)}`);
     b.commit.abort("a request failed while writing");
     e = new IpcError("INTERNAL", "internal broker error; nothing of this request was stored; see broker.log");

@@ -1,4 +1,4 @@
-/** Serialises v2 response and push frames (DESIGN.md §5): one JSON text plus `\n`. */
+/** Serialises v2 response and push frames (docs/design.md#5-protocol-v2): one JSON text plus `\n`. */
 import type { ErrorBody } from "../protocol/errors.ts";
 import type { Message } from "../protocol/message.ts";
 

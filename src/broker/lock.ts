@@ -4,38 +4,10 @@
  * with the exclusive TCP bind, exactly one of several brokers started at once
  * wins. A lock whose pid is gone is stale and taken over.
  */
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, openSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { isAlive, type LockInfo, readLock } from "../home/files.ts";
 
-/** What a lock file says. */
-export interface LockInfo {
-  pid: number;
-  host: string;
-  /** TCP port, 0 when the owner does not listen on TCP. */
-  port: number;
-  socket: string | null;
-  started_at: string;
-  /** "import" while `ipc import-legacy` writes the store (it listens nowhere); absent for a broker. */
-  role?: "import";
-}
-
-/** Reads a lock file; null when absent or unreadable. */
-export function readLock(path: string): LockInfo | null {
-  try {
-    return JSON.parse(readFileSync(path, "utf8")) as LockInfo;
-  } catch {
-    return null;
-  }
-}
-
-/** True when a process with `pid` exists (possibly owned by someone else). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+export { isAlive, type LockInfo, readLock } from "../home/files.ts";
 
 /**
  * Tries to take the lock at `path` for this process.

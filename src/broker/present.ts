@@ -1,4 +1,4 @@
-/** Turns stored rows into wire messages (DESIGN.md §4). */
+/** Turns stored rows into wire messages (docs/design.md#4-operations). */
 import type { Message } from "../protocol/message.ts";
 import type { MessageRow } from "../store/messages.ts";
 import { sizeKb, summarize } from "./large-messages.ts";

@@ -8,7 +8,8 @@ export class RateBucket {
 
   constructor(
     private readonly perMinute: number,
-    private readonly burst: number,
+    /** Most tokens the bucket holds (what a full bucket can pay at once). */
+    readonly burst: number,
   ) {
     this.tokens = burst;
   }
@@ -19,16 +20,24 @@ export class RateBucket {
    * they are available (nothing is taken then).
    */
   take(n = 1): number {
+    const wait = this.peek(n);
+    if (wait === 0 && this.perMinute !== 0) this.tokens -= Math.min(n, this.burst);
+    return wait;
+  }
+
+  /** What `take(n)` would answer, without taking anything. */
+  peek(n = 1): number {
     if (this.perMinute === 0) return 0;
     const cost = Math.min(n, this.burst);
     const now = performance.now();
     const perMs = this.perMinute / 60_000;
     this.tokens = Math.min(this.burst, this.tokens + (now - this.last) * perMs);
     this.last = now;
-    if (this.tokens >= cost) {
-      this.tokens -= cost;
-      return 0;
-    }
-    return Math.ceil((cost - this.tokens) / perMs);
+    return this.tokens >= cost ? 0 : Math.ceil((cost - this.tokens) / perMs);
+  }
+
+  /** True when the bucket has refilled completely (nothing to remember about its user). */
+  get full(): boolean {
+    return this.peek(this.burst) === 0;
   }
 }

@@ -16,7 +16,12 @@ export interface InstanceState {
   /** last_seen as last written to the database. */
   flushedLastSeen: number;
   renamedAt: number | null;
+  /** Who holds the name (see InstanceStore): history belongs to it, not to the name. */
+  identity: number;
 }
+
+/** An identity no message has. */
+export const NO_IDENTITY = 0;
 
 export class Registry {
   readonly instances = new Map<string, InstanceState>();
@@ -26,6 +31,8 @@ export class Registry {
   /** Messages stored, kept current by inserts and deletes (status reads it; no table scan). */
   messageCount = 0;
   private readonly online = new Map<string, number>();
+  /** Registered names in order, built when first needed after a change (for paged `list`). */
+  private sorted: string[] | null = null;
 
   constructor(
     private readonly instanceStore: InstanceStore,
@@ -36,6 +43,7 @@ export class Registry {
 
   /** Re-reads everything from the database (at start, and after a failed commit). */
   reload(): void {
+    this.sorted = null;
     this.instances.clear();
     for (const r of this.instanceStore.all()) {
       this.instances.set(r.name, {
@@ -44,6 +52,7 @@ export class Registry {
         lastSeen: r.last_seen,
         flushedLastSeen: r.last_seen,
         renamedAt: r.renamed_at,
+        identity: r.identity,
       });
     }
     this.forwards.clear();
@@ -64,15 +73,64 @@ export class Registry {
 
   /** Registers (or refreshes) `name` in memory and in the store. */
   register(name: string, now: number): void {
-    this.instanceStore.upsert(name, now);
+    const identity = this.instanceStore.upsert(name, now);
     const existing = this.instances.get(name);
     if (existing) {
       existing.lastSeen = Math.max(existing.lastSeen, now);
       existing.flushedLastSeen = existing.lastSeen;
     } else {
-      this.instances.set(name, { name, registeredAt: now, lastSeen: now, flushedLastSeen: now, renamedAt: null });
+      this.instances.set(name, { name, registeredAt: now, lastSeen: now, flushedLastSeen: now, renamedAt: null, identity });
+      this.keepSorted(null, name);
     }
     if (this.forwards.delete(name)) this.instanceStore.deleteForward(name);
+  }
+
+  /** The identity holding `name`; NO_IDENTITY (matches no message) when nobody does. */
+  identityOf(name: string): number {
+    return this.instances.get(name)?.identity ?? NO_IDENTITY;
+  }
+
+  /** Releases `name` (expired) in memory and in the store; a later holder gets a new identity. */
+  release(name: string): void {
+    this.instanceStore.delete(name);
+    this.instances.delete(name);
+    this.keepSorted(name, null);
+  }
+
+  /**
+   * Up to `limit` registered instances by name, after `cursor` (exclusive);
+   * `next` is the cursor for the rest, or null when there is no more; `more` counts the rest.
+   */
+  page(cursor: string | undefined, limit: number): { page: InstanceState[]; next: string | null; more: number } {
+    this.sorted ??= [...this.instances.keys()].sort();
+    const names = this.sorted;
+    const lo = cursor === undefined ? 0 : this.after(names, cursor);
+    const slice = names.slice(lo, lo + limit);
+    const next = lo + limit < names.length ? slice[slice.length - 1]! : null;
+    return { page: slice.map((n) => this.instances.get(n)!), next, more: names.length - lo - slice.length };
+  }
+
+  /** Keeps the sorted names (if built) in order: `gone` leaves, `added` comes in at its place. */
+  private keepSorted(gone: string | null, added: string | null): void {
+    const names = this.sorted;
+    if (names === null) return;
+    if (gone !== null) {
+      const at = this.after(names, gone) - 1;
+      if (names[at] === gone) names.splice(at, 1);
+    }
+    if (added !== null) names.splice(this.after(names, added), 0, added);
+  }
+
+  /** The index of the first of the sorted `names` that comes after `name`. */
+  private after(names: readonly string[], name: string): number {
+    let lo = 0;
+    let hi = names.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (names[mid]! <= name) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** Notes activity by `name` (flushed later by `flushLastSeen`). */
@@ -122,6 +180,7 @@ export class Registry {
     if (i !== undefined) {
       this.instances.delete(oldName);
       this.instances.set(newName, { ...i, name: newName, renamedAt: now, lastSeen: now, flushedLastSeen: now });
+      this.keepSorted(oldName, newName);
     }
     const moved = this.unread.get(oldName) ?? 0;
     this.unread.delete(oldName);

@@ -6,6 +6,7 @@
  * session) does not buy a fresh allowance.
  */
 import { hashToken, newToken } from "../protocol/auth.ts";
+import type { Seat } from "../protocol/requests.ts";
 import type { SessionStore } from "../store/sessions.ts";
 import { RateBucket } from "./rate-limit.ts";
 
@@ -15,6 +16,12 @@ export interface Session {
   name: string;
   lastUsed: number;
   flushedLastUsed: number;
+  /** Who holds it (memory only: unknown after a broker restart until its holder authenticates again). */
+  seat: Seat | null;
+  /** When `seat` took the name (ms). */
+  since: number;
+  /** Open connections bound to it. */
+  bound: number;
 }
 
 export class Sessions {
@@ -33,7 +40,7 @@ export class Sessions {
     const token = newToken();
     const hash = hashToken(token);
     this.store.insert(hash, name, now);
-    const session: Session = { hash, name, lastUsed: now, flushedLastUsed: now };
+    const session: Session = { hash, name, lastUsed: now, flushedLastUsed: now, seat: null, since: now, bound: 0 };
     this.cache.set(hash, session);
     return { token, session };
   }
@@ -45,7 +52,7 @@ export class Sessions {
     if (s === undefined) {
       const row = this.store.get(hash);
       if (row === null) return null;
-      s = { hash, name: row.name, lastUsed: row.last_used, flushedLastUsed: row.last_used };
+      s = { hash, name: row.name, lastUsed: row.last_used, flushedLastUsed: row.last_used, seat: null, since: row.created_at, bound: 0 };
       this.cache.set(hash, s);
     }
     if (this.expired(s, now)) {
@@ -69,6 +76,20 @@ export class Sessions {
   /** True when `s` has not been used within the ttl. */
   expired(s: Session, now: number): boolean {
     return now - s.lastUsed > this.ttlMs;
+  }
+
+  /** The cached, unexpired sessions of `name` at `now` (a name has a handful: one per seat or CLI home). */
+  of(name: string, now: number): Session[] {
+    const found: Session[] = [];
+    for (const s of this.cache.values()) if (s.name === name && !this.expired(s, now)) found.push(s);
+    return found;
+  }
+
+  /** Ends session `s` (a takeover): forgotten in memory and deleted from the store; call inside a transaction. */
+  revoke(s: Session): void {
+    this.cache.delete(s.hash);
+    this.store.delete(s.hash);
+    s.lastUsed = Number.NEGATIVE_INFINITY;
   }
 
   /** Moves every cached session of `oldName` to `newName` (the store is updated by the caller). */

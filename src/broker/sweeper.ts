@@ -1,7 +1,8 @@
 /**
  * Timed housekeeping, never on the request path: flushes last-seen and
- * session times, expires sessions, forwardings and messages (DESIGN.md §3),
- * and removes large-message files with their messages. Runs inside the group
+ * session times, expires sessions, forwardings and messages (docs/design.md#3-broker),
+ * releases names nobody uses (IPC_RETAIN_NAME_DAYS), and removes
+ * large-message files with their messages. Runs inside the group
  * commit like any other write. (The search index catches up on its own timer.)
  */
 import { type ExpiredRow, RetentionStore } from "../store/retention.ts";
@@ -19,6 +20,8 @@ export interface SweepReport {
   forwards: number;
   futureMessages: number;
   readMessages: number;
+  /** Names released: no session, no unread mail, no activity for IPC_RETAIN_NAME_DAYS. */
+  names: number;
 }
 
 export class Sweeper {
@@ -47,12 +50,35 @@ export class Sweeper {
       future += this.remove(this.retention.expiredFuture(name, now - r.futureDays * DAY_MS, BATCH - future), true);
     }
     const read = this.remove(this.retention.expiredRead(now - r.readDays * DAY_MS, BATCH), false);
+    const names = r.nameDays > 0 ? this.releaseNames(now, now - r.nameDays * DAY_MS) : 0;
     b.commit.flush();
-    const report = { sessions, forwards, futureMessages: future, readMessages: read };
-    if (sessions + forwards + future + read > 0) {
-      log.info(`sweep: expired ${sessions} sessions, ${forwards} forwardings, ${future} future and ${read} read messages`);
+    b.registrations.prune();
+    const report = { sessions, forwards, futureMessages: future, readMessages: read, names };
+    if (sessions + forwards + future + read + names > 0) {
+      log.info(`sweep: expired ${sessions} sessions, ${forwards} forwardings, ${future} future and ${read} read messages, ${names} names`);
     }
     return report;
+  }
+
+  /**
+   * Releases up to BATCH names last active before `cutoff` that have no
+   * session, no unread mail, no live connection and no forwarding leading to
+   * them. Their identities are never reused, so whoever registers the name
+   * later starts with an empty history.
+   */
+  private releaseNames(now: number, cutoff: number): number {
+    const { registry, sessionStore } = this.b;
+    const targets = new Set<string>();
+    for (const f of registry.forwards.values()) if (f.expiresAt > now) targets.add(f.to);
+    const idle: string[] = [];
+    for (const i of registry.instances.values()) {
+      if (idle.length >= BATCH) break;
+      if (i.lastSeen >= cutoff || registry.isConnected(i.name) || registry.unreadOf(i.name) > 0) continue;
+      if (targets.has(i.name) || sessionStore.hasName(i.name)) continue;
+      idle.push(i.name);
+    }
+    for (const name of idle) registry.release(name);
+    return idle.length;
   }
 
   private remove(rows: ExpiredRow[], unread: boolean): number {

@@ -1,11 +1,37 @@
 /** Opening the Agent a messaging command acts through, and reading message text. */
 import type { Config } from "../config.ts";
 import { Agent } from "../client/agent.ts";
+import { type Identity, resolveIdentity } from "../client/parent-session.ts";
 import { usageError } from "./errors.ts";
+import { palette } from "./output.ts";
 
 /** An Agent for `config` (starts a broker unless --no-spawn). */
 export function agentFor(config: Config): Agent {
   return new Agent(config);
+}
+
+/**
+ * The Agent of a command that acts as a name, and who that is and why
+ * (resolveIdentity: --as / IPC_NAME, the host's MCP session, this shell's
+ * last name, the only saved one). With no name at all the Agent says so on its first call.
+ * @throws IpcError (exit 2) listing the candidates when several names could be meant.
+ */
+export function actingAgent(config: Config): { agent: Agent; as: Identity | null } {
+  const as = resolveIdentity(config);
+  if (as === null) return { agent: new Agent(config), as };
+  const agent = new Agent({ ...config, name: as.name });
+  if (as.token !== null) agent.adopt(as.name, as.token);
+  return { agent, as };
+}
+
+/** A first line "(as NAME)" for a command whose human output is a list of messages; "" when the name is unknown. */
+export function asHeader(agent: Agent, color: boolean): string {
+  return agent.name === null ? "" : `${palette(color).dim(`(as ${agent.name})`)}\n`;
+}
+
+/** " as NAME" for a command's human output (the name it acted as), or "" when unknown. */
+export function asWho(agent: Agent): string {
+  return agent.name === null ? "" : ` as ${agent.name}`;
 }
 
 /** The message text: the words after the command's other positionals, or stdin when it is "-". */

@@ -1,4 +1,4 @@
-/** Turns any error into the one line the CLI prints, and its exit code (DESIGN.md §8). */
+/** Turns any error into the one line the CLI prints, and its exit code (docs/design.md#8-cli). */
 import { EXIT, IpcError } from "../protocol/errors.ts";
 
 export interface FormattedError {
@@ -17,6 +17,7 @@ export function formatError(err: unknown): FormattedError {
     return { message: `ipc: ${err.message} (${err.code})`, exitCode: err.exitCode, usage: false, json: json(err.code, err.message) };
   }
   if (err instanceof Error && err.name === "CLIError") {
+    err.message = err.message.replace(/\x1b\[[0-9;]*m/g, ""); // citty colours the words it quotes
     return { message: `ipc: ${err.message}`, exitCode: EXIT.usage, usage: true, json: json("BAD_REQUEST", err.message) };
   }
   const e = err as Error;

@@ -5,6 +5,7 @@
  */
 import type { ArgsDef } from "citty";
 import { usageError } from "./errors.ts";
+import { didYouMean } from "./suggest.ts";
 
 /** The option words `args` accepts: --name (and its kebab-case), --no-name for booleans, aliases. */
 export function knownOptions(args: ArgsDef): Set<string> {
@@ -37,7 +38,7 @@ export function rejectUnknownOptions(commandPath: string, args: ArgsDef, argv: r
     if (known.has(option)) continue;
     const takesText = Object.values(args).some((d) => d.type === "positional");
     throw usageError(
-      `unknown option ${option} for ${commandPath} (see ${commandPath} --help)` +
+      `unknown option ${option} for ${commandPath}${didYouMean(option, [...known].filter((k) => k.startsWith("--")))} (see ${commandPath} --help)` +
         (takesText ? `; to pass words that start with "-", put them after --, e.g. ${commandPath} … -- ${word}` : ""),
     );
   }

@@ -6,7 +6,6 @@
  * reconnecting and re-registering.
  */
 import type { Config } from "../config.ts";
-import { hmacProof } from "../protocol/auth.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { Message } from "../protocol/message.ts";
 import { normalizeName } from "../protocol/names.ts";
@@ -14,7 +13,9 @@ import type { Op, Params } from "../protocol/requests.ts";
 import type { ResultOf } from "../protocol/responses.ts";
 import { REQUEST_TIMEOUT_MS } from "./broker-client.ts";
 import { type Connected, connectBroker } from "./connect.ts";
-import { lastName, loadSession, saveSession } from "./session-store.ts";
+import { seatOf } from "./seat.ts";
+import { cliName, loadSession, renamedTo, saveSession } from "./session-store.ts";
+import type { Seat } from "../protocol/requests.ts";
 
 /** Ops that work without a session. */
 const OPEN_OPS: ReadonlySet<Op> = new Set(["hello", "status", "list", "register"]);
@@ -24,8 +25,23 @@ export interface AgentOptions {
   spawn?: boolean;
   /** Save sessions to $IPC_HOME/sessions (default true). */
   persist?: boolean;
-  /** Without config.name, act as the last registered name (default true; the MCP server starts unnamed instead). */
+  /** Without config.name, act as this shell's last registered name, or the only saved one (default true; the MCP server starts unnamed instead). */
   lastName?: boolean;
+  /**
+   * Start with the token saved for the name in $IPC_HOME/sessions (default true). The MCP server
+   * starts without: another live session's saved token must not make it that session (docs/identity.md).
+   */
+  savedToken?: boolean;
+  /** The kind of host this agent's seat is (default "cli"; the MCP server names its host). */
+  seatHost?: string;
+}
+
+/** How `register` treats a name another live seat holds (docs/identity.md). */
+export interface RegisterOptions {
+  /** Take it over: the other session loses it. */
+  takeover?: boolean;
+  /** A default name: take the first free `name-2`, `name-3`, … instead. */
+  fallback?: boolean;
 }
 
 export class Agent {
@@ -40,14 +56,15 @@ export class Agent {
   name: string | null;
   /** Called after the agent re-established its connection (broker restarted). */
   onReconnect: (() => void) | null = null;
+  private seatCache: Seat | null = null;
 
   constructor(
     readonly config: Config,
     private readonly options: AgentOptions = {},
   ) {
     this.name =
-      config.name !== null ? normalizeName(config.name) ?? config.name : options.lastName === false ? null : lastName(config);
-    if (this.name !== null && options.persist !== false) this.token = loadSession(config, this.name)?.token ?? null;
+      config.name !== null ? normalizeName(config.name) ?? config.name : options.lastName === false ? null : cliName(config);
+    if (this.name !== null && options.persist !== false && options.savedToken !== false) this.token = loadSession(config, this.name)?.token ?? null;
   }
 
   /** Adopts a known session (the MCP server resuming after a respawn). */
@@ -55,6 +72,12 @@ export class Agent {
     this.name = name;
     this.token = token;
     this.authed = false;
+  }
+
+  /** Who holds names through this agent: its host process and host kind (computed once). */
+  get seat(): Seat {
+    this.seatCache ??= seatOf(this.options.seatHost ?? "cli");
+    return this.seatCache;
   }
 
   /** The current session token, if any. */
@@ -92,27 +115,25 @@ export class Agent {
   }
 
   /**
-   * Registers `name` (proving the shared secret when the broker has one) and makes it this agent's identity.
-   * @throws IpcError INVALID_NAME, FORBIDDEN (secret), NO_BROKER.
+   * Registers `name` on the authenticated connection and makes it this agent's identity.
+   * The broker may answer another name (a `fallback` suffix): `this.name` follows the answer.
+   * @throws IpcError INVALID_NAME, NAME_TAKEN (another live seat holds it), FORBIDDEN (secret), NO_BROKER.
    */
-  async register(name: string): Promise<ResultOf<"register">> {
+  async register(name: string, options: RegisterOptions = {}): Promise<ResultOf<"register">> {
     const c = await this.connection();
-    const r = await this.registerOn(c, name);
+    const r = await this.registerOn(c, name, options);
     await this.restoreSubscription(c);
     return r;
   }
 
-  private async registerOn(c: Connected, name: string): Promise<ResultOf<"register">> {
-    const normalized = normalizeName(name);
-    let auth: string | undefined;
-    if (c.hello.secure) {
-      if (this.config.secret === null) {
-        throw new IpcError("FORBIDDEN", "this broker requires a shared secret: set IPC_SHARED_SECRET to the broker's secret and try again");
-      }
-      const { nonce } = await c.client.request("hello", {});
-      auth = hmacProof(this.config.secret, nonce, normalized ?? name);
-    }
-    const r = await c.client.request("register", auth === undefined ? { name } : { name, auth });
+  private async registerOn(c: Connected, name: string, options: RegisterOptions = {}): Promise<ResultOf<"register">> {
+    // The connection already proved the key or the secret (connectBroker), which is all register needs.
+    const r = await c.client.request("register", {
+      name,
+      seat: this.seat,
+      ...(options.takeover === true && { takeover: true }),
+      ...(options.fallback === true && { fallback: true }),
+    });
     this.name = r.name;
     this.token = r.token;
     this.authed = true;
@@ -134,15 +155,18 @@ export class Agent {
 
   private async authenticate(c: Connected): Promise<void> {
     if (this.token === null) {
+      const renamed = this.name === null ? null : renamedTo(this.config, this.name);
       throw new IpcError(
         "UNAUTHENTICATED",
         this.name === null
           ? "no name to act as: run `ipc register NAME` first, or pass --as NAME / set IPC_NAME"
-          : `${this.name} is not registered from this IPC_HOME yet: run \`ipc register ${this.name}\` first`,
+          : renamed !== null
+            ? `${this.name} was renamed to ${renamed}: update IPC_NAME (export IPC_NAME=${renamed}) or pass --as ${renamed}`
+            : `${this.name} is not registered from this IPC_HOME yet: run \`ipc register ${this.name}\` first`,
       );
     }
     try {
-      await c.client.request("auth", { token: this.token });
+      await c.client.request("auth", { token: this.token, seat: this.seat });
       this.authed = true;
     } catch (err) {
       if (!(err instanceof IpcError && err.code === "UNAUTHENTICATED") || this.name === null) throw err;

@@ -1,5 +1,5 @@
 /**
- * A v2 protocol connection to a broker (DESIGN.md §5): NDJSON frames,
+ * A v2 protocol connection to a broker (docs/design.md#5-protocol-v2): NDJSON frames,
  * request ids, pipelining (any number of requests in flight), push events.
  */
 import type { Socket } from "bun";
@@ -102,6 +102,11 @@ export class BrokerClient {
       clearTimeout(timer);
     }
     return client;
+  }
+
+  /** The address this connection reached (TCP: the broker's IP, e.g. "127.0.0.1"; Unix socket: ""). */
+  get remoteAddress(): string {
+    return this.socket.remoteAddress ?? "";
   }
 
   /** True until the connection closes. */

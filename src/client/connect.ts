@@ -1,5 +1,5 @@
 /**
- * Finding a broker, and starting one when there is none (DESIGN.md §3): the
+ * Finding a broker, and starting one when there is none (docs/design.md#3-broker): the
  * client spawns its own executable as `ipc serve` in a detached process (its
  * own process group, output to $IPC_HOME/broker.log), so the broker outlives
  * whoever started it, then waits until it answers.
@@ -7,18 +7,22 @@
 import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { type Config, paths } from "../config.ts";
-import { readLock } from "../broker/lock.ts";
+import { readLock } from "../home/files.ts";
+import { assertOwnHome } from "../home/owner.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { ResultOf } from "../protocol/responses.ts";
-import { BrokerClient, type Endpoint, describeEndpoint } from "./broker-client.ts";
+import { BrokerClient, describeEndpoint, type Endpoint } from "./broker-client.ts";
+import { authenticateBroker, type Trust, UntrustedBroker, untrusted } from "./trust.ts";
 
 /** How long a client waits for a broker it started (ms). */
 export const SPAWN_WAIT_MS = 5_000;
 
-/** A connected client plus what the broker said in `hello`. */
+/** A connected, mutually authenticated client plus what the broker said in `hello`. */
 export interface Connected {
   client: BrokerClient;
   hello: ResultOf<"hello">;
+  /** How the broker was authenticated (src/client/trust.ts). */
+  trust: Trust;
 }
 
 /** Endpoints to try, best first: the broker's Unix socket when it serves this port, then TCP. */
@@ -32,22 +36,37 @@ export function endpoints(config: Config): Endpoint[] {
   return [tcp];
 }
 
-/** Connects to the first endpoint that answers `hello`; null when none does. */
+/**
+ * Connects to the first endpoint that answers and authenticates it (src/client/trust.ts); null when none answers.
+ * @throws UntrustedBroker when something answers but is not this IPC_HOME's broker (never falls back to another endpoint).
+ * @throws IpcError with the broker's own reason when a broker refused the connection (RATE_LIMITED: at a connection cap).
+ */
 async function tryConnect(config: Config): Promise<Connected | null> {
+  let refusal: IpcError | null = null;
   for (const e of endpoints(config)) {
-    let client: BrokerClient | undefined;
+    let client: BrokerClient;
     try {
       client = await BrokerClient.connect(e);
-      client.maxFrameBytes = config.limits.maxFrameBytes;
-      const hello = await client.request("hello", {}, 3_000);
-      return { client, hello };
+    } catch {
+      continue;
+    }
+    client.maxFrameBytes = config.limits.maxFrameBytes;
+    try {
+      return { client, ...(await authenticateBroker(client, e, config)) };
     } catch (err) {
-      client?.close();
-      if (err instanceof IpcError && err.code !== "NO_BROKER" && e.kind === "tcp") {
-        throw new IpcError("NO_BROKER", `something answers on ${describeEndpoint(e)} but it is not an ipc broker (${err.message}); choose another port with IPC_PORT`);
+      client.close();
+      if (err instanceof UntrustedBroker) throw err;
+      if (err instanceof IpcError && err.code === "RATE_LIMITED") {
+        // A broker answered and said why it cannot take this connection: that, not "no broker", is the error.
+        refusal ??= new IpcError(err.code, `the broker at ${describeEndpoint(e)} refused the connection: ${err.message}`, undefined, err.retryAfterMs);
+        continue;
       }
+      // Closed on us (a broker stopping): try the next endpoint, then maybe start one.
+      if (err instanceof IpcError && err.code === "NO_BROKER") continue;
+      throw untrusted(e, `is not an ipc broker (${(err as Error).message})`, null);
     }
   }
+  if (refusal !== null) throw refusal;
   return null;
 }
 
@@ -83,6 +102,7 @@ export function selfCommand(): string[] {
 
 /** Starts `ipc serve` for `config` as a detached background process logging to broker.log. */
 export function spawnBroker(config: Config): { pid: number; readonly exitCode: number | null; exited: Promise<number> } {
+  assertOwnHome(config.home);
   mkdirSync(config.home, { recursive: true, mode: 0o700 });
   const log = openSync(paths.log(config), "a", 0o600);
   try {
@@ -90,6 +110,7 @@ export function spawnBroker(config: Config): { pid: number; readonly exitCode: n
     if (config.socketPath === null) args.push("--socket", "off");
     else args.push("--socket", config.socketPath);
     if (!config.tcp) args.push("--no-tcp");
+    if (config.open) args.push("--open");
     const proc = Bun.spawn([...selfCommand(), ...args], {
       stdio: ["ignore", log, log],
       detached: true,

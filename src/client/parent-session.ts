@@ -6,40 +6,30 @@
  * of that same host, so its parent chain leads there (past npm/npx wrappers:
  * see host-process.ts).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { type Config, paths } from "../config.ts";
+import { loadParentSession } from "../home/mcp-parents.ts";
 import { hostPid, parentPid } from "./host-process.ts";
-import { join } from "node:path";
-import type { Config } from "../config.ts";
 import { normalizeName } from "../protocol/names.ts";
-import { lastName } from "./session-store.ts";
+import { EXIT, IpcError } from "../protocol/errors.ts";
+import { savedNames, shellName } from "./session-store.ts";
 
-/**
- * Where `ipc mcp` records the session it holds for the host process `pid`. The layout is
- * src/mcp/identity.ts's (parentSessionPath); it is read here without loading the MCP code.
- */
-function mcpParentPath(config: Pick<Config, "home">, pid: number): string {
-  return join(config.home, "mcp-parents", `${pid}.json`);
-}
-
-/** A session recorded by `ipc mcp`. */
+/** A session recorded by `ipc mcp` (src/home/mcp-parents.ts) for the host process `pid`. */
 export interface ParentSession {
   name: string;
   token: string;
+  pid: number;
 }
 
 function readParent(config: Pick<Config, "home">, pid: number): ParentSession | null {
-  try {
-    const s = JSON.parse(readFileSync(mcpParentPath(config, pid), "utf8")) as Partial<ParentSession>;
-    if (typeof s.name !== "string" || typeof s.token !== "string" || normalizeName(s.name) === null) return null;
-    return { name: normalizeName(s.name)!, token: s.token };
-  } catch {
-    return null;
-  }
+  const s = loadParentSession(config, pid);
+  const name = s === null ? null : normalizeName(s.name);
+  return s === null || name === null ? null : { name, token: s.token, pid };
 }
 
 /** The MCP session recorded for this process's parent or grandparent, or null. */
 export function parentMcpSession(config: Pick<Config, "home">): ParentSession | null {
-  if (!existsSync(join(config.home, "mcp-parents"))) return null; // no MCP server ever ran here: skip the process lookups
+  if (!existsSync(paths.mcpParents(config))) return null; // no MCP server ever ran here: skip the process lookups
   const host = hostPid();
   const found = readParent(config, host);
   if (found !== null) return found;
@@ -48,18 +38,34 @@ export function parentMcpSession(config: Pick<Config, "home">): ParentSession | 
   return above === null ? null : readParent(config, above);
 }
 
-/** Who to act as, and where that came from; `token` is known only for an MCP session. */
+/** Who to act as, where that came from, and that reason in words; `token` is known only for an MCP session. */
 export interface Identity {
   name: string;
   token: string | null;
-  source: "flag" | "mcp" | "last";
+  source: "flag" | "mcp" | "shell" | "only";
+  why: string;
 }
 
-/** --as / IPC_NAME, else the MCP session of the parent chain, else the last registered name; null when none. */
+/**
+ * Who a command acts as (docs/identity.md), never guessing: --as / IPC_NAME,
+ * else the MCP session of the host in the parent chain, else the name last
+ * registered from this shell, else the only name with a saved session; null
+ * when there is none.
+ * @throws IpcError (exit 2) listing the candidates when several names have saved sessions and nothing picks one.
+ */
 export function resolveIdentity(config: Config): Identity | null {
-  if (config.name !== null) return { name: normalizeName(config.name) ?? config.name, token: null, source: "flag" };
+  if (config.name !== null) return { name: normalizeName(config.name) ?? config.name, token: null, source: "flag", why: "set by --as or IPC_NAME" };
   const mcp = parentMcpSession(config);
-  if (mcp !== null) return { ...mcp, source: "mcp" };
-  const last = lastName(config);
-  return last === null ? null : { name: last, token: null, source: "last" };
+  if (mcp !== null) return { name: mcp.name, token: mcp.token, source: "mcp", why: `the name the MCP server of your host (pid ${mcp.pid}) registered` };
+  const shell = shellName(config);
+  if (shell !== null) return { name: shell, token: null, source: "shell", why: `the name last registered from this shell (pid ${hostPid()})` };
+  const saved = savedNames(config);
+  if (saved.length === 1) return { name: saved[0]!, token: null, source: "only", why: `the only name with a saved session in ${paths.sessions(config)}` };
+  if (saved.length === 0) return null;
+  const shown = saved.length > 20 ? `${saved.slice(0, 20).join(", ")}, … (${saved.length} in all)` : saved.join(", ");
+  throw new IpcError(
+    "BAD_REQUEST",
+    `which name should this act as? Several have sessions here: ${shown}. Pass --as NAME, set IPC_NAME, or run \`ipc register NAME\` in this shell`,
+    EXIT.usage,
+  );
 }

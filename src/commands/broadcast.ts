@@ -1,6 +1,6 @@
 /** `ipc broadcast MESSAGE…`: send to every registered instance but yourself. */
 import { defineCommand } from "citty";
-import { agentFor, messageText, parseData } from "../cli/agent.ts";
+import { actingAgent, asWho, messageText, parseData } from "../cli/agent.ts";
 import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
 import { emit, palette } from "../cli/output.ts";
 
@@ -16,8 +16,9 @@ export default defineCommand({
     const config = configFrom(args);
     const content = await messageText(args._);
     const data = parseData(args.data);
-    const r = await agentFor(config).call("broadcast", { content, ...(data !== undefined && { data }) });
+    const { agent } = actingAgent(config);
+    const r = await agent.call("broadcast", { content, ...(data !== undefined && { data }) });
     const p = palette(config.color);
-    emit(config, () => `${p.green("✔")} Broadcast to ${r.count} instance${r.count === 1 ? "" : "s"}`, r);
+    emit(config, () => `${p.green("✔")} Broadcast to ${r.count} instance${r.count === 1 ? "" : "s"}${asWho(agent)}`, r);
   },
 });

@@ -1,6 +1,6 @@
 /** `ipc check [--wait S] [--peek] [--from NAME]`: read (and by default consume) unread messages. */
 import { defineCommand } from "citty";
-import { agentFor, parseId } from "../cli/agent.ts";
+import { actingAgent, asHeader, parseId } from "../cli/agent.ts";
 import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
 import { usageError } from "../cli/errors.ts";
 import { emit, formatMessages } from "../cli/output.ts";
@@ -18,10 +18,11 @@ export default defineCommand({
   },
   async run({ args }) {
     const config = configFrom(args);
+    const { agent } = actingAgent(config);
     const wait = args.wait === undefined ? undefined : Number(args.wait);
     if (wait !== undefined && !(wait >= 0 && wait <= 3600)) throw usageError(`--wait takes seconds from 0 to 3600, got "${args.wait}"`);
     const limit = parseId(args.limit, "--limit");
-    const r = await agentFor(config).call(
+    const r = await agent.call(
       "check",
       {
         ...(wait !== undefined && { wait }),
@@ -31,6 +32,6 @@ export default defineCommand({
       },
       REQUEST_TIMEOUT_MS + (wait ?? 0) * 1000,
     );
-    emit(config, () => formatMessages(r.messages, config.color), r);
+    emit(config, () => asHeader(agent, config.color) + formatMessages(r.messages, config.color), r);
   },
 });

@@ -1,11 +1,11 @@
 /** `ipc completion bash|zsh|fish`: print a shell completion script generated from the command tree. */
 import { type CommandDef, defineCommand } from "citty";
-import { rootCommand } from "../cli/root.ts";
 import { bashScript } from "../completion/bash.ts";
 import { fishScript } from "../completion/fish.ts";
 import { commandTree } from "../completion/tree.ts";
 import { zshScript } from "../completion/zsh.ts";
 import { out } from "../cli/output.ts";
+import { root } from "./index.ts";
 
 const SHELLS = {
   bash: { render: bashScript, load: "source <(ipc completion bash)   # add to ~/.bashrc" },
@@ -17,7 +17,7 @@ function shellCommand(shell: keyof typeof SHELLS): CommandDef<any> {
   return defineCommand({
     meta: { name: shell, description: `Print the ${shell} completion script (${SHELLS[shell].load})` },
     async run() {
-      out(SHELLS[shell].render(await commandTree("ipc", rootCommand())));
+      out(SHELLS[shell].render(await commandTree("ipc", root)));
     },
   });
 }

@@ -1,6 +1,6 @@
 /** `ipc history [--with NAME]`: messages you sent or received, newest first. */
 import { defineCommand } from "citty";
-import { agentFor, parseId } from "../cli/agent.ts";
+import { actingAgent, asHeader, parseId } from "../cli/agent.ts";
 import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
 import { emit, formatMessages } from "../cli/output.ts";
 
@@ -15,13 +15,14 @@ export default defineCommand({
   },
   async run({ args }) {
     const config = configFrom(args);
+    const { agent } = actingAgent(config);
     const limit = parseId(args.limit, "--limit");
     const before = parseId(args.before, "--before");
-    const r = await agentFor(config).call("history", {
+    const r = await agent.call("history", {
       ...(args.with !== undefined && { with: args.with }),
       ...(limit !== undefined && { limit }),
       ...(before !== undefined && { before }),
     });
-    emit(config, () => formatMessages(r.messages, config.color, "No messages yet."), r);
+    emit(config, () => asHeader(agent, config.color) + formatMessages(r.messages, config.color, "No messages yet.", agent.name), r);
   },
 });

@@ -7,7 +7,7 @@ import { isatty } from "node:tty";
 import { defineCommand } from "citty";
 import { configFrom } from "../cli/args.ts";
 import { claudeCodeHook } from "../hook/claude-code.ts";
-import { out } from "../cli/output.ts";
+import { errOut, out } from "../cli/output.ts";
 
 /** How long to wait for the hook input on stdin (ms); Claude Code writes it at once. */
 const STDIN_WAIT_MS = 1_000;
@@ -20,7 +20,7 @@ async function readStdin(): Promise<string> {
   return Promise.race([Bun.stdin.text(), Bun.sleep(STDIN_WAIT_MS).then(() => "")]).catch(() => "");
 }
 
-const warn = (line: string) => void process.stderr.write(`${line}\n`);
+const warn = (line: string) => errOut(`${line}\n`);
 
 const claudeCode = defineCommand({
   meta: {

@@ -7,7 +7,7 @@ import { homedir } from "node:os";
 import { mkdirSync } from "node:fs";
 import { defineCommand } from "citty";
 import { brokerArgs, configFrom } from "../cli/args.ts";
-import { emit } from "../cli/output.ts";
+import { emit, plural } from "../cli/output.ts";
 import { paths } from "../config.ts";
 import { acquireLock, removeLock } from "../broker/lock.ts";
 import { IpcError } from "../protocol/errors.ts";
@@ -66,10 +66,10 @@ export default defineCommand({
 /** The report in sentences. */
 function describe(r: LegacyImportReport): string {
   const verb = r.dry_run ? "Would import" : "Imported";
-  const lines = [`${verb} ${r.unread} unread message(s)${r.read > 0 ? ` and ${r.read} read message(s) as history` : ""} from ${r.source}.`];
+  const lines = [`${verb} ${plural(r.unread, "unread message")}${r.read > 0 ? ` and ${plural(r.read, "read message")} as history` : ""} from ${r.source}.`];
   if (r.names.length > 0) lines.push(`Names ${r.dry_run ? "to register" : "registered"} (their mail is kept): ${r.names.join(", ")}.`);
-  if (r.already_imported > 0) lines.push(`${r.already_imported} message(s) were imported before and were left alone.`);
-  if (r.read_left_out > 0) lines.push(`${r.read_left_out} read message(s) left out; add --all to import them as history.`);
+  if (r.already_imported > 0) lines.push(`${plural(r.already_imported, "message")} ${r.already_imported === 1 ? "was" : "were"} imported before and left alone.`);
+  if (r.read_left_out > 0) lines.push(`${plural(r.read_left_out, "read message")} left out; add --all to import ${r.read_left_out === 1 ? "it" : "them"} as history.`);
   for (const s of r.skipped) lines.push(`Skipped legacy message ${s.legacy_id === null ? "without an id" : `#${s.legacy_id}`}: ${s.reason}.`);
   if (!r.dry_run && r.unread > 0) lines.push("Each agent sees its messages with its next check.");
   return lines.join("\n");

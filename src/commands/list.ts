@@ -1,28 +1,37 @@
-/** `ipc list`: registered instances, who is online, unread counts. */
+/** `ipc list`: registered instances, who is online, unread counts, a page at a time (or --all). */
 import { defineCommand } from "citty";
-import { agentFor } from "../cli/agent.ts";
+import { agentFor, parseId } from "../cli/agent.ts";
 import { brokerArgs, configFrom } from "../cli/args.ts";
-import { emit, palette } from "../cli/output.ts";
+import { emit, formatInstances, palette } from "../cli/output.ts";
+import { listInstances } from "../client/list-pages.ts";
 
 export default defineCommand({
   meta: { name: "list", description: "List registered instances: online, last seen, unread" },
-  args: { ...brokerArgs },
+  args: {
+    all: { type: "boolean", description: "every instance, following all pages" },
+    after: { type: "string", description: "only names after this one (the next page)", valueHint: "name" },
+    limit: { type: "string", description: "names per page (1–1000; default: the broker's, 200)", valueHint: "n" },
+    ...brokerArgs,
+  },
   async run({ args }) {
     const config = configFrom(args);
-    const { instances } = await agentFor(config).call("list", {});
+    const limit = parseId(args.limit, "--limit");
+    const r = await listInstances(agentFor(config), {
+      ...(args.after !== undefined && { cursor: args.after.toLowerCase() }),
+      ...(limit !== undefined && { limit }),
+      all: args.all === true,
+    });
+    const { instances } = r;
     const p = palette(config.color);
     emit(
       config,
       () => {
-        if (instances.length === 0) return p.dim("No instances registered yet: ipc register NAME");
-        const width = Math.max(4, ...instances.map((i) => i.name.length));
-        const rows = instances.map(
-          (i) =>
-            `${i.online ? p.green("●") : p.dim("○")} ${i.name.padEnd(width)}  ${(i.unread > 0 ? `${i.unread} unread` : "").padEnd(10)}  ${p.dim(`last seen ${i.last_seen}`)}`,
-        );
+        if (instances.length === 0) return p.dim(args.after === undefined ? "No instances registered yet: ipc register NAME" : `No names after ${args.after}.`);
+        const rows = [formatInstances(instances, config.color)];
+        if (r.next_cursor !== undefined) rows.push(p.dim(`… ${r.more ?? "and"} more: ipc list --after ${r.next_cursor} (or --all)`));
         return rows.join("\n");
       },
-      { instances },
+      r,
     );
   },
 });

@@ -1,6 +1,6 @@
 /** `ipc read ID`: one whole message (the full text of a large message). */
 import { defineCommand } from "citty";
-import { agentFor, parseId } from "../cli/agent.ts";
+import { actingAgent, asHeader, parseId } from "../cli/agent.ts";
 import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
 import { emit, formatMessage } from "../cli/output.ts";
 
@@ -9,7 +9,8 @@ export default defineCommand({
   args: { id: { type: "positional", description: "message id" }, ...identityArgs, ...brokerArgs },
   async run({ args }) {
     const config = configFrom(args);
-    const { message } = await agentFor(config).call("read", { message_id: parseId(args.id, "ID")! });
-    emit(config, () => formatMessage(message, config.color), { message });
+    const { agent } = actingAgent(config);
+    const { message } = await agent.call("read", { message_id: parseId(args.id, "ID")! });
+    emit(config, () => asHeader(agent, config.color) + formatMessage(message, config.color, agent.name), { message });
   },
 });

@@ -6,10 +6,14 @@ import { emit, palette } from "../cli/output.ts";
 
 export default defineCommand({
   meta: { name: "register", description: "Register NAME; later commands act as it (its session is saved in $IPC_HOME/sessions)" },
-  args: { name: { type: "positional", required: true, description: "1–32 letters, digits, - or _ (case-insensitive)" }, ...brokerArgs },
+  args: {
+    name: { type: "positional", required: true, description: "1–32 letters, digits, - or _ (case-insensitive)" },
+    takeover: { type: "boolean", description: "take the name even though another live session holds it (that session loses it)" },
+    ...brokerArgs,
+  },
   async run({ args }) {
     const config = configFrom(args);
-    const r = await agentFor(config).register(args.name);
+    const r = await agentFor(config).register(args.name, { takeover: args.takeover === true });
     const p = palette(config.color);
     emit(
       config,

@@ -1,21 +1,21 @@
 /** `ipc rename NEW_NAME`: rename yourself; the old name forwards to the new one for 2 hours. */
 import { defineCommand } from "citty";
-import { agentFor } from "../cli/agent.ts";
+import { actingAgent } from "../cli/agent.ts";
 import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
 import { emit, palette } from "../cli/output.ts";
-import { forgetSession, saveSession } from "../client/session-store.ts";
+import { recordRename, saveSession } from "../client/session-store.ts";
 
 export default defineCommand({
   meta: { name: "rename", description: "Rename yourself (once per hour); your old name forwards to the new one for 2 hours" },
   args: { new_name: { type: "positional", required: true, description: "the new name" }, ...identityArgs, ...brokerArgs },
   async run({ args }) {
     const config = configFrom(args);
-    const agent = agentFor(config);
+    const { agent } = actingAgent(config);
     const r = await agent.call("rename", { new_name: args.new_name });
     const token = agent.sessionToken;
     if (token !== null) {
       saveSession(config, r.new, token);
-      forgetSession(config, r.old);
+      recordRename(config, r.old, r.new);
     }
     const p = palette(config.color);
     const stale = process.env.IPC_NAME !== undefined && process.env.IPC_NAME.toLowerCase() === r.old;

@@ -1,6 +1,6 @@
 /** `ipc search QUERY`: full-text search of messages you sent or received. */
 import { defineCommand } from "citty";
-import { agentFor, parseId } from "../cli/agent.ts";
+import { actingAgent, asHeader, parseId } from "../cli/agent.ts";
 import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
 import { emit, formatMessages } from "../cli/output.ts";
 
@@ -14,8 +14,9 @@ export default defineCommand({
   },
   async run({ args }) {
     const config = configFrom(args);
+    const { agent } = actingAgent(config);
     const limit = parseId(args.limit, "--limit");
-    const r = await agentFor(config).call("search", { query: args._.join(" "), ...(limit !== undefined && { limit }) });
-    emit(config, () => formatMessages(r.messages, config.color, "No matches."), r);
+    const r = await agent.call("search", { query: args._.join(" "), ...(limit !== undefined && { limit }) });
+    emit(config, () => asHeader(agent, config.color) + formatMessages(r.messages, config.color, "No matches."), r);
   },
 });

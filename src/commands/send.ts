@@ -1,11 +1,12 @@
 /** `ipc send TO MESSAGE…` (or `-` for stdin): send a message. */
 import { defineCommand } from "citty";
-import { agentFor, messageText, parseData, parseId } from "../cli/agent.ts";
+import { actingAgent, asWho, messageText, parseData, parseId } from "../cli/agent.ts";
 import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
-import { emit, palette } from "../cli/output.ts";
+import { futureNote } from "../cli/future-hint.ts";
+import { emit, errOut, palette } from "../cli/output.ts";
 
 const STATUS_TEXT = {
-  delivered: "delivered",
+  delivered: "delivered: they were listening and have it now",
   queued: "queued: they will see it on their next check",
   future: "queued for a name nobody has registered yet",
   forwarded: "forwarded after a rename",
@@ -26,13 +27,15 @@ export default defineCommand({
     const content = await messageText(args._.slice(1));
     const data = parseData(args.data);
     const replyTo = parseId(args["reply-to"], "--reply-to");
-    const r = await agentFor(config).call("send", {
+    const { agent } = actingAgent(config);
+    const r = await agent.call("send", {
       to: args.to,
       content,
       ...(data !== undefined && { data }),
       ...(replyTo !== undefined && { reply_to: replyTo }),
     });
     const p = palette(config.color);
-    emit(config, () => `${p.green("✔")} Sent #${r.message_id} to ${p.bold(r.to)} (${STATUS_TEXT[r.status]})`, r);
+    emit(config, () => `${p.green("✔")} Sent #${r.message_id} to ${p.bold(r.to)}${asWho(agent)} (${STATUS_TEXT[r.status]})`, r);
+    if (r.status === "future" && !config.json) errOut(`${p.yellow("⚠")} ${await futureNote(agent, config, r.to, r.message_id)}\n`);
   },
 });

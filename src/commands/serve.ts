@@ -1,9 +1,10 @@
 /** `ipc serve`: run the broker in the foreground, or start it in the background with --detach. */
 import { defineCommand } from "citty";
 import { brokerArgs, configFrom } from "../cli/args.ts";
-import { emit } from "../cli/output.ts";
-import { type Config, LIMIT_SETTINGS, type Limits, paths } from "../config.ts";
+import { emit, errOut } from "../cli/output.ts";
+import { type Config, LIMIT_SETTINGS, type Limits, paths, sameHome } from "../config.ts";
 import { connectBroker, spawnBroker } from "../client/connect.ts";
+import { UntrustedBroker } from "../client/trust.ts";
 import { IpcError } from "../protocol/errors.ts";
 
 const limitArgs = Object.fromEntries(
@@ -24,13 +25,17 @@ export default defineCommand({
       description: "listen on TCP (IPC_HOST:IPC_PORT)",
       negativeDescription: "listen only on the Unix socket, so no other user can connect (env IPC_TCP=off; legacy clients need TCP)",
     },
+    open: {
+      type: "boolean",
+      description: "open mode: serve connections that do not authenticate (any local user may read and send; env IPC_OPEN=1). Logged as a warning",
+    },
     detach: { type: "boolean", description: "start the broker in the background and return once it answers" },
     ...limitArgs,
   },
   async run({ args }) {
     const limits: Partial<Record<keyof Limits, string>> = {};
     for (const s of LIMIT_SETTINGS) limits[s.key] = (args as Record<string, string | undefined>)[s.flag];
-    const config = configFrom(args, { limits, tcp: args.tcp === false ? false : undefined });
+    const config = configFrom(args, { limits, tcp: args.tcp === false ? false : undefined, open: args.open === true ? true : undefined });
     if (args.detach) return detach(config);
     await foreground(config);
   },
@@ -44,7 +49,7 @@ async function foreground(config: Config): Promise<void> {
     handle = await startBroker(config);
   } catch (err) {
     if (err instanceof AlreadyRunning) {
-      process.stderr.write(`ipc: ${err.message}; nothing to do\n`);
+      errOut(`ipc: ${err.message}; nothing to do\n`);
       return;
     }
     throw err;
@@ -57,10 +62,22 @@ async function foreground(config: Config): Promise<void> {
 }
 
 async function detach(config: Config): Promise<void> {
-  const running = await connectBroker(config, false).catch(() => null);
+  // Nothing answers: start one. Something that answers but is not this home's broker: say whose it is (never a second broker).
+  const running = await connectBroker(config, false).catch((err: unknown) => {
+    if (err instanceof IpcError && err.code === "NO_BROKER" && !(err instanceof UntrustedBroker)) return null;
+    throw err;
+  });
   if (running) {
     const s = await running.client.request("status", {});
     running.client.close();
+    if (!sameHome(s.home, config.home)) {
+      // Another IPC_HOME's broker holds the port: it would not use this home's database, sessions or key.
+      throw new IpcError(
+        "CONFLICT",
+        `the broker on ${s.host}:${s.port} (pid ${s.pid}) serves IPC_HOME ${s.home}, not this one (${config.home}). ` +
+          `Give this IPC_HOME its own port (IPC_PORT=<free port> ipc serve --detach), or use that broker's IPC_HOME`,
+      );
+    }
     emit(config, () => `A broker is already running (pid ${s.pid}) on ${s.host}:${s.port}.`, { started: false, pid: s.pid });
     return;
   }

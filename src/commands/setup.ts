@@ -6,7 +6,7 @@
 import { type CommandDef, defineCommand } from "citty";
 import { resolve } from "node:path";
 import { usageError } from "../cli/errors.ts";
-import { palette, out } from "../cli/output.ts";
+import { errOut, palette, out } from "../cli/output.ts";
 import { hostDirs, resolveConfig } from "../config.ts";
 import { normalizeName } from "../protocol/names.ts";
 import { hookCommand } from "../setup/claude-hooks.ts";
@@ -24,7 +24,15 @@ interface HostArgs {
   json?: boolean;
 }
 
-/** The parsed flags of one host's setup, as a SetupRequest. */
+/**
+ * The parsed flags of one host's setup, as a SetupRequest. Entries cannot
+ * collide (docs/identity.md): at user scope every session of the host shares
+ * the entry, so it carries a seat template (IPC_SEAT: `--name`, else the
+ * host's own, e.g. "claude"), and each session registers `<seat>-<project>`;
+ * at project scope `--name` is the name (IPC_NAME), else the seat template too.
+ * The hooks carry `--as` only with a fixed name: otherwise they act as the
+ * name the host's MCP server registered.
+ */
 function request(host: Host, args: HostArgs): SetupRequest {
   let name: string | null = null;
   if (args.name !== undefined) {
@@ -37,13 +45,26 @@ function request(host: Host, args: HostArgs): SetupRequest {
     throw usageError(`--dir is the project directory of --scope project${scopes.includes("project") ? "; add --scope project" : `, and ${host.title} has no project scope`}`);
   }
   const self = selfCommand();
+  const fixed = scope === "project" ? name : null;
+  const seat = fixed === null ? (name ?? host.seat) : null;
   return {
     host,
     scope,
     places: { ...hostDirs(), project: resolve(args.dir ?? ".") },
-    launch: mcpLaunch(name, self),
-    ...(args.hooks && { hookCommand: hookCommand(self, name) }),
+    launch: mcpLaunch(fixed, self, undefined, seat),
+    ...(args.hooks && { hookCommand: hookCommand(self, fixed) }),
   };
+}
+
+/** This same `ipc setup` command line with --write: the flags given kept, so the hint writes what was shown. */
+export function writeCommand(host: Host, args: HostArgs): string {
+  const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
+  const words = ["ipc", "setup", host.id];
+  if (args.name !== undefined) words.push("--name", quote(args.name));
+  if (args.scope !== undefined) words.push("--scope", args.scope);
+  if (args.dir !== undefined) words.push("--dir", quote(args.dir));
+  if (args.hooks) words.push("--hooks");
+  return [...words, "--write"].join(" ");
 }
 
 function run(host: Host, args: HostArgs): void {
@@ -54,20 +75,22 @@ function run(host: Host, args: HostArgs): void {
   const hooks = hooksSnippetOf(req);
   if (!args.write) {
     if (json) {
-      out(`${JSON.stringify({ host: host.id, scope: req.scope, file: snippet.file, format: snippet.format, snippet: snippet.text, hooks: hooks })}\n`);
+      out(`${JSON.stringify({ ok: true, host: host.id, scope: req.scope, file: snippet.file, format: snippet.format, snippet: snippet.text, hooks: hooks })}\n`);
       return;
     }
-    process.stderr.write(p.dim(`# ${host.title} (${req.scope} scope): add this to ${snippet.file}, or run \`ipc setup ${host.id} --write\`\n`));
+    errOut(p.dim(`# ${host.title} (${req.scope} scope): add this to ${snippet.file}, or run \`${writeCommand(host, args)}\`\n`));
+    const seat = req.launch.env.IPC_SEAT;
+    if (seat !== undefined) errOut(p.dim(`# each session registers ${seat}-<project> (${seat}-2… when one is live already); a fixed name: --scope project --name NAME\n`));
     out(snippet.text);
     if (hooks) {
-      process.stderr.write(p.dim(`# hooks: merge this into ${hooks.file}\n`));
+      errOut(p.dim(`# hooks: merge this into ${hooks.file}\n`));
       out(hooks.text);
     }
     return;
   }
   const written = writeSetup(req);
   if (json) {
-    out(`${JSON.stringify({ host: host.id, scope: req.scope, written })}\n`);
+    out(`${JSON.stringify({ ok: true, host: host.id, scope: req.scope, written })}\n`);
     return;
   }
   const lines = written.map((w, i) => {
@@ -92,8 +115,15 @@ function hostCommand(host: Host): CommandDef<any> {
         options: scopes,
         description: scopes.length > 1 ? `project (a file in --dir) or user (every project); default ${host.defaultScope}` : `${scopes[0]} (the only one)`,
       },
-      dir: { type: "string", description: "project directory for --scope project (default: the current directory)", valueHint: "dir" },
-      name: { type: "string", description: "IPC_NAME for the MCP server: the name it registers as at start", valueHint: "name" },
+      // Only hosts with a project file take a project directory (Codex has none).
+      ...(scopes.includes("project") && {
+        dir: { type: "string", description: "project directory for --scope project (default: the current directory)", valueHint: "dir" },
+      }),
+      name: {
+        type: "string",
+        description: "--scope project: the name the MCP server registers (IPC_NAME); user scope: the seat prefix (IPC_SEAT), each session registers NAME-<project>",
+        valueHint: "name",
+      },
       ...(host.id === "claude-code" && {
         hooks: { type: "boolean", description: "also install the `ipc hook claude-code` hooks (UserPromptSubmit, PostToolUse, SessionStart) into .claude/settings.json" },
       }),

@@ -1,8 +1,9 @@
 /** `ipc status`: facts about the running broker. Never starts one. */
 import { defineCommand } from "citty";
 import { brokerArgs, configFrom } from "../cli/args.ts";
-import { emit, palette } from "../cli/output.ts";
+import { emit, palette, plural } from "../cli/output.ts";
 import { connectBroker } from "../client/connect.ts";
+import type { StatusResult } from "../protocol/responses.ts";
 
 export default defineCommand({
   meta: { name: "status", description: "Show the running broker: pid, version, uptime, address, security mode, counts" },
@@ -19,14 +20,24 @@ export default defineCommand({
         [
           `${p.green("●")} ipc broker ${s.version} (protocol ${s.protocol}), pid ${s.pid}, up ${uptime(s.uptime_s)}`,
           `  address   ${[s.port ? `${s.host}:${s.port}` : null, s.socket].filter(Boolean).join(" and ")}`,
-          `  security  ${s.secure ? "shared secret required" : "open mode (no shared secret)"}`,
+          `  security  ${securityLine(s, p)}`,
           `  database  ${s.database}`,
-          `  counts    ${s.counts.instances} instances, ${s.counts.messages} messages (${s.counts.unread} unread), ${s.counts.connections} connections`,
+          `  counts    ${plural(s.counts.instances, "instance")}, ${plural(s.counts.messages, "message")} (${s.counts.unread} unread), ${plural(s.counts.connections, "connection")}`,
         ].join("\n"),
       s,
     );
   },
 });
+
+/** The security mode in words; open mode is a warning. */
+function securityLine(s: StatusResult, p: ReturnType<typeof palette>): string {
+  if (s.open) {
+    const what = s.secure ? "the shared secret is still needed to register" : "any local user may register any name, read its mail and send as it";
+    return p.yellow(`⚠ OPEN MODE (IPC_OPEN=1): ${what}; restart without IPC_OPEN / --open to require the key`);
+  }
+  const secret = s.shared_secret ? "; other clients prove the shared secret" : "";
+  return `authentication required: clients of this user prove the key ${s.key ?? "in IPC_HOME"}${secret}`;
+}
 
 function uptime(s: number): string {
   if (s < 60) return `${s}s`;

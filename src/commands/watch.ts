@@ -1,8 +1,8 @@
 /** `ipc watch`: print unread messages, then every new one as it arrives, until interrupted. */
 import { defineCommand } from "citty";
-import { agentFor } from "../cli/agent.ts";
+import { actingAgent } from "../cli/agent.ts";
 import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
-import { formatMessage, palette, out } from "../cli/output.ts";
+import { errOut, formatMessage, palette, out } from "../cli/output.ts";
 import type { Message } from "../protocol/message.ts";
 
 export default defineCommand({
@@ -14,7 +14,7 @@ export default defineCommand({
   },
   async run({ args }) {
     const config = configFrom(args);
-    const agent = agentFor(config);
+    const { agent } = actingAgent(config);
     const shown = new Set<number>();
     const show = (m: Message) => {
       if (shown.has(m.id)) return;
@@ -27,7 +27,7 @@ export default defineCommand({
     await agent.subscribe(show, consume);
     if (!consume) for (const m of (await agent.call("check", { peek: true, limit: 1000 })).messages) show(m);
     if (!config.json) {
-      process.stderr.write(palette(config.color).dim(`Watching messages to ${agent.name}; Ctrl-C to stop.\n`));
+      errOut(palette(config.color).dim(`Watching messages to ${agent.name}; Ctrl-C to stop.\n`));
     }
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);

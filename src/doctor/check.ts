@@ -18,8 +18,13 @@ export interface Finding {
 /** The running broker as seen by the broker check, for the checks after it. */
 export interface BrokerSeen {
   version: string;
-  secure: boolean;
   pid: number;
+  /** Open mode (IPC_OPEN=1): no authentication required. */
+  open: boolean;
+  /** The broker has a shared secret. */
+  sharedSecret: boolean;
+  /** How this client authenticated it: key, secret, open — or "key-only" when IPC_SHARED_SECRET here did not match and the key did. */
+  trust: "key" | "secret" | "open" | "key-only";
 }
 
 /** What the checks look at. */

@@ -9,12 +9,13 @@ import { databaseCheck } from "./checks/database.ts";
 import { homeCheck } from "./checks/home.ts";
 import { hostsCheck } from "./checks/hosts.ts";
 import { legacyCheck } from "./checks/legacy.ts";
-import { secretCheck } from "./checks/secret.ts";
+import { namesCheck } from "./checks/names.ts";
+import { securityCheck } from "./checks/security.ts";
 import { sessionsCheck } from "./checks/sessions.ts";
 import { versionCheck } from "./checks/version.ts";
 
-/** The checks, in report order (secret reads what broker saw). */
-export const CHECKS: readonly Check[] = [versionCheck, homeCheck, brokerCheck, secretCheck, databaseCheck, sessionsCheck, hostsCheck, legacyCheck];
+/** The checks, in report order (security reads what broker saw). */
+export const CHECKS: readonly Check[] = [versionCheck, homeCheck, brokerCheck, securityCheck, databaseCheck, sessionsCheck, hostsCheck, namesCheck, legacyCheck];
 
 /** The doctor's verdict: ok unless some finding failed. */
 export interface Report {

@@ -4,32 +4,15 @@
  * characters), and framed as what other agents said, not as the user's
  * instructions.
  */
+import { escapeControl } from "../protocol/control-chars.ts";
 import type { Message } from "../protocol/message.ts";
+import { messageBody } from "../share/show.ts";
 
 /** Largest context text produced (characters). */
 export const CONTEXT_MAX_CHARS = 9_000;
 
 /** Smallest share of the budget a message body gets, however many there are (characters). */
 const MIN_BODY_CHARS = 200;
-
-function str(x: unknown): string | null {
-  return typeof x === "string" ? x : null;
-}
-
-/** The full readable body of one message: its content plus what its data carries. */
-function body(m: Message): string {
-  const d = m.data;
-  if (d === undefined) return m.content;
-  const desc = str(d.description) ? ` — ${d.description}` : "";
-  if (d.type === "file" && str(d.content) !== null) {
-    return `${m.content}${desc}\n----- file content -----\n${d.content}`;
-  }
-  if (d.type === "command") {
-    return `${m.content}${desc}\n----- stdout -----\n${str(d.stdout) ?? ""}\n----- stderr -----\n${str(d.stderr) ?? ""}`;
-  }
-  if (str(d.large_message_file) !== null) return `${m.content}\n(large message: the whole text is in ${d.large_message_file})`;
-  return `${m.content}\ndata: ${JSON.stringify(d)}`;
-}
 
 function header(m: Message): string {
   const kind = m.kind === "direct" ? "" : ` [${m.kind}]`;
@@ -51,7 +34,7 @@ export function hookContext(name: string, messages: Message[], moreUnread = 0): 
   const parts = [intro];
   let budget = CONTEXT_MAX_CHARS - intro.length - outro.length - messages.reduce((s, m) => s + header(m).length + 2, 0);
   messages.forEach((m, i) => {
-    const full = body(m);
+    const full = escapeControl(messageBody(m), { keepCR: true }); // no raw ESC from another agent
     const share = Math.max(MIN_BODY_CHARS, Math.floor(budget / (n - i)));
     const note = `\n… [cut: \`ipc read ${m.id}\` shows the whole message]`;
     const text = full.length <= share ? full : `${full.slice(0, Math.max(0, share - note.length))}${note}`;

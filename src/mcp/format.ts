@@ -26,7 +26,7 @@ export function messagesText(messages: readonly Message[], none: string, header 
 export function sendStatusText(to: string, status: SendStatus, requested: string): string {
   switch (status) {
     case "delivered":
-      return `${to} was waiting and has it now`;
+      return `delivered: ${to} was listening (a waiting check or a live subscription) and got it at once`;
     case "queued":
       return `${to} will see it on their next check`;
     case "future":
@@ -36,8 +36,12 @@ export function sendStatusText(to: string, status: SendStatus, requested: string
   }
 }
 
-/** The registered instances, one per line, marking this agent. */
-export function instancesText(instances: readonly Instance[], me: string | null): string {
+/**
+ * The registered instances, one per line, marking this agent; a page of a
+ * longer list ends with how many more and the cursor for them.
+ */
+export function instancesText(list: { instances: readonly Instance[]; total?: number; more?: number; next_cursor?: string }, me: string | null): string {
+  const { instances } = list;
   if (instances.length === 0) return `Nobody is registered yet${me === null ? " (you are not registered yet either: call register with your name)" : ""}.`;
   const online = instances.filter((i) => i.online).length;
   const lines = instances.map((i) => {
@@ -46,5 +50,11 @@ export function instancesText(instances: readonly Instance[], me: string | null)
     facts.push(`last seen ${i.last_seen}`);
     return `${i.online ? "●" : "○"} ${i.name}${i.name === me ? " (you)" : ""} — ${facts.join(", ")}`;
   });
-  return [`${instances.length} registered, ${online} online${me === null ? " (you are not registered yet)" : ""}:`, ...lines].join("\n");
+  const total = list.total ?? instances.length;
+  const head = total === instances.length ? `${total} registered, ${online} online` : `${total} registered; ${instances.length} shown, ${online} of them online`;
+  const out = [`${head}${me === null ? " (you are not registered yet)" : ""}:`, ...lines];
+  if (list.next_cursor !== undefined) {
+    out.push(`… ${list.more ?? "and"} more: call list_instances with cursor "${list.next_cursor}" for the next page.`);
+  }
+  return out.join("\n");
 }

@@ -1,7 +1,11 @@
 /**
- * Who the MCP server acts as, and how that survives (DESIGN.md §7):
+ * Who the MCP server acts as, and how that survives (docs/design.md#9-identity-and-sessions):
  *
- * - With IPC_NAME / --as, the server registers that name at start.
+ * - With IPC_NAME / --as, the server registers that name at start (NAME_TAKEN
+ *   when another live seat holds it, unless --takeover).
+ * - Without a name but with a seat template (IPC_SEAT / --seat, written by
+ *   `ipc setup` at user scope), it registers `<seat>-<project>`, or the first
+ *   free `-2`, `-3`, … when another live session holds that (docs/identity.md).
  * - A registered identity is saved per host process in
  *   `$IPC_HOME/mcp-parents/<parent pid>.json` (0600), so when the host kills
  *   and respawns `ipc mcp` the new server resumes the same session (and a
@@ -10,13 +14,14 @@
  *   reconnects, re-registers the same name and retries once; the new token is
  *   written back here after the call.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import * as v from "valibot";
-import { isAlive } from "../broker/lock.ts";
-import type { Agent } from "../client/agent.ts";
+import { isAlive, writePrivate } from "../home/files.ts";
+import { loadParentSession, type ParentSession, parentSessionPath, parentSessionsDir } from "../home/mcp-parents.ts";
+import type { Agent, RegisterOptions } from "../client/agent.ts";
 import { hostPid } from "../client/host-process.ts";
-import { forgetSession, saveSession, writePrivate } from "../client/session-store.ts";
+import { defaultName } from "../client/seat.ts";
+import { forgetSession, saveSession } from "../client/session-store.ts";
 import type { Config } from "../config.ts";
 import { IpcError } from "../protocol/errors.ts";
 import { normalizeName } from "../protocol/names.ts";
@@ -24,40 +29,8 @@ import type { ResultOf } from "../protocol/responses.ts";
 import { NOT_REGISTERED, explain } from "./errors.ts";
 import { log } from "./log.ts";
 
-/** The session one host process's MCP server acts as. `as` is the configured IPC_NAME, if any. */
-export const ParentSession = v.object({
-  name: v.string(),
-  token: v.string(),
-  as: v.optional(v.nullable(v.string()), null),
-  saved_at: v.optional(v.string()),
-  /** The `ipc mcp` process that saved it: while it runs, another server of the same host is a sibling, not its respawn. */
-  pid: v.optional(v.number()),
-});
-export type ParentSession = v.InferOutput<typeof ParentSession>;
-
-/** The folder of per-host-process sessions. */
-export function parentSessionsDir(config: Pick<Config, "home">): string {
-  return join(config.home, "mcp-parents");
-}
-
-/** The session file of host process `ppid`. */
-export function parentSessionPath(config: Pick<Config, "home">, ppid: number): string {
-  return join(parentSessionsDir(config), `${ppid}.json`);
-}
-
-/** The saved session of host process `ppid`, or null. */
-export function loadParentSession(config: Pick<Config, "home">, ppid: number): ParentSession | null {
-  try {
-    const r = v.safeParse(ParentSession, JSON.parse(readFileSync(parentSessionPath(config, ppid), "utf8")));
-    return r.success ? r.output : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Saves host process `ppid`'s session (mode 0600, atomically). */
 export function saveParentSession(config: Pick<Config, "home">, ppid: number, s: ParentSession): void {
-  mkdirSync(parentSessionsDir(config), { recursive: true, mode: 0o700 });
   writePrivate(parentSessionPath(config, ppid), JSON.stringify({ ...s, saved_at: new Date().toISOString() }));
 }
 
@@ -78,8 +51,8 @@ export function pruneParentSessions(config: Pick<Config, "home">): void {
 export interface IdentityOptions {
   /** The host process (default hostPid(): the parent, past npm/npx wrappers); 1 or less (orphaned, started by init) disables per-host persistence. */
   ppid?: number;
-  /** Called after the identity changed (register, rename): the server re-subscribes. */
-  onChange?: () => void;
+  /** The folder whose project names a seat's default name (default process.cwd()). */
+  cwd?: string;
 }
 
 /** This server's identity: start-up registration or resumption, register, rename, persistence. */
@@ -88,16 +61,21 @@ export class Identity {
   readonly ready: Promise<void>;
   /** The name configured with IPC_NAME / --as, lower-cased; null when none. */
   private readonly configured: string | null;
+  /** Without a configured name: the seat's default name `<seat>-<project>` (IPC_SEAT), else null. */
+  readonly seatName: string | null;
+  /** Called after the identity changed (register, rename): the server re-subscribes. */
+  onChange: (() => void) | null = null;
   private saved: { name: string; token: string } | null = null;
   private readonly ppid: number;
 
   constructor(
     private readonly agent: Agent,
     private readonly config: Config,
-    private readonly options: IdentityOptions = {},
+    options: IdentityOptions = {},
   ) {
     this.ppid = options.ppid ?? hostPid();
     this.configured = config.name === null ? null : normalizeName(config.name) ?? config.name;
+    this.seatName = this.configured === null && config.seat !== null ? defaultName(config.seat, options.cwd ?? process.cwd()) : null;
     this.ready = this.start().catch((err) => log(`start-up identity failed: ${explain(err)}`));
   }
 
@@ -117,42 +95,49 @@ export class Identity {
       const saved = loadParentSession(this.config, this.ppid);
       // Resume only our own predecessor: configured the same way (no name matches no name), and gone.
       const sibling = saved?.pid !== undefined && saved.pid !== process.pid && isAlive(saved.pid);
-      if (saved !== null && saved.as === this.configured && !sibling) {
+      if (saved !== null && saved.as === this.configured && saved.seat === this.config.seat && !sibling) {
         this.agent.adopt(saved.name, saved.token);
         this.saved = { name: saved.name, token: saved.token };
         log(`resumed the session of ${saved.name} (same host process ${this.ppid})`);
         return;
       }
     }
-    if (this.configured !== null) {
+    const name = this.configured ?? this.seatName;
+    if (name !== null) {
       try {
-        await this.register(this.configured);
+        await this.registerStart();
       } catch (err) {
-        log(`could not register ${this.configured} at start: ${explain(err)} (will retry on the next tool call)`);
+        log(`could not register ${name} at start: ${explain(err)} (will retry on the next tool call)`);
       }
     }
   }
 
+  /** Registers the configured name (taking it over with --takeover) or the seat's default name (with a free suffix when held). */
+  private registerStart(): Promise<ResultOf<"register">> {
+    if (this.configured !== null) return this.register(this.configured, { takeover: this.config.takeover });
+    return this.register(this.seatName!, { fallback: true });
+  }
+
   /**
-   * Makes sure this server acts as someone: registers the configured name if the
-   * start-up registration failed.
-   * @throws IpcError UNAUTHENTICATED (not registered, no configured name), or the registration's error.
+   * Makes sure this server acts as someone: registers the configured name (or
+   * the seat's default name) if the start-up registration failed.
+   * @throws IpcError UNAUTHENTICATED (not registered, no configured name), NAME_TAKEN, or the registration's error.
    */
   async ensure(): Promise<void> {
     await this.ready;
     if (this.registered) return;
-    if (this.configured === null) throw new IpcError("UNAUTHENTICATED", NOT_REGISTERED);
-    await this.register(this.configured);
+    if (this.configured === null && this.seatName === null) throw new IpcError("UNAUTHENTICATED", NOT_REGISTERED);
+    await this.registerStart();
   }
 
   /**
-   * Registers `name` and acts as it from now on.
-   * @throws IpcError INVALID_NAME, FORBIDDEN (shared secret), NO_BROKER.
+   * Registers `name` and acts as it from now on (the answered name: a fallback may add a suffix).
+   * @throws IpcError INVALID_NAME, NAME_TAKEN, FORBIDDEN (shared secret), NO_BROKER.
    */
-  async register(name: string): Promise<ResultOf<"register">> {
-    const r = await this.agent.register(name);
+  async register(name: string, options: RegisterOptions = {}): Promise<ResultOf<"register">> {
+    const r = await this.agent.register(name, options);
     this.sync();
-    this.options.onChange?.();
+    this.onChange?.();
     return r;
   }
 
@@ -165,7 +150,7 @@ export class Identity {
       forgetSession(this.config, r.old);
     }
     this.sync();
-    this.options.onChange?.();
+    this.onChange?.();
   }
 
   /** Writes the current session to this host process's file when it changed (re-registration, rename). */
@@ -175,7 +160,7 @@ export class Identity {
     if (this.ppid <= 1 || name === null || token === null) return;
     if (this.saved?.name === name && this.saved.token === token) return;
     try {
-      saveParentSession(this.config, this.ppid, { name, token, as: this.configured, pid: process.pid });
+      saveParentSession(this.config, this.ppid, { name, token, as: this.configured, seat: this.config.seat, pid: process.pid });
       this.saved = { name, token };
     } catch (err) {
       log(`could not save the session for host process ${this.ppid}: ${(err as Error).message}`);

@@ -1,5 +1,5 @@
 /**
- * The "you have mail" line every tool result ends with (DESIGN.md §7), so an
+ * The "you have mail" line every tool result ends with (docs/design.md#7-mcp-server), so an
  * agent busy with other work notices messages. Uses the broker's cheap
  * `whoami` count; never consumes anything.
  */

@@ -1,5 +1,5 @@
 /**
- * Prompts (DESIGN.md §7) for the common actions; hosts show them as slash
+ * Prompts (docs/design.md#7-mcp-server) for the common actions; hosts show them as slash
  * commands (Claude Code: /mcp__ipc__check_inbox).
  */
 import { ErrorCode, type GetPromptResult, McpError, type Prompt } from "@modelcontextprotocol/sdk/types.js";

@@ -1,10 +1,11 @@
 /**
- * Resources (DESIGN.md §7): `ipc://inbox` (unread messages, left unread),
+ * Resources (docs/design.md#7-mcp-server): `ipc://inbox` (unread messages, left unread),
  * `ipc://instances`, `ipc://status`. Hosts may subscribe to `ipc://inbox`;
  * the server then sends `notifications/resources/updated` whenever the broker
  * pushes a new message (see server.ts), never by polling.
  */
 import { ErrorCode, McpError, type ReadResourceResult, type Resource } from "@modelcontextprotocol/sdk/types.js";
+import { escapeControl } from "../protocol/control-chars.ts";
 import type { Agent } from "../client/agent.ts";
 import { NOT_REGISTERED } from "./errors.ts";
 import { instancesText, messagesText } from "./format.ts";
@@ -47,7 +48,8 @@ export const SUBSCRIBABLE: ReadonlySet<string> = new Set([INBOX_URI]);
  * @throws McpError InvalidParams for an unknown URI; IpcError from the broker.
  */
 export async function readResource(uri: string, agent: Agent, identity: Identity): Promise<ReadResourceResult> {
-  const text = (t: string, mimeType = "text/plain") => ({ contents: [{ uri, mimeType, text: t }] });
+  // Control characters from other agents' messages are escaped (ESC → \u001b), as in tool results.
+  const text = (t: string, mimeType = "text/plain") => ({ contents: [{ uri, mimeType, text: escapeControl(t, { keepCR: true }) }] });
   switch (uri) {
     case INBOX_URI: {
       await identity.ready;
@@ -57,8 +59,7 @@ export async function readResource(uri: string, agent: Agent, identity: Identity
     }
     case INSTANCES_URI: {
       await identity.ready;
-      const { instances } = await agent.call("list", {});
-      return text(instancesText(instances, identity.name));
+      return text(instancesText(await agent.call("list", {}), identity.name));
     }
     case STATUS_URI:
       return text(JSON.stringify(await agent.call("status", {}), null, 2), "application/json");

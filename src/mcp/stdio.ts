@@ -6,9 +6,16 @@
  */
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { Agent } from "../client/agent.ts";
+import { hostPid } from "../client/host-process.ts";
+import { hostKindOf } from "../client/seat.ts";
 import type { Config } from "../config.ts";
+import { Identity } from "./identity.ts";
 import { log } from "./log.ts";
 import { createMcpServer } from "./server.ts";
+import { markBadArguments } from "./tools/_tool.ts";
+
+/** How long start-up registration may hold the MCP handshake (ms), so the instructions can name the server's name. */
+const START_WAIT_MS = 5_000;
 
 /** Largest JSON-RPC line accepted from the host (bytes): room for a maximal message with heavy JSON escaping. */
 const MAX_LINE_BYTES = 64 * 1024 * 1024;
@@ -26,8 +33,13 @@ function guardStdout(): void {
 /** Serves MCP on stdio for `config` until the host goes away. */
 export async function serveStdio(config: Config): Promise<void> {
   guardStdout();
-  const agent = new Agent(config, { lastName: false });
-  const { server, close } = createMcpServer(agent);
+  const ppid = hostPid();
+  const agent = new Agent(config, { lastName: false, savedToken: false, seatHost: config.seat ?? hostKindOf(ppid, "mcp") });
+  const identity = new Identity(agent, config, { ppid });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([identity.ready, new Promise<void>((r) => (timer = setTimeout(r, START_WAIT_MS)))]);
+  clearTimeout(timer);
+  const { server, close } = createMcpServer(agent, { identity });
   server.onerror = (err) => log(`protocol error: ${err.message}`);
   const ended = new Promise<string>((resolve) => {
     process.stdin.once("end", () => resolve("stdin closed"));
@@ -35,7 +47,11 @@ export async function serveStdio(config: Config): Promise<void> {
     for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => resolve(signal));
     server.onclose = () => resolve("transport closed");
   });
-  await server.connect(new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: MAX_LINE_BYTES }));
+  const transport = new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: MAX_LINE_BYTES });
+  await server.connect(transport);
+  // tools/call with `arguments: null` (or a string…) becomes an isError result, not a JSON-RPC error.
+  const receive = transport.onmessage!;
+  transport.onmessage = (message) => receive(markBadArguments(message));
   await ended;
   await close().catch(() => {});
 }

@@ -1,8 +1,9 @@
 import * as v from "valibot";
 
 /**
- * Error codes of wire protocol v2 (DESIGN.md §5), plus UNAVAILABLE (the broker
- * is stopping: a held check is answered with it) and client-side NO_BROKER.
+ * Error codes of wire protocol v2 (docs/design.md#5-protocol-v2), plus UNAVAILABLE (the broker
+ * is stopping: a held check is answered with it), NAME_TAKEN (register: another
+ * live seat holds the name, docs/identity.md) and client-side NO_BROKER.
  */
 export const ErrorCode = v.picklist([
   "BAD_REQUEST",
@@ -14,6 +15,7 @@ export const ErrorCode = v.picklist([
   "RATE_LIMITED",
   "TOO_LARGE",
   "CONFLICT",
+  "NAME_TAKEN",
   "INTERNAL",
   "UNAVAILABLE",
   "NO_BROKER",
@@ -28,7 +30,7 @@ export const ErrorBody = v.object({
 });
 export type ErrorBody = v.InferOutput<typeof ErrorBody>;
 
-/** CLI exit codes (DESIGN.md §8). */
+/** CLI exit codes (docs/design.md#8-cli). */
 export const EXIT = { ok: 0, failed: 1, usage: 2, noBroker: 3 } as const;
 
 /**

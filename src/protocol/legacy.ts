@@ -1,8 +1,9 @@
 /**
- * The legacy protocol of claude-ipc-mcp (DESIGN.md §6): one JSON object with
+ * The legacy protocol of claude-ipc-mcp (docs/design.md#6-legacy-protocol): one JSON object with
  * an `action`, no newline needed, one reply, then close. Field names follow
  * that project exactly; identity comes from `session_token` only, so
- * `from_id`, `instance_id` and `old_id` are accepted and ignored.
+ * `from_id` and `instance_id` are accepted and ignored, and a rename's
+ * `old_id`, when given, must name the caller (the broker refuses it otherwise).
  */
 import * as v from "valibot";
 import { Data } from "./message.ts";

@@ -35,7 +35,7 @@ export const MessageKind = v.picklist(["direct", "broadcast", "system"]);
 export type MessageKind = v.InferOutput<typeof MessageKind>;
 
 /**
- * A message wherever it is shown (DESIGN.md §4). Times are ISO-8601 UTC with milliseconds.
+ * A message wherever it is shown (docs/design.md#4-operations). Times are ISO-8601 UTC with milliseconds.
  * For a large message in a `check`, `content` is a summary and `data` carries
  * `large_message_file` and `original_size_kb`; `read` returns the full text.
  */

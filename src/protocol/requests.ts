@@ -1,5 +1,5 @@
 /**
- * Request frames of wire protocol v2 (DESIGN.md §4–5): one schema per op,
+ * Request frames of wire protocol v2 (docs/design.md#4-operations and docs/design.md#5-protocol-v2): one schema per op,
  * joined in `Request`, a valibot variant on `op`. Unknown keys are dropped,
  * so a claimed `from` never reaches a handler.
  */
@@ -24,15 +24,50 @@ const Limit = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1000));
 
 const base = { id: v.optional(RequestId), token: v.optional(Token) };
 
-export const HelloRequest = v.object({ ...base, op: v.literal("hello") });
+/** A nonce: 32–128 hex digits. */
+const Nonce = v.pipe(v.string(), v.regex(/^[0-9a-f]{32,128}$/u, "a nonce is 32 to 128 lower-case hex digits"));
+
+export const HelloRequest = v.object({
+  ...base,
+  op: v.literal("hello"),
+  /** The client's challenge: with it, the broker proves its key (and secret) in the result (docs/security.md). */
+  nonce: v.optional(Nonce),
+});
+/** Authenticates the connection: clientProof(key or secret, server nonce, client nonce) over the last `hello`. */
+export const ProveRequest = v.object({ ...base, op: v.literal("prove"), proof: v.pipe(v.string(), v.maxLength(256)) });
+/**
+ * Who holds a name (docs/identity.md): the kind of host (`cli`, `claude-code`,
+ * a host's command name…) and its process id. A name stays held while a
+ * connection of its session is open or while this process lives; the same
+ * host process registering again is the same seat (a restart gets its name back).
+ */
+export const Seat = v.object({
+  host: v.pipe(v.string(), v.regex(/^[\w.@+-]{1,64}$/, "seat.host is 1–64 letters, digits or . @ + - _")),
+  /** Not 1 (init outlives everything: a seat there would hold its name for good). */
+  pid: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(2))),
+});
+export type Seat = v.InferOutput<typeof Seat>;
+
 export const RegisterRequest = v.object({
   ...base,
   op: v.literal("register"),
   name: Name,
-  /** With a shared secret: hex HMAC-SHA256(secret, nonce ‖ name), nonce from `hello`. */
+  /** On a connection not yet authenticated: hex HMAC-SHA256(key or secret, nonce ‖ name), nonce from `hello`. */
   auth: v.optional(v.pipe(v.string(), v.maxLength(256))),
+  /** Who registers; without it the name is held only while this connection stays bound. */
+  seat: v.optional(Seat),
+  /** Take the name even when another live seat holds it (its sessions end); else that is NAME_TAKEN. */
+  takeover: v.optional(v.boolean()),
+  /** A default name (`<host>-<project>`): when held by another live seat, register the first free `name-2`, `name-3`, … instead. */
+  fallback: v.optional(v.boolean()),
 });
-export const AuthRequest = v.object({ ...base, op: v.literal("auth"), token: Token });
+export const AuthRequest = v.object({
+  ...base,
+  op: v.literal("auth"),
+  token: Token,
+  /** Who resumes the session (after a broker restart the broker knows only the token). */
+  seat: v.optional(Seat),
+});
 export const SendRequest = v.object({
   ...base,
   op: v.literal("send"),
@@ -57,7 +92,17 @@ export const CheckRequest = v.object({
   from: v.optional(Name),
 });
 export const ReadRequest = v.object({ ...base, op: v.literal("read"), message_id: MessageId });
-export const ListRequest = v.object({ ...base, op: v.literal("list") });
+/** Takes back a message this session sent that nobody has read yet (a typo's future message). */
+export const UnsendRequest = v.object({ ...base, op: v.literal("unsend"), message_id: MessageId });
+/** Registered instances by name, a page at a time: `cursor` is the `next_cursor` of the page before. */
+export const ListRequest = v.object({
+  ...base,
+  op: v.literal("list"),
+  /** Only names after this one (the previous page's `next_cursor`). */
+  cursor: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  /** Page size (default IPC_LIST_PAGE, 200). */
+  limit: v.optional(Limit),
+});
 export const RenameRequest = v.object({ ...base, op: v.literal("rename"), new_name: Name });
 export const HistoryRequest = v.object({
   ...base,
@@ -97,12 +142,14 @@ export const ShutdownRequest = v.object({
 /** Any v2 request frame (the union; `REQUEST_SCHEMAS` picks one schema by `op` without trying the others). */
 export const Request = v.variant("op", [
   HelloRequest,
+  ProveRequest,
   RegisterRequest,
   AuthRequest,
   SendRequest,
   BroadcastRequest,
   CheckRequest,
   ReadRequest,
+  UnsendRequest,
   ListRequest,
   RenameRequest,
   HistoryRequest,

@@ -1,5 +1,5 @@
 /**
- * Results of wire protocol v2 (DESIGN.md §4–5): the members a successful
+ * Results of wire protocol v2 (docs/design.md#4-operations and docs/design.md#5-protocol-v2): the members a successful
  * response carries besides `id` and `ok`, per op. Shared by broker (which
  * builds them), client (which types them) and MCP server (which shows them).
  */
@@ -13,12 +13,21 @@ export const HelloResult = v.object({
   broker: v.literal("ipc"),
   version: v.string(),
   protocol: v.number(),
+  /** True when a connection must authenticate (key or shared secret) before anything but hello. */
   secure: v.boolean(),
+  /** True in open mode (IPC_OPEN=1): unauthenticated connections may do everything. */
+  open: v.optional(v.boolean()),
   /** Fresh per connection, single use: the challenge for HMAC proofs (hex). */
   nonce: v.string(),
+  /** With a client nonce: brokerProof(per-home key, …) (hex). */
+  proof: v.optional(v.string()),
+  /** With a client nonce and a shared secret: brokerProof(secret, …) (hex). */
+  secret_proof: v.optional(v.string()),
   /** How this connection reached the broker. */
   transport: v.optional(v.picklist(["tcp", "unix"])),
 });
+/** What the connection proved: the per-home key or the shared secret. */
+export const ProveResult = v.object({ with: v.picklist(["key", "secret"]) });
 export const RegisterResult = v.object({ token: v.string(), name: v.string(), queued: v.number() });
 export const AuthResult = v.object({ name: v.string(), queued: v.number() });
 export const SendResult = v.object({ message_id: v.number(), to: v.string(), status: SendStatus });
@@ -32,8 +41,18 @@ export const Instance = v.object({
   unread: v.number(),
 });
 export type Instance = v.InferOutput<typeof Instance>;
-export const ListResult = v.object({ instances: v.array(Instance) });
+export const ListResult = v.object({
+  /** One page, by name. */
+  instances: v.array(Instance),
+  /** Present when more follow: pass it as `cursor` for the next page. */
+  next_cursor: v.optional(v.string()),
+  /** How many follow this page (with `next_cursor`). */
+  more: v.optional(v.number()),
+  /** Instances registered in all (absent from brokers before paging). */
+  total: v.optional(v.number()),
+});
 export const RenameResult = v.object({ old: v.string(), new: v.string() });
+export const UnsendResult = v.object({ message_id: v.number(), to: v.string() });
 export const StatusResult = v.object({
   version: v.string(),
   protocol: v.number(),
@@ -43,6 +62,12 @@ export const StatusResult = v.object({
   port: v.number(),
   socket: v.nullable(v.string()),
   secure: v.boolean(),
+  /** Open mode (IPC_OPEN=1): no authentication required. */
+  open: v.optional(v.boolean()),
+  /** True when IPC_SHARED_SECRET is set on the broker. */
+  shared_secret: v.optional(v.boolean()),
+  /** The per-home key file clients of this user prove. */
+  key: v.optional(v.string()),
   database: v.string(),
   home: v.string(),
   counts: v.object({
@@ -61,12 +86,14 @@ export const UiResult = v.object({ url: v.string(), port: v.number(), expires_in
 /** The result schema of each op. */
 export const RESULTS = {
   hello: HelloResult,
+  prove: ProveResult,
   register: RegisterResult,
   auth: AuthResult,
   send: SendResult,
   broadcast: BroadcastResult,
   check: MessagesResult,
   read: ReadResult,
+  unsend: UnsendResult,
   list: ListResult,
   rename: RenameResult,
   history: MessagesResult,

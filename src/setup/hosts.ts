@@ -29,6 +29,8 @@ export interface Places extends HostDirs {
 export interface Host {
   id: "claude-code" | "gemini" | "codex" | "cursor" | "windsurf";
   title: string;
+  /** The seat template of its sessions (IPC_SEAT): they register `<seat>-<project>`, e.g. claude-webapp. */
+  seat: string;
   format: "json" | "toml";
   /** JSON files only: the host reads them as JSONC (comments, trailing commas), so they may contain those. */
   jsonc: boolean;
@@ -59,6 +61,7 @@ export const HOSTS: readonly Host[] = [
   {
     id: "claude-code",
     title: "Claude Code",
+    seat: "claude",
     format: "json",
     jsonc: false,
     files: { project: (p) => join(p.project, ".mcp.json"), user: (p) => join(p.home, ".claude.json") },
@@ -71,6 +74,7 @@ export const HOSTS: readonly Host[] = [
   {
     id: "gemini",
     title: "Gemini CLI",
+    seat: "gemini",
     format: "json",
     jsonc: true,
     files: {
@@ -85,6 +89,7 @@ export const HOSTS: readonly Host[] = [
   {
     id: "codex",
     title: "Codex",
+    seat: "codex",
     format: "toml",
     jsonc: false,
     files: { user: (p) => join(p.codexHome, "config.toml") },
@@ -96,6 +101,7 @@ export const HOSTS: readonly Host[] = [
   {
     id: "cursor",
     title: "Cursor",
+    seat: "cursor",
     format: "json",
     jsonc: true,
     files: {
@@ -110,6 +116,7 @@ export const HOSTS: readonly Host[] = [
   {
     id: "windsurf",
     title: "Windsurf",
+    seat: "windsurf",
     format: "json",
     jsonc: true,
     files: { user: (p) => join(p.home, ".codeium", "windsurf", "mcp_config.json") },

@@ -19,12 +19,20 @@ export function brokerEnv(env: Record<string, string | undefined> = process.env)
 /**
  * How to start `ipc mcp` with this program: the compiled binary's absolute
  * path, or, running from source, the Bun binary plus the absolute path of
- * src/main.ts. `name` becomes IPC_NAME in the server's environment, next to
- * the broker's address when it is not the default (`extraEnv`, see brokerEnv).
+ * src/main.ts. `name` becomes IPC_NAME in the server's environment, else
+ * `seat` becomes IPC_SEAT (each session registers `<seat>-<project>`,
+ * docs/identity.md), next to the broker's address when it is not the
+ * default (`extraEnv`, see brokerEnv).
  */
-export function mcpLaunch(name?: string | null, self: string[] = selfCommand(), extraEnv: Record<string, string> = brokerEnv()): Launch {
+export function mcpLaunch(
+  name?: string | null,
+  self: string[] = selfCommand(),
+  extraEnv: Record<string, string> = brokerEnv(),
+  seat: string | null = null,
+): Launch {
   const [command, ...rest] = self;
-  return { command: command!, args: [...rest, "mcp"], env: { ...extraEnv, ...(name ? { IPC_NAME: name } : {}) } };
+  const who: Record<string, string> = name ? { IPC_NAME: name } : seat ? { IPC_SEAT: seat } : {};
+  return { command: command!, args: [...rest, "mcp"], env: { ...extraEnv, ...who } };
 }
 
 /** `words` as one POSIX shell command line (hooks are shell strings), quoting where needed. */

@@ -1,8 +1,9 @@
 /**
  * Running a command for share_command: Bun.spawn on an argv (never a shell),
- * stdin closed, stdout and stderr captured up to a byte cap each (the rest is
- * read and counted, so the command never blocks on a full pipe), killed with
- * SIGKILL when it outlives its timeout.
+ * stdin closed, in its own process group, stdout and stderr captured up to a
+ * byte cap each (the rest is read, counted and dropped at once, so memory
+ * stays bounded and the command never blocks on a full pipe). When it
+ * outlives its timeout, its whole process group gets SIGKILL.
  */
 import { existsSync } from "node:fs";
 import { IpcError } from "../protocol/errors.ts";
@@ -38,30 +39,45 @@ function executable(argv: string[]): string {
   return found;
 }
 
-/** Reads `stream` to its end (or until `stop`), keeping at most `max` bytes. */
+/**
+ * Reads `stream` to its end (or until `stop` settles, which cancels the reader), keeping
+ * at most `max` bytes (+4 to cut back to a character boundary); later chunks are only counted.
+ * No promise outlives one read, so no chunk is kept past its loop iteration.
+ */
 async function capture(stream: ReadableStream<Uint8Array>, max: number, stop: Promise<void>): Promise<Captured> {
   const reader = stream.getReader();
-  const stopped = stop.then(() => null);
-  const chunks: Uint8Array[] = [];
+  // Cancelling ends a pending read with done: true; nothing here holds the chunks read.
+  void stop.then(() => reader.cancel().catch(() => {}));
+  const keep = max + 4;
+  const head = new Uint8Array(keep);
   let kept = 0;
   let total = 0;
-  const keep = max + 4; // a few bytes more, to cut back to a character boundary
   for (;;) {
-    const r = await Promise.race([reader.read(), stopped]);
-    if (r === null) {
-      reader.cancel().catch(() => {});
-      break;
+    let r: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      r = await reader.read();
+    } catch {
+      break; // the stream errored or was cancelled
     }
     if (r.done) break;
     total += r.value.length;
     if (kept < keep) {
       const part = r.value.subarray(0, keep - kept);
-      chunks.push(part);
+      head.set(part, kept);
       kept += part.length;
     }
   }
-  const bytes = utf8Prefix(Buffer.concat(chunks), max);
+  const bytes = utf8Prefix(head.subarray(0, kept), max);
   return { text: new TextDecoder().decode(bytes), droppedBytes: total - bytes.length };
+}
+
+/** SIGKILL to every process in group `pgid` (the command and whatever it started); gone already is fine. */
+function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, "SIGKILL");
+  } catch {
+    // ESRCH: nothing left in the group
+  }
 }
 
 /**
@@ -72,7 +88,8 @@ export async function runCaptured(argv: string[], timeoutMs: number, maxBytes: n
   const exe = executable(argv);
   let proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
   try {
-    proc = Bun.spawn([exe, ...argv.slice(1)], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    // detached: setsid(), so the command leads its own process group and a timeout can kill all of it.
+    proc = Bun.spawn([exe, ...argv.slice(1)], { stdin: "ignore", stdout: "pipe", stderr: "pipe", detached: true });
   } catch (err) {
     throw new IpcError("BAD_REQUEST", `cannot run ${argv[0]}: ${(err as Error).message}`);
   }
@@ -81,13 +98,15 @@ export async function runCaptured(argv: string[], timeoutMs: number, maxBytes: n
   const deadline = new Promise<void>((resolve) => {
     timer = setTimeout(() => {
       timedOut = true;
-      proc.kill("SIGKILL");
+      killGroup(proc.pid);
       resolve();
     }, timeoutMs);
   });
   // Once the process is gone (exited or killed), output still in the pipes is read for a moment;
-  // a child it left behind that keeps the pipes open is not waited for.
-  const stop = Promise.race([deadline, proc.exited]).then(() => Bun.sleep(DRAIN_GRACE_MS));
+  // a child it left behind that keeps the pipes open is not waited for: it is killed with its group.
+  const stop = Promise.race([deadline, proc.exited])
+    .then(() => Bun.sleep(DRAIN_GRACE_MS))
+    .then(() => killGroup(proc.pid));
   try {
     const [stdout, stderr] = await Promise.all([capture(proc.stdout, maxBytes, stop), capture(proc.stderr, maxBytes, stop)]);
     await proc.exited;

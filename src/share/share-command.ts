@@ -1,5 +1,5 @@
 /**
- * share_command (DESIGN.md §4): run a command WITHOUT a shell and send its
+ * share_command (docs/design.md#4-operations): run a command WITHOUT a shell and send its
  * output to another agent with `data {type: "command", command, stdout,
  * stderr, returncode, description}`. `$`, backticks, `;`, `|` and globs in
  * arguments stay literal. Runs only when this agent's user asks; nothing in an
@@ -10,6 +10,7 @@ import { IpcError } from "../protocol/errors.ts";
 import type { ResultOf } from "../protocol/responses.ts";
 import { checkRecipient, fitsInFrame, utf8Prefix } from "./_payload.ts";
 import { type Captured, runCaptured } from "./_run.ts";
+import { containsPrivateKey, secretRefusal } from "./sensitive.ts";
 
 /** Default time a shared command may run (ms). */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
@@ -89,12 +90,14 @@ function withNote(c: Captured): string {
  * its output to `opts.to`. stdout and stderr are each capped so the message stays under
  * config.limits.maxContentBytes; a cut is noted in the text. The session is checked
  * before the command runs, so a command is never run for a message that cannot be sent.
+ * Output holding a private key block is refused unless `opts.allowSensitive`
+ * (`opts.overridable`: the refusal may mention --allow-sensitive, as on the CLI).
  * @throws IpcError INVALID_NAME, BAD_REQUEST (empty argv, bad timeout), NOT_FOUND (command not found),
  *   UNAUTHENTICATED / NO_BROKER and the broker's errors from `send`.
  */
 export async function shareCommand(
   agent: Agent,
-  opts: { to: string; argv: string[]; description?: string; timeoutMs?: number },
+  opts: { to: string; argv: string[]; description?: string; timeoutMs?: number; allowSensitive?: boolean; overridable?: boolean },
 ): Promise<ResultOf<"send"> & { returncode: number | null; timed_out: boolean }> {
   checkRecipient(opts.to);
   if (opts.argv.length === 0 || opts.argv[0]!.trim() === "") {
@@ -114,6 +117,9 @@ export async function shareCommand(
     : run.returncode === null
       ? `killed by ${run.signal ?? "a signal"}`
       : `exit ${run.returncode}`;
+  if (opts.allowSensitive !== true && (containsPrivateKey(run.stdout.text) || containsPrivateKey(run.stderr.text))) {
+    throw secretRefusal(`the output of ${command}`, "it contains a private key block (-----BEGIN … PRIVATE KEY-----)", opts.overridable === true);
+  }
   const content = `Shared command output: ${command} (${outcome})`;
   let { stdout, stderr } = run;
   const dataOf = () => ({

@@ -1,16 +1,18 @@
 /**
- * share_file (DESIGN.md §4): send a text file's content to another agent as
+ * share_file (docs/design.md#4-operations): send a text file's content to another agent as
  * `Shared file: <absolute path>` with `data {type: "file", filepath, content,
  * description}`. Runs only when this agent's user asks; nothing in an
- * incoming message ever triggers it.
+ * incoming message ever triggers it. Symlinks are resolved first and the real
+ * path is what the recipient sees; secrets are refused (src/share/sensitive.ts).
  */
-import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readlinkSync, readSync, realpathSync, statSync, type Stats } from "node:fs";
 import { resolve } from "node:path";
 import type { Agent } from "../client/agent.ts";
-import type { Config } from "../config.ts";
+import { type Config, hostDirs } from "../config.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { ResultOf } from "../protocol/responses.ts";
 import { checkRecipient, fitsInFrame } from "./_payload.ts";
+import { containsPrivateKey, secretPlaces, secretReason, secretRefusal } from "./sensitive.ts";
 
 /** What a shared file is, besides a regular file. */
 function kindOf(st: Stats): string | null {
@@ -34,11 +36,21 @@ function fsError(path: string, err: unknown): IpcError {
   return new IpcError("BAD_REQUEST", `cannot read ${path}: ${(err as Error).message}`);
 }
 
+/** The path the kernel opened for `fd` (Linux /proc/self/fd), or `fallback` where that cannot be read. */
+function openedPath(fd: number, fallback: string): string {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return fallback;
+  }
+}
+
 /**
- * Reads `path` as UTF-8 text of at most `maxBytes` bytes.
+ * Reads `path` as UTF-8 text of at most `maxBytes` bytes. `check(realPath)` runs on the
+ * path actually opened (after symlinks, before any byte is read) and may throw to refuse it.
  * @throws IpcError NOT_FOUND, FORBIDDEN, BAD_REQUEST (directory, special or binary file), TOO_LARGE.
  */
-export function readTextFile(path: string, maxBytes: number): string {
+export function readTextFile(path: string, maxBytes: number, check: (realPath: string) => void = () => {}): string {
   let st: Stats;
   try {
     st = statSync(path);
@@ -60,6 +72,7 @@ export function readTextFile(path: string, maxBytes: number): string {
   try {
     const now = fstatSync(fd); // the file may have been swapped since statSync
     if (!now.isFile()) refuse(path, now);
+    check(openedPath(fd, path));
     // Read one byte past the limit to notice a file that grew.
     const buf = new Uint8Array(maxBytes + 1);
     let n = 0;
@@ -84,23 +97,50 @@ export function readTextFile(path: string, maxBytes: number): string {
   }
 }
 
+/** The real path of `path` (every symlink resolved). @throws IpcError NOT_FOUND, FORBIDDEN. */
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch (err) {
+    throw fsError(path, err);
+  }
+}
+
 /**
- * Sends the text file at `opts.path` (resolved against the working directory) to `opts.to`.
- * The file may be at most config.limits.maxContentBytes bytes.
+ * Sends the text file at `opts.path` (resolved against the working directory, then
+ * symlinks resolved) to `opts.to` as its real path. The file may be at most
+ * config.limits.maxContentBytes bytes. Secrets (IPC_HOME, ~/.ssh, ~/.aws, … .env*, private
+ * keys by name or content, /etc/shadow) are refused unless `opts.allowSensitive`; `opts.overridable`
+ * says whether the refusal may tell the caller about --allow-sensitive (the CLI: yes, MCP: no).
+ * @returns the broker's answer to `send` and the real path sent.
  * @throws IpcError INVALID_NAME, NOT_FOUND, FORBIDDEN, BAD_REQUEST, TOO_LARGE, or the broker's errors from `send`.
  */
 export async function shareFile(
   agent: Agent,
-  opts: { to: string; path: string; description?: string },
-): Promise<ResultOf<"send">> {
+  opts: { to: string; path: string; description?: string; allowSensitive?: boolean; overridable?: boolean },
+): Promise<ResultOf<"send"> & { filepath: string }> {
   checkRecipient(opts.to);
   const config: Config = agent.config;
-  const filepath = resolve(opts.path);
-  const content = readTextFile(filepath, config.limits.maxContentBytes);
+  const given = resolve(opts.path);
+  const filepath = realPath(given);
+  const shown = filepath === given ? filepath : `${filepath} (real path of ${given})`;
+  const places = secretPlaces(config.home, hostDirs().home);
+  const guard = (opened: string) => {
+    if (opts.allowSensitive === true) return;
+    for (const p of new Set([given, filepath, opened])) {
+      const reason = secretReason(p, places);
+      if (reason !== null) throw secretRefusal(shown, reason, opts.overridable === true);
+    }
+  };
+  guard(filepath); // before opening: a secret is not even opened
+  const content = readTextFile(filepath, config.limits.maxContentBytes, guard);
+  if (opts.allowSensitive !== true && containsPrivateKey(content)) {
+    throw secretRefusal(shown, "it contains a private key block (-----BEGIN … PRIVATE KEY-----)", opts.overridable === true);
+  }
   const data = { type: "file", filepath, content, description: opts.description ?? null };
   const text = `Shared file: ${filepath}`;
   if (!fitsInFrame(config, text, data)) {
     throw new IpcError("TOO_LARGE", `cannot share ${filepath}: escaped as JSON it exceeds the frame limit of ${config.limits.maxFrameBytes} bytes (IPC_MAX_FRAME_BYTES)`);
   }
-  return agent.call("send", { to: opts.to, content: text, data });
+  return { ...(await agent.call("send", { to: opts.to, content: text, data })), filepath };
 }

@@ -62,11 +62,26 @@ function migrate(db: Database, path: string): void {
   }
 }
 
+/** True when `err` is SQLite saying the file is damaged or not a database (SQLITE_CORRUPT, SQLITE_NOTADB). */
+export function isCorruption(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (typeof e?.code === "string" && /^SQLITE_(CORRUPT|NOTADB)/.test(e.code)) return true;
+  return typeof e?.message === "string" && /not a database|malformed|corrupt/i.test(e.message);
+}
+
+/** What to tell the person when the database at `path` is damaged: the file, the cause and the fix. */
+export function corruptionMessage(path: string, err: Error): string {
+  return `database ${path} is corrupt or not an ipc database (${err.message}). Run \`ipc doctor\` to check it; to recover, stop the broker (ipc stop), move the file aside (mv "${path}" "${path}.broken"), and start again to create a fresh one; nothing is deleted for you.`;
+}
+
+/** The IpcError for an error raised while using the database at `path`: corruption named as such, else `err` itself. */
+export function databaseError(path: string, err: unknown): unknown {
+  return err instanceof IpcError || !isCorruption(err) ? err : new IpcError("INTERNAL", corruptionMessage(path, err as Error));
+}
+
 function describeOpenFailure(path: string, err: Error): string {
   const msg = err.message;
-  if (/not a database|malformed|corrupt/i.test(msg)) {
-    return `database ${path} is corrupt or not an ipc database (${msg}). Stop the broker, move the file aside (mv "${path}" "${path}.broken"), and start again to create a fresh one; nothing is deleted for you.`;
-  }
+  if (isCorruption(err)) return corruptionMessage(path, err);
   if (/locked|busy/i.test(msg)) {
     return `database ${path} is locked by another process (${msg}). Is another broker using this IPC_HOME? Check with \`ipc status\`.`;
   }

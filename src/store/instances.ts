@@ -1,6 +1,7 @@
 /**
- * Prepared queries over `instances` (registered names) and `forwards`
- * (old name → new name after a rename, until `expires_at`).
+ * Prepared queries over `instances` (registered names, each held by an
+ * identity), `identities` (never reused) and `forwards` (old name → new name
+ * after a rename, until `expires_at`).
  */
 import type { Database, Statement } from "bun:sqlite";
 
@@ -10,6 +11,8 @@ export interface InstanceRow {
   registered_at: number;
   last_seen: number;
   renamed_at: number | null;
+  /** The identity holding the name (identities.id): history, search and read go by it. */
+  identity: number;
 }
 
 /** A forwarding left by a rename. */
@@ -21,7 +24,12 @@ export interface ForwardRow {
 
 export class InstanceStore {
   private readonly sAll: Statement<InstanceRow>;
-  private readonly sUpsert: Statement;
+  private readonly sIdentity: Statement<{ identity: number }>;
+  private readonly sNewIdentity: Statement;
+  private readonly sInsert: Statement;
+  private readonly sClaimFuture: Statement;
+  private readonly sSeen: Statement;
+  private readonly sDelete: Statement;
   private readonly sTouch: Statement;
   private readonly sRename: Statement;
   private readonly sForwards: Statement<ForwardRow>;
@@ -31,11 +39,16 @@ export class InstanceStore {
   private readonly sExpireForwards: Statement;
 
   constructor(db: Database) {
-    this.sAll = db.prepare("SELECT name, registered_at, last_seen, renamed_at FROM instances ORDER BY name");
-    this.sUpsert = db.prepare(
-      `INSERT INTO instances (name, registered_at, last_seen) VALUES (?1, ?2, ?2)
-       ON CONFLICT (name) DO UPDATE SET last_seen = ?2`,
+    this.sAll = db.prepare("SELECT name, registered_at, last_seen, renamed_at, identity FROM instances ORDER BY name");
+    this.sIdentity = db.prepare("SELECT identity FROM instances WHERE name = ?");
+    this.sNewIdentity = db.prepare("INSERT INTO identities (first_name, created_at) VALUES (?, ?)");
+    this.sInsert = db.prepare("INSERT INTO instances (name, registered_at, last_seen, identity) VALUES (?1, ?2, ?2, ?3)");
+    // Unread mail already waiting for the name (sent while nobody held it) is the new holder's.
+    this.sClaimFuture = db.prepare(
+      "UPDATE messages SET recipient_id = ?1 WHERE recipient = ?2 AND (read_at IS NOT NULL) = 0 AND recipient_id IS NULL",
     );
+    this.sSeen = db.prepare("UPDATE instances SET last_seen = ?2 WHERE name = ?1");
+    this.sDelete = db.prepare("DELETE FROM instances WHERE name = ?");
     this.sTouch = db.prepare("UPDATE instances SET last_seen = ? WHERE name = ? AND last_seen < ?1");
     this.sRename = db.prepare(
       "UPDATE instances SET name = ?2, renamed_at = ?3, last_seen = ?3 WHERE name = ?1",
@@ -54,9 +67,26 @@ export class InstanceStore {
     return this.sAll.all();
   }
 
-  /** Registers `name` (or refreshes its last_seen) at `now`. */
-  upsert(name: string, now: number): void {
-    this.sUpsert.run(name, now);
+  /**
+   * Registers `name` (or refreshes its last_seen) at `now`; returns its
+   * identity. A name nobody holds gets a new identity, which takes over the
+   * unread mail waiting for the name.
+   */
+  upsert(name: string, now: number): number {
+    const held = this.sIdentity.get(name);
+    if (held !== null) {
+      this.sSeen.run(name, now);
+      return held.identity;
+    }
+    const identity = Number(this.sNewIdentity.run(name, now).lastInsertRowid);
+    this.sInsert.run(name, now, identity);
+    this.sClaimFuture.run(identity, name);
+    return identity;
+  }
+
+  /** Releases `name` (expired): its identity, and with it its history, is never reused. */
+  delete(name: string): void {
+    this.sDelete.run(name);
   }
 
   /** Persists a later last_seen (flushed from memory on a timer). */
@@ -64,9 +94,11 @@ export class InstanceStore {
     this.sTouch.run(lastSeen, name);
   }
 
-  /** Renames an instance row, recording when (once-per-hour rule). */
+  /** Renames an instance row, recording when (once-per-hour rule); unread mail waiting for the new name becomes its. */
   rename(oldName: string, newName: string, now: number): void {
     this.sRename.run(oldName, newName, now);
+    const held = this.sIdentity.get(newName);
+    if (held !== null) this.sClaimFuture.run(held.identity, newName);
   }
 
   forwards(): ForwardRow[] {

@@ -141,10 +141,24 @@ export function importLegacy(db: Database, path: string, opts: LegacyImportOptio
   if (opts.dryRun) return report;
 
   const messages = new MessageStore(db);
-  const registry = new InstanceStore(db);
   const record = db.prepare("INSERT INTO legacy_imports (fingerprint, message_id) VALUES (?, ?)");
+  // An imported name was last seen when its mail was: never "now", so nobody shows as online for being imported.
+  const lastMail = new Map<string, number>();
+  for (const p of plan) {
+    const at = Math.min(legacyTime(p.row.timestamp) ?? 0, opts.now);
+    for (const name of [p.recipient, normalizeName(p.row.from_id)]) {
+      if (name !== null) lastMail.set(name, Math.max(lastMail.get(name) ?? 0, at));
+    }
+  }
+  const registry = new InstanceStore(db);
+  const known = db.prepare("SELECT 1 AS one FROM instances WHERE name = ?");
+  const lastSeen = db.prepare("UPDATE instances SET last_seen = ?2 WHERE name = ?1");
   db.transaction(() => {
-    for (const name of report.names) registry.upsert(name, opts.now);
+    for (const name of report.names) {
+      if (known.get(name) !== null) continue;
+      registry.upsert(name, opts.now); // a new identity (history by identity)
+      lastSeen.run(name, lastMail.get(name) ?? 0);
+    }
     for (const p of plan) {
       const id = messages.insert({
         sender: legacySender(p.row.from_id),

@@ -17,12 +17,16 @@ export interface MessageRow {
   created_at: number;
   read_at: number | null;
   large_file: string | null;
+  /** Identity of the sender when it sent (null: the system, or not known). */
+  sender_id: number | null;
+  /** Identity of the recipient (null: nobody held the name yet). */
+  recipient_id: number | null;
 }
 
-/** What `insert` needs. */
-export type NewMessage = Omit<MessageRow, "id" | "large_file">;
+/** What `insert` needs (the identities are those holding the names at insert time). */
+export type NewMessage = Omit<MessageRow, "id" | "large_file" | "sender_id" | "recipient_id">;
 
-const COLUMNS = "id, sender, recipient, kind, content, data, reply_to, created_at, read_at, large_file";
+const COLUMNS = "id, sender, recipient, kind, content, data, reply_to, created_at, read_at, large_file, sender_id, recipient_id";
 /** Matches the `messages_inbox` index: `= 0` unread, `= 1` read. */
 const IS_READ = "(read_at IS NOT NULL)";
 
@@ -41,11 +45,13 @@ export class MessageStore {
   private readonly sCount: Statement<{ n: number }>;
   private readonly sMarkRead: Statement;
   private readonly sUnmarkRead: Statement;
+  private readonly sWithdraw: Statement;
 
   constructor(db: Database) {
     this.sInsert = db.prepare(
-      `INSERT INTO messages (sender, recipient, kind, content, data, reply_to, created_at, read_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO messages (sender, recipient, kind, content, data, reply_to, created_at, read_at, sender_id, recipient_id)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
+               (SELECT identity FROM instances WHERE name = ?1), (SELECT identity FROM instances WHERE name = ?2))`,
     );
     this.sSetLarge = db.prepare("UPDATE messages SET large_file = ? WHERE id = ?");
     this.sGet = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE id = ?`);
@@ -68,16 +74,13 @@ export class MessageStore {
     this.sUnreadCounts = db.prepare(
       `SELECT recipient, count(*) AS n FROM messages WHERE ${IS_READ} = 0 GROUP BY recipient`,
     );
-    // Three ordered index ranges (sent; received unread; received read), merged.
+    // Two ordered index ranges of one identity (sent; received), merged.
     const range = (where: string) =>
       `SELECT ${COLUMNS} FROM (SELECT ${COLUMNS} FROM messages WHERE ${where} AND id < ?2 ORDER BY id DESC LIMIT ?3)`;
-    this.sHistory = db.prepare(
-      `${range("sender = ?1")} UNION ${range(`recipient = ?1 AND ${IS_READ} = 0`)} UNION ${range(`recipient = ?1 AND ${IS_READ} = 1`)}
-       ORDER BY id DESC LIMIT ?3`,
-    );
+    this.sHistory = db.prepare(`${range("sender_id = ?1")} UNION ${range("recipient_id = ?1")} ORDER BY id DESC LIMIT ?3`);
     this.sHistoryWith = db.prepare(
       `SELECT ${COLUMNS} FROM messages
-       WHERE id < ?2 AND ((sender = ?1 AND recipient = ?4) OR (sender = ?4 AND recipient = ?1))
+       WHERE id < ?2 AND ((sender_id = ?1 AND recipient = ?4) OR (recipient_id = ?1 AND sender = ?4))
        ORDER BY id DESC LIMIT ?3`,
     );
     this.sMoveUnread = db.prepare(
@@ -85,6 +88,9 @@ export class MessageStore {
     );
     this.sMarkRead = db.prepare("UPDATE messages SET read_at = ? WHERE id = ? AND read_at IS NULL");
     this.sUnmarkRead = db.prepare("UPDATE messages SET read_at = NULL WHERE id = ?");
+    this.sWithdraw = db.prepare(
+      "UPDATE messages SET recipient = sender, recipient_id = sender_id, content = ?2, data = NULL, large_file = NULL, read_at = ?3 WHERE id = ?1 AND read_at IS NULL",
+    );
     this.sCount = db.prepare("SELECT count(*) AS n FROM messages");
   }
 
@@ -128,17 +134,29 @@ export class MessageStore {
   }
 
   /** Unread count of every recipient that has any. */
+  /**
+   * Withdraws unread message `id` (unsend): it is kept, so its id is never
+   * handed out again, but becomes a read note from the sender to itself whose
+   * content is `note`. Returns false when it was read meanwhile.
+   */
+  withdraw(id: number, note: string, now: number): boolean {
+    return this.sWithdraw.run(id, note, now).changes === 1;
+  }
+
   unreadCounts(): Map<string, number> {
     const out = new Map<string, number>();
     for (const r of this.sUnreadCounts.all()) out.set(r.recipient, r.n);
     return out;
   }
 
-  /** Messages `name` sent or received, newest first; only with `other` when given; ids below `before`. */
-  history(name: string, limit: number, before = Number.MAX_SAFE_INTEGER, other?: string): MessageRow[] {
+  /**
+   * Messages identity `who` sent or received (under any name it held), newest
+   * first; only with the name `other` when given; ids below `before`.
+   */
+  history(who: number, limit: number, before = Number.MAX_SAFE_INTEGER, other?: string): MessageRow[] {
     return other === undefined
-      ? this.sHistory.all(name, before, limit)
-      : this.sHistoryWith.all(name, before, limit, other);
+      ? this.sHistory.all(who, before, limit)
+      : this.sHistoryWith.all(who, before, limit, other);
   }
 
   /** Moves every unread message of `from` to `to` (rename); returns how many moved. */

@@ -61,4 +61,39 @@ export const MIGRATIONS: readonly string[] = [
     message_id  INTEGER NOT NULL      -- our messages.id
   ) WITHOUT ROWID;
   `,
+  // 4: history belongs to an identity, not to a name string (issue 10, hole 9). A name
+  // registered afresh gets a new identity; a rename keeps it. Messages record the
+  // identities of their sender and recipient (NULL: no holder yet, or none known), and
+  // history, search and read go by identity, so whoever takes a released name later
+  // never reads its earlier holder's messages. Existing messages go to the current
+  // holder of their name, or, for a name renamed away within its forwarding, to the new name.
+  `
+  CREATE TABLE identities (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,   -- never reused
+    first_name TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  ALTER TABLE instances ADD COLUMN identity INTEGER;   -- identities.id of the holder
+  INSERT INTO identities (first_name, created_at) SELECT name, registered_at FROM instances ORDER BY name;
+  CREATE INDEX identities_by_first_name ON identities(first_name);
+  UPDATE instances SET identity = (SELECT id FROM identities WHERE first_name = instances.name);
+  DROP INDEX identities_by_first_name;
+
+  ALTER TABLE messages ADD COLUMN sender_id INTEGER;
+  ALTER TABLE messages ADD COLUMN recipient_id INTEGER;
+  CREATE TEMP TABLE holder AS
+    SELECT name, identity FROM instances
+    UNION ALL
+    SELECT f.old_name, i.identity FROM forwards f JOIN instances i ON i.name = f.new_name
+      WHERE f.old_name NOT IN (SELECT name FROM instances);
+  CREATE UNIQUE INDEX temp.holder_name ON holder(name);
+  UPDATE messages SET
+    sender_id = (SELECT identity FROM holder WHERE name = messages.sender),
+    recipient_id = (SELECT identity FROM holder WHERE name = messages.recipient);
+  DROP TABLE temp.holder;
+
+  DROP INDEX messages_from;
+  CREATE INDEX messages_sent ON messages(sender_id, id);
+  CREATE INDEX messages_received ON messages(recipient_id, id);
+  `,
 ];

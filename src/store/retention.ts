@@ -1,5 +1,5 @@
 /**
- * Retention queries (DESIGN.md §3): which messages have expired. Each call
+ * Retention queries (docs/design.md#3-broker): which messages have expired. Each call
  * returns a bounded batch so one sweep never stalls the broker, and none
  * returns the newest message: message ids are max(id) + 1, so keeping the
  * newest row means an id is never handed out twice.

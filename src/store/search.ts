@@ -8,7 +8,7 @@ import type { Database, Statement } from "bun:sqlite";
 import { IpcError } from "../protocol/errors.ts";
 import type { MessageRow } from "./messages.ts";
 
-const COLUMNS = "m.id, m.sender, m.recipient, m.kind, m.content, m.data, m.reply_to, m.created_at, m.read_at, m.large_file";
+const COLUMNS = "m.id, m.sender, m.recipient, m.kind, m.content, m.data, m.reply_to, m.created_at, m.read_at, m.large_file, m.sender_id, m.recipient_id";
 
 export class SearchIndex {
   private readonly sState: Statement<{ indexed_up_to: number }>;
@@ -30,7 +30,7 @@ export class SearchIndex {
     this.sForget = db.prepare("INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', ?, ?)");
     this.sSearch = db.prepare(
       `SELECT ${COLUMNS} FROM messages_fts f JOIN messages m ON m.id = f.rowid
-       WHERE messages_fts MATCH ?1 AND (m.sender = ?2 OR m.recipient = ?2)
+       WHERE messages_fts MATCH ?1 AND (m.sender_id = ?2 OR m.recipient_id = ?2)
        ORDER BY m.id DESC LIMIT ?3`,
     );
     this.sSearchAll = db.prepare(
@@ -65,12 +65,12 @@ export class SearchIndex {
   }
 
   /**
-   * Messages `name` sent or received whose content matches every word of
+   * Messages identity `who` sent or received whose content matches every word of
    * `query` (each word quoted, so FTS5 syntax in the query is literal), newest first.
    */
-  search(name: string, query: string, limit: number): MessageRow[] {
+  search(who: number, query: string, limit: number): MessageRow[] {
     const match = matchExpression(query);
-    return match === null ? [] : run(() => this.sSearch.all(match, name, limit));
+    return match === null ? [] : run(() => this.sSearch.all(match, who, limit));
   }
 
   /** Like `search`, over every message (the dashboard: its person is the broker's owner). */

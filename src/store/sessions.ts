@@ -20,6 +20,7 @@ export class SessionStore {
   private readonly sRename: Statement;
   private readonly sExpire: Statement;
   private readonly sCount: Statement<{ n: number }>;
+  private readonly sHasName: Statement<{ one: number }>;
 
   constructor(db: Database) {
     this.sInsert = db.prepare("INSERT INTO sessions (token_hash, name, created_at, last_used) VALUES (?1, ?2, ?3, ?3)");
@@ -29,6 +30,7 @@ export class SessionStore {
     this.sRename = db.prepare("UPDATE sessions SET name = ? WHERE name = ?");
     this.sExpire = db.prepare("DELETE FROM sessions WHERE last_used < ?");
     this.sCount = db.prepare("SELECT count(*) AS n FROM sessions");
+    this.sHasName = db.prepare("SELECT 1 AS one FROM sessions WHERE name = ? LIMIT 1");
   }
 
   insert(tokenHash: string, name: string, now: number): void {
@@ -55,6 +57,11 @@ export class SessionStore {
   /** Deletes sessions unused since before `cutoff`; returns how many. */
   expire(cutoff: number): number {
     return this.sExpire.run(cutoff).changes;
+  }
+
+  /** True when `name` has a stored session (expired or not: the sweeper removes expired ones first). */
+  hasName(name: string): boolean {
+    return this.sHasName.get(name) !== null;
   }
 
   count(): number {

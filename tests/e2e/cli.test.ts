@@ -186,7 +186,7 @@ describe("ipc CLI end to end", () => {
     await ipc(e, ["send", "wilma", "hi", "--as", "fred"]);
     const human = await ipc(e, ["list"]);
     expect(human.stdout).toMatch(/fred/);
-    expect(human.stdout).toMatch(/wilma\s+1 unread/);
+    expect(human.stdout).toMatch(/^. wilma +1  /m); // the UNREAD column
     const { instances } = await ipcJson(e, ["list"]);
     expect(instances.map((i: any) => i.name)).toEqual(["fred", "wilma"]);
   });
@@ -209,16 +209,21 @@ describe("ipc CLI end to end", () => {
     expect(unregistered.stderr).toContain("ipc register ghost");
   });
 
-  test("wrong or missing shared secret is refused; the right one works", async () => {
+  test("wrong or missing shared secret is refused (without this IPC_HOME's key); the right one works", async () => {
     const e = ipcEnv({ IPC_SHARED_SECRET: "team-secret" });
     await using _b = await startBrokerProcess(e);
-    const missing = await ipc(e, ["register", "fred"], { env: { IPC_SHARED_SECRET: "" } });
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain("IPC_SHARED_SECRET");
+    // Another IPC_HOME has neither the key nor the secret.
+    const elsewhere = { ...ipcEnv({ IPC_PORT: String(e.port), IPC_SOCKET: "off" }), port: e.port };
+    const missing = await ipc(elsewhere, ["register", "fred"]);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain("is not this IPC_HOME's broker");
     const wrong = await ipc(e, ["register", "fred"], { env: { IPC_SHARED_SECRET: "guess" } });
-    expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toContain("FORBIDDEN");
+    expect(wrong.code).toBe(3);
+    expect(wrong.stderr).toContain("did not prove IPC_SHARED_SECRET");
     expect((await ipc(e, ["register", "fred"])).code).toBe(0);
+    expect((await ipc(elsewhere, ["register", "wilma"], { env: { IPC_SHARED_SECRET: "team-secret" } })).code).toBe(0);
+    // The broker's own user proves the key without the secret.
+    expect((await ipc(e, ["register", "barney"], { env: { IPC_SHARED_SECRET: "" } })).code).toBe(0);
   });
 
   test("two ipc serve started at once: exactly one broker runs", async () => {

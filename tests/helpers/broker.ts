@@ -5,6 +5,7 @@
 import { type Config, resolveConfig } from "../../src/config.ts";
 import { type BrokerHandle, type BrokerOptions, startBroker } from "../../src/broker/server.ts";
 import { tempHome } from "./processes.ts";
+import { noteBrokerHome } from "./raw.ts";
 
 /** Starts a broker; `env` overrides environment settings (limits, secret…); `home` reuses an IPC_HOME (restarts). */
 export async function testBroker(
@@ -13,6 +14,7 @@ export async function testBroker(
 ): Promise<BrokerHandle & { config: Config }> {
   const config = resolveConfig({ home: options.home ?? tempHome(), port: 0 }, { ...withoutIpcSettings(process.env), ...env });
   const handle = await startBroker(config, options);
+  if (handle.port !== 0) noteBrokerHome(handle.port, config.home);
   return Object.assign(handle, { config: { ...config, port: handle.port } });
 }
 

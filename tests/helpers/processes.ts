@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { resolveConfig } from "../../src/config.ts";
 import { freePort } from "./ports.ts";
+import { noteBrokerHome } from "./raw.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 
@@ -35,6 +36,7 @@ export interface IpcEnv {
 export function ipcEnv(extra: Record<string, string> = {}): IpcEnv {
   const home = tempHome();
   const port = freePort();
+  noteBrokerHome(port, extra.IPC_HOME ?? home);
   return {
     home,
     port,
@@ -146,4 +148,12 @@ export async function waitForPort(port: number, timeoutMs = 10_000, proc?: { exi
     }
   }
   throw new Error(`nothing listens on ${port} after ${timeoutMs} ms`);
+}
+
+/** The stand-in host process (tests/helpers/fake-host.ts). */
+export const FAKE_HOST = join(ROOT, "tests/helpers/fake-host.ts");
+
+/** `e` whose `ipc` runs under a fresh stand-in host process: another seat than the test runner's (docs/identity.md). */
+export function underOwnHost(e: IpcEnv): IpcEnv {
+  return { ...e, cmd: [process.execPath, FAKE_HOST, ...(e.cmd ?? ipcCommand())] };
 }

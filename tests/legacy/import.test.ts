@@ -42,10 +42,10 @@ describe("ipc import-legacy", () => {
 
     const first = await ipc(e, ["import-legacy", legacy]);
     expect(first.code).toBe(0);
-    expect(first.stdout).toContain("Imported 2 unread message(s)");
+    expect(first.stdout).toContain("Imported 2 unread messages");
     expect(first.stdout).toContain("Skipped legacy message #3: recipient \"not a name!\" is not a valid ipc name");
     expect(first.stdout).toContain("Skipped legacy message #4: content is 3000 bytes, over the 2000-byte limit");
-    expect(first.stdout).toContain("1 read message(s) left out; add --all");
+    expect(first.stdout).toContain("1 read message left out; add --all");
 
     const again = await ipcJson(e, ["import-legacy", legacy]);
     expect(again).toMatchObject({ unread: 0, already_imported: 2 });
@@ -59,6 +59,8 @@ describe("ipc import-legacy", () => {
     await using _b = await startBrokerProcess(e);
     const list = await ipcJson(e, ["list"]);
     expect(list.instances.map((i: { name: string }) => i.name).sort()).toEqual(["dino", "fred", "wilma"]);
+    // Imported, not seen: nobody is online for having been imported.
+    expect(list.instances.filter((i: { online: boolean }) => i.online)).toEqual([]);
     await ipc(e, ["register", "fred"]);
     const fred = await ipcJson(e, ["check", "--as", "fred"]);
     expect(fred.messages).toHaveLength(1);

@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { legacyProof } from "../../src/protocol/auth.ts";
 import { testBroker } from "../helpers/broker.ts";
-import { RawClient } from "../helpers/raw.ts";
+import { RawClient, registered } from "../helpers/raw.ts";
 
 /** One legacy request: connect, write the object without a newline, read everything until close. */
 async function legacy(port: number, request: unknown): Promise<any> {
@@ -16,8 +16,17 @@ async function legacy(port: number, request: unknown): Promise<any> {
 }
 
 describe("legacy protocol, open mode", () => {
+  test("a name a live v2 session holds is refused, naming the holder; a free one is not (docs/identity.md)", async () => {
+    await using b = await testBroker({ IPC_OPEN: "1" });
+    await using _fred = await registered(b.port, "fred");
+    const taken = await legacy(b.port, { action: "register", instance_id: "fred" });
+    expect(taken.status).toBe("error");
+    expect(taken.message).toContain(`fred is held by another live session (test, pid ${process.pid}, since `);
+    expect((await legacy(b.port, { action: "register", instance_id: "wilma" })).status).toBe("ok");
+  });
+
   test("register, send, check, list, broadcast, rename: exact reply shapes", async () => {
-    await using b = await testBroker();
+    await using b = await testBroker({ IPC_OPEN: "1" });
     const claude = await legacy(b.port, { action: "register", instance_id: "claude" });
     expect(claude).toEqual({ status: "ok", session_token: expect.any(String), message: "Registered claude" });
     const gemini = await legacy(b.port, { action: "register", instance_id: "gemini", auth_token: "" });
@@ -90,7 +99,7 @@ describe("legacy protocol, open mode", () => {
   });
 
   test("identity comes only from session_token: from_id and instance_id are ignored", async () => {
-    await using b = await testBroker();
+    await using b = await testBroker({ IPC_OPEN: "1" });
     const a = await legacy(b.port, { action: "register", instance_id: "alice" });
     const v = await legacy(b.port, { action: "register", instance_id: "victim" });
     await legacy(b.port, { action: "send", from_id: "victim", to_id: "victim", message: { content: "spoof?" }, session_token: a.session_token });
@@ -100,14 +109,20 @@ describe("legacy protocol, open mode", () => {
     await legacy(b.port, { action: "send", to_id: "victim", message: { content: "private" }, session_token: v.session_token });
     const stolen = await legacy(b.port, { action: "check", instance_id: "victim", session_token: a.session_token });
     expect(stolen.messages).toEqual([]);
-    // rename with old_id naming someone else renames only the caller.
-    expect((await legacy(b.port, { action: "rename", old_id: "victim", new_id: "hijack", session_token: a.session_token })).message).toBe(
-      "Renamed alice to hijack",
-    );
+    // rename with old_id naming someone else is refused: it renames neither the victim nor the caller.
+    expect(await legacy(b.port, { action: "rename", old_id: "victim", new_id: "hijack", session_token: a.session_token })).toEqual({
+      status: "error",
+      message: 'old_id "victim" is not this session\'s name (alice): you can rename only yourself; nothing was renamed',
+    });
+    expect((await legacy(b.port, { action: "rename", old_id: 42, new_id: "hijack", session_token: a.session_token })).status).toBe("error");
+    const names = (await legacy(b.port, { action: "list", session_token: a.session_token })).instances.map((i: { id: string }) => i.id).sort();
+    expect(names).toEqual(["alice", "victim"]);
+    // Its own name (in any case) or no old_id at all still renames the caller.
+    expect((await legacy(b.port, { action: "rename", old_id: "ALICE", new_id: "alice2", session_token: a.session_token })).message).toBe("Renamed alice to alice2");
   });
 
   test("missing or unknown tokens, unknown actions and bad names get legacy errors", async () => {
-    await using b = await testBroker();
+    await using b = await testBroker({ IPC_OPEN: "1" });
     const noToken = await legacy(b.port, { action: "check", instance_id: "x" });
     expect(noToken).toEqual({ status: "error", message: "Invalid or missing session token" });
     expect(await legacy(b.port, { action: "send", to_id: "x", message: { content: "y" }, session_token: "forged" })).toEqual({
@@ -119,7 +134,7 @@ describe("legacy protocol, open mode", () => {
   });
 
   test("a newline-terminated legacy request and a half-closed connection work too", async () => {
-    await using b = await testBroker();
+    await using b = await testBroker({ IPC_OPEN: "1" });
     await using c = await RawClient.connect(b.port);
     c.write(`${JSON.stringify({ action: "register", instance_id: "nl" })}\n`);
     expect(JSON.parse(await c.readToClose()).message).toBe("Registered nl");
@@ -148,7 +163,7 @@ describe("legacy protocol, open mode", () => {
   });
 
   test("a 210 KB inbox comes in legacy check replies that each fit one recv(65536), whole, in order, nothing lost", async () => {
-    await using b = await testBroker();
+    await using b = await testBroker({ IPC_OPEN: "1" });
     const s = await legacy(b.port, { action: "register", instance_id: "s" });
     const r = await legacy(b.port, { action: "register", instance_id: "r" });
     const chunk = "0123456789".repeat(1000); // 10 000 chars, under the large-message threshold
@@ -180,6 +195,16 @@ test("IPC_LEGACY=off refuses legacy requests with a legacy-shaped error; v2 is u
   expect((await c.call({ id: 1, op: "register", name: "new" })).ok).toBe(true);
 });
 
+test("without a shared secret (the default) legacy clients are refused, saying to set IPC_SHARED_SECRET on both sides", async () => {
+  await using b = await testBroker();
+  const r = await legacy(b.port, { action: "register", instance_id: "old" });
+  expect(r.status).toBe("error");
+  expect(r.message).toContain("set IPC_SHARED_SECRET to the same value for the ipc broker and for the legacy clients");
+  expect(await legacy(b.port, { action: "list" })).toEqual({ status: "error", message: "Invalid or missing session token" });
+  await using c = await RawClient.connect(b.port);
+  expect((await c.call({ id: 1, op: "list" })).instances).toEqual([]);
+});
+
 describe("legacy protocol with a shared secret", () => {
   const SECRET = "legacy-team-secret";
 
@@ -195,11 +220,14 @@ describe("legacy protocol with a shared secret", () => {
     const sent = await legacy(b.port, { action: "send", to_id: "gemini", message: { content: "hi" }, session_token: ok.session_token });
     expect(sent).toEqual({ status: "ok", message: "Message sent" });
     expect((await legacy(b.port, { action: "check", session_token: ok.session_token })).messages).toHaveLength(1);
+    // list names instances only for a session: a stranger's connection learns nothing.
+    expect(await legacy(b.port, { action: "list" })).toEqual({ status: "error", message: "Invalid or missing session token" });
+    expect((await legacy(b.port, { action: "list", session_token: ok.session_token })).instances).toHaveLength(1);
   });
 
   test("the legacy static proof is not accepted on protocol v2", async () => {
     await using b = await testBroker({ IPC_SHARED_SECRET: SECRET });
-    await using c = await RawClient.connect(b.port);
+    await using c = await RawClient.connect(b.port, undefined, { authenticate: false });
     await c.call({ id: 1, op: "hello" });
     const r = await c.call({ id: 2, op: "register", name: "gemini", auth: legacyProof("gemini", SECRET) });
     expect(r).toMatchObject({ ok: false, error: { code: "FORBIDDEN" } });

@@ -20,11 +20,20 @@ export interface McpProcess extends AsyncDisposable {
 }
 
 /** Starts `ipc mcp` for `e` (IPC_NAME = `name` when given) and completes the MCP handshake. */
-export async function startMcp(e: IpcEnv, opts: { name?: string; cmd?: string[]; env?: Record<string, string>; args?: string[] } = {}): Promise<McpProcess> {
+export async function startMcp(
+  e: IpcEnv,
+  opts: { name?: string; cmd?: string[]; env?: Record<string, string>; args?: string[]; cwd?: string } = {},
+): Promise<McpProcess> {
   const [command, ...args] = opts.cmd ?? e.cmd ?? ipcCommand();
   const env: Record<string, string> = { ...e.env, ...opts.env };
   if (opts.name !== undefined) env.IPC_NAME = opts.name;
-  const transport = new StdioClientTransport({ command: command!, args: [...args, "mcp", ...(opts.args ?? [])], env, stderr: "pipe" });
+  const transport = new StdioClientTransport({
+    command: command!,
+    args: [...args, "mcp", ...(opts.args ?? [])],
+    env,
+    stderr: "pipe",
+    ...(opts.cwd !== undefined && { cwd: opts.cwd }),
+  });
   let stderr = "";
   transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const client = new Client({ name: "ipc-tests", version: "1.0.0" });

@@ -107,11 +107,17 @@ describe("ipc mcp tools", () => {
     expect((await s.client.listTools()).tools.length).toBe(11);
   });
 
-  test("legacy argument names: to_id, new_id, instance_id; from_id / instance_id / old_id ignored", async () => {
+  test("legacy argument names: to_id, new_id, instance_id; from_id / instance_id ignored; old_id must be the caller", async () => {
     await using s = await server();
     expect((await s.call("register", { instance_id: "Legacy-One" })).text).toContain("Registered as legacy-one");
     expect((await s.call("send", { from_id: "someone-else", to_id: "barney", content: "old style" })).text).toContain("to barney");
     expect((await s.call("check", { instance_id: "legacy-one" })).isError).toBe(false);
+    // old_id naming someone else is refused (it used to rename the caller instead); its own name is fine.
+    expect(await s.call("rename", { old_id: "someone-else", new_id: "hijack" })).toMatchObject({
+      isError: true,
+      text: expect.stringContaining('old_id "someone-else" is not your name (you are legacy-one): you can rename only yourself; nothing was renamed'),
+    });
+    expect((await s.call("list_instances")).text).toContain("legacy-one (you)");
     expect((await s.call("rename", { old_id: "legacy-one", new_id: "legacy-two" })).text).toContain("Renamed legacy-one to legacy-two");
     expect((await s.call("list_instances")).text).toContain("legacy-two (you)");
   });

@@ -78,7 +78,8 @@ describe.each(CASES)("ipc setup $host $args --write", (c) => {
     }
     const entry = servers(c.format, doc).ipc;
     expect(entry).toEqual(servers(c.format, parse(c.format, printed.snippet)).ipc);
-    expect(entry.env).toEqual({ IPC_NAME: "fred" });
+    // A name at project scope is the name; at user scope (shared by every session) it is the seat prefix.
+    expect(entry.env).toEqual(c.args.includes("project") ? { IPC_NAME: "fred" } : { IPC_SEAT: "fred" });
     expect(entry.args.at(-1)).toBe("mcp");
     expect(existsSync(entry.command)).toBe(true);
     if (c.host === "claude-code") expect(entry.type).toBe("stdio");
@@ -136,7 +137,7 @@ describe("ipc setup", () => {
     const r = await ipc(e, ["setup", "codex", "--write", "--name", "barney"]);
     expect(r.code).toBe(0);
     const text = readFileSync(join(e.homeDir, ".codex", "config.toml"), "utf8");
-    expect((TOML.parse(text) as any).mcp_servers.ipc.env).toEqual({ IPC_NAME: "barney" });
+    expect((TOML.parse(text) as any).mcp_servers.ipc.env).toEqual({ IPC_SEAT: "barney" });
     expect(text.match(/\[mcp_servers\.ipc\]/g)).toHaveLength(1);
   });
 
@@ -181,12 +182,13 @@ describe("ipc setup claude-code --hooks", () => {
     expect(r.code).toBe(0);
     const doc = JSON.parse(readFileSync(settings(e), "utf8"));
     expect(doc.model).toBe("opus");
+    // User scope: the hooks carry no --as; they act as whatever the session's MCP server registered (fred-<project>).
     for (const event of ["UserPromptSubmit", "PostToolUse", "SessionStart"]) {
       const commands = doc.hooks[event].flatMap((g: any) => g.hooks.map((h: any) => h.command));
-      expect(commands.filter((c: string) => c.includes(" hook claude-code --as fred"))).toHaveLength(1);
+      expect(commands.filter((c: string) => c.endsWith(" hook claude-code"))).toHaveLength(1);
     }
     expect(doc.hooks.PostToolUse[0].hooks[0].command).toBe("prettier --write");
-    expect(JSON.parse(readFileSync(join(e.homeDir, ".claude.json"), "utf8")).mcpServers.ipc.env).toEqual({ IPC_NAME: "fred" });
+    expect(JSON.parse(readFileSync(join(e.homeDir, ".claude.json"), "utf8")).mcpServers.ipc.env).toEqual({ IPC_SEAT: "fred" });
 
     const before = readFileSync(settings(e), "utf8");
     const again = await ipc(e, ["setup", "claude-code", "--hooks", "--name", "fred", "--write"]);
@@ -217,6 +219,6 @@ describe("ipc setup claude-code --hooks", () => {
     const r = await ipc(e, ["setup", "cursor", "--json"], { env: { IPC_PORT: "9911", IPC_HOME: join(e.homeDir, "ipc-data") } });
     expect(r.code).toBe(0);
     const entry = JSON.parse(JSON.parse(r.stdout).snippet).mcpServers.ipc;
-    expect(entry.env).toEqual({ IPC_HOME: join(e.homeDir, "ipc-data"), IPC_PORT: "9911" });
+    expect(entry.env).toEqual({ IPC_HOME: join(e.homeDir, "ipc-data"), IPC_PORT: "9911", IPC_SEAT: "cursor" });
   });
 });

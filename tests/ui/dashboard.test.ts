@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, copyFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import { freePort } from "../helpers/ports.ts";
+import { RawClient } from "../helpers/raw.ts";
 import { type BrokerProcess, type IpcEnv, ipc, ipcEnv, ipcJson, startBrokerProcess } from "../helpers/processes.ts";
 
 const CHROMIUM = process.env.IPC_TEST_CHROMIUM ?? "/usr/bin/chromium";
@@ -133,6 +134,14 @@ describe("dashboard HTTP guard", () => {
     const impersonate = await post({ as: "barney", to: "fred", content: "I am barney" });
     expect(impersonate.status).toBe(409);
     void watcher;
+  });
+
+  test("a connection that has not proved the broker key (another user) gets no login link", async () => {
+    await using stranger = await RawClient.connect(e.port, "127.0.0.1", { authenticate: false });
+    const r = await stranger.call({ id: 1, op: "ui" });
+    expect(r.ok).toBe(false);
+    expect(r.error.code).toBe("UNAUTHENTICATED");
+    expect(JSON.stringify(r)).not.toContain("login=");
   });
 
   test("IPC_UI=off: `ipc ui` says the dashboard is off", async () => {

@@ -1,13 +1,15 @@
 /**
- * Serves a legacy request (DESIGN.md §6) with the same domain code as v2 and
+ * Serves a legacy request (docs/design.md#6-legacy-protocol) with the same domain code as v2 and
  * answers in the legacy shape, then closes the connection once the whole
  * reply is written (replies of any size arrive whole).
  */
 import * as v from "valibot";
 import { legacyProof, safeEqual } from "../../protocol/auth.ts";
+import { paths } from "../../config.ts";
 import { IpcError } from "../../protocol/errors.ts";
 import { type LegacyMessage, LegacyRequest, type LegacyReply } from "../../protocol/legacy.ts";
-import { Name } from "../../protocol/names.ts";
+import { Name, normalizeName } from "../../protocol/names.ts";
+import { databaseError } from "../../store/database.ts";
 import type { MessageRow } from "../../store/messages.ts";
 import type { Broker } from "../broker.ts";
 import type { Connection } from "../connection.ts";
@@ -16,7 +18,9 @@ import { broadcastFrom, dataText, sendDirect } from "../ops/messaging.ts";
 import { takeUnread } from "../ops/inbox.ts";
 import { list } from "../ops/directory.ts";
 import { rename } from "../ops/rename.ts";
+import { refuseReserved } from "../reserved.ts";
 import { toMessage } from "../present.ts";
+import { describeHolder, holdersOf } from "../seats.ts";
 import { LEGACY_BAD_TOKEN, legacyErrorText, legacyText } from "./replies.ts";
 
 /**
@@ -33,17 +37,29 @@ const LEGACY_CHECK_LIMIT = 1_000;
  */
 export const LEGACY_CHECK_BYTES = 60 * 1024;
 
+/** Instances one legacy `list` reply holds (by name): at most about 100 bytes each, so under 64 KiB. */
+export const LEGACY_LIST_LIMIT = 500;
+
+/** Why a legacy client cannot register on a broker without a shared secret (outside open mode). */
+export const LEGACY_NEEDS_SECRET =
+  "this broker requires authentication, and the claude-ipc-mcp protocol can only prove a shared secret: " +
+  "set IPC_SHARED_SECRET to the same value for the ipc broker and for the legacy clients";
+
 /** Handles the one request of a legacy connection and closes it after replying. */
 export function handleLegacy(b: Broker, conn: Connection, obj: Record<string, unknown>): void {
   let reply: string;
   try {
     reply = legacyText(serve(b, conn, obj));
   } catch (err) {
-    if (!(err instanceof IpcError)) {
+    const e = databaseError(paths.database(b.config), err); // a damaged database is named as such
+    if (!(e instanceof IpcError)) {
       log.error(`internal error (legacy): ${(err as Error)?.stack ?? err}`);
       b.commit.abort("a legacy request failed while writing");
+    } else if (e !== err) {
+      log.error(e.message);
+      b.commit.abort("the database is damaged");
     }
-    reply = legacyErrorText(err instanceof IpcError ? err.message : "Internal server error");
+    reply = legacyErrorText(e instanceof IpcError ? e.message : "Internal server error");
   }
   // A legacy connection closes after its one reply (Connection.write sees Mode.Legacy).
   b.commit.send(conn, reply, "legacy");
@@ -67,10 +83,17 @@ function serve(b: Broker, conn: Connection, obj: Record<string, unknown>): Legac
       if (b.config.secret !== null) {
         const ok = typeof req.auth_token === "string" && safeEqual(req.auth_token, legacyProof(req.instance_id, b.config.secret));
         if (!ok) return { status: "error", message: "Invalid auth token" };
+      } else if (!b.open) {
+        return { status: "error", message: LEGACY_NEEDS_SECRET };
       }
+      refuseReserved(b, conn, name, undefined);
+      b.registrations.admit(conn);
       const wait = b.sessions.bucketOf(name).take();
       if (wait > 0) return { status: "error", message: `Rate limit exceeded: try again in ${wait} ms` };
       const now = b.clock();
+      // One name per live seat (seats.ts): a legacy client cannot say its seat, so it never takes a held name.
+      const held = holdersOf(b, name, conn, null, now)[0];
+      if (held !== undefined) return { status: "error", message: `Name taken: ${name} is held by another live session (${describeHolder(held)}); pick another name` };
       b.commit.begin();
       b.registry.register(name, now);
       const { token, session } = b.sessions.create(name, now);
@@ -109,11 +132,18 @@ function serve(b: Broker, conn: Connection, obj: Record<string, unknown>): Legac
       return { status: "ok", messages };
     }
     case "list": {
-      const { instances } = list(b, conn, { op: "list" }) as { instances: Array<{ name: string; last_seen: string }> };
+      // The first LEGACY_LIST_LIMIT names: one reply a legacy client's recv(65536) reads whole.
+      if (!b.open) session(b, conn, req.session_token);
+      const { instances } = list(b, conn, { op: "list", limit: LEGACY_LIST_LIMIT }) as { instances: Array<{ name: string; last_seen: string }> };
       return { status: "ok", instances: instances.map((i) => ({ id: i.name, last_seen: i.last_seen })) };
     }
     case "rename": {
-      session(b, conn, req.session_token);
+      const s = session(b, conn, req.session_token);
+      // old_id is only a claim: a name that is not the caller's must not rename the caller instead.
+      if (req.old_id !== undefined && req.old_id !== null && (typeof req.old_id !== "string" || normalizeName(req.old_id) !== s.name)) {
+        const claimed = typeof req.old_id === "string" ? JSON.stringify(req.old_id.slice(0, 64)) : "(not a name)";
+        return { status: "error", message: `old_id ${claimed} is not this session's name (${s.name}): you can rename only yourself; nothing was renamed` };
+      }
       const newName = legacyName(req.new_id);
       const r = rename(b, conn, { op: "rename", new_name: newName }) as { old: string; new: string };
       return { status: "ok", message: `Renamed ${r.old} to ${r.new}` };

@@ -1,4 +1,4 @@
-/** Legacy reply texts (DESIGN.md §6): a JSON object, no newline, then the connection closes. */
+/** Legacy reply texts (docs/design.md#6-legacy-protocol): a JSON object, no newline, then the connection closes. */
 import type { LegacyReply } from "../../protocol/legacy.ts";
 
 /** Serialises a legacy reply. */

@@ -7,17 +7,24 @@ import type { OpHandler } from "./types.ts";
 /** An instance seen within this window counts as online even without a live connection (ms). */
 export const ONLINE_WINDOW_MS = 5 * 60_000;
 
-export const list: OpHandler<"list"> = (b) => {
+/**
+ * One page of registered instances by name (IPC_LIST_PAGE unless the request
+ * sets `limit`), with `next_cursor` and `more` when more follow, and `total`. A client
+ * that knows no paging gets the first page: the reply stays bounded.
+ */
+export const list: OpHandler<"list"> = (b, _conn, req) => {
   const now = b.clock();
-  const instances = [...b.registry.instances.values()]
-    .sort((x, y) => (x.name < y.name ? -1 : 1))
-    .map((i) => ({
-      name: i.name,
-      last_seen: iso(i.lastSeen),
-      online: b.registry.isConnected(i.name) || now - i.lastSeen < ONLINE_WINDOW_MS,
-      unread: b.registry.unreadOf(i.name),
-    }));
-  return { instances };
+  const limit = req.limit ?? Math.min(1000, Math.max(1, b.config.limits.listPageSize));
+  const { page, next, more } = b.registry.page(req.cursor, limit);
+  const instances = page.map((i) => ({
+    name: i.name,
+    last_seen: iso(i.lastSeen),
+    online: b.registry.isConnected(i.name) || now - i.lastSeen < ONLINE_WINDOW_MS,
+    unread: b.registry.unreadOf(i.name),
+  }));
+  return next === null
+    ? { instances, total: b.registry.instances.size }
+    : { instances, next_cursor: next, more, total: b.registry.instances.size };
 };
 
 export const status: OpHandler<"status"> = (b) => {
@@ -30,6 +37,9 @@ export const status: OpHandler<"status"> = (b) => {
     port: b.address.port,
     socket: b.address.socket,
     secure: b.secure,
+    open: b.open,
+    shared_secret: b.config.secret !== null,
+    key: paths.key(b.config),
     database: paths.database(b.config),
     home: b.config.home,
     counts: {

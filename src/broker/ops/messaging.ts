@@ -3,6 +3,7 @@ import type { Data } from "../../protocol/message.ts";
 import { IpcError } from "../../protocol/errors.ts";
 import type { Broker } from "../broker.ts";
 import { deliver } from "../deliver.ts";
+import { removeLargeMessage } from "../large-messages.ts";
 import type { OpHandler } from "./types.ts";
 
 /** JSON text of `data`, or null. */
@@ -39,13 +40,17 @@ export const send: OpHandler<"send"> = (b, conn, req) => {
 /**
  * Sends to every registered instance but the sender; full inboxes are skipped.
  * Costs the sender one rate token per recipient beyond the one its request
- * already took (at most a burst): a broadcast stores a message per recipient.
+ * already took, together at most a burst: a broadcast stores a message per
+ * recipient, and a full bucket can always pay for one (whatever the count).
  * @throws IpcError RATE_LIMITED (nothing sent), TOO_LARGE.
  */
 export function broadcastFrom(b: Broker, sender: string, content: string, data: string | null): { count: number; message_ids: number[] } {
   b.checkContent(content);
   const recipients = [...b.registry.instances.keys()].filter((name) => name !== sender);
-  const wait = recipients.length > 1 ? b.sessions.bucketOf(sender).take(recipients.length - 1) : 0;
+  const bucket = b.sessions.bucketOf(sender);
+  // The request's own token is already taken: the rest costs at most burst - 1, so a full bucket pays it.
+  const extra = Math.min(recipients.length - 1, bucket.burst - 1);
+  const wait = extra > 0 ? bucket.take(extra) : 0;
   if (wait > 0) {
     throw new IpcError("RATE_LIMITED", `a broadcast to ${recipients.length} instances costs as many requests (IPC_RATE_LIMIT per minute); retry in ${wait} ms`, undefined, wait);
   }
@@ -63,4 +68,26 @@ export function broadcastFrom(b: Broker, sender: string, content: string, data: 
 export const broadcast: OpHandler<"broadcast"> = (b, conn, req) => {
   const s = b.requireSession(conn, req.token);
   return broadcastFrom(b, s.name, req.content, dataText(req.data));
+};
+
+/**
+ * unsend: takes back a direct message the session sent that nobody has read
+ * (a future message to a mistyped name, most often). The row stays, as a read
+ * note to the sender (so its id is never reused); the recipient never sees it.
+ * @throws IpcError NOT_FOUND (no such message from this session), CONFLICT (already read).
+ */
+export const unsend: OpHandler<"unsend"> = (b, conn, req) => {
+  const s = b.requireSession(conn, req.token);
+  const row = b.messages.get(req.message_id);
+  if (row === null || row.sender !== s.name || row.kind !== "direct" || row.recipient === s.name) {
+    throw new IpcError("NOT_FOUND", `no message ${req.message_id} that ${s.name} sent to someone else; \`ipc history\` lists yours`);
+  }
+  if (row.read_at !== null) throw new IpcError("CONFLICT", `message ${req.message_id} to ${row.recipient} has already been read: too late to unsend it`);
+  b.commit.begin();
+  b.search.forget(row);
+  b.messages.withdraw(row.id, `(unsent: a message to ${row.recipient})`, b.clock());
+  b.registry.addUnread(row.recipient, -1);
+  const file = row.large_file;
+  if (file !== null) b.commit.afterCommit(() => removeLargeMessage(file));
+  return { message_id: row.id, to: row.recipient };
 };

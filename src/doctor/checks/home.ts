@@ -4,6 +4,7 @@
  */
 import { type Stats, lstatSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
+import { foreignHomeMessage, foreignOwner } from "../../home/owner.ts";
 import { type Check, type Finding, octal, q } from "../check.ts";
 
 function stat(path: string): Stats | null {
@@ -34,6 +35,11 @@ export const homeCheck: Check = ({ config }) => {
     return [{ check: "home", status: "fail", message: `IPC_HOME ${home} is not a directory`, fix: `move it aside, or point IPC_HOME elsewhere` }];
   }
   if (process.platform === "win32") return [{ check: "home", status: "ok", message: `IPC_HOME ${home}` }];
+  const foreign = foreignOwner(home);
+  if (foreign !== null) {
+    const [sentence, fix] = foreignHomeMessage(home, foreign.owner, foreign.me).split(". Use ");
+    return [{ check: "home", status: "fail", message: sentence!, fix: `use ${fix}` }];
+  }
   const out: Finding[] = [];
   // IPC_HOME and its folders (sessions, large-messages, auto-check, …), one level deep.
   const dirs = [home, ...readdirSync(home, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(home, e.name))];

@@ -13,7 +13,7 @@ export const legacyCheck: Check = ({ config, places }) => {
     return [{
       check: "legacy",
       status: "warn",
-      message: `claude-ipc-mcp database ${path} holds ${r.unread} unread message(s) not yet in ipc`,
+      message: `claude-ipc-mcp database ${path} holds ${r.unread} unread message${r.unread === 1 ? "" : "s"} not yet in ipc`,
       fix: `ipc stop; ipc import-legacy ${q(path)}`,
     }];
   } catch (err) {

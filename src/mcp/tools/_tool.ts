@@ -49,6 +49,26 @@ export interface Tool extends ToolDef<ToolInput> {
   inputSchema: InputJsonSchema;
 }
 
+/** Key under which `markBadArguments` passes on what a tools/call sent instead of an object. */
+const BAD_ARGUMENTS = "\u0000ipc-bad-arguments";
+
+/**
+ * A JSON-RPC message as the server should see it: a `tools/call` whose `arguments` is
+ * present but not an object (null, a string, an array…) gets a marker object instead, so
+ * parseArgs answers an `isError` result. The MCP SDK would otherwise refuse the whole
+ * request with a JSON-RPC error (-32602) before any tool code runs (MCP spec: input
+ * errors belong in the tool result, where the model can read and fix them).
+ */
+export function markBadArguments<M>(message: M): M {
+  const m = message as { method?: unknown; params?: unknown };
+  if (m?.method !== "tools/call" || typeof m.params !== "object" || m.params === null) return message;
+  const params = m.params as Record<string, unknown>;
+  const a = params.arguments;
+  if (a === undefined || (typeof a === "object" && a !== null && !Array.isArray(a))) return message;
+  const got = a === null ? "null" : Array.isArray(a) ? "an array" : `a ${typeof a}`;
+  return { ...m, params: { ...params, arguments: { [BAD_ARGUMENTS]: got } } } as M;
+}
+
 /** Defines a tool, generating its JSON Schema once (throws at load time if the schema cannot be converted). */
 export function defineTool<S extends ToolInput>(def: ToolDef<S>): Tool {
   return { ...(def as unknown as ToolDef<ToolInput>), inputSchema: inputJsonSchema(def.input) };
@@ -57,11 +77,15 @@ export function defineTool<S extends ToolInput>(def: ToolDef<S>): Tool {
 /**
  * Validates raw tool arguments: applies legacy aliases (a current name wins
  * over its alias), then the tool's schema. Unknown keys are dropped, so
- * legacy `from_id` / `instance_id` / `old_id` are accepted and ignored; a
+ * legacy `from_id` / `instance_id` are accepted and ignored (rename checks `old_id`); a
  * number sent as text ("41", "#41") is taken as the number.
  * @throws ToolInputError with a sentence naming the bad fields and an example.
  */
 export function parseArgs(tool: Tool, raw: unknown): Record<string, unknown> {
+  if (typeof raw === "object" && raw !== null && BAD_ARGUMENTS in raw) {
+    const got = (raw as Record<string, unknown>)[BAD_ARGUMENTS];
+    throw new ToolInputError(`${tool.name}: "arguments" must be an object of named arguments, got ${String(got)}. Example: ${tool.example}`);
+  }
   const args: Record<string, unknown> = typeof raw === "object" && raw !== null && !Array.isArray(raw) ? { ...raw } : {};
   for (const [legacy, current] of Object.entries(tool.aliases ?? {})) {
     if (!(legacy in args)) continue;

@@ -1,21 +1,24 @@
-/** list_instances: who is registered, who is online, unread counts. */
+/** list_instances: who is registered, who is online, unread counts (a page at a time). */
 import * as v from "valibot";
+import { listInstances } from "../../client/list-pages.ts";
 import { instancesText } from "../format.ts";
 import { defineTool } from "./_tool.ts";
 
-export const ListInstancesInput = v.object({});
+export const ListInstancesInput = v.object({
+  cursor: v.optional(v.pipe(v.string(), v.maxLength(64), v.description("for the next page: the cursor the previous answer named"))),
+});
 
 export default defineTool({
   name: "list_instances",
   title: "Who's online",
   description:
-    'List the registered agents: who is online (connected or seen in the last 5 minutes), when each was last seen, and unread counts. Use for "who\'s online?", "list agents", "who can I message?".',
+    'List the registered agents: who is online (connected or seen in the last 5 minutes), when each was last seen, and unread counts. Use for "who\'s online?", "list agents", "who can I message?". Long lists come a page at a time.',
   input: ListInstancesInput,
   example: "{}",
   needsIdentity: false,
   hints: { readOnlyHint: true, openWorldHint: false },
-  async run(_args, { agent, identity }) {
-    const { instances } = await agent.call("list", {});
-    return instancesText(instances, identity.name);
+  async run(args, { agent, identity }) {
+    const r = await listInstances(agent, args.cursor === undefined ? {} : { cursor: args.cursor });
+    return instancesText(r, identity.name);
   },
 });

@@ -10,13 +10,13 @@ export default defineTool({
   name: "read_message",
   title: "Read one message",
   description:
-    'Show one whole message you sent or received, by id. Use for "read message 41", "show the full text of #41"; check shows only a summary of large messages, this returns all of it. Marks it read.',
+    'Show one whole message you sent or received, by id. Use for "read message 41", "show the full text of #41"; check shows only a summary of large messages, this returns all of it. Marks it read. For a message you sent, it says whether and when the recipient read it.',
   input: ReadMessageInput,
   aliases: { id: "message_id" },
   example: '{"message_id": 41}',
   hints: { openWorldHint: false },
   async run({ message_id }, { agent }) {
     const { message } = await agent.call("read", { message_id });
-    return formatMessage(message, false);
+    return formatMessage(message, false, agent.name);
   },
 });

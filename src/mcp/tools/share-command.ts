@@ -32,7 +32,13 @@ export default defineTool({
   hints: { destructiveHint: true, openWorldHint: true },
   async run(args, { agent }) {
     const argv = args.argv ?? splitCommandLine(args.command ?? "");
-    const r = await shareCommand(agent, { to: args.to, argv, ...(args.description !== undefined && { description: args.description }) });
+    const r = await shareCommand(agent, {
+      to: args.to,
+      argv,
+      allowSensitive: false, // never from an agent: output holding a private key is refused
+      overridable: false,
+      ...(args.description !== undefined && { description: args.description }),
+    });
     const outcome = r.timed_out ? "timed out" : `exited with ${r.returncode}`;
     return `Ran ${argv[0]} (${outcome}) and sent the output to ${r.to} as message #${r.message_id}: ${sendStatusText(r.to, r.status, args.to)}.`;
   },

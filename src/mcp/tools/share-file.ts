@@ -15,13 +15,14 @@ export default defineTool({
   name: "share_file",
   title: "Share a file",
   description:
-    'Send the content of a text file to another agent (they receive the text and the path). Use for "share src/app.ts with fred", "send barney the config file". Binary files, directories and files over the message size limit are refused.',
+    'Send the content of a text file to another agent (they receive the text and the path). Use for "share src/app.ts with fred", "send barney the config file". Binary files, directories, files over the message size limit and secrets (keys, credentials, .env files, the ipc home) are refused.',
   input: ShareFileInput,
   aliases: { to_id: "to", filepath: "path", file_path: "path" },
   example: '{"to": "fred", "path": "src/app.ts", "description": "the file I changed"}',
   hints: { readOnlyHint: false, openWorldHint: false },
   async run(args, { agent }) {
-    const r = await shareFile(agent, args);
-    return `Shared ${args.path} with ${r.to} as message #${r.message_id}: ${sendStatusText(r.to, r.status, args.to)}.`;
+    // Never allowSensitive: an agent may be prompt-injected, so secrets are refused here for good.
+    const r = await shareFile(agent, { ...args, allowSensitive: false, overridable: false });
+    return `Shared ${r.filepath} with ${r.to} as message #${r.message_id}: ${sendStatusText(r.to, r.status, args.to)}.`;
   },
 });
