@@ -91,6 +91,14 @@ export interface Config {
   logLevel: LogLevel;
   limits: Limits;
   retention: Retention;
+  /** The browser dashboard (src/ui/): served on loopback only, started on the first `ipc ui`. */
+  ui: UiSettings;
+}
+
+/** Dashboard settings: IPC_UI=off refuses it; IPC_UI_PORT picks its loopback port (0 = any free port). */
+export interface UiSettings {
+  enabled: boolean;
+  port: number;
 }
 
 /** Values a command line may override (already parsed by citty). */
@@ -188,6 +196,10 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
   const retention = {} as Retention;
   for (const s of RETENTION_SETTINGS) retention[s.key] = number(env[s.env], s.default, s.env);
   const json = flags.json ?? false;
+  const uiPort = number(env.IPC_UI_PORT, 9877, "IPC_UI_PORT");
+  if (!Number.isInteger(uiPort) || uiPort > 65535) {
+    throw new IpcError("BAD_REQUEST", `IPC_UI_PORT must be an integer from 0 to 65535, got "${env.IPC_UI_PORT}"`, 2);
+  }
   return {
     home,
     host: flags.host || env.IPC_HOST || "127.0.0.1",
@@ -207,6 +219,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
     logLevel: (LOG_LEVELS as readonly string[]).includes(env.IPC_LOG_LEVEL ?? "") ? (env.IPC_LOG_LEVEL as LogLevel) : "info",
     limits,
     retention,
+    ui: { enabled: !["off", "0", "false", "no"].includes((env.IPC_UI ?? "").toLowerCase()), port: uiPort },
   };
 }
 

@@ -69,11 +69,11 @@ export interface BenchBroker {
   stop(): Promise<void>;
 }
 
-/** Starts `ipc serve` on a free port for `home`. */
-export async function startBroker(home: string): Promise<BenchBroker> {
+/** Starts `ipc serve` on a free port for `home` (plus `extra` environment). */
+export async function startBroker(home: string, extra: Record<string, string> = {}): Promise<BenchBroker> {
   const port = freePort();
-  const env = benchEnv(home, port);
   // Secure by default, as shipped; the shared secret only lets the legacy workload register (ipc clients prove the key).
+  const env = { ...benchEnv(home, port), ...extra };
   const proc = Bun.spawn([...ipcCommand().cmd, "serve"], { env: { ...env, IPC_SHARED_SECRET: BENCH_SECRET }, stdin: "ignore", stdout: "ignore", stderr: "inherit" });
   await waitForPort(port);
   noteBrokerHome(port, home);

@@ -13,6 +13,7 @@ import type { OutputBudget } from "../protocol/write-queue.ts";
 import { InstanceStore } from "../store/instances.ts";
 import { MessageStore } from "../store/messages.ts";
 import { SearchIndex } from "../store/search.ts";
+import type { MessageRow } from "../store/messages.ts";
 import { SessionStore } from "../store/sessions.ts";
 import type { Connection } from "./connection.ts";
 import { okFrame } from "./frames.ts";
@@ -52,6 +53,13 @@ export class Broker {
    * most half the broker's time and other clients are answered between them.
    */
   heavyUntil = 0;
+  /**
+   * Called with every stored message once it is committed (the dashboard's live
+   * feed). Empty on the hot path unless a dashboard page is open.
+   */
+  readonly observers = new Set<(row: MessageRow) => void>();
+  /** The browser dashboard, once `ui` started it (src/ui/server.ts). */
+  dashboard: { stop(): void } | null = null;
   /** Set by the server: begins a clean shutdown. */
   requestShutdown: () => void = () => {};
 

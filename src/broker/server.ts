@@ -193,6 +193,7 @@ function running(
       clearInterval(indexTimer);
       tcp?.stop(false);
       unix?.stop(false);
+      safely("dashboard", () => broker.dashboard?.stop());
       safely("final sweep", () => sweeper.sweep());
       broker.commit.flush();
       for (const c of broker.connections) {

@@ -35,6 +35,7 @@ export const COMMANDS: Record<string, LazyCommand> = {
   hook: () => load(import("./hook.ts")),
   setup: () => load(import("./setup.ts")),
   doctor: () => load(import("./doctor.ts")),
+  ui: () => load(import("./ui.ts")),
   completion: () => load(import("./completion.ts")),
 };
 

@@ -7,6 +7,7 @@ import { broadcast, send, unsend } from "./messaging.ts";
 import { rename } from "./rename.ts";
 import { auth, hello, prove, register, shutdown, subscribe, unsubscribe, verify, whoami } from "./session.ts";
 import type { OpHandler } from "./types.ts";
+import { ui } from "./ui.ts";
 
 export const OPS: { [O in Op]: OpHandler<O> } = {
   hello,
@@ -27,5 +28,6 @@ export const OPS: { [O in Op]: OpHandler<O> } = {
   verify,
   subscribe,
   unsubscribe,
+  ui,
   shutdown,
 };
