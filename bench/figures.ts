@@ -64,6 +64,12 @@ export const FIGURES: FigureSpec[] = [
   { name: "rss.idle", unit: "MiB", description: "broker RSS, idle" },
   { name: "rss.connections", unit: "MiB", description: "broker RSS with 1 000 idle connections", budget: { op: "<=", value: 100 } },
   { name: "rss.stored", unit: "MiB", description: "broker RSS after the workloads on the stored messages" },
+  { name: "bomb.rss.peak", unit: "MiB", description: "history bomb (issue 10): broker peak RSS while 1 × 500 and 8 × 200 pipelined history requests for 8 MB each arrive and their connections close", budget: { op: "<=", value: 256 } },
+  { name: "bomb.others.p50", unit: "ms", description: "history bomb: latency p50 of 4 other clients asking whoami meanwhile" },
+  { name: "bomb.others.p99", unit: "ms", description: "history bomb: latency p99 of 4 other clients asking whoami meanwhile", budget: { op: "<=", value: 100 } },
+  { name: "ui.first_screen", unit: "ms", description: "dashboard: navigation start → agents and conversations drawn, 100 000 stored messages, 1 000 agents (Chromium)", budget: { op: "<=", value: 300 } },
+  { name: "ui.live.p50", unit: "ms", description: "dashboard: send acknowledged → message on the page, p50", budget: { op: "<=", value: 100 } },
+  { name: "ui.live.max", unit: "ms", description: "dashboard: send acknowledged → message on the page, max" },
 ];
 
 /** Does `value` meet `b`? */

@@ -11,15 +11,17 @@
 import { cpus, totalmem, type as osType, release } from "node:os";
 import { join } from "node:path";
 import { FIGURES, meets } from "./figures.ts";
-import { CAN_PIN, ipcCommand, pinMainThreads, rssMiB, startBroker, startEcho, tempHome } from "./lib/procs.ts";
+import { CAN_PIN, freePort, ipcCommand, pinMainThreads, rssMiB, startBroker, startEcho, tempHome } from "./lib/procs.ts";
 import { fmt, median } from "./lib/stats.ts";
 import { checkOneAtATime, delivered } from "./workloads/check.ts";
 import { coldStart } from "./workloads/cold-start.ts";
+import { historyBomb } from "./workloads/history-bomb.ts";
 import { legacy } from "./workloads/legacy.ts";
 import { memory } from "./workloads/memory.ts";
 import { push } from "./workloads/push.ts";
 import { ONE, sends, THROUGHPUT } from "./workloads/sends.ts";
 import { homeWith, prefill } from "./workloads/stored.ts";
+import { canMeasureUi, dashboard } from "./workloads/ui.ts";
 import type { Measurements, Timing } from "./workloads/types.ts";
 
 const quick = process.argv.includes("--quick");
@@ -53,6 +55,9 @@ if (!CAN_PIN) log("taskset is not available: one-at-a-time figures run unpinned"
 
 log(`preparing ${fmt(STORED)} stored messages…`);
 const storedDb = prefill(STORED);
+const UI_STORED = 100_000;
+const uiDb = canMeasureUi() ? prefill(UI_STORED) : null;
+if (uiDb === null) log("chromium is not installed: the dashboard figures (ui.*) are skipped");
 
 for (let run = 1; run <= RUNS; run++) {
   log(`run ${run}/${RUNS}: echo limit`);
@@ -77,6 +82,11 @@ for (let run = 1; run <= RUNS; run++) {
   record(await coldStart(b.env, timing));
   await b.stop();
 
+  log(`run ${run}/${RUNS}: history bomb`);
+  const hb = await startBroker(tempHome());
+  record(await historyBomb(hb.port, hb.pid, timing));
+  await hb.stop();
+
   log(`run ${run}/${RUNS}: ${fmt(STORED)} stored messages`);
   const s = await startBroker(homeWith(storedDb));
   record(await onOneCpu(s.pid, async () => ({
@@ -87,6 +97,13 @@ for (let run = 1; run <= RUNS; run++) {
   record(await delivered(s.port, timing, "stored.check"));
   record({ "rss.stored": await rssMiB(s.pid) });
   await s.stop();
+
+  if (uiDb !== null) {
+    log(`run ${run}/${RUNS}: dashboard in Chromium, ${fmt(UI_STORED)} stored messages, 1 000 agents`);
+    const u = await startBroker(homeWith(uiDb), { IPC_UI_PORT: String(freePort()) });
+    record(await dashboard(u.port, u.env, timing, quick ? 2 : 5));
+    await u.stop();
+  }
 }
 
 // ---- report ---------------------------------------------------------------------------------

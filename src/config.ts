@@ -37,6 +37,12 @@ export interface Limits {
   registerBurst: number;
   /** Instances one `list` page holds when the request names no limit. */
   listPageSize: number;
+  /** TCP connections that have not authenticated yet (the Unix socket is not counted). */
+  maxUnauthConnections: number;
+  /** Seconds a TCP connection may stay unauthenticated before it is closed. */
+  authTimeoutSeconds: number;
+  /** Connections kept for the Unix socket: TCP is refused when only this many remain (at most a quarter of the limit). */
+  socketReserve: number;
 }
 
 /** Retention periods (docs/design.md#3-broker). */
@@ -90,6 +96,14 @@ export interface Config {
   logLevel: LogLevel;
   limits: Limits;
   retention: Retention;
+  /** The browser dashboard (src/ui/): served on loopback only, started on the first `ipc ui`. */
+  ui: UiSettings;
+}
+
+/** Dashboard settings: IPC_UI=off refuses it; IPC_UI_PORT picks its loopback port (0 = any free port). */
+export interface UiSettings {
+  enabled: boolean;
+  port: number;
 }
 
 /** A network address the broker listens on with TLS: a host (IPv4, IPv6 without brackets, or a name) and a port. */
@@ -149,15 +163,18 @@ export const LIMIT_SETTINGS: ReadonlyArray<{
   { key: "maxUnread", env: "IPC_MAX_UNREAD", flag: "max-unread", default: 10_000, unit: "messages", description: "unread messages per recipient (INBOX_FULL)" },
   { key: "ratePerMinute", env: "IPC_RATE_LIMIT", flag: "rate-limit", default: 6_000, unit: "requests/min", description: "requests per name per minute (all its sessions together), 0 = off (RATE_LIMITED)" },
   { key: "rateBurst", env: "IPC_RATE_BURST", flag: "rate-burst", default: 1_000, unit: "requests", description: "burst allowed above the steady rate" },
-  { key: "maxConnections", env: "IPC_MAX_CONNECTIONS", flag: "max-connections", default: 4_096, unit: "connections", description: "concurrent connections; more are refused politely" },
+  { key: "maxConnections", env: "IPC_MAX_CONNECTIONS", flag: "max-connections", default: 4_096, unit: "connections", description: "concurrent connections, 0 = as many as the broker's file-descriptor limit allows (it is always kept under that); more are refused politely" },
   { key: "idleTimeoutSeconds", env: "IPC_IDLE_TIMEOUT", flag: "idle-timeout", default: 30, unit: "seconds", description: "unauthenticated idle connections and incomplete frames are closed after this" },
   { key: "largeMessageBytes", env: "IPC_LARGE_MESSAGE_BYTES", flag: "large-message-bytes", default: 10 * 1024, unit: "bytes", description: "content above this is a large message (summary + file)" },
   { key: "maxHeldInputBytes", env: "IPC_MAX_HELD_INPUT_BYTES", flag: "max-held-input-bytes", default: 256 * 1024 * 1024, unit: "bytes", description: "incomplete frames of all connections together; over it the connection adding to them is closed (TOO_LARGE)" },
-  { key: "maxHeldOutputBytes", env: "IPC_MAX_HELD_OUTPUT_BYTES", flag: "max-held-output-bytes", default: 256 * 1024 * 1024, unit: "bytes", description: "replies queued for clients that do not read them, all connections together; over it the connection adding to them is closed" },
+  { key: "maxHeldOutputBytes", env: "IPC_MAX_HELD_OUTPUT_BYTES", flag: "max-held-output-bytes", default: 256 * 1024 * 1024, unit: "bytes", description: "replies queued for clients that do not read them, all connections together; a reply that would not fit is refused before it is built (RATE_LIMITED), a push over it closes the connection" },
   { key: "registerPerConnection", env: "IPC_REGISTER_PER_CONNECTION", flag: "register-per-connection", default: 10, unit: "registrations/min", description: "registrations one connection may make per minute (also its burst), 0 = off (RATE_LIMITED)" },
   { key: "registerPerMinute", env: "IPC_REGISTER_RATE", flag: "register-rate", default: 10, unit: "registrations/min", description: "registrations per peer per minute: the Unix socket (only its owner can connect) is one peer, TCP one per address (all of loopback together), 0 = off (RATE_LIMITED)" },
   { key: "registerBurst", env: "IPC_REGISTER_BURST", flag: "register-burst", default: 500, unit: "registrations", description: "registrations a peer may make at once above its steady rate" },
   { key: "listPageSize", env: "IPC_LIST_PAGE", flag: "list-page", default: 200, unit: "instances", description: "instances one `list` reply holds unless the request asks for another limit (at most 1 000); the rest come with next_cursor" },
+  { key: "maxUnauthConnections", env: "IPC_MAX_UNAUTH_CONNECTIONS", flag: "max-unauth-connections", default: 256, unit: "connections", description: "TCP connections that have not authenticated (register, auth, verify) yet; more are refused (RATE_LIMITED); the Unix socket is not counted, 0 = off" },
+  { key: "authTimeoutSeconds", env: "IPC_AUTH_TIMEOUT", flag: "auth-timeout", default: 10, unit: "seconds", description: "a TCP connection still unauthenticated after this is closed, however busy, 0 = off" },
+  { key: "socketReserve", env: "IPC_SOCKET_RESERVE", flag: "socket-reserve", default: 64, unit: "connections", description: "connections only the Unix socket may use (at most a quarter of the connection limit): TCP floods cannot lock the owner out" },
 ];
 
 /** Retention settings: environment variable and default. */
@@ -205,6 +222,10 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
   const retention = {} as Retention;
   for (const s of RETENTION_SETTINGS) retention[s.key] = number(env[s.env], s.default, s.env);
   const json = flags.json ?? false;
+  const uiPort = number(env.IPC_UI_PORT, 9877, "IPC_UI_PORT");
+  if (!Number.isInteger(uiPort) || uiPort > 65535) {
+    throw new IpcError("BAD_REQUEST", `IPC_UI_PORT must be an integer from 0 to 65535, got "${env.IPC_UI_PORT}"`, 2);
+  }
   return {
     home,
     host: flags.host || env.IPC_HOST || "127.0.0.1",
@@ -225,6 +246,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
     logLevel: (LOG_LEVELS as readonly string[]).includes(env.IPC_LOG_LEVEL ?? "") ? (env.IPC_LOG_LEVEL as LogLevel) : "info",
     limits,
     retention,
+    ui: { enabled: !["off", "0", "false", "no"].includes((env.IPC_UI ?? "").toLowerCase()), port: uiPort },
   };
 }
 

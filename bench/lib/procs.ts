@@ -30,7 +30,7 @@ export function tempHome(): string {
   return mkdtempSync(join(tmpdir(), "ipc-bench-"));
 }
 
-/** Environment for a benchmark broker: no rate or inbox limits (they would cap the load), quiet log. */
+/** Environment for a benchmark broker: no rate, inbox or connection limits (they would cap the load), quiet log. */
 export function benchEnv(home: string, port: number): Record<string, string> {
   return {
     ...(process.env as Record<string, string>),
@@ -39,6 +39,8 @@ export function benchEnv(home: string, port: number): Record<string, string> {
     IPC_RATE_LIMIT: "0",
     IPC_MAX_UNREAD: "0",
     IPC_MAX_CONNECTIONS: "0",
+    // The memory workload holds 1 000 connections that only say hello.
+    IPC_MAX_UNAUTH_CONNECTIONS: "0",
     IPC_LOG_LEVEL: "warn",
   };
 }
@@ -67,11 +69,11 @@ export interface BenchBroker {
   stop(): Promise<void>;
 }
 
-/** Starts `ipc serve` on a free port for `home`. */
-export async function startBroker(home: string): Promise<BenchBroker> {
+/** Starts `ipc serve` on a free port for `home` (plus `extra` environment). */
+export async function startBroker(home: string, extra: Record<string, string> = {}): Promise<BenchBroker> {
   const port = freePort();
-  const env = benchEnv(home, port);
   // Secure by default, as shipped; the shared secret only lets the legacy workload register (ipc clients prove the key).
+  const env = { ...benchEnv(home, port), ...extra };
   const proc = Bun.spawn([...ipcCommand().cmd, "serve"], { env: { ...env, IPC_SHARED_SECRET: BENCH_SECRET }, stdin: "ignore", stdout: "ignore", stderr: "inherit" });
   await waitForPort(port);
   noteBrokerHome(port, home);

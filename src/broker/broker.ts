@@ -9,10 +9,12 @@ import type { Config } from "../config.ts";
 import { paths } from "../config.ts";
 import { ensureKey } from "../home/key.ts";
 import { IpcError } from "../protocol/errors.ts";
+import type { OutputBudget } from "../protocol/write-queue.ts";
 import { InstanceStore } from "../store/instances.ts";
 import { MachineStore } from "../store/machines.ts";
 import { MessageStore } from "../store/messages.ts";
 import { SearchIndex } from "../store/search.ts";
+import type { MessageRow } from "../store/messages.ts";
 import { SessionStore } from "../store/sessions.ts";
 import type { Connection } from "./connection.ts";
 import { okFrame } from "./frames.ts";
@@ -39,6 +41,8 @@ export class Broker {
   readonly registrations = new RegistrationLimits(this);
   readonly commit: GroupCommit;
   readonly connections = new Set<Connection>();
+  /** Bytes of replies queued for sockets that have not taken them, all connections together (IPC_MAX_HELD_OUTPUT_BYTES). */
+  readonly outputBudget: OutputBudget;
   readonly startedAt = Date.now();
   readonly largeMessageDir: string;
   /** The TLS network listeners (`--listen`) and the certificate fingerprint machines pin; null without them. */
@@ -47,6 +51,19 @@ export class Broker {
   address = { host: "", port: 0, socket: null as string | null };
   /** The per-home key (src/home/key.ts): same-user clients prove it, and the broker proves it to them. */
   readonly key: string;
+  /**
+   * `performance.now()` before which heavy ops (history, search, read) wait:
+   * one that ran for t ms makes the next wait t ms, so large replies take at
+   * most half the broker's time and other clients are answered between them.
+   */
+  heavyUntil = 0;
+  /**
+   * Called with every stored message once it is committed (the dashboard's live
+   * feed). Empty on the hot path unless a dashboard page is open.
+   */
+  readonly observers = new Set<(row: MessageRow) => void>();
+  /** The browser dashboard, once `ui` started it (src/ui/server.ts). */
+  dashboard: { stop(): void } | null = null;
   /** Set by the server: begins a clean shutdown. */
   requestShutdown: () => void = () => {};
 
@@ -65,6 +82,7 @@ export class Broker {
     this.commit = new GroupCommit(db, () => this.resync());
     this.largeMessageDir = paths.largeMessages(config);
     this.key = ensureKey(config);
+    this.outputBudget = { held: 0, max: config.limits.maxHeldOutputBytes };
   }
 
   /**
@@ -120,8 +138,9 @@ export class Broker {
     return s;
   }
 
-  /** Binds `conn` to `session` (register, auth). */
+  /** Binds `conn` to `session` (register, auth): the connection is authenticated from now on. */
   bind(conn: Connection, session: Session): void {
+    conn.authenticated = true;
     if (conn.session === session) return;
     if (conn.session?.name !== session.name) {
       this.unbind(conn);

@@ -9,7 +9,20 @@ import { IpcError } from "../protocol/errors.ts";
 import type { Broker } from "./broker.ts";
 import { messageEventFrame, okFrameFromJson } from "./frames.ts";
 import { isLarge, largeMessagePath, writeLargeMessage } from "./large-messages.ts";
+import { log } from "./log.ts";
 import { toMessage } from "./present.ts";
+import type { MessageRow } from "../store/messages.ts";
+
+/** Hands a committed row to every observer; one that throws is logged and left out. */
+function notifyObservers(b: Broker, row: MessageRow): void {
+  for (const o of b.observers) {
+    try {
+      o(row);
+    } catch (err) {
+      log.warn(`message observer failed: ${(err as Error).message}`);
+    }
+  }
+}
 
 /** A message to store. `data` is JSON object text or null. */
 export interface Outgoing {
@@ -68,6 +81,7 @@ export function deliver(b: Broker, m: Outgoing): { id: number; status: Exclude<S
     commit.afterCommit(() => writeLargeMessage(path, copy));
   }
   if (!consumed) registry.addUnread(m.recipient, 1);
+  if (b.observers.size > 0) commit.afterCommit(() => notifyObservers(b, row));
 
   // Stored: now hand it over (the answers leave after the commit).
   const subscribers = waiters.subscribersOf(m.recipient);

@@ -24,16 +24,30 @@ const NOT_AUTHENTICATED =
   "this connection has not authenticated: ipc clients of the broker's owner prove the key in IPC_HOME by themselves; " +
   "other users need IPC_SHARED_SECRET (set on both sides), or the broker's owner may run it with IPC_OPEN=1 (open to every local user)";
 
-/** Handles one complete frame of text from `conn`. Never throws. */
-export function handleFrame(b: Broker, conn: Connection, text: string): void {
+/**
+ * Ops whose replies can be large (megabytes of message text to read and
+ * encode): while one has just run long, the next waits its turn (see
+ * Broker.heavyUntil), so other clients are answered between them.
+ */
+const HEAVY_OPS: ReadonlySet<string> = new Set(["history", "search", "read"]);
+
+/** A heavy op that ran at least this long (ms) makes the next ones wait as long. */
+const HEAVY_MS = 2;
+
+/**
+ * Handles one complete frame of text from `conn`. Never throws.
+ * @returns false when the frame was not handled: a heavy op that must wait until `b.heavyUntil` (handle it again then).
+ */
+export function handleFrame(b: Broker, conn: Connection, text: string): boolean {
   conn.lastActivity = performance.now();
   let obj: unknown;
   try {
     obj = JSON.parse(text);
   } catch {
     reply(b, conn, null, badRequest("frame is not valid JSON (one JSON object per line)"));
-    return;
+    return true;
   }
+  if (isObject(obj) && typeof obj.op === "string" && HEAVY_OPS.has(obj.op) && performance.now() < b.heavyUntil) return false;
   if (conn.mode === Mode.Fresh) {
     conn.decoder.stopWatchingObjectEnd();
     if (isObject(obj) && "action" in obj) {
@@ -42,17 +56,23 @@ export function handleFrame(b: Broker, conn: Connection, text: string): void {
         conn.mode = Mode.Closing;
         reply(b, conn, null, new IpcError("FORBIDDEN", "the claude-ipc-mcp protocol is not served on network listeners: use ipc join"));
         conn.end();
-        return;
+        return true;
       }
       conn.mode = Mode.Legacy;
       handleLegacy(b, conn, obj);
-      return;
+      return true;
     }
     conn.mode = Mode.V2;
   } else if (conn.mode >= Mode.Legacy) {
-    return;
+    return true;
   }
+  const started = performance.now();
   handleRequest(b, conn, obj);
+  if (isObject(obj) && typeof obj.op === "string" && HEAVY_OPS.has(obj.op)) {
+    const took = performance.now() - started;
+    if (took >= HEAVY_MS) b.heavyUntil = performance.now() + took;
+  }
+  return true;
 }
 
 /** Validates and runs one v2 request. */

@@ -21,6 +21,8 @@ export interface Outlet {
 
 interface Queued {
   text: string[];
+  /** Characters in `text` (UTF-16 units: about the bytes of ASCII JSON). */
+  chars: number;
   /** Request ids (or legacy markers) answered in `text`, for the failure path. */
   keys: unknown[];
 }
@@ -34,6 +36,8 @@ export class GroupCommit {
   private readonly sRollback: Statement;
   /** Transactions committed since start (for status and the bench). */
   commits = 0;
+  /** Characters of replies waiting for the commit, all outlets together (they count against the output budget). */
+  queuedChars = 0;
 
   constructor(
     private readonly db: Database,
@@ -82,8 +86,23 @@ export class GroupCommit {
     }
     this.hooks = [];
     this.onRollback();
-    for (const [outlet, q] of this.queued) outlet.failCommit(q.keys);
+    const queued = [...this.queued];
     this.queued.clear();
+    this.queuedChars = 0;
+    for (const [outlet, q] of queued) outlet.failCommit(q.keys);
+  }
+
+  /** Characters of replies waiting for the commit for `outlet`. */
+  queuedFor(outlet: Outlet): number {
+    return this.queued.get(outlet)?.chars ?? 0;
+  }
+
+  /** Drops what waits for `outlet` (its connection closed: nobody will read it). */
+  forget(outlet: Outlet): void {
+    const q = this.queued.get(outlet);
+    if (q === undefined) return;
+    this.queuedChars -= q.chars;
+    this.queued.delete(outlet);
   }
 
   /** Runs `fn` after the current transaction commits (immediately when none is open). */
@@ -103,10 +122,12 @@ export class GroupCommit {
     }
     let q = this.queued.get(outlet);
     if (q === undefined) {
-      q = { text: [], keys: [] };
+      q = { text: [], chars: 0, keys: [] };
       this.queued.set(outlet, q);
     }
     q.text.push(text);
+    q.chars += text.length;
+    this.queuedChars += text.length;
     if (key !== undefined) q.keys.push(key);
   }
 
@@ -141,10 +162,12 @@ export class GroupCommit {
     } else {
       this.onRollback();
     }
-    for (const [outlet, q] of this.queued) {
+    const queued = [...this.queued];
+    this.queued.clear();
+    this.queuedChars = 0;
+    for (const [outlet, q] of queued) {
       if (committed) outlet.write(q.text.length === 1 ? q.text[0]! : q.text.join(""));
       else outlet.failCommit(q.keys);
     }
-    this.queued.clear();
   };
 }

@@ -15,7 +15,10 @@ import { databaseError, openDatabase } from "../store/database.ts";
 import { VERSION } from "../version.ts";
 import { Broker, type Clock } from "./broker.ts";
 import { Connection, Mode } from "./connection.ts";
-import { handleFrame, reply } from "./dispatch.ts";
+import { Admission, REFUSAL_GRACE_MS } from "./admission.ts";
+import { reply } from "./dispatch.ts";
+import { raiseFdLimit } from "./fd-limit.ts";
+import { pump } from "./intake.ts";
 import { errorFrame } from "./frames.ts";
 import { acquireLock, type LockInfo, lockAge, probeAddress, probeOwner, removeLock } from "./lock.ts";
 import { log, setLogLevel } from "./log.ts";
@@ -110,7 +113,11 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
     } catch (err) {
       throw databaseError(paths.database(config), err);
     }
-    const handlers = socketHandlers(broker);
+    const admission = new Admission(config.limits, raiseFdLimit(), config.socketPath !== null);
+    if (admission.fdBound) {
+      log.warn(`the open-file limit (ulimit -n ${admission.fd?.soft}) allows ${admission.maxConnections} connections, fewer than IPC_MAX_CONNECTIONS; more are refused`);
+    }
+    const handlers = socketHandlers(broker, admission);
     try {
       if (config.tcp) {
         tcp = Bun.listen<Connection>({
@@ -143,7 +150,7 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
     lockInfo.port = port;
     broker.address = { host: config.host, port, socket: config.socketPath };
     await Bun.write(lockPath, JSON.stringify(lockInfo));
-    return running(broker, [tcp, ...network], unix, lockPath, options, checkpointer, socketInode);
+    return running(broker, admission, [tcp, ...network], unix, lockPath, options, checkpointer, socketInode);
   } catch (err) {
     await checkpointer?.stop();
     for (const l of network) l.stop(true);
@@ -157,6 +164,7 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
 
 function running(
   broker: Broker,
+  admission: Admission,
   /** The loopback TCP listener (if any) first, then the TLS network listeners. */
   tcpListeners: Array<TCPSocketListener<Connection> | undefined>,
   unix: UnixSocketListener<Connection> | undefined,
@@ -169,7 +177,7 @@ function running(
   const tcp = tcpListeners[0];
   const sweeper = new Sweeper(broker);
   const sweepTimer = setInterval(() => safely("sweep", () => sweeper.sweep()), (options.sweepSeconds ?? 60) * 1000);
-  const reapTimer = setInterval(() => reapIdle(broker), 1000);
+  const reapTimer = setInterval(() => reapIdle(broker, admission), 1000);
   // The search index follows the messages in small steps (about 2.5 ms each), off the request path.
   const indexTimer = setInterval(
     () =>
@@ -191,6 +199,7 @@ function running(
       clearInterval(indexTimer);
       for (const l of tcpListeners) l?.stop(false);
       unix?.stop(false);
+      safely("dashboard", () => broker.dashboard?.stop());
       safely("final sweep", () => sweeper.sweep());
       broker.commit.flush();
       for (const c of broker.connections) {
@@ -268,62 +277,75 @@ function modeText(config: Config): string {
   return `authentication required: the key in ${paths.key(config)}${config.secret ? " or the shared secret" : ""}`;
 }
 
-/** Bun.listen socket handlers feeding `broker`. */
-function socketHandlers(broker: Broker) {
-  const { maxFrameBytes, maxConnections } = broker.config.limits;
+/** Bun.listen socket handlers feeding `broker`, admitting connections through `admission`. */
+function socketHandlers(broker: Broker, admission: Admission) {
+  const { maxFrameBytes } = broker.config.limits;
   // Incomplete frames of all connections together (unauthenticated clients can send them).
   const inputBudget = { held: 0, max: broker.config.limits.maxHeldInputBytes };
-  const outputBudget = { held: 0, max: broker.config.limits.maxHeldOutputBytes };
   return (transport: "tcp" | "unix" | "tls") => ({
     open(socket: Socket<Connection>) {
-      const conn = new Connection(socket, transport, maxFrameBytes, broker.newBucket(), inputBudget, outputBudget);
+      const conn = new Connection(socket, transport, maxFrameBytes, broker.newBucket(), inputBudget, broker.outputBudget);
       socket.data = conn;
-      if (maxConnections > 0 && broker.connections.size >= maxConnections) {
-        conn.write(errorFrame(null, { code: "RATE_LIMITED", message: `the broker is at its limit of ${maxConnections} connections (IPC_MAX_CONNECTIONS); try again shortly`, retry_after_ms: 1000 }));
-        conn.end();
+      const refusal = admission.admit(conn, broker.connections.size);
+      if (refusal !== null) {
         conn.closed = true;
+        if (refusal === "cut") {
+          socket.terminate();
+          return;
+        }
+        socket.write(errorFrame(null, { code: "RATE_LIMITED", message: refusal, retry_after_ms: 1000 }));
+        socket.end();
+        // A refused peer that never closes its side must not keep the descriptor.
+        setTimeout(() => socket.terminate(), REFUSAL_GRACE_MS).unref();
         return;
       }
       broker.connections.add(conn);
-      conn.sink = {
-        frame: (text) => handleFrame(broker, conn, text),
-        invalid: (reason) => reply(broker, conn, null, new IpcError("BAD_REQUEST", reason)),
-      };
+      conn.onRoom = () => pump(broker, conn);
     },
     data(socket: Socket<Connection>, chunk: Buffer) {
       const conn = socket.data;
       if (conn.closed || conn.mode >= Mode.Legacy) return;
+      let why: string | null = null;
       try {
         conn.decoder.push(chunk, conn.sink);
       } catch (err) {
         if (!(err instanceof FrameTooLarge)) throw err;
-        conn.decoder.clear();
-        conn.mode = Mode.Closing;
-        const why = err.shared
+        why = err.shared
           ? `the broker holds too much unfinished input from all connections (${err.limit} bytes); closing this one`
           : `frame larger than ${maxFrameBytes} bytes (IPC_MAX_FRAME_BYTES); closing the connection`;
+      }
+      // Reading stops while requests wait (intake.ts): two frames' worth queued means it did not.
+      if (why === null && conn.queuedChars > 2 * maxFrameBytes) {
+        why = `more than ${2 * maxFrameBytes} bytes of requests sent without reading the replies; closing the connection`;
+      }
+      if (why !== null) {
+        conn.decoder.clear();
+        conn.dropQueuedFrames();
+        conn.mode = Mode.Closing;
         reply(broker, conn, null, new IpcError("TOO_LARGE", why));
         return;
       }
-      if (conn.mode === Mode.Fresh && conn.decoder.bufferedBytes > 0) tryUnterminatedLegacy(broker, conn);
+      pump(broker, conn);
     },
     drain(socket: Socket<Connection>) {
       socket.data.drain();
     },
     end(socket: Socket<Connection>) {
       const conn = socket.data;
-      if (conn.mode === Mode.Fresh) tryUnterminatedLegacy(broker, conn);
-      // The peer will send nothing more: close once pending answers, held checks included, are out.
-      setImmediate(() => {
-        if (conn.waiters.size === 0) conn.end();
-        else conn.endAfterWaiters = true;
-      });
+      if (conn.closed) return;
+      // The peer will send nothing more: close once what it sent is answered.
+      conn.peerEnded = true;
+      if (!conn.held) pump(broker, conn);
     },
     close(socket: Socket<Connection>) {
       const conn = socket.data;
       if (!conn) return;
+      admission.closed(conn);
+      // Nobody will read the answers: drop what was queued for this connection at once.
       conn.decoder.clear();
+      conn.dropQueuedFrames();
       conn.dropQueuedOutput();
+      broker.commit.forget(conn);
       conn.closed = true;
       broker.unbind(conn);
       broker.connections.delete(conn);
@@ -334,28 +356,21 @@ function socketHandlers(broker: Broker) {
   });
 }
 
-/** A legacy client sends one JSON object without a newline: serve it once it parses. */
-function tryUnterminatedLegacy(broker: Broker, conn: Connection): void {
-  if (!conn.decoder.pendingObjectComplete()) return;
-  const text = conn.decoder.pendingText();
-  if (text === null) return;
-  let obj: unknown;
-  try {
-    obj = JSON.parse(text);
-  } catch {
-    return;
+/**
+ * Closes TCP connections that did not authenticate in time, unauthenticated
+ * connections idle too long, and frames left incomplete too long (slowloris).
+ */
+function reapIdle(broker: Broker, admission: Admission): void {
+  const now = performance.now();
+  const { authTimeoutSeconds } = broker.config.limits;
+  for (const conn of admission.overdue(now)) {
+    const message = `not authenticated within ${authTimeoutSeconds} s (IPC_AUTH_TIMEOUT): register or auth first; closing the connection`;
+    conn.write(errorFrame(null, { code: "UNAUTHENTICATED", message }));
+    conn.end();
+    setTimeout(() => conn.socket.terminate(), REFUSAL_GRACE_MS).unref();
   }
-  if (typeof obj === "object" && obj !== null && "action" in obj) {
-    conn.decoder.clear();
-    handleFrame(broker, conn, text);
-  }
-}
-
-/** Closes unauthenticated connections idle too long, and frames left incomplete too long (slowloris). */
-function reapIdle(broker: Broker): void {
   const limitMs = broker.config.limits.idleTimeoutSeconds * 1000;
   if (limitMs === 0) return;
-  const now = performance.now();
   for (const conn of broker.connections) {
     const partial = conn.decoder.partialSince;
     if (partial > 0 && now - partial > limitMs) {

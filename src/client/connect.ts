@@ -49,8 +49,10 @@ export function endpoints(config: Config): Endpoint[] {
 /**
  * Connects to the first endpoint that answers and authenticates it (src/client/trust.ts); null when none answers.
  * @throws UntrustedBroker when something answers but is not this IPC_HOME's broker (never falls back to another endpoint).
+ * @throws IpcError with the broker's own reason when a broker refused the connection (RATE_LIMITED: at a connection cap).
  */
 async function tryConnect(config: Config): Promise<Connected | null> {
+  let refusal: IpcError | null = null;
   for (const e of endpoints(config)) {
     let client: BrokerClient;
     try {
@@ -65,11 +67,17 @@ async function tryConnect(config: Config): Promise<Connected | null> {
     } catch (err) {
       client.close();
       if (err instanceof UntrustedBroker || err instanceof MachineRefused || err instanceof TlsListenerError) throw err;
-      // Closed on us (a broker at its connection limit, or stopping): try the next endpoint, then maybe start one.
+      if (err instanceof IpcError && err.code === "RATE_LIMITED") {
+        // A broker answered and said why it cannot take this connection: that, not "no broker", is the error.
+        refusal ??= new IpcError(err.code, `the broker at ${describeEndpoint(e)} refused the connection: ${err.message}`, undefined, err.retryAfterMs);
+        continue;
+      }
+      // Closed on us (a broker stopping): try the next endpoint, then maybe start one.
       if (err instanceof IpcError && err.code === "NO_BROKER") continue;
       throw untrusted(e, `is not an ipc broker (${(err as Error).message})`, null);
     }
   }
+  if (refusal !== null) throw refusal;
   return null;
 }
 

@@ -55,7 +55,7 @@ export async function authenticateBroker(client: BrokerClient, e: Endpoint, conf
   let key: string;
   if (secret !== null) {
     if (hello.secret_proof === undefined || !safeEqual(hello.secret_proof, brokerProof(secret, cn, hello.nonce, binding))) {
-      throw untrusted(e, "did not prove IPC_SHARED_SECRET (the broker has no secret or another one, or it is not an ipc broker)", "start the broker with the same IPC_SHARED_SECRET");
+      throw untrusted(e, "did not prove IPC_SHARED_SECRET: IPC_SHARED_SECRET here differs from the broker's secret (or it has none, or it is not an ipc broker)", "set the same IPC_SHARED_SECRET on both sides (ipc doctor, here and where the broker was started, shows which differs)");
     }
     key = secret;
   } else {

@@ -40,6 +40,7 @@ export const COMMANDS: Record<string, LazyCommand> = {
   machines: () => load(import("./machines.ts")),
   revoke: () => load(import("./revoke.ts")),
   leave: () => load(import("./leave.ts")),
+  ui: () => load(import("./ui.ts")),
   completion: () => load(import("./completion.ts")),
 };
 

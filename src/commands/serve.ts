@@ -4,6 +4,7 @@ import { brokerArgs, configFrom } from "../cli/args.ts";
 import { emit, errOut } from "../cli/output.ts";
 import { type Config, LIMIT_SETTINGS, type Limits, paths, sameHome } from "../config.ts";
 import { connectBroker, spawnBroker } from "../client/connect.ts";
+import { UntrustedBroker } from "../client/trust.ts";
 import { IpcError } from "../protocol/errors.ts";
 
 const limitArgs = Object.fromEntries(
@@ -83,7 +84,11 @@ async function foreground(config: Config): Promise<void> {
 }
 
 async function detach(config: Config): Promise<void> {
-  const running = await connectBroker(config, false).catch(() => null);
+  // Nothing answers: start one. Something that answers but is not this home's broker: say whose it is (never a second broker).
+  const running = await connectBroker(config, false).catch((err: unknown) => {
+    if (err instanceof IpcError && err.code === "NO_BROKER" && !(err instanceof UntrustedBroker)) return null;
+    throw err;
+  });
   if (running) {
     const s = await running.client.request("status", {});
     running.client.close();

@@ -3,6 +3,9 @@ import * as v from "valibot";
 /** Names nobody may register (docs/design.md#1-vocabulary). `*` is already outside the name alphabet. */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set(["system", "all", "broadcast", "*"]);
 
+/** Where broadcasts are shown as one conversation (the dashboard); outside the name alphabet. */
+export const EVERYONE = "*";
+
 /** The sender of broker-generated messages (rename notices). */
 export const SYSTEM_SENDER = "system";
 

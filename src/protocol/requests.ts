@@ -168,6 +168,8 @@ export const SubscribeRequest = v.object({
   consume: v.optional(v.boolean()),
 });
 export const UnsubscribeRequest = v.object({ ...base, op: v.literal("unsubscribe") });
+/** A one-time login link for the browser dashboard (starts it on first use; IPC_UI=off refuses). */
+export const UiRequest = v.object({ ...base, op: v.literal("ui") });
 export const ShutdownRequest = v.object({
   ...base,
   op: v.literal("shutdown"),
@@ -201,6 +203,7 @@ export const Request = v.variant("op", [
   VerifyRequest,
   SubscribeRequest,
   UnsubscribeRequest,
+  UiRequest,
   ShutdownRequest,
 ]);
 export type Request = v.InferOutput<typeof Request>;

@@ -100,6 +100,8 @@ export const StatusResult = v.object({
 export type StatusResult = v.InferOutput<typeof StatusResult>;
 export const WhoamiResult = v.object({ name: v.string(), unread: v.number() });
 export const EmptyResult = v.object({});
+/** The dashboard's address and a one-time login link (the code is in the URL fragment, valid `expires_in_s`). */
+export const UiResult = v.object({ url: v.string(), port: v.number(), expires_in_s: v.number() });
 
 /** The result schema of each op. */
 export const RESULTS = {
@@ -127,6 +129,7 @@ export const RESULTS = {
   verify: EmptyResult,
   subscribe: EmptyResult,
   unsubscribe: EmptyResult,
+  ui: UiResult,
   shutdown: EmptyResult,
 } as const;
 export type ResultOf<O extends keyof typeof RESULTS> = v.InferOutput<(typeof RESULTS)[O]>;

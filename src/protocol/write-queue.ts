@@ -17,6 +17,9 @@ export interface OutputBudget {
   readonly max: number;
 }
 
+/** Characters above which a text is encoded to bytes before its first write. */
+const LARGE_TEXT = 64 * 1024;
+
 export class WriteQueue {
   private queue: Uint8Array[] = [];
   private queuedBytes = 0;
@@ -41,6 +44,8 @@ export class WriteQueue {
       this.enqueue(typeof data === "string" ? Buffer.from(data) : data);
       return;
     }
+    // A large text is encoded once (not once by the socket and again for its unsent rest).
+    if (typeof data === "string" && data.length > LARGE_TEXT) data = Buffer.from(data);
     const n = this.socket.write(data);
     const total = typeof data === "string" ? Buffer.byteLength(data) : data.length;
     if (n < total) {

@@ -20,6 +20,7 @@ import * as v from "valibot";
 import { IpcError } from "../protocol/errors.ts";
 import { MAX_DATA_DEPTH, nestsWithin } from "../protocol/message.ts";
 import { normalizeName } from "../protocol/names.ts";
+import { InstanceStore } from "./instances.ts";
 import { MessageStore } from "./messages.ts";
 
 /**
@@ -149,9 +150,15 @@ export function importLegacy(db: Database, path: string, opts: LegacyImportOptio
       if (name !== null) lastMail.set(name, Math.max(lastMail.get(name) ?? 0, at));
     }
   }
-  const addName = db.prepare("INSERT INTO instances (name, registered_at, last_seen) VALUES (?1, ?2, ?3) ON CONFLICT (name) DO NOTHING");
+  const registry = new InstanceStore(db);
+  const known = db.prepare("SELECT 1 AS one FROM instances WHERE name = ?");
+  const lastSeen = db.prepare("UPDATE instances SET last_seen = ?2 WHERE name = ?1");
   db.transaction(() => {
-    for (const name of report.names) addName.run(name, opts.now, lastMail.get(name) ?? 0);
+    for (const name of report.names) {
+      if (known.get(name) !== null) continue;
+      registry.upsert(name, opts.now); // a new identity (history by identity)
+      lastSeen.run(name, lastMail.get(name) ?? 0);
+    }
     for (const p of plan) {
       const id = messages.insert({
         sender: legacySender(p.row.from_id),

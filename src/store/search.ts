@@ -17,6 +17,7 @@ export class SearchIndex {
   private readonly sSetState: Statement;
   private readonly sForget: Statement;
   private readonly sSearch: Statement<MessageRow>;
+  private readonly sSearchAll: Statement<MessageRow>;
 
   constructor(db: Database) {
     this.sState = db.prepare("SELECT indexed_up_to FROM search_state WHERE singleton = 1");
@@ -31,6 +32,10 @@ export class SearchIndex {
       `SELECT ${COLUMNS} FROM messages_fts f JOIN messages m ON m.id = f.rowid
        WHERE messages_fts MATCH ?1 AND (m.sender_id = ?2 OR m.recipient_id = ?2)
        ORDER BY m.id DESC LIMIT ?3`,
+    );
+    this.sSearchAll = db.prepare(
+      `SELECT ${COLUMNS} FROM messages_fts f JOIN messages m ON m.id = f.rowid
+       WHERE messages_fts MATCH ?1 ORDER BY m.id DESC LIMIT ?2`,
     );
   }
 
@@ -64,13 +69,29 @@ export class SearchIndex {
    * `query` (each word quoted, so FTS5 syntax in the query is literal), newest first.
    */
   search(who: number, query: string, limit: number): MessageRow[] {
-    const words = query.split(/\s+/).filter((w) => w.length > 0);
-    if (words.length === 0) return [];
-    const match = words.map((w) => `"${w.replaceAll('"', '""')}"`).join(" ");
-    try {
-      return this.sSearch.all(match, who, limit);
-    } catch (err) {
-      throw new IpcError("BAD_REQUEST", `search query not understood (${(err as Error).message}); use plain words`);
-    }
+    const match = matchExpression(query);
+    return match === null ? [] : run(() => this.sSearch.all(match, who, limit));
+  }
+
+  /** Like `search`, over every message (the dashboard: its person is the broker's owner). */
+  searchAll(query: string, limit: number): MessageRow[] {
+    const match = matchExpression(query);
+    return match === null ? [] : run(() => this.sSearchAll.all(match, limit));
+  }
+}
+
+/** An FTS5 MATCH expression of every word of `query`, each quoted; null when there is none. */
+function matchExpression(query: string): string | null {
+  const words = query.split(/\s+/).filter((w) => w.length > 0);
+  if (words.length === 0) return null;
+  return words.map((w) => `"${w.replaceAll('"', '""')}"`).join(" ");
+}
+
+/** Runs an FTS5 query. @throws IpcError BAD_REQUEST when FTS5 refuses it. */
+function run(query: () => MessageRow[]): MessageRow[] {
+  try {
+    return query();
+  } catch (err) {
+    throw new IpcError("BAD_REQUEST", `search query not understood (${(err as Error).message}); use plain words`);
   }
 }

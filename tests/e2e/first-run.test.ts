@@ -93,7 +93,8 @@ test("a wrong shared secret is named as such, with the command that shows which 
   const e = ipcEnv({ IPC_SHARED_SECRET: "the-brokers-secret" });
   await using _broker = await startBrokerProcess(e);
   const r = await ipc(e, ["register", "fred"], { env: { IPC_SHARED_SECRET: "another-secret" } });
-  expect(r.code).toBe(1);
+  // The client checks the broker before sending anything (docs/security.md): nothing was sent, exit 3.
+  expect(r.code).toBe(3);
   expect(r.stderr).toContain("IPC_SHARED_SECRET here differs from the broker's secret");
   expect(r.stderr).toContain("ipc doctor");
   expect(r.stderr).not.toContain("hello first");
@@ -115,16 +116,19 @@ test("the setup hint keeps the flags given; Codex (no project file) offers no --
 
 test("serve --detach against another IPC_HOME's broker on the port says whose it is and fails; doctor says so too", async () => {
   const e = ipcEnv();
-  await using _broker = await startBrokerProcess(e);
+  await using broker = await startBrokerProcess(e);
   const other = ipcEnv({ IPC_PORT: String(e.port) });
   const r = await ipc(other, ["serve", "--detach"]);
-  expect(r.code).toBe(1);
-  expect(r.stderr).toContain(`serves IPC_HOME ${e.home}, not this one (${other.home})`);
+  // It cannot prove this home's key: refused before anything is sent, naming the port's holder.
+  expect(r.code).toBe(3);
+  expect(r.stderr).toContain(`is not this IPC_HOME's broker (${other.home})`);
+  expect(r.stderr).toContain(`pid ${broker.proc.pid}`);
   expect(r.stderr).toContain("IPC_PORT=<free port>");
   const doctor = await ipc(other, ["doctor"]);
   expect(doctor.code).toBe(1);
-  expect(doctor.stdout).toContain(`✖ that broker serves IPC_HOME ${e.home}, not this one (${other.home})`);
+  expect(doctor.stdout).toContain(`✖ refusing the broker at 127.0.0.1:${e.port}`);
   expect((await ipc(e, ["serve", "--detach"])).stdout).toContain("A broker is already running"); // its own home: fine
+  void broker;
 });
 
 test("after a rename, the old IPC_NAME is told the new name, not to register the old one again", async () => {

@@ -17,7 +17,7 @@ async function legacy(port: number, request: unknown): Promise<any> {
 
 describe("legacy protocol, open mode", () => {
   test("a name a live v2 session holds is refused, naming the holder; a free one is not (docs/identity.md)", async () => {
-    await using b = await testBroker();
+    await using b = await testBroker({ IPC_OPEN: "1" });
     await using _fred = await registered(b.port, "fred");
     const taken = await legacy(b.port, { action: "register", instance_id: "fred" });
     expect(taken.status).toBe("error");

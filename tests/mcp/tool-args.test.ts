@@ -9,7 +9,7 @@ const tool = (name: string) => TOOLS_BY_NAME.get(name)!;
 test("legacy names: to_id is to (a current name wins), from_id / instance_id are dropped", () => {
   expect(parseArgs(tool("send"), { to_id: "fred", content: "hi", from_id: "x", instance_id: "y" })).toEqual({ to: "fred", content: "hi" });
   expect(parseArgs(tool("send"), { to: "barney", to_id: "fred", content: "hi" })).toEqual({ to: "barney", content: "hi" });
-  expect(parseArgs(tool("rename"), { new_id: "fred2", old_id: "fred" })).toEqual({ new_name: "fred2" });
+  expect(parseArgs(tool("rename"), { new_id: "fred2", old_id: "fred" })).toEqual({ new_name: "fred2", old_id: "fred" }); // old_id is checked: only your own name
 });
 
 test("a number sent as text is taken as the number", () => {

@@ -173,25 +173,41 @@ test("registering the name again does not reset its rate allowance (v2 and legac
   expect((await other.call({ id: 0, op: "register", name: "other" })).ok).toBe(true);
 });
 
-test("replies left unread are bounded across connections (IPC_MAX_HELD_OUTPUT_BYTES): the connection going over is cut", async () => {
-  await using b = await testBroker({ IPC_MAX_HELD_OUTPUT_BYTES: String(4 * 1024 * 1024) });
+test("a client that never reads is held (backpressure); a reply the shared budget cannot hold is refused before it is built", async () => {
+  await using b = await testBroker({ IPC_MAX_HELD_OUTPUT_BYTES: String(Math.round(2.5 * 1024 * 1024)) });
   await using sender = await registered(b.port, "big");
-  const big = "x".repeat(1024 * 1024);
-  const { message_id } = await sender.call({ id: 1, op: "send", to: "big", content: big });
+  const { message_id } = await sender.call({ id: 1, op: "send", to: "big", content: "x".repeat(1024 * 1024) });
+  const huge = await sender.call({ id: 2, op: "send", to: "big", content: "y", data: { pad: "z".repeat(2_400_000) } });
   // A client that asks for the 1 MiB message again and again and never reads the answers.
   const { createConnection } = await import("node:net");
   const hog = createConnection({ host: "127.0.0.1", port: b.port });
   await new Promise((r) => hog.once("connect", r));
-  const closed = new Promise<void>((r) => hog.once("close", () => r()));
   hog.on("error", () => {});
   hog.pause();
-  const token = (await sender.call({ id: 2, op: "register", name: "big" })).token;
+  const token = (await sender.call({ id: 3, op: "register", name: "big" })).token;
   let frames = "";
   for (let i = 0; i < 40; i++) frames += `${JSON.stringify({ id: i, op: "read", message_id, token })}\n`;
   hog.write(frames);
-  await closed; // cut once its queued replies pass the shared 4 MiB
-  // Everyone else is still served.
-  expect((await sender.call({ id: 3, op: "status" })).ok).toBe(true);
+  const held = () => [...b.broker.connections].find((c) => c.held);
+  const settled = () => held() !== undefined && b.broker.outputBudget.held > 1024 * 1024;
+  for (let i = 0; i < 100 && !settled(); i++) await Bun.sleep(50);
+  // Its requests wait: the broker holds about one reply for it, not 40.
+  const hogConn = held()!;
+  expect(hogConn).toBeDefined();
+  expect(hogConn.queuedFrames).toBeGreaterThan(0);
+  expect(b.broker.outputBudget.held).toBeGreaterThan(1024 * 1024);
+  expect(b.broker.outputBudget.held).toBeLessThan(2.5 * 1024 * 1024);
+  // Everyone else is still served; a 2.4 MB reply does not fit what the hog leaves of 2.5 MiB: refused, not built.
+  expect((await sender.call({ id: 4, op: "status" })).ok).toBe(true);
+  const refused = await sender.call({ id: 5, op: "read", message_id: huge.message_id });
+  expect(refused).toMatchObject({ ok: false, error: { code: "RATE_LIMITED" } });
+  expect(refused.error.message).toContain("IPC_MAX_HELD_OUTPUT_BYTES");
+  // Once the hog is gone, its queue is dropped at once and the reply fits.
+  hog.destroy();
+  for (let i = 0; i < 100 && b.broker.outputBudget.held > 0; i++) await Bun.sleep(20);
+  expect(b.broker.outputBudget.held).toBe(0);
+  const served = await sender.call({ id: 6, op: "read", message_id: huge.message_id });
+  expect(served.message.data.pad.length).toBe(2_400_000);
 });
 
 test("a broadcast costs one request per recipient (at most a burst); refused, it sends nothing", async () => {

@@ -5,7 +5,7 @@ import type { Broker } from "../broker.ts";
 import type { Connection } from "../connection.ts";
 import { okFrame } from "../frames.ts";
 import { toMessage } from "../present.ts";
-import { fitting } from "../reply-budget.ts";
+import { fitting, outputFull, outputLeft, replyRoom, weight } from "../reply-budget.ts";
 import type { Waiter } from "../waiters.ts";
 import type { OpHandler } from "./types.ts";
 
@@ -37,7 +37,9 @@ export function takeUnread(b: Broker, name: string, limit: number, peek: boolean
 
 export const check: OpHandler<"check"> = (b, conn, req) => {
   const s = b.requireSession(conn, req.token);
-  const rows = takeUnread(b, s.name, req.limit ?? CHECK_LIMIT, req.peek === true, req.from);
+  // Counted against the shared output budget before anything is taken (a single message always fits).
+  const room = replyRoom(b);
+  const rows = takeUnread(b, s.name, req.limit ?? CHECK_LIMIT, req.peek === true, req.from, (r) => fitting(r, false, room));
   if (rows.length > 0 || !req.wait) return { messages: rows.map((r) => toMessage(r, false)) };
   hold(b, conn, s.name, req.id, req.wait, req.from, req.peek === true);
   return undefined;
@@ -64,6 +66,7 @@ export const read: OpHandler<"read"> = (b, conn, req) => {
   if (row === null || (row.sender_id !== me && row.recipient_id !== me)) {
     throw new IpcError("NOT_FOUND", `no message ${req.message_id} that ${s.name} sent or received`);
   }
+  if (weight(row, true) > outputLeft(b)) throw outputFull(b);
   if (row.recipient_id === me && row.recipient === s.name && row.read_at === null) {
     b.commit.begin();
     const now = b.clock();

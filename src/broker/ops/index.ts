@@ -8,6 +8,7 @@ import { invite, join, leave, machines, prove_machine, revoke } from "./remote.t
 import { rename } from "./rename.ts";
 import { auth, hello, prove, register, shutdown, subscribe, unsubscribe, verify, whoami } from "./session.ts";
 import type { OpHandler } from "./types.ts";
+import { ui } from "./ui.ts";
 
 export const OPS: { [O in Op]: OpHandler<O> } = {
   hello,
@@ -34,5 +35,6 @@ export const OPS: { [O in Op]: OpHandler<O> } = {
   verify,
   subscribe,
   unsubscribe,
+  ui,
   shutdown,
 };

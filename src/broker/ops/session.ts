@@ -116,6 +116,7 @@ export const verify: OpHandler<"verify"> = (b, conn, req) => {
   if (proves(b, conn, req.auth, PROOF_SUBJECTS.verify) !== "secret") {
     throw new IpcError("FORBIDDEN", "the proof does not match this broker's shared secret (or no fresh nonce: send hello first)");
   }
+  // verify checks a proof and nothing else: the connection stays unauthenticated (prove is for that).
   return {};
 };
 

@@ -1,0 +1,87 @@
+/**
+ * The dashboard as a person sees it, in Debian's Chromium (playwright-core):
+ * how long the first screen takes with many stored messages and agents
+ * (navigation start → agents and conversations drawn, the page's own
+ * `ipc:first-screen` mark), and how long a sent message takes to show
+ * (send acknowledged → its conversation row on the page). Skipped, with a
+ * note, where Chromium is not installed.
+ */
+import { existsSync } from "node:fs";
+import { Lines } from "../lib/lines.ts";
+import { ipcCommand } from "../lib/procs.ts";
+import { percentile } from "../lib/stats.ts";
+import type { Measurements, Timing } from "./types.ts";
+
+export const CHROMIUM = process.env.IPC_BENCH_CHROMIUM ?? "/usr/bin/chromium";
+const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+/** True when the dashboard figures can be measured here. */
+export function canMeasureUi(): boolean {
+  return existsSync(CHROMIUM);
+}
+
+/** A one-time login URL from `ipc ui --json` for the broker in `env`. */
+async function loginUrl(env: Record<string, string>): Promise<string> {
+  const proc = Bun.spawn([...ipcCommand().cmd, "ui", "--json"], { env, stdout: "pipe", stderr: "inherit" });
+  const text = await new Response(proc.stdout).text();
+  if ((await proc.exited) !== 0) throw new Error("ipc ui failed");
+  return (JSON.parse(text) as { url: string }).url;
+}
+
+/**
+ * Measures the dashboard of the broker at `port` (started with `env`, whose
+ * IPC_UI_PORT is free). `loads` page loads, `t.samples` live messages (at most 50).
+ */
+export async function dashboard(port: number, env: Record<string, string>, t: Timing, loads: number, prefix = "ui"): Promise<Measurements> {
+  const { chromium } = await import("playwright-core");
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  try {
+    const firstScreen: number[] = [];
+    let page = await browser.newPage();
+    for (let i = 0; i < loads + 1; i++) {
+      await page.close();
+      page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+      await page.goto(await loginUrl(env));
+      await page.waitForFunction(() => performance.getEntriesByName("ipc:first-screen").length > 0);
+      const ms = await page.evaluate(() => performance.getEntriesByName("ipc:first-screen")[0]!.startTime);
+      if (i > 0) firstScreen.push(ms); // the first load also bundles and warms the broker's caches
+    }
+    await page.locator("#live.on").waitFor();
+    // Live: each send's id shows up as a conversation preview; the page reports it through a binding.
+    const seen = new Map<string, number>();
+    await page.exposeFunction("__ipcSeen", (text: string) => {
+      if (!seen.has(text)) seen.set(text, performance.now());
+    });
+    // Runs in the page (a string: this file is not type-checked with the DOM's types).
+    await page.evaluate(`{
+      const list = document.getElementById("conversations");
+      new MutationObserver(() => {
+        const m = /live (\\d+)/.exec(list.querySelector(".preview")?.textContent ?? "");
+        if (m) window.__ipcSeen(m[1]);
+      }).observe(list, { childList: true, subtree: true, characterData: true });
+    }`);
+    const sender = await Lines.open(port);
+    await sender.call({ id: 0, op: "register", name: "bench-ui" });
+    const live: number[] = [];
+    const n = Math.min(50, t.samples);
+    for (let i = 0; i < n + 3; i++) {
+      const r = await sender.call({ id: i + 1, op: "send", to: "user1", content: `live ${i}` });
+      const acked = performance.now();
+      if (!(r as { ok?: boolean }).ok) throw new Error(`send failed: ${JSON.stringify(r)}`);
+      for (let w = 0; w < 200 && !seen.has(String(i)); w++) await Bun.sleep(1);
+      const shown = seen.get(String(i));
+      if (shown === undefined) throw new Error(`message ${i} did not show on the page within about 200 ms`);
+      if (i >= 3) live.push(shown - acked);
+    }
+    sender.close();
+    return {
+      [`${prefix}.first_screen`]: percentile(firstScreen, 50),
+      [`${prefix}.live.p50`]: percentile(live, 50),
+      [`${prefix}.live.max`]: Math.max(...live),
+    };
+  } finally {
+    await browser.close();
+  }
+}
+
+
