@@ -77,6 +77,11 @@ export interface Config {
    * Client: accept a broker that cannot prove this IPC_HOME's key if it says it is open.
    */
   open: boolean;
+  /**
+   * Network listeners the broker adds (`--listen`, IPC_LISTEN): TLS only, for
+   * joined machines (src/remote/). Empty: loopback TCP and the Unix socket only.
+   */
+  listen: ListenAddress[];
   name: string | null;
   /** Seat template (IPC_SEAT / --seat, e.g. "claude"): without a name, an MCP server registers `<seat>-<project>` (docs/identity.md). */
   seat: string | null;
@@ -101,6 +106,25 @@ export interface UiSettings {
   port: number;
 }
 
+/** A network address the broker listens on with TLS: a host (IPv4, IPv6 without brackets, or a name) and a port. */
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/**
+ * Parses `ADDR:PORT` (IPv6 as `[::1]:PORT`).
+ * @throws IpcError (exit code 2) when it is not of that form.
+ */
+export function parseListen(text: string): ListenAddress {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s\[\]]+)):(\d{1,5})$/.exec(text.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) {
+    throw new IpcError("BAD_REQUEST", `--listen / IPC_LISTEN takes ADDR:PORT (e.g. 192.168.1.20:9876, [::]:9876), got "${text}"`, 2);
+  }
+  return { host: (m[1] ?? m[2])!, port };
+}
+
 /** Values a command line may override (already parsed by citty). */
 export interface ConfigFlags {
   home?: string;
@@ -114,6 +138,8 @@ export interface ConfigFlags {
   socket?: string;
   tcp?: boolean;
   open?: boolean;
+  /** `--listen` values (repeatable). */
+  listen?: string[];
   limits?: Partial<Record<keyof Limits, string | number | undefined>>;
 }
 
@@ -209,6 +235,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
     legacy: !["off", "0", "false", "no"].includes((env.IPC_LEGACY ?? "").toLowerCase()),
     secret: env.IPC_SHARED_SECRET || null,
     open: flags.open ?? flag(env, "IPC_OPEN"),
+    listen: (flags.listen ?? (env.IPC_LISTEN ?? "").split(",")).filter((x) => x.trim() !== "").map(parseListen),
     name: flags.as || env.IPC_NAME || null,
     seat: flags.seat || env.IPC_SEAT || null,
     takeover: flags.takeover === true,
@@ -247,6 +274,11 @@ export const paths = {
   /** Per AI host process: the session its `ipc mcp` acts as (src/home/mcp-parents.ts). */
   mcpParents: (c: Pick<Config, "home">) => join(c.home, "mcp-parents"),
   autoCheck: (c: Pick<Config, "home">) => join(c.home, "auto-check"),
+  /** The broker's TLS certificate and its private key for `--listen` (src/remote/certificate.ts). */
+  tlsCert: (c: Pick<Config, "home">) => join(c.home, "tls", "broker.crt"),
+  tlsKey: (c: Pick<Config, "home">) => join(c.home, "tls", "broker.key"),
+  /** This machine's pairing with a remote broker, written by `ipc join` (src/remote/joined.ts). */
+  joined: (c: Pick<Config, "home">) => join(c.home, "remote.json"),
 };
 
 /** True when two IPC_HOME paths are the same folder (symlinks and `..` resolved where the folder exists). */

@@ -11,6 +11,7 @@ import { ensureKey } from "../home/key.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { OutputBudget } from "../protocol/write-queue.ts";
 import { InstanceStore } from "../store/instances.ts";
+import { MachineStore } from "../store/machines.ts";
 import { MessageStore } from "../store/messages.ts";
 import { SearchIndex } from "../store/search.ts";
 import type { MessageRow } from "../store/messages.ts";
@@ -32,6 +33,7 @@ export class Broker {
   readonly instances: InstanceStore;
   readonly sessionStore: SessionStore;
   readonly search: SearchIndex;
+  readonly machines: MachineStore;
   readonly registry: Registry;
   readonly sessions: Sessions;
   readonly waiters = new Waiters();
@@ -43,6 +45,8 @@ export class Broker {
   readonly outputBudget: OutputBudget;
   readonly startedAt = Date.now();
   readonly largeMessageDir: string;
+  /** The TLS network listeners (`--listen`) and the certificate fingerprint machines pin; null without them. */
+  tls: { fingerprint: string; listeners: { host: string; port: number }[] } | null = null;
   /** Address facts for `status`, filled in by the server once listening. */
   address = { host: "", port: 0, socket: null as string | null };
   /** The per-home key (src/home/key.ts): same-user clients prove it, and the broker proves it to them. */
@@ -72,6 +76,7 @@ export class Broker {
     this.instances = new InstanceStore(db);
     this.sessionStore = new SessionStore(db);
     this.search = new SearchIndex(db);
+    this.machines = new MachineStore(db);
     this.registry = new Registry(this.instances, this.messages);
     this.sessions = new Sessions(this.sessionStore, config.retention.sessionHours * 3_600_000, () => this.newBucket());
     this.commit = new GroupCommit(db, () => this.resync());
@@ -117,6 +122,8 @@ export class Broker {
     if (token !== undefined) {
       const s = this.sessions.resolve(token, now);
       if (s === null) throw unauthenticated("unknown or expired session token");
+      // A joined machine acts only with the sessions it registered itself.
+      if (conn.machine !== null && s.machine !== conn.machine) throw unauthenticated("that session belongs to another machine");
       this.registry.seen(s.name, now);
       return s;
     }

@@ -62,8 +62,13 @@ export class Connection implements Outlet {
    * and a TCP connection counts against the unauthenticated cap and deadline (admission.ts).
    */
   authenticated = false;
-  /** What this connection proved with `prove` or a per-request proof: the key, the shared secret, or nothing yet. */
-  proved: "key" | "secret" | null = null;
+  /**
+   * What this connection proved with `prove` or a per-request proof: the key, the shared secret,
+   * a joined machine's key (`prove_machine`, TLS listeners only), or nothing yet.
+   */
+  proved: "key" | "secret" | "machine" | null = null;
+  /** The joined machine a TLS connection proved (src/remote/), else null. */
+  machine: string | null = null;
   /** Rate bucket used before a session is bound. */
   readonly bucket: RateBucket;
   /** `performance.now()` of the last complete frame (idle timeout). */
@@ -77,7 +82,8 @@ export class Connection implements Outlet {
 
   constructor(
     readonly socket: Socket<Connection>,
-    readonly transport: "tcp" | "unix",
+    /** How the client reached us: loopback TCP, the Unix socket, or a TLS network listener (`--listen`). */
+    readonly transport: "tcp" | "unix" | "tls",
     maxFrameBytes: number,
     bucket: RateBucket,
     inputBudget: InputBudget,

@@ -17,6 +17,9 @@ import { OPS } from "./ops/index.ts";
 /** Ops a connection may send before it authenticates: hello, and those that authenticate it (each checks its own proof). */
 const PRE_AUTH: ReadonlySet<string> = new Set(["hello", "prove", "register", "auth", "verify", "shutdown"]);
 
+/** Ops a connection on a TLS listener may send before it proves a joined machine's key. */
+const TLS_PRE_AUTH: ReadonlySet<string> = new Set(["hello", "prove_machine", "join"]);
+
 const NOT_AUTHENTICATED =
   "this connection has not authenticated: ipc clients of the broker's owner prove the key in IPC_HOME by themselves; " +
   "other users need IPC_SHARED_SECRET (set on both sides), or the broker's owner may run it with IPC_OPEN=1 (open to every local user)";
@@ -48,6 +51,13 @@ export function handleFrame(b: Broker, conn: Connection, text: string): boolean 
   if (conn.mode === Mode.Fresh) {
     conn.decoder.stopWatchingObjectEnd();
     if (isObject(obj) && "action" in obj) {
+      if (conn.transport === "tls") {
+        // The legacy protocol's static proof can be replayed: never on the network.
+        conn.mode = Mode.Closing;
+        reply(b, conn, null, new IpcError("FORBIDDEN", "the claude-ipc-mcp protocol is not served on network listeners: use ipc join"));
+        conn.end();
+        return true;
+      }
       conn.mode = Mode.Legacy;
       handleLegacy(b, conn, obj);
       return true;
@@ -88,7 +98,16 @@ function handleRequest(b: Broker, conn: Connection, obj: unknown): void {
     reply(b, conn, id, new IpcError("RATE_LIMITED", `too many requests (IPC_RATE_LIMIT per minute); retry in ${wait} ms`, undefined, wait));
     return;
   }
-  if (!conn.authenticated && !b.open && !PRE_AUTH.has(req.op)) {
+  if (conn.transport === "tls" && req.op === "shutdown") {
+    reply(b, conn, id, new IpcError("FORBIDDEN", "a joined machine cannot stop the broker: run ipc stop on the broker's machine"));
+    return;
+  }
+  if (conn.transport === "tls" && conn.machine === null && !TLS_PRE_AUTH.has(req.op)) {
+    // Network connections prove a joined machine's key first; tokens, secrets and open mode do not apply there.
+    reply(b, conn, id, new IpcError("UNAUTHENTICATED", "this network connection has not proved a joined machine: pair this machine with `ipc join <link from ipc invite>`"));
+    return;
+  }
+  if (!conn.authenticated && !b.open && !PRE_AUTH.has(req.op) && conn.transport !== "tls") {
     // A request carrying a valid session token authenticates its connection (it holds a session).
     if (own === null) {
       reply(b, conn, id, new IpcError("UNAUTHENTICATED", NOT_AUTHENTICATED));

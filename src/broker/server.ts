@@ -4,6 +4,7 @@
  * optional Unix-domain socket, runs the sweeps, and shuts down cleanly.
  */
 import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
+import { hostname } from "node:os";
 import { chmodSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { type Config, isLoopback, paths } from "../config.ts";
 import { assertOwnHome } from "../home/owner.ts";
@@ -74,10 +75,10 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
   if (!config.tcp && config.socketPath === null) {
     throw new IpcError("BAD_REQUEST", "nothing to listen on: TCP is off (IPC_TCP=off) and so is the Unix socket (IPC_SOCKET=off)", 2);
   }
-  if (config.tcp && !isLoopback(config.host) && config.secret === null) {
+  if (config.tcp && !isLoopback(config.host)) {
     throw new IpcError(
       "FORBIDDEN",
-      `refusing to listen on ${config.host} without a shared secret: anyone on the network could read and send messages. Set IPC_SHARED_SECRET, or use IPC_HOST=127.0.0.1`,
+      `refusing plain TCP on ${config.host}: anyone on the network could read tokens and messages. Keep IPC_HOST on loopback and add a TLS listener for other machines with \`ipc serve --listen ${config.host.includes(":") ? `[${config.host}]` : config.host}:${config.port === 0 ? 9876 : config.port}\` (see docs/remote.md)`,
       2,
     );
   }
@@ -101,6 +102,7 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
   let db: ReturnType<typeof openDatabase> | undefined;
   let tcp: TCPSocketListener<Connection> | undefined;
   let unix: UnixSocketListener<Connection> | undefined;
+  const network: TCPSocketListener<Connection>[] = [];
   let checkpointer: Checkpointer | null = null;
   let socketInode = 0;
   try {
@@ -141,15 +143,17 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
       chmodSync(config.socketPath, 0o600);
       socketInode = statSync(config.socketPath).ino;
     }
+    if (config.listen.length > 0) broker.tls = await listenTls(broker, handlers("tls"), network);
     checkpointer = await Checkpointer.start(db, paths.database(config));
     if (checkpointer === null) log.warn("WAL checkpoints run on the broker's thread (no worker thread available)");
     const port = tcp?.port ?? 0;
     lockInfo.port = port;
     broker.address = { host: config.host, port, socket: config.socketPath };
     await Bun.write(lockPath, JSON.stringify(lockInfo));
-    return running(broker, admission, tcp, unix, lockPath, options, checkpointer, socketInode);
+    return running(broker, admission, [tcp, ...network], unix, lockPath, options, checkpointer, socketInode);
   } catch (err) {
     await checkpointer?.stop();
+    for (const l of network) l.stop(true);
     tcp?.stop(true);
     unix?.stop(true);
     db?.close();
@@ -161,7 +165,8 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
 function running(
   broker: Broker,
   admission: Admission,
-  tcp: TCPSocketListener<Connection> | undefined,
+  /** The loopback TCP listener (if any) first, then the TLS network listeners. */
+  tcpListeners: Array<TCPSocketListener<Connection> | undefined>,
   unix: UnixSocketListener<Connection> | undefined,
   lockPath: string,
   options: BrokerOptions,
@@ -169,6 +174,7 @@ function running(
   socketInode: number,
 ): BrokerHandle {
   const { config } = broker;
+  const tcp = tcpListeners[0];
   const sweeper = new Sweeper(broker);
   const sweepTimer = setInterval(() => safely("sweep", () => sweeper.sweep()), (options.sweepSeconds ?? 60) * 1000);
   const reapTimer = setInterval(() => reapIdle(broker, admission), 1000);
@@ -191,7 +197,7 @@ function running(
       clearInterval(sweepTimer);
       clearInterval(reapTimer);
       clearInterval(indexTimer);
-      tcp?.stop(false);
+      for (const l of tcpListeners) l?.stop(false);
       unix?.stop(false);
       safely("dashboard", () => broker.dashboard?.stop());
       safely("final sweep", () => sweeper.sweep());
@@ -207,7 +213,7 @@ function running(
       }
       // Let queued replies reach their sockets before the listeners close for good.
       await Bun.sleep(20);
-      tcp?.stop(true);
+      for (const l of tcpListeners) l?.stop(true);
       unix?.stop(true);
       await checkpointer?.stop();
       safely("checkpoint", () => broker.db.exec("PRAGMA wal_checkpoint(TRUNCATE)"));
@@ -220,7 +226,8 @@ function running(
     return stopping;
   };
   broker.requestShutdown = () => void stop();
-  const where = [tcp ? `${config.host}:${tcp.port}` : null, config.socketPath].filter(Boolean).join(" and ");
+  const tls = broker.tls?.listeners.map((l) => `${l.host.includes(":") ? `[${l.host}]` : l.host}:${l.port} (TLS)`) ?? [];
+  const where = [tcp ? `${config.host}:${tcp.port}` : null, config.socketPath, ...tls].filter(Boolean).join(" and ");
   log.info(`ipc ${VERSION} broker listening on ${where} (${modeText(config)}), home ${config.home}, pid ${process.pid}`);
   if (config.open) {
     log.warn(
@@ -239,6 +246,31 @@ function running(
   };
 }
 
+/**
+ * Opens a TLS listener for each `--listen` address with the broker's
+ * certificate (made on first use), pushing them onto `into`.
+ * @returns the certificate fingerprint joined machines pin, and the bound addresses.
+ * @throws IpcError CONFLICT when an address cannot be bound (naming it).
+ */
+async function listenTls(broker: Broker, socket: ReturnType<ReturnType<typeof socketHandlers>>, into: TCPSocketListener<Connection>[]) {
+  const { ensureTlsIdentity } = await import("../remote/certificate.ts");
+  const identity = await ensureTlsIdentity(broker.config, hostname());
+  const listeners: { host: string; port: number }[] = [];
+  for (const a of broker.config.listen) {
+    if (a.host === "0.0.0.0" || a.host === "::") {
+      log.warn(`listening on every interface (${a.host}:${a.port}) as --listen asked: every network this machine is on can reach the TLS listener (joined machines only get in)`);
+    }
+    try {
+      const l = Bun.listen<Connection>({ hostname: a.host, port: a.port, exclusive: true, allowHalfOpen: true, tls: { cert: identity.cert, key: identity.key }, socket });
+      into.push(l);
+      listeners.push({ host: a.host, port: l.port });
+    } catch (err) {
+      throw new IpcError("CONFLICT", `cannot listen on ${a.host}:${a.port} (${(err as Error).message}): choose another --listen address or port`);
+    }
+  }
+  return { fingerprint: identity.fingerprint, listeners };
+}
+
 /** The security mode in words, for the start line of the log. */
 function modeText(config: Config): string {
   if (config.open) return config.secret ? "open mode: no authentication needed, except the shared secret to register" : "open mode: no authentication";
@@ -250,7 +282,7 @@ function socketHandlers(broker: Broker, admission: Admission) {
   const { maxFrameBytes } = broker.config.limits;
   // Incomplete frames of all connections together (unauthenticated clients can send them).
   const inputBudget = { held: 0, max: broker.config.limits.maxHeldInputBytes };
-  return (transport: "tcp" | "unix") => ({
+  return (transport: "tcp" | "unix" | "tls") => ({
     open(socket: Socket<Connection>) {
       const conn = new Connection(socket, transport, maxFrameBytes, broker.newBucket(), inputBudget, broker.outputBudget);
       socket.data = conn;

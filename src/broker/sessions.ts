@@ -16,6 +16,8 @@ export interface Session {
   name: string;
   lastUsed: number;
   flushedLastUsed: number;
+  /** The joined machine that registered it (src/remote/), or null for a local client. */
+  readonly machine: string | null;
   /** Who holds it (memory only: unknown after a broker restart until its holder authenticates again). */
   seat: Seat | null;
   /** When `seat` took the name (ms). */
@@ -35,12 +37,12 @@ export class Sessions {
     private readonly newBucket: () => RateBucket,
   ) {}
 
-  /** Issues a token for `name`; the caller must have opened a transaction. */
-  create(name: string, now: number): { token: string; session: Session } {
+  /** Issues a token for `name` (registered over `machine`'s connection, or locally); the caller must have opened a transaction. */
+  create(name: string, now: number, machine: string | null = null): { token: string; session: Session } {
     const token = newToken();
     const hash = hashToken(token);
-    this.store.insert(hash, name, now);
-    const session: Session = { hash, name, lastUsed: now, flushedLastUsed: now, seat: null, since: now, bound: 0 };
+    this.store.insert(hash, name, now, machine);
+    const session: Session = { hash, name, lastUsed: now, flushedLastUsed: now, machine, seat: null, since: now, bound: 0 };
     this.cache.set(hash, session);
     return { token, session };
   }
@@ -52,7 +54,7 @@ export class Sessions {
     if (s === undefined) {
       const row = this.store.get(hash);
       if (row === null) return null;
-      s = { hash, name: row.name, lastUsed: row.last_used, flushedLastUsed: row.last_used, seat: null, since: row.created_at, bound: 0 };
+      s = { hash, name: row.name, lastUsed: row.last_used, flushedLastUsed: row.last_used, machine: row.machine, seat: null, since: row.created_at, bound: 0 };
       this.cache.set(hash, s);
     }
     if (this.expired(s, now)) {
@@ -61,6 +63,12 @@ export class Sessions {
     }
     s.lastUsed = now;
     return s;
+  }
+
+  /** Ends every session `machine` registered (revoke); the caller must have opened a transaction. */
+  endMachine(machine: string): void {
+    this.store.deleteMachine(machine);
+    for (const [hash, s] of this.cache) if (s.machine === machine) this.cache.delete(hash);
   }
 
   /** The rate bucket of `name`, shared by all its sessions and its registrations. */

@@ -4,19 +4,56 @@
  */
 import type { Socket } from "bun";
 import * as v from "valibot";
-import { ErrorBody, IpcError } from "../protocol/errors.ts";
+import { ErrorBody, EXIT, IpcError } from "../protocol/errors.ts";
+import { fingerprintOf } from "../remote/fingerprint.ts";
 import { Message } from "../protocol/message.ts";
 import { FrameDecoder, type FrameSink } from "../protocol/ndjson.ts";
 import type { Op, Params } from "../protocol/requests.ts";
 import { RESULTS, type ResultOf } from "../protocol/responses.ts";
 import { WriteQueue } from "../protocol/write-queue.ts";
 
-/** Where a broker listens. */
-export type Endpoint = { kind: "tcp"; host: string; port: number } | { kind: "unix"; path: string };
+/**
+ * Where a broker listens: loopback TCP, the Unix socket, or a remote broker's
+ * TLS listener whose certificate must have SHA-256 fingerprint `fingerprint` (`ipc join`).
+ */
+export type Endpoint =
+  | { kind: "tcp"; host: string; port: number }
+  | { kind: "unix"; path: string }
+  | { kind: "tls"; host: string; port: number; fingerprint: string };
 
 /** Human form of an endpoint. */
 export function describeEndpoint(e: Endpoint): string {
-  return e.kind === "tcp" ? `${e.host}:${e.port}` : e.path;
+  if (e.kind === "unix") return e.path;
+  const host = e.host.includes(":") ? `[${e.host}]` : e.host;
+  return e.kind === "tls" ? `${host}:${e.port} (TLS)` : `${host}:${e.port}`;
+}
+
+/** A plain connection reached a TLS listener (a broker's `--listen` port): pairing is the way in. */
+export class TlsListenerError extends IpcError {
+  constructor(endpoint: Endpoint) {
+    super(
+      "NO_BROKER",
+      `${describeEndpoint(endpoint)} answers with TLS: it is an ipc broker's network listener (ipc serve --listen), which refuses plain connections. ` +
+        "Pair this machine with that broker instead: ipc join <the line ipc invite prints on the broker's machine>",
+    );
+  }
+}
+
+/** True when `chunk` starts a TLS record (alert or handshake, version 3.x): what a TLS server answers to plain text. */
+function isTlsRecord(chunk: Buffer): boolean {
+  return chunk.length >= 2 && (chunk[0] === 0x15 || chunk[0] === 0x16) && chunk[1] === 0x03;
+}
+
+/** The pinned certificate did not match: another server, or a broker whose certificate changed. */
+export class FingerprintMismatch extends IpcError {
+  constructor(endpoint: Extract<Endpoint, { kind: "tls" }>, got: string) {
+    super(
+      "FORBIDDEN",
+      `refusing ${describeEndpoint(endpoint)}: its certificate is ${got}, not ${endpoint.fingerprint} as pinned when this machine joined. ` +
+        "Another server answers there, or the broker's certificate was replaced. Nothing was sent. If the broker's owner made a new certificate, re-pair: ipc leave, then ipc join <new link from ipc invite>",
+      EXIT.noBroker,
+    );
+  }
 }
 
 interface Pending {
@@ -42,6 +79,8 @@ export class BrokerClient {
   onMessage: ((m: Message) => void) | null = null;
   /** Called once when the connection closes, for whatever reason. */
   onClose: ((err: IpcError) => void) | null = null;
+  /** True once the broker sent anything (a first chunk is checked for a TLS record). */
+  private seenData = false;
   /** Largest request frame (bytes) the broker takes (IPC_MAX_FRAME_BYTES); larger ones fail here, before sending. */
   maxFrameBytes = 4 * 1024 * 1024;
 
@@ -68,6 +107,12 @@ export class BrokerClient {
         socket.data = client;
       },
       data(socket: Socket<BrokerClient>, chunk: Buffer) {
+        if (endpoint.kind !== "tls" && !socket.data.seenData && isTlsRecord(chunk)) {
+          socket.data.fail(new TlsListenerError(endpoint));
+          socket.end();
+          return;
+        }
+        socket.data.seenData = true;
         try {
           socket.data.decoder.push(chunk, sink);
         } catch (err) {
@@ -85,18 +130,45 @@ export class BrokerClient {
         socket.data?.fail(new IpcError("NO_BROKER", `connection to ${describeEndpoint(endpoint)} failed: ${err.message}`));
       },
     };
-    const connecting =
-      endpoint.kind === "tcp"
-        ? Bun.connect<BrokerClient>({ hostname: endpoint.host, port: endpoint.port, socket: handlers })
-        : Bun.connect<BrokerClient>({ unix: endpoint.path, socket: handlers });
+    // TLS: the certificate is self-signed, so it is checked here against the pinned fingerprint, before any byte is sent.
+    let pinned: Promise<void> = Promise.resolve();
+    let connecting: Promise<Socket<BrokerClient>>;
+    if (endpoint.kind === "tls") {
+      let settle!: (err: IpcError | null) => void;
+      pinned = new Promise<void>((resolve, reject) => {
+        settle = (err) => (err === null ? resolve() : reject(err));
+      });
+      const tlsHandlers = {
+        ...handlers,
+        handshake(socket: Socket<BrokerClient>, _ok: boolean, _err: Error | null) {
+          const raw = (socket as unknown as { getPeerCertificate(): { raw?: Uint8Array } | undefined }).getPeerCertificate()?.raw;
+          const got = raw === undefined ? "no certificate" : fingerprintOf(raw);
+          if (got === endpoint.fingerprint) return settle(null);
+          socket.data?.fail(new FingerprintMismatch(endpoint, got));
+          socket.end();
+          settle(new FingerprintMismatch(endpoint, got));
+        },
+        close(socket: Socket<BrokerClient>) {
+          handlers.close(socket);
+          settle(new IpcError("NO_BROKER", `${describeEndpoint(endpoint)} closed the connection during the TLS handshake (is it an ipc broker's --listen port?)`));
+        },
+      };
+      connecting = Bun.connect<BrokerClient>({ hostname: endpoint.host, port: endpoint.port, tls: { rejectUnauthorized: false }, socket: tlsHandlers });
+    } else {
+      connecting =
+        endpoint.kind === "tcp"
+          ? Bun.connect<BrokerClient>({ hostname: endpoint.host, port: endpoint.port, socket: handlers })
+          : Bun.connect<BrokerClient>({ unix: endpoint.path, socket: handlers });
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error("timed out")), timeoutMs);
     });
     try {
-      await Promise.race([connecting, timeout]);
+      await Promise.race([connecting.then(() => pinned), timeout]);
     } catch (err) {
       connecting.then((s) => s.end()).catch(() => {});
+      if (err instanceof FingerprintMismatch) throw err;
       throw new IpcError("NO_BROKER", `no broker at ${describeEndpoint(endpoint)} (${(err as Error).message})`);
     } finally {
       clearTimeout(timer);

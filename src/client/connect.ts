@@ -11,8 +11,13 @@ import { readLock } from "../home/files.ts";
 import { assertOwnHome } from "../home/owner.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { ResultOf } from "../protocol/responses.ts";
-import { BrokerClient, describeEndpoint, type Endpoint } from "./broker-client.ts";
+import { readJoined } from "../remote/joined.ts";
+import { MachineRefused } from "../remote/authenticate.ts";
+import { BrokerClient, describeEndpoint, type Endpoint, FingerprintMismatch, TlsListenerError } from "./broker-client.ts";
 import { authenticateBroker, type Trust, UntrustedBroker, untrusted } from "./trust.ts";
+
+/** Pauses before each further attempt to reach a joined remote broker (ms). */
+const REMOTE_RETRY_MS = [250, 1_000];
 
 /** How long a client waits for a broker it started (ms). */
 export const SPAWN_WAIT_MS = 5_000;
@@ -25,8 +30,13 @@ export interface Connected {
   trust: Trust;
 }
 
-/** Endpoints to try, best first: the broker's Unix socket when it serves this port, then TCP. */
+/**
+ * Endpoints to try, best first: a joined remote broker's TLS listener (`ipc join`) only;
+ * else the broker's Unix socket when it serves this port, then TCP.
+ */
 export function endpoints(config: Config): Endpoint[] {
+  const joined = readJoined(config);
+  if (joined !== null) return [{ kind: "tls", host: joined.host, port: joined.port, fingerprint: joined.fingerprint }];
   if (!config.tcp) return config.socketPath === null ? [] : [{ kind: "unix", path: config.socketPath }];
   const tcp: Endpoint = { kind: "tcp", host: config.host, port: config.port };
   const lock = readLock(paths.lock(config));
@@ -46,8 +56,9 @@ async function tryConnect(config: Config): Promise<Connected | null> {
   for (const e of endpoints(config)) {
     let client: BrokerClient;
     try {
-      client = await BrokerClient.connect(e);
-    } catch {
+      client = await BrokerClient.connect(e, e.kind === "tls" ? 10_000 : undefined);
+    } catch (err) {
+      if (err instanceof FingerprintMismatch) throw err;
       continue;
     }
     client.maxFrameBytes = config.limits.maxFrameBytes;
@@ -55,7 +66,7 @@ async function tryConnect(config: Config): Promise<Connected | null> {
       return { client, ...(await authenticateBroker(client, e, config)) };
     } catch (err) {
       client.close();
-      if (err instanceof UntrustedBroker) throw err;
+      if (err instanceof UntrustedBroker || err instanceof MachineRefused || err instanceof TlsListenerError) throw err;
       if (err instanceof IpcError && err.code === "RATE_LIMITED") {
         // A broker answered and said why it cannot take this connection: that, not "no broker", is the error.
         refusal ??= new IpcError(err.code, `the broker at ${describeEndpoint(e)} refused the connection: ${err.message}`, undefined, err.retryAfterMs);
@@ -77,6 +88,20 @@ async function tryConnect(config: Config): Promise<Connected | null> {
 export async function connectBroker(config: Config, spawn = !config.noSpawn): Promise<Connected> {
   const first = await tryConnect(config);
   if (first) return first;
+  const joined = readJoined(config);
+  if (joined !== null) {
+    // A network drops connections now and then: try again, backing off, before giving up.
+    for (const delay of REMOTE_RETRY_MS) {
+      await Bun.sleep(delay);
+      const c = await tryConnect(config);
+      if (c) return c;
+    }
+    // Never a local broker in place of the joined one.
+    throw new IpcError(
+      "NO_BROKER",
+      `the remote broker ${describeEndpoint(endpoints(config)[0]!)} that this machine joined does not answer: check the network and that it runs with --listen; \`ipc leave\` goes back to a local broker`,
+    );
+  }
   const where = config.tcp ? `${config.host}:${config.port}` : `${config.socketPath}`;
   if (!spawn) {
     const hint = config.noSpawn ? " or drop --no-spawn / IPC_NO_SPAWN" : "";

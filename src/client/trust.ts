@@ -16,7 +16,7 @@ import type { ResultOf } from "../protocol/responses.ts";
 import { type BrokerClient, describeEndpoint, type Endpoint } from "./broker-client.ts";
 
 /** How this client trusts the broker: it proved the key, the shared secret, or nothing (client in open mode). */
-export type Trust = "key" | "secret" | "open";
+export type Trust = "key" | "secret" | "open" | "machine";
 
 /** The broker at an endpoint failed authentication: nothing was sent to it beyond `hello`. */
 export class UntrustedBroker extends IpcError {
@@ -36,6 +36,13 @@ const HELLO_TIMEOUT_MS = 3_000;
  * @throws IpcError NO_BROKER when the connection closes meanwhile.
  */
 export async function authenticateBroker(client: BrokerClient, e: Endpoint, config: Config): Promise<{ hello: ResultOf<"hello">; trust: Trust }> {
+  if (e.kind === "tls") {
+    // A remote broker (ipc join): its certificate is pinned; this machine proves its own key.
+    const [{ readJoined }, { proveMachine }] = await Promise.all([import("../remote/joined.ts"), import("../remote/authenticate.ts")]);
+    const joined = readJoined(config);
+    if (joined === null) throw new UntrustedBroker(`no pairing for ${describeEndpoint(e)} in ${config.home}: run ipc join <link from ipc invite>`);
+    return { hello: await proveMachine(client, e, joined), trust: "machine" };
+  }
   const secret = config.secret;
   // The listener of another user is refused before anything is sent (a shared secret is meant to cross users).
   if (secret === null && !config.open) {

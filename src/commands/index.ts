@@ -35,6 +35,11 @@ export const COMMANDS: Record<string, LazyCommand> = {
   hook: () => load(import("./hook.ts")),
   setup: () => load(import("./setup.ts")),
   doctor: () => load(import("./doctor.ts")),
+  invite: () => load(import("./invite.ts")),
+  join: () => load(import("./join.ts")),
+  machines: () => load(import("./machines.ts")),
+  revoke: () => load(import("./revoke.ts")),
+  leave: () => load(import("./leave.ts")),
   ui: () => load(import("./ui.ts")),
   completion: () => load(import("./completion.ts")),
 };

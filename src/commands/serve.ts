@@ -29,17 +29,39 @@ export default defineCommand({
       type: "boolean",
       description: "open mode: serve connections that do not authenticate (any local user may read and send; env IPC_OPEN=1). Logged as a warning",
     },
+    listen: {
+      type: "string",
+      description: "also listen on this network address with TLS, for joined machines (repeatable; env IPC_LISTEN, comma-separated; see ipc invite)",
+      valueHint: "addr:port",
+    },
     detach: { type: "boolean", description: "start the broker in the background and return once it answers" },
     ...limitArgs,
   },
-  async run({ args }) {
+  async run({ args, rawArgs }) {
     const limits: Partial<Record<keyof Limits, string>> = {};
     for (const s of LIMIT_SETTINGS) limits[s.key] = (args as Record<string, string | undefined>)[s.flag];
-    const config = configFrom(args, { limits, tcp: args.tcp === false ? false : undefined, open: args.open === true ? true : undefined });
+    const listen = repeated(rawArgs, "--listen");
+    const config = configFrom(args, {
+      limits,
+      tcp: args.tcp === false ? false : undefined,
+      open: args.open === true ? true : undefined,
+      listen: listen.length > 0 ? listen : undefined,
+    });
     if (args.detach) return detach(config);
     await foreground(config);
   },
 });
+
+/** Every value of a repeatable flag (`--flag v` or `--flag=v`): citty keeps only the last. */
+function repeated(rawArgs: string[], flag: string): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < rawArgs.length; i++) {
+    const a = rawArgs[i]!;
+    if (a === flag && i + 1 < rawArgs.length) values.push(rawArgs[++i]!);
+    else if (a.startsWith(`${flag}=`)) values.push(a.slice(flag.length + 1));
+  }
+  return values;
+}
 
 async function foreground(config: Config): Promise<void> {
   process.umask(0o077);

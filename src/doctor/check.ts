@@ -24,7 +24,7 @@ export interface BrokerSeen {
   /** The broker has a shared secret. */
   sharedSecret: boolean;
   /** How this client authenticated it: key, secret, open — or "key-only" when IPC_SHARED_SECRET here did not match and the key did. */
-  trust: "key" | "secret" | "open" | "key-only";
+  trust: "key" | "secret" | "open" | "key-only" | "machine";
 }
 
 /** What the checks look at. */

@@ -10,12 +10,13 @@ import { homeCheck } from "./checks/home.ts";
 import { hostsCheck } from "./checks/hosts.ts";
 import { legacyCheck } from "./checks/legacy.ts";
 import { namesCheck } from "./checks/names.ts";
+import { remoteCheck } from "./checks/remote.ts";
 import { securityCheck } from "./checks/security.ts";
 import { sessionsCheck } from "./checks/sessions.ts";
 import { versionCheck } from "./checks/version.ts";
 
 /** The checks, in report order (security reads what broker saw). */
-export const CHECKS: readonly Check[] = [versionCheck, homeCheck, brokerCheck, securityCheck, databaseCheck, sessionsCheck, hostsCheck, namesCheck, legacyCheck];
+export const CHECKS: readonly Check[] = [versionCheck, homeCheck, brokerCheck, remoteCheck, securityCheck, databaseCheck, sessionsCheck, hostsCheck, namesCheck, legacyCheck];
 
 /** The doctor's verdict: ok unless some finding failed. */
 export interface Report {

@@ -48,6 +48,44 @@ export const Seat = v.object({
 });
 export type Seat = v.InferOutput<typeof Seat>;
 
+/** A joined machine's name (`ipc invite --name`, `ipc join`): the alphabet and length of agent names. */
+export const MachineName = Name;
+/** A one-time pairing code from `ipc invite` (base64url). */
+const PairingCode = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{16,128}$/u, "a pairing code is 16 to 128 base64url characters"));
+/** Over a TLS listener: proves the joined machine's key (src/remote/machine-key.ts) over the last hello's nonces. */
+export const ProveMachineRequest = v.object({
+  ...base,
+  op: v.literal("prove_machine"),
+  machine: MachineName,
+  /** base64 DER ECDSA P-256 / SHA-256 signature of machineChallenge(server nonce, client nonce, certificate fingerprint). */
+  signature: v.pipe(v.string(), v.maxLength(256)),
+});
+/** Owner only: a one-time pairing code for a machine (`ipc invite`). */
+export const InviteRequest = v.object({
+  ...base,
+  op: v.literal("invite"),
+  machine: v.optional(MachineName),
+  /** Seconds the code stays valid: 60 s to 7 days (default 600). */
+  expires_s: v.optional(v.pipe(v.number(), v.integer(), v.minValue(60), v.maxValue(7 * 86_400))),
+  /** The address to put in the link, when the listener's own is a wildcard or not what the other machine dials. */
+  host: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(253), v.regex(/^[A-Za-z0-9.:_-]+$/u, "a host is a name or an IP address"))),
+});
+/** Over a TLS listener, before authenticating: trades a pairing code for this machine's access (`ipc join`). */
+export const JoinRequest = v.object({
+  ...base,
+  op: v.literal("join"),
+  code: PairingCode,
+  /** The name this machine asks for (its host name); a name given with `ipc invite --name` wins. */
+  machine: MachineName,
+  /** SPKI PEM of the machine's ECDSA P-256 public key. */
+  public_key: v.pipe(v.string(), v.maxLength(1024)),
+});
+/** Owner only: joined machines (`ipc machines`). */
+export const MachinesRequest = v.object({ ...base, op: v.literal("machines") });
+/** Owner only: ends a machine's access at once (`ipc revoke`). */
+export const RevokeRequest = v.object({ ...base, op: v.literal("revoke"), machine: MachineName });
+/** A joined machine gives up its access (`ipc leave`). */
+export const LeaveRequest = v.object({ ...base, op: v.literal("leave") });
 export const RegisterRequest = v.object({
   ...base,
   op: v.literal("register"),
@@ -143,6 +181,12 @@ export const ShutdownRequest = v.object({
 export const Request = v.variant("op", [
   HelloRequest,
   ProveRequest,
+  ProveMachineRequest,
+  InviteRequest,
+  JoinRequest,
+  MachinesRequest,
+  RevokeRequest,
+  LeaveRequest,
   RegisterRequest,
   AuthRequest,
   SendRequest,

@@ -24,10 +24,28 @@ export const HelloResult = v.object({
   /** With a client nonce and a shared secret: brokerProof(secret, …) (hex). */
   secret_proof: v.optional(v.string()),
   /** How this connection reached the broker. */
-  transport: v.optional(v.picklist(["tcp", "unix"])),
+  transport: v.optional(v.picklist(["tcp", "unix", "tls"])),
 });
 /** What the connection proved: the per-home key or the shared secret. */
 export const ProveResult = v.object({ with: v.picklist(["key", "secret"]) });
+/** The joined machine a TLS connection proved. */
+export const ProveMachineResult = v.object({ machine: v.string() });
+/** A pairing link for `ipc join` (one line), and what it carries. Times are ISO-8601 UTC. */
+export const InviteResult = v.object({ link: v.string(), host: v.string(), port: v.number(), fingerprint: v.string(), machine: v.nullable(v.string()), expires_at: v.string() });
+/** The machine name the broker gave the joining machine, and the certificate it pinned. */
+export const JoinResult = v.object({ machine: v.string(), fingerprint: v.string() });
+export const MachineInfo = v.object({
+  name: v.string(),
+  joined_at: v.string(),
+  last_seen: v.nullable(v.string()),
+  last_address: v.nullable(v.string()),
+  revoked_at: v.nullable(v.string()),
+  /** Live connections from it now. */
+  connections: v.number(),
+});
+export const MachinesResult = v.object({ machines: v.array(MachineInfo) });
+export const RevokeResult = v.object({ machine: v.string(), connections_closed: v.number() });
+export const LeaveResult = v.object({ machine: v.string() });
 export const RegisterResult = v.object({ token: v.string(), name: v.string(), queued: v.number() });
 export const AuthResult = v.object({ name: v.string(), queued: v.number() });
 export const SendResult = v.object({ message_id: v.number(), to: v.string(), status: SendStatus });
@@ -68,6 +86,8 @@ export const StatusResult = v.object({
   shared_secret: v.optional(v.boolean()),
   /** The per-home key file clients of this user prove. */
   key: v.optional(v.string()),
+  /** The TLS network listeners for joined machines (`--listen`) and the certificate fingerprint they pin. */
+  tls: v.optional(v.object({ fingerprint: v.string(), listeners: v.array(v.object({ host: v.string(), port: v.number() })) })),
   database: v.string(),
   home: v.string(),
   counts: v.object({
@@ -87,6 +107,12 @@ export const UiResult = v.object({ url: v.string(), port: v.number(), expires_in
 export const RESULTS = {
   hello: HelloResult,
   prove: ProveResult,
+  prove_machine: ProveMachineResult,
+  invite: InviteResult,
+  join: JoinResult,
+  machines: MachinesResult,
+  revoke: RevokeResult,
+  leave: LeaveResult,
   register: RegisterResult,
   auth: AuthResult,
   send: SendResult,

@@ -96,4 +96,23 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX messages_sent ON messages(sender_id, id);
   CREATE INDEX messages_received ON messages(recipient_id, id);
   `,
+  // 5: joined machines (public keys only), one-time pairing codes (hashes only), and which machine a session belongs to.
+  `
+  CREATE TABLE machines (
+    name         TEXT PRIMARY KEY,
+    public_key   TEXT NOT NULL,   -- SPKI PEM of the machine's ECDSA P-256 key; the private key never leaves it
+    created_at   INTEGER NOT NULL,
+    last_seen    INTEGER,
+    last_address TEXT,
+    revoked_at   INTEGER
+  ) WITHOUT ROWID;
+  CREATE TABLE invites (
+    code_hash  TEXT PRIMARY KEY,  -- hex SHA-256 of the one-time code
+    machine    TEXT,              -- the name given with ipc invite --name, if any
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at    INTEGER
+  ) WITHOUT ROWID;
+  ALTER TABLE sessions ADD COLUMN machine TEXT;
+  `,
 ];

@@ -10,6 +10,8 @@ export interface SessionRow {
   name: string;
   created_at: number;
   last_used: number;
+  /** The joined machine whose connection registered it (src/remote/), or null for local clients. */
+  machine: string | null;
 }
 
 export class SessionStore {
@@ -20,11 +22,13 @@ export class SessionStore {
   private readonly sRename: Statement;
   private readonly sExpire: Statement;
   private readonly sCount: Statement<{ n: number }>;
+  private readonly sDeleteMachine: Statement;
   private readonly sHasName: Statement<{ one: number }>;
 
   constructor(db: Database) {
-    this.sInsert = db.prepare("INSERT INTO sessions (token_hash, name, created_at, last_used) VALUES (?1, ?2, ?3, ?3)");
-    this.sGet = db.prepare("SELECT token_hash, name, created_at, last_used FROM sessions WHERE token_hash = ?");
+    this.sInsert = db.prepare("INSERT INTO sessions (token_hash, name, created_at, last_used, machine) VALUES (?1, ?2, ?3, ?3, ?4)");
+    this.sGet = db.prepare("SELECT token_hash, name, created_at, last_used, machine FROM sessions WHERE token_hash = ?");
+    this.sDeleteMachine = db.prepare("DELETE FROM sessions WHERE machine = ?");
     this.sTouch = db.prepare("UPDATE sessions SET last_used = ? WHERE token_hash = ?");
     this.sDelete = db.prepare("DELETE FROM sessions WHERE token_hash = ?");
     this.sRename = db.prepare("UPDATE sessions SET name = ? WHERE name = ?");
@@ -33,8 +37,13 @@ export class SessionStore {
     this.sHasName = db.prepare("SELECT 1 AS one FROM sessions WHERE name = ? LIMIT 1");
   }
 
-  insert(tokenHash: string, name: string, now: number): void {
-    this.sInsert.run(tokenHash, name, now);
+  insert(tokenHash: string, name: string, now: number, machine: string | null = null): void {
+    this.sInsert.run(tokenHash, name, now, machine);
+  }
+
+  /** Deletes every session a machine registered (revoke); returns how many. */
+  deleteMachine(machine: string): number {
+    return this.sDeleteMachine.run(machine).changes;
   }
 
   get(tokenHash: string): SessionRow | null {

@@ -31,13 +31,15 @@ test("a token of one name cannot act as another: send, check, rename, read", asy
   // Registering an existing name in secure mode needs the secret; in open mode it is a re-registration by design.
 });
 
-test("binding a non-loopback address without a shared secret is refused", async () => {
+test("plain TCP on a non-loopback address is refused, secret or not: the network gets TLS (--listen)", async () => {
   const config = resolveConfig({ home: tempHome(), port: 0, host: "0.0.0.0" }, {});
-  await expect(startBroker(config)).rejects.toThrow(/without a shared secret/);
-  const e = ipcEnv({ IPC_HOST: "0.0.0.0" });
-  const r = await ipc(e, ["serve"]);
-  expect(r.code).toBe(2);
-  expect(r.stderr).toContain("IPC_SHARED_SECRET");
+  await expect(startBroker(config)).rejects.toThrow(/refusing plain TCP on 0\.0\.0\.0/);
+  for (const extra of [{}, { IPC_SHARED_SECRET: "s3cret" }] as Record<string, string>[]) {
+    const e = ipcEnv({ IPC_HOST: "0.0.0.0", ...extra });
+    const r = await ipc(e, ["serve"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--listen 0.0.0.0:");
+  }
 });
 
 test("the Unix socket is mode 0600, preferred by local clients, and can be the only way in", async () => {

@@ -40,6 +40,7 @@ export const status: OpHandler<"status"> = (b) => {
     open: b.open,
     shared_secret: b.config.secret !== null,
     key: paths.key(b.config),
+    ...(b.tls !== null && { tls: b.tls }),
     database: paths.database(b.config),
     home: b.config.home,
     counts: {

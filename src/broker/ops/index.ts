@@ -4,6 +4,7 @@ import { list, status } from "./directory.ts";
 import { history, search } from "./history.ts";
 import { check, read } from "./inbox.ts";
 import { broadcast, send, unsend } from "./messaging.ts";
+import { invite, join, leave, machines, prove_machine, revoke } from "./remote.ts";
 import { rename } from "./rename.ts";
 import { auth, hello, prove, register, shutdown, subscribe, unsubscribe, verify, whoami } from "./session.ts";
 import type { OpHandler } from "./types.ts";
@@ -12,6 +13,12 @@ import { ui } from "./ui.ts";
 export const OPS: { [O in Op]: OpHandler<O> } = {
   hello,
   prove,
+  prove_machine,
+  invite,
+  join,
+  machines,
+  revoke,
+  leave,
   register,
   auth,
   send,

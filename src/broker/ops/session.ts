@@ -21,7 +21,7 @@ export const hello: OpHandler<"hello"> = (b, conn, req) => {
     nonce: conn.nonce,
     transport: conn.transport,
   };
-  if (req.nonce !== undefined) {
+  if (req.nonce !== undefined && conn.transport !== "tls") {
     // The listener the client dialled, as this broker sees it: a relay from another port or path does not verify.
     const binding = listenerBinding(conn.transport === "tcp" ? { kind: "tcp", port: conn.socket.localPort } : { kind: "unix", path: b.config.socketPath ?? "" });
     result.proof = brokerProof(b.key, req.nonce, conn.nonce, binding);
@@ -98,7 +98,7 @@ export const register: OpHandler<"register"> = (b, conn, req) => {
   const name = claimName(b, conn, req, now);
   b.commit.begin();
   b.registry.register(name, now);
-  const { token, session } = b.sessions.create(name, now);
+  const { token, session } = b.sessions.create(name, now, conn.machine);
   seatSession(session, req.seat, now);
   b.bind(conn, session);
   return { token, name, queued: b.registry.unreadOf(name) };

@@ -8,6 +8,7 @@ import { isAlive, readLock } from "../../home/files.ts";
 import { type Connected, connectBroker } from "../../client/connect.ts";
 import { UntrustedBroker } from "../../client/trust.ts";
 import { IpcError } from "../../protocol/errors.ts";
+import { readJoined } from "../../remote/joined.ts";
 import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
 import type { BrokerSeen, Check, Finding } from "../check.ts";
 
@@ -24,7 +25,8 @@ export function sameRelease(a: string, b: string): boolean {
 /** The broker of the configured IPC_HOME / host / port; records what it saw in ctx.broker. */
 export const brokerCheck: Check = async (ctx) => {
   const { config } = ctx;
-  const where = config.tcp === false ? `${config.socketPath}` : `${config.host}:${config.port}`;
+  const joined = readJoined(config);
+  const where = joined !== null ? `${joined.host}:${joined.port} (TLS, joined)` : config.tcp === false ? `${config.socketPath}` : `${config.host}:${config.port}`;
   try {
     let c: Connected;
     let trust: BrokerSeen["trust"];
@@ -40,9 +42,16 @@ export const brokerCheck: Check = async (ctx) => {
     const { client, hello } = c;
     const status = await client.request("status", {}).finally(() => client.close());
     ctx.broker = { version: hello.version, pid: status.pid, open: status.open === true, sharedSecret: status.shared_secret === true, trust };
-    const proof = trust === "open" ? "unauthenticated: open mode" : trust === "secret" ? "it proved the shared secret" : "it proved this IPC_HOME's key";
+    const proof =
+      trust === "open"
+        ? "unauthenticated: open mode"
+        : trust === "secret"
+          ? "it proved the shared secret"
+          : trust === "machine"
+            ? "a remote broker: its certificate matched the pinned one, and this machine proved its key"
+            : "it proved this IPC_HOME's key";
     const out: Finding[] = [{ check: "broker", status: "ok", message: `broker answers on ${where} (pid ${status.pid}, version ${hello.version}; ${proof})` }];
-    if (!sameHome(status.home, config.home)) {
+    if (trust !== "machine" && !sameHome(status.home, config.home)) {
       out.push({
         check: "broker",
         status: "fail",
