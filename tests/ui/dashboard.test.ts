@@ -237,7 +237,12 @@ describe.skipIf(!existsSync(CHROMIUM))("dashboard in Chromium", () => {
       await page.setViewportSize({ width: 400, height: 760 });
       expect(await page.locator("#compose").isVisible()).toBe(true);
       await page.setViewportSize({ width: 1200, height: 760 });
+      // Command output shows as a collapsible monospace block.
+      const run = await ipc(e, ["share-command", "barney", "--json", "--", "echo", "build passed: 214 tests"], { env: { IPC_NAME: "fred" } });
+      expect(run.code).toBe(0);
+      const shared = JSON.parse(run.stdout) as { message_id: number };
       await page.locator("#conversations button", { hasText: "barney ↔ fred" }).click();
+      await page.locator(`#m${shared.message_id} details pre`, { hasText: "build passed" }).waitFor();
       await page.locator(`#m${sent.message_id}`).waitFor();
       const shot = join(tmpdir(), "ipc-dashboard.png");
       await page.screenshot({ path: shot });
