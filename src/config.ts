@@ -176,6 +176,8 @@ export const paths = {
   log: (c: Pick<Config, "home">) => join(c.home, "broker.log"),
   sessions: (c: Pick<Config, "home">) => join(c.home, "sessions"),
   largeMessages: (c: Pick<Config, "home">) => join(c.home, "large-messages"),
+  /** One file per host session holding a wake waiter (src/hook/wake.ts). */
+  wake: (c: Pick<Config, "home">) => join(c.home, "wake"),
 };
 
 /** True for addresses that only this machine can reach. */

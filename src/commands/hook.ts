@@ -2,11 +2,15 @@
  * `ipc hook claude-code [--always]`: the Claude Code hook. Prints unread mail
  * as hook JSON when auto-check is due, nothing otherwise; always exits 0 so
  * it never gets in the host's way (problems go to stderr).
+ * `ipc hook claude-code --wake`: the wake waiter (src/hook/wake.ts) of an
+ * async + asyncRewake hook: exits 2 with the mail on stderr, else 0.
  */
+import { writeSync } from "node:fs";
 import { isatty } from "node:tty";
 import { defineCommand } from "citty";
 import { configFrom } from "../cli/args.ts";
 import { claudeCodeHook } from "../hook/claude-code.ts";
+import { DEFAULT_HOLD_S } from "../hook/wake-hold.ts";
 import { out } from "../cli/output.ts";
 
 /** How long to wait for the hook input on stdin (ms); Claude Code writes it at once. */
@@ -22,6 +26,25 @@ async function readStdin(): Promise<string> {
 
 const warn = (line: string) => void process.stderr.write(`${line}\n`);
 
+/** Runs the wake waiter and exits: 2 with the mail on stderr, else 0 (problems on stderr). */
+async function runWake(args: Record<string, unknown>): Promise<never> {
+  let code = 0;
+  try {
+    const holdS = args.hold === undefined ? DEFAULT_HOLD_S : Number(args.hold);
+    if (!Number.isFinite(holdS) || holdS <= 0) throw new Error(`--hold ${String(args.hold)} is not a number of seconds above 0`);
+    const config = configFrom(args as Parameters<typeof configFrom>[0]);
+    const [input, { wakeWaiter }] = await Promise.all([readStdin(), import("../hook/wake.ts")]);
+    const r = await wakeWaiter(config, { input, holdMs: holdS * 1000, warn });
+    if (r.exit === 2) {
+      writeSync(2, `${r.text}\n`);
+      code = 2;
+    }
+  } catch (err) {
+    warn(`ipc hook --wake: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  process.exit(code);
+}
+
 const claudeCode = defineCommand({
   meta: {
     name: "claude-code",
@@ -29,12 +52,15 @@ const claudeCode = defineCommand({
   },
   args: {
     always: { type: "boolean", description: "check on every run, whether or not auto-check is on" },
+    wake: { type: "boolean", description: "wait in the background for mail and wake the session with it (an async + asyncRewake hook: exit 2 with the mail on stderr)" },
+    hold: { type: "string", description: `with --wake: the longest wait (seconds, default ${DEFAULT_HOLD_S})`, valueHint: "s" },
     as: { type: "string", description: "act as this name (env IPC_NAME; default: the MCP session of the host, else the last registered name)", valueHint: "name" },
     home: { type: "string", description: "data directory (env IPC_HOME, default ~/.ipc)", valueHint: "dir" },
     host: { type: "string", description: "broker address (env IPC_HOST, default 127.0.0.1)" },
     port: { type: "string", description: "broker TCP port (env IPC_PORT, default 9876)" },
   },
   async run({ args }) {
+    if (args.wake === true) return runWake(args);
     try {
       const config = configFrom(args);
       const deadline = Bun.sleep(HOOK_DEADLINE_MS).then(() => {

@@ -1,0 +1,218 @@
+/**
+ * The wake waiter (`ipc hook claude-code --wake`): run by Claude Code as an
+ * `async` + `asyncRewake` command hook (SessionStart and Stop), it holds a
+ * push wait on the broker for the session's name. When mail arrives it takes
+ * it (marking it read), and the caller prints it on stderr and exits 2, which
+ * makes Claude Code hand the text to the model and start a turn, even at an
+ * idle prompt (Claude Code hooks reference: "asyncRewake … wakes the model on
+ * exit code 2"). Otherwise it ends quietly (exit 0): superseded by a newer
+ * waiter of the same session, the session's process gone, or the hold over.
+ *
+ * The wait peeks (it takes nothing); only after it fires does the waiter
+ * consume, so a waiter that is cancelled, superseded or killed while waiting
+ * loses no message, and two waiters never both deliver one message (consuming
+ * is atomic on the broker).
+ */
+import { type FSWatcher, mkdirSync, readFileSync, rmSync, watch } from "node:fs";
+import { join } from "node:path";
+import { Agent } from "../client/agent.ts";
+import { hostSessionPid, processStart } from "../client/host-process.ts";
+import { parentMcpSession } from "../client/parent-session.ts";
+import { loadSession, writePrivate } from "../client/session-store.ts";
+import { type Config, paths } from "../config.ts";
+import { IpcError } from "../protocol/errors.ts";
+import { normalizeName } from "../protocol/names.ts";
+import { HOOK_MESSAGE_LIMIT } from "./claude-code.ts";
+import { hookContext } from "./context.ts";
+
+/** How long a waiter looks for its session's name at start, while the host's MCP server registers (ms). */
+const IDENTITY_WAIT_MS = 20_000;
+/** How often the session's process is checked for life (ms). */
+const LIFE_CHECK_MS = 2_000;
+/** Longest pause between reconnection attempts when no broker answers (ms). */
+const MAX_BACKOFF_MS = 5_000;
+/** Longest single held check (s): the broker's limit. */
+const MAX_CHECK_WAIT_S = 3_600;
+
+export interface WakeOptions {
+  /** The hook input (stdin, JSON from the host; "" when there is none). */
+  input: string;
+  /** Longest hold (ms). */
+  holdMs: number;
+  /** Where notes for the person go (stderr). */
+  warn: (line: string) => void;
+  /** The host's process (default hostSessionPid()). */
+  sessionPid?: number;
+}
+
+/** What the caller does: exit 0 quietly, or print `text` on stderr and exit 2. */
+export type WakeOutcome = { exit: 0 } | { exit: 2; text: string; ids: number[] };
+
+/** The parsed hook input, or a reason it cannot be used. */
+export function parseHookInput(input: string): { ok: true; value: Record<string, unknown> } | { ok: false; why: string } {
+  if (input.trim() === "") return { ok: true, value: {} };
+  try {
+    const v = JSON.parse(input) as unknown;
+    if (typeof v === "object" && v !== null && !Array.isArray(v)) return { ok: true, value: v as Record<string, unknown> };
+    return { ok: false, why: "the hook input is JSON but not an object" };
+  } catch {
+    return { ok: false, why: `the hook input is not JSON (${JSON.stringify(input.slice(0, 40))}…)` };
+  }
+}
+
+/** The name and token this session acts as: --as/IPC_NAME with its saved session, else the host's MCP session; null when none (yet). */
+function sessionIdentity(config: Config): { name: string; token: string } | null {
+  const mcp = parentMcpSession(config);
+  if (config.name === null) return mcp;
+  const name = normalizeName(config.name);
+  if (name === null) return null;
+  if (mcp?.name === name) return mcp;
+  const saved = loadSession(config, name);
+  return saved === null ? null : { name, token: saved.token };
+}
+
+/** Resolves when `ms` pass or `stop` fires, whichever first. */
+function pause(ms: number, stop: Promise<void>): Promise<void> {
+  return Promise.race([Bun.sleep(ms), stop]);
+}
+
+/**
+ * Holds one wake wait for the session of the host process `opts.sessionPid`.
+ * Never throws: every problem is reported through `opts.warn` and ends in exit 0.
+ */
+export async function wakeWaiter(config: Config, opts: WakeOptions): Promise<WakeOutcome> {
+  const parsed = parseHookInput(opts.input);
+  if (!parsed.ok) {
+    opts.warn(`ipc hook --wake: ${parsed.why}; not waiting`);
+    return { exit: 0 };
+  }
+  const hostPid = opts.sessionPid ?? hostSessionPid();
+  const hostStart = processStart(hostPid);
+  const hostAlive = () => {
+    try {
+      process.kill(hostPid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
+    }
+    return hostStart === null || processStart(hostPid) === hostStart;
+  };
+  const started = Date.now();
+  const deadline = started + opts.holdMs;
+
+  // Ends (quietly) when superseded, when the session's process is gone, or at the deadline.
+  let endReason: "superseded" | "gone" | "hold" | null = null;
+  let endNow: () => void = () => {};
+  const ended = new Promise<void>((resolve) => (endNow = resolve));
+  const end = (why: "superseded" | "gone" | "hold") => {
+    endReason ??= why;
+    endNow();
+  };
+
+  const slot = claimSlot(config, hostPid, () => end("superseded"));
+  const lifeTimer = setInterval(() => {
+    if (!hostAlive()) end("gone");
+  }, LIFE_CHECK_MS);
+  const holdTimer = setTimeout(() => end("hold"), opts.holdMs);
+  try {
+    let id = sessionIdentity(config);
+    const idDeadline = Date.now() + Math.min(IDENTITY_WAIT_MS, opts.holdMs);
+    while (id === null && endReason === null && Date.now() < idDeadline) {
+      await pause(200, ended);
+      id = sessionIdentity(config);
+    }
+    if (endReason !== null) return { exit: 0 };
+    if (id === null) {
+      opts.warn(
+        config.name !== null
+          ? `ipc hook --wake: ${config.name} has no session in ${config.home} (the host's ipc MCP server registers it); not waiting`
+          : "ipc hook --wake: unknown session: no --as/IPC_NAME and no ipc MCP server of this host registered a name; not waiting",
+      );
+      return { exit: 0 };
+    }
+    const agent = new Agent({ ...config, name: id.name }, { spawn: false, persist: false });
+    agent.adopt(id.name, id.token);
+    try {
+      return await hold(agent, { deadline, ended, isEnded: () => endReason !== null, warn: opts.warn });
+    } finally {
+      agent.close();
+    }
+  } finally {
+    clearInterval(lifeTimer);
+    clearTimeout(holdTimer);
+    slot.release();
+  }
+}
+
+interface HoldState {
+  deadline: number;
+  ended: Promise<void>;
+  isEnded: () => boolean;
+  warn: (line: string) => void;
+}
+
+/** Waits (peeking) until mail arrives, then takes it; reconnects while the broker is away. */
+async function hold(agent: Agent, s: HoldState): Promise<WakeOutcome> {
+  let backoff = 250;
+  let warnedAway = false;
+  // Each round ends in mail, an empty held check (the hold or the broker's limit), or a lost broker.
+  for (let round = 0; round < 100_000 && !s.isEnded(); round++) {
+    const waitS = Math.max(1, Math.min(MAX_CHECK_WAIT_S, Math.ceil((s.deadline - Date.now()) / 1000)));
+    try {
+      const held = agent.call("check", { wait: waitS, peek: true, limit: 1 }, waitS * 1000 + 10_000);
+      const peeked = await Promise.race([held, s.ended.then(() => null)]);
+      if (peeked === null || s.isEnded()) return { exit: 0 };
+      if (warnedAway) s.warn("ipc hook --wake: the broker is back; waiting again");
+      backoff = 250;
+      warnedAway = false;
+      if (peeked.messages.length === 0) continue;
+      // From here the mail is ours to show: finish even if superseded meanwhile.
+      const { messages } = await agent.call("check", { limit: HOOK_MESSAGE_LIMIT });
+      if (messages.length === 0) continue; // another reader took it first
+      const more = messages.length === HOOK_MESSAGE_LIMIT ? await agent.call("whoami", {}).then((w) => w.unread, () => 0) : 0;
+      return { exit: 2, text: hookContext(agent.name ?? "?", messages, more), ids: messages.map((m) => m.id) };
+    } catch (err) {
+      if (!(err instanceof IpcError) || (err.code !== "NO_BROKER" && err.code !== "UNAVAILABLE")) {
+        s.warn(`ipc hook --wake: ${err instanceof Error ? err.message : String(err)}; not waiting`);
+        return { exit: 0 };
+      }
+      if (!warnedAway) s.warn(`ipc hook --wake: ${err.message}; reconnecting while the session lives`);
+      warnedAway = true;
+      await pause(backoff, s.ended);
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+    }
+  }
+  return { exit: 0 };
+}
+
+/**
+ * Makes this process the one waiter of host process `hostPid`: its pid goes
+ * into `$IPC_HOME/wake/<hostPid>.json`; when another waiter writes its own
+ * pid there, `onSuperseded` runs (watched with fs.watch, not polled).
+ */
+function claimSlot(config: Config, hostPid: number, onSuperseded: () => void): { release(): void } {
+  const dir = paths.wake(config);
+  const file = join(dir, `${hostPid}.json`);
+  const mine = () => {
+    try {
+      return (JSON.parse(readFileSync(file, "utf8")) as { pid?: unknown }).pid === process.pid;
+    } catch {
+      return false;
+    }
+  };
+  let watcher: FSWatcher | null = null;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writePrivate(file, JSON.stringify({ pid: process.pid, host_pid: hostPid, since: new Date().toISOString() }));
+    watcher = watch(dir, (_event, name) => {
+      if (name === null || name === `${hostPid}.json`) if (!mine()) onSuperseded();
+    });
+  } catch {
+    // Without the slot file several waiters may coexist; each still delivers a message at most once.
+  }
+  return {
+    release() {
+      watcher?.close();
+      if (mine()) rmSync(file, { force: true });
+    },
+  };
+}
