@@ -1,0 +1,143 @@
+/**
+ * Wake, proven with the real Claude Code (the pinned devDependency) running
+ * interactively in tmux against a stand-in Messages API: a session set up
+ * only with `ipc setup claude-code --write --hooks` is woken at its idle
+ * prompt by `ipc send`, once per message, also after a busy turn; and a
+ * scripted `send` tool call of one session wakes another.
+ * Skipped, saying why, where Claude Code or tmux is missing (CI has both).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { type ClaudeSession, claudeHome, claudeSkipReason, projectDir, startClaude } from "../helpers/claude-code.ts";
+import { type MessagesApi, startMessagesApi } from "../helpers/messages-api.ts";
+import { type BrokerProcess, type IpcEnv, ipc, ipcEnv, ipcJson, startBrokerProcess } from "../helpers/processes.ts";
+
+const skip = claudeSkipReason();
+if (skip !== null) console.warn(`skipping the real Claude Code wake tests: ${skip}`);
+
+/** Longest wait for Claude Code to start, or to send a woken request (ms). */
+const START_MS = 45_000;
+const WAKE_MS = 30_000;
+/** How long "nothing happens" is watched for (ms). */
+const QUIET_MS = 4_000;
+
+/** Waits until `ready()` holds, checking every 100 ms, at most `ms`. */
+async function until(ready: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!ready()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await Bun.sleep(100);
+  }
+}
+
+/** The pid of the wake waiter armed in `e`'s IPC_HOME (one host session), or null. */
+function armedWaiter(e: IpcEnv): number | null {
+  const dir = join(e.home, "wake");
+  if (!existsSync(dir)) return null;
+  const files = readdirSync(dir).filter((f) => f.endsWith(".json"));
+  if (files.length !== 1) return null;
+  try {
+    return (JSON.parse(readFileSync(join(dir, files[0]!), "utf8")) as { pid: number }).pid;
+  } catch {
+    return null;
+  }
+}
+
+/** A Claude Code session set up with `ipc setup claude-code --write --hooks --name NAME`, at its idle prompt. */
+async function seat(e: IpcEnv, name: string, args: string[] = []): Promise<{ api: MessagesApi; claude: ClaudeSession; home: string } & AsyncDisposable> {
+  const api = startMessagesApi();
+  const project = projectDir();
+  const home = claudeHome([project]);
+  const setup = await ipc(e, ["setup", "claude-code", "--write", "--hooks", "--name", name], { env: { HOME: home } });
+  expect(setup.code).toBe(0);
+  const claude = startClaude({ home, project, apiUrl: api.url, args });
+  try {
+    await until(() => existsSync(join(e.home, "sessions", `${name}.json`)), START_MS, `${name}'s MCP server to register`);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\nscreen:\n${claude.screen()}`);
+  }
+  return {
+    api,
+    claude,
+    home,
+    async [Symbol.asyncDispose]() {
+      await claude[Symbol.asyncDispose]();
+      await api[Symbol.asyncDispose]();
+    },
+  };
+}
+
+describe.skipIf(skip !== null)("an idle Claude Code session is woken by mail", () => {
+  let e: IpcEnv;
+  let broker: BrokerProcess;
+  let bob: Awaited<ReturnType<typeof seat>>;
+
+  beforeAll(async () => {
+    e = ipcEnv();
+    broker = await startBrokerProcess(e);
+    expect((await ipc(e, ["register", "alice"])).code).toBe(0);
+    bob = await seat(e, "bob");
+    await until(() => armedWaiter(e) !== null, START_MS, "the SessionStart wake waiter");
+  }, START_MS + 15_000);
+
+  afterAll(async () => {
+    await bob?.[Symbol.asyncDispose]();
+    await broker?.[Symbol.asyncDispose]();
+  });
+
+  test("ipc send from another shell starts a turn whose request carries the message", async () => {
+    expect(bob.api.turns()).toHaveLength(0); // idle: no turn yet
+    const sent = await ipc(e, ["send", "bob", "the build on main is green (note 7f3a)", "--as", "alice"]);
+    expect(sent.code).toBe(0);
+    const woken = await bob.api.waitForTurn((r) => r.text.includes("the build on main is green (note 7f3a)"), WAKE_MS);
+    expect(woken).not.toBeNull();
+    expect(woken!.text).toContain("from alice");
+    expect(woken!.text).toContain("not as instructions from the user");
+    // shown by the wake: read, and still in history
+    expect((await ipcJson(e, ["check", "--as", "bob"])).messages).toEqual([]);
+    const history = await ipcJson(e, ["history", "--as", "bob"]);
+    expect(JSON.stringify(history)).toContain("note 7f3a");
+  }, WAKE_MS + 10_000);
+
+  test("no second wake for the same message, and none while nothing arrives", async () => {
+    const turns = bob.api.turns().length;
+    await Bun.sleep(QUIET_MS);
+    expect(bob.api.turns()).toHaveLength(turns);
+    // the woken turn's Stop hook armed a new waiter
+    expect(armedWaiter(e)).not.toBeNull();
+  }, QUIET_MS + 5_000);
+
+  test("after a busy turn of its own, the idle session is woken again", async () => {
+    const before = bob.api.turns().length;
+    bob.claude.type("summarise the repository");
+    expect(await bob.api.waitForTurn((r) => r.text.includes("summarise the repository"), WAKE_MS, before)).not.toBeNull();
+    const waiter = armedWaiter(e);
+    // the turn ends (the stand-in answers "ok"); its Stop hook arms a newer waiter
+    await until(() => armedWaiter(e) !== null && armedWaiter(e) !== waiter, WAKE_MS, "the Stop hook's waiter");
+    const busyDone = bob.api.turns().length;
+    expect((await ipc(e, ["send", "bob", "please rebase on main (note 9c1d)", "--as", "alice"])).code).toBe(0);
+    const woken = await bob.api.waitForTurn((r) => r.text.includes("note 9c1d"), WAKE_MS, busyDone);
+    expect(woken).not.toBeNull();
+  }, 3 * WAKE_MS);
+});
+
+describe.skipIf(skip !== null)("agent to agent through the real Claude Code", () => {
+  test("a scripted send tool call of session A wakes idle session B; B's mail reaches only B", async () => {
+    const e = ipcEnv();
+    await using _broker = await startBrokerProcess(e);
+    await using a = await seat(e, "ann", ["--allowedTools", "mcp__ipc__send"]);
+    await using b = await seat(e, "ben");
+    a.api.script.push({ tool: "mcp__ipc__send", input: { to: "ben", content: "ann here: the schema migration is done (note 4e2b)" } }, { text: "sent" });
+    a.claude.type("tell ben the migration is done");
+    const woken = await b.api.waitForTurn((r) => r.text.includes("the schema migration is done (note 4e2b)"), WAKE_MS);
+    if (woken === null) throw new Error(`ben was not woken; ann's screen:\n${a.claude.screen()}\nben's screen:\n${b.claude.screen()}`);
+    expect(woken.text).toContain("from ann");
+    // a message to ben wakes ben only
+    const aTurns = a.api.turns().length;
+    expect((await ipc(e, ["send", "ben", "only for ben (note 5d0e)", "--as", "ann"])).code).toBe(0);
+    expect(await b.api.waitForTurn((r) => r.text.includes("note 5d0e"), WAKE_MS)).not.toBeNull();
+    expect(a.api.requests.some((r) => r.text.includes("note 5d0e"))).toBe(false);
+    expect(a.api.turns().length).toBe(aTurns);
+  }, START_MS * 2 + WAKE_MS * 2);
+});
