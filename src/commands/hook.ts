@@ -32,9 +32,11 @@ async function runWake(args: Record<string, unknown>): Promise<never> {
   try {
     const holdS = args.hold === undefined ? DEFAULT_HOLD_S : Number(args.hold);
     if (!Number.isFinite(holdS) || holdS <= 0) throw new Error(`--hold ${String(args.hold)} is not a number of seconds above 0`);
+    const pid = args.pid === undefined ? undefined : Number(args.pid);
+    if (pid !== undefined && !(Number.isSafeInteger(pid) && pid > 1)) throw new Error(`--pid ${String(args.pid)} is not a process id`);
     const config = configFrom(args as Parameters<typeof configFrom>[0]);
     const [input, { wakeWaiter }] = await Promise.all([readStdin(), import("../hook/wake.ts")]);
-    const r = await wakeWaiter(config, { input, holdMs: holdS * 1000, warn });
+    const r = await wakeWaiter(config, { input, holdMs: holdS * 1000, warn, ...(pid !== undefined && { sessionPid: pid }) });
     if (r.exit === 2) {
       writeSync(2, `${r.text}\n`);
       code = 2;
@@ -53,6 +55,7 @@ const claudeCode = defineCommand({
   args: {
     always: { type: "boolean", description: "check on every run, whether or not auto-check is on" },
     wake: { type: "boolean", description: "wait in the background for mail and wake the session with it (an async + asyncRewake hook: exit 2 with the mail on stderr)" },
+    pid: { type: "string", description: "with --wake: the host session's process (default: the process that ran the hook, past shells and npm wrappers)", valueHint: "pid" },
     hold: { type: "string", description: `with --wake: the longest wait (seconds, default ${DEFAULT_HOLD_S})`, valueHint: "s" },
     as: { type: "string", description: "act as this name (env IPC_NAME; default: the MCP session of the host, else the last registered name)", valueHint: "name" },
     home: { type: "string", description: "data directory (env IPC_HOME, default ~/.ipc)", valueHint: "dir" },

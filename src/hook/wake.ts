@@ -96,8 +96,11 @@ export async function wakeWaiter(config: Config, opts: WakeOptions): Promise<Wak
     }
     return hostStart === null || processStart(hostPid) === hostStart;
   };
-  const started = Date.now();
-  const deadline = started + opts.holdMs;
+  if (!hostAlive()) {
+    opts.warn(`ipc hook --wake: the session's process ${hostPid} is not running; not waiting`);
+    return { exit: 0 };
+  }
+  const deadline = Date.now() + opts.holdMs;
 
   // Ends (quietly) when superseded, when the session's process is gone, or at the deadline.
   let endReason: "superseded" | "gone" | "hold" | null = null;
@@ -120,15 +123,14 @@ export async function wakeWaiter(config: Config, opts: WakeOptions): Promise<Wak
       await pause(200, ended);
       id = sessionIdentity(config);
     }
-    if (endReason !== null) return { exit: 0 };
-    if (id === null) {
+    if (id === null && (endReason === null || endReason === "hold")) {
       opts.warn(
         config.name !== null
           ? `ipc hook --wake: ${config.name} has no session in ${config.home} (the host's ipc MCP server registers it); not waiting`
           : "ipc hook --wake: unknown session: no --as/IPC_NAME and no ipc MCP server of this host registered a name; not waiting",
       );
-      return { exit: 0 };
     }
+    if (id === null || endReason !== null) return { exit: 0 };
     const agent = new Agent({ ...config, name: id.name }, { spawn: false, persist: false });
     agent.adopt(id.name, id.token);
     try {
