@@ -11,7 +11,7 @@ import { hostPid, parentPid } from "./host-process.ts";
 import { join } from "node:path";
 import type { Config } from "../config.ts";
 import { normalizeName } from "../protocol/names.ts";
-import { lastName } from "./session-store.ts";
+import { lastName, loadSession } from "./session-store.ts";
 
 /**
  * Where `ipc mcp` records the session it holds for the host process `pid`. The layout is
@@ -62,4 +62,21 @@ export function resolveIdentity(config: Config): Identity | null {
   if (mcp !== null) return { ...mcp, source: "mcp" };
   const last = lastName(config);
   return last === null ? null : { name: last, token: null, source: "last" };
+}
+
+/**
+ * Who a hook that takes mail acts as, with its token: --as/IPC_NAME with the
+ * session saved for it (by the host's MCP server or `ipc register`), else the
+ * host's MCP session; null when neither is known. Unlike resolveIdentity it
+ * never falls back to the last registered name: a hook must not take mail
+ * meant for another agent.
+ */
+export function hookIdentity(config: Config): ParentSession | null {
+  const mcp = parentMcpSession(config);
+  if (config.name === null) return mcp;
+  const name = normalizeName(config.name);
+  if (name === null) return null;
+  if (mcp?.name === name) return mcp;
+  const saved = loadSession(config, name);
+  return saved === null ? null : { name, token: saved.token };
 }

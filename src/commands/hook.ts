@@ -4,12 +4,15 @@
  * it never gets in the host's way (problems go to stderr).
  * `ipc hook claude-code --wake`: the wake waiter (src/hook/wake.ts) of an
  * async + asyncRewake hook: exits 2 with the mail on stderr, else 0.
+ * `ipc hook codex|gemini|cursor`: turn hooks (src/hook/turn.ts): mail as
+ * context when a turn starts, one more turn with it when a turn ends.
  */
 import { writeSync } from "node:fs";
 import { isatty } from "node:tty";
 import { defineCommand } from "citty";
 import { configFrom } from "../cli/args.ts";
 import { claudeCodeHook } from "../hook/claude-code.ts";
+import { TURN_HOSTS, type TurnHost } from "../hook/turn.ts";
 import { DEFAULT_HOLD_S } from "../hook/wake-hold.ts";
 import { out } from "../cli/output.ts";
 
@@ -47,6 +50,42 @@ async function runWake(args: Record<string, unknown>): Promise<never> {
   process.exit(code);
 }
 
+/** The flags every hook takes: who to act as and where the broker is. */
+const commonArgs = {
+  as: { type: "string", description: "act as this name (env IPC_NAME; default: the MCP session of the host)", valueHint: "name" },
+  home: { type: "string", description: "data directory (env IPC_HOME, default ~/.ipc)", valueHint: "dir" },
+  host: { type: "string", description: "broker address (env IPC_HOST, default 127.0.0.1)" },
+  port: { type: "string", description: "broker TCP port (env IPC_PORT, default 9876)" },
+} as const;
+
+const TURN_EVENTS: Record<TurnHost, string> = {
+  codex: "Codex hooks (SessionStart, UserPromptSubmit: mail as context; Stop: one more turn with the mail)",
+  gemini: "Gemini CLI hooks (SessionStart, BeforeAgent, AfterTool: mail as context; AfterAgent: one more turn with the mail)",
+  cursor: "Cursor hooks (stop: the mail as a follow-up message)",
+};
+
+/** `ipc hook <host>` of a host with turn hooks; always exits 0. */
+function turnCommand(host: TurnHost) {
+  return defineCommand({
+    meta: { name: host, description: `For ${TURN_EVENTS[host]}` },
+    args: commonArgs,
+    async run({ args }) {
+      try {
+        const config = configFrom(args);
+        const { turnHook } = await import("../hook/turn.ts");
+        const deadline = Bun.sleep(HOOK_DEADLINE_MS).then(() => {
+          throw new Error(`gave up after ${HOOK_DEADLINE_MS / 1000} s`);
+        });
+        const json = await Promise.race([readStdin().then((input) => turnHook(config, host, { input, warn })), deadline]);
+        if (json !== null) out(`${json}\n`);
+      } catch (err) {
+        warn(`ipc hook ${host}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      process.exit(0);
+    },
+  });
+}
+
 const claudeCode = defineCommand({
   meta: {
     name: "claude-code",
@@ -78,6 +117,6 @@ const claudeCode = defineCommand({
 });
 
 export default defineCommand({
-  meta: { name: "hook", description: "Hooks for AI hosts: ipc hook claude-code" },
-  subCommands: { "claude-code": claudeCode },
+  meta: { name: "hook", description: `Hooks for AI hosts: ipc hook claude-code|${TURN_HOSTS.join("|")}` },
+  subCommands: { "claude-code": claudeCode, ...Object.fromEntries(TURN_HOSTS.map((h) => [h, turnCommand(h)])) },
 });

@@ -17,13 +17,13 @@ import { type FSWatcher, mkdirSync, readFileSync, rmSync, watch } from "node:fs"
 import { join } from "node:path";
 import { Agent } from "../client/agent.ts";
 import { hostSessionPid, processStart } from "../client/host-process.ts";
-import { parentMcpSession } from "../client/parent-session.ts";
-import { loadSession, writePrivate } from "../client/session-store.ts";
+import { hookIdentity } from "../client/parent-session.ts";
+import { writePrivate } from "../client/session-store.ts";
 import { type Config, paths } from "../config.ts";
 import { IpcError } from "../protocol/errors.ts";
-import { normalizeName } from "../protocol/names.ts";
 import { HOOK_MESSAGE_LIMIT } from "./claude-code.ts";
 import { hookContext } from "./context.ts";
+import { parseHookInput } from "./input.ts";
 
 /** How long a waiter looks for its session's name at start, while the host's MCP server registers (ms). */
 const IDENTITY_WAIT_MS = 20_000;
@@ -47,29 +47,6 @@ export interface WakeOptions {
 
 /** What the caller does: exit 0 quietly, or print `text` on stderr and exit 2. */
 export type WakeOutcome = { exit: 0 } | { exit: 2; text: string; ids: number[] };
-
-/** The parsed hook input, or a reason it cannot be used. */
-export function parseHookInput(input: string): { ok: true; value: Record<string, unknown> } | { ok: false; why: string } {
-  if (input.trim() === "") return { ok: true, value: {} };
-  try {
-    const v = JSON.parse(input) as unknown;
-    if (typeof v === "object" && v !== null && !Array.isArray(v)) return { ok: true, value: v as Record<string, unknown> };
-    return { ok: false, why: "the hook input is JSON but not an object" };
-  } catch {
-    return { ok: false, why: `the hook input is not JSON (${JSON.stringify(input.slice(0, 40))}…)` };
-  }
-}
-
-/** The name and token this session acts as: --as/IPC_NAME with its saved session, else the host's MCP session; null when none (yet). */
-function sessionIdentity(config: Config): { name: string; token: string } | null {
-  const mcp = parentMcpSession(config);
-  if (config.name === null) return mcp;
-  const name = normalizeName(config.name);
-  if (name === null) return null;
-  if (mcp?.name === name) return mcp;
-  const saved = loadSession(config, name);
-  return saved === null ? null : { name, token: saved.token };
-}
 
 /** Resolves when `ms` pass or `stop` fires, whichever first. */
 function pause(ms: number, stop: Promise<void>): Promise<void> {
@@ -117,11 +94,11 @@ export async function wakeWaiter(config: Config, opts: WakeOptions): Promise<Wak
   }, LIFE_CHECK_MS);
   const holdTimer = setTimeout(() => end("hold"), opts.holdMs);
   try {
-    let id = sessionIdentity(config);
+    let id = hookIdentity(config);
     const idDeadline = Date.now() + Math.min(IDENTITY_WAIT_MS, opts.holdMs);
     while (id === null && endReason === null && Date.now() < idDeadline) {
       await pause(200, ended);
-      id = sessionIdentity(config);
+      id = hookIdentity(config);
     }
     if (id === null && (endReason === null || endReason === "hold")) {
       opts.warn(
