@@ -7,6 +7,8 @@
  *
  *   bun run bench            full run: 3 repeats, 1 000 000 stored messages (a few minutes)
  *   bun run bench --quick    smoke run for CI: 1 repeat, short windows, no budgets enforced
+ * The wake figures need the pinned Claude Code (npm ci) and tmux; without them
+ * wake.claude_code is left out, saying why.
  */
 import { cpus, totalmem, type as osType, release } from "node:os";
 import { join } from "node:path";
@@ -21,6 +23,7 @@ import { push } from "./workloads/push.ts";
 import { ONE, sends, THROUGHPUT } from "./workloads/sends.ts";
 import { homeWith, prefill } from "./workloads/stored.ts";
 import type { Measurements, Timing } from "./workloads/types.ts";
+import { wakeClaudeCode, wakeHook } from "./workloads/wake.ts";
 
 const quick = process.argv.includes("--quick");
 const runsArg = process.argv.find((a) => a.startsWith("--runs="));
@@ -75,6 +78,9 @@ for (let run = 1; run <= RUNS; run++) {
   record(await delivered(b.port, timing));
   record(await legacy(b.port, timing));
   record(await coldStart(b.env, timing));
+  record(await wakeHook(b.port, b.env, quick ? 5 : 20));
+  const woken = await wakeClaudeCode(b.env, 5, log);
+  if (woken !== null) record(woken);
   await b.stop();
 
   log(`run ${run}/${RUNS}: ${fmt(STORED)} stored messages`);
