@@ -37,9 +37,11 @@ async function runWake(args: Record<string, unknown>): Promise<never> {
     if (!Number.isFinite(holdS) || holdS <= 0) throw new Error(`--hold ${String(args.hold)} is not a number of seconds above 0`);
     const pid = args.pid === undefined ? undefined : Number(args.pid);
     if (pid !== undefined && !(Number.isSafeInteger(pid) && pid > 1)) throw new Error(`--pid ${String(args.pid)} is not a process id`);
+    const maxWakes = args["max-wakes"] === undefined ? undefined : Number(args["max-wakes"]);
+    if (maxWakes !== undefined && !(Number.isSafeInteger(maxWakes) && maxWakes > 0)) throw new Error(`--max-wakes ${String(args["max-wakes"])} is not a whole number above 0`);
     const config = configFrom(args as Parameters<typeof configFrom>[0]);
     const [input, { wakeWaiter }] = await Promise.all([readStdin(), import("../hook/wake.ts")]);
-    const r = await wakeWaiter(config, { input, holdMs: holdS * 1000, warn, ...(pid !== undefined && { sessionPid: pid }) });
+    const r = await wakeWaiter(config, { input, holdMs: holdS * 1000, warn, ...(pid !== undefined && { sessionPid: pid }), ...(maxWakes !== undefined && { maxWakes }) });
     if (r.exit === 2) {
       writeSync(2, `${r.text}\n`);
       code = 2;
@@ -95,6 +97,7 @@ const claudeCode = defineCommand({
     always: { type: "boolean", description: "check on every run, whether or not auto-check is on" },
     wake: { type: "boolean", description: "wait in the background for mail and wake the session with it (an async + asyncRewake hook: exit 2 with the mail on stderr)" },
     pid: { type: "string", description: "with --wake: the host session's process (default: the process that ran the hook, past shells and npm wrappers)", valueHint: "pid" },
+    "max-wakes": { type: "string", description: "with --wake: at most this many wakes of the session per 10 minutes (default 30); more mail waits", valueHint: "n" },
     hold: { type: "string", description: `with --wake: the longest wait (seconds, default ${DEFAULT_HOLD_S})`, valueHint: "s" },
     as: { type: "string", description: "act as this name (env IPC_NAME; default: the MCP session of the host, else the last registered name)", valueHint: "name" },
     home: { type: "string", description: "data directory (env IPC_HOME, default ~/.ipc)", valueHint: "dir" },

@@ -13,7 +13,8 @@
  * loses no message, and two waiters never both deliver one message (consuming
  * is atomic on the broker).
  */
-import { type FSWatcher, mkdirSync, readFileSync, rmSync, watch } from "node:fs";
+import { type FSWatcher, mkdirSync, readFileSync, readdirSync, rmSync, watch } from "node:fs";
+import { isAlive } from "../broker/lock.ts";
 import { join } from "node:path";
 import { Agent } from "../client/agent.ts";
 import { hostSessionPid, processStart } from "../client/host-process.ts";
@@ -33,6 +34,10 @@ const LIFE_CHECK_MS = 2_000;
 const MAX_BACKOFF_MS = 5_000;
 /** Longest single held check (s): the broker's limit. */
 const MAX_CHECK_WAIT_S = 3_600;
+/** The window of the wake budget (ms): at most `maxWakes` wakes of one session in it. */
+export const WAKE_WINDOW_MS = 10 * 60_000;
+/** Default wake budget: agents that keep waking each other are held back past this many wakes per window. */
+export const DEFAULT_MAX_WAKES = 30;
 
 export interface WakeOptions {
   /** The hook input (stdin, JSON from the host; "" when there is none). */
@@ -43,6 +48,8 @@ export interface WakeOptions {
   warn: (line: string) => void;
   /** The host's process (default hostSessionPid()). */
   sessionPid?: number;
+  /** At most this many wakes of the session per WAKE_WINDOW_MS (default DEFAULT_MAX_WAKES); more mail waits. */
+  maxWakes?: number;
 }
 
 /** What the caller does: exit 0 quietly, or print `text` on stderr and exit 2. */
@@ -111,7 +118,10 @@ export async function wakeWaiter(config: Config, opts: WakeOptions): Promise<Wak
     const agent = new Agent({ ...config, name: id.name }, { spawn: false, persist: false });
     agent.adopt(id.name, id.token);
     try {
-      return await hold(agent, { deadline, ended, isEnded: () => endReason !== null, warn: opts.warn });
+      const maxWakes = opts.maxWakes ?? DEFAULT_MAX_WAKES;
+      const outcome = await hold(agent, { deadline, ended, isEnded: () => endReason !== null, warn: opts.warn, budget: () => slot.nextWakeAt(maxWakes) });
+      if (outcome.exit === 2) slot.recordWake();
+      return outcome;
     } finally {
       agent.close();
     }
@@ -127,6 +137,8 @@ interface HoldState {
   ended: Promise<void>;
   isEnded: () => boolean;
   warn: (line: string) => void;
+  /** When the wake budget allows the next wake (ms since the epoch; now or earlier: at once). */
+  budget: () => number;
 }
 
 /** Waits (peeking) until mail arrives, then takes it; reconnects while the broker is away. */
@@ -144,6 +156,12 @@ async function hold(agent: Agent, s: HoldState): Promise<WakeOutcome> {
       backoff = 250;
       warnedAway = false;
       if (peeked.messages.length === 0) continue;
+      const allowed = s.budget();
+      if (allowed > Date.now()) {
+        s.warn(`ipc hook --wake: this session was woken too often in the last ${WAKE_WINDOW_MS / 60_000} minutes (agents waking each other?); the mail waits until ${new Date(allowed).toISOString()} or the next prompt`);
+        await pause(allowed - Date.now(), s.ended);
+        continue;
+      }
       // From here the mail is ours to show: finish even if superseded meanwhile.
       const { messages } = await agent.call("check", { limit: HOOK_MESSAGE_LIMIT });
       if (messages.length === 0) continue; // another reader took it first
@@ -163,25 +181,50 @@ async function hold(agent: Agent, s: HoldState): Promise<WakeOutcome> {
   return { exit: 0 };
 }
 
+/** The slot file's content: the waiter holding it (null once it delivered), and when the session was woken (ms since the epoch). */
+interface SlotFile {
+  pid: number | null;
+  host_pid: number;
+  since: string;
+  wakes: number[];
+}
+
+function readSlot(file: string): Partial<SlotFile> | null {
+  try {
+    const v = JSON.parse(readFileSync(file, "utf8")) as unknown;
+    return typeof v === "object" && v !== null ? (v as Partial<SlotFile>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Deletes the slot files of host processes that no longer run. */
+function pruneSlots(dir: string): void {
+  for (const f of readdirSync(dir)) {
+    const pid = Number(f.replace(/\.json$/, ""));
+    if (Number.isSafeInteger(pid) && pid > 1 && !isAlive(pid)) rmSync(join(dir, f), { force: true });
+  }
+}
+
 /**
  * Makes this process the one waiter of host process `hostPid`: its pid goes
- * into `$IPC_HOME/wake/<hostPid>.json`; when another waiter writes its own
- * pid there, `onSuperseded` runs (watched with fs.watch, not polled).
+ * into `$IPC_HOME/wake/<hostPid>.json` (with the session's recent wakes, carried
+ * over from the waiter before); when another waiter writes its own pid there,
+ * `onSuperseded` runs (watched with fs.watch, not polled).
  */
-function claimSlot(config: Config, hostPid: number, onSuperseded: () => void): { release(): void } {
+function claimSlot(config: Config, hostPid: number, onSuperseded: () => void) {
   const dir = paths.wake(config);
   const file = join(dir, `${hostPid}.json`);
-  const mine = () => {
-    try {
-      return (JSON.parse(readFileSync(file, "utf8")) as { pid?: unknown }).pid === process.pid;
-    } catch {
-      return false;
-    }
-  };
+  const mine = () => readSlot(file)?.pid === process.pid;
+  let wakes: number[] = [];
   let watcher: FSWatcher | null = null;
+  const write = (pid: number | null) => writePrivate(file, JSON.stringify({ pid, host_pid: hostPid, since: new Date().toISOString(), wakes } satisfies SlotFile));
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writePrivate(file, JSON.stringify({ pid: process.pid, host_pid: hostPid, since: new Date().toISOString() }));
+    pruneSlots(dir);
+    const before = readSlot(file)?.wakes;
+    wakes = Array.isArray(before) ? before.filter((t): t is number => typeof t === "number" && t > Date.now() - WAKE_WINDOW_MS) : [];
+    write(process.pid);
     watcher = watch(dir, (_event, name) => {
       if (name === null || name === `${hostPid}.json`) if (!mine()) onSuperseded();
     });
@@ -189,9 +232,21 @@ function claimSlot(config: Config, hostPid: number, onSuperseded: () => void): {
     // Without the slot file several waiters may coexist; each still delivers a message at most once.
   }
   return {
-    release() {
+    /** When the next wake is allowed with at most `max` per window (ms since the epoch). */
+    nextWakeAt(max: number): number {
+      const recent = wakes.filter((t) => t > Date.now() - WAKE_WINDOW_MS).sort((a, b) => a - b);
+      return recent.length < max ? 0 : recent[recent.length - max]! + WAKE_WINDOW_MS;
+    },
+    /** Notes a wake, kept in the slot for the next waiter of the session. */
+    recordWake(): void {
+      wakes.push(Date.now());
+    },
+    release(): void {
       watcher?.close();
-      if (mine()) rmSync(file, { force: true });
+      if (!mine()) return;
+      // After a wake the record stays (no waiter holds it) so that the next waiter counts it.
+      if (wakes.length > 0) write(null);
+      else rmSync(file, { force: true });
     },
   };
 }

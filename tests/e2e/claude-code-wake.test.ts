@@ -133,6 +133,10 @@ describe.skipIf(skip !== null)("agent to agent through the real Claude Code", ()
     const woken = await b.api.waitForTurn((r) => r.text.includes("the schema migration is done (note 4e2b)"), WAKE_MS);
     if (woken === null) throw new Error(`ben was not woken; ann's screen:\n${a.claude.screen()}\nben's screen:\n${b.claude.screen()}`);
     expect(woken.text).toContain("from ann");
+    // ann's turn goes on with the tool's result (our send tool's answer), then ends
+    const result = await a.api.waitForTurn((r) => r.text.includes("tool_result"), WAKE_MS);
+    expect(result?.text).toContain("Sent message #");
+    await Bun.sleep(1_000);
     // a message to ben wakes ben only
     const aTurns = a.api.turns().length;
     expect((await ipc(e, ["send", "ben", "only for ben (note 5d0e)", "--as", "ann"])).code).toBe(0);

@@ -5,7 +5,7 @@
  * session, and bad input: never blocks or crashes, says why, loses nothing.
  */
 import { describe, expect, test } from "bun:test";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type IpcEnv, ipc, ipcCommand, ipcEnv, ipcJson, startBrokerProcess } from "../helpers/processes.ts";
 
@@ -30,8 +30,9 @@ interface Waiter extends AsyncDisposable {
 }
 
 /** Starts a wake waiter for host `pid` as `as` with hook input `input`. */
-function waiter(e: IpcEnv, pid: number, opts: { as?: string; input?: string; hold?: number } = {}): Waiter {
+function waiter(e: IpcEnv, pid: number, opts: { as?: string; input?: string; hold?: number; maxWakes?: number } = {}): Waiter {
   const args = ["hook", "claude-code", "--wake", "--pid", String(pid), "--hold", String(opts.hold ?? 60), ...(opts.as === undefined ? [] : ["--as", opts.as])];
+  if (opts.maxWakes !== undefined) args.push("--max-wakes", String(opts.maxWakes));
   const proc = Bun.spawn([...ipcCommand(), ...args], { env: e.env, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
   proc.stdin.write(opts.input ?? STOP_INPUT);
   proc.stdin.end();
@@ -78,7 +79,10 @@ describe("ipc hook claude-code --wake", () => {
     expect(r.stderr).toMatch(/=== #\d+ from barney at .*\ndeploy finished/);
     expect(await unread(e)).toEqual([]);
     expect(JSON.stringify(await ipcJson(e, ["history", "--as", "fred"]))).toContain("deploy finished");
-    expect(readdirSync(join(e.home, "wake"))).toEqual([]); // its slot is released
+    // its slot is released, keeping the wake for the session's wake budget
+    const slot = JSON.parse(readFileSync(join(e.home, "wake", `${host.pid}.json`), "utf8"));
+    expect(slot).toMatchObject({ pid: null, host_pid: host.pid });
+    expect(slot.wakes).toHaveLength(1);
   });
 
   test("mail already waiting when it is armed wakes it at once; a large message points to `ipc read ID`", async () => {
@@ -123,6 +127,26 @@ describe("ipc hook claude-code --wake", () => {
     expect(await w.result()).toEqual({ code: 0, stdout: "", stderr: "" });
     expect((await ipc(e, ["send", "fred", "after the session", "--as", "barney"])).code).toBe(0);
     expect((await unread(e)).map((m) => m.content)).toEqual(["after the session"]);
+  });
+
+  test("agents that keep waking a session are held back by its wake budget; the mail waits, unread", async () => {
+    const e = ipcEnv();
+    await using _b = await startBrokerProcess(e);
+    await pair(e);
+    await using host = fakeHost();
+    {
+      await using first = waiter(e, host.pid, { as: "fred", maxWakes: 1 });
+      await armed(e, host.pid, first);
+      expect((await ipc(e, ["send", "fred", "one", "--as", "barney"])).code).toBe(0);
+      expect((await first.result()).code).toBe(2);
+    }
+    await using second = waiter(e, host.pid, { as: "fred", maxWakes: 1, hold: 2 });
+    await armed(e, host.pid, second);
+    expect((await ipc(e, ["send", "fred", "two", "--as", "barney"])).code).toBe(0);
+    const r = await second.result();
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("woken too often");
+    expect(await unread(e)).toEqual([expect.objectContaining({ content: "two" })]);
   });
 
   test("it ends silently after its longest hold", async () => {
