@@ -108,6 +108,21 @@ describe.skipIf(skip !== null)("an idle Claude Code session is woken by mail", (
     expect(armedWaiter(e)).not.toBeNull();
   }, QUIET_MS + 5_000);
 
+  test("mail arriving while the session is busy reaches the model in that turn's next request or right after it", async () => {
+    const before = bob.api.turns().length;
+    bob.api.script.push({ text: "thinking hard", delayMs: 3_000 });
+    bob.claude.type("plan the release");
+    expect(await bob.api.waitForTurn((r) => r.text.includes("plan the release"), WAKE_MS, before)).not.toBeNull();
+    const busy = bob.api.turns().length;
+    expect((await ipc(e, ["send", "bob", "release notes are in docs/ (note 2b8e)", "--as", "alice"])).code).toBe(0);
+    expect(await bob.api.waitForTurn((r) => r.text.includes("note 2b8e"), WAKE_MS, busy)).not.toBeNull();
+    // the wake during the busy turn counts once: once the session is idle again, nothing more follows
+    await Bun.sleep(2_000);
+    const settled = bob.api.turns().length;
+    await Bun.sleep(QUIET_MS);
+    expect(bob.api.turns()).toHaveLength(settled);
+  }, 2 * WAKE_MS + QUIET_MS + 5_000);
+
   test("after a busy turn of its own, the idle session is woken again", async () => {
     const before = bob.api.turns().length;
     bob.claude.type("summarise the repository");

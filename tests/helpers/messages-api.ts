@@ -6,8 +6,8 @@
  * request is recorded. Anything else gets an empty JSON object.
  */
 
-/** One scripted answer: plain text, or a call of one tool (then the model waits for its result). */
-export type Reply = { text: string } | { tool: string; input: Record<string, unknown> };
+/** One scripted answer: plain text, or a call of one tool (then the model waits for its result); `delayMs` keeps the session busy that long first. */
+export type Reply = ({ text: string } | { tool: string; input: Record<string, unknown> }) & { delayMs?: number };
 
 /** A recorded POST /v1/messages request. */
 export interface Recorded {
@@ -101,6 +101,7 @@ export function startMessagesApi(): MessagesApi {
       const reply: Reply = turn ? (script.shift() ?? { text: "ok" }) : { text: "ok" };
       requests.push({ at: performance.now(), body, text });
       for (const l of listeners) l();
+      if (reply.delayMs !== undefined) await Bun.sleep(reply.delayMs);
       const model = typeof body.model === "string" ? body.model : "claude-sonnet-4-5";
       if (body.stream !== true) return Response.json(plainMessage("text" in reply ? reply.text : "ok", model));
       return new Response(sse(reply, model), { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
