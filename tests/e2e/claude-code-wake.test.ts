@@ -137,6 +137,30 @@ describe.skipIf(skip !== null)("an idle Claude Code session is woken by mail", (
   }, 3 * WAKE_MS);
 });
 
+describe.skipIf(skip !== null)("a session without a fixed name", () => {
+  test("set up without --name, it registers through the MCP register tool and is woken under that name", async () => {
+    const e = ipcEnv();
+    await using _broker = await startBrokerProcess(e);
+    expect((await ipc(e, ["register", "alice"])).code).toBe(0);
+    await using api = startMessagesApi();
+    const project = projectDir();
+    const home = claudeHome([project]);
+    expect((await ipc(e, ["setup", "claude-code", "--write", "--hooks"], { env: { HOME: home } })).code).toBe(0);
+    await using claude = startClaude({ home, project, apiUrl: api.url, args: ["--allowedTools", "mcp__ipc__register"] });
+    api.script.push({ tool: "mcp__ipc__register", input: { name: "zed" } }, { text: "registered" });
+    await Bun.sleep(2_000); // the prompt is ready
+    claude.type("register as zed");
+    const registered = await api.waitForTurn((r) => r.text.includes("tool_result"), START_MS);
+    if (registered === null) throw new Error(`no register tool call; screen:\n${claude.screen()}`);
+    // the turn's Stop hook arms a waiter that finds the name through the host's MCP server
+    await until(() => armedWaiter(e) !== null, WAKE_MS, "the Stop hook's waiter");
+    await Bun.sleep(1_000);
+    const before = api.turns().length;
+    expect((await ipc(e, ["send", "zed", "welcome, zed (note 6a1f)", "--as", "alice"])).code).toBe(0);
+    expect(await api.waitForTurn((r) => r.text.includes("note 6a1f"), WAKE_MS, before)).not.toBeNull();
+  }, START_MS + 3 * WAKE_MS);
+});
+
 describe.skipIf(skip !== null)("agent to agent through the real Claude Code", () => {
   test("a scripted send tool call of session A wakes idle session B; B's mail reaches only B", async () => {
     const e = ipcEnv();
