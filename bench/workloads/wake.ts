@@ -5,36 +5,14 @@
  * Code, idle in tmux against a stand-in Messages API, from `ipc send`
  * returning to the stand-in receiving the woken turn's request.
  */
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { claudeHome, claudeSkipReason, projectDir, startClaude } from "../../tests/helpers/claude-code.ts";
+import { armedWaiter, claudeHome, claudeSkipReason, projectDir, startClaude, until } from "../../tests/helpers/claude-code.ts";
 import { startMessagesApi } from "../../tests/helpers/messages-api.ts";
 import { Lines } from "../lib/lines.ts";
 import { ipcCommand } from "../lib/procs.ts";
 import { percentile } from "../lib/stats.ts";
 import type { Measurements } from "./types.ts";
-
-/** The pid of the one wake waiter armed in IPC_HOME `home`, or null. */
-function armedWaiter(home: string): number | null {
-  const dir = join(home, "wake");
-  if (!existsSync(dir)) return null;
-  const files = readdirSync(dir).filter((f) => f.endsWith(".json"));
-  if (files.length !== 1) return null;
-  try {
-    return (JSON.parse(readFileSync(join(dir, files[0]!), "utf8")) as { pid: number }).pid;
-  } catch {
-    return null;
-  }
-}
-
-/** Waits (checking every 20 ms, at most `ms`) until `ready()`. */
-async function until(ready: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!ready()) {
-    if (performance.now() > deadline) throw new Error(`wake bench: timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
 
 async function run(cmd: string[], env: Record<string, string>): Promise<void> {
   const p = Bun.spawn(cmd, { env, stdout: "ignore", stderr: "pipe" });

@@ -7,9 +7,9 @@
  * Skipped, saying why, where Claude Code or tmux is missing (CI has both).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { type ClaudeSession, claudeHome, claudeSkipReason, projectDir, startClaude } from "../helpers/claude-code.ts";
+import { type ClaudeSession, armedWaiter as armedIn, claudeHome, claudeSkipReason, projectDir, startClaude, until } from "../helpers/claude-code.ts";
 import { type MessagesApi, startMessagesApi } from "../helpers/messages-api.ts";
 import { type BrokerProcess, type IpcEnv, ipc, ipcEnv, ipcJson, startBrokerProcess } from "../helpers/processes.ts";
 
@@ -21,28 +21,6 @@ const START_MS = 45_000;
 const WAKE_MS = 30_000;
 /** How long "nothing happens" is watched for (ms). */
 const QUIET_MS = 4_000;
-
-/** Waits until `ready()` holds, checking every 100 ms, at most `ms`. */
-async function until(ready: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!ready()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await Bun.sleep(100);
-  }
-}
-
-/** The pid of the wake waiter armed in `e`'s IPC_HOME (one host session), or null. */
-function armedWaiter(e: IpcEnv): number | null {
-  const dir = join(e.home, "wake");
-  if (!existsSync(dir)) return null;
-  const files = readdirSync(dir).filter((f) => f.endsWith(".json"));
-  if (files.length !== 1) return null;
-  try {
-    return (JSON.parse(readFileSync(join(dir, files[0]!), "utf8")) as { pid: number }).pid;
-  } catch {
-    return null;
-  }
-}
 
 /** A Claude Code session set up with `ipc setup claude-code --write --hooks --name NAME`, at its idle prompt. */
 async function seat(e: IpcEnv, name: string, args: string[] = []): Promise<{ api: MessagesApi; claude: ClaudeSession; home: string } & AsyncDisposable> {
@@ -57,6 +35,7 @@ async function seat(e: IpcEnv, name: string, args: string[] = []): Promise<{ api
   } catch (err) {
     throw new Error(`${(err as Error).message}\nscreen:\n${claude.screen()}`);
   }
+  await claude.ready(START_MS);
   return {
     api,
     claude,
@@ -67,6 +46,9 @@ async function seat(e: IpcEnv, name: string, args: string[] = []): Promise<{ api
     },
   };
 }
+
+/** The pid of the wake waiter armed in `e`'s IPC_HOME (one host session), or null. */
+const armedWaiter = (e: IpcEnv) => armedIn(e.home);
 
 describe.skipIf(skip !== null)("an idle Claude Code session is woken by mail", () => {
   let e: IpcEnv;
@@ -148,7 +130,7 @@ describe.skipIf(skip !== null)("a session without a fixed name", () => {
     expect((await ipc(e, ["setup", "claude-code", "--write", "--hooks"], { env: { HOME: home } })).code).toBe(0);
     await using claude = startClaude({ home, project, apiUrl: api.url, args: ["--allowedTools", "mcp__ipc__register"] });
     api.script.push({ tool: "mcp__ipc__register", input: { name: "zed" } }, { text: "registered" });
-    await Bun.sleep(2_000); // the prompt is ready
+    await claude.ready(START_MS);
     claude.type("register as zed");
     const registered = await api.waitForTurn((r) => r.text.includes("tool_result"), START_MS);
     if (registered === null) throw new Error(`no register tool call; screen:\n${claude.screen()}`);

@@ -6,7 +6,7 @@
  * straight at its prompt. Each session gets its own tmux server (-L), killed
  * on dispose.
  */
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -53,6 +53,8 @@ export interface ClaudeSession extends AsyncDisposable {
   screen(): string;
   /** Types `text` and presses Enter. */
   type(text: string): void;
+  /** Resolves once the prompt (❯) shows, at most `ms`. @throws with the screen after `ms`. */
+  ready(ms: number): Promise<void>;
 }
 
 /**
@@ -83,8 +85,39 @@ export function startClaude(opts: { home: string; project: string; apiUrl: strin
       tmux("send-keys", "-t", "main", "-l", text);
       tmux("send-keys", "-t", "main", "Enter");
     },
+    async ready(ms) {
+      const screen = () => tmux("capture-pane", "-p", "-t", "main").stdout.toString();
+      try {
+        await until(() => /^❯/m.test(screen()), ms, "Claude Code's prompt");
+      } catch (err) {
+        throw new Error(`${(err as Error).message}; screen:\n${screen()}`);
+      }
+      await Bun.sleep(500); // the input box takes keys a moment after it is drawn
+    },
     async [Symbol.asyncDispose]() {
       tmux("kill-server");
     },
   };
+}
+
+/** The pid of the wake waiter holding the one slot in IPC_HOME `home` (`$IPC_HOME/wake/`), or null (none, several, or released). */
+export function armedWaiter(home: string): number | null {
+  const dir = join(home, "wake");
+  if (!existsSync(dir)) return null;
+  const files = readdirSync(dir).filter((f) => f.endsWith(".json"));
+  if (files.length !== 1) return null;
+  try {
+    return (JSON.parse(readFileSync(join(dir, files[0]!), "utf8")) as { pid: number | null }).pid;
+  } catch {
+    return null;
+  }
+}
+
+/** Waits until `ready()` holds, checking every `everyMs`, at most `ms`. @throws naming `what` after `ms`. */
+export async function until(ready: () => boolean, ms: number, what: string, everyMs = 50): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!ready()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await Bun.sleep(everyMs);
+  }
 }
