@@ -79,9 +79,9 @@ for (let run = 1; run <= RUNS; run++) {
   record(await legacy(b.port, timing));
   record(await coldStart(b.env, timing));
   record(await wakeHook(b.port, b.env, quick ? 5 : 20));
-  const woken = await wakeClaudeCode(b.env, 5, log);
-  if (woken !== null) record(woken);
   await b.stop();
+  const woken = await wakeClaudeCode(5, log);
+  if (woken !== null) record(woken);
 
   log(`run ${run}/${RUNS}: ${fmt(STORED)} stored messages`);
   const s = await startBroker(homeWith(storedDb));

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { armedWaiter, claudeHome, claudeSkipReason, projectDir, startClaude, until } from "../../tests/helpers/claude-code.ts";
 import { startMessagesApi } from "../../tests/helpers/messages-api.ts";
 import { Lines } from "../lib/lines.ts";
-import { ipcCommand } from "../lib/procs.ts";
+import { ipcCommand, startBroker, tempHome } from "../lib/procs.ts";
 import { percentile } from "../lib/stats.ts";
 import type { Measurements } from "./types.ts";
 
@@ -47,13 +47,25 @@ export async function wakeHook(port: number, env: Record<string, string>, sample
   return { "wake.hook.p50": percentile(times, 50), "wake.hook.max": Math.max(...times) };
 }
 
-/** `ipc send` returning → the woken Claude Code's request at the stand-in, `samples` times (ms); null when Claude Code or tmux is missing. */
-export async function wakeClaudeCode(env: Record<string, string>, samples: number, log: (s: string) => void): Promise<Measurements | null> {
+/**
+ * `ipc send` returning → the woken Claude Code's request at the stand-in, `samples` times (ms),
+ * with a broker of its own; null when Claude Code or tmux is missing, or it fails (said in `log`).
+ */
+export async function wakeClaudeCode(samples: number, log: (s: string) => void): Promise<Measurements | null> {
   const skip = claudeSkipReason();
   if (skip !== null) {
     log(`skipping wake.claude_code: ${skip}`);
     return null;
   }
+  const broker = await startBroker(tempHome());
+  try {
+    return await claudeRuns(broker.env, samples, log);
+  } finally {
+    await broker.stop();
+  }
+}
+
+async function claudeRuns(env: Record<string, string>, samples: number, log: (s: string) => void): Promise<Measurements | null> {
   const ipc = ipcCommand().cmd;
   await run([...ipc, "register", "bench-sender"], env);
   await using api = startMessagesApi();

@@ -100,17 +100,21 @@ export function startClaude(opts: { home: string; project: string; apiUrl: strin
   };
 }
 
-/** The pid of the wake waiter holding the one slot in IPC_HOME `home` (`$IPC_HOME/wake/`), or null (none, several, or released). */
+/** The pid of the one wake waiter holding a slot in IPC_HOME `home` (`$IPC_HOME/wake/`), or null (none, or several). */
 export function armedWaiter(home: string): number | null {
   const dir = join(home, "wake");
   if (!existsSync(dir)) return null;
-  const files = readdirSync(dir).filter((f) => f.endsWith(".json"));
-  if (files.length !== 1) return null;
-  try {
-    return (JSON.parse(readFileSync(join(dir, files[0]!), "utf8")) as { pid: number | null }).pid;
-  } catch {
-    return null;
-  }
+  const held = readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => {
+      try {
+        return (JSON.parse(readFileSync(join(dir, f), "utf8")) as { pid: number | null }).pid;
+      } catch {
+        return null;
+      }
+    })
+    .filter((pid) => pid !== null);
+  return held.length === 1 ? held[0]! : null;
 }
 
 /** Waits until `ready()` holds, checking every `everyMs`, at most `ms`. @throws naming `what` after `ms`. */
