@@ -31,6 +31,11 @@ function body(m: Message): string {
   return `${m.content}\ndata: ${JSON.stringify(d)}`;
 }
 
+/** `text` with every line that starts like a message header indented, so a body cannot fake another message. */
+function defused(text: string): string {
+  return text.replace(/^(?====)/gm, "  ");
+}
+
 function header(m: Message): string {
   const kind = m.kind === "direct" ? "" : ` [${m.kind}]`;
   const reply = m.reply_to !== undefined ? ` (reply to #${m.reply_to})` : "";
@@ -51,7 +56,7 @@ export function hookContext(name: string, messages: Message[], moreUnread = 0): 
   const parts = [intro];
   let budget = CONTEXT_MAX_CHARS - intro.length - outro.length - messages.reduce((s, m) => s + header(m).length + 2, 0);
   messages.forEach((m, i) => {
-    const full = body(m);
+    const full = defused(body(m));
     const share = Math.max(MIN_BODY_CHARS, Math.floor(budget / (n - i)));
     const note = `\n… [cut: \`ipc read ${m.id}\` shows the whole message]`;
     const text = full.length <= share ? full : `${full.slice(0, Math.max(0, share - note.length))}${note}`;
