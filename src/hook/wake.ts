@@ -17,7 +17,7 @@ import { type FSWatcher, mkdirSync, readFileSync, readdirSync, rmSync, watch } f
 import { isAlive } from "../broker/lock.ts";
 import { join } from "node:path";
 import { Agent } from "../client/agent.ts";
-import { hostSessionPid, processStart } from "../client/host-process.ts";
+import { hostSessionPid, processArgs, processStart } from "../client/host-process.ts";
 import { hookIdentity } from "../client/parent-session.ts";
 import { writePrivate } from "../client/session-store.ts";
 import { type Config, paths } from "../config.ts";
@@ -84,6 +84,8 @@ export async function wakeWaiter(config: Config, opts: WakeOptions): Promise<Wak
     opts.warn(`ipc hook --wake: the session's process ${hostPid} is not running; not waiting`);
     return { exit: 0 };
   }
+  // `claude -p` answers once and exits, and waits up to 30 s for background hooks first: nothing to wake there.
+  if (processArgs(hostPid).some((w) => w === "-p" || w === "--print")) return { exit: 0 };
   const deadline = Date.now() + opts.holdMs;
 
   // Ends (quietly) when superseded, when the session's process is gone, or at the deadline.

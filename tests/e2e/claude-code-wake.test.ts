@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { type ClaudeSession, armedWaiter as armedIn, claudeHome, claudeSkipReason, projectDir, startClaude, until } from "../helpers/claude-code.ts";
+import { type ClaudeSession, armedWaiter as armedIn, claudeHome, claudePrint, claudeSkipReason, projectDir, startClaude, until } from "../helpers/claude-code.ts";
 import { type MessagesApi, startMessagesApi } from "../helpers/messages-api.ts";
 import { type BrokerProcess, type IpcEnv, ipc, ipcEnv, ipcJson, startBrokerProcess } from "../helpers/processes.ts";
 
@@ -117,6 +117,23 @@ describe.skipIf(skip !== null)("an idle Claude Code session is woken by mail", (
     const woken = await bob.api.waitForTurn((r) => r.text.includes("note 9c1d"), WAKE_MS, busyDone);
     expect(woken).not.toBeNull();
   }, 3 * WAKE_MS);
+});
+
+describe.skipIf(skip !== null)("claude -p (print mode)", () => {
+  test("is not held up by the wake waiter: nothing to wake, so no waiter stays", async () => {
+    const e = ipcEnv();
+    await using _broker = await startBrokerProcess(e);
+    await using api = startMessagesApi();
+    const project = projectDir();
+    const home = claudeHome([project]);
+    expect((await ipc(e, ["setup", "claude-code", "--write", "--hooks", "--name", "pat"], { env: { HOME: home } })).code).toBe(0);
+    expect((await ipc(e, ["register", "pat"])).code).toBe(0);
+    await using claude = claudePrint({ home, project, apiUrl: api.url, prompt: "say hi" });
+    // Claude Code waits up to 30 s for background hooks before it exits; a waiter that stayed would hold it that long
+    const code = await Promise.race([claude.exited, Bun.sleep(20_000).then(() => "still running after 20 s")]);
+    expect(code).toBe(0);
+    expect(api.turns().length).toBeGreaterThan(0);
+  }, START_MS);
 });
 
 describe.skipIf(skip !== null)("a session without a fixed name", () => {

@@ -57,24 +57,41 @@ export interface ClaudeSession extends AsyncDisposable {
   ready(ms: number): Promise<void>;
 }
 
-/**
- * Starts `claude ...args` in a fresh tmux server, in `project`, with HOME `home`,
- * pointed at the stand-in API `apiUrl`.
- */
-export function startClaude(opts: { home: string; project: string; apiUrl: string; args?: string[] }): ClaudeSession {
-  const socket = `ipc-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const env: Record<string, string> = {
+/** The environment Claude Code runs with: HOME `home`, the stand-in API at `apiUrl`, a dummy key, no other traffic. */
+function claudeEnv(home: string, apiUrl: string): Record<string, string> {
+  return {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
-    HOME: opts.home,
+    HOME: home,
     TERM: "xterm-256color",
     LANG: "C.UTF-8",
-    ANTHROPIC_BASE_URL: opts.apiUrl,
+    ANTHROPIC_BASE_URL: apiUrl,
     ANTHROPIC_API_KEY: DUMMY_KEY,
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
     DISABLE_AUTOUPDATER: "1",
     DISABLE_TELEMETRY: "1",
     NO_COLOR: "1",
   };
+}
+
+/** `claude -p PROMPT` (print mode: one answer, then exit), killed on dispose. */
+export function claudePrint(opts: { home: string; project: string; apiUrl: string; prompt: string }): { exited: Promise<number> } & AsyncDisposable {
+  const proc = Bun.spawn([CLAUDE_BIN, "-p", opts.prompt], { cwd: opts.project, env: claudeEnv(opts.home, opts.apiUrl), stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+  return {
+    exited: proc.exited,
+    async [Symbol.asyncDispose]() {
+      proc.kill("SIGKILL");
+      await proc.exited;
+    },
+  };
+}
+
+/**
+ * Starts `claude ...args` in a fresh tmux server, in `project`, with HOME `home`,
+ * pointed at the stand-in API `apiUrl`.
+ */
+export function startClaude(opts: { home: string; project: string; apiUrl: string; args?: string[] }): ClaudeSession {
+  const socket = `ipc-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const env = claudeEnv(opts.home, opts.apiUrl);
   const tmux = (...a: string[]) => Bun.spawnSync(["tmux", "-L", socket, ...a], { env, stdout: "pipe", stderr: "pipe" });
   const command = [CLAUDE_BIN, ...(opts.args ?? [])].map((w) => `'${w.replaceAll("'", `'\\''`)}'`).join(" ");
   const started = tmux("new-session", "-d", "-s", "main", "-x", "160", "-y", "50", "-c", opts.project, command);
