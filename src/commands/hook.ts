@@ -91,7 +91,7 @@ function turnCommand(host: TurnHost) {
 const claudeCode = defineCommand({
   meta: {
     name: "claude-code",
-    description: "For Claude Code hooks (UserPromptSubmit, PostToolUse, SessionStart): show unread mail to the model when auto-check is due",
+    description: "For Claude Code hooks (UserPromptSubmit, PostToolUse, SessionStart): show unread mail to the model when auto-check is due; with --wake (SessionStart, Stop; async + asyncRewake): wake the idle session when mail arrives",
   },
   args: {
     always: { type: "boolean", description: "check on every run, whether or not auto-check is on" },
