@@ -160,6 +160,36 @@ describe.skipIf(skip !== null)("a session without a fixed name", () => {
   }, START_MS + 3 * WAKE_MS);
 });
 
+describe.skipIf(skip !== null)("two sessions from one user-scope entry", () => {
+  test("in two folders with their own names, each waiter wakes its own session only", async () => {
+    const e = ipcEnv();
+    await using _broker = await startBrokerProcess(e);
+    expect((await ipc(e, ["register", "alice"])).code).toBe(0);
+    const projects = [projectDir(), projectDir()];
+    const home = claudeHome(projects);
+    expect((await ipc(e, ["setup", "claude-code", "--write", "--hooks"], { env: { HOME: home } })).code).toBe(0);
+    await using leftApi = startMessagesApi();
+    await using rightApi = startMessagesApi();
+    const args = ["--allowedTools", "mcp__ipc__register"];
+    await using left = startClaude({ home, project: projects[0]!, apiUrl: leftApi.url, args });
+    await using right = startClaude({ home, project: projects[1]!, apiUrl: rightApi.url, args });
+    for (const [claude, api, name] of [[left, leftApi, "lefty"], [right, rightApi, "righty"]] as const) {
+      api.script.push({ tool: "mcp__ipc__register", input: { name } }, { text: "registered" });
+      await claude.ready(START_MS);
+      claude.type(`register as ${name}`);
+      expect(await api.waitForTurn((r) => r.text.includes("tool_result"), START_MS)).not.toBeNull();
+    }
+    await Bun.sleep(2_000); // both turns end; their Stop hooks arm waiters
+    const leftTurns = leftApi.turns().length;
+    expect((await ipc(e, ["send", "righty", "for the right one (note 3c7d)", "--as", "alice"])).code).toBe(0);
+    expect(await rightApi.waitForTurn((r) => r.text.includes("note 3c7d"), WAKE_MS)).not.toBeNull();
+    expect((await ipc(e, ["send", "lefty", "for the left one (note 8e2a)", "--as", "alice"])).code).toBe(0);
+    expect(await leftApi.waitForTurn((r) => r.text.includes("note 8e2a"), WAKE_MS, leftTurns)).not.toBeNull();
+    expect(leftApi.requests.some((r) => r.text.includes("note 3c7d"))).toBe(false);
+    expect(rightApi.requests.some((r) => r.text.includes("note 8e2a"))).toBe(false);
+  }, 2 * START_MS + 2 * WAKE_MS);
+});
+
 describe.skipIf(skip !== null)("agent to agent through the real Claude Code", () => {
   test("a scripted send tool call of session A wakes idle session B; B's mail reaches only B", async () => {
     const e = ipcEnv();
