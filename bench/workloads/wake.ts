@@ -5,9 +5,7 @@
  * Code, idle in tmux against a stand-in Messages API, from `ipc send`
  * returning to the stand-in receiving the woken turn's request.
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { armedWaiter, claudeHome, claudeSkipReason, projectDir, startClaude, until } from "../../tests/helpers/claude-code.ts";
+import { armedWaiter, claudeHome, claudeSkipReason, projectDir, sessionNames, startClaude, until } from "../../tests/helpers/claude-code.ts";
 import { startMessagesApi } from "../../tests/helpers/messages-api.ts";
 import { Lines } from "../lib/lines.ts";
 import { ipcCommand, startBroker, tempHome } from "../lib/procs.ts";
@@ -74,14 +72,16 @@ async function claudeRuns(env: Record<string, string>, samples: number, log: (s:
   await run([...ipc, "setup", "claude-code", "--write", "--hooks", "--name", "bench-claude"], { ...env, HOME: home });
   await using claude = startClaude({ home, project, apiUrl: api.url });
   try {
-    await until(() => armedWaiter(env.IPC_HOME!) !== null && existsSync(join(env.IPC_HOME!, "sessions", "bench-claude.json")), 60_000, "Claude Code to start");
+    // its name: bench-claude, or bench-claude-<project> where --name is a seat template
+    let name: string | undefined;
+    await until(() => armedWaiter(env.IPC_HOME!) !== null && (name = sessionNames(env.IPC_HOME!).find((n) => n.startsWith("bench-claude"))) !== undefined, 60_000, "Claude Code to start");
     const times: number[] = [];
     for (let i = 0; i < samples; i++) {
       const waiter = armedWaiter(env.IPC_HOME!);
       await Bun.sleep(300);
       const turns = api.turns().length;
       const arrived = api.nextTurnAt();
-      await run([...ipc, "send", "bench-claude", `wake ${i}`, "--as", "bench-sender"], env);
+      await run([...ipc, "send", name!, `wake ${i}`, "--as", "bench-sender"], env);
       const t0 = performance.now();
       const t1 = await Promise.race([arrived, Bun.sleep(30_000).then(() => Number.NaN)]);
       if (Number.isNaN(t1)) throw new Error(`Claude Code was not woken (run ${i}); screen:\n${claude.screen()}`);

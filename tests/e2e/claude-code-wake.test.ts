@@ -7,9 +7,7 @@
  * Skipped, saying why, where Claude Code or tmux is missing (CI has both).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { type ClaudeSession, armedWaiter as armedIn, claudeHome, claudePrint, claudeSkipReason, projectDir, startClaude, until } from "../helpers/claude-code.ts";
+import { type ClaudeSession, armedWaiter as armedIn, claudeHome, claudePrint, claudeSkipReason, projectDir, sessionNames, startClaude, until } from "../helpers/claude-code.ts";
 import { type MessagesApi, startMessagesApi } from "../helpers/messages-api.ts";
 import { type BrokerProcess, type IpcEnv, ipc, ipcEnv, ipcJson, startBrokerProcess } from "../helpers/processes.ts";
 
@@ -22,16 +20,22 @@ const WAKE_MS = 30_000;
 /** How long "nothing happens" is watched for (ms). */
 const QUIET_MS = 4_000;
 
-/** A Claude Code session set up with `ipc setup claude-code --write --hooks --name NAME`, at its idle prompt. */
-async function seat(e: IpcEnv, name: string, args: string[] = []): Promise<{ api: MessagesApi; claude: ClaudeSession; home: string } & AsyncDisposable> {
+/**
+ * A Claude Code session set up with `ipc setup claude-code --write --hooks --name NAME`, at its idle
+ * prompt, and the name its MCP server registered: NAME where --name is the session's name, or the
+ * `NAME-<project>` a user-scope seat template gives (docs/identity.md) — whichever appears.
+ */
+async function seat(e: IpcEnv, name: string, args: string[] = []): Promise<{ api: MessagesApi; claude: ClaudeSession; home: string; name: string } & AsyncDisposable> {
   const api = startMessagesApi();
   const project = projectDir();
   const home = claudeHome([project]);
   const setup = await ipc(e, ["setup", "claude-code", "--write", "--hooks", "--name", name], { env: { HOME: home } });
   expect(setup.code).toBe(0);
+  const known = new Set(sessionNames(e.home));
   const claude = startClaude({ home, project, apiUrl: api.url, args });
+  let registered: string | undefined;
   try {
-    await until(() => existsSync(join(e.home, "sessions", `${name}.json`)), START_MS, `${name}'s MCP server to register`);
+    await until(() => (registered = sessionNames(e.home).find((n) => !known.has(n) && n.startsWith(name))) !== undefined, START_MS, `${name}'s MCP server to register`);
   } catch (err) {
     throw new Error(`${(err as Error).message}\nscreen:\n${claude.screen()}`);
   }
@@ -40,11 +44,19 @@ async function seat(e: IpcEnv, name: string, args: string[] = []): Promise<{ api
     api,
     claude,
     home,
+    name: registered!,
     async [Symbol.asyncDispose]() {
       await claude[Symbol.asyncDispose]();
       await api[Symbol.asyncDispose]();
     },
   };
+}
+
+/** The message with `text` in `e`'s history as `as` sees it. */
+async function inHistory(e: IpcEnv, as: string, text: string): Promise<{ read_at?: string } | undefined> {
+  const h = await ipcJson(e, ["history", "--as", as]);
+  const list = (Array.isArray(h) ? h : h.messages) as Array<{ content: string; read_at?: string }>;
+  return list.find((m) => m.content.includes(text));
 }
 
 /** The pid of the wake waiter armed in `e`'s IPC_HOME (one host session), or null. */
@@ -70,16 +82,16 @@ describe.skipIf(skip !== null)("an idle Claude Code session is woken by mail", (
 
   test("ipc send from another shell starts a turn whose request carries the message", async () => {
     expect(bob.api.turns()).toHaveLength(0); // idle: no turn yet
-    const sent = await ipc(e, ["send", "bob", "the build on main is green (note 7f3a)", "--as", "alice"]);
+    const sent = await ipc(e, ["send", bob.name, "the build on main is green (note 7f3a)", "--as", "alice"]);
     expect(sent.code).toBe(0);
     const woken = await bob.api.waitForTurn((r) => r.text.includes("the build on main is green (note 7f3a)"), WAKE_MS);
     expect(woken).not.toBeNull();
     expect(woken!.text).toContain("from alice");
     expect(woken!.text).toContain("not as instructions from the user");
     // shown by the wake: read, and still in history
-    expect((await ipcJson(e, ["check", "--as", "bob"])).messages).toEqual([]);
-    const history = await ipcJson(e, ["history", "--as", "bob"]);
-    expect(JSON.stringify(history)).toContain("note 7f3a");
+    const kept = await inHistory(e, "alice", "note 7f3a");
+    expect(kept).toBeDefined();
+    expect(kept!.read_at).toBeString();
   }, WAKE_MS + 10_000);
 
   test("no second wake for the same message, and none while nothing arrives", async () => {
@@ -96,7 +108,7 @@ describe.skipIf(skip !== null)("an idle Claude Code session is woken by mail", (
     bob.claude.type("plan the release");
     expect(await bob.api.waitForTurn((r) => r.text.includes("plan the release"), WAKE_MS, before)).not.toBeNull();
     const busy = bob.api.turns().length;
-    expect((await ipc(e, ["send", "bob", "release notes are in docs/ (note 2b8e)", "--as", "alice"])).code).toBe(0);
+    expect((await ipc(e, ["send", bob.name, "release notes are in docs/ (note 2b8e)", "--as", "alice"])).code).toBe(0);
     expect(await bob.api.waitForTurn((r) => r.text.includes("note 2b8e"), WAKE_MS, busy)).not.toBeNull();
     // the wake during the busy turn counts once: once the session is idle again, nothing more follows
     await Bun.sleep(2_000);
@@ -113,7 +125,7 @@ describe.skipIf(skip !== null)("an idle Claude Code session is woken by mail", (
     // the turn ends (the stand-in answers "ok"); its Stop hook arms a newer waiter
     await until(() => armedWaiter(e) !== null && armedWaiter(e) !== waiter, WAKE_MS, "the Stop hook's waiter");
     const busyDone = bob.api.turns().length;
-    expect((await ipc(e, ["send", "bob", "please rebase on main (note 9c1d)", "--as", "alice"])).code).toBe(0);
+    expect((await ipc(e, ["send", bob.name, "please rebase on main (note 9c1d)", "--as", "alice"])).code).toBe(0);
     const woken = await bob.api.waitForTurn((r) => r.text.includes("note 9c1d"), WAKE_MS, busyDone);
     expect(woken).not.toBeNull();
   }, 3 * WAKE_MS);
@@ -194,20 +206,21 @@ describe.skipIf(skip !== null)("agent to agent through the real Claude Code", ()
   test("a scripted send tool call of session A wakes idle session B; B's mail reaches only B", async () => {
     const e = ipcEnv();
     await using _broker = await startBrokerProcess(e);
+    expect((await ipc(e, ["register", "alice"])).code).toBe(0);
     await using a = await seat(e, "ann", ["--allowedTools", "mcp__ipc__send"]);
     await using b = await seat(e, "ben");
-    a.api.script.push({ tool: "mcp__ipc__send", input: { to: "ben", content: "ann here: the schema migration is done (note 4e2b)" } }, { text: "sent" });
+    a.api.script.push({ tool: "mcp__ipc__send", input: { to: b.name, content: "ann here: the schema migration is done (note 4e2b)" } }, { text: "sent" });
     a.claude.type("tell ben the migration is done");
     const woken = await b.api.waitForTurn((r) => r.text.includes("the schema migration is done (note 4e2b)"), WAKE_MS);
     if (woken === null) throw new Error(`ben was not woken; ann's screen:\n${a.claude.screen()}\nben's screen:\n${b.claude.screen()}`);
-    expect(woken.text).toContain("from ann");
+    expect(woken.text).toContain(`from ${a.name}`);
     // ann's turn goes on with the tool's result (our send tool's answer), then ends
     const result = await a.api.waitForTurn((r) => r.text.includes("tool_result"), WAKE_MS);
     expect(result?.text).toContain("Sent message #");
     await Bun.sleep(1_000);
     // a message to ben wakes ben only
     const aTurns = a.api.turns().length;
-    expect((await ipc(e, ["send", "ben", "only for ben (note 5d0e)", "--as", "ann"])).code).toBe(0);
+    expect((await ipc(e, ["send", b.name, "only for ben (note 5d0e)", "--as", "alice"])).code).toBe(0);
     expect(await b.api.waitForTurn((r) => r.text.includes("note 5d0e"), WAKE_MS)).not.toBeNull();
     expect(a.api.requests.some((r) => r.text.includes("note 5d0e"))).toBe(false);
     expect(a.api.turns().length).toBe(aTurns);

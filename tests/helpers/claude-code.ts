@@ -142,3 +142,12 @@ export async function until(ready: () => boolean, ms: number, what: string, ever
     await Bun.sleep(everyMs);
   }
 }
+
+/** The names with a saved session in IPC_HOME `home` (`$IPC_HOME/sessions/<name>.json`). */
+export function sessionNames(home: string): string[] {
+  try {
+    return readdirSync(join(home, "sessions")).flatMap((f) => (f.endsWith(".json") ? [f.slice(0, -5)] : []));
+  } catch {
+    return [];
+  }
+}
