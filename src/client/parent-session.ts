@@ -71,12 +71,12 @@ export function resolveIdentity(config: Config): Identity | null {
  * never falls back to the last registered name: a hook must not take mail
  * meant for another agent.
  */
-export function hookIdentity(config: Config): ParentSession | null {
+export function hookIdentity(config: Config): { name: string; token: string } | null {
   const mcp = parentMcpSession(config);
-  if (config.name === null) return mcp;
+  if (config.name === null) return mcp === null ? null : { name: mcp.name, token: mcp.token };
   const name = normalizeName(config.name);
   if (name === null) return null;
-  if (mcp?.name === name) return mcp;
+  if (mcp?.name === name) return { name, token: mcp.token };
   const saved = loadSession(config, name);
   return saved === null ? null : { name, token: saved.token };
 }
