@@ -148,11 +148,11 @@ describe("ipc setup <host> --hooks", () => {
     const { e, home } = homes();
     mkdirSync(join(home, ".codex"));
     writeFileSync(join(home, ".codex", "hooks.json"), JSON.stringify({ hooks: { Stop: [{ hooks: [{ type: "command", command: "notify-send done" }] }] } }));
-    expect((await ipc(e, ["setup", "codex", "--hooks", "--write", "--name", "cdx"])).code).toBe(0);
+    expect((await ipc(e, ["setup", "codex", "--hooks", "--write"])).code).toBe(0);
     const doc = JSON.parse(readFileSync(join(home, ".codex", "hooks.json"), "utf8"));
-    for (const event of ["SessionStart", "UserPromptSubmit", "Stop"]) expect(commands(doc, event).filter((c) => c.endsWith(" hook codex --as cdx"))).toHaveLength(1);
+    for (const event of ["SessionStart", "UserPromptSubmit", "Stop"]) expect(commands(doc, event).filter((c) => c.endsWith(" hook codex"))).toHaveLength(1);
     expect(commands(doc, "Stop")).toContain("notify-send done");
-    const again = await ipc(e, ["setup", "codex", "--hooks", "--write", "--name", "cdx"]);
+    const again = await ipc(e, ["setup", "codex", "--hooks", "--write"]);
     expect(again.stdout.match(/already configured/g)).toHaveLength(2);
   });
 
@@ -167,16 +167,16 @@ describe("ipc setup <host> --hooks", () => {
     expect(doc.hooks.AfterTool[0].matcher).toBe(".*");
   });
 
-  test("cursor: hooks.json with version 1 and a stop hook; --scope project writes the project's", async () => {
+  test("cursor: hooks.json with version 1 and a stop hook; --scope project --name writes the project's, acting as that name", async () => {
     const { e, home } = homes();
-    expect((await ipc(e, ["setup", "cursor", "--hooks", "--write", "--name", "cur"])).code).toBe(0);
+    expect((await ipc(e, ["setup", "cursor", "--hooks", "--write"])).code).toBe(0);
     const doc = JSON.parse(readFileSync(join(home, ".cursor", "hooks.json"), "utf8"));
     expect(doc.version).toBe(1);
     expect(doc.hooks.stop).toHaveLength(1);
-    expect(doc.hooks.stop[0].command).toEndWith(" hook cursor --as cur");
+    expect(doc.hooks.stop[0].command).toEndWith(" hook cursor");
     const project = mkdtempSync(join(tmpdir(), "ipc-cursor-project-"));
-    expect((await ipc(e, ["setup", "cursor", "--hooks", "--write", "--scope", "project", "--dir", project])).code).toBe(0);
-    expect(JSON.parse(readFileSync(join(project, ".cursor", "hooks.json"), "utf8")).hooks.stop[0].command).toEndWith(" hook cursor");
+    expect((await ipc(e, ["setup", "cursor", "--hooks", "--write", "--scope", "project", "--dir", project, "--name", "cur"])).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(project, ".cursor", "hooks.json"), "utf8")).hooks.stop[0].command).toEndWith(" hook cursor --as cur");
   });
 
   test("windsurf has no --hooks (its hooks cannot hand text to the model)", async () => {
