@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type ClaudeSession, armedWaiter as armedIn, claudeHome, claudePrint, claudeSkipReason, projectDir, sessionNames, startClaude, until } from "../helpers/claude-code.ts";
 import { type MessagesApi, startMessagesApi } from "../helpers/messages-api.ts";
-import { type BrokerProcess, type IpcEnv, ipc, ipcEnv, ipcJson, startBrokerProcess } from "../helpers/processes.ts";
+import { type BrokerProcess, type IpcEnv, ipc, ipcCommand, ipcEnv, ipcJson, startBrokerProcess } from "../helpers/processes.ts";
 
 const skip = claudeSkipReason();
 if (skip !== null) console.warn(`skipping the real Claude Code wake tests: ${skip}`);
@@ -200,6 +200,51 @@ describe.skipIf(skip !== null)("two sessions from one user-scope entry", () => {
     expect(leftApi.requests.some((r) => r.text.includes("note 3c7d"))).toBe(false);
     expect(rightApi.requests.some((r) => r.text.includes("note 8e2a"))).toBe(false);
   }, 2 * START_MS + 2 * WAKE_MS);
+});
+
+/** True when `ipc setup` at user scope gives each session a name of its own (a seat template, IPC_SEAT: docs/identity.md). */
+function seatsByDefault(): boolean {
+  const r = Bun.spawnSync([...ipcCommand(), "setup", "claude-code", "--json"], { env: { ...process.env, HOME: projectDir() }, stdout: "pipe", stderr: "ignore" });
+  try {
+    return JSON.stringify(JSON.parse(r.stdout.toString())).includes("IPC_SEAT");
+  } catch {
+    return false;
+  }
+}
+const seats = skip === null && seatsByDefault();
+if (skip === null && !seats) console.warn("skipping the default-names wake test: this build's user-scope entry gives sessions no names of their own (IPC_SEAT)");
+
+describe.skipIf(!seats)("two sessions from one user-scope entry, default names", () => {
+  test("two folders get two names, and a message to one wakes only that one", async () => {
+    const e = ipcEnv();
+    await using _broker = await startBrokerProcess(e);
+    expect((await ipc(e, ["register", "alice"])).code).toBe(0);
+    const projects = [projectDir("webapp-"), projectDir("backend-")];
+    const home = claudeHome(projects);
+    expect((await ipc(e, ["setup", "claude-code", "--write", "--hooks"], { env: { HOME: home } })).code).toBe(0);
+    await using apiA = startMessagesApi();
+    await using apiB = startMessagesApi();
+    await using a = startClaude({ home, project: projects[0]!, apiUrl: apiA.url });
+    await using b = startClaude({ home, project: projects[1]!, apiUrl: apiB.url });
+    let names: string[] = [];
+    await until(() => (names = sessionNames(e.home).filter((n) => n !== "alice")).length === 2, START_MS, "both sessions to register");
+    expect(names[0]).not.toBe(names[1]);
+    await Promise.all([a.ready(START_MS), b.ready(START_MS)]);
+    await Bun.sleep(1_000); // their SessionStart waiters hold
+    const reached: string[] = [];
+    for (const [i, name] of names.entries()) {
+      const note = `note for ${name} (${i})`;
+      expect((await ipc(e, ["send", name, note, "--as", "alice"])).code).toBe(0);
+      const has = (r: { text: string }) => r.text.includes(note);
+      const first = await Promise.race([apiA.waitForTurn(has, WAKE_MS).then((r) => r && "a"), apiB.waitForTurn(has, WAKE_MS).then((r) => r && "b")]);
+      expect(first).not.toBeNull();
+      await Bun.sleep(2_000); // and the other session stays asleep
+      expect([apiA, apiB].filter((api) => api.requests.some(has))).toHaveLength(1);
+      reached.push(first!);
+    }
+    // the two names reach the two sessions, one each
+    expect(reached.sort()).toEqual(["a", "b"]);
+  }, 2 * START_MS + 3 * WAKE_MS);
 });
 
 describe.skipIf(skip !== null)("agent to agent through the real Claude Code", () => {
