@@ -7,6 +7,8 @@
  *
  *   npm run bench               full run: 3 repeats, 1 000 000 stored messages (a few minutes)
  *   npm run bench -- --quick    smoke run for CI: 1 repeat, short windows, no budgets enforced
+ * The wake figures need the pinned Claude Code (npm ci) and tmux; without them
+ * wake.claude_code is left out, saying why.
  */
 import { cpus, totalmem, type as osType, release } from "node:os";
 import { join } from "node:path";
@@ -23,6 +25,7 @@ import { ONE, sends, THROUGHPUT } from "./workloads/sends.ts";
 import { homeWith, prefill } from "./workloads/stored.ts";
 import { canMeasureUi, dashboard } from "./workloads/ui.ts";
 import type { Measurements, Timing } from "./workloads/types.ts";
+import { wakeClaudeCode, wakeHook } from "./workloads/wake.ts";
 
 const quick = process.argv.includes("--quick");
 const runsArg = process.argv.find((a) => a.startsWith("--runs="));
@@ -80,7 +83,10 @@ for (let run = 1; run <= RUNS; run++) {
   record(await delivered(b.port, timing));
   record(await legacy(b.port, timing));
   record(await coldStart(b.env, timing));
+  record(await wakeHook(b.port, b.env, quick ? 5 : 20));
   await b.stop();
+  const woken = await wakeClaudeCode(5, log);
+  if (woken !== null) record(woken);
 
   log(`run ${run}/${RUNS}: history bomb`);
   const hb = await startBroker(tempHome());

@@ -279,6 +279,8 @@ export const paths = {
   tlsKey: (c: Pick<Config, "home">) => join(c.home, "tls", "broker.key"),
   /** This machine's pairing with a remote broker, written by `ipc join` (src/remote/joined.ts). */
   joined: (c: Pick<Config, "home">) => join(c.home, "remote.json"),
+  /** One file per host session holding a wake waiter (src/hook/wake.ts). */
+  wake: (c: Pick<Config, "home">) => join(c.home, "wake"),
 };
 
 /** True when two IPC_HOME paths are the same folder (symlinks and `..` resolved where the folder exists). */

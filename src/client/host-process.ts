@@ -87,3 +87,32 @@ export function hostPid(): number {
   }
   return pid;
 }
+
+/**
+ * When process `pid` started, as an opaque string that changes when the pid
+ * is reused (Linux: field 22 of /proc/<pid>/stat, in clock ticks since boot;
+ * elsewhere `ps -o lstart=`); null when unknown.
+ */
+export function processStart(pid: number): string | null {
+  try {
+    if (process.platform === "linux") {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? null;
+    }
+    if (process.platform === "win32") return null;
+    const r = Bun.spawnSync(["ps", "-o", "lstart=", "-p", String(pid)], { stdout: "pipe", stderr: "ignore" });
+    return r.exitCode === 0 ? r.stdout.toString().trim() || null : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The host's own process for a hook: hostPid(), and past it the shell a host
+ * runs hook commands through (`sh -c …`), which outlives nothing of interest.
+ */
+export function hostSessionPid(): number {
+  const pid = hostPid();
+  if (!SHELLS.has(commandName(processArgs(pid)[0]))) return pid;
+  return parentPid(pid) ?? pid;
+}

@@ -12,7 +12,7 @@ import { loadParentSession } from "../home/mcp-parents.ts";
 import { hostPid, parentPid } from "./host-process.ts";
 import { normalizeName } from "../protocol/names.ts";
 import { EXIT, IpcError } from "../protocol/errors.ts";
-import { savedNames, shellName } from "./session-store.ts";
+import { loadSession, savedNames, shellName } from "./session-store.ts";
 
 /** A session recorded by `ipc mcp` (src/home/mcp-parents.ts) for the host process `pid`. */
 export interface ParentSession {
@@ -68,4 +68,21 @@ export function resolveIdentity(config: Config): Identity | null {
     `which name should this act as? Several have sessions here: ${shown}. Pass --as NAME, set IPC_NAME, or run \`ipc register NAME\` in this shell`,
     EXIT.usage,
   );
+}
+
+/**
+ * Who a hook that takes mail acts as, with its token: --as/IPC_NAME with the
+ * session saved for it (by the host's MCP server or `ipc register`), else the
+ * host's MCP session; null when neither is known. Unlike resolveIdentity it
+ * never falls back to the last registered name: a hook must not take mail
+ * meant for another agent.
+ */
+export function hookIdentity(config: Config): { name: string; token: string } | null {
+  const mcp = parentMcpSession(config);
+  if (config.name === null) return mcp === null ? null : { name: mcp.name, token: mcp.token };
+  const name = normalizeName(config.name);
+  if (name === null) return null;
+  if (mcp?.name === name) return { name, token: mcp.token };
+  const saved = loadSession(config, name);
+  return saved === null ? null : { name, token: saved.token };
 }

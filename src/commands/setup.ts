@@ -9,7 +9,7 @@ import { usageError } from "../cli/errors.ts";
 import { errOut, palette, out } from "../cli/output.ts";
 import { hostDirs, resolveConfig } from "../config.ts";
 import { normalizeName } from "../protocol/names.ts";
-import { hookCommand } from "../setup/claude-hooks.ts";
+import { HOOK_SETS, hookCommand } from "../setup/hooks.ts";
 import { HOSTS, type Host, type Scope, scopesOf } from "../setup/hosts.ts";
 import { mcpLaunch } from "../setup/launch.ts";
 import { type SetupRequest, hooksSnippetOf, serverSnippet, writeSetup } from "../setup/setup.ts";
@@ -52,7 +52,7 @@ function request(host: Host, args: HostArgs): SetupRequest {
     scope,
     places: { ...hostDirs(), project: resolve(args.dir ?? ".") },
     launch: mcpLaunch(fixed, self, undefined, seat),
-    ...(args.hooks && { hookCommand: hookCommand(self, fixed) }),
+    ...(args.hooks && HOOK_SETS[host.id] !== undefined && { hookCommand: hookCommand(self, fixed, undefined, HOOK_SETS[host.id]!.subcommand) }),
   };
 }
 
@@ -89,12 +89,13 @@ function run(host: Host, args: HostArgs): void {
     return;
   }
   const written = writeSetup(req);
+  const oneFile = hooks !== null && hooks.file === snippet.file; // Gemini CLI keeps both in settings.json
   if (json) {
     out(`${JSON.stringify({ ok: true, host: host.id, scope: req.scope, written })}\n`);
     return;
   }
   const lines = written.map((w, i) => {
-    const what = i === 0 ? `${host.title}: the ipc MCP server` : `${host.title}: ipc hooks`;
+    const what = i === 0 ? `${host.title}: the ipc MCP server${oneFile ? " and hooks" : ""}` : `${host.title}: ipc hooks`;
     if (w.status === "unchanged") return `${p.green("✔")} ${what} already configured in ${w.file}`;
     const backup = w.backup ? p.dim(` (backup: ${w.backup})`) : "";
     return `${p.green("✔")} ${what} added to ${w.file}${w.status === "created" ? " (new file)" : ""}${backup}`;
@@ -102,6 +103,14 @@ function run(host: Host, args: HostArgs): void {
   if (written.some((w) => w.status !== "unchanged")) lines.push(`Next: ${host.next}.`);
   out(`${lines.join("\n")}\n`);
 }
+
+/** What --hooks installs, per host with hooks. */
+const HOOKS_HELP: Partial<Record<Host["id"], string>> = {
+  "claude-code": "also install the `ipc hook claude-code` hooks into .claude/settings.json: mail as context (UserPromptSubmit, PostToolUse, SessionStart) and the wake waiter that wakes an idle session (SessionStart, Stop)",
+  codex: "also install the `ipc hook codex` hooks into ~/.codex/hooks.json: mail as context (SessionStart, UserPromptSubmit), one more turn with mail waiting at the end of a turn (Stop)",
+  gemini: "also install the `ipc hook gemini` hooks into settings.json: mail as context (SessionStart, BeforeAgent, AfterTool), one more turn with mail waiting at the end of a turn (AfterAgent)",
+  cursor: "also install the `ipc hook cursor` hook into hooks.json: mail waiting at the end of a turn as a follow-up message (stop)",
+};
 
 /** The `ipc setup <host>` command of one host. */
 function hostCommand(host: Host): CommandDef<any> {
@@ -124,8 +133,8 @@ function hostCommand(host: Host): CommandDef<any> {
         description: "--scope project: the name the MCP server registers (IPC_NAME); user scope: the seat prefix (IPC_SEAT), each session registers NAME-<project>",
         valueHint: "name",
       },
-      ...(host.id === "claude-code" && {
-        hooks: { type: "boolean", description: "also install the `ipc hook claude-code` hooks (UserPromptSubmit, PostToolUse, SessionStart) into .claude/settings.json" },
+      ...(HOOK_SETS[host.id] !== undefined && {
+        hooks: { type: "boolean", description: HOOKS_HELP[host.id] },
       }),
       json: { type: "boolean", description: "machine-readable JSON output" },
     },

@@ -64,8 +64,8 @@ export async function claudeCodeHook(config: Config, opts: HookOptions): Promise
   return JSON.stringify({ hookSpecificOutput: { hookEventName: event, additionalContext } });
 }
 
-/** Consumes up to HOOK_MESSAGE_LIMIT unread messages of `name`; null when no broker answers. */
-async function takeMail(config: Config, name: string, token: string | null) {
+/** Consumes up to HOOK_MESSAGE_LIMIT unread messages of `name` (with `moreUnread`, the count left); null when no broker answers. */
+export async function takeMail(config: Config, name: string, token: string | null) {
   const [{ Agent }, { loadSession }, { IpcError }] = await Promise.all([
     import("../client/agent.ts"),
     import("../client/session-store.ts"),

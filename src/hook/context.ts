@@ -14,6 +14,11 @@ export const CONTEXT_MAX_CHARS = 9_000;
 /** Smallest share of the budget a message body gets, however many there are (characters). */
 const MIN_BODY_CHARS = 200;
 
+/** `text` with every line that starts like a message header indented, so a body cannot fake another message. */
+function defused(text: string): string {
+  return text.replace(/^(?====)/gm, "  ");
+}
+
 function header(m: Message): string {
   const kind = m.kind === "direct" ? "" : ` [${m.kind}]`;
   const reply = m.reply_to !== undefined ? ` (reply to #${m.reply_to})` : "";
@@ -34,7 +39,7 @@ export function hookContext(name: string, messages: Message[], moreUnread = 0): 
   const parts = [intro];
   let budget = CONTEXT_MAX_CHARS - intro.length - outro.length - messages.reduce((s, m) => s + header(m).length + 2, 0);
   messages.forEach((m, i) => {
-    const full = escapeControl(messageBody(m), { keepCR: true }); // no raw ESC from another agent
+    const full = defused(escapeControl(messageBody(m), { keepCR: true })); // no raw ESC from another agent, no fake headers
     const share = Math.max(MIN_BODY_CHARS, Math.floor(budget / (n - i)));
     const note = `\n… [cut: \`ipc read ${m.id}\` shows the whole message]`;
     const text = full.length <= share ? full : `${full.slice(0, Math.max(0, share - note.length))}${note}`;

@@ -1,12 +1,12 @@
 /**
  * `ipc setup <host>`: the configuration snippet that makes an AI host start
  * `ipc mcp`, and merging it into the host's file (JSON or TOML), plus
- * Claude Code's hooks. Every write keeps the other entries, makes a backup
+ * the host's hooks. Every write keeps the other entries, makes a backup
  * first, and is idempotent: a second run changes nothing.
  */
 import { join } from "node:path";
 import { IpcError } from "../protocol/errors.ts";
-import { hooksSnippet, mergeHooks } from "./claude-hooks.ts";
+import { HOOK_SETS, hooksSnippet, mergeHooks } from "./hooks.ts";
 import { type Host, type Launch, type Places, type Scope, scopesOf } from "./hosts.ts";
 import { type JsonObject, assertPathOpen, parseJsonConfig, setJsonValue, valueAt } from "./json-config.ts";
 import { parseTomlConfig, setTomlTable, tomlTable } from "./toml-config.ts";
@@ -19,7 +19,7 @@ export interface SetupRequest {
   places: Places;
   /** How the host starts ipc (see mcpLaunch). */
   launch: Launch;
-  /** Claude Code only: also install the `ipc hook claude-code` hooks, whose command line this is. */
+  /** Also install the host's `ipc hook <host>` hooks (hosts of HOOK_SETS), whose command line this is. */
   hookCommand?: string;
 }
 
@@ -41,7 +41,7 @@ export function configFile(req: Pick<SetupRequest, "host" | "scope" | "places">)
 
 /** The hooks file of Claude Code for `scope`. */
 export function claudeSettingsFile(scope: Scope, places: Places): string {
-  return scope === "project" ? join(places.project, ".claude", "settings.json") : join(places.home, ".claude", "settings.json");
+  return HOOK_SETS["claude-code"]!.file(scope, places);
 }
 
 /** `value` nested under `path`: ["a", "b"], v → {a: {b: v}}. */
@@ -58,10 +58,11 @@ export function serverSnippet(req: SetupRequest): Snippet {
   return { file: configFile(req), format: req.host.format, text };
 }
 
-/** The hooks snippet for Claude Code's settings.json, when `req` asks for hooks. */
+/** The hooks snippet for the host's hooks file, when `req` asks for hooks. */
 export function hooksSnippetOf(req: SetupRequest): Snippet | null {
-  if (req.hookCommand === undefined) return null;
-  return { file: claudeSettingsFile(req.scope, req.places), format: "json", text: `${JSON.stringify(hooksSnippet(req.hookCommand), null, 2)}\n` };
+  const set = HOOK_SETS[req.host.id];
+  if (req.hookCommand === undefined || set === undefined) return null;
+  return { file: set.file(req.scope, req.places), format: "json", text: `${JSON.stringify(hooksSnippet(set, req.hookCommand), null, 2)}\n` };
 }
 
 /** The new text of the host's config file with our server entry set. */
@@ -90,10 +91,15 @@ export function writeSetup(req: SetupRequest, now = new Date()): Written[] {
   const file = configFile(req);
   const before = readText(file);
   plans.push({ file, before, after: withServer(req, file, before) });
-  if (req.hookCommand !== undefined) {
-    const settings = claudeSettingsFile(req.scope, req.places);
-    const text = readText(settings);
-    plans.push({ file: settings, before: text, after: mergeHooks(settings, text ?? "", req.hookCommand) });
+  const set = HOOK_SETS[req.host.id];
+  if (req.hookCommand !== undefined && set !== undefined) {
+    const hooksFile = set.file(req.scope, req.places);
+    const same = plans.find((p) => p.file === hooksFile); // Gemini CLI: hooks and servers share settings.json
+    if (same !== undefined) same.after = mergeHooks(set, hooksFile, same.after, req.hookCommand);
+    else {
+      const text = readText(hooksFile);
+      plans.push({ file: hooksFile, before: text, after: mergeHooks(set, hooksFile, text ?? "", req.hookCommand) });
+    }
   }
   return plans.map((p) => replaceFile(p.file, p.before, p.before === null && p.after === "" ? "\n" : p.after, now));
 }

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as TOML from "smol-toml";
 import { resolve } from "node:path";
-import { hookCommand, mergeHooks } from "../../src/setup/claude-hooks.ts";
+import { HOOK_SETS, hookCommand, mergeHooks } from "../../src/setup/hooks.ts";
 import { hostById } from "../../src/setup/hosts.ts";
 import { parseJsonConfig, setJsonValue } from "../../src/setup/json-config.ts";
 import { brokerEnv, mcpLaunch, shellLine } from "../../src/setup/launch.ts";
@@ -77,8 +77,10 @@ describe("launch and hooks", () => {
   });
 
   test("mergeHooks leaves a file that has the hooks as it is", () => {
-    const once = mergeHooks("/s.json", "", "/a/ipc hook claude-code");
-    expect(mergeHooks("/s.json", once, "/a/ipc hook claude-code")).toBe(once);
+    for (const set of Object.values(HOOK_SETS)) {
+      const once = mergeHooks(set, "/s.json", "", `/a/ipc hook ${set.subcommand}`);
+      expect(mergeHooks(set, "/s.json", once, `/a/ipc hook ${set.subcommand}`)).toBe(once);
+    }
   });
 });
 

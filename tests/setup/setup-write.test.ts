@@ -171,7 +171,7 @@ describe("ipc setup", () => {
 describe("ipc setup claude-code --hooks", () => {
   const settings = (e: { homeDir: string }) => join(e.homeDir, ".claude", "settings.json");
 
-  test("merges the three hooks next to existing ones, once", async () => {
+  test("merges the context hooks and the wake hooks next to existing ones, once", async () => {
     const e = setupEnv();
     const existing = {
       model: "opus",
@@ -186,6 +186,10 @@ describe("ipc setup claude-code --hooks", () => {
     for (const event of ["UserPromptSubmit", "PostToolUse", "SessionStart"]) {
       const commands = doc.hooks[event].flatMap((g: any) => g.hooks.map((h: any) => h.command));
       expect(commands.filter((c: string) => c.endsWith(" hook claude-code"))).toHaveLength(1);
+    }
+    for (const event of ["SessionStart", "Stop"]) {
+      const wakes = doc.hooks[event].flatMap((g: any) => g.hooks).filter((h: any) => h.command.endsWith(" hook claude-code --wake"));
+      expect(wakes).toEqual([{ type: "command", command: wakes[0].command, async: true, asyncRewake: true, timeout: 86_400 }]);
     }
     expect(doc.hooks.PostToolUse[0].hooks[0].command).toBe("prettier --write");
     expect(JSON.parse(readFileSync(join(e.homeDir, ".claude.json"), "utf8")).mcpServers.ipc.env).toEqual({ IPC_SEAT: "fred" });
@@ -204,14 +208,17 @@ describe("ipc setup claude-code --hooks", () => {
     // --scope project writes .claude/settings.json of the project, not the user's
     expect(JSON.parse(readFileSync(settings(e), "utf8"))).toEqual(stale);
     const projectSettings = JSON.parse(readFileSync(join(e.project, ".claude", "settings.json"), "utf8"));
-    expect(projectSettings.hooks.SessionStart).toHaveLength(1);
+    expect(projectSettings.hooks.SessionStart).toHaveLength(2);
 
     expect((await ipc(e, ["setup", "claude-code", "--hooks", "--write"])).code).toBe(0);
     const doc = JSON.parse(readFileSync(settings(e), "utf8"));
-    expect(doc.hooks.SessionStart).toHaveLength(1);
+    // the stale context hook is updated in place; the wake hook is added beside it
+    expect(doc.hooks.SessionStart).toHaveLength(2);
     expect(doc.hooks.SessionStart[0].hooks).toHaveLength(1);
     expect(doc.hooks.SessionStart[0].hooks[0].command).not.toContain("/old/place");
     expect(doc.hooks.SessionStart[0].hooks[0].command).toEndWith(" hook claude-code");
+    expect(doc.hooks.SessionStart[1].hooks[0]).toMatchObject({ async: true, asyncRewake: true });
+    expect(doc.hooks.SessionStart[1].hooks[0].command).toEndWith(" hook claude-code --wake");
   });
 
   test("a broker address set in the environment (IPC_HOME, IPC_PORT) goes into the entry, so the host finds the same broker", async () => {

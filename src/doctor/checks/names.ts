@@ -7,7 +7,7 @@
  */
 import { IpcError } from "../../protocol/errors.ts";
 import { normalizeName } from "../../protocol/names.ts";
-import { isIpcHook } from "../../setup/claude-hooks.ts";
+import { isIpcHook } from "../../setup/hooks.ts";
 import { HOSTS, type Host, type Scope, scopesOf } from "../../setup/hosts.ts";
 import { isObject, parseJsonConfig, valueAt } from "../../setup/json-config.ts";
 import { claudeSettingsFile, existingEntry } from "../../setup/setup.ts";
