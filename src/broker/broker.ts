@@ -10,6 +10,7 @@ import { paths } from "../config.ts";
 import { ensureKey } from "../home/key.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { OutputBudget } from "../protocol/write-queue.ts";
+import { ClaimStore } from "../store/claims.ts";
 import { InstanceStore } from "../store/instances.ts";
 import { MachineStore } from "../store/machines.ts";
 import { MessageStore } from "../store/messages.ts";
@@ -34,6 +35,8 @@ export class Broker {
   readonly sessionStore: SessionStore;
   readonly search: SearchIndex;
   readonly machines: MachineStore;
+  /** File claims (docs/coordination.md). */
+  readonly claims: ClaimStore;
   readonly registry: Registry;
   readonly sessions: Sessions;
   readonly waiters = new Waiters();
@@ -77,6 +80,7 @@ export class Broker {
     this.sessionStore = new SessionStore(db);
     this.search = new SearchIndex(db);
     this.machines = new MachineStore(db);
+    this.claims = new ClaimStore(db);
     this.registry = new Registry(this.instances, this.messages);
     this.sessions = new Sessions(this.sessionStore, config.retention.sessionHours * 3_600_000, () => this.newBucket());
     this.commit = new GroupCommit(db, () => this.resync());
@@ -166,6 +170,8 @@ export class Broker {
     conn.waiters.clear();
     if (conn.session) {
       this.registry.connected(conn.session.name, -1);
+      // Last seen when it went away: a file claim's grace counts from here (ops/claims.ts).
+      this.registry.seen(conn.session.name, this.clock());
       conn.session.bound--;
     }
     conn.session = null;

@@ -4,6 +4,7 @@
  * so a claimed `from` never reaches a handler.
  */
 import * as v from "valibot";
+import { ClaimRequest, ClaimsRequest, ReleaseRequest } from "./claims.ts";
 import { Data } from "./message.ts";
 import { Name } from "./names.ts";
 
@@ -205,6 +206,9 @@ export const Request = v.variant("op", [
   UnsubscribeRequest,
   UiRequest,
   ShutdownRequest,
+  ClaimRequest,
+  ReleaseRequest,
+  ClaimsRequest,
 ]);
 export type Request = v.InferOutput<typeof Request>;
 export type Op = Request["op"];

@@ -115,4 +115,18 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   ALTER TABLE sessions ADD COLUMN machine TEXT;
   `,
+  // 6: file claims (docs/coordination.md): a name's claim on a path or glob of a project, until expires_at.
+  `
+  CREATE TABLE claims (
+    project    TEXT NOT NULL,       -- absolute path of the project root (git root, else a working directory)
+    path       TEXT NOT NULL,       -- relative to the project root, '/'-separated; may be a glob
+    holder     TEXT NOT NULL,       -- the holding name (follows renames)
+    shared     INTEGER NOT NULL,    -- 1: coexists with other shared claims
+    reason     TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (project, path, holder)
+  ) WITHOUT ROWID;
+  CREATE INDEX claims_by_holder ON claims(holder);
+  `,
 ];
