@@ -13,7 +13,7 @@ import { usageError } from "../cli/errors.ts";
 import { emit, errOut, out, palette } from "../cli/output.ts";
 import { blockedFiles, denialReason, type GuardHost, guardHook } from "../hook/guard.ts";
 import { installPreCommit, stagedFiles } from "../hook/pre-commit.ts";
-import { EXIT } from "../protocol/errors.ts";
+import { IpcError } from "../protocol/errors.ts";
 import { shellLine } from "../setup/launch.ts";
 
 /** How long to wait for the hook input on stdin (ms); hosts write it at once. */
@@ -64,11 +64,8 @@ const check = defineCommand({
       files = [...typed, ...staged.files];
     } else if (typed.length === 0) throw usageError("no files given: ipc guard check FILE…, or --staged");
     const blocked = files.length === 0 ? [] : await blockedFiles(config, { cwd, files });
-    emit(config, () => (blocked.length === 0 ? `${palette(config.color).green("✔")} No file here is claimed by someone else` : ""), { blocked });
-    if (blocked.length > 0) {
-      if (!config.json) errOut(`${palette(config.color).red("✖")} ${denialReason(blocked)}\n`);
-      process.exitCode = EXIT.failed;
-    }
+    if (blocked.length > 0) throw new IpcError("CLAIM_CONFLICT", denialReason(blocked));
+    emit(config, () => `${palette(config.color).green("✔")} No file here is claimed by someone else`, { blocked });
   },
 });
 
