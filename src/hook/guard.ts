@@ -75,10 +75,16 @@ export async function blockedFiles(config: Config, intent: EditIntent): Promise<
   return blocked;
 }
 
-/** The name this process acts as, or null (none, or several and nothing picks one). */
+/**
+ * The name this process acts as: --as / IPC_NAME, the host's MCP session, or
+ * the name last registered from the host's shell; null otherwise. "The only
+ * saved session" does not count: that may well be the holder, whose claims
+ * would then not stop this editor.
+ */
 function whoAmI(config: Config): string | null {
   try {
-    return resolveIdentity(config)?.name ?? null;
+    const id = resolveIdentity(config);
+    return id === null || id.source === "only" ? null : id.name;
   } catch {
     return null;
   }
