@@ -2,6 +2,7 @@
 import autoCheck from "./auto-check.ts";
 import broadcast from "./broadcast.ts";
 import check from "./check.ts";
+import claim from "./claim.ts";
 import listInstances from "./list-instances.ts";
 import readMessage from "./read-message.ts";
 import register from "./register.ts";
@@ -24,6 +25,7 @@ export const TOOLS: readonly Tool[] = [
   shareFile,
   shareCommand,
   autoCheck,
+  claim,
 ];
 
 /** Tools by name. */
