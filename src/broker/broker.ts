@@ -10,6 +10,7 @@ import { paths } from "../config.ts";
 import { ensureKey } from "../home/key.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { OutputBudget } from "../protocol/write-queue.ts";
+import { ChannelStore } from "../store/channels.ts";
 import { ClaimStore } from "../store/claims.ts";
 import { InstanceStore } from "../store/instances.ts";
 import { MachineStore } from "../store/machines.ts";
@@ -37,6 +38,8 @@ export class Broker {
   readonly machines: MachineStore;
   /** File claims (docs/coordination.md). */
   readonly claims: ClaimStore;
+  /** Channel memberships (docs/coordination.md). */
+  readonly channels: ChannelStore;
   readonly registry: Registry;
   readonly sessions: Sessions;
   readonly waiters = new Waiters();
@@ -81,6 +84,7 @@ export class Broker {
     this.search = new SearchIndex(db);
     this.machines = new MachineStore(db);
     this.claims = new ClaimStore(db);
+    this.channels = new ChannelStore(db);
     this.registry = new Registry(this.instances, this.messages);
     this.sessions = new Sessions(this.sessionStore, config.retention.sessionHours * 3_600_000, () => this.newBucket());
     this.commit = new GroupCommit(db, () => this.resync());

@@ -4,6 +4,7 @@
  * so a claimed `from` never reaches a handler.
  */
 import * as v from "valibot";
+import { Channel, ChannelRequest, ThreadRequest } from "./channels.ts";
 import { ClaimRequest, ClaimsRequest, ReleaseRequest } from "./claims.ts";
 import { Data } from "./message.ts";
 import { Name } from "./names.ts";
@@ -110,7 +111,8 @@ export const AuthRequest = v.object({
 export const SendRequest = v.object({
   ...base,
   op: v.literal("send"),
-  to: Name,
+  /** An agent's name, or a channel (`#name`) the sender is a member of. */
+  to: v.union([Name, Channel]),
   content: v.string(),
   data: v.optional(Data),
   reply_to: v.optional(MessageId),
@@ -146,7 +148,8 @@ export const RenameRequest = v.object({ ...base, op: v.literal("rename"), new_na
 export const HistoryRequest = v.object({
   ...base,
   op: v.literal("history"),
-  with: v.optional(Name),
+  /** Only the conversation with this name, or a channel's posts (members only). */
+  with: v.optional(v.union([Name, Channel])),
   limit: v.optional(Limit),
   /** Only messages with an id below this one (paging backwards). */
   before: v.optional(MessageId),
@@ -209,6 +212,8 @@ export const Request = v.variant("op", [
   ClaimRequest,
   ReleaseRequest,
   ClaimsRequest,
+  ChannelRequest,
+  ThreadRequest,
 ]);
 export type Request = v.InferOutput<typeof Request>;
 export type Op = Request["op"];

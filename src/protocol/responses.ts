@@ -4,6 +4,7 @@
  * builds them), client (which types them) and MCP server (which shows them).
  */
 import * as v from "valibot";
+import { ChannelResult } from "./channels.ts";
 import { ClaimsResult, ReleaseResult } from "./claims.ts";
 import { Message } from "./message.ts";
 
@@ -135,5 +136,7 @@ export const RESULTS = {
   claim: ClaimsResult,
   release: ReleaseResult,
   claims: ClaimsResult,
+  channel: ChannelResult,
+  thread: MessagesResult,
 } as const;
 export type ResultOf<O extends keyof typeof RESULTS> = v.InferOutput<(typeof RESULTS)[O]>;

@@ -1,5 +1,6 @@
 /** The op table: every v2 op and its handler. */
 import type { Op } from "../../protocol/requests.ts";
+import { channel, thread } from "./channels.ts";
 import { claim, claims, release } from "./claims.ts";
 import { list, status } from "./directory.ts";
 import { history, search } from "./history.ts";
@@ -41,4 +42,6 @@ export const OPS: { [O in Op]: OpHandler<O> } = {
   claim,
   release,
   claims,
+  channel,
+  thread,
 };
