@@ -45,6 +45,8 @@ export const COMMANDS: Record<string, LazyCommand> = {
   release: () => load(import("./release.ts")),
   claims: () => load(import("./claims.ts")),
   guard: () => load(import("./guard.ts")),
+  channel: () => load(import("./channel.ts")),
+  thread: () => load(import("./thread.ts")),
   completion: () => load(import("./completion.ts")),
 };
 

@@ -15,6 +15,14 @@ export const Channel = v.pipe(
   v.check((c) => !RESERVED_NAMES.has(c.slice(1)), "that channel name is reserved (system, all, broadcast)"),
 );
 
+/** A `to` / `with`: an agent's name, or a channel (`#name`); lower-cased. */
+export const Recipient = v.pipe(
+  v.string("a name must be a string"),
+  v.regex(/^#?[A-Za-z0-9_-]{1,32}$/, "a name is 1–32 characters of letters, digits, '-' and '_' (a channel is # and such a name, e.g. #backend)"),
+  v.toLowerCase(),
+  v.check((n) => !RESERVED_NAMES.has(n.replace(/^#/, "")), "that name is reserved (system, all, broadcast)"),
+);
+
 /** True for a `to` / `with` that names a channel rather than an agent. */
 export function isChannel(target: string): boolean {
   return target.startsWith("#");

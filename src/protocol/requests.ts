@@ -4,7 +4,7 @@
  * so a claimed `from` never reaches a handler.
  */
 import * as v from "valibot";
-import { Channel, ChannelRequest, ThreadRequest } from "./channels.ts";
+import { ChannelRequest, Recipient, ThreadRequest } from "./channels.ts";
 import { ClaimRequest, ClaimsRequest, ReleaseRequest } from "./claims.ts";
 import { Data } from "./message.ts";
 import { Name } from "./names.ts";
@@ -112,7 +112,7 @@ export const SendRequest = v.object({
   ...base,
   op: v.literal("send"),
   /** An agent's name, or a channel (`#name`) the sender is a member of. */
-  to: v.union([Name, Channel]),
+  to: Recipient,
   content: v.string(),
   data: v.optional(Data),
   reply_to: v.optional(MessageId),
@@ -149,7 +149,7 @@ export const HistoryRequest = v.object({
   ...base,
   op: v.literal("history"),
   /** Only the conversation with this name, or a channel's posts (members only). */
-  with: v.optional(v.union([Name, Channel])),
+  with: v.optional(Recipient),
   limit: v.optional(Limit),
   /** Only messages with an id below this one (paging backwards). */
   before: v.optional(MessageId),

@@ -16,6 +16,7 @@ const REQUIRED: Record<string, string[]> = {
   share_command: ["to"],
   auto_check: ["action"],
   claim: ["action"],
+  channels: ["action"],
 };
 const LEGACY = ["to_id", "new_id", "instance_id", "from_id", "old_id"];
 

@@ -6,18 +6,18 @@ import { IpcError } from "../../protocol/errors.ts";
 import { defineTool } from "./_tool.ts";
 
 export const ClaimInput = v.object({
-  action: v.pipe(v.picklist(["claim", "release", "list"], 'action is "claim", "release" or "list"'), v.description("claim, release (all yours without paths), or list")),
-  paths: v.optional(v.pipe(v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(1024))), v.maxLength(100), v.description("files, folders or globs relative to the project root, e.g. [\"src/api/**\"]"))),
-  ttl_minutes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_080), v.description("claim: minutes it lasts (default 30)"))),
-  shared: v.optional(v.pipe(v.boolean(), v.description("claim: coexist with other shared claims"))),
-  reason: v.optional(v.pipe(v.string(), v.maxLength(200), v.description("claim: why, shown to others"))),
+  action: v.pipe(v.picklist(["claim", "release", "list"], 'action is "claim", "release" or "list"'), v.description("claim, release, or list")),
+  paths: v.optional(v.pipe(v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(1024))), v.maxLength(100), v.description("paths or globs from the project root"))),
+  ttl_minutes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(10_080), v.description("default 30"))),
+  shared: v.optional(v.pipe(v.boolean(), v.description("coexists with other shared claims"))),
+  reason: v.optional(v.pipe(v.string(), v.maxLength(200), v.description("shown to others"))),
 });
 
 export default defineTool({
   name: "claim",
   title: "Claim files",
   description:
-    "Claim files before editing them so other agents' edits are refused until you release them or the claim ends; release; or list who holds what. A refused claim names the holder: message them.",
+    "Claim files before editing so other agents' edits of them are refused; release them; list who holds what. A refused claim names the holder: message them.",
   input: ClaimInput,
   aliases: { path: "paths", files: "paths" },
   example: '{"action": "claim", "paths": ["src/api/**"], "reason": "auth refactor"}',

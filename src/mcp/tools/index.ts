@@ -1,6 +1,7 @@
 /** Every tool of `ipc mcp`, in the order hosts list them. */
 import autoCheck from "./auto-check.ts";
 import broadcast from "./broadcast.ts";
+import channels from "./channels.ts";
 import check from "./check.ts";
 import claim from "./claim.ts";
 import listInstances from "./list-instances.ts";
@@ -26,6 +27,7 @@ export const TOOLS: readonly Tool[] = [
   shareCommand,
   autoCheck,
   claim,
+  channels,
 ];
 
 /** Tools by name. */
