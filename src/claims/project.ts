@@ -69,3 +69,9 @@ export function claimPattern(root: string, cwd: string, typed: string): string {
   if (joined === "") throw new IpcError("BAD_REQUEST", `${typed} is the whole project: claim folders or files inside it (e.g. src/**)`, 2);
   return joined;
 }
+
+/** The project of `cwd` and `typed` paths or globs as claims in it (empty words dropped). @throws as claimPattern. */
+export function claimTarget(typed: readonly string[], cwd: string): { project: string; paths: string[] } {
+  const project = projectRoot(cwd);
+  return { project, paths: typed.filter((p) => p !== "").map((p) => claimPattern(project, cwd, p)) };
+}

@@ -4,15 +4,9 @@ import { actingAgent } from "../cli/agent.ts";
 import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
 import { usageError } from "../cli/errors.ts";
 import { emit } from "../cli/output.ts";
-import type { ChannelInfo } from "../protocol/channels.ts";
+import { formatChannels } from "../cli/channels-text.ts";
 
 const ACTIONS = ["join", "leave", "list", "members"] as const;
-
-/** One line per channel: name, members, "(joined)". */
-function formatChannels(channels: readonly ChannelInfo[]): string {
-  if (channels.length === 0) return "No channels yet: ipc channel join '#name' starts one.";
-  return channels.map((c) => `${c.name}${c.joined ? " (joined)" : ""}: ${c.members.length === 0 ? "no members" : c.members.join(", ")}`).join("\n");
-}
 
 export default defineCommand({
   meta: { name: "channel", description: "Channels: ipc channel join|leave|members '#name', ipc channel list; post with ipc send '#name' …" },
@@ -30,6 +24,6 @@ export default defineCommand({
     const channel = args.channel === undefined ? undefined : args.channel.startsWith("#") ? args.channel : `#${args.channel}`;
     const { agent } = actingAgent(config);
     const r = await agent.call("channel", { action, ...(channel !== undefined && action !== "list" && { channel }) });
-    emit(config, () => formatChannels(r.channels), r);
+    emit(config, () => formatChannels(r.channels, "No channels yet: ipc channel join '#name' starts one."), r);
   },
 });

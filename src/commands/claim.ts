@@ -5,7 +5,7 @@ import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
 import { usageError } from "../cli/errors.ts";
 import { emit, palette } from "../cli/output.ts";
 import { formatClaims } from "../claims/format.ts";
-import { claimPattern, projectRoot } from "../claims/project.ts";
+import { claimTarget } from "../claims/project.ts";
 import { parseTtl } from "../claims/ttl.ts";
 
 export default defineCommand({
@@ -20,11 +20,8 @@ export default defineCommand({
   },
   async run({ args }) {
     const config = configFrom(args);
-    const cwd = process.cwd();
-    const project = projectRoot(cwd);
-    const typed = args._.filter((p) => p !== "");
-    if (typed.length === 0) throw usageError("no path given: ipc claim PATH|GLOB…");
-    const paths = typed.map((p) => claimPattern(project, cwd, p));
+    const { project, paths } = claimTarget(args._, process.cwd());
+    if (paths.length === 0) throw usageError("no path given: ipc claim PATH|GLOB…");
     const { agent } = actingAgent(config);
     const r = await agent.call("claim", {
       project,

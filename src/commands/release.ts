@@ -3,7 +3,7 @@ import { defineCommand } from "citty";
 import { actingAgent, asWho } from "../cli/agent.ts";
 import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
 import { emit, palette, plural } from "../cli/output.ts";
-import { claimPattern, projectRoot } from "../claims/project.ts";
+import { claimTarget } from "../claims/project.ts";
 
 export default defineCommand({
   meta: { name: "release", description: "End your claims in this project: those on PATH…, or all of them" },
@@ -14,10 +14,7 @@ export default defineCommand({
   },
   async run({ args }) {
     const config = configFrom(args);
-    const cwd = process.cwd();
-    const project = projectRoot(cwd);
-    const typed = args._.filter((p) => p !== "");
-    const paths = typed.map((p) => claimPattern(project, cwd, p));
+    const { project, paths } = claimTarget(args._, process.cwd());
     const { agent } = actingAgent(config);
     const r = await agent.call("release", { project, ...(paths.length > 0 && { paths }) });
     const p = palette(config.color);

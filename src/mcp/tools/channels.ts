@@ -2,6 +2,7 @@
 import * as v from "valibot";
 import { Channel } from "../../protocol/channels.ts";
 import { IpcError } from "../../protocol/errors.ts";
+import { formatChannels } from "../../cli/channels-text.ts";
 import { defineTool } from "./_tool.ts";
 
 export const ChannelsInput = v.object({
@@ -19,7 +20,6 @@ export default defineTool({
   async run({ action, channel }, { agent }) {
     if (action !== "list" && channel === undefined) throw new IpcError("BAD_REQUEST", `${action} needs a channel, e.g. {"action": "${action}", "channel": "#backend"}`);
     const r = await agent.call("channel", { action, ...(channel !== undefined && action !== "list" && { channel }) });
-    if (r.channels.length === 0) return 'No channels yet: {"action": "join", "channel": "#name"} starts one.';
-    return r.channels.map((c) => `${c.name}${c.joined ? " (joined)" : ""}: ${c.members.length === 0 ? "no members" : c.members.join(", ")}`).join("\n");
+    return formatChannels(r.channels, 'No channels yet: {"action": "join", "channel": "#name"} starts one.');
   },
 });
