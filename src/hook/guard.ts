@@ -106,7 +106,7 @@ async function projectClaims(config: Config, project: string): Promise<ClaimInfo
 /** Why an edit is refused, for the model: who holds each file, why, until when, and what to do. */
 export function denialReason(blocked: readonly Blocked[]): string {
   const lines = blocked.map(({ file, claim: c }) => {
-    const why = c.reason === null ? "" : ` (reason: ${JSON.stringify(c.reason)})`;
+    const why = c.reason === null ? "" : ` (their stated reason, quoted: ${JSON.stringify(c.reason)})`;
     const via = c.path === file ? "" : ` via its claim on ${c.path}`;
     return `${file} is claimed by ${c.holder}${via}${why} until ${c.expires_at}.`;
   });

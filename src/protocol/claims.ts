@@ -17,7 +17,8 @@ export const Project = v.pipe(
 
 /**
  * A claimed path or glob relative to the project root: no leading `/`, no `..`
- * or `.` segment, no NUL or other control character, at most 1 024 characters.
+ * or `.` segment, no NUL or other control character, at most 1 024 characters,
+ * and not a glob of the whole project such as `**`: one agent must not lock everyone out.
  */
 export const ClaimPath = v.pipe(
   v.string(),
@@ -25,6 +26,7 @@ export const ClaimPath = v.pipe(
   v.maxLength(1024),
   v.regex(/^[^\u0000-\u001f\u007f]+$/u, "a claimed path cannot contain control characters"),
   v.check((p) => !p.startsWith("/") && !p.split("/").some((seg) => seg === ".." || seg === "." || seg === ""), "a claimed path is relative to the project root, without . or .. segments or empty ones"),
+  v.check((p) => !/^\*\*(\/\*\*)*(\/\*)?$/.test(p), "a claim cannot cover the whole project: claim the folders or files you edit (e.g. src/api/**)"),
 );
 
 /** Claim lifetimes: 1 minute to 7 days (seconds). */

@@ -82,7 +82,7 @@ describe("claim, release, claims", () => {
   test("hostile paths and projects are refused with BAD_REQUEST and change nothing", async () => {
     await using b = await testBroker();
     await using fred = await registered(b.port, "fred");
-    for (const paths of [["../etc/passwd"], ["/etc/passwd"], ["a/./b"], ["a//b"], ["a\u0000b"], [], Array(101).fill("x")]) {
+    for (const paths of [["**"], ["**/*"], ["../etc/passwd"], ["/etc/passwd"], ["a/./b"], ["a//b"], ["a\u0000b"], [], Array(101).fill("x")]) {
       const r = await claim(fred, paths);
       expect(r.ok).toBe(false);
       expect(r.error.code).toBe("BAD_REQUEST");

@@ -7,7 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type IpcEnv, ipc, ipcEnv, ipcJson, startBrokerProcess, tempHome } from "../helpers/processes.ts";
+import { type IpcEnv, ipc, ipcEnv, ipcJson, startBrokerProcess, tempHome, underOwnHost } from "../helpers/processes.ts";
 
 /** A git repository with src/api/ and docs/, its real path. */
 function repo(): string {
@@ -85,7 +85,7 @@ describe("ipc guard hook", () => {
     expect(out.hookSpecificOutput.permissionDecision).toBe("deny");
     const reason: string = out.hookSpecificOutput.permissionDecisionReason;
     expect(reason).toContain("src/api/users.ts is claimed by barney via its claim on src/api/**");
-    expect(reason).toContain('"auth refactor"');
+    expect(reason).toContain(`their stated reason, quoted: "auth refactor"`);
     expect(reason).toContain(claimed.claims[0].expires_at);
     expect(reason).toContain("Message barney");
 
@@ -113,6 +113,17 @@ describe("ipc guard hook", () => {
     await ipc(e, ["release", "--as", "barney"], { cwd: dir });
     expect((await ipc(e, ["claim", "src/api/**", "--shared", "--as", "barney"], { cwd: dir })).code).toBe(0);
     expect((await ipc(e, ["guard", "hook", "--as", "fred"], { stdin: editInput(dir, join(dir, "src/api/users.ts")), cwd: dir })).stdout).toBe("");
+  });
+
+  test("an agent with no name of its own is not taken for the holder, even when the holder's is the only session saved here", async () => {
+    const e = ipcEnv();
+    await using _b = await startBrokerProcess(e);
+    await registerAll(e, ["barney"]);
+    const dir = repo();
+    expect((await ipc(e, ["claim", "src/api/users.ts", "--as", "barney"], { cwd: dir })).code).toBe(0);
+    // Another host process (as Claude Code runs its hooks): no --as, no MCP session, nothing registered from it.
+    const r = await ipc(underOwnHost(e), ["guard", "hook"], { stdin: editInput(dir, join(dir, "src/api/users.ts")), cwd: dir });
+    expect(JSON.parse(r.stdout).hookSpecificOutput.permissionDecision).toBe("deny");
   });
 
   test("fails open: no broker → allowed, silently, and no broker is started", async () => {
