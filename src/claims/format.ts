@@ -22,3 +22,8 @@ export function formatClaims(claims: readonly ClaimInfo[], none = "No claims.", 
   }
   return lines.join("\n");
 }
+
+/** "File claims here:" and the claims of `project`, or "" when there are none (a footer for list views). */
+export function claimsFooter(claims: readonly ClaimInfo[], now = Date.now()): string {
+  return claims.length === 0 ? "" : `\n\nFile claims here (ipc claims; MCP claim list):\n${formatClaims(claims, "", now)}`;
+}

@@ -59,6 +59,9 @@ describe("ipc claim / release / claims", () => {
     expect(listed.stdout).toContain("src/api/**  barney (exclusive, ends in ");
     expect(listed.stdout).toContain("— auth refactor");
     expect((await ipcJson(e, ["claims", "--all"], { cwd: tempHome() })).claims).toHaveLength(1);
+    const list = await ipc(e, ["list"], { cwd: sub });
+    expect(list.stdout).toContain("File claims here (ipc claims; MCP claim list):\nsrc/api/**  barney (exclusive");
+    expect((await ipc(e, ["list"], { cwd: tempHome() })).stdout).not.toContain("File claims");
     expect((await ipc(e, ["claims"], { cwd: tempHome() })).stdout).toContain("No claims in ");
 
     expect((await ipc(e, ["claim", "../outside.txt", "--as", "fred"], { cwd: dir })).code).toBe(2);

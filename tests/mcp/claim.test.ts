@@ -21,6 +21,7 @@ test("claim, a conflict names holder and reason, list shows who holds what, rele
   expect(refused.text).toContain("auth refactor");
 
   expect((await fred.call("claim", { action: "list" })).text).toContain("src/api/**  barney");
+  expect((await fred.call("list_instances")).text).toContain("File claims here (ipc claims; MCP claim list):\nsrc/api/**  barney");
   expect((await fred.call("claim", { action: "claim" })).isError).toBe(true);
   expect((await fred.call("claim", { action: "claim", paths: ["../elsewhere"] })).isError).toBe(true);
 
