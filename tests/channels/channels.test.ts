@@ -43,6 +43,9 @@ describe("channels", () => {
     await post(wilma, "#backend", "thanks, migrating the search index next");
     const history = (await call(fred, { op: "history", with: "#backend" })).messages;
     expect(history.map((m: any) => `${m.from}→${m.to}: ${m.content}`)).toEqual(["wilma→#backend: thanks, migrating the search index next", "barney→#backend: schema v2 is merged"]);
+    // A post's record (the ids history shows) is readable by members, not by others.
+    expect((await call(fred, { op: "read", message_id: history[0].id })).message.content).toBe("thanks, migrating the search index next");
+    expect((await call(betty, { op: "read", message_id: history[0].id })).error.code).toBe("NOT_FOUND");
     await Bun.sleep(50);
     expect((await call(fred, { op: "search", query: "migrating" })).messages.map((m: any) => m.channel)).toEqual(["#backend"]);
     expect((await call(betty, { op: "search", query: "migrating" })).messages).toEqual([]);
@@ -52,6 +55,21 @@ describe("channels", () => {
     await post(barney, "#backend", "after wilma left");
     expect(await inbox(wilma)).toEqual([]);
     expect((await call(betty, { op: "channel", action: "list" })).channels).toEqual([{ name: "#backend", members: ["barney", "fred"], joined: false }]);
+  });
+
+  test("a post costs one rate token per member, like broadcast: over the budget nothing is sent", async () => {
+    await using b = await testBroker({ IPC_RATE_LIMIT: "60", IPC_RATE_BURST: "3" });
+    const members = await Promise.all(["a1", "a2", "a3", "a4", "a5"].map((m) => registered(b.port, m)));
+    try {
+      for (const c of members) await join(c, "#crowd");
+      const r = await post(members[0]!, "#crowd", "hello all");
+      expect(r.ok).toBe(false);
+      expect(r.error.code).toBe("RATE_LIMITED");
+      expect(r.error.message).toContain("a post to #crowd to 4 instances");
+      expect(await inbox(members[1]!)).toEqual([]);
+    } finally {
+      for (const c of members) c.close();
+    }
   });
 
   test("channel names are validated like agent names", async () => {

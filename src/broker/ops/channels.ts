@@ -108,7 +108,7 @@ export function threadId(b: Broker, id: number): number {
 }
 
 /** True when identity `who` (name `name`) may read `row`: sent or received it, or is in the channel of a record. */
-function mayRead(b: Broker, row: MessageRow, who: number, name: string): boolean {
+export function mayRead(b: Broker, row: MessageRow, who: number, name: string): boolean {
   if (row.sender_id === who || row.recipient_id === who) return true;
   return row.channel != null && row.recipient === row.channel && b.channels.isMember(row.channel, name);
 }
