@@ -50,6 +50,8 @@ export class Broker {
   /** Bytes of replies queued for sockets that have not taken them, all connections together (IPC_MAX_HELD_OUTPUT_BYTES). */
   readonly outputBudget: OutputBudget;
   readonly startedAt = Date.now();
+  /** `clock()` at start: after a restart, file claims give their holders the grace from here (ops/claims.ts). */
+  readonly startedAtClock: number;
   readonly largeMessageDir: string;
   /** The TLS network listeners (`--listen`) and the certificate fingerprint machines pin; null without them. */
   tls: { fingerprint: string; listeners: { host: string; port: number }[] } | null = null;
@@ -84,6 +86,7 @@ export class Broker {
     this.search = new SearchIndex(db);
     this.machines = new MachineStore(db);
     this.claims = new ClaimStore(db);
+    this.startedAtClock = clock();
     this.channels = new ChannelStore(db);
     this.registry = new Registry(this.instances, this.messages);
     this.sessions = new Sessions(this.sessionStore, config.retention.sessionHours * 3_600_000, () => this.newBucket());

@@ -143,6 +143,22 @@ describe("lifetimes (test clock)", () => {
     expect((await claim(fred, ["c.ts"])).ok).toBe(true);
   });
 
+  test("after a broker restart every holder gets the grace to reconnect, then its claims lapse", async () => {
+    const home = (await import("../helpers/processes.ts")).tempHome();
+    const clock = manualClock();
+    {
+      await using b = await testBroker({}, { home, clock: clock.read });
+      await using barney = await registered(b.port, "barney");
+      expect((await claim(barney, ["a.ts"], { ttl_s: 7200 })).ok).toBe(true);
+    }
+    clock.advance(20 * MIN); // the broker was down longer than the grace
+    await using b = await testBroker({}, { home, clock: clock.read });
+    await using fred = await unseated(b.port, "fred");
+    expect((await held(fred)).map((c) => `${c.holder}:${c.holder_online}`)).toEqual(["barney:false"]);
+    clock.advance(6 * MIN);
+    expect(await held(fred)).toEqual([]);
+  });
+
   test("claims survive a broker restart and follow a rename", async () => {
     const home = (await import("../helpers/processes.ts")).tempHome();
     {

@@ -22,7 +22,8 @@ export const MAX_CLAIMS_PER_PROJECT = 200;
 /** Whether `name` has a live session at `now`, and else until when its claims last (ms). */
 function holderState(b: Broker, name: string, now: number): { online: boolean; endsAt: number } {
   if (b.sessions.of(name, now).some(isHeld)) return { online: true, endsAt: Number.POSITIVE_INFINITY };
-  const lastSeen = b.registry.instances.get(name)?.lastSeen ?? Number.NEGATIVE_INFINITY;
+  // After a broker restart no session is bound yet: every holder gets the grace to reconnect.
+  const lastSeen = Math.max(b.registry.instances.get(name)?.lastSeen ?? Number.NEGATIVE_INFINITY, b.startedAtClock);
   return { online: false, endsAt: lastSeen + b.config.retention.claimGraceMinutes * 60_000 };
 }
 
