@@ -57,6 +57,8 @@ export interface Retention {
   forwardHours: number;
   /** A name with no session, no unread mail and no activity for this long is released (days; 0 = never). */
   nameDays: number;
+  /** A file claim outlives its holder's last live session by this long (minutes). */
+  claimGraceMinutes: number;
 }
 
 /** Fully resolved configuration shared by every role. */
@@ -184,6 +186,7 @@ export const RETENTION_SETTINGS: ReadonlyArray<{ key: keyof Retention; env: stri
   { key: "sessionHours", env: "IPC_SESSION_HOURS", default: 24, unit: "hours", description: "sessions expire after this long unused" },
   { key: "forwardHours", env: "IPC_FORWARD_HOURS", default: 2, unit: "hours", description: "an old name forwards to the new one after a rename (and is reserved for it)" },
   { key: "nameDays", env: "IPC_RETAIN_NAME_DAYS", default: 30, unit: "days", description: "a name with no session, no unread mail and no activity for this long is released, 0 = never" },
+  { key: "claimGraceMinutes", env: "IPC_CLAIM_GRACE_MINUTES", default: 5, unit: "minutes", description: "a file claim ends this long after its holder's last session went away" },
 ];
 
 function number(value: string | number | undefined, fallback: number, what: string): number {

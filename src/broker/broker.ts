@@ -10,6 +10,8 @@ import { paths } from "../config.ts";
 import { ensureKey } from "../home/key.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { OutputBudget } from "../protocol/write-queue.ts";
+import { ChannelStore } from "../store/channels.ts";
+import { ClaimStore } from "../store/claims.ts";
 import { InstanceStore } from "../store/instances.ts";
 import { MachineStore } from "../store/machines.ts";
 import { MessageStore } from "../store/messages.ts";
@@ -34,6 +36,10 @@ export class Broker {
   readonly sessionStore: SessionStore;
   readonly search: SearchIndex;
   readonly machines: MachineStore;
+  /** File claims (docs/coordination.md). */
+  readonly claims: ClaimStore;
+  /** Channel memberships (docs/coordination.md). */
+  readonly channels: ChannelStore;
   readonly registry: Registry;
   readonly sessions: Sessions;
   readonly waiters = new Waiters();
@@ -44,6 +50,8 @@ export class Broker {
   /** Bytes of replies queued for sockets that have not taken them, all connections together (IPC_MAX_HELD_OUTPUT_BYTES). */
   readonly outputBudget: OutputBudget;
   readonly startedAt = Date.now();
+  /** `clock()` at start: after a restart, file claims give their holders the grace from here (ops/claims.ts). */
+  readonly startedAtClock: number;
   readonly largeMessageDir: string;
   /** The TLS network listeners (`--listen`) and the certificate fingerprint machines pin; null without them. */
   tls: { fingerprint: string; listeners: { host: string; port: number }[] } | null = null;
@@ -77,6 +85,9 @@ export class Broker {
     this.sessionStore = new SessionStore(db);
     this.search = new SearchIndex(db);
     this.machines = new MachineStore(db);
+    this.claims = new ClaimStore(db);
+    this.startedAtClock = clock();
+    this.channels = new ChannelStore(db);
     this.registry = new Registry(this.instances, this.messages);
     this.sessions = new Sessions(this.sessionStore, config.retention.sessionHours * 3_600_000, () => this.newBucket());
     this.commit = new GroupCommit(db, () => this.resync());
@@ -166,6 +177,8 @@ export class Broker {
     conn.waiters.clear();
     if (conn.session) {
       this.registry.connected(conn.session.name, -1);
+      // Last seen when it went away: a file claim's grace counts from here (ops/claims.ts).
+      this.registry.seen(conn.session.name, this.clock());
       conn.session.bound--;
     }
     conn.session = null;

@@ -32,6 +32,8 @@ export interface Outgoing {
   content: string;
   data: string | null;
   replyTo: number | null;
+  /** A channel post's copy for one member: the channel ('#name'). */
+  channel?: string;
 }
 
 /**
@@ -70,6 +72,7 @@ export function deliver(b: Broker, m: Outgoing): { id: number; status: Exclude<S
     // As the insert records them (the holders of the names now).
     sender_id: registry.instances.get(m.sender)?.identity ?? null,
     recipient_id: registry.instances.get(m.recipient)?.identity ?? null,
+    channel: m.channel ?? null,
   };
   row.id = b.messages.insert(row);
   registry.messageCount++;

@@ -22,6 +22,7 @@ export function toMessage(row: MessageRow, full: boolean): Message {
     kind: row.kind,
     created_at: iso(row.created_at),
   };
+  if (row.channel != null) m.channel = row.channel;
   let data = row.data === null ? undefined : (JSON.parse(row.data) as Record<string, unknown>);
   if (row.large_file !== null && !full) {
     const kb = sizeKb(row.content);

@@ -117,10 +117,11 @@ export function formatInstances(instances: readonly Instance[], color: boolean):
 export function formatMessage(m: Message, color: boolean, viewer: string | null = null): string {
   const p = palette(color);
   const when = humanTime(m.created_at);
-  const kind = m.kind === "direct" ? "" : p.yellow(` [${m.kind}]`);
-  const reply = m.reply_to !== undefined ? p.dim(` ↩ #${m.reply_to}`) : "";
+  const kind = m.kind === "direct" || m.kind === "channel" ? "" : p.yellow(` [${m.kind}]`);
+  const reply = m.reply_to !== undefined ? p.dim(` ↳ reply to #${m.reply_to}`) : "";
   const receipt = viewer === null || m.from !== viewer || m.to === viewer ? "" : m.read_at !== undefined ? p.green(` ✓ read ${humanTime(m.read_at)}`) : p.dim(" · unread");
-  const head = `${p.dim(`#${m.id}`)} ${p.bold(p.cyan(m.from))} → ${m.to}${kind}${reply} ${p.dim(when)}${receipt}`;
+  const to = m.channel ?? m.to;
+  const head = `${p.dim(`#${m.id}`)} ${p.bold(p.cyan(m.from))} → ${to}${kind}${reply} ${p.dim(when)}${receipt}`;
   // Shared files and command output framed as the hook shows them; the frame lines dimmed.
   const body = messageBody(m)
     .split("\n")

@@ -18,7 +18,7 @@ import { cliName, loadSession, renamedTo, saveSession } from "./session-store.ts
 import type { Seat } from "../protocol/requests.ts";
 
 /** Ops that work without a session. */
-const OPEN_OPS: ReadonlySet<Op> = new Set(["hello", "status", "list", "register"]);
+const OPEN_OPS: ReadonlySet<Op> = new Set(["hello", "status", "list", "register", "claims"]);
 
 export interface AgentOptions {
   /** Start a broker when none answers (default: unless config.noSpawn). */

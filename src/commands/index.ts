@@ -41,6 +41,12 @@ export const COMMANDS: Record<string, LazyCommand> = {
   revoke: () => load(import("./revoke.ts")),
   leave: () => load(import("./leave.ts")),
   ui: () => load(import("./ui.ts")),
+  claim: () => load(import("./claim.ts")),
+  release: () => load(import("./release.ts")),
+  claims: () => load(import("./claims.ts")),
+  guard: () => load(import("./guard.ts")),
+  channel: () => load(import("./channel.ts")),
+  thread: () => load(import("./thread.ts")),
   completion: () => load(import("./completion.ts")),
 };
 

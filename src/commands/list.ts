@@ -1,8 +1,10 @@
-/** `ipc list`: registered instances, who is online, unread counts, a page at a time (or --all). */
+/** `ipc list`: registered instances, who is online, unread counts, a page at a time (or --all); then this project's file claims. */
 import { defineCommand } from "citty";
 import { agentFor, parseId } from "../cli/agent.ts";
 import { brokerArgs, configFrom } from "../cli/args.ts";
 import { emit, formatInstances, palette } from "../cli/output.ts";
+import { claimsFooter } from "../claims/format.ts";
+import { projectRoot } from "../claims/project.ts";
 import { listInstances } from "../client/list-pages.ts";
 
 export default defineCommand({
@@ -16,11 +18,14 @@ export default defineCommand({
   async run({ args }) {
     const config = configFrom(args);
     const limit = parseId(args.limit, "--limit");
-    const r = await listInstances(agentFor(config), {
+    const agent = agentFor(config);
+    const r = await listInstances(agent, {
       ...(args.after !== undefined && { cursor: args.after.toLowerCase() }),
       ...(limit !== undefined && { limit }),
       all: args.all === true,
     });
+    // Who holds which files of this project; an older broker without claims shows none.
+    const claims = await agent.call("claims", { project: projectRoot(process.cwd()) }).then((c) => c.claims, () => []);
     const { instances } = r;
     const p = palette(config.color);
     emit(
@@ -29,9 +34,9 @@ export default defineCommand({
         if (instances.length === 0) return p.dim(args.after === undefined ? "No instances registered yet: ipc register NAME" : `No names after ${args.after}.`);
         const rows = [formatInstances(instances, config.color)];
         if (r.next_cursor !== undefined) rows.push(p.dim(`… ${r.more ?? "and"} more: ipc list --after ${r.next_cursor} (or --all)`));
-        return rows.join("\n");
+        return rows.join("\n") + claimsFooter(claims);
       },
-      r,
+      { ...r, claims },
     );
   },
 });

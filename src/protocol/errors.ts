@@ -3,7 +3,8 @@ import * as v from "valibot";
 /**
  * Error codes of wire protocol v2 (docs/design.md#5-protocol-v2), plus UNAVAILABLE (the broker
  * is stopping: a held check is answered with it), NAME_TAKEN (register: another
- * live seat holds the name, docs/identity.md) and client-side NO_BROKER.
+ * live seat holds the name, docs/identity.md), CLAIM_CONFLICT (claim: another name holds an
+ * overlapping file claim, docs/coordination.md) and client-side NO_BROKER.
  */
 export const ErrorCode = v.picklist([
   "BAD_REQUEST",
@@ -16,6 +17,7 @@ export const ErrorCode = v.picklist([
   "TOO_LARGE",
   "CONFLICT",
   "NAME_TAKEN",
+  "CLAIM_CONFLICT",
   "INTERNAL",
   "UNAVAILABLE",
   "NO_BROKER",

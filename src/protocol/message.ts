@@ -31,7 +31,7 @@ export const Data = v.pipe(
 export type Data = v.InferOutput<typeof Data>;
 
 /** How a message came to be. */
-export const MessageKind = v.picklist(["direct", "broadcast", "system"]);
+export const MessageKind = v.picklist(["direct", "broadcast", "system", "channel"]);
 export type MessageKind = v.InferOutput<typeof MessageKind>;
 
 /**
@@ -47,6 +47,8 @@ export const Message = v.object({
   data: v.optional(Data),
   reply_to: v.optional(v.number()),
   kind: MessageKind,
+  /** A channel post: its channel ('#name'); `to` is the reader's own name (their copy) or the channel (the sender's record). */
+  channel: v.optional(v.string()),
   created_at: v.string(),
   read_at: v.optional(v.string()),
 });

@@ -4,6 +4,8 @@
  * so a claimed `from` never reaches a handler.
  */
 import * as v from "valibot";
+import { ChannelRequest, Recipient, ThreadRequest } from "./channels.ts";
+import { ClaimRequest, ClaimsRequest, ReleaseRequest } from "./claims.ts";
 import { Data } from "./message.ts";
 import { Name } from "./names.ts";
 
@@ -109,7 +111,8 @@ export const AuthRequest = v.object({
 export const SendRequest = v.object({
   ...base,
   op: v.literal("send"),
-  to: Name,
+  /** An agent's name, or a channel (`#name`) the sender is a member of. */
+  to: Recipient,
   content: v.string(),
   data: v.optional(Data),
   reply_to: v.optional(MessageId),
@@ -145,7 +148,8 @@ export const RenameRequest = v.object({ ...base, op: v.literal("rename"), new_na
 export const HistoryRequest = v.object({
   ...base,
   op: v.literal("history"),
-  with: v.optional(Name),
+  /** Only the conversation with this name, or a channel's posts (members only). */
+  with: v.optional(Recipient),
   limit: v.optional(Limit),
   /** Only messages with an id below this one (paging backwards). */
   before: v.optional(MessageId),
@@ -205,6 +209,11 @@ export const Request = v.variant("op", [
   UnsubscribeRequest,
   UiRequest,
   ShutdownRequest,
+  ClaimRequest,
+  ReleaseRequest,
+  ClaimsRequest,
+  ChannelRequest,
+  ThreadRequest,
 ]);
 export type Request = v.InferOutput<typeof Request>;
 export type Op = Request["op"];

@@ -4,6 +4,8 @@
  * builds them), client (which types them) and MCP server (which shows them).
  */
 import * as v from "valibot";
+import { ChannelResult } from "./channels.ts";
+import { ClaimsResult, ReleaseResult } from "./claims.ts";
 import { Message } from "./message.ts";
 
 export const SendStatus = v.picklist(["delivered", "queued", "future", "forwarded"]);
@@ -131,5 +133,10 @@ export const RESULTS = {
   unsubscribe: EmptyResult,
   ui: UiResult,
   shutdown: EmptyResult,
+  claim: ClaimsResult,
+  release: ReleaseResult,
+  claims: ClaimsResult,
+  channel: ChannelResult,
+  thread: MessagesResult,
 } as const;
 export type ResultOf<O extends keyof typeof RESULTS> = v.InferOutput<(typeof RESULTS)[O]>;

@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { IpcError } from "../protocol/errors.ts";
 import { HOOK_SETS, hooksSnippet, mergeHooks } from "./hooks.ts";
+import { planGuardHook } from "./guard-hooks.ts";
 import { type Host, type Launch, type Places, type Scope, scopesOf } from "./hosts.ts";
 import { type JsonObject, assertPathOpen, parseJsonConfig, setJsonValue, valueAt } from "./json-config.ts";
 import { parseTomlConfig, setTomlTable, tomlTable } from "./toml-config.ts";
@@ -101,6 +102,8 @@ export function writeSetup(req: SetupRequest, now = new Date()): Written[] {
       plans.push({ file: hooksFile, before: text, after: mergeHooks(set, hooksFile, text ?? "", req.hookCommand) });
     }
   }
+  // The edit guard (docs/coordination.md): Claude Code's hooks file, Gemini CLI's settings.json.
+  if (req.hookCommand !== undefined) planGuardHook(plans, req.host.id, req.host.id === "claude-code" ? claudeSettingsFile(req.scope, req.places) : file, req.launch);
   return plans.map((p) => replaceFile(p.file, p.before, p.before === null && p.after === "" ? "\n" : p.after, now));
 }
 

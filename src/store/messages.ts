@@ -21,12 +21,14 @@ export interface MessageRow {
   sender_id: number | null;
   /** Identity of the recipient (null: nobody held the name yet). */
   recipient_id: number | null;
+  /** The channel ('#name') of a channel post's record and of its members' copies; null otherwise. */
+  channel?: string | null;
 }
 
 /** What `insert` needs (the identities are those holding the names at insert time). */
 export type NewMessage = Omit<MessageRow, "id" | "large_file" | "sender_id" | "recipient_id">;
 
-const COLUMNS = "id, sender, recipient, kind, content, data, reply_to, created_at, read_at, large_file, sender_id, recipient_id";
+const COLUMNS = "id, sender, recipient, kind, content, data, reply_to, created_at, read_at, large_file, sender_id, recipient_id, channel";
 /** Matches the `messages_inbox` index: `= 0` unread, `= 1` read. */
 const IS_READ = "(read_at IS NOT NULL)";
 
@@ -46,12 +48,15 @@ export class MessageStore {
   private readonly sMarkRead: Statement;
   private readonly sUnmarkRead: Statement;
   private readonly sWithdraw: Statement;
+  private readonly sChannelHistory: Statement<MessageRow>;
+  private readonly sRecordOf: Statement<{ id: number | null }>;
+  private readonly sReplies: Statement<MessageRow>;
 
   constructor(db: Database) {
     this.sInsert = db.prepare(
-      `INSERT INTO messages (sender, recipient, kind, content, data, reply_to, created_at, read_at, sender_id, recipient_id)
+      `INSERT INTO messages (sender, recipient, kind, content, data, reply_to, created_at, read_at, sender_id, recipient_id, channel)
        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,
-               (SELECT identity FROM instances WHERE name = ?1), (SELECT identity FROM instances WHERE name = ?2))`,
+               (SELECT identity FROM instances WHERE name = ?1), (SELECT identity FROM instances WHERE name = ?2), ?9)`,
     );
     this.sSetLarge = db.prepare("UPDATE messages SET large_file = ? WHERE id = ?");
     this.sGet = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE id = ?`);
@@ -92,11 +97,33 @@ export class MessageStore {
       "UPDATE messages SET recipient = sender, recipient_id = sender_id, content = ?2, data = NULL, large_file = NULL, read_at = ?3 WHERE id = ?1 AND read_at IS NULL",
     );
     this.sCount = db.prepare("SELECT count(*) AS n FROM messages");
+    // A channel's records (recipient '#name', stored read): one row per post.
+    this.sChannelHistory = db.prepare(
+      `SELECT ${COLUMNS} FROM messages WHERE recipient = ?1 AND ${IS_READ} = 1 AND id < ?2 ORDER BY id DESC LIMIT ?3`,
+    );
+    // The record of a member's copy: the copies follow their record in one transaction.
+    this.sRecordOf = db.prepare(`SELECT max(id) AS id FROM messages WHERE recipient = ?1 AND ${IS_READ} = 1 AND id <= ?2`);
+    this.sReplies = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE reply_to = ? ORDER BY id LIMIT 1000`);
+  }
+
+  /** A channel's posts (their records), newest first, below id `before`. */
+  channelHistory(channel: string, limit: number, before = Number.MAX_SAFE_INTEGER): MessageRow[] {
+    return this.sChannelHistory.all(channel, before, limit);
+  }
+
+  /** The id of the record a channel copy (`id` in `channel`) was made from, or null. */
+  recordOf(channel: string, id: number): number | null {
+    return this.sRecordOf.get(channel, id)?.id ?? null;
+  }
+
+  /** The direct replies of message `id` (at most 1 000), oldest first. */
+  replies(id: number): MessageRow[] {
+    return this.sReplies.all(id);
   }
 
   /** Stores a message; returns its id. */
   insert(m: NewMessage): number {
-    const r = this.sInsert.run(m.sender, m.recipient, m.kind, m.content, m.data, m.reply_to, m.created_at, m.read_at);
+    const r = this.sInsert.run(m.sender, m.recipient, m.kind, m.content, m.data, m.reply_to, m.created_at, m.read_at, m.channel ?? null);
     return Number(r.lastInsertRowid);
   }
 

@@ -115,4 +115,31 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   ALTER TABLE sessions ADD COLUMN machine TEXT;
   `,
+  // 6: file claims, channels and threads (docs/coordination.md): a name's claim on a path or glob of a project, until expires_at.
+  `
+  CREATE TABLE claims (
+    project    TEXT NOT NULL,       -- absolute path of the project root (git root, else a working directory)
+    path       TEXT NOT NULL,       -- relative to the project root, '/'-separated; may be a glob
+    holder     TEXT NOT NULL,       -- the holding name (follows renames)
+    shared     INTEGER NOT NULL,    -- 1: coexists with other shared claims
+    reason     TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (project, path, holder)
+  ) WITHOUT ROWID;
+  CREATE INDEX claims_by_holder ON claims(holder);
+
+  -- Channels (#name): members persist; a post is stored once as a record (recipient '#name', read at once)
+  -- and once per member as that member's copy (recipient the member, channel '#name').
+  CREATE TABLE channel_members (
+    channel   TEXT NOT NULL,        -- '#name', lower-case
+    member    TEXT NOT NULL,        -- follows renames
+    joined_at INTEGER NOT NULL,
+    PRIMARY KEY (channel, member)
+  ) WITHOUT ROWID;
+  CREATE INDEX channel_members_by_member ON channel_members(member);
+  ALTER TABLE messages ADD COLUMN channel TEXT;
+  -- Threads: the replies of a message (few messages are replies, so the index stays small).
+  CREATE INDEX messages_replies ON messages(reply_to) WHERE reply_to IS NOT NULL;
+  `,
 ];

@@ -8,7 +8,7 @@ import type { Database, Statement } from "bun:sqlite";
 import { IpcError } from "../protocol/errors.ts";
 import type { MessageRow } from "./messages.ts";
 
-const COLUMNS = "m.id, m.sender, m.recipient, m.kind, m.content, m.data, m.reply_to, m.created_at, m.read_at, m.large_file, m.sender_id, m.recipient_id";
+const COLUMNS = "m.id, m.sender, m.recipient, m.kind, m.content, m.data, m.reply_to, m.created_at, m.read_at, m.large_file, m.sender_id, m.recipient_id, m.channel";
 
 export class SearchIndex {
   private readonly sState: Statement<{ indexed_up_to: number }>;

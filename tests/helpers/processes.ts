@@ -51,9 +51,10 @@ export interface RunResult {
 }
 
 /** Runs `ipc ...args` to completion. */
-export async function ipc(e: IpcEnv, args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<RunResult> {
+export async function ipc(e: IpcEnv, args: string[], opts: { stdin?: string; env?: Record<string, string>; cwd?: string } = {}): Promise<RunResult> {
   const proc = Bun.spawn([...(e.cmd ?? ipcCommand()), ...args], {
     env: { ...e.env, ...opts.env },
+    ...(opts.cwd !== undefined && { cwd: opts.cwd }),
     stdin: opts.stdin === undefined ? "ignore" : new TextEncoder().encode(opts.stdin),
     stdout: "pipe",
     stderr: "pipe",
@@ -67,7 +68,7 @@ export async function ipc(e: IpcEnv, args: string[], opts: { stdin?: string; env
 }
 
 /** Runs `ipc ...args --json` and parses stdout; throws with stderr when it fails. */
-export async function ipcJson<T = any>(e: IpcEnv, args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<T> {
+export async function ipcJson<T = any>(e: IpcEnv, args: string[], opts: { stdin?: string; env?: Record<string, string>; cwd?: string } = {}): Promise<T> {
   const r = await ipc(e, [...args, "--json"], opts);
   if (r.code !== 0) throw new Error(`ipc ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;

@@ -4,6 +4,7 @@
  * input and pushed notifications), and it exits when the host closes stdin.
  */
 import { afterAll, describe, expect, test } from "bun:test";
+import { TOOLS } from "../../src/mcp/tools/index.ts";
 import { compiledBinary } from "../helpers/binary.ts";
 import { type IpcEnv, ipc, ipcEnv } from "../helpers/processes.ts";
 import { stopBroker } from "./_mcp.ts";
@@ -65,7 +66,7 @@ describe("ipc mcp on stdio (compiled binary)", () => {
     s.write({ jsonrpc: "2.0", id: 5, method: "resources/subscribe", params: { uri: "ipc://inbox" } });
     s.write({ jsonrpc: "2.0", id: 6, method: "tools/call", params: { name: "list_instances", arguments: {} } });
     expect((await s.response(2)).error.code).toBe(-32601);
-    expect((await s.response(3)).result.tools.length).toBe(11);
+    expect((await s.response(3)).result.tools.length).toBe(TOOLS.length);
     expect((await s.response(4)).result.isError).toBe(true);
     await s.response(5);
     expect((await s.response(6)).result.content[0].text).toContain("raw (you)");

@@ -1,10 +1,17 @@
 /** history and search over messages the session's instance sent or received. */
+import { isChannel } from "../../protocol/channels.ts";
+import { IpcError } from "../../protocol/errors.ts";
 import { toMessage } from "../present.ts";
 import { fittingNow } from "../reply-budget.ts";
 import type { OpHandler } from "./types.ts";
 
 export const history: OpHandler<"history"> = (b, conn, req) => {
   const s = b.requireSession(conn, req.token);
+  if (req.with !== undefined && isChannel(req.with)) {
+    if (!b.channels.isMember(req.with, s.name)) throw new IpcError("FORBIDDEN", `${s.name} is not in ${req.with}: only members read its history (ipc channel join '${req.with}')`);
+    const posts = b.messages.channelHistory(req.with, req.limit ?? 50, req.before);
+    return { messages: posts.slice(0, fittingNow(b, posts, true)).map((r) => toMessage(r, true)) };
+  }
   const rows = b.messages.history(b.registry.identityOf(s.name), req.limit ?? 50, req.before, req.with);
   return { messages: rows.slice(0, fittingNow(b, rows, true)).map((r) => toMessage(r, true)) };
 };

@@ -7,6 +7,7 @@ import { okFrame } from "../frames.ts";
 import { toMessage } from "../present.ts";
 import { fitting, outputFull, outputLeft, replyRoom, weight } from "../reply-budget.ts";
 import type { Waiter } from "../waiters.ts";
+import { mayRead } from "./channels.ts";
 import type { OpHandler } from "./types.ts";
 
 /** Default and largest number of messages one check returns. */
@@ -63,8 +64,8 @@ export const read: OpHandler<"read"> = (b, conn, req) => {
   const row = b.messages.get(req.message_id);
   // Messages belong to identities: a later holder of a name never reads its earlier holder's.
   const me = b.registry.identityOf(s.name);
-  if (row === null || (row.sender_id !== me && row.recipient_id !== me)) {
-    throw new IpcError("NOT_FOUND", `no message ${req.message_id} that ${s.name} sent or received`);
+  if (row === null || !mayRead(b, row, me, s.name)) {
+    throw new IpcError("NOT_FOUND", `no message ${req.message_id} that ${s.name} sent, received or may read in a channel`);
   }
   if (weight(row, true) > outputLeft(b)) throw outputFull(b);
   if (row.recipient_id === me && row.recipient === s.name && row.read_at === null) {

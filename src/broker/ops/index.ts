@@ -1,5 +1,7 @@
 /** The op table: every v2 op and its handler. */
 import type { Op } from "../../protocol/requests.ts";
+import { channel, thread } from "./channels.ts";
+import { claim, claims, release } from "./claims.ts";
 import { list, status } from "./directory.ts";
 import { history, search } from "./history.ts";
 import { check, read } from "./inbox.ts";
@@ -37,4 +39,9 @@ export const OPS: { [O in Op]: OpHandler<O> } = {
   unsubscribe,
   ui,
   shutdown,
+  claim,
+  release,
+  claims,
+  channel,
+  thread,
 };

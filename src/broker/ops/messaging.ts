@@ -1,9 +1,11 @@
 /** send and broadcast. The sender is always the session's name, never a field of the request. */
 import type { Data } from "../../protocol/message.ts";
+import { isChannel } from "../../protocol/channels.ts";
 import { IpcError } from "../../protocol/errors.ts";
 import type { Broker } from "../broker.ts";
 import { deliver } from "../deliver.ts";
 import { removeLargeMessage } from "../large-messages.ts";
+import { postToChannel, threadId } from "./channels.ts";
 import type { OpHandler } from "./types.ts";
 
 /** JSON text of `data`, or null. */
@@ -34,8 +36,25 @@ export function sendDirect(
 
 export const send: OpHandler<"send"> = (b, conn, req) => {
   const s = b.requireSession(conn, req.token);
-  return sendDirect(b, s.name, req.to, req.content, dataText(req.data), req.reply_to ?? null);
+  const replyTo = req.reply_to === undefined ? null : threadId(b, req.reply_to);
+  if (isChannel(req.to)) return postToChannel(b, s.name, req.to, req.content, dataText(req.data), replyTo);
+  return sendDirect(b, s.name, req.to, req.content, dataText(req.data), replyTo);
 };
+
+/**
+ * Takes one rate token per recipient beyond the one the request already took,
+ * together at most a burst (a full bucket can always pay for one send to many).
+ * @throws IpcError RATE_LIMITED naming `what` (nothing sent).
+ */
+export function chargeRecipients(b: Broker, sender: string, recipients: number, what: string): void {
+  const bucket = b.sessions.bucketOf(sender);
+  // The request's own token is already taken: the rest costs at most burst - 1, so a full bucket pays it.
+  const extra = Math.min(recipients - 1, bucket.burst - 1);
+  const wait = extra > 0 ? bucket.take(extra) : 0;
+  if (wait > 0) {
+    throw new IpcError("RATE_LIMITED", `${what} to ${recipients} instances costs as many requests (IPC_RATE_LIMIT per minute); retry in ${wait} ms`, undefined, wait);
+  }
+}
 
 /**
  * Sends to every registered instance but the sender; full inboxes are skipped.
@@ -47,13 +66,7 @@ export const send: OpHandler<"send"> = (b, conn, req) => {
 export function broadcastFrom(b: Broker, sender: string, content: string, data: string | null): { count: number; message_ids: number[] } {
   b.checkContent(content);
   const recipients = [...b.registry.instances.keys()].filter((name) => name !== sender);
-  const bucket = b.sessions.bucketOf(sender);
-  // The request's own token is already taken: the rest costs at most burst - 1, so a full bucket pays it.
-  const extra = Math.min(recipients.length - 1, bucket.burst - 1);
-  const wait = extra > 0 ? bucket.take(extra) : 0;
-  if (wait > 0) {
-    throw new IpcError("RATE_LIMITED", `a broadcast to ${recipients.length} instances costs as many requests (IPC_RATE_LIMIT per minute); retry in ${wait} ms`, undefined, wait);
-  }
+  chargeRecipients(b, sender, recipients.length, "a broadcast");
   const ids: number[] = [];
   for (const name of recipients) {
     try {

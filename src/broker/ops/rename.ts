@@ -33,6 +33,8 @@ export const rename: OpHandler<"rename"> = (b, conn, req) => {
   b.commit.begin();
   b.instances.rename(from, to, now);
   b.sessionStore.rename(from, to);
+  b.claims.rename(from, to);
+  b.channels.rename(from, to);
   b.messages.moveUnread(from, to);
   b.instances.deleteForward(to);
   b.registry.forwards.delete(to);

@@ -1,7 +1,9 @@
 /** Every tool of `ipc mcp`, in the order hosts list them. */
 import autoCheck from "./auto-check.ts";
 import broadcast from "./broadcast.ts";
+import channels from "./channels.ts";
 import check from "./check.ts";
+import claim from "./claim.ts";
 import listInstances from "./list-instances.ts";
 import readMessage from "./read-message.ts";
 import register from "./register.ts";
@@ -24,6 +26,8 @@ export const TOOLS: readonly Tool[] = [
   shareFile,
   shareCommand,
   autoCheck,
+  claim,
+  channels,
 ];
 
 /** Tools by name. */

@@ -4,18 +4,25 @@ import { formatMessage } from "../../cli/output.ts";
 import { MessageIdField } from "./_fields.ts";
 import { defineTool } from "./_tool.ts";
 
-export const ReadMessageInput = v.object({ message_id: MessageIdField });
+export const ReadMessageInput = v.object({
+  message_id: MessageIdField,
+  thread: v.optional(v.pipe(v.boolean(), v.description("the whole thread instead, oldest first"))),
+});
 
 export default defineTool({
   name: "read_message",
   title: "Read one message",
   description:
-    'Show one whole message you sent or received, by id. Use for "read message 41", "show the full text of #41"; check shows only a summary of large messages, this returns all of it. Marks it read. For a message you sent, it says whether and when the recipient read it.',
+    'Show one whole message by id, or with thread: true its whole thread. Use for "read message 41", "show the thread of #41". Marks it read; for one you sent, says whether it was read.',
   input: ReadMessageInput,
   aliases: { id: "message_id" },
   example: '{"message_id": 41}',
   hints: { openWorldHint: false },
-  async run({ message_id }, { agent }) {
+  async run({ message_id, thread }, { agent }) {
+    if (thread === true) {
+      const { messages } = await agent.call("thread", { message_id });
+      return messages.map((m) => formatMessage(m, false, agent.name)).join("\n\n");
+    }
     const { message } = await agent.call("read", { message_id });
     return formatMessage(message, false, agent.name);
   },

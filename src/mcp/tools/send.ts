@@ -1,11 +1,12 @@
-/** send: one message to one agent. */
+/** send: one message to one agent, or a post to a channel. */
 import * as v from "valibot";
 import { sendStatusText } from "../format.ts";
-import { Content, DataField, MessageIdField, To } from "./_fields.ts";
+import { Recipient } from "../../protocol/channels.ts";
+import { Content, DataField, MessageIdField } from "./_fields.ts";
 import { defineTool } from "./_tool.ts";
 
 export const SendInput = v.object({
-  to: To,
+  to: v.pipe(Recipient, v.description('a name ("fred") or a channel you joined ("#backend")')),
   content: Content,
   data: DataField,
   reply_to: v.optional(v.pipe(MessageIdField, v.description("the id of the message this answers (optional)"))),
@@ -15,7 +16,7 @@ export default defineTool({
   name: "send",
   title: "Send a message",
   description:
-    'Send a message to another agent or person by name. Use for "msg fred: hi", "tell barney the build is green", "send wilma the summary", "reply to fred". If the name has never registered, the message waits for them.',
+    'Send a message to an agent or person by name, or post to a channel ("#backend"). Use for "msg fred: hi", "tell barney the build is green", "reply to fred". A name never registered gets it when it does.',
   input: SendInput,
   aliases: { to_id: "to" },
   example: '{"to": "fred", "content": "hi"}',
