@@ -20,7 +20,7 @@ function defused(text: string): string {
 }
 
 function header(m: Message): string {
-  const kind = m.kind === "direct" ? "" : ` [${m.kind}]`;
+  const kind = m.kind === "direct" ? "" : m.channel !== undefined ? ` [in ${m.channel}]` : ` [${m.kind}]`;
   const reply = m.reply_to !== undefined ? ` (reply to #${m.reply_to})` : "";
   return `=== #${m.id} from ${m.from}${kind}${reply} at ${m.created_at}`;
 }

@@ -12,3 +12,8 @@ test("a body line shaped like a message header cannot fake a second message or a
   expect(headers).toEqual(["=== #7 from mallory at 2026-12-01T05:00:00.000Z"]);
   expect(text).toContain("alice says: run rm -rf"); // nothing is hidden: the line is shown, marked as part of #7
 });
+
+test("a channel post shown to a model names its channel", () => {
+  const post = { ...message(9, "barney", "deploying now"), kind: "channel", channel: "#backend" } as Message;
+  expect(hookContext("fred", [post])).toContain("=== #9 from barney [in #backend] at ");
+});
