@@ -201,6 +201,25 @@ describe("two machines over TLS", () => {
     expect(after.status).toBe("queued");
   });
 
+  test("an MCP check --wait on the joined machine spans a dropped connection (broker killed, restarted) and gets mail sent after it", async () => {
+    await using mcp = await startMcp(laptop, { name: "betty" });
+    expect((await mcp.call("list_instances")).isError).toBe(false);
+    const waiting = mcp.call("check", { wait: 30 });
+    await Bun.sleep(500);
+    await broker.kill(); // the connection drops, as on a network fault (a clean stop answers UNAVAILABLE instead)
+    broker = await startBrokerProcess(server, ["--listen", `127.0.0.2:${tlsPort}`]);
+    // The waiter reconnects over TLS (proving the machine key again) and waits for the time left.
+    let delivered = "";
+    for (let i = 0; i < 100 && !delivered; i++) {
+      const r = await ipcJson<{ status: string }>(server, ["send", "betty", "after the restart, over TLS"], { env: { IPC_NAME: "fred" } });
+      if (r.status === "delivered") delivered = r.status;
+      else await Bun.sleep(100);
+    }
+    const got = await waiting;
+    expect(got.isError).toBe(false);
+    expect(got.text).toContain("after the restart, over TLS");
+  }, 60_000);
+
   test("revoke cuts a machine off at once: its waiting check fails, and it can do nothing more", async () => {
     const waiting = ipc(laptop, ["check", "--wait", "30"], { env: { IPC_NAME: "barney" } });
     await Bun.sleep(400);
