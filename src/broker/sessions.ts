@@ -93,6 +93,13 @@ export class Sessions {
     return found;
   }
 
+  /** Names with at least one live session for which `held` is true (one pass over the sessions in memory). */
+  heldNames(now: number, held: (s: Session) => boolean): Set<string> {
+    const names = new Set<string>();
+    for (const s of this.cache.values()) if (!names.has(s.name) && !this.expired(s, now) && held(s)) names.add(s.name);
+    return names;
+  }
+
   /** Ends session `s` (a takeover): forgotten in memory and deleted from the store; call inside a transaction. */
   revoke(s: Session): void {
     this.cache.delete(s.hash);

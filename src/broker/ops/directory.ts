@@ -2,24 +2,26 @@
 import { paths } from "../../config.ts";
 import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
 import { iso } from "../present.ts";
+import { isHeld } from "../seats.ts";
 import type { OpHandler } from "./types.ts";
-
-/** An instance seen within this window counts as online even without a live connection (ms). */
-export const ONLINE_WINDOW_MS = 5 * 60_000;
 
 /**
  * One page of registered instances by name (IPC_LIST_PAGE unless the request
  * sets `limit`), with `next_cursor` and `more` when more follow, and `total`. A client
  * that knows no paging gets the first page: the reply stays bounded.
+ * Online means held now: a live connection, or a session whose seat (its host
+ * process, docs/identity.md) is alive — not merely seen lately, so a name an
+ * import brought in or a host's health check registered and left is offline.
  */
 export const list: OpHandler<"list"> = (b, _conn, req) => {
   const now = b.clock();
   const limit = req.limit ?? Math.min(1000, Math.max(1, b.config.limits.listPageSize));
   const { page, next, more } = b.registry.page(req.cursor, limit);
+  const held = b.sessions.heldNames(now, isHeld);
   const instances = page.map((i) => ({
     name: i.name,
     last_seen: iso(i.lastSeen),
-    online: b.registry.isConnected(i.name) || now - i.lastSeen < ONLINE_WINDOW_MS,
+    online: b.registry.isConnected(i.name) || held.has(i.name),
     unread: b.registry.unreadOf(i.name),
   }));
   return next === null

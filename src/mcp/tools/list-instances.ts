@@ -14,7 +14,7 @@ export default defineTool({
   name: "list_instances",
   title: "Who's online",
   description:
-    'List the registered agents: who is online (connected or seen in the last 5 minutes), when each was last seen, and unread counts. Use for "who\'s online?", "list agents", "who can I message?". Long lists come a page at a time.',
+    'List the registered agents: who is online (connected, or their host still running), when each was last seen, and unread counts. Use for "who\'s online?", "list agents", "who can I message?". Long lists come a page at a time.',
   input: ListInstancesInput,
   example: "{}",
   needsIdentity: false,
