@@ -30,7 +30,7 @@ export function tempHome(): string {
   return mkdtempSync(join(tmpdir(), "ipc-bench-"));
 }
 
-/** Environment for a benchmark broker: no rate, inbox or connection limits (they would cap the load), quiet log. */
+/** Environment for a benchmark broker: no rate, registration, inbox or connection limits (they would cap the load), quiet log. */
 export function benchEnv(home: string, port: number): Record<string, string> {
   return {
     ...(process.env as Record<string, string>),
@@ -41,6 +41,9 @@ export function benchEnv(home: string, port: number): Record<string, string> {
     IPC_MAX_CONNECTIONS: "0",
     // The memory workload holds 1 000 connections that only say hello.
     IPC_MAX_UNAUTH_CONNECTIONS: "0",
+    // The fan-out and scale workloads register thousands of names from loopback.
+    IPC_REGISTER_PER_CONNECTION: "0",
+    IPC_REGISTER_RATE: "0",
     IPC_LOG_LEVEL: "warn",
   };
 }
@@ -69,12 +72,19 @@ export interface BenchBroker {
   stop(): Promise<void>;
 }
 
+/** Processes started here and not stopped yet: killed if the bench exits early (an error), so no broker outlives it. */
+const running = new Set<{ kill(): void }>();
+process.on("exit", () => {
+  for (const p of running) p.kill();
+});
+
 /** Starts `ipc serve` on a free port for `home` (plus `extra` environment). */
 export async function startBroker(home: string, extra: Record<string, string> = {}): Promise<BenchBroker> {
   const port = freePort();
   // Secure by default, as shipped; the shared secret only lets the legacy workload register (ipc clients prove the key).
   const env = { ...benchEnv(home, port), ...extra };
   const proc = Bun.spawn([...ipcCommand().cmd, "serve"], { env: { ...env, IPC_SHARED_SECRET: BENCH_SECRET }, stdin: "ignore", stdout: "ignore", stderr: "inherit" });
+  running.add(proc);
   await waitForPort(port);
   noteBrokerHome(port, home);
   return {
@@ -85,6 +95,7 @@ export async function startBroker(home: string, extra: Record<string, string> = 
     stop: async () => {
       proc.kill("SIGTERM");
       await proc.exited;
+      running.delete(proc);
     },
   };
 }
@@ -93,6 +104,7 @@ export async function startBroker(home: string, extra: Record<string, string> = 
 export async function startEcho(): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
   const port = freePort();
   const proc = Bun.spawn([process.execPath, join(import.meta.dir, "echo-server.ts"), String(port)], { stdout: "ignore", stderr: "inherit" });
+  running.add(proc);
   await waitForPort(port);
   return {
     port,
@@ -100,6 +112,7 @@ export async function startEcho(): Promise<{ port: number; pid: number; stop(): 
     stop: async () => {
       proc.kill();
       await proc.exited;
+      running.delete(proc);
     },
   };
 }
