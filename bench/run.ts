@@ -98,7 +98,7 @@ for (let run = 1; run <= RUNS; run++) {
 
   log(`run ${run}/${RUNS}: MCP tool calls over stdio (${fmt(MCP_CALLS)} each)`);
   const m = await startBroker(tempHome());
-  record(await mcpRoundTrip(m.env, MCP_CALLS));
+  record(await mcpRoundTrip(m.env, m.pid, MCP_CALLS));
   await m.stop();
 
   log(`run ${run}/${RUNS}: fan-out, one broadcast to ${fmt(FAN_OUT.agents)} waiting agents × ${FAN_OUT.rounds}`);
