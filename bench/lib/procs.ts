@@ -3,7 +3,7 @@
  * binary when dist/ipc exists, else `bun src/main.ts`), the echo server,
  * and the RSS of a pid.
  */
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { BENCH_SECRET, noteBrokerHome } from "./auth.ts";
@@ -25,9 +25,14 @@ export function freePort(): number {
   return p;
 }
 
-/** A fresh temporary IPC_HOME. */
+/** Temporary directories made here: removed when the bench exits (a full run copies its 1 000 000-message database several times). */
+const temporary: string[] = [];
+
+/** A fresh temporary IPC_HOME (removed at exit). */
 export function tempHome(): string {
-  return mkdtempSync(join(tmpdir(), "ipc-bench-"));
+  const home = mkdtempSync(join(tmpdir(), "ipc-bench-"));
+  temporary.push(home);
+  return home;
 }
 
 /** Environment for a benchmark broker: no rate, registration, inbox or connection limits (they would cap the load), quiet log. */
@@ -76,6 +81,7 @@ export interface BenchBroker {
 const running = new Set<{ kill(): void }>();
 process.on("exit", () => {
   for (const p of running) p.kill();
+  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
 });
 
 /** Starts `ipc serve` on a free port for `home` (plus `extra` environment). */
