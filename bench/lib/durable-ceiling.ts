@@ -17,7 +17,7 @@ import { MessageStore } from "../../src/store/messages.ts";
 import { SEND_CONTENT } from "../workloads/sends.ts";
 
 /** Rows per transaction: what 8 connections × 32 pipelined sends hand the broker's group commit at once. */
-export const GROUP = 256;
+const GROUP = 256;
 
 const [dir, warmupArg, measureArg] = process.argv.slice(2);
 const path = join(dir!, "ipc.db");
