@@ -9,20 +9,28 @@
  *   npm run bench -- --quick    smoke run for CI: 1 repeat, short windows, no budgets enforced
  * The wake figures need the pinned Claude Code (npm ci) and tmux; without them
  * wake.claude_code is left out, saying why.
+ *
+ * Each figure group below starts its own broker and records one workload call.
  */
 import { cpus, totalmem, type as osType, release } from "node:os";
 import { join } from "node:path";
 import { FIGURES, meets } from "./figures.ts";
+import { joinMachine } from "./lib/remote.ts";
 import { CAN_PIN, freePort, ipcCommand, pinMainThreads, rssMiB, startBroker, startEcho, tempHome } from "./lib/procs.ts";
 import { fmt, median } from "./lib/stats.ts";
 import { checkOneAtATime, delivered } from "./workloads/check.ts";
+import { durableCeiling } from "./workloads/ceiling.ts";
 import { coldStart } from "./workloads/cold-start.ts";
+import { fanOut } from "./workloads/fan-out.ts";
 import { historyBomb } from "./workloads/history-bomb.ts";
 import { legacy } from "./workloads/legacy.ts";
+import { mcpRoundTrip } from "./workloads/mcp.ts";
 import { memory } from "./workloads/memory.ts";
 import { push } from "./workloads/push.ts";
 import { ONE, sends, THROUGHPUT } from "./workloads/sends.ts";
+import { populate, scaleFigures } from "./workloads/scale.ts";
 import { homeWith, prefill } from "./workloads/stored.ts";
+import { tlsPush, tlsSends } from "./workloads/tls.ts";
 import { canMeasureUi, dashboard } from "./workloads/ui.ts";
 import type { Measurements, Timing } from "./workloads/types.ts";
 import { wakeClaudeCode, wakeHook } from "./workloads/wake.ts";
@@ -31,6 +39,9 @@ const quick = process.argv.includes("--quick");
 const runsArg = process.argv.find((a) => a.startsWith("--runs="));
 const RUNS = runsArg ? Number(runsArg.slice(7)) : quick ? 1 : 3;
 const STORED = quick ? 20_000 : 1_000_000;
+const MCP_CALLS = quick ? 200 : 2_000;
+const FAN_OUT = { agents: 1_000, rounds: quick ? 3 : 20 };
+const SCALE = { names: 10_000, connections: 2_000 };
 const timing: Timing = quick ? { warmupMs: 100, measureMs: 300, samples: 20 } : { warmupMs: 500, measureMs: 2_000, samples: 300 };
 
 const collected = new Map<string, number[]>();
@@ -70,6 +81,9 @@ for (let run = 1; run <= RUNS; run++) {
   record(await sends(echo.port, timing, THROUGHPUT, "echo", false));
   await echo.stop();
 
+  log(`run ${run}/${RUNS}: durable ceiling (bare SQLite inserts, 256 per commit)`);
+  record(await durableCeiling(timing));
+
   log(`run ${run}/${RUNS}: empty database`);
   const b = await startBroker(tempHome());
   record(await memory(b.port, b.pid, quick ? 100 : 1000));
@@ -87,6 +101,32 @@ for (let run = 1; run <= RUNS; run++) {
   await b.stop();
   const woken = await wakeClaudeCode(5, log);
   if (woken !== null) record(woken);
+
+  log(`run ${run}/${RUNS}: MCP tool calls over stdio (${fmt(MCP_CALLS)} each)`);
+  const m = await startBroker(tempHome());
+  record(await mcpRoundTrip(m.env, m.pid, MCP_CALLS));
+  await m.stop();
+
+  log(`run ${run}/${RUNS}: fan-out, one broadcast to ${fmt(FAN_OUT.agents)} waiting agents × ${FAN_OUT.rounds}`);
+  const f = await startBroker(tempHome());
+  record(await fanOut(f.port, FAN_OUT.agents, FAN_OUT.rounds));
+  await f.stop();
+
+  log(`run ${run}/${RUNS}: scale, ${fmt(SCALE.names)} names, ${fmt(SCALE.connections)} idle connections`);
+  const sc = await startBroker(tempHome());
+  const population = await populate(sc.port, SCALE.names, SCALE.connections);
+  record(await scaleFigures(sc.port, sc.pid, SCALE.names, timing));
+  record(await onOneCpu(sc.pid, () => sends(sc.port, timing, [ONE], "scale.send")));
+  population.close();
+  await sc.stop();
+
+  log(`run ${run}/${RUNS}: TLS listener on loopback, a joined machine`);
+  const tlsPort = freePort();
+  const t = await startBroker(tempHome(), { IPC_LISTEN: `127.0.0.1:${tlsPort}` });
+  await joinMachine(t, tlsPort);
+  record(await tlsSends(tlsPort, timing));
+  record(await onOneCpu(t.pid, () => tlsPush(tlsPort, timing)));
+  await t.stop();
 
   log(`run ${run}/${RUNS}: history bomb`);
   const hb = await startBroker(tempHome());
@@ -142,7 +182,7 @@ const lines = [
   "| figure | median | min – max | unit | budget | | ratio | ratio budget | |",
   "| --- | ---: | ---: | --- | --- | --- | --- | --- | --- |",
   ...rows.map((r) => {
-    const digits = r.unit === "ms" || r.unit === "MiB" ? 1 : 0;
+    const digits = r.unit === "ms" || r.unit === "MiB" ? (r.median < 10 ? 2 : 1) : 0;
     const ratio = r.ratio ? `${(r.ratio.value * 100).toFixed(0)} % of ${r.ratio.of}` : "";
     return `| ${r.name} | ${fmt(r.median, digits)} | ${fmt(r.min, digits)} – ${fmt(r.max, digits)} | ${r.unit} | ${r.budget} | ${mark(r.met)} | ${ratio} | ${r.ratio?.budget ?? ""} | ${mark(r.ratio?.met ?? null)} |`;
   }),

@@ -4,7 +4,7 @@
  * check with waiting messages) and by the legacy workload (read to close).
  */
 import type { Socket } from "bun";
-import { brokerKey, handshake } from "./auth.ts";
+import { connect, handshakeFor } from "./auth.ts";
 
 export class Lines {
   private buffer = "";
@@ -13,35 +13,30 @@ export class Lines {
 
   private constructor(private socket: Socket<undefined>) {}
 
-  /** Connects; to a broker started by the bench, authenticates first (bench/lib/auth.ts). */
+  /** Connects (TLS to a joined listener); to a broker started by the bench, authenticates first (bench/lib/auth.ts). */
   static async open(port: number): Promise<Lines> {
     let self!: Lines;
-    const socket = await Bun.connect({
-      hostname: "127.0.0.1",
-      port,
-      socket: {
-        data(_s, chunk) {
-          self.buffer += chunk.toString();
-          let nl = self.buffer.indexOf("\n");
-          while (nl !== -1) {
-            const line = self.buffer.slice(0, nl);
-            self.buffer = self.buffer.slice(nl + 1);
-            const w = self.waiting.shift();
-            if (w) w(line);
-            else self.lines.push(line);
-            nl = self.buffer.indexOf("\n");
-          }
-        },
+    const socket = await connect("127.0.0.1", port, {
+      data(_s, chunk) {
+        self.buffer += chunk.toString();
+        let nl = self.buffer.indexOf("\n");
+        while (nl !== -1) {
+          const line = self.buffer.slice(0, nl);
+          self.buffer = self.buffer.slice(nl + 1);
+          const w = self.waiting.shift();
+          if (w) w(line);
+          else self.lines.push(line);
+          nl = self.buffer.indexOf("\n");
+        }
       },
     });
     self = new Lines(socket);
-    const key = brokerKey(port);
-    if (key !== null) {
-      const auth = handshake(key);
+    const auth = handshakeFor(port);
+    if (auth !== null) {
       self.write(auth.hello);
       self.write(auth.prove(await self.next()));
       const proved = JSON.parse(await self.next());
-      if (proved.ok !== true) throw new Error(`the bench client could not prove the broker key: ${JSON.stringify(proved)}`);
+      if (proved.ok !== true) throw new Error(`the bench client could not authenticate: ${JSON.stringify(proved)}`);
     }
     return self;
   }

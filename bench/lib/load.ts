@@ -6,7 +6,7 @@
  * little CPU as possible on the machine it shares with the server.
  */
 import type { Socket } from "bun";
-import { brokerKey, handshake } from "./auth.ts";
+import { connect, handshakeFor } from "./auth.ts";
 
 /** Where to connect. */
 export interface Target {
@@ -48,36 +48,31 @@ class Driver {
 
   async open(t: Target, setup: string[] = []): Promise<void> {
     // A broker's connection first authenticates (hello, prove: two more answers before the setup's).
-    const key = brokerKey(t.port);
-    let auth = key === null ? null : handshake(key);
+    let auth = handshakeFor(t.port);
     let setupLeft = setup.length + (auth === null ? 0 : 2);
     let ready!: () => void;
     const isReady = new Promise<void>((r) => (ready = r));
-    this.socket = await Bun.connect({
-      hostname: t.host,
-      port: t.port,
-      socket: {
-        data: (_s, chunk) => {
-          const text = this.partial + chunk.toString("latin1");
-          let start = 0;
-          let nl = text.indexOf("\n");
-          while (nl !== -1) {
-            if (setupLeft > 0) {
-              if (auth !== null) {
-                this.socket.write(auth.prove(text.slice(start, nl)) + setup.join(""));
-                auth = null;
-              }
-              if (text.includes('"ok":false', start) && text.indexOf('"ok":false', start) < nl) throw new Error(`setup failed: ${text.slice(start, nl)}`);
-              if (--setupLeft === 0) ready();
-            } else this.answered(text, start, nl);
-            start = nl + 1;
-            nl = text.indexOf("\n", start);
-          }
-          this.partial = text.slice(start);
-          if (setupLeft === 0 && !this.stopped) this.fill();
-        },
-        close: () => this.done(),
+    this.socket = await connect(t.host, t.port, {
+      data: (_s, chunk) => {
+        const text = this.partial + chunk.toString("latin1");
+        let start = 0;
+        let nl = text.indexOf("\n");
+        while (nl !== -1) {
+          if (setupLeft > 0) {
+            if (auth !== null) {
+              this.socket.write(auth.prove(text.slice(start, nl)) + setup.join(""));
+              auth = null;
+            }
+            if (text.includes('"ok":false', start) && text.indexOf('"ok":false', start) < nl) throw new Error(`setup failed: ${text.slice(start, nl)}`);
+            if (--setupLeft === 0) ready();
+          } else this.answered(text, start, nl);
+          start = nl + 1;
+          nl = text.indexOf("\n", start);
+        }
+        this.partial = text.slice(start);
+        if (setupLeft === 0 && !this.stopped) this.fill();
       },
+      close: () => this.done(),
     });
     if (auth !== null) this.socket.write(auth.hello);
     else if (setup.length === 0) ready();

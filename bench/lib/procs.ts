@@ -3,7 +3,7 @@
  * binary when dist/ipc exists, else `bun src/main.ts`), the echo server,
  * and the RSS of a pid.
  */
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { BENCH_SECRET, noteBrokerHome } from "./auth.ts";
@@ -25,12 +25,17 @@ export function freePort(): number {
   return p;
 }
 
-/** A fresh temporary IPC_HOME. */
+/** Temporary directories made here: removed when the bench exits (a full run copies its 1 000 000-message database several times). */
+const temporary: string[] = [];
+
+/** A fresh temporary IPC_HOME (removed at exit). */
 export function tempHome(): string {
-  return mkdtempSync(join(tmpdir(), "ipc-bench-"));
+  const home = mkdtempSync(join(tmpdir(), "ipc-bench-"));
+  temporary.push(home);
+  return home;
 }
 
-/** Environment for a benchmark broker: no rate, inbox or connection limits (they would cap the load), quiet log. */
+/** Environment for a benchmark broker: no rate, registration, inbox or connection limits (they would cap the load), quiet log. */
 export function benchEnv(home: string, port: number): Record<string, string> {
   return {
     ...(process.env as Record<string, string>),
@@ -41,6 +46,9 @@ export function benchEnv(home: string, port: number): Record<string, string> {
     IPC_MAX_CONNECTIONS: "0",
     // The memory workload holds 1 000 connections that only say hello.
     IPC_MAX_UNAUTH_CONNECTIONS: "0",
+    // The fan-out and scale workloads register thousands of names from loopback.
+    IPC_REGISTER_PER_CONNECTION: "0",
+    IPC_REGISTER_RATE: "0",
     IPC_LOG_LEVEL: "warn",
   };
 }
@@ -69,12 +77,20 @@ export interface BenchBroker {
   stop(): Promise<void>;
 }
 
+/** Processes started here and not stopped yet: killed if the bench exits early (an error), so no broker outlives it. */
+const running = new Set<{ kill(): void }>();
+process.on("exit", () => {
+  for (const p of running) p.kill();
+  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
+});
+
 /** Starts `ipc serve` on a free port for `home` (plus `extra` environment). */
 export async function startBroker(home: string, extra: Record<string, string> = {}): Promise<BenchBroker> {
   const port = freePort();
   // Secure by default, as shipped; the shared secret only lets the legacy workload register (ipc clients prove the key).
   const env = { ...benchEnv(home, port), ...extra };
   const proc = Bun.spawn([...ipcCommand().cmd, "serve"], { env: { ...env, IPC_SHARED_SECRET: BENCH_SECRET }, stdin: "ignore", stdout: "ignore", stderr: "inherit" });
+  running.add(proc);
   await waitForPort(port);
   noteBrokerHome(port, home);
   return {
@@ -85,6 +101,7 @@ export async function startBroker(home: string, extra: Record<string, string> = 
     stop: async () => {
       proc.kill("SIGTERM");
       await proc.exited;
+      running.delete(proc);
     },
   };
 }
@@ -93,6 +110,7 @@ export async function startBroker(home: string, extra: Record<string, string> = 
 export async function startEcho(): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
   const port = freePort();
   const proc = Bun.spawn([process.execPath, join(import.meta.dir, "echo-server.ts"), String(port)], { stdout: "ignore", stderr: "inherit" });
+  running.add(proc);
   await waitForPort(port);
   return {
     port,
@@ -100,6 +118,7 @@ export async function startEcho(): Promise<{ port: number; pid: number; stop(): 
     stop: async () => {
       proc.kill();
       await proc.exited;
+      running.delete(proc);
     },
   };
 }

@@ -3,10 +3,11 @@ import { runLoad } from "../lib/load.ts";
 import { percentile } from "../lib/stats.ts";
 import type { Measurements, Timing } from "./types.ts";
 
-const CONTENT = "bench message payload 0123456789";
+/** The content of every bench send (the durable ceiling stores the same). */
+export const SEND_CONTENT = "bench message payload 0123456789";
 
 /** The send frame used everywhere (also by the echo reference, so both carry the same bytes). */
-export const sendFrame = (seq: number) => `{"id":${seq},"op":"send","to":"sink","content":"${CONTENT}"}\n`;
+export const sendFrame = (seq: number) => `{"id":${seq},"op":"send","to":"sink","content":"${SEND_CONTENT}"}\n`;
 
 /** Connection shapes: name, connections, requests in flight per connection. */
 export type Shape = readonly [name: string, connections: number, depth: number];
