@@ -30,7 +30,7 @@ function sameSeat(a: Seat | null, b: Seat | null): boolean {
 }
 
 /** True while `s` holds its name: a bound connection is open, or its host process lives. */
-function isHeld(s: Session): boolean {
+export function isHeld(s: Session): boolean {
   return s.bound > 0 || (s.seat?.pid !== undefined && isAlive(s.seat.pid));
 }
 
