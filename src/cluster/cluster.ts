@@ -191,6 +191,7 @@ class Cluster implements ClusterLink {
       space: this.settings.space,
       node: this.store.node,
       servers: this.settings.servers,
+      ...(this.nats !== null && !this.reconnecting && { server: this.nats.nc.getServer() }),
       stream: streamName(this.settings.space),
       replicas: this.nats?.replicas ?? 0,
       outbox: this.store.outboxLength(),

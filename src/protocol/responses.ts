@@ -71,13 +71,15 @@ export const ListResult = v.object({
 });
 export const RenameResult = v.object({ old: v.string(), new: v.string() });
 export const UnsendResult = v.object({ message_id: v.number(), to: v.string() });
-/** A broker's view of its cluster: connected, space, its node id, the stream, outbox (not yet published), names known cluster-wide, consumers running here. */
+/** A broker's view of its cluster: connected, space, its node id, the server it uses, the stream, outbox (not yet published), names known cluster-wide, consumers running here. */
 function ClusterStatus() {
   return v.object({
     connected: v.boolean(),
     space: v.string(),
     node: v.string(),
     servers: v.array(v.string()),
+    /** The NATS server this broker is connected to now (host:port), if any. */
+    server: v.optional(v.string()),
     stream: v.string(),
     replicas: v.number(),
     outbox: v.number(),
