@@ -72,7 +72,8 @@ export class Consumers {
       });
       const consumer = await nats.js.consumers.get(stream, consumerName(name));
       if (stopped) return;
-      const iter = await consumer.consume({ max_messages: 256 });
+      // Short pull expiry: after a crash, what the server still sends to the dead broker's pulls comes back within ACK_WAIT + expires.
+      const iter = await consumer.consume({ max_messages: 256, expires: 5_000 });
       messages = iter;
       if (stopped) iter.stop();
       for await (const m of iter) {
