@@ -30,6 +30,8 @@ class Cluster implements ClusterLink {
   readonly consumers: Consumers;
   private nats: Nats | null = null;
   private stopped = false;
+  /** Messages in the stream (not yet committed by their recipients' brokers), as of the last heartbeat. */
+  private pending: number | undefined = undefined;
   /** Between a NATS disconnect and the reconnect. */
   private reconnecting = false;
   private readonly timer: ReturnType<typeof setInterval>;
@@ -122,6 +124,10 @@ class Cluster implements ClusterLink {
       void this.directory.write(name, { broker: me, live: held, at: now });
     }
     this.publisher.kick();
+    void this.nats.jsm.streams.info(streamName(this.settings.space)).then(
+      (info) => (this.pending = info.state.messages),
+      () => {},
+    );
   }
 
   send(sender: string, to: string, content: string, data: string | null, forwarded: boolean): { message_id: number; to: string; status: SendStatus } | null {
@@ -197,6 +203,7 @@ class Cluster implements ClusterLink {
       outbox: this.store.outboxLength(),
       names: this.directory.entries.size,
       consumers: this.consumers.count,
+      ...(this.pending !== undefined && { pending: this.pending }),
     };
   }
 

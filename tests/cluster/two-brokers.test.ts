@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { natsCluster, type NatsCluster, natsSkip } from "../helpers/nats.ts";
-import { type BrokerProcess, ipcEnv, type IpcEnv, startBrokerProcess } from "../helpers/processes.ts";
+import { type BrokerProcess, ipc, ipcEnv, type IpcEnv, startBrokerProcess } from "../helpers/processes.ts";
 import { RawClient, registered } from "../helpers/raw.ts";
 
 let nats: NatsCluster;
@@ -129,4 +129,13 @@ describe.skipIf(natsSkip !== null)("two brokers on one JetStream cluster", () =>
     expect(got[0].to).toBe("francis");
     expect(got.every((m: any) => m.content === "still there?")).toBe(true);
   }, 60_000);
+
+  test("ipc doctor shows the cluster: space, stream, replicas and lag", async () => {
+    const r = await ipc(a, ["doctor", "--json"]);
+    const findings = JSON.parse(r.stdout).findings.filter((f: any) => f.check === "cluster");
+    expect(findings.map((f: any) => f.status)).toEqual(["ok", "ok"]);
+    expect(findings[0].message).toContain("space t1");
+    expect(findings[0].message).toContain("stream IPC_t1 (R3)");
+    expect(findings[1].message).toMatch(/^lag: 0 cross-broker messages in this broker's outbox/);
+  }, 30_000);
 });
