@@ -154,6 +154,12 @@ class Cluster implements ClusterLink {
   /** Stores the sender's copy (read: it is history, not an inbox) and its outbox row in the open transaction; publishes after COMMIT. */
   private outgoing(sender: string, recipient: string, kind: MessageKind, content: string, data: string | null, now: number): number {
     const b = this.b;
+    // A stream message must fit NATS's max_payload (1 MB unless the servers raise it), with room for the envelope.
+    const max = (this.nats?.nc.info?.max_payload ?? 1_048_576) - 8_192;
+    const bytes = Buffer.byteLength(content) + (data === null ? 0 : Buffer.byteLength(data));
+    if (bytes > max) {
+      throw new IpcError("TOO_LARGE", `a message to another broker can carry at most ${max} bytes (NATS max_payload); this one has ${bytes}: share a file path instead`);
+    }
     b.commit.begin();
     const id = b.messages.insert({ sender, recipient, kind, content, data, reply_to: null, created_at: now, read_at: now });
     b.registry.messageCount++;

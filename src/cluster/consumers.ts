@@ -98,34 +98,43 @@ export class Consumers {
     this.running.clear();
   }
 
-  /** Commits one message for `name` (following a forwarding left by a rename here), acked after COMMIT. */
+  /**
+   * Commits one stream message for `name` (a JSON array of messages, see
+   * publisher.ts), following a forwarding left by a rename here; acked after
+   * COMMIT. Messages already received are skipped; a full inbox naks the rest
+   * for later (what was stored stays, marked received).
+   */
   private take(name: string, m: JsMsg): void {
-    let w: Wire;
+    let wires: Wire[];
     try {
-      w = JSON.parse(this.decoder.decode(m.data)) as Wire;
+      wires = JSON.parse(this.decoder.decode(m.data)) as Wire[];
+      if (!Array.isArray(wires)) throw new Error("not an array");
     } catch {
       log.warn(`cluster: dropped an unreadable message on ${m.subject}`);
       m.term();
       return;
     }
-    if (this.store.received(w.id)) {
-      m.ack();
-      return;
-    }
     const b = this.b;
-    const recipient = b.registry.forwardOf(name, b.clock()) ?? name;
-    try {
-      deliver(b, { sender: w.from, recipient, kind: w.kind, content: w.content, data: w.data, replyTo: null });
-    } catch (err) {
-      if (err instanceof IpcError && err.code === "INBOX_FULL") {
-        m.nak(FULL_INBOX_DELAY_MS);
+    const now = b.clock();
+    const recipient = b.registry.forwardOf(name, now) ?? name;
+    let stored = false;
+    for (const w of wires) {
+      if (this.store.received(w.id)) continue;
+      try {
+        deliver(b, { sender: w.from, recipient, kind: w.kind, content: w.content, data: w.data, replyTo: null });
+      } catch (err) {
+        if (err instanceof IpcError && err.code === "INBOX_FULL") {
+          b.commit.afterCommit(() => m.nak(FULL_INBOX_DELAY_MS));
+          return;
+        }
+        b.commit.abort(`a cross-broker message could not be stored: ${(err as Error).message}`);
+        m.nak(1_000);
         return;
       }
-      b.commit.abort(`a cross-broker message could not be stored: ${(err as Error).message}`);
-      m.nak(1_000);
-      return;
+      this.store.markReceived(w.id, now);
+      stored = true;
     }
-    this.store.markReceived(w.id, b.clock());
-    b.commit.afterCommit(() => m.ack());
+    if (stored) b.commit.afterCommit(() => m.ack());
+    else m.ack();
   }
 }

@@ -1,17 +1,23 @@
 /**
  * The outbox publisher (docs/cluster.md#3-invariants): publishes cross-broker
- * mail to JetStream in outbox order, pipelined over one connection, each with
- * its Nats-Msg-Id, and removes an outbox row only once JetStream acknowledged
- * it (stored on the stream's replicas). Failures are retried with backoff; a
- * retried id is dropped by JetStream's duplicate window.
+ * mail to JetStream in outbox order, pipelined over one connection. Rows for
+ * one recipient that follow each other go as one stream message (a JSON array,
+ * up to BUNDLE messages or BUNDLE_BYTES), with a Nats-Msg-Id naming its rows;
+ * an outbox row is removed only once JetStream acknowledged it (stored on the
+ * stream's replicas). Failures are retried with backoff; a retried bundle is
+ * dropped by JetStream's duplicate window, or message by message by the
+ * recipient's received ids when it was cut differently.
  */
 import type { Broker } from "../broker/broker.ts";
 import { log } from "../broker/log.ts";
 import type { Nats } from "./nats.ts";
-import type { ClusterStore } from "./store.ts";
+import type { ClusterStore, OutboxRow } from "./store.ts";
 
-/** Rows published together (pipelined). */
-const BATCH = 512;
+/** Rows read and published together (pipelined). */
+const BATCH = 2048;
+/** Messages for one recipient in one stream message at most, and their bytes (well under NATS's 1 MB max_payload). */
+const BUNDLE = 128;
+const BUNDLE_BYTES = 256 * 1024;
 const PUBLISH_TIMEOUT_MS = 5_000;
 const MAX_BACKOFF_MS = 2_000;
 
@@ -59,13 +65,19 @@ export class Publisher {
       // Rows deleted in the open transaction are already gone for this read (same connection).
       const rows = this.store.pending(BATCH);
       if (rows.length === 0) return;
+      const bundles = bundle(rows);
       const results = await Promise.allSettled(
-        rows.map((r) => nats.js.publish(r.subject, this.encoder.encode(r.payload), { msgID: r.msg_id, timeout: PUBLISH_TIMEOUT_MS })),
+        bundles.map((g) =>
+          nats.js.publish(g[0]!.subject, this.encoder.encode(`[${g.map((r) => r.payload).join(",")}]`), {
+            msgID: g.length === 1 ? g[0]!.msg_id : `${g[0]!.msg_id}..${g[g.length - 1]!.msg_id}`,
+            timeout: PUBLISH_TIMEOUT_MS,
+          }),
+        ),
       );
       let failed: unknown = null;
       this.b.commit.begin();
       results.forEach((res, i) => {
-        if (res.status === "fulfilled") this.store.published(rows[i]!.seq);
+        if (res.status === "fulfilled") for (const r of bundles[i]!) this.store.published(r.seq);
         else failed ??= res.reason;
       });
       if (failed !== null) {
@@ -81,4 +93,22 @@ export class Publisher {
     }
     this.again = true;
   }
+}
+
+/** Cuts `rows` (in outbox order) into runs of one subject, each at most BUNDLE rows and about BUNDLE_BYTES. */
+function bundle(rows: OutboxRow[]): OutboxRow[][] {
+  const out: OutboxRow[][] = [];
+  let run: OutboxRow[] = [];
+  let bytes = 0;
+  for (const r of rows) {
+    if (run.length > 0 && (r.subject !== run[0]!.subject || run.length >= BUNDLE || bytes + r.payload.length > BUNDLE_BYTES)) {
+      out.push(run);
+      run = [];
+      bytes = 0;
+    }
+    run.push(r);
+    bytes += r.payload.length;
+  }
+  if (run.length > 0) out.push(run);
+  return out;
 }
