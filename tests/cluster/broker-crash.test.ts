@@ -7,7 +7,8 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { natsCluster, natsSkip } from "../helpers/nats.ts";
 import { type BrokerProcess, ipcEnv, type IpcEnv, startBrokerProcess } from "../helpers/processes.ts";
-import { RawClient, registered } from "../helpers/raw.ts";
+import { type RawClient, registered } from "../helpers/raw.ts";
+import { collect, joined } from "../helpers/cluster-clients.ts";
 
 const cleanups: Array<() => PromiseLike<unknown>> = [];
 afterEach(async () => {
@@ -22,43 +23,11 @@ async function broker(e: IpcEnv): Promise<BrokerProcess> {
   return p;
 }
 
-async function ready(e: IpcEnv, names: number): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    const c = await RawClient.connect(e.port);
-    const s = (await c.call({ id: 1, op: "status" })).cluster;
-    c.close();
-    if (s?.connected && s.names >= names) return;
-    await Bun.sleep(100);
-  }
-  throw new Error(`broker on ${e.port} did not join with ${names} names`);
-}
-
 /** Pipelines `n` sends from `from` to `to` (ids from `first`), returning how many were acknowledged before the connection broke. */
 async function pipeline(from: RawClient, to: string, first: number, n: number): Promise<number> {
   for (let i = first; i < first + n; i++) from.send({ id: i, op: "send", to, content: `m${i}` });
   const replies = await from.frames(n, 20_000).catch(() => []);
   return replies.filter((r: any) => r.ok === true).length;
-}
-
-async function collect(recipient: RawClient, n: number): Promise<string[]> {
-  const got: string[] = [];
-  let idle = 0;
-  for (let id = 100_000; got.length < n && idle < 300; id++) {
-    const r = await recipient.call({ id, op: "check", limit: 500 });
-    if (!r.ok) throw new Error(JSON.stringify(r));
-    if (r.messages.length === 0) {
-      idle++;
-      await Bun.sleep(100);
-    } else {
-      idle = 0;
-      got.push(...r.messages.map((m: any) => m.content));
-    }
-  }
-  // A moment more: anything arriving twice would show now.
-  await Bun.sleep(1_500);
-  const late = await recipient.call({ id: 99_999, op: "check", limit: 500 });
-  got.push(...late.messages.map((m: any) => m.content));
-  return got;
 }
 
 describe.skipIf(natsSkip !== null)("a broker killed mid-stream", () => {
@@ -69,11 +38,11 @@ describe.skipIf(natsSkip !== null)("a broker killed mid-stream", () => {
     const b = ipcEnv({ IPC_NATS: nats.urls, IPC_SPACE: "rk" });
     await broker(a);
     const pb = await broker(b);
-    await ready(a, 0);
-    await ready(b, 0);
+    await joined(a.port);
+    await joined(b.port);
     await using alice = await registered(a.port, "alice");
     const bob1 = await registered(b.port, "bob");
-    await ready(a, 2);
+    await joined(a.port, 2);
     let acked = await pipeline(alice, "bob", 0, 300);
     await pb.kill(); // while B consumes
     bob1.close();
@@ -95,11 +64,11 @@ describe.skipIf(natsSkip !== null)("a broker killed mid-stream", () => {
     const b = ipcEnv({ IPC_NATS: nats.urls, IPC_SPACE: "sk" });
     const pa = await broker(a);
     await broker(b);
-    await ready(a, 0);
-    await ready(b, 0);
+    await joined(a.port);
+    await joined(b.port);
     const alice = await registered(a.port, "alice");
     await using bob = await registered(b.port, "bob");
-    await ready(a, 2);
+    await joined(a.port, 2);
     const acked = await pipeline(alice, "bob", 0, 500);
     await pa.kill(); // right after the acknowledgements: much is still in A's outbox
     alice.close();

@@ -6,15 +6,16 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { natsCluster, type NatsCluster, natsSkip } from "../helpers/nats.ts";
-import { ipcEnv, type IpcEnv, startBrokerProcess } from "../helpers/processes.ts";
-import { RawClient, registered } from "../helpers/raw.ts";
+import { ipcEnv, startBrokerProcess } from "../helpers/processes.ts";
+import { registered } from "../helpers/raw.ts";
+import { clusterStatus, collect, joined } from "../helpers/cluster-clients.ts";
 
 const cleanups: Array<() => PromiseLike<unknown>> = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-/** Two broker processes (A, B) on `nats`, joined, with `sender` on A and `recipient` on B seen by A's directory. */
+/** Two broker processes (A, B) on `nats` in `space`, stopped after the test. */
 async function twoBrokers(nats: NatsCluster, space: string) {
   const a = ipcEnv({ IPC_NATS: nats.urls, IPC_SPACE: space });
   const b = ipcEnv({ IPC_NATS: nats.urls, IPC_SPACE: space });
@@ -25,54 +26,20 @@ async function twoBrokers(nats: NatsCluster, space: string) {
   return { a, b };
 }
 
-async function clusterStatus(e: IpcEnv): Promise<any> {
-  const c = await RawClient.connect(e.port);
-  const r = await c.call({ id: 1, op: "status" });
-  c.close();
-  return r.cluster;
-}
-
-/** Waits (bounded) until `e`'s broker is connected and its directory holds `names` names. */
-async function ready(e: IpcEnv, names: number): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    const s = await clusterStatus(e);
-    if (s?.connected && s.names >= names) return;
-    await Bun.sleep(100);
-  }
-  throw new Error(`broker on ${e.port} did not join with ${names} names`);
-}
-
-/** Reads `recipient`'s inbox until `n` messages came or nothing new arrives for 20 s. */
-async function collect(recipient: RawClient, n: number): Promise<any[]> {
-  const got: any[] = [];
-  let idle = 0;
-  for (let id = 1000; got.length < n && idle < 200; id++) {
-    const r = await recipient.call({ id, op: "check", limit: 500 });
-    if (r.messages.length === 0) {
-      idle++;
-      await Bun.sleep(100);
-    } else {
-      idle = 0;
-      got.push(...r.messages);
-    }
-  }
-  return got;
-}
-
 describe.skipIf(natsSkip !== null)("faults", () => {
   test("kill -9 of a NATS node during pipelined cross-broker sends: every acknowledged message arrives exactly once, in order", async () => {
     const nats = await natsCluster(3);
     cleanups.push(() => nats[Symbol.asyncDispose]());
     const { a, b } = await twoBrokers(nats, "k9");
-    await ready(a, 0);
-    await ready(b, 0);
+    await joined(a.port);
+    await joined(b.port);
     await using alice = await registered(a.port, "alice");
     await using bob = await registered(b.port, "bob");
-    await ready(a, 2);
+    await joined(a.port, 2);
     const N = 400;
     let acked = 0;
     // Kill the node A publishes through, mid-stream.
-    const server = (await clusterStatus(a)).server as string;
+    const server = (await clusterStatus(a.port)).server as string;
     const victim = nats.nodes.findIndex((n) => n.url.endsWith(server));
     expect(victim).toBeGreaterThanOrEqual(0);
     for (let i = 0; i < N; i++) {
@@ -85,7 +52,7 @@ describe.skipIf(natsSkip !== null)("faults", () => {
     }
     expect(acked).toBe(N);
     const got = await collect(bob, N);
-    const contents = got.map((m) => m.content);
+    const contents = got;
     expect(new Set(contents).size).toBe(contents.length); // no duplicates
     expect(contents).toEqual(Array.from({ length: N }, (_, i) => `m${i}`)); // all, in order
   }, 120_000);
@@ -94,12 +61,12 @@ describe.skipIf(natsSkip !== null)("faults", () => {
     const nats = await natsCluster(3);
     cleanups.push(() => nats[Symbol.asyncDispose]());
     const { a, b } = await twoBrokers(nats, "down");
-    await ready(a, 0);
-    await ready(b, 0);
+    await joined(a.port);
+    await joined(b.port);
     await using alice = await registered(a.port, "alice");
     await using amy = await registered(a.port, "amy");
     await using bob = await registered(b.port, "bob");
-    await ready(a, 3);
+    await joined(a.port, 3);
     for (let i = 0; i < 3; i++) await nats.kill(i);
     // Local: answered and delivered while NATS is gone.
     const local = await alice.call({ id: 1, op: "send", to: "amy", content: "local while down" });
@@ -107,11 +74,11 @@ describe.skipIf(natsSkip !== null)("faults", () => {
     expect((await amy.call({ id: 2, op: "check" })).messages.map((m: any) => m.content)).toEqual(["local while down"]);
     // Cross-broker: acknowledged (stored in A's outbox), published once NATS is back.
     for (let i = 0; i < 5; i++) expect((await alice.call({ id: 10 + i, op: "send", to: "bob", content: `x${i}` })).ok).toBe(true);
-    expect((await clusterStatus(a)).outbox).toBeGreaterThan(0);
+    expect((await clusterStatus(a.port)).outbox).toBeGreaterThan(0);
     await Bun.sleep(10_000);
     for (let i = 0; i < 3; i++) nats.start(i);
     const got = await collect(bob, 5);
-    expect(got.map((m) => m.content)).toEqual(["x0", "x1", "x2", "x3", "x4"]);
-    expect((await clusterStatus(a)).outbox).toBe(0);
+    expect(got).toEqual(["x0", "x1", "x2", "x3", "x4"]);
+    expect((await clusterStatus(a.port)).outbox).toBe(0);
   }, 120_000);
 });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { natsCluster, type NatsCluster, natsSkip } from "../helpers/nats.ts";
 import { type BrokerProcess, ipc, ipcEnv, type IpcEnv, startBrokerProcess } from "../helpers/processes.ts";
 import { RawClient, registered } from "../helpers/raw.ts";
+import { joined } from "../helpers/cluster-clients.ts";
 
 let nats: NatsCluster;
 let a: IpcEnv;
@@ -25,17 +26,6 @@ async function eventually<T>(fn: () => Promise<T | null | undefined>, what: stri
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** Waits until both brokers joined the space and see `names` in the directory. */
-async function joined(e: IpcEnv, names: number): Promise<void> {
-  await eventually(async () => {
-    const c = await RawClient.connect(e.port);
-    const r = await c.call({ id: 1, op: "status" });
-    await c.close();
-    const cl = r.cluster;
-    return cl?.connected === true && cl.replicas > 0 && cl.names >= names ? true : null;
-  }, `the broker on ${e.port} to join the cluster`, 300);
-}
-
 describe.skipIf(natsSkip !== null)("two brokers on one JetStream cluster", () => {
   beforeAll(async () => {
     nats = await natsCluster(3);
@@ -43,8 +33,8 @@ describe.skipIf(natsSkip !== null)("two brokers on one JetStream cluster", () =>
     b = ipcEnv({ IPC_NATS: nats.urls, IPC_SPACE: "t1" });
     brokerA = await startBrokerProcess(a);
     brokerB = await startBrokerProcess(b);
-    await joined(a, 0);
-    await joined(b, 0);
+    await joined(a.port, 0);
+    await joined(b.port, 0);
   }, 60_000);
 
   afterAll(async () => {
@@ -56,8 +46,8 @@ describe.skipIf(natsSkip !== null)("two brokers on one JetStream cluster", () =>
   test("messages both ways, and check --wait woken across brokers", async () => {
     await using alice = await registered(a.port, "alice");
     await using bob = await registered(b.port, "bob");
-    await joined(a, 2);
-    await joined(b, 2);
+    await joined(a.port, 2);
+    await joined(b.port, 2);
     // A held check on B, woken by a send on A.
     const held = bob.call({ id: 10, op: "check", wait: 20 });
     const sent = await alice.call({ id: 11, op: "send", to: "bob", content: "hello from A" });
@@ -90,13 +80,8 @@ describe.skipIf(natsSkip !== null)("two brokers on one JetStream cluster", () =>
   test("broadcast reaches agents on the other broker", async () => {
     await using dave = await registered(a.port, "dave");
     await using erin = await registered(b.port, "erin");
-    await joined(a, 4);
-    await eventually(async () => {
-      const c = await RawClient.connect(a.port);
-      const r = await c.call({ id: 1, op: "status" });
-      await c.close();
-      return r.cluster.names >= 5 ? true : null;
-    }, "erin in A's directory");
+    await joined(a.port, 4);
+    await joined(a.port, 5);
     const r = await dave.call({ id: 3, op: "broadcast", content: "all hands" });
     expect(r.ok).toBe(true);
     const got = await eventually(async () => {
@@ -109,12 +94,7 @@ describe.skipIf(natsSkip !== null)("two brokers on one JetStream cluster", () =>
   test("rename on one broker forwards mail sent from the other", async () => {
     await using frank = await registered(b.port, "frank");
     await using gina = await registered(a.port, "gina");
-    await eventually(async () => {
-      const c = await RawClient.connect(a.port);
-      const r = await c.call({ id: 1, op: "status" });
-      await c.close();
-      return r.cluster.names >= 7 ? true : null;
-    }, "frank in A's directory");
+    await joined(a.port, 7);
     expect((await frank.call({ id: 5, op: "rename", new_name: "francis" })).ok).toBe(true);
     // Once A has seen the forwarding, mail to frank goes to francis.
     const r = await eventually(async () => {
