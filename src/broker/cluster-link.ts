@@ -21,6 +21,8 @@ export interface ClusterLink {
   registered(name: string): void;
   /** `from` was renamed to `to` here; `from` forwards until `expiresAt` (ms). */
   renamed(from: string, to: string, expiresAt: number): void;
+  /** The names whose home is another broker, for `list`: last heartbeat (ms) and whether a live session holds them there. */
+  remoteInstances(): Array<{ name: string; lastSeen: number; online: boolean }>;
   status(): NonNullable<StatusResult["cluster"]>;
   stop(): Promise<void>;
 }

@@ -14,7 +14,7 @@ import { IpcError } from "../protocol/errors.ts";
 import type { MessageKind } from "../protocol/message.ts";
 import type { SendStatus } from "../protocol/responses.ts";
 import { Consumers, type Wire } from "./consumers.ts";
-import { Directory, type Entry } from "./directory.ts";
+import { Directory, type Entry, STALE_MS } from "./directory.ts";
 import { connectNats, type Nats, openSpace } from "./nats.ts";
 import { Publisher } from "./publisher.ts";
 import { ClusterStore } from "./store.ts";
@@ -195,6 +195,11 @@ class Cluster implements ClusterLink {
       void this.directory.write(to, { broker: me, live: true, at: now });
       void this.directory.write(from, { broker: me, live: false, at: now, forward: to, until: expiresAt });
     });
+  }
+
+  remoteInstances(): ReturnType<ClusterLink["remoteInstances"]> {
+    const now = Date.now();
+    return this.directory.remoteEntries().map(([name, e]) => ({ name, lastSeen: e.at, online: e.live && now - e.at < STALE_MS }));
   }
 
   status(): ReturnType<ClusterLink["status"]> {

@@ -76,6 +76,13 @@ export class Directory {
     return e?.forward !== undefined && (e.until ?? 0) > now ? e.forward : null;
   }
 
+  /** Names whose home is another broker, with their entries (no forwardings): list shows them. */
+  remoteEntries(): Array<[string, Entry]> {
+    const out: Array<[string, Entry]> = [];
+    for (const [name, { entry }] of this.entries) if (entry.broker !== this.me && entry.forward === undefined) out.push([name, entry]);
+    return out;
+  }
+
   /** Names whose home is another broker (and not a forwarding): broadcast reaches them through the stream. */
   remoteNames(): string[] {
     const out: string[] = [];

@@ -61,6 +61,9 @@ describe.skipIf(natsSkip !== null)("two brokers on one JetStream cluster", () =>
       return r.messages.length > 0 ? r.messages : null;
     }, "B's reply on A");
     expect(got.map((m: any) => [m.from, m.to, m.content])).toEqual([["bob", "alice", "hi from B"]]);
+    // list on A shows bob, homed on B, online.
+    const listed = (await alice.call({ id: 15, op: "list" })).instances;
+    expect(listed.find((i: any) => i.name === "bob")?.online).toBe(true);
     // A keeps alice's sent copy and her received message: her history has both.
     const h = await alice.call({ id: 14, op: "history" });
     expect(h.messages.map((m: any) => m.content).sort()).toEqual(["hello from A", "hi from B"]);

@@ -1,6 +1,8 @@
 /** list and status: who exists, and facts about the broker. */
 import { paths } from "../../config.ts";
 import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
+import type { Instance } from "../../protocol/responses.ts";
+import type { Broker } from "../broker.ts";
 import { iso } from "../present.ts";
 import type { OpHandler } from "./types.ts";
 
@@ -15,6 +17,9 @@ export const ONLINE_WINDOW_MS = 5 * 60_000;
 export const list: OpHandler<"list"> = (b, _conn, req) => {
   const now = b.clock();
   const limit = req.limit ?? Math.min(1000, Math.max(1, b.config.limits.listPageSize));
+  // On a cluster, names homed on other brokers are listed too (docs/cluster.md).
+  const remote = b.cluster?.remoteInstances() ?? [];
+  if (remote.length > 0) return clusterPage(b, remote, req.cursor, limit, now);
   const { page, next, more } = b.registry.page(req.cursor, limit);
   const instances = page.map((i) => ({
     name: i.name,
@@ -26,6 +31,20 @@ export const list: OpHandler<"list"> = (b, _conn, req) => {
     ? { instances, total: b.registry.instances.size }
     : { instances, next_cursor: next, more, total: b.registry.instances.size };
 };
+
+/** One page of this broker's names and those homed on other brokers (their unread counts live there: 0 here). */
+function clusterPage(b: Broker, remote: ReturnType<NonNullable<Broker["cluster"]>["remoteInstances"]>, cursor: string | undefined, limit: number, now: number) {
+  const all = new Map<string, Instance>();
+  for (const r of remote) all.set(r.name, { name: r.name, last_seen: iso(r.lastSeen), online: r.online, unread: 0 });
+  for (const i of b.registry.instances.values()) {
+    if (all.get(i.name)?.online === true) continue; // held live on its home broker: that entry is the truth
+    all.set(i.name, { name: i.name, last_seen: iso(i.lastSeen), online: b.registry.isConnected(i.name) || now - i.lastSeen < ONLINE_WINDOW_MS, unread: b.registry.unreadOf(i.name) });
+  }
+  const names = [...all.keys()].sort().filter((n) => cursor === undefined || n > cursor);
+  const instances = names.slice(0, limit).map((n) => all.get(n)!);
+  const more = names.length - instances.length;
+  return more === 0 ? { instances, total: all.size } : { instances, next_cursor: instances[instances.length - 1]!.name, more, total: all.size };
+}
 
 export const status: OpHandler<"status"> = (b) => {
   return {
