@@ -22,6 +22,9 @@ import { recipientSubject, streamName } from "./subjects.ts";
 
 /** How often the names held here are rewritten in the directory (ms). */
 const HEARTBEAT_MS = 5_000;
+/** Received ids are kept a day beyond the stream's 7-day max age, and swept every 10 minutes. */
+const RECEIVED_KEEP_MS = 8 * 24 * 3_600_000;
+const SWEEP_EVERY = 120;
 
 class Cluster implements ClusterLink {
   readonly store: ClusterStore;
@@ -110,8 +113,14 @@ class Cluster implements ClusterLink {
     return this.b.sessions.of(name, now).some(isHeld);
   }
 
-  /** Rewrites the entries of the names held here (and marks those no longer held not live). */
+  private beats = 0;
+
+  /** Rewrites the entries of the names held here (and marks those no longer held not live); now and then sweeps received ids. */
   private heartbeat(): void {
+    if (this.beats++ % SWEEP_EVERY === 0) {
+      this.b.commit.begin();
+      this.store.sweep(Date.now() - RECEIVED_KEEP_MS);
+    }
     if (this.nats === null) return;
     const now = Date.now();
     const me = this.store.node;

@@ -22,6 +22,7 @@ export class ClusterStore {
   private readonly sCount: Statement<{ n: number }>;
   private readonly sSeen: Statement<{ one: number }>;
   private readonly sMark: Statement;
+  private readonly sSweep: Statement;
 
   constructor(db: Database) {
     const row = db.query("SELECT id FROM cluster_node").get() as { id: string } | null;
@@ -37,6 +38,7 @@ export class ClusterStore {
     this.sCount = db.prepare("SELECT count(*) AS n FROM cluster_outbox");
     this.sSeen = db.prepare("SELECT 1 AS one FROM cluster_received WHERE origin = ?");
     this.sMark = db.prepare("INSERT INTO cluster_received (origin, received_at) VALUES (?, ?)");
+    this.sSweep = db.prepare("DELETE FROM cluster_received WHERE received_at < ?");
   }
 
   /** Queues one publish; call inside the transaction that stores the sender's copy. */
@@ -66,5 +68,14 @@ export class ClusterStore {
   /** Records `origin` as committed here; call in the transaction that stores it (the primary key refuses a second). */
   markReceived(origin: string, now: number): void {
     this.sMark.run(origin, now);
+  }
+
+  /**
+   * Forgets received ids older than `before` (ms): no redelivery can come
+   * after the stream's max age (7 days), so ids older than that guard nothing.
+   * Call inside a transaction. Returns how many.
+   */
+  sweep(before: number): number {
+    return this.sSweep.run(before).changes;
   }
 }
