@@ -230,6 +230,15 @@ class Cluster implements ClusterLink {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    // Names held here are no longer live: another broker may take them at once instead of after STALE_MS (bounded: 1 s).
+    if (this.nats !== null) {
+      const me = this.store.node;
+      const now = Date.now();
+      const writes = [...this.directory.entries]
+        .filter(([, { entry }]) => entry.broker === me && entry.live && entry.forward === undefined)
+        .map(([name]) => this.directory.write(name, { broker: me, live: false, at: now }));
+      await Promise.race([Promise.allSettled(writes), Bun.sleep(1_000)]);
+    }
     this.directory.stop();
     this.consumers.stopAll();
     this.publisher.stop();

@@ -2,7 +2,7 @@
  * Three brokers (separate IPC_HOMEs, real processes) on one three-node
  * JetStream cluster (docs/cluster.md): mail around the ring, a broadcast
  * reaching both other brokers, and an agent moving to another broker taking
- * its mail with it.
+ * its mail with it, and a stopped broker releasing its names.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { collect, joined } from "../helpers/cluster-clients.ts";
@@ -82,4 +82,28 @@ describe.skipIf(natsSkip !== null)("three brokers on one JetStream cluster", () 
     }
     throw new Error("mail to dan never reached broker C");
   }, 120_000);
+
+  test("a broker that stops releases its names at once: another broker may take them", async () => {
+    const [a, , c] = envs as [IpcEnv, IpcEnv, IpcEnv];
+    const onC = await RawClient.connect(c.port);
+    expect((await onC.call({ id: 1, op: "register", name: "eve", seat: { host: "test", pid: 999_999_999 } })).ok).toBe(true);
+    await using watcher = await registered(a.port, "watcher");
+    for (let i = 0; i < 100; i++) {
+      const l = await watcher.call({ id: 2, op: "list" });
+      if (l.instances.some((x: any) => x.name === "eve" && x.online)) break;
+      await Bun.sleep(100);
+    }
+    await procs[2]!.stop(); // ipc stop / SIGTERM: the directory says eve is no longer live (not after the 30 s staleness)
+    onC.close();
+    // Well within the 30 s after which a silent broker's names count as free anyway.
+    let r: any;
+    for (let i = 0; i < 20; i++) {
+      const x = await RawClient.connect(a.port);
+      r = await x.call({ id: 1, op: "register", name: "eve", seat: { host: "test", pid: 999_999_998 } });
+      x.close();
+      if (r.ok === true) break;
+      await Bun.sleep(250);
+    }
+    expect(r.ok).toBe(true);
+  }, 60_000);
 });
