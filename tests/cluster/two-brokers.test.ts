@@ -121,4 +121,22 @@ describe.skipIf(natsSkip !== null)("two brokers on one JetStream cluster", () =>
     expect(findings[0].message).toContain("stream IPC_t1 (R3)");
     expect(findings[1].message).toMatch(/^lag: 0 cross-broker messages in this broker's outbox/);
   }, 30_000);
+
+  test("a large message crosses brokers whole; one too large for NATS is refused at send, saying what to do", async () => {
+    await using hal = await registered(a.port, "hal");
+    await using ivy = await registered(b.port, "ivy");
+    await joined(a.port, 10);
+    const big = "x".repeat(200_000);
+    expect((await hal.call({ id: 1, op: "send", to: "ivy", content: big })).ok).toBe(true);
+    const got = await eventually(async () => {
+      const x = await ivy.call({ id: 2, op: "check", from: "hal" });
+      return x.messages.length > 0 ? x.messages : null;
+    }, "the large message on B");
+    const whole = await ivy.call({ id: 3, op: "read", message_id: got[0].id });
+    expect(whole.message.content).toBe(big);
+    const tooBig = await hal.call({ id: 4, op: "send", to: "ivy", content: "y".repeat(1_045_000) });
+    expect(tooBig.ok).toBe(false);
+    expect(tooBig.error.code).toBe("TOO_LARGE");
+    expect(tooBig.error.message).toContain("share a file path");
+  }, 60_000);
 });
