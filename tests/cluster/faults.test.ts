@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { natsCluster, type NatsCluster, natsSkip } from "../helpers/nats.ts";
-import { ipcEnv, startBrokerProcess } from "../helpers/processes.ts";
+import { ipcEnv, type IpcEnv, startBrokerProcess } from "../helpers/processes.ts";
 import { registered } from "../helpers/raw.ts";
 import { clusterStatus, collect, joined } from "../helpers/cluster-clients.ts";
 
@@ -15,24 +15,24 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-/** Two broker processes (A, B) on `nats` in `space`, stopped after the test. */
-async function twoBrokers(nats: NatsCluster, space: string) {
+/** A three-node NATS cluster and two broker processes (A, B) on it in `space`, joined; all stopped after the test. */
+async function twoBrokers(space: string): Promise<{ nats: NatsCluster; a: IpcEnv; b: IpcEnv }> {
+  const nats = await natsCluster(3);
+  cleanups.push(() => nats[Symbol.asyncDispose]());
   const a = ipcEnv({ IPC_NATS: nats.urls, IPC_SPACE: space });
   const b = ipcEnv({ IPC_NATS: nats.urls, IPC_SPACE: space });
   const pa = await startBrokerProcess(a);
   cleanups.push(() => pa.stop());
   const pb = await startBrokerProcess(b);
   cleanups.push(() => pb.stop());
-  return { a, b };
+  await joined(a.port);
+  await joined(b.port);
+  return { nats, a, b };
 }
 
 describe.skipIf(natsSkip !== null)("faults", () => {
   test("kill -9 of a NATS node during pipelined cross-broker sends: every acknowledged message arrives exactly once, in order", async () => {
-    const nats = await natsCluster(3);
-    cleanups.push(() => nats[Symbol.asyncDispose]());
-    const { a, b } = await twoBrokers(nats, "k9");
-    await joined(a.port);
-    await joined(b.port);
+    const { nats, a, b } = await twoBrokers("k9");
     await using alice = await registered(a.port, "alice");
     await using bob = await registered(b.port, "bob");
     await joined(a.port, 2);
@@ -58,11 +58,7 @@ describe.skipIf(natsSkip !== null)("faults", () => {
   }, 120_000);
 
   test("NATS down for 10 s: local traffic continues, cross-broker mail arrives after", async () => {
-    const nats = await natsCluster(3);
-    cleanups.push(() => nats[Symbol.asyncDispose]());
-    const { a, b } = await twoBrokers(nats, "down");
-    await joined(a.port);
-    await joined(b.port);
+    const { nats, a, b } = await twoBrokers("down");
     await using alice = await registered(a.port, "alice");
     await using amy = await registered(a.port, "amy");
     await using bob = await registered(b.port, "bob");
