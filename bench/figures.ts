@@ -55,6 +55,13 @@ export const FIGURES: FigureSpec[] = [
   { name: "check.ten.p50", unit: "µs", description: "check latency p50, 10 waiting" },
   { name: "check.delivered", unit: "msgs/s", description: "messages delivered: 4 × 32 senders → 1 reader looping on check" },
   { name: "stored.send.1x1", unit: "sends/s", description: "send 1 × 1 with the stored messages", ratioOf: "send.1x1", ratioBudget: { op: ">=", value: 0.85 } },
+  // The cluster (docs/cluster.md): only when nats-server is on the PATH.
+  { name: "cluster.send.8x32", unit: "sends/s", description: "cluster: sends A acknowledges for a recipient on broker B, 8 × 32 pipelined" },
+  { name: "cluster.raw.8x32", unit: "pub/s", description: "cluster: raw JetStream publishes (R3, 256 in flight) of as many messages of the same size, same run" },
+  { name: "cluster.delivered.8x32", unit: "msgs/s", description: "cluster: the same sends committed into B's store, end to end", ratioOf: "cluster.raw.8x32", ratioBudget: { op: ">=", value: 0.5 } },
+  { name: "cluster.push.check.p50", unit: "µs", description: "cluster: push latency p50, send on A → receiver waiting in check on B" },
+  { name: "cluster.push.check.p99", unit: "µs", description: "cluster: push latency p99 across brokers" },
+  { name: "cluster.local.send.8x32", unit: "sends/s", description: "cluster: sends between two agents of one cluster broker (no NATS on the path)", ratioOf: "send.8x32", ratioBudget: { op: ">=", value: 0.9 } },
   { name: "stored.send.8x32", unit: "sends/s", description: "send 8 × 32 with the stored messages", ratioOf: "send.8x32", ratioBudget: { op: ">=", value: 0.85 } },
   { name: "stored.check.empty", unit: "checks/s", description: "check, empty inbox, with the stored messages", ratioOf: "check.empty", ratioBudget: { op: ">=", value: 0.85 } },
   { name: "stored.check.ten", unit: "checks/s", description: "check taking 10, with the stored messages", ratioOf: "check.ten", ratioBudget: { op: ">=", value: 0.85 } },

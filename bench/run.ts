@@ -32,6 +32,7 @@ import { populate, scaleFigures } from "./workloads/scale.ts";
 import { homeWith, prefill } from "./workloads/stored.ts";
 import { tlsPush, tlsSends } from "./workloads/tls.ts";
 import { canMeasureUi, dashboard } from "./workloads/ui.ts";
+import { cluster, clusterSkip } from "./workloads/cluster.ts";
 import type { Measurements, Timing } from "./workloads/types.ts";
 import { wakeClaudeCode, wakeHook } from "./workloads/wake.ts";
 
@@ -143,6 +144,9 @@ for (let run = 1; run <= RUNS; run++) {
   record(await delivered(s.port, timing, "stored.check"));
   record({ "rss.stored": await rssMiB(s.pid) });
   await s.stop();
+
+  log(clusterSkip ?? `run ${run}/${RUNS}: cluster (three NATS nodes, two brokers)`);
+  if (clusterSkip === null) record(await cluster(timing));
 
   if (uiDb !== null) {
     log(`run ${run}/${RUNS}: dashboard in Chromium, ${fmt(UI_STORED)} stored messages, 1 000 agents`);

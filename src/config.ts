@@ -100,6 +100,15 @@ export interface Config {
   retention: Retention;
   /** The browser dashboard (src/ui/): served on loopback only, started on the first `ipc ui`. */
   ui: UiSettings;
+  /** The NATS JetStream cluster this broker joins (docs/cluster.md); null: a broker on its own. */
+  cluster: ClusterSettings | null;
+}
+
+/** `--nats URL[,URL…]` (IPC_NATS), `--nats-creds FILE` (IPC_NATS_CREDS), `--space NAME` (IPC_SPACE, default "default"). */
+export interface ClusterSettings {
+  servers: string[];
+  creds: string | null;
+  space: string;
 }
 
 /** Dashboard settings: IPC_UI=off refuses it; IPC_UI_PORT picks its loopback port (0 = any free port). */
@@ -142,6 +151,10 @@ export interface ConfigFlags {
   open?: boolean;
   /** `--listen` values (repeatable). */
   listen?: string[];
+  /** `--nats`, `--nats-creds`, `--space` (docs/cluster.md). */
+  nats?: string;
+  natsCreds?: string;
+  space?: string;
   limits?: Partial<Record<keyof Limits, string | number | undefined>>;
 }
 
@@ -250,7 +263,27 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
     limits,
     retention,
     ui: { enabled: !["off", "0", "false", "no"].includes((env.IPC_UI ?? "").toLowerCase()), port: uiPort },
+    cluster: clusterSettings(flags, env),
   };
+}
+
+/**
+ * The cluster settings from `--nats` / IPC_NATS (comma-separated nats:// URLs), or null without them.
+ * @throws IpcError (exit code 2) for a space outside [A-Za-z0-9_-]{1,32} or a URL that is not nats:// or tls://.
+ */
+function clusterSettings(flags: ConfigFlags, env: Env): ClusterSettings | null {
+  const servers = (flags.nats ?? env.IPC_NATS ?? "").split(",").map((x) => x.trim()).filter((x) => x !== "");
+  if (servers.length === 0) return null;
+  for (const url of servers) {
+    if (!/^(nats|tls):\/\/[^\s/]+$/.test(url) && !/^[^\s/:]+:\d{1,5}$/.test(url)) {
+      throw new IpcError("BAD_REQUEST", `--nats / IPC_NATS takes nats://HOST:PORT URLs, comma-separated; got "${url}"`, 2);
+    }
+  }
+  const space = flags.space || env.IPC_SPACE || "default";
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(space)) {
+    throw new IpcError("BAD_REQUEST", `--space / IPC_SPACE is 1-32 characters of A-Z a-z 0-9 _ -; got "${space}"`, 2);
+  }
+  return { servers, creds: flags.natsCreds || env.IPC_NATS_CREDS || null, space: space.toLowerCase() };
 }
 
 /**

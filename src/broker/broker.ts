@@ -18,6 +18,7 @@ import { MessageStore } from "../store/messages.ts";
 import { SearchIndex } from "../store/search.ts";
 import type { MessageRow } from "../store/messages.ts";
 import { SessionStore } from "../store/sessions.ts";
+import type { ClusterLink } from "./cluster-link.ts";
 import type { Connection } from "./connection.ts";
 import { okFrame } from "./frames.ts";
 import { GroupCommit } from "./group-commit.ts";
@@ -70,6 +71,8 @@ export class Broker {
    * feed). Empty on the hot path unless a dashboard page is open.
    */
   readonly observers = new Set<(row: MessageRow) => void>();
+  /** The NATS JetStream cluster (`--nats`, src/cluster/), loaded only when configured; null for a broker on its own. */
+  cluster: ClusterLink | null = null;
   /** The browser dashboard, once `ui` started it (src/ui/server.ts). */
   dashboard: { stop(): void } | null = null;
   /** Set by the server: begins a clean shutdown. */

@@ -144,6 +144,11 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
       socketInode = statSync(config.socketPath).ino;
     }
     if (config.listen.length > 0) broker.tls = await listenTls(broker, handlers("tls"), network);
+    if (config.cluster !== null) {
+      // Loaded only with --nats: a broker on its own never imports the NATS clients.
+      const { startCluster } = await import("../cluster/cluster.ts");
+      broker.cluster = startCluster(broker, config.cluster);
+    }
     checkpointer = await Checkpointer.start(db, paths.database(config));
     if (checkpointer === null) log.warn("WAL checkpoints run on the broker's thread (no worker thread available)");
     const port = tcp?.port ?? 0;
@@ -200,6 +205,7 @@ function running(
       for (const l of tcpListeners) l?.stop(false);
       unix?.stop(false);
       safely("dashboard", () => broker.dashboard?.stop());
+      await broker.cluster?.stop().catch((err: unknown) => log.warn(`cluster: ${(err as Error).message}`));
       safely("final sweep", () => sweeper.sweep());
       broker.commit.flush();
       for (const c of broker.connections) {

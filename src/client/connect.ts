@@ -136,6 +136,8 @@ export function spawnBroker(config: Config): { pid: number; readonly exitCode: n
     else args.push("--socket", config.socketPath);
     if (!config.tcp) args.push("--no-tcp");
     if (config.open) args.push("--open");
+    const c = config.cluster;
+    if (c !== null) args.push("--nats", c.servers.join(","), "--space", c.space, ...(c.creds === null ? [] : ["--nats-creds", c.creds]));
     const proc = Bun.spawn([...selfCommand(), ...args], {
       stdio: ["ignore", log, log],
       detached: true,

@@ -34,6 +34,9 @@ export default defineCommand({
       description: "also listen on this network address with TLS, for joined machines (repeatable; env IPC_LISTEN, comma-separated; see ipc invite)",
       valueHint: "addr:port",
     },
+    nats: { type: "string", description: "join a NATS JetStream cluster through these servers (comma-separated; env IPC_NATS; docs/cluster.md)", valueHint: "url[,url…]" },
+    "nats-creds": { type: "string", description: "NATS credentials file (env IPC_NATS_CREDS)", valueHint: "file" },
+    space: { type: "string", description: "the ipc space on the cluster: brokers of one space are one (env IPC_SPACE, default \"default\")", valueHint: "name" },
     detach: { type: "boolean", description: "start the broker in the background and return once it answers" },
     ...limitArgs,
   },
@@ -46,6 +49,9 @@ export default defineCommand({
       tcp: args.tcp === false ? false : undefined,
       open: args.open === true ? true : undefined,
       listen: listen.length > 0 ? listen : undefined,
+      nats: args.nats,
+      natsCreds: args["nats-creds"],
+      space: args.space,
     });
     if (args.detach) return detach(config);
     await foreground(config);

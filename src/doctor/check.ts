@@ -1,5 +1,6 @@
 /** What every `ipc doctor` check is and returns. */
 import type { Config } from "../config.ts";
+import type { StatusResult } from "../protocol/responses.ts";
 import type { Places } from "../setup/hosts.ts";
 
 /** ok ✔; warn ⚠ (worth knowing, not a failure); fail ✖ (doctor exits 1); info – (nothing to check). */
@@ -25,6 +26,8 @@ export interface BrokerSeen {
   sharedSecret: boolean;
   /** How this client authenticated it: key, secret, open — or "key-only" when IPC_SHARED_SECRET here did not match and the key did. */
   trust: "key" | "secret" | "open" | "key-only" | "machine";
+  /** The broker's cluster (`ipc serve --nats`, docs/cluster.md), if it is part of one. */
+  cluster?: StatusResult["cluster"];
 }
 
 /** What the checks look at. */

@@ -73,6 +73,23 @@ export const ListResult = v.object({
 });
 export const RenameResult = v.object({ old: v.string(), new: v.string() });
 export const UnsendResult = v.object({ message_id: v.number(), to: v.string() });
+/** A broker's view of its cluster: connected, space, its node id, the server it uses, the stream, outbox (not yet published), names known cluster-wide, consumers running here. */
+function ClusterStatus() {
+  return v.object({
+    connected: v.boolean(),
+    space: v.string(),
+    node: v.string(),
+    servers: v.array(v.string()),
+    /** The NATS server this broker is connected to now (host:port), if any. */
+    server: v.optional(v.string()),
+    stream: v.string(),
+    replicas: v.number(),
+    outbox: v.number(),
+    names: v.number(),
+    consumers: v.number(),
+    pending: v.optional(v.number()),
+  });
+}
 export const StatusResult = v.object({
   version: v.string(),
   protocol: v.number(),
@@ -90,6 +107,8 @@ export const StatusResult = v.object({
   key: v.optional(v.string()),
   /** The TLS network listeners for joined machines (`--listen`) and the certificate fingerprint they pin. */
   tls: v.optional(v.object({ fingerprint: v.string(), listeners: v.array(v.object({ host: v.string(), port: v.number() })) })),
+  /** The NATS JetStream cluster this broker is part of (`--nats`, docs/cluster.md). */
+  cluster: v.optional(ClusterStatus()),
   database: v.string(),
   home: v.string(),
   counts: v.object({

@@ -142,4 +142,23 @@ export const MIGRATIONS: readonly string[] = [
   -- Threads: the replies of a message (few messages are replies, so the index stays small).
   CREATE INDEX messages_replies ON messages(reply_to) WHERE reply_to IS NOT NULL;
   `,
+  // 7: the cluster (docs/cluster.md). Used only with --nats.
+  // Which broker this is; cross-broker mail not yet published to JetStream; cross-broker message ids
+  // already committed here (a redelivery is a no-op: exactly once in the inbox).
+  `
+  CREATE TABLE cluster_node (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    id        TEXT NOT NULL           -- random, stable across restarts; prefix of every Nats-Msg-Id this broker publishes
+  );
+  CREATE TABLE cluster_outbox (
+    seq     INTEGER PRIMARY KEY,      -- publish order
+    msg_id  TEXT NOT NULL,            -- Nats-Msg-Id: <node id>.<messages.id>[.<recipient>]
+    subject TEXT NOT NULL,
+    payload TEXT NOT NULL             -- JSON: from, to, kind, content, data, created_at
+  );
+  CREATE TABLE cluster_received (
+    origin      TEXT PRIMARY KEY,     -- the Nats-Msg-Id of a message committed here
+    received_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -1,6 +1,8 @@
 /** list and status: who exists, and facts about the broker. */
 import { paths } from "../../config.ts";
 import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
+import type { Instance } from "../../protocol/responses.ts";
+import type { Broker } from "../broker.ts";
 import { iso } from "../present.ts";
 import { isHeld } from "../seats.ts";
 import type { OpHandler } from "./types.ts";
@@ -16,6 +18,9 @@ import type { OpHandler } from "./types.ts";
 export const list: OpHandler<"list"> = (b, _conn, req) => {
   const now = b.clock();
   const limit = req.limit ?? Math.min(1000, Math.max(1, b.config.limits.listPageSize));
+  // On a cluster, names homed on other brokers are listed too (docs/cluster.md).
+  const remote = b.cluster?.remoteInstances() ?? [];
+  if (remote.length > 0) return clusterPage(b, remote, req.cursor, limit, now);
   const { page, next, more } = b.registry.page(req.cursor, limit);
   const held = b.sessions.heldNames(now, isHeld);
   const instances = page.map((i) => ({
@@ -28,6 +33,21 @@ export const list: OpHandler<"list"> = (b, _conn, req) => {
     ? { instances, total: b.registry.instances.size }
     : { instances, next_cursor: next, more, total: b.registry.instances.size };
 };
+
+/** One page of this broker's names and those homed on other brokers (their unread counts live there: 0 here). */
+function clusterPage(b: Broker, remote: ReturnType<NonNullable<Broker["cluster"]>["remoteInstances"]>, cursor: string | undefined, limit: number, now: number) {
+  const all = new Map<string, Instance>();
+  const held = b.sessions.heldNames(now, isHeld);
+  for (const r of remote) all.set(r.name, { name: r.name, last_seen: iso(r.lastSeen), online: r.online, unread: 0 });
+  for (const i of b.registry.instances.values()) {
+    if (all.get(i.name)?.online === true) continue; // held live on its home broker: that entry is the truth
+    all.set(i.name, { name: i.name, last_seen: iso(i.lastSeen), online: b.registry.isConnected(i.name) || held.has(i.name), unread: b.registry.unreadOf(i.name) });
+  }
+  const names = [...all.keys()].sort().filter((n) => cursor === undefined || n > cursor);
+  const instances = names.slice(0, limit).map((n) => all.get(n)!);
+  const more = names.length - instances.length;
+  return more === 0 ? { instances, total: all.size } : { instances, next_cursor: instances[instances.length - 1]!.name, more, total: all.size };
+}
 
 export const status: OpHandler<"status"> = (b) => {
   return {
@@ -43,6 +63,7 @@ export const status: OpHandler<"status"> = (b) => {
     shared_secret: b.config.secret !== null,
     key: paths.key(b.config),
     ...(b.tls !== null && { tls: b.tls }),
+    ...(b.cluster !== null && { cluster: b.cluster.status() }),
     database: paths.database(b.config),
     home: b.config.home,
     counts: {

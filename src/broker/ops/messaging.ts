@@ -30,6 +30,9 @@ export function sendDirect(
   b.checkContent(content);
   const target = b.registry.forwardOf(to, b.clock());
   const recipient = target ?? to;
+  // A cluster (docs/cluster.md) takes the message when its recipient lives on another broker.
+  const remote = b.cluster?.send(sender, recipient, content, data, target !== null) ?? null;
+  if (remote !== null) return remote;
   const r = deliver(b, { sender, recipient, kind: "direct", content, data, replyTo });
   return { message_id: r.id, to: recipient, status: target === null ? r.status : "forwarded" };
 }
@@ -75,6 +78,7 @@ export function broadcastFrom(b: Broker, sender: string, content: string, data: 
       if (!(err instanceof IpcError && err.code === "INBOX_FULL")) throw err;
     }
   }
+  if (b.cluster !== null) ids.push(...b.cluster.broadcast(sender, content, data, new Set(recipients)));
   return { count: ids.length, message_ids: ids };
 }
 

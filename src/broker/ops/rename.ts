@@ -43,6 +43,7 @@ export const rename: OpHandler<"rename"> = (b, conn, req) => {
   b.registry.forwards.set(from, { to, expiresAt });
   b.sessions.rename(from, to);
   b.waiters.rename(from, to);
+  b.cluster?.renamed(from, to, expiresAt);
 
   const hours = b.config.retention.forwardHours;
   const content = `${from} is now ${to}. Messages to ${from} are forwarded to ${to} for the next ${hours} hour${hours === 1 ? "" : "s"}.`;

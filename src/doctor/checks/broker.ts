@@ -41,7 +41,7 @@ export const brokerCheck: Check = async (ctx) => {
     }
     const { client, hello } = c;
     const status = await client.request("status", {}).finally(() => client.close());
-    ctx.broker = { version: hello.version, pid: status.pid, open: status.open === true, sharedSecret: status.shared_secret === true, trust };
+    ctx.broker = { version: hello.version, pid: status.pid, open: status.open === true, sharedSecret: status.shared_secret === true, trust, cluster: status.cluster };
     const proof =
       trust === "open"
         ? "unauthenticated: open mode"

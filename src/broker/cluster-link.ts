@@ -1,0 +1,28 @@
+/**
+ * The one interface the broker sees of a cluster (docs/cluster.md): the ops
+ * call it only when `b.cluster` is set, so a broker on its own never loads
+ * src/cluster/ or the NATS clients.
+ */
+import type { SendStatus, StatusResult } from "../protocol/responses.ts";
+
+export interface ClusterLink {
+  /**
+   * A direct message that belongs to another broker (or to a name no broker
+   * here knows): stores the sender's copy and an outbox row in the open
+   * transaction and returns the send result; null when it stays local.
+   * `forwarded`: the name was already resolved through a local forwarding.
+   */
+  send(sender: string, to: string, content: string, data: string | null, forwarded: boolean): { message_id: number; to: string; status: SendStatus } | null;
+  /** The ids of the broadcast copies sent to names whose home is another broker (`local`: the names served here). */
+  broadcast(sender: string, content: string, data: string | null, local: ReadonlySet<string>): number[];
+  /** @throws IpcError NAME_TAKEN when a live session on another broker holds `name`. */
+  refuseHeld(name: string): void;
+  /** `name` was registered (or authenticated) here: claim it cluster-wide after the commit. */
+  registered(name: string): void;
+  /** `from` was renamed to `to` here; `from` forwards until `expiresAt` (ms). */
+  renamed(from: string, to: string, expiresAt: number): void;
+  /** The names whose home is another broker, for `list`: last heartbeat (ms) and whether a live session holds them there. */
+  remoteInstances(): Array<{ name: string; lastSeen: number; online: boolean }>;
+  status(): NonNullable<StatusResult["cluster"]>;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,254 @@
+/**
+ * The broker's cluster (docs/cluster.md): started by `ipc serve --nats`,
+ * seen by the broker only through ClusterLink. Connects in the background
+ * (the broker serves its local agents meanwhile), keeps the directory,
+ * heartbeats the names held here, runs the consumers of the names whose home
+ * is here and publishes the outbox.
+ */
+import type { Broker } from "../broker/broker.ts";
+import type { ClusterLink } from "../broker/cluster-link.ts";
+import { log } from "../broker/log.ts";
+import { isHeld } from "../broker/seats.ts";
+import type { ClusterSettings } from "../config.ts";
+import { IpcError } from "../protocol/errors.ts";
+import type { MessageKind } from "../protocol/message.ts";
+import type { SendStatus } from "../protocol/responses.ts";
+import { Consumers, type Wire } from "./consumers.ts";
+import { Directory, type Entry, STALE_MS } from "./directory.ts";
+import { connectNats, type Nats, openSpace } from "./nats.ts";
+import { Publisher } from "./publisher.ts";
+import { ClusterStore } from "./store.ts";
+import { recipientSubject, streamName } from "./subjects.ts";
+
+/** How often the names held here are rewritten in the directory (ms). */
+const HEARTBEAT_MS = 5_000;
+/** Received ids are kept a day beyond the stream's 7-day max age, and swept every 10 minutes. */
+const RECEIVED_KEEP_MS = 8 * 24 * 3_600_000;
+const SWEEP_EVERY = 120;
+
+class Cluster implements ClusterLink {
+  readonly store: ClusterStore;
+  readonly directory: Directory;
+  readonly publisher: Publisher;
+  readonly consumers: Consumers;
+  private nats: Nats | null = null;
+  private stopped = false;
+  /** Messages in the stream (not yet committed by their recipients' brokers), as of the last heartbeat. */
+  private pending: number | undefined = undefined;
+  /** Between a NATS disconnect and the reconnect. */
+  private reconnecting = false;
+  private readonly timer: ReturnType<typeof setInterval>;
+
+  constructor(
+    private readonly b: Broker,
+    private readonly settings: ClusterSettings,
+  ) {
+    this.store = new ClusterStore(b.db);
+    this.directory = new Directory(this.store.node, (name, entry) => this.changed(name, entry));
+    this.publisher = new Publisher(b, this.store);
+    this.consumers = new Consumers(b, this.store, settings.space);
+    this.timer = setInterval(() => this.heartbeat(), HEARTBEAT_MS);
+    void this.join();
+  }
+
+  /** Connects and opens the space, retrying with backoff until it works or the broker stops. */
+  private async join(): Promise<void> {
+    const nc = await connectNats(this.settings, `ipc ${this.store.node}`).catch((err: unknown) => {
+      log.error(`cluster: cannot connect to ${this.settings.servers.join(",")}: ${(err as Error).message}`);
+      return null;
+    });
+    if (nc === null) return;
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === "disconnect") this.reconnecting = true;
+        if (s.type === "disconnect") log.warn(`cluster: lost NATS (${this.settings.servers.join(",")}); cross-broker mail waits in the outbox`);
+        if (s.type === "reconnect") {
+          this.reconnecting = false;
+          log.info("cluster: NATS is back");
+          this.publisher.kick();
+        }
+      }
+    })();
+    let wait = 250;
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        const nats = await openSpace(nc, this.settings.space);
+        this.nats = nats;
+        this.publisher.nats = nats;
+        this.consumers.nats = nats;
+        await this.directory.open(nats.kv);
+        log.info(`cluster: joined space ${this.settings.space} as node ${this.store.node} (stream ${streamName(this.settings.space)}, R${nats.replicas})`);
+        this.heartbeat();
+        this.publisher.kick();
+        return;
+      } catch (err) {
+        if (attempt % 10 === 0) log.warn(`cluster: JetStream not ready (${(err as Error).message}); retrying`);
+        await Bun.sleep(wait);
+        wait = Math.min(wait * 2, 5_000);
+      }
+    }
+    await nc.close();
+  }
+
+  /** A directory change: run the consumer of a name whose home is here, stop it when the home moved; revoke sessions that lost the name. */
+  private changed(name: string, entry: Entry | null): void {
+    if (entry !== null && entry.broker === this.store.node) this.consumers.ensure(name);
+    else this.consumers.drop(name);
+    if (entry !== null && this.directory.heldElsewhere(name, Date.now()) && this.b.registry.isRegistered(name)) this.yieldName(name);
+  }
+
+  /** Another broker holds `name`: the live sessions here lose it (one holder cluster-wide). */
+  private yieldName(name: string): void {
+    const b = this.b;
+    for (const s of b.sessions.of(name, b.clock())) {
+      if (!isHeld(s)) continue;
+      log.warn(`cluster: ${name} is held on another broker; its session here ends`);
+      for (const c of b.connections) if (c.session === s) b.unbind(c);
+      b.sessions.revoke(s);
+    }
+  }
+
+  /** True when a live session here holds `name`. */
+  private heldHere(name: string, now: number): boolean {
+    return this.b.sessions.of(name, now).some(isHeld);
+  }
+
+  private beats = 0;
+
+  /** Rewrites the entries of the names held here (and marks those no longer held not live); now and then sweeps received ids. */
+  private heartbeat(): void {
+    if (this.beats++ % SWEEP_EVERY === 0) {
+      this.b.commit.begin();
+      this.store.sweep(Date.now() - RECEIVED_KEEP_MS);
+    }
+    if (this.nats === null) return;
+    const now = Date.now();
+    const me = this.store.node;
+    for (const name of this.b.registry.instances.keys()) {
+      const held = this.heldHere(name, now);
+      const known = this.directory.entries.get(name)?.entry;
+      const mine = known !== undefined && known.broker === me && known.forward === undefined;
+      if (held && (this.directory.heldElsewhere(name, now) || (mine && now - known.at < HEARTBEAT_MS / 2))) continue;
+      if (!held && (!mine || !known.live)) continue;
+      void this.directory.write(name, { broker: me, live: held, at: now });
+    }
+    this.publisher.kick();
+    void this.nats.jsm.streams.info(streamName(this.settings.space)).then(
+      (info) => (this.pending = info.state.messages),
+      () => {},
+    );
+  }
+
+  send(sender: string, to: string, content: string, data: string | null, forwarded: boolean): { message_id: number; to: string; status: SendStatus } | null {
+    const now = this.b.clock();
+    const fwd = forwarded ? null : this.directory.forwardOf(to, now);
+    const recipient = fwd ?? to;
+    const home = this.directory.homeOf(recipient);
+    const local = home === null ? this.b.registry.isRegistered(recipient) : home === this.store.node;
+    if (local) return null;
+    const id = this.outgoing(sender, recipient, "direct", content, data, now);
+    return { message_id: id, to: recipient, status: fwd !== null || forwarded ? "forwarded" : home === null ? "future" : "queued" };
+  }
+
+  broadcast(sender: string, content: string, data: string | null, local: ReadonlySet<string>): number[] {
+    const now = this.b.clock();
+    const ids: number[] = [];
+    for (const name of this.directory.remoteNames()) {
+      if (name === sender || local.has(name)) continue;
+      ids.push(this.outgoing(sender, name, "broadcast", content, data, now));
+    }
+    return ids;
+  }
+
+  /** Stores the sender's copy (read: it is history, not an inbox) and its outbox row in the open transaction; publishes after COMMIT. */
+  private outgoing(sender: string, recipient: string, kind: MessageKind, content: string, data: string | null, now: number): number {
+    const b = this.b;
+    // A stream message must fit NATS's max_payload (1 MB unless the servers raise it), with room for the envelope.
+    const max = (this.nats?.nc.info?.max_payload ?? 1_048_576) - 8_192;
+    const bytes = Buffer.byteLength(content) + (data === null ? 0 : Buffer.byteLength(data));
+    if (bytes > max) {
+      throw new IpcError("TOO_LARGE", `a message to another broker can carry at most ${max} bytes (NATS max_payload); this one has ${bytes}: share a file path instead`);
+    }
+    b.commit.begin();
+    const id = b.messages.insert({ sender, recipient, kind, content, data, reply_to: null, created_at: now, read_at: now });
+    b.registry.messageCount++;
+    const wire: Wire = { id: `${this.store.node}.${id}`, from: sender, to: recipient, kind, content, data, created_at: now };
+    this.store.enqueue(wire.id, recipientSubject(this.settings.space, recipient), JSON.stringify(wire));
+    b.commit.afterCommit(() => this.publisher.kick());
+    return id;
+  }
+
+  refuseHeld(name: string): void {
+    if (!this.directory.heldElsewhere(name, Date.now())) return;
+    throw new IpcError(
+      "NAME_TAKEN",
+      `${name} is held by a live session on another broker of this cluster (space ${this.settings.space}). Pick another name, or end that session first.`,
+    );
+  }
+
+  registered(name: string): void {
+    if (this.nats === null) return;
+    this.b.commit.afterCommit(() => {
+      void this.directory.write(name, { broker: this.store.node, live: true, at: Date.now() }).then((won) => {
+        if (won) this.consumers.ensure(name);
+        else if (this.directory.heldElsewhere(name, Date.now())) this.yieldName(name);
+      });
+    });
+  }
+
+  renamed(from: string, to: string, expiresAt: number): void {
+    if (this.nats === null) return;
+    const me = this.store.node;
+    this.b.commit.afterCommit(() => {
+      const now = Date.now();
+      void this.directory.write(to, { broker: me, live: true, at: now });
+      void this.directory.write(from, { broker: me, live: false, at: now, forward: to, until: expiresAt });
+    });
+  }
+
+  remoteInstances(): ReturnType<ClusterLink["remoteInstances"]> {
+    const now = Date.now();
+    return this.directory.remoteEntries().map(([name, e]) => ({ name, lastSeen: e.at, online: e.live && now - e.at < STALE_MS }));
+  }
+
+  status(): ReturnType<ClusterLink["status"]> {
+    return {
+      connected: this.nats !== null && !this.nats.nc.isClosed() && !this.reconnecting,
+      space: this.settings.space,
+      node: this.store.node,
+      servers: this.settings.servers,
+      ...(this.nats !== null && !this.reconnecting && { server: this.nats.nc.getServer() }),
+      stream: streamName(this.settings.space),
+      replicas: this.nats?.replicas ?? 0,
+      outbox: this.store.outboxLength(),
+      names: this.directory.entries.size,
+      consumers: this.consumers.count,
+      ...(this.pending !== undefined && { pending: this.pending }),
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    // Names held here are no longer live: another broker may take them at once instead of after STALE_MS (bounded: 1 s).
+    if (this.nats !== null) {
+      const me = this.store.node;
+      const now = Date.now();
+      const writes = [...this.directory.entries]
+        .filter(([, { entry }]) => entry.broker === me && entry.live && entry.forward === undefined)
+        .map(([name]) => this.directory.write(name, { broker: me, live: false, at: now }));
+      await Promise.race([Promise.allSettled(writes), Bun.sleep(1_000)]);
+    }
+    this.directory.stop();
+    this.consumers.stopAll();
+    this.publisher.stop();
+    const nats = this.nats;
+    this.nats = null;
+    await nats?.nc.close().catch(() => {});
+  }
+}
+
+/** Starts the cluster side of `b` (returns at once; joining goes on in the background). */
+export function startCluster(b: Broker, settings: ClusterSettings): ClusterLink {
+  return new Cluster(b, settings);
+}

@@ -1,0 +1,85 @@
+/**
+ * Connecting to NATS and making sure the space's stream and KV bucket exist.
+ * The three official clients (@nats-io/transport-node, /jetstream, /kv) are
+ * imported here, lazily: only `ipc serve --nats` loads this file.
+ */
+import type { ClusterSettings } from "../config.ts";
+import { allRecipients, bucketName, streamName } from "./subjects.ts";
+
+type Transport = typeof import("@nats-io/transport-node");
+type JetStreamModule = typeof import("@nats-io/jetstream");
+
+/** A live link: the connection, JetStream, its manager, the names bucket, and the modules (for constants). */
+export interface Nats {
+  nc: import("@nats-io/transport-node").NatsConnection;
+  js: import("@nats-io/jetstream").JetStreamClient;
+  jsm: import("@nats-io/jetstream").JetStreamManager;
+  kv: import("@nats-io/kv").KV;
+  jsmod: JetStreamModule;
+  nanos: (ms: number) => number;
+  /** Replicas of the stream and bucket (3 on a cluster of three or more, else 1). */
+  replicas: number;
+}
+
+/** How long cross-broker mail and duplicate ids are kept in the stream. */
+const MAX_AGE_MS = 7 * 24 * 3_600_000;
+const DUPLICATE_WINDOW_MS = 120_000;
+
+/**
+ * Connects (retrying the first connection for as long as it takes: the broker
+ * serves its local agents meanwhile) and reconnects forever after.
+ */
+export async function connectNats(settings: ClusterSettings, name: string): Promise<import("@nats-io/transport-node").NatsConnection> {
+  const transport: Transport = await import("@nats-io/transport-node");
+  const authenticator =
+    settings.creds === null ? undefined : transport.credsAuthenticator(new Uint8Array(await Bun.file(settings.creds).arrayBuffer()));
+  return transport.connect({
+    servers: settings.servers,
+    name,
+    authenticator,
+    waitOnFirstConnect: true,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+    reconnectJitter: 100,
+    pingInterval: 5_000,
+    maxPingOut: 2,
+  });
+}
+
+/**
+ * Opens JetStream on `nc` and creates (or binds to) the space's stream and bucket.
+ * Replicas: 3 when the JetStream cluster has that many peers, else 1.
+ * @throws while JetStream is not ready (no meta leader yet): the caller retries.
+ */
+export async function openSpace(nc: Nats["nc"], space: string): Promise<Nats> {
+  const jsmod: JetStreamModule = await import("@nats-io/jetstream");
+  const { Kvm } = await import("@nats-io/kv");
+  const { nanos } = await import("@nats-io/transport-node");
+  const jsm = await jsmod.jetstreamManager(nc, { timeout: 5_000 });
+  const js = jsm.jetstream();
+  const name = streamName(space);
+  let replicas: number;
+  try {
+    replicas = (await jsm.streams.info(name)).config.num_replicas;
+  } catch (err) {
+    if (!(err instanceof jsmod.JetStreamApiError) || err.status !== 404) throw err;
+    const config = {
+      name,
+      subjects: [allRecipients(space)],
+      retention: jsmod.RetentionPolicy.Workqueue,
+      storage: jsmod.StorageType.File,
+      duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+      max_age: nanos(MAX_AGE_MS),
+    };
+    replicas = 3;
+    try {
+      await jsm.streams.add({ ...config, num_replicas: 3 });
+    } catch {
+      // A single node (or a cluster of two): one replica.
+      replicas = 1;
+      await jsm.streams.add({ ...config, num_replicas: 1 });
+    }
+  }
+  const kv = await new Kvm(js).create(bucketName(space), { history: 1, replicas });
+  return { nc, js, jsm, kv, jsmod, nanos, replicas };
+}

@@ -1,0 +1,20 @@
+/**
+ * Names on the NATS side of one space (docs/cluster.md#1-what-lives-where).
+ * Names and spaces are already limited to [a-z0-9_-], which subjects, stream,
+ * bucket and consumer names all accept.
+ */
+
+/** The stream holding cross-broker mail of `space`. */
+export const streamName = (space: string): string => `IPC_${space}`;
+
+/** Every recipient subject of `space` (the stream's subject filter). */
+export const allRecipients = (space: string): string => `ipc.${space}.to.>`;
+
+/** The subject of mail for `name`. */
+export const recipientSubject = (space: string, name: string): string => `ipc.${space}.to.${name}`;
+
+/** The durable consumer that delivers `name`'s mail to its home broker. */
+export const consumerName = (name: string): string => `to_${name}`;
+
+/** The KV bucket of names and presence. */
+export const bucketName = (space: string): string => `ipc_${space}_names`;

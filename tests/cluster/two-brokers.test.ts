@@ -1,0 +1,142 @@
+/**
+ * Two brokers (separate IPC_HOMEs, real processes) on one three-node
+ * JetStream cluster (docs/cluster.md): mail both ways, check --wait woken
+ * across brokers, one name held on one broker only, broadcast and rename
+ * forwarding across.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { natsCluster, type NatsCluster, natsSkip } from "../helpers/nats.ts";
+import { type BrokerProcess, ipc, ipcEnv, type IpcEnv, startBrokerProcess } from "../helpers/processes.ts";
+import { RawClient, registered } from "../helpers/raw.ts";
+import { joined } from "../helpers/cluster-clients.ts";
+
+let nats: NatsCluster;
+let a: IpcEnv;
+let b: IpcEnv;
+let brokerA: BrokerProcess;
+let brokerB: BrokerProcess;
+
+/** Polls `fn` until it returns a value (bounded), for state that crosses NATS. */
+async function eventually<T>(fn: () => Promise<T | null | undefined>, what: string, tries = 100): Promise<T> {
+  for (let i = 0; i < tries; i++) {
+    const v = await fn();
+    if (v !== null && v !== undefined) return v;
+    await Bun.sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe.skipIf(natsSkip !== null)("two brokers on one JetStream cluster", () => {
+  beforeAll(async () => {
+    nats = await natsCluster(3);
+    a = ipcEnv({ IPC_NATS: nats.urls, IPC_SPACE: "t1" });
+    b = ipcEnv({ IPC_NATS: nats.urls, IPC_SPACE: "t1" });
+    brokerA = await startBrokerProcess(a);
+    brokerB = await startBrokerProcess(b);
+    await joined(a.port, 0);
+    await joined(b.port, 0);
+  }, 60_000);
+
+  afterAll(async () => {
+    await brokerA?.stop();
+    await brokerB?.stop();
+    await nats?.[Symbol.asyncDispose]();
+  });
+
+  test("messages both ways, and check --wait woken across brokers", async () => {
+    await using alice = await registered(a.port, "alice");
+    await using bob = await registered(b.port, "bob");
+    await joined(a.port, 2);
+    await joined(b.port, 2);
+    // A held check on B, woken by a send on A.
+    const held = bob.call({ id: 10, op: "check", wait: 20 });
+    const sent = await alice.call({ id: 11, op: "send", to: "bob", content: "hello from A" });
+    expect(sent.ok).toBe(true);
+    const woke = await held;
+    expect(woke.messages.map((m: any) => [m.from, m.content])).toEqual([["alice", "hello from A"]]);
+    // And back: B → A, read with a plain check on A.
+    expect((await bob.call({ id: 12, op: "send", to: "alice", content: "hi from B" })).ok).toBe(true);
+    const got = await eventually(async () => {
+      const r = await alice.call({ id: 13, op: "check" });
+      return r.messages.length > 0 ? r.messages : null;
+    }, "B's reply on A");
+    expect(got.map((m: any) => [m.from, m.to, m.content])).toEqual([["bob", "alice", "hi from B"]]);
+    // list on A shows bob, homed on B, online.
+    const listed = (await alice.call({ id: 15, op: "list" })).instances;
+    expect(listed.find((i: any) => i.name === "bob")?.online).toBe(true);
+    // A keeps alice's sent copy and her received message: her history has both.
+    const h = await alice.call({ id: 14, op: "history" });
+    expect(h.messages.map((m: any) => m.content).sort()).toEqual(["hello from A", "hi from B"]);
+  }, 60_000);
+
+  test("one name cannot be held on two brokers at once", async () => {
+    await using carol = await registered(a.port, "carol");
+    await eventually(async () => {
+      const c = await RawClient.connect(b.port);
+      const r = await c.call({ id: 1, op: "register", name: "carol", seat: { host: "test", pid: 999_999_999 } });
+      await c.close();
+      return r.ok === false ? r : null;
+    }, "NAME_TAKEN on B").then((r) => expect(r.error.code).toBe("NAME_TAKEN"));
+    expect((await carol.call({ id: 2, op: "whoami" })).name).toBe("carol");
+  }, 60_000);
+
+  test("broadcast reaches agents on the other broker", async () => {
+    await using dave = await registered(a.port, "dave");
+    await using erin = await registered(b.port, "erin");
+    await joined(a.port, 4);
+    await joined(a.port, 5);
+    const r = await dave.call({ id: 3, op: "broadcast", content: "all hands" });
+    expect(r.ok).toBe(true);
+    const got = await eventually(async () => {
+      const x = await erin.call({ id: 4, op: "check", from: "dave" });
+      return x.messages.length > 0 ? x.messages : null;
+    }, "the broadcast on B");
+    expect(got.map((m: any) => [m.kind, m.content])).toEqual([["broadcast", "all hands"]]);
+  }, 60_000);
+
+  test("rename on one broker forwards mail sent from the other", async () => {
+    await using frank = await registered(b.port, "frank");
+    await using gina = await registered(a.port, "gina");
+    await joined(a.port, 7);
+    expect((await frank.call({ id: 5, op: "rename", new_name: "francis" })).ok).toBe(true);
+    // Once A has seen the forwarding, mail to frank goes to francis.
+    const r = await eventually(async () => {
+      const x = await gina.call({ id: 6, op: "send", to: "frank", content: "still there?" });
+      return x.to === "francis" ? x : null;
+    }, "A to follow the rename");
+    expect(r.status).toBe("forwarded");
+    const got = await eventually(async () => {
+      const x = await frank.call({ id: 7, op: "check", from: "gina" });
+      return x.messages.length > 0 ? x.messages : null;
+    }, "the forwarded message on B");
+    expect(got[0].to).toBe("francis");
+    expect(got.every((m: any) => m.content === "still there?")).toBe(true);
+  }, 60_000);
+
+  test("ipc doctor shows the cluster: space, stream, replicas and lag", async () => {
+    const r = await ipc(a, ["doctor", "--json"]);
+    const findings = JSON.parse(r.stdout).findings.filter((f: any) => f.check === "cluster");
+    expect(findings.map((f: any) => f.status)).toEqual(["ok", "ok"]);
+    expect(findings[0].message).toContain("space t1");
+    expect(findings[0].message).toContain("stream IPC_t1 (R3)");
+    expect(findings[1].message).toMatch(/^lag: 0 cross-broker messages in this broker's outbox/);
+  }, 30_000);
+
+  test("a large message crosses brokers whole; one too large for NATS is refused at send, saying what to do", async () => {
+    await using hal = await registered(a.port, "hal");
+    await using ivy = await registered(b.port, "ivy");
+    await joined(a.port, 10);
+    const big = "x".repeat(200_000);
+    expect((await hal.call({ id: 1, op: "send", to: "ivy", content: big })).ok).toBe(true);
+    const got = await eventually(async () => {
+      const x = await ivy.call({ id: 2, op: "check", from: "hal" });
+      return x.messages.length > 0 ? x.messages : null;
+    }, "the large message on B");
+    const whole = await ivy.call({ id: 3, op: "read", message_id: got[0].id });
+    expect(whole.message.content).toBe(big);
+    const tooBig = await hal.call({ id: 4, op: "send", to: "ivy", content: "y".repeat(1_045_000) });
+    expect(tooBig.ok).toBe(false);
+    expect(tooBig.error.code).toBe("TOO_LARGE");
+    expect(tooBig.error.message).toContain("share a file path");
+  }, 60_000);
+});

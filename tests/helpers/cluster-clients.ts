@@ -1,0 +1,49 @@
+/**
+ * Waiting on brokers of a cluster (docs/cluster.md) from tests: their cluster
+ * status, joining, and an inbox read until a count of messages came. Every
+ * loop is bounded.
+ */
+import { RawClient } from "./raw.ts";
+
+/** The `cluster` part of the status of the broker on `port` (undefined without one). */
+export async function clusterStatus(port: number): Promise<any> {
+  const c = await RawClient.connect(port);
+  const r = await c.call({ id: 1, op: "status" });
+  c.close();
+  return r.cluster;
+}
+
+/** Waits (up to 30 s) until the broker on `port` is connected and its directory holds at least `names` names. */
+export async function joined(port: number, names = 0): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const s = await clusterStatus(port);
+    if (s?.connected === true && s.replicas > 0 && s.names >= names) return;
+    await Bun.sleep(100);
+  }
+  throw new Error(`the broker on ${port} did not join the cluster with ${names} names`);
+}
+
+/**
+ * Consumes `recipient`'s inbox until `n` messages came or nothing new arrived
+ * for 30 s, then once more after 1.5 s (a duplicate would show there).
+ * @returns the contents, in arrival order.
+ */
+export async function collect(recipient: RawClient, n: number): Promise<string[]> {
+  const got: string[] = [];
+  let idle = 0;
+  for (let id = 100_000; got.length < n && idle < 300; id++) {
+    const r = await recipient.call({ id, op: "check", limit: 500 });
+    if (r.ok !== true) throw new Error(`check failed: ${JSON.stringify(r)}`);
+    if (r.messages.length === 0) {
+      idle++;
+      await Bun.sleep(100);
+    } else {
+      idle = 0;
+      got.push(...r.messages.map((m: any) => m.content));
+    }
+  }
+  await Bun.sleep(1_500);
+  const late = await recipient.call({ id: 99_999, op: "check", limit: 500 });
+  got.push(...late.messages.map((m: any) => m.content));
+  return got;
+}
