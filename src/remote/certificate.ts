@@ -6,9 +6,10 @@
  * SHA-256 fingerprint (of the DER bytes), so no CA is involved: a fingerprint
  * that does not match is refused. Loaded only when the broker listens on the network.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { paths } from "../config.ts";
+import { writePrivate } from "../home/files.ts";
 import { IpcError } from "../protocol/errors.ts";
 import { fingerprintOf } from "./fingerprint.ts";
 
@@ -34,14 +35,6 @@ function derOf(text: string): Uint8Array {
   const m = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/.exec(text);
   if (!m) throw new Error("no PEM certificate");
   return new Uint8Array(Buffer.from(m[1]!.replace(/\s+/g, ""), "base64"));
-}
-
-/** Writes `text` to `path` with `mode`, atomically (temporary file, then rename). */
-function writePrivate(path: string, text: string, mode: number): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode, flag: "wx" });
-  chmodSync(tmp, mode);
-  renameSync(tmp, path);
 }
 
 /** Makes a new self-signed certificate (CN = this host's name) and key. */
@@ -71,10 +64,9 @@ export async function ensureTlsIdentity(c: { home: string }, commonName: string)
   const certPath = paths.tlsCert(c);
   const keyPath = paths.tlsKey(c);
   if (!existsSync(certPath) || !existsSync(keyPath)) {
-    mkdirSync(dirname(certPath), { recursive: true, mode: 0o700 });
     const made = await create(commonName);
-    writePrivate(keyPath, made.key, 0o600);
-    writePrivate(certPath, made.cert, 0o600);
+    writePrivate(keyPath, made.key);
+    writePrivate(certPath, made.cert);
   }
   try {
     const cert = readFileSync(certPath, "utf8");

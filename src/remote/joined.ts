@@ -5,7 +5,8 @@
  * it exists every client of this IPC_HOME — CLI, `ipc mcp`, hooks, waiters —
  * uses that broker and never starts a local one. `ipc leave` removes it.
  */
-import { chmodSync, closeSync, constants, fstatSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync, rmSync } from "node:fs";
+import { writePrivate } from "../home/files.ts";
 import * as v from "valibot";
 import { paths } from "../config.ts";
 import { IpcError } from "../protocol/errors.ts";
@@ -48,11 +49,7 @@ export function readJoined(c: { home: string }): Joined | null {
 
 /** Saves the pairing of `home` (0600, atomically). */
 export function writeJoined(c: { home: string }, j: Joined): void {
-  const path = paths.joined(c);
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(j, null, 2)}\n`, { mode: 0o600, flag: "w" });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, path);
+  writePrivate(paths.joined(c), `${JSON.stringify(j, null, 2)}\n`);
 }
 
 /** Removes the pairing of `home`; true when there was one. */
