@@ -3,9 +3,36 @@
  * fresh user, run commands as it with `runuser`, `userdel` it on dispose.
  * Where that is impossible, `multiUserSkip` says why (tests skip with it).
  */
-import { chownSync, mkdtempSync } from "node:fs";
+import { chmodSync, chownSync, mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+
+/** The repository root: another user runs its bun (node_modules) and src/ from here. */
+const ROOT = resolve(import.meta.dir, "../..");
+let reachable = false;
+
+/**
+ * Lets other users reach the repository: a folder above it without o+x (a
+ * clone made under `mktemp -d`, mode 0700) gets o+x — traverse only, no
+ * listing — until this test process exits, when its mode is put back.
+ * Idempotent. Needs root (the multi-user tests run as root).
+ */
+export function letOthersReachRepo(): void {
+  if (reachable) return;
+  reachable = true;
+  const changed: Array<[string, number]> = [];
+  for (let dir = ROOT; ; dir = dirname(dir)) {
+    const mode = statSync(dir).mode & 0o7777;
+    if ((mode & 0o001) === 0) {
+      chmodSync(dir, mode | 0o001);
+      changed.push([dir, mode]);
+    }
+    if (dirname(dir) === dir) break;
+  }
+  process.on("exit", () => {
+    for (const [dir, mode] of changed) chmodSync(dir, mode);
+  });
+}
 
 /** Why multi-user tests cannot run here, or null when they can. */
 export const multiUserSkip: string | null =
@@ -36,6 +63,7 @@ async function run(cmd: string[]): Promise<{ code: number; err: string }> {
 
 /** Creates a throwaway user (see multiUserSkip); deleted on dispose. */
 export async function otherUser(): Promise<OtherUser> {
+  letOthersReachRepo();
   const name = `ipct${process.pid % 10000}${Math.floor(Math.random() * 1e4)}`;
   const made = await run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name]);
   if (made.code !== 0) throw new Error(`useradd ${name} failed: ${made.err}`);

@@ -8,6 +8,7 @@ import { chownSync, chmodSync, readdirSync, rmSync, statSync, writeFileSync } fr
 import { join } from "node:path";
 import { freePort } from "../helpers/ports.ts";
 import { ipcCommand, tempHome } from "../helpers/processes.ts";
+import { letOthersReachRepo } from "../helpers/users.ts";
 
 const NOBODY = 65534;
 const isRoot = process.getuid?.() === 0;
@@ -28,6 +29,7 @@ function dirOwnedBy(uid: number, mode: number): string {
 
 /** Runs `ipc ...args` as `uid` with IPC_HOME `home` (and a HOME of that user's own). */
 async function ipcAs(uid: number, home: string, args: string[]): Promise<{ code: number; stderr: string }> {
+  letOthersReachRepo();
   const userHome = dirOwnedBy(uid, 0o700);
   const env = { ...(process.env as Record<string, string>), HOME: userHome, IPC_HOME: home, IPC_PORT: String(freePort()), NO_COLOR: "1" };
   await using proc = Bun.spawn([...ipcCommand(), ...args], { env, uid, gid: uid, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
