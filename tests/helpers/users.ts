@@ -3,6 +3,7 @@
  * fresh user, run commands as it with `runuser`, `userdel` it on dispose.
  * Where that is impossible, `multiUserSkip` says why (tests skip with it).
  */
+import { afterAll } from "bun:test";
 import { chmodSync, chownSync, mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -10,28 +11,31 @@ import { dirname, join, resolve } from "node:path";
 /** The repository root: another user runs its bun (node_modules) and src/ from here. */
 const ROOT = resolve(import.meta.dir, "../..");
 let reachable = false;
+/** Folders given o+x by letOthersReachRepo, with their modes before. */
+const opened: Array<[string, number]> = [];
+// Put the modes back when the test file's tests are done (bun test emits no process "exit").
+afterAll(() => {
+  for (const [dir, mode] of opened.splice(0)) chmodSync(dir, mode);
+  reachable = false;
+});
 
 /**
  * Lets other users reach the repository: a folder above it without o+x (a
  * clone made under `mktemp -d`, mode 0700) gets o+x — traverse only, no
- * listing — until this test process exits, when its mode is put back.
+ * listing — until the test file's tests are done, when its mode is put back.
  * Idempotent. Needs root (the multi-user tests run as root).
  */
 export function letOthersReachRepo(): void {
   if (reachable) return;
   reachable = true;
-  const changed: Array<[string, number]> = [];
   for (let dir = ROOT; ; dir = dirname(dir)) {
     const mode = statSync(dir).mode & 0o7777;
     if ((mode & 0o001) === 0) {
       chmodSync(dir, mode | 0o001);
-      changed.push([dir, mode]);
+      opened.push([dir, mode]);
     }
     if (dirname(dir) === dir) break;
   }
-  process.on("exit", () => {
-    for (const [dir, mode] of changed) chmodSync(dir, mode);
-  });
 }
 
 /** Why multi-user tests cannot run here, or null when they can. */
