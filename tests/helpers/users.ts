@@ -13,11 +13,13 @@ const ROOT = resolve(import.meta.dir, "../..");
 let reachable = false;
 /** Folders given o+x by letOthersReachRepo, with their modes before. */
 const opened: Array<[string, number]> = [];
-// Put the modes back when the test file's tests are done (bun test emits no process "exit").
-afterAll(() => {
+/** Puts back the modes letOthersReachRepo changed (each test file that uses it calls this in afterAll). */
+export function restoreRepoModes(): void {
   for (const [dir, mode] of opened.splice(0)) chmodSync(dir, mode);
   reachable = false;
-});
+}
+// bun test emits no process "exit"; a module-level hook runs after the first file that loads this helper.
+afterAll(restoreRepoModes);
 
 /**
  * Lets other users reach the repository: a folder above it without o+x (a

@@ -8,7 +8,9 @@ import { chownSync, chmodSync, readdirSync, rmSync, statSync, writeFileSync } fr
 import { join } from "node:path";
 import { freePort } from "../helpers/ports.ts";
 import { ipcCommand, tempHome } from "../helpers/processes.ts";
-import { letOthersReachRepo } from "../helpers/users.ts";
+import { letOthersReachRepo, restoreRepoModes } from "../helpers/users.ts";
+
+afterAll(restoreRepoModes);
 
 const NOBODY = 65534;
 const isRoot = process.getuid?.() === 0;

@@ -5,12 +5,14 @@
  * the broker of another IPC_HOME — get nothing but `hello`, and the client
  * says who holds the port and what to do; `ipc status` / `ipc doctor` show no ✔.
  */
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startImpostor } from "../helpers/impostor.ts";
 import { type IpcEnv, ipc, ipcEnv, startBrokerProcess } from "../helpers/processes.ts";
-import { multiUserSkip, otherUser } from "../helpers/users.ts";
+import { multiUserSkip, otherUser, restoreRepoModes } from "../helpers/users.ts";
+
+afterAll(restoreRepoModes);
 
 /** fred registered with the real broker of `e` (now stopped): his token is saved in IPC_HOME. */
 async function fredRegistered(e: IpcEnv): Promise<string> {

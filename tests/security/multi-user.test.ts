@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, chownSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ipc, ipcCommand, ipcEnv, ipcJson, startBrokerProcess, type BrokerProcess, type IpcEnv } from "../helpers/processes.ts";
-import { multiUserSkip, type OtherUser, otherUser } from "../helpers/users.ts";
+import { multiUserSkip, type OtherUser, otherUser, restoreRepoModes } from "../helpers/users.ts";
+
+afterAll(restoreRepoModes);
 
 /** What the other user tries by hand: every op as a stranger, and the legacy protocol. Prints one JSON array. */
 const RAW_ATTACK = `
