@@ -35,6 +35,8 @@ export class Consumers {
   nats: Nats | null = null;
   /** name → stops its consumer. */
   private readonly running = new Map<string, { stop(): void }>();
+  /** Names whose durable consumer this process has already (re)created: see ensure(). */
+  private readonly recreated = new Set<string>();
   private readonly decoder = new TextDecoder();
 
   constructor(
@@ -62,6 +64,14 @@ export class Consumers {
     void (async () => {
       const { AckPolicy, DeliverPolicy } = nats.jsmod;
       const stream = streamName(this.space);
+      if (!this.recreated.has(name)) {
+        // The first time this process runs the consumer (a restart, or the name moved here), it is made anew:
+        // messages delivered to a previous holder (a killed broker) but never acked would otherwise come back
+        // only after the ack wait, behind later ones. The stream is a work queue, so it holds exactly the
+        // messages not yet acked, and a fresh consumer starts at the oldest of them: order is kept.
+        await nats.jsm.consumers.delete(stream, consumerName(name)).catch(() => false);
+        this.recreated.add(name);
+      }
       await nats.jsm.consumers.add(stream, {
         durable_name: consumerName(name),
         filter_subject: recipientSubject(this.space, name),
@@ -91,6 +101,7 @@ export class Consumers {
   drop(name: string): void {
     this.running.get(name)?.stop();
     this.running.delete(name);
+    this.recreated.delete(name);
   }
 
   stopAll(): void {
