@@ -10,19 +10,27 @@ export interface ClusterLink {
    * A direct message that belongs to another broker (or to a name no broker
    * here knows): stores the sender's copy and an outbox row in the open
    * transaction and returns the send result; null when it stays local.
+   * `replyTo`: the local message it answers (crosses as a cluster-wide ref).
    * `forwarded`: the name was already resolved through a local forwarding.
    */
-  send(sender: string, to: string, content: string, data: string | null, forwarded: boolean): { message_id: number; to: string; status: SendStatus } | null;
+  send(
+    sender: string,
+    to: string,
+    content: string,
+    data: string | null,
+    replyTo: number | null,
+    forwarded: boolean,
+  ): { message_id: number; to: string; status: SendStatus } | null;
   /** The ids of the broadcast copies sent to names whose home is another broker (`local`: the names served here). */
   broadcast(sender: string, content: string, data: string | null, local: ReadonlySet<string>): number[];
-  /** @throws IpcError NAME_TAKEN when a live session on another broker holds `name`. */
+  /** @throws IpcError NAME_TAKEN when a live session on another broker holds `name` (a takeover does not ask). */
   refuseHeld(name: string): void;
-  /** `name` was registered (or authenticated) here: claim it cluster-wide after the commit. */
-  registered(name: string): void;
+  /** `name` was registered here: claim it cluster-wide after the commit; `takeover` claims it even from a live session on another broker (which loses it). */
+  registered(name: string, takeover: boolean): void;
   /** `from` was renamed to `to` here; `from` forwards until `expiresAt` (ms). */
   renamed(from: string, to: string, expiresAt: number): void;
-  /** The names whose home is another broker, for `list`: last heartbeat (ms) and whether a live session holds them there. */
-  remoteInstances(): Array<{ name: string; lastSeen: number; online: boolean }>;
+  /** The names whose home is another broker, for `list`: last heartbeat (ms), whether a live session holds them there, and their unread count there as of that heartbeat. */
+  remoteInstances(): Array<{ name: string; lastSeen: number; online: boolean; unread: number }>;
   status(): NonNullable<StatusResult["cluster"]>;
   stop(): Promise<void>;
 }

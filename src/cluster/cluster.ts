@@ -15,6 +15,7 @@ import type { MessageKind } from "../protocol/message.ts";
 import type { SendStatus } from "../protocol/responses.ts";
 import { Consumers, type Wire } from "./consumers.ts";
 import { Directory, type Entry, STALE_MS } from "./directory.ts";
+import { handOver } from "./handover.ts";
 import { connectNats, type Nats, openSpace } from "./nats.ts";
 import { Publisher } from "./publisher.ts";
 import { ClusterStore } from "./store.ts";
@@ -90,11 +91,25 @@ class Cluster implements ClusterLink {
     await nc.close();
   }
 
-  /** A directory change: run the consumer of a name whose home is here, stop it when the home moved; revoke sessions that lost the name. */
+  /**
+   * A directory change: run the consumer of a name whose home is here, stop it when the home moved; revoke
+   * sessions that lost the name, and hand its unread mail here over to its new home.
+   */
   private changed(name: string, entry: Entry | null): void {
     if (entry !== null && entry.broker === this.store.node) this.consumers.ensure(name);
     else this.consumers.drop(name);
-    if (entry !== null && this.directory.heldElsewhere(name, Date.now()) && this.b.registry.isRegistered(name)) this.yieldName(name);
+    if (entry === null || entry.broker === this.store.node || entry.forward !== undefined || !this.b.registry.isRegistered(name)) return;
+    if (this.directory.heldElsewhere(name, Date.now())) this.yieldName(name);
+    if (!this.heldHere(name, this.b.clock())) this.moveMail(name);
+  }
+
+  /** `name` lives on another broker now: its unread mail here follows it (handover.ts). */
+  private moveMail(name: string): void {
+    if (this.b.registry.unreadOf(name) === 0 || this.nats === null) return;
+    const moved = handOver(this.b, this.store, this.settings.space, name);
+    if (moved === 0) return;
+    log.info(`cluster: ${name} lives on another broker now; ${moved} unread message${moved === 1 ? "" : "s"} handed over to it`);
+    this.b.commit.afterCommit(() => this.publisher.kick());
   }
 
   /** Another broker holds `name`: the live sessions here lose it (one holder cluster-wide). */
@@ -127,10 +142,17 @@ class Cluster implements ClusterLink {
     for (const name of this.b.registry.instances.keys()) {
       const held = this.heldHere(name, now);
       const known = this.directory.entries.get(name)?.entry;
+      if (!held && known !== undefined && known.broker !== me && known.forward === undefined) {
+        this.moveMail(name); // mail that came here after the name moved (a race with the move) follows it
+        continue;
+      }
+      if (held && this.directory.heldElsewhere(name, now)) continue;
       const mine = known !== undefined && known.broker === me && known.forward === undefined;
-      if (held && (this.directory.heldElsewhere(name, now) || (mine && now - known.at < HEARTBEAT_MS / 2))) continue;
-      if (!held && (!mine || !known.live)) continue;
-      void this.directory.write(name, { broker: me, live: held, at: now });
+      const unread = this.b.registry.unreadOf(name);
+      const same = mine && known.live === held && (known.unread ?? 0) === unread;
+      if (!held && (!mine || same)) continue;
+      if (held && same && now - known.at < HEARTBEAT_MS / 2) continue;
+      void this.directory.write(name, { broker: me, live: held, at: now, unread });
     }
     this.publisher.kick();
     void this.nats.jsm.streams.info(streamName(this.settings.space)).then(
@@ -139,14 +161,21 @@ class Cluster implements ClusterLink {
     );
   }
 
-  send(sender: string, to: string, content: string, data: string | null, forwarded: boolean): { message_id: number; to: string; status: SendStatus } | null {
+  send(
+    sender: string,
+    to: string,
+    content: string,
+    data: string | null,
+    replyTo: number | null,
+    forwarded: boolean,
+  ): { message_id: number; to: string; status: SendStatus } | null {
     const now = this.b.clock();
     const fwd = forwarded ? null : this.directory.forwardOf(to, now);
     const recipient = fwd ?? to;
     const home = this.directory.homeOf(recipient);
     const local = home === null ? this.b.registry.isRegistered(recipient) : home === this.store.node;
     if (local) return null;
-    const id = this.outgoing(sender, recipient, "direct", content, data, now);
+    const id = this.outgoing(sender, recipient, "direct", content, data, now, replyTo);
     return { message_id: id, to: recipient, status: fwd !== null || forwarded ? "forwarded" : home === null ? "future" : "queued" };
   }
 
@@ -155,13 +184,13 @@ class Cluster implements ClusterLink {
     const ids: number[] = [];
     for (const name of this.directory.remoteNames()) {
       if (name === sender || local.has(name)) continue;
-      ids.push(this.outgoing(sender, name, "broadcast", content, data, now));
+      ids.push(this.outgoing(sender, name, "broadcast", content, data, now, null));
     }
     return ids;
   }
 
   /** Stores the sender's copy (read: it is history, not an inbox) and its outbox row in the open transaction; publishes after COMMIT. */
-  private outgoing(sender: string, recipient: string, kind: MessageKind, content: string, data: string | null, now: number): number {
+  private outgoing(sender: string, recipient: string, kind: MessageKind, content: string, data: string | null, now: number, replyTo: number | null): number {
     const b = this.b;
     // A stream message must fit NATS's max_payload (1 MB unless the servers raise it), with room for the envelope.
     const max = (this.nats?.nc.info?.max_payload ?? 1_048_576) - 8_192;
@@ -170,9 +199,10 @@ class Cluster implements ClusterLink {
       throw new IpcError("TOO_LARGE", `a message to another broker can carry at most ${max} bytes (NATS max_payload); this one has ${bytes}: share a file path instead`);
     }
     b.commit.begin();
-    const id = b.messages.insert({ sender, recipient, kind, content, data, reply_to: null, created_at: now, read_at: now });
+    const id = b.messages.insert({ sender, recipient, kind, content, data, reply_to: replyTo, created_at: now, read_at: now });
     b.registry.messageCount++;
     const wire: Wire = { id: `${this.store.node}.${id}`, from: sender, to: recipient, kind, content, data, created_at: now };
+    if (replyTo !== null) wire.reply = this.store.refOf(replyTo);
     this.store.enqueue(wire.id, recipientSubject(this.settings.space, recipient), JSON.stringify(wire));
     b.commit.afterCommit(() => this.publisher.kick());
     return id;
@@ -182,14 +212,16 @@ class Cluster implements ClusterLink {
     if (!this.directory.heldElsewhere(name, Date.now())) return;
     throw new IpcError(
       "NAME_TAKEN",
-      `${name} is held by a live session on another broker of this cluster (space ${this.settings.space}). Pick another name, or end that session first.`,
+      `${name} is held by a live session on another broker of this cluster (space ${this.settings.space}). ` +
+        `Pick another name, end that session first, or take the name over (\`ipc register ${name} --takeover\`, the register tool with takeover: true): the other session loses it.`,
     );
   }
 
-  registered(name: string): void {
+  registered(name: string, takeover: boolean): void {
     if (this.nats === null) return;
     this.b.commit.afterCommit(() => {
-      void this.directory.write(name, { broker: this.store.node, live: true, at: Date.now() }).then((won) => {
+      const entry = { broker: this.store.node, live: true, at: Date.now(), unread: this.b.registry.unreadOf(name) };
+      void this.directory.write(name, entry, takeover).then((won) => {
         if (won) this.consumers.ensure(name);
         else if (this.directory.heldElsewhere(name, Date.now())) this.yieldName(name);
       });
@@ -208,7 +240,7 @@ class Cluster implements ClusterLink {
 
   remoteInstances(): ReturnType<ClusterLink["remoteInstances"]> {
     const now = Date.now();
-    return this.directory.remoteEntries().map(([name, e]) => ({ name, lastSeen: e.at, online: e.live && now - e.at < STALE_MS }));
+    return this.directory.remoteEntries().map(([name, e]) => ({ name, lastSeen: e.at, online: e.live && now - e.at < STALE_MS, unread: e.unread ?? 0 }));
   }
 
   status(): ReturnType<ClusterLink["status"]> {

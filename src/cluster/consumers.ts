@@ -25,6 +25,10 @@ export interface Wire {
   content: string;
   data: string | null;
   created_at: number;
+  /** The message this one answers, by its cluster-wide ref (ClusterStore.refOf). */
+  reply?: string;
+  /** A channel post's copy for one member: the channel ('#name'). */
+  channel?: string;
 }
 
 const ACK_WAIT_MS = 10_000;
@@ -131,8 +135,10 @@ export class Consumers {
     let stored = false;
     for (const w of wires) {
       if (this.store.received(w.id)) continue;
+      let id: number;
       try {
-        deliver(b, { sender: w.from, recipient, kind: w.kind, content: w.content, data: w.data, replyTo: null });
+        const replyTo = w.reply === undefined ? null : this.store.localOf(w.reply);
+        id = deliver(b, { sender: w.from, recipient, kind: w.kind, content: w.content, data: w.data, replyTo, ...(w.channel !== undefined && { channel: w.channel }) }).id;
       } catch (err) {
         if (err instanceof IpcError && err.code === "INBOX_FULL") {
           b.commit.afterCommit(() => m.nak(FULL_INBOX_DELAY_MS));
@@ -142,7 +148,7 @@ export class Consumers {
         m.nak(1_000);
         return;
       }
-      this.store.markReceived(w.id, now);
+      this.store.markReceived(w.id, now, id);
       stored = true;
     }
     if (stored) b.commit.afterCommit(() => m.ack());

@@ -6,11 +6,15 @@
 import type { KV } from "@nats-io/kv";
 import { log } from "../broker/log.ts";
 
-/** One name's entry: its home broker, whether a session holds it there (`live`, as of `at`, ms), and a rename's forwarding. */
+/**
+ * One name's entry: its home broker, whether a session holds it there (`live`, as of `at`, ms), its unread
+ * count there as of the last heartbeat, and a rename's forwarding.
+ */
 export interface Entry {
   broker: string;
   live: boolean;
   at: number;
+  unread?: number;
   forward?: string;
   until?: number;
 }
@@ -94,9 +98,10 @@ export class Directory {
    * Writes `entry` for `name` by compare-and-set (create when absent). On a
    * lost race it re-reads the entry and tries again unless a live session on
    * another broker now holds the name.
+   * `force` (a takeover): written even when a live session on another broker holds the name.
    * @returns true when written; false when another broker holds the name or NATS is unreachable.
    */
-  async write(name: string, entry: Entry): Promise<boolean> {
+  async write(name: string, entry: Entry, force = false): Promise<boolean> {
     const kv = this.kv;
     if (kv === null) return false;
     const text = JSON.stringify(entry);
@@ -117,7 +122,7 @@ export class Directory {
         }
         if (got === null || got.operation !== "PUT") this.entries.delete(name);
         else this.entries.set(name, { entry: got.json<Entry>(), revision: got.revision });
-        if (entry.broker === this.me && !entry.forward && this.heldElsewhere(name, Date.now())) return false;
+        if (!force && entry.broker === this.me && !entry.forward && this.heldElsewhere(name, Date.now())) return false;
       }
     }
     return false;

@@ -23,6 +23,8 @@ export class ClusterStore {
   private readonly sSeen: Statement<{ one: number }>;
   private readonly sMark: Statement;
   private readonly sSweep: Statement;
+  private readonly sOriginOf: Statement<{ origin: string }>;
+  private readonly sLocalOf: Statement<{ message_id: number }>;
 
   constructor(db: Database) {
     const row = db.query("SELECT id FROM cluster_node").get() as { id: string } | null;
@@ -37,7 +39,10 @@ export class ClusterStore {
     this.sDone = db.prepare("DELETE FROM cluster_outbox WHERE seq = ?");
     this.sCount = db.prepare("SELECT count(*) AS n FROM cluster_outbox");
     this.sSeen = db.prepare("SELECT 1 AS one FROM cluster_received WHERE origin = ?");
-    this.sMark = db.prepare("INSERT INTO cluster_received (origin, received_at) VALUES (?, ?)");
+    this.sMark = db.prepare("INSERT INTO cluster_received (origin, received_at, message_id) VALUES (?, ?, ?)");
+    this.sOriginOf = db.prepare("SELECT origin FROM cluster_received WHERE message_id = ?");
+    // A message's ref and every origin that extends it (`<ref>.<suffix>`): '/' sorts right after '.'.
+    this.sLocalOf = db.prepare("SELECT message_id FROM cluster_received WHERE origin >= ?1 AND origin < ?1 || '/' AND message_id IS NOT NULL ORDER BY message_id LIMIT 1");
     this.sSweep = db.prepare("DELETE FROM cluster_received WHERE received_at < ?");
   }
 
@@ -65,9 +70,36 @@ export class ClusterStore {
     return this.sSeen.get(origin) !== null;
   }
 
-  /** Records `origin` as committed here; call in the transaction that stores it (the primary key refuses a second). */
-  markReceived(origin: string, now: number): void {
-    this.sMark.run(origin, now);
+  /** Records `origin` as committed here as message `messageId`; call in the transaction that stores it (the primary key refuses a second). */
+  markReceived(origin: string, now: number, messageId: number): void {
+    this.sMark.run(origin, now, messageId);
+  }
+
+  /** The id local message `messageId` crossed with (its Nats-Msg-Id), or this broker's id for it when it never crossed. */
+  originOf(messageId: number): string {
+    return this.sOriginOf.get(messageId)?.origin ?? `${this.node}.${messageId}`;
+  }
+
+  /**
+   * The cluster-wide id of local message `messageId` (`<node>.<id>` of the
+   * message as its sender's broker stored it): a cross-broker message's origin
+   * cut to its first two parts, else this broker's own id for it.
+   */
+  refOf(messageId: number): string {
+    const origin = this.sOriginOf.get(messageId)?.origin;
+    if (origin === undefined) return `${this.node}.${messageId}`;
+    const [node, id] = origin.split(".", 2);
+    return `${node}.${id}`;
+  }
+
+  /** The local message a cluster-wide ref names (see refOf), or null when it never came here. */
+  localOf(ref: string): number | null {
+    const dot = ref.indexOf(".");
+    if (ref.slice(0, dot) === this.node) {
+      const id = Number(ref.slice(dot + 1));
+      return Number.isSafeInteger(id) && id > 0 ? id : null;
+    }
+    return this.sLocalOf.get(ref)?.message_id ?? null;
   }
 
   /**

@@ -161,4 +161,10 @@ export const MIGRATIONS: readonly string[] = [
     received_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 8: the cluster's replies (docs/cluster.md#2-message-flows): which local message a cross-broker message
+  // became, so a reply to it names the sender's message, and a reply from another broker finds the local one.
+  `
+  ALTER TABLE cluster_received ADD COLUMN message_id INTEGER;
+  CREATE INDEX cluster_received_by_message ON cluster_received(message_id) WHERE message_id IS NOT NULL;
+  `,
 ];

@@ -8,23 +8,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { natsCluster, type NatsCluster, natsSkip } from "../helpers/nats.ts";
 import { type BrokerProcess, ipc, ipcEnv, type IpcEnv, startBrokerProcess } from "../helpers/processes.ts";
 import { RawClient, registered } from "../helpers/raw.ts";
-import { joined } from "../helpers/cluster-clients.ts";
+import { eventually, joined } from "../helpers/cluster-clients.ts";
 
 let nats: NatsCluster;
 let a: IpcEnv;
 let b: IpcEnv;
 let brokerA: BrokerProcess;
 let brokerB: BrokerProcess;
-
-/** Polls `fn` until it returns a value (bounded), for state that crosses NATS. */
-async function eventually<T>(fn: () => Promise<T | null | undefined>, what: string, tries = 100): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await fn();
-    if (v !== null && v !== undefined) return v;
-    await Bun.sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe.skipIf(natsSkip !== null)("two brokers on one JetStream cluster", () => {
   beforeAll(async () => {

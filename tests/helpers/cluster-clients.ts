@@ -47,3 +47,13 @@ export async function collect(recipient: RawClient, n: number): Promise<string[]
   got.push(...late.messages.map((m: any) => m.content));
   return got;
 }
+
+/** Polls `fn` until it returns a value (bounded), for state that crosses NATS. */
+export async function eventually<T>(fn: () => Promise<T | null | undefined>, what: string, tries = 100): Promise<T> {
+  for (let i = 0; i < tries; i++) {
+    const v = await fn();
+    if (v !== null && v !== undefined) return v;
+    await Bun.sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

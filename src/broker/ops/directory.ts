@@ -34,13 +34,16 @@ export const list: OpHandler<"list"> = (b, _conn, req) => {
     : { instances, next_cursor: next, more, total: b.registry.instances.size };
 };
 
-/** One page of this broker's names and those homed on other brokers (their unread counts live there: 0 here). */
+/**
+ * One page of this broker's names and those homed on other brokers (online and unread as of their home's
+ * last heartbeat, at most 5 s old). For a name homed elsewhere, its home's entry is the truth.
+ */
 function clusterPage(b: Broker, remote: ReturnType<NonNullable<Broker["cluster"]>["remoteInstances"]>, cursor: string | undefined, limit: number, now: number) {
   const all = new Map<string, Instance>();
   const held = b.sessions.heldNames(now, isHeld);
-  for (const r of remote) all.set(r.name, { name: r.name, last_seen: iso(r.lastSeen), online: r.online, unread: 0 });
+  for (const r of remote) all.set(r.name, { name: r.name, last_seen: iso(r.lastSeen), online: r.online, unread: r.unread });
   for (const i of b.registry.instances.values()) {
-    if (all.get(i.name)?.online === true) continue; // held live on its home broker: that entry is the truth
+    if (all.has(i.name) && !held.has(i.name)) continue;
     all.set(i.name, { name: i.name, last_seen: iso(i.lastSeen), online: b.registry.isConnected(i.name) || held.has(i.name), unread: b.registry.unreadOf(i.name) });
   }
   const names = [...all.keys()].sort().filter((n) => cursor === undefined || n > cursor);

@@ -31,7 +31,7 @@ export function sendDirect(
   const target = b.registry.forwardOf(to, b.clock());
   const recipient = target ?? to;
   // A cluster (docs/cluster.md) takes the message when its recipient lives on another broker.
-  const remote = b.cluster?.send(sender, recipient, content, data, target !== null) ?? null;
+  const remote = b.cluster?.send(sender, recipient, content, data, replyTo, target !== null) ?? null;
   if (remote !== null) return remote;
   const r = deliver(b, { sender, recipient, kind: "direct", content, data, replyTo });
   return { message_id: r.id, to: recipient, status: target === null ? r.status : "forwarded" };

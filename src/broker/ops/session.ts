@@ -96,10 +96,10 @@ export const register: OpHandler<"register"> = (b, conn, req) => {
   const now = b.clock();
   // One name per live seat: NAME_TAKEN, a takeover, or a default name's free suffix (seats.ts).
   const name = claimName(b, conn, req, now);
-  b.cluster?.refuseHeld(name);
+  if (req.takeover !== true) b.cluster?.refuseHeld(name);
   b.commit.begin();
   b.registry.register(name, now);
-  b.cluster?.registered(name);
+  b.cluster?.registered(name, req.takeover === true);
   const { token, session } = b.sessions.create(name, now, conn.machine);
   seatSession(session, req.seat, now);
   b.bind(conn, session);
