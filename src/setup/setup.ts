@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { IpcError } from "../protocol/errors.ts";
 import { HOOK_SETS, hooksSnippet, mergeHooks } from "./hooks.ts";
-import { planGuardHook } from "./guard-hooks.ts";
+import { mergeGuardHook, planGuardHook } from "./guard-hooks.ts";
 import { type Host, type Launch, type Places, type Scope, scopesOf } from "./hosts.ts";
 import { type JsonObject, assertPathOpen, parseJsonConfig, setJsonValue, valueAt } from "./json-config.ts";
 import { parseTomlConfig, setTomlTable, tomlTable } from "./toml-config.ts";
@@ -59,11 +59,14 @@ export function serverSnippet(req: SetupRequest): Snippet {
   return { file: configFile(req), format: req.host.format, text };
 }
 
-/** The hooks snippet for the host's hooks file, when `req` asks for hooks. */
+/** The hooks snippet for the host's hooks file, when `req` asks for hooks: the wake/turn hooks and the edit guard, as `--write` would merge them. */
 export function hooksSnippetOf(req: SetupRequest): Snippet | null {
   const set = HOOK_SETS[req.host.id];
   if (req.hookCommand === undefined || set === undefined) return null;
-  return { file: set.file(req.scope, req.places), format: "json", text: `${JSON.stringify(hooksSnippet(set, req.hookCommand), null, 2)}\n` };
+  const file = set.file(req.scope, req.places);
+  // The guard goes in the same file (Claude Code's settings, Gemini CLI's settings.json): see writeSetup.
+  const merged = mergeGuardHook(req.host.id, file, JSON.stringify(hooksSnippet(set, req.hookCommand)), req.launch);
+  return { file, format: "json", text: `${JSON.stringify(JSON.parse(merged), null, 2)}\n` };
 }
 
 /** The new text of the host's config file with our server entry set. */

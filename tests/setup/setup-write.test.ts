@@ -122,6 +122,18 @@ describe("ipc setup", () => {
     expect(existsSync(join(e.homeDir, ".claude.json"))).toBe(false);
   });
 
+  test("the printed hooks snippet (no --write) has the edit guard too, as --write would merge it", async () => {
+    for (const host of ["claude-code", "gemini"]) {
+      const e = setupEnv();
+      const r = await ipc(e, ["setup", host, "--hooks", "--json"]);
+      expect(r.code).toBe(0);
+      const hooks = JSON.parse(JSON.parse(r.stdout).hooks.text).hooks;
+      const guard = hooks[host === "claude-code" ? "PreToolUse" : "BeforeTool"];
+      expect(guard.flatMap((g: any) => g.hooks.map((h: any) => h.command)).some((c: string) => / guard hook --for /.test(c))).toBe(true);
+      expect(Object.keys(hooks).length).toBeGreaterThan(1); // and the wake/turn hooks
+    }
+  });
+
   test("creates a missing file (and its directory) without a backup", async () => {
     const e = setupEnv();
     const r = await ipc(e, ["setup", "windsurf", "--write"]);
