@@ -1,6 +1,7 @@
 /**
  * docs/wake.md shows the exact hook entries of each host: they must be what
- * `ipc setup <host> --hooks` writes (the command written as `ipc`).
+ * `ipc setup <host> --hooks` writes (the command written as `ipc`), the edit
+ * guard of file claims included.
  */
 import { expect, test } from "bun:test";
 import { mkdtempSync, readFileSync } from "node:fs";
@@ -28,7 +29,7 @@ test.each(["claude-code", "codex", "gemini", "cursor"])("docs/wake.md: the %s ho
   const r = await ipc(e, ["setup", host, "--hooks", "--json"]);
   expect(r.code).toBe(0);
   // whatever runs ipc here (bun src/main.ts, or a compiled binary) is written `ipc` in the doc
-  const written = JSON.parse(JSON.parse(r.stdout).hooks.text.replace(/"command": "[^"]*? hook /g, '"command": "ipc hook '));
+  const written = JSON.parse(JSON.parse(r.stdout).hooks.text.replace(/"command": "[^"]*? (guard )?hook /g, '"command": "ipc $1hook '));
   expect(written).toEqual(shown);
 });
 
