@@ -5,6 +5,13 @@
  */
 import type { SendStatus, StatusResult } from "../protocol/responses.ts";
 
+/**
+ * How claiming a name cluster-wide ended: `won`; `taken` (another broker's live session won a race: the
+ * sessions here were revoked); `unreachable` (NATS failed meanwhile: held here, claimed by the heartbeat
+ * later); `failed` (the local transaction did not commit).
+ */
+export type ClaimOutcome = "won" | "taken" | "unreachable" | "failed";
+
 export interface ClusterLink {
   /**
    * A direct message that belongs to another broker (or to a name no broker
@@ -25,8 +32,12 @@ export interface ClusterLink {
   broadcast(sender: string, content: string, data: string | null, local: ReadonlySet<string>): number[];
   /** @throws IpcError NAME_TAKEN when a live session on another broker holds `name` (a takeover does not ask). */
   refuseHeld(name: string): void;
-  /** `name` was registered here: claim it cluster-wide after the commit; `takeover` claims it even from a live session on another broker (which loses it). */
-  registered(name: string, takeover: boolean): void;
+  /**
+   * `name` was registered here: claims it cluster-wide after the commit (`takeover`: even from a live
+   * session on another broker, which loses it). The register is answered when this settles; null when
+   * NATS is not reachable now (answer at once: the heartbeat claims the name once NATS is back).
+   */
+  registered(name: string, takeover: boolean): Promise<ClaimOutcome> | null;
   /** `from` was renamed to `to` here; `from` forwards until `expiresAt` (ms). */
   renamed(from: string, to: string, expiresAt: number): void;
   /** The names whose home is another broker, for `list`: last heartbeat (ms), whether a live session holds them there, and their unread count there as of that heartbeat. */

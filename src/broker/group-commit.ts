@@ -31,6 +31,8 @@ export class GroupCommit {
   private open = false;
   private readonly queued = new Map<Outlet, Queued>();
   private hooks: Array<() => void> = [];
+  /** Steps to run instead when the open transaction does not commit (see afterCommit). */
+  private failHooks: Array<() => void> = [];
   private readonly sBegin: Statement;
   private readonly sCommit: Statement;
   private readonly sRollback: Statement;
@@ -86,10 +88,23 @@ export class GroupCommit {
     }
     this.hooks = [];
     this.onRollback();
+    this.runFailHooks();
     const queued = [...this.queued];
     this.queued.clear();
     this.queuedChars = 0;
     for (const [outlet, q] of queued) outlet.failCommit(q.keys);
+  }
+
+  private runFailHooks(): void {
+    const fail = this.failHooks;
+    this.failHooks = [];
+    for (const h of fail) {
+      try {
+        h();
+      } catch (err) {
+        log.error(`after-failure step failed: ${(err as Error).message}`);
+      }
+    }
   }
 
   /** Characters of replies waiting for the commit for `outlet`. */
@@ -105,10 +120,14 @@ export class GroupCommit {
     this.queued.delete(outlet);
   }
 
-  /** Runs `fn` after the current transaction commits (immediately when none is open). */
-  afterCommit(fn: () => void): void {
-    if (this.open) this.hooks.push(fn);
-    else fn();
+  /**
+   * Runs `fn` after the current transaction commits (immediately when none is open);
+   * `failed`, if given, runs instead when it is rolled back (a request that answers later itself).
+   */
+  afterCommit(fn: () => void, failed?: () => void): void {
+    if (!this.open) return fn();
+    this.hooks.push(fn);
+    if (failed !== undefined) this.failHooks.push(failed);
   }
 
   /**
@@ -152,6 +171,7 @@ export class GroupCommit {
     const hooks = this.hooks;
     this.hooks = [];
     if (committed) {
+      this.failHooks = [];
       for (const h of hooks) {
         try {
           h();
@@ -161,6 +181,7 @@ export class GroupCommit {
       }
     } else {
       this.onRollback();
+      this.runFailHooks();
     }
     const queued = [...this.queued];
     this.queued.clear();

@@ -6,7 +6,7 @@
  * is here and publishes the outbox.
  */
 import type { Broker } from "../broker/broker.ts";
-import type { ClusterLink } from "../broker/cluster-link.ts";
+import type { ClaimOutcome, ClusterLink } from "../broker/cluster-link.ts";
 import { log } from "../broker/log.ts";
 import { isHeld } from "../broker/seats.ts";
 import type { ClusterSettings } from "../config.ts";
@@ -217,14 +217,26 @@ class Cluster implements ClusterLink {
     );
   }
 
-  registered(name: string, takeover: boolean): void {
-    if (this.nats === null) return;
-    this.b.commit.afterCommit(() => {
-      const entry = { broker: this.store.node, live: true, at: Date.now(), unread: this.b.registry.unreadOf(name) };
-      void this.directory.write(name, entry, takeover).then((won) => {
-        if (won) this.consumers.ensure(name);
-        else if (this.directory.heldElsewhere(name, Date.now())) this.yieldName(name);
-      });
+  registered(name: string, takeover: boolean): Promise<ClaimOutcome> | null {
+    if (this.nats === null || this.reconnecting) return null;
+    return new Promise((resolve) => {
+      this.b.commit.afterCommit(
+        () => {
+          const entry = { broker: this.store.node, live: true, at: Date.now(), unread: this.b.registry.unreadOf(name) };
+          void this.directory.write(name, entry, takeover).then((won) => {
+            if (won) {
+              this.consumers.ensure(name);
+              resolve("won");
+            } else if (this.directory.heldElsewhere(name, Date.now())) {
+              this.yieldName(name);
+              resolve("taken");
+            } else {
+              resolve("unreachable");
+            }
+          });
+        },
+        () => resolve("failed"),
+      );
     });
   }
 

@@ -70,6 +70,23 @@ describe.skipIf(natsSkip !== null)("two brokers on one JetStream cluster", () =>
     expect((await carol.call({ id: 2, op: "whoami" })).name).toBe("carol");
   }, 60_000);
 
+  test("the same name registered on both brokers at the same moment: exactly one wins, the other is answered NAME_TAKEN", async () => {
+    for (let i = 0; i < 5; i++) {
+      const name = `race${i}`;
+      const [ca, cb] = await Promise.all([RawClient.connect(a.port), RawClient.connect(b.port)]);
+      const seat = { host: "test", pid: process.pid };
+      const [ra, rb] = await Promise.all([ca.call({ id: 1, op: "register", name, seat }), cb.call({ id: 1, op: "register", name, seat })]);
+      const winners = [ra, rb].filter((r) => r.ok === true);
+      expect(winners).toHaveLength(1);
+      expect([ra, rb].find((r) => r.ok !== true).error.code).toBe("NAME_TAKEN");
+      // The winner keeps its session.
+      const winner = ra.ok === true ? ca : cb;
+      expect((await winner.call({ id: 2, op: "whoami" })).name).toBe(name);
+      ca.close();
+      cb.close();
+    }
+  }, 60_000);
+
   test("broadcast reaches agents on the other broker", async () => {
     await using dave = await registered(a.port, "dave");
     await using erin = await registered(b.port, "erin");

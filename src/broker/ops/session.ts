@@ -7,6 +7,7 @@ import type { Broker } from "../broker.ts";
 import type { Connection } from "../connection.ts";
 import { refuseReserved } from "../reserved.ts";
 import { claimName, seatSession } from "../seats.ts";
+import { errorFrame, okFrame } from "../frames.ts";
 import type { OpHandler } from "./types.ts";
 
 export const hello: OpHandler<"hello"> = (b, conn, req) => {
@@ -99,11 +100,23 @@ export const register: OpHandler<"register"> = (b, conn, req) => {
   if (req.takeover !== true) b.cluster?.refuseHeld(name);
   b.commit.begin();
   b.registry.register(name, now);
-  b.cluster?.registered(name, req.takeover === true);
+  const claimed = b.cluster?.registered(name, req.takeover === true) ?? null;
   const { token, session } = b.sessions.create(name, now, conn.machine);
   seatSession(session, req.seat, now);
   b.bind(conn, session);
-  return { token, name, queued: b.registry.unreadOf(name) };
+  const result = { token, name, queued: b.registry.unreadOf(name) };
+  if (claimed === null) return result;
+  // On a cluster the answer waits until the name is claimed cluster-wide (docs/cluster.md#2-message-flows).
+  const id = req.id ?? null;
+  void claimed.then((outcome) => {
+    if (outcome === "won" || outcome === "unreachable") return b.commit.send(conn, okFrame(id, result), id);
+    const err =
+      outcome === "taken"
+        ? new IpcError("NAME_TAKEN", `${name} was claimed at the same moment on another broker of this cluster, which holds it now: pick another name, or register again with --takeover`)
+        : new IpcError("INTERNAL", "internal broker error; nothing of this request was stored; see broker.log");
+    b.commit.send(conn, errorFrame(id, err.toBody()), id);
+  });
+  return undefined;
 };
 
 export const auth: OpHandler<"auth"> = (b, conn, req) => {
