@@ -25,6 +25,8 @@ export interface Wire {
   content: string;
   data: string | null;
   created_at: number;
+  /** A channel post's copy for `to`: the channel ('#name'). */
+  channel?: string;
 }
 
 const ACK_WAIT_MS = 10_000;
@@ -121,7 +123,7 @@ export class Consumers {
     for (const w of wires) {
       if (this.store.received(w.id)) continue;
       try {
-        deliver(b, { sender: w.from, recipient, kind: w.kind, content: w.content, data: w.data, replyTo: null });
+        deliver(b, { sender: w.from, recipient, kind: w.kind, content: w.content, data: w.data, replyTo: null, ...(w.channel !== undefined && { channel: w.channel }) });
       } catch (err) {
         if (err instanceof IpcError && err.code === "INBOX_FULL") {
           b.commit.afterCommit(() => m.nak(FULL_INBOX_DELAY_MS));
