@@ -119,7 +119,7 @@ describe.skipIf(natsSkip !== null)("channels across brokers", () => {
     expect((await clusterStatus(a.port)).outbox).toBe(0);
   }, 120_000);
 
-  test("three brokers: one post reaches the members on both others, once", async () => {
+  test("three brokers: one post reaches the members on both others, once; a rename carries the membership", async () => {
     const [a, b, c] = envs as [IpcEnv, IpcEnv, IpcEnv];
     for (const [e, n] of [[a, "ann"], [b, "ben"], [c, "cat"]] as const) {
       expect((await ipc(e, ["register", n])).code).toBe(0);
@@ -130,6 +130,12 @@ describe.skipIf(natsSkip !== null)("channels across brokers", () => {
     expect(await arrived(b, "ben")).toEqual(["ann → #ring: to the ring"]);
     expect(await arrived(c, "cat")).toEqual(["ann → #ring: to the ring"]);
     expect(await inbox(a, "ann")).toEqual([]);
+    // A rename on B: the membership follows cluster-wide, and so do the posts.
+    expect((await ipc(b, ["rename", "benny", "--as", "ben", "--no-spawn"])).code).toBe(0);
+    await seesMembers(a, "ann", "#ring", ["ann", "benny", "cat"]);
+    await seesMembers(c, "cat", "#ring", ["ann", "benny", "cat"]);
+    await as(c, "cat", ["send", "#ring", "hello benny"]);
+    expect(await arrived(b, "benny")).toEqual(["cat → #ring: hello benny"]);
   }, 120_000);
 
   test("a join and a leave made while NATS is down work locally and show cluster-wide once NATS is back", async () => {
