@@ -7,13 +7,13 @@
  * it is back.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { clusterStatus, joined } from "../helpers/cluster-clients.ts";
-import { natsCluster, type NatsCluster, natsSkip } from "../helpers/nats.ts";
-import { type BrokerProcess, ipc, ipcEnv, type IpcEnv, ipcJson, startBrokerProcess } from "../helpers/processes.ts";
+import { brokersOnCluster, type BrokersOnCluster, clusterStatus, joined } from "../helpers/cluster-clients.ts";
+import { type NatsCluster, natsSkip } from "../helpers/nats.ts";
+import { ipc, type IpcEnv, ipcJson } from "../helpers/processes.ts";
 
+let cluster: BrokersOnCluster | undefined;
 let nats: NatsCluster;
-const envs: IpcEnv[] = [];
-const procs: BrokerProcess[] = [];
+let envs: IpcEnv[] = [];
 
 /** `ipc …args --as name --json` on broker `e`, parsed. */
 const as = (e: IpcEnv, name: string, args: string[]) => ipcJson(e, [...args, "--as", name, "--no-spawn"]);
@@ -58,19 +58,11 @@ async function arrived(e: IpcEnv, name: string): Promise<string[]> {
 
 describe.skipIf(natsSkip !== null)("channels across brokers", () => {
   beforeAll(async () => {
-    nats = await natsCluster(3);
-    for (let i = 0; i < 3; i++) {
-      const e = ipcEnv({ IPC_NATS: nats.urls, IPC_SPACE: "chan" });
-      envs.push(e);
-      procs.push(await startBrokerProcess(e));
-    }
-    for (const e of envs) await joined(e.port);
+    cluster = await brokersOnCluster(3, "chan");
+    ({ nats, envs } = cluster);
   }, 60_000);
 
-  afterAll(async () => {
-    for (const p of procs) await p.stop();
-    await nats?.[Symbol.asyncDispose]();
-  });
+  afterAll(() => cluster?.stop());
 
   test("members on two brokers: cluster-wide membership, posts both ways once, a held check woken, no own copy, non-members refused, leave stops the mail", async () => {
     const [a, b] = envs as [IpcEnv, IpcEnv];
