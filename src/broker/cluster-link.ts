@@ -23,10 +23,10 @@ export interface ClusterLink {
   renamed(from: string, to: string, expiresAt: number): void;
   /** The names whose home is another broker, for `list`: last heartbeat (ms) and whether a live session holds them there. */
   remoteInstances(): Array<{ name: string; lastSeen: number; online: boolean }>;
-  /** Channel membership and posts cluster-wide (src/cluster/channels.ts). */
-  readonly channels: ClusterChannels;
   status(): NonNullable<StatusResult["cluster"]>;
   stop(): Promise<void>;
+  /** Channel membership and posts cluster-wide (src/cluster/channels.ts). */
+  readonly channels: ClusterChannels;
 }
 
 /**
