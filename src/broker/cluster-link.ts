@@ -44,4 +44,31 @@ export interface ClusterLink {
   remoteInstances(): Array<{ name: string; lastSeen: number; online: boolean; unread: number }>;
   status(): NonNullable<StatusResult["cluster"]>;
   stop(): Promise<void>;
+  /** Channel membership and posts cluster-wide (src/cluster/channels.ts). */
+  readonly channels: ClusterChannels;
+}
+
+/**
+ * Channels on a cluster (docs/cluster.md#2-message-flows). `local` arguments
+ * are this broker's channel_members rows (the truth for the members homed
+ * here); the answers add the members homed on other brokers, from memory.
+ */
+export interface ClusterChannels {
+  /** Every member of `channel` cluster-wide, sorted. */
+  members(channel: string, local: readonly string[]): string[];
+  /** Every channel `name` is in cluster-wide, sorted (`local`: its channels here). */
+  channelsOf(name: string, local: readonly string[]): string[];
+  /** Every channel with members cluster-wide, sorted by name. */
+  all(local: ReadonlyMap<string, readonly string[]>): Map<string, string[]>;
+  /** `name` (homed here) joined `channel` in the open transaction, at `at` (ms): written to the bucket after the commit. */
+  joined(channel: string, name: string, at: number): void;
+  /** `name` left `channel` (its row here, if any, removed in the open transaction): removed from the bucket after the commit. */
+  left(channel: string, name: string): void;
+  /**
+   * The `members` whose copy of a post goes to another broker.
+   * @throws IpcError TOO_LARGE when there are some and the post does not fit a stream message (call before writing).
+   */
+  remote(members: readonly string[], content: string, data: string | null): Set<string>;
+  /** Queues the copies of post `record` (this broker's record id; `replyTo`: the local message it answers) for `members` homed elsewhere, in the open transaction. */
+  post(sender: string, channel: string, members: ReadonlySet<string>, content: string, data: string | null, record: number, replyTo: number | null, now: number): void;
 }

@@ -13,6 +13,7 @@ import type { ClusterSettings } from "../config.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { MessageKind } from "../protocol/message.ts";
 import type { SendStatus } from "../protocol/responses.ts";
+import { ChannelMembers } from "./channels.ts";
 import { Consumers, type Wire } from "./consumers.ts";
 import { Directory, type Entry, STALE_MS } from "./directory.ts";
 import { handOver } from "./handover.ts";
@@ -32,6 +33,7 @@ class Cluster implements ClusterLink {
   readonly directory: Directory;
   readonly publisher: Publisher;
   readonly consumers: Consumers;
+  readonly channels: ChannelMembers;
   private nats: Nats | null = null;
   private stopped = false;
   /** Messages in the stream (not yet committed by their recipients' brokers), as of the last heartbeat. */
@@ -48,6 +50,7 @@ class Cluster implements ClusterLink {
     this.directory = new Directory(this.store.node, (name, entry) => this.changed(name, entry));
     this.publisher = new Publisher(b, this.store);
     this.consumers = new Consumers(b, this.store, settings.space);
+    this.channels = new ChannelMembers(b, this.store, this.directory, this.publisher, settings.space);
     this.timer = setInterval(() => this.heartbeat(), HEARTBEAT_MS);
     void this.join();
   }
@@ -78,6 +81,7 @@ class Cluster implements ClusterLink {
         this.publisher.nats = nats;
         this.consumers.nats = nats;
         await this.directory.open(nats.kv);
+        await this.channels.open(nats);
         log.info(`cluster: joined space ${this.settings.space} as node ${this.store.node} (stream ${streamName(this.settings.space)}, R${nats.replicas})`);
         this.heartbeat();
         this.publisher.kick();
@@ -284,6 +288,7 @@ class Cluster implements ClusterLink {
       await Promise.race([Promise.allSettled(writes), Bun.sleep(1_000)]);
     }
     this.directory.stop();
+    this.channels.stop();
     this.consumers.stopAll();
     this.publisher.stop();
     const nats = this.nats;

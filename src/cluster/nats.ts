@@ -4,17 +4,19 @@
  * imported here, lazily: only `ipc serve --nats` loads this file.
  */
 import type { ClusterSettings } from "../config.ts";
-import { allRecipients, bucketName, streamName } from "./subjects.ts";
+import { allRecipients, bucketName, channelsBucketName, streamName } from "./subjects.ts";
 
 type Transport = typeof import("@nats-io/transport-node");
 type JetStreamModule = typeof import("@nats-io/jetstream");
 
-/** A live link: the connection, JetStream, its manager, the names bucket, and the modules (for constants). */
+/** A live link: the connection, JetStream, its manager, the names and channels buckets, and the modules (for constants). */
 export interface Nats {
   nc: import("@nats-io/transport-node").NatsConnection;
   js: import("@nats-io/jetstream").JetStreamClient;
   jsm: import("@nats-io/jetstream").JetStreamManager;
   kv: import("@nats-io/kv").KV;
+  /** Channel membership (src/cluster/channels.ts). */
+  channels: import("@nats-io/kv").KV;
   jsmod: JetStreamModule;
   nanos: (ms: number) => number;
   /** Replicas of the stream and bucket (3 on a cluster of three or more, else 1). */
@@ -81,5 +83,6 @@ export async function openSpace(nc: Nats["nc"], space: string): Promise<Nats> {
     }
   }
   const kv = await new Kvm(js).create(bucketName(space), { history: 1, replicas });
-  return { nc, js, jsm, kv, jsmod, nanos, replicas };
+  const channels = await new Kvm(js).create(channelsBucketName(space), { history: 1, replicas });
+  return { nc, js, jsm, kv, channels, jsmod, nanos, replicas };
 }

@@ -18,3 +18,6 @@ export const consumerName = (name: string): string => `to_${name}`;
 
 /** The KV bucket of names and presence. */
 export const bucketName = (space: string): string => `ipc_${space}_names`;
+
+/** The KV bucket of channel membership (src/cluster/channels.ts). */
+export const channelsBucketName = (space: string): string => `ipc_${space}_channels`;

@@ -5,30 +5,22 @@
  * its mail with it, and a stopped broker releasing its names.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { collect, joined } from "../helpers/cluster-clients.ts";
-import { natsCluster, type NatsCluster, natsSkip } from "../helpers/nats.ts";
-import { type BrokerProcess, ipcEnv, type IpcEnv, startBrokerProcess } from "../helpers/processes.ts";
+import { brokersOnCluster, type BrokersOnCluster, collect, joined } from "../helpers/cluster-clients.ts";
+import { natsSkip } from "../helpers/nats.ts";
+import type { BrokerProcess, IpcEnv } from "../helpers/processes.ts";
 import { RawClient, registered } from "../helpers/raw.ts";
 
-let nats: NatsCluster;
-const envs: IpcEnv[] = [];
-const procs: BrokerProcess[] = [];
+let ring: BrokersOnCluster | undefined;
+let envs: IpcEnv[] = [];
+let procs: BrokerProcess[] = [];
 
 describe.skipIf(natsSkip !== null)("three brokers on one JetStream cluster", () => {
   beforeAll(async () => {
-    nats = await natsCluster(3);
-    for (let i = 0; i < 3; i++) {
-      const e = ipcEnv({ IPC_NATS: nats.urls, IPC_SPACE: "ring" });
-      envs.push(e);
-      procs.push(await startBrokerProcess(e));
-    }
-    for (const e of envs) await joined(e.port);
+    ring = await brokersOnCluster(3, "ring");
+    ({ envs, procs } = ring);
   }, 60_000);
 
-  afterAll(async () => {
-    for (const p of procs) await p.stop();
-    await nats?.[Symbol.asyncDispose]();
-  });
+  afterAll(() => ring?.stop());
 
   test("mail around the ring, and a broadcast reaching both other brokers", async () => {
     const [a, b, c] = envs as [IpcEnv, IpcEnv, IpcEnv];

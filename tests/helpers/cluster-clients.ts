@@ -3,7 +3,41 @@
  * status, joining, and an inbox read until a count of messages came. Every
  * loop is bounded.
  */
+import { natsCluster, type NatsCluster } from "./nats.ts";
+import { type BrokerProcess, ipcEnv, type IpcEnv, startBrokerProcess } from "./processes.ts";
 import { RawClient } from "./raw.ts";
+
+/** A three-node NATS cluster with broker processes on it. */
+export interface BrokersOnCluster {
+  nats: NatsCluster;
+  envs: IpcEnv[];
+  procs: BrokerProcess[];
+  /** Stops every broker, then the NATS nodes, and removes their storage. */
+  stop(): Promise<void>;
+}
+
+/** Starts a three-node NATS cluster and `n` brokers (separate IPC_HOMEs, real processes) on it in `space`, and waits until each joined. */
+export async function brokersOnCluster(n: number, space: string): Promise<BrokersOnCluster> {
+  const nats = await natsCluster(3);
+  const envs: IpcEnv[] = [];
+  const procs: BrokerProcess[] = [];
+  const stop = async () => {
+    for (const p of procs) await p.stop();
+    await nats[Symbol.asyncDispose]();
+  };
+  try {
+    for (let i = 0; i < n; i++) {
+      const e = ipcEnv({ IPC_NATS: nats.urls, IPC_SPACE: space });
+      envs.push(e);
+      procs.push(await startBrokerProcess(e));
+    }
+    for (const e of envs) await joined(e.port);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { nats, envs, procs, stop };
+}
 
 /** The `cluster` part of the status of the broker on `port` (undefined without one). */
 export async function clusterStatus(port: number): Promise<any> {

@@ -26,30 +26,49 @@ export const MAX_MEMBERS = 200;
 export const MAX_THREAD = 500;
 const MAX_DEPTH = 100;
 
-function info(b: Broker, channel: string, me: string, members = b.channels.members(channel)): ChannelInfo {
+// Membership: this broker's rows, and on a cluster (docs/cluster.md) the members homed on other brokers too.
+
+/** The members of `ch`, sorted (cluster-wide on a cluster). */
+function membersOf(b: Broker, ch: string): string[] {
+  const local = b.channels.members(ch);
+  return b.cluster === null ? local : b.cluster.channels.members(ch, local);
+}
+
+/** True when `name` is in `ch` (cluster-wide on a cluster). */
+export function isMember(b: Broker, ch: string, name: string): boolean {
+  return b.cluster === null ? b.channels.isMember(ch, name) : membersOf(b, ch).includes(name);
+}
+
+function info(b: Broker, channel: string, me: string, members = membersOf(b, channel)): ChannelInfo {
   return { name: channel, members, joined: members.includes(me) };
 }
 
 export const channel: OpHandler<"channel"> = (b, conn, req) => {
   const s = b.requireSession(conn, req.token);
+  const cluster = b.cluster?.channels ?? null;
   if (req.action === "list") {
-    return { channels: [...b.channels.all()].map(([name, members]) => info(b, name, s.name, members)) };
+    const all = cluster === null ? b.channels.all() : cluster.all(b.channels.all());
+    return { channels: [...all].map(([name, members]) => info(b, name, s.name, members)) };
   }
   const ch = req.channel;
   if (ch === undefined) throw new IpcError("BAD_REQUEST", `${req.action} needs a channel, e.g. "#backend"`);
   if (req.action === "join") {
-    if (!b.channels.isMember(ch, s.name)) {
-      if (b.channels.channelsOf(s.name).length >= MAX_CHANNELS_PER_NAME) {
+    if (!isMember(b, ch, s.name)) {
+      const mine = b.channels.channelsOf(s.name);
+      if ((cluster === null ? mine : cluster.channelsOf(s.name, mine)).length >= MAX_CHANNELS_PER_NAME) {
         throw new IpcError("TOO_LARGE", `${s.name} is in ${MAX_CHANNELS_PER_NAME} channels, the limit: leave one first (ipc channel leave '#name')`);
       }
-      if (b.channels.members(ch).length >= MAX_MEMBERS) throw new IpcError("TOO_LARGE", `${ch} has ${MAX_MEMBERS} members, the limit: start another channel`);
+      if (membersOf(b, ch).length >= MAX_MEMBERS) throw new IpcError("TOO_LARGE", `${ch} has ${MAX_MEMBERS} members, the limit: start another channel`);
       b.commit.begin();
-      b.channels.join(ch, s.name, b.clock());
+      const now = b.clock();
+      b.channels.join(ch, s.name, now);
+      cluster?.joined(ch, s.name, now);
     }
   } else if (req.action === "leave") {
-    if (b.channels.isMember(ch, s.name)) {
+    if (isMember(b, ch, s.name)) {
       b.commit.begin();
       b.channels.leave(ch, s.name);
+      cluster?.left(ch, s.name);
     }
   }
   return { channels: [info(b, ch, s.name)] };
@@ -57,7 +76,9 @@ export const channel: OpHandler<"channel"> = (b, conn, req) => {
 
 /**
  * Posts to `channel` from `sender` (a member): one record, then a copy per other
- * member (full inboxes are skipped). Costs a rate token per member, like broadcast.
+ * member (full inboxes are skipped); on a cluster, members homed on other
+ * brokers get theirs through the cluster (queued: their brokers deliver them).
+ * Costs a rate token per member, like broadcast.
  * @throws IpcError FORBIDDEN (not a member), RATE_LIMITED, TOO_LARGE.
  */
 export function postToChannel(
@@ -69,17 +90,21 @@ export function postToChannel(
   replyTo: number | null,
 ): { message_id: number; to: string; status: "delivered" | "queued" } {
   b.checkContent(content);
-  if (!b.channels.isMember(ch, sender)) {
+  const all = membersOf(b, ch);
+  if (!all.includes(sender)) {
     throw new IpcError("FORBIDDEN", `${sender} is not in ${ch}: join it first (ipc channel join '${ch}', MCP tool channels)`);
   }
-  const members = b.channels.members(ch).filter((m) => m !== sender);
+  const members = all.filter((m) => m !== sender);
+  const remote = b.cluster?.channels.remote(members, content, data) ?? null;
   chargeRecipients(b, sender, Math.max(1, members.length), `a post to ${ch}`);
   b.commit.begin();
   const now = b.clock();
   const id = b.messages.insert({ sender, recipient: ch, kind: "channel", content, data, reply_to: replyTo, created_at: now, read_at: now, channel: ch });
   b.registry.messageCount++;
+  if (remote !== null) b.cluster!.channels.post(sender, ch, remote, content, data, id, replyTo, now);
   let delivered = false;
   for (const member of members) {
+    if (remote?.has(member) === true) continue;
     try {
       delivered = deliver(b, { sender, recipient: member, kind: "channel", content, data, replyTo, channel: ch }).status === "delivered" || delivered;
     } catch (err) {
@@ -94,11 +119,16 @@ function isCopy(row: MessageRow): boolean {
   return row.channel != null && row.recipient !== row.channel;
 }
 
-/** The row a thread shows for `row`: a channel copy's record, else the row itself. */
+/**
+ * The row a thread shows for `row`: a channel copy's record, else the row itself. A copy that came from
+ * another broker of a cluster has no record here (the channel's latest record before it is another post):
+ * it stands for itself.
+ */
 function canonical(b: Broker, row: MessageRow): MessageRow {
   if (!isCopy(row)) return row;
-  const record = b.messages.recordOf(row.channel!, row.id);
-  return (record === null ? null : b.messages.get(record)) ?? row;
+  const id = b.messages.recordOf(row.channel!, row.id);
+  const record = id === null ? null : b.messages.get(id);
+  return record !== null && record.sender === row.sender && record.content === row.content ? record : row;
 }
 
 /** The id a reply points at: a channel copy's record, so every member's replies join one thread. */
@@ -110,7 +140,7 @@ export function threadId(b: Broker, id: number): number {
 /** True when identity `who` (name `name`) may read `row`: sent or received it, or is in the channel of a record. */
 export function mayRead(b: Broker, row: MessageRow, who: number, name: string): boolean {
   if (row.sender_id === who || row.recipient_id === who) return true;
-  return row.channel != null && row.recipient === row.channel && b.channels.isMember(row.channel, name);
+  return row.channel != null && row.recipient === row.channel && isMember(b, row.channel, name);
 }
 
 export const thread: OpHandler<"thread"> = (b, conn, req) => {
@@ -131,7 +161,8 @@ export const thread: OpHandler<"thread"> = (b, conn, req) => {
   const found: MessageRow[] = [root];
   for (let i = 0; i < found.length && found.length < MAX_THREAD; i++) {
     for (const reply of b.messages.replies(found[i]!.id)) {
-      if (isCopy(reply) || seen.has(reply.id) || found.length >= MAX_THREAD) continue;
+      // A member's copy is shown through its record; a copy from another broker (no record here) as itself.
+      if (seen.has(reply.id) || found.length >= MAX_THREAD || (isCopy(reply) && canonical(b, reply) !== reply)) continue;
       seen.add(reply.id);
       found.push(reply);
     }

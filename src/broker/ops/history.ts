@@ -3,12 +3,13 @@ import { isChannel } from "../../protocol/channels.ts";
 import { IpcError } from "../../protocol/errors.ts";
 import { toMessage } from "../present.ts";
 import { fittingNow } from "../reply-budget.ts";
+import { isMember } from "./channels.ts";
 import type { OpHandler } from "./types.ts";
 
 export const history: OpHandler<"history"> = (b, conn, req) => {
   const s = b.requireSession(conn, req.token);
   if (req.with !== undefined && isChannel(req.with)) {
-    if (!b.channels.isMember(req.with, s.name)) throw new IpcError("FORBIDDEN", `${s.name} is not in ${req.with}: only members read its history (ipc channel join '${req.with}')`);
+    if (!isMember(b, req.with, s.name)) throw new IpcError("FORBIDDEN", `${s.name} is not in ${req.with}: only members read its history (ipc channel join '${req.with}')`);
     const posts = b.messages.channelHistory(req.with, req.limit ?? 50, req.before);
     return { messages: posts.slice(0, fittingNow(b, posts, true)).map((r) => toMessage(r, true)) };
   }
