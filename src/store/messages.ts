@@ -49,6 +49,7 @@ export class MessageStore {
   private readonly sUnmarkRead: Statement;
   private readonly sWithdraw: Statement;
   private readonly sChannelHistory: Statement<MessageRow>;
+  private readonly sChannelCopies: Statement<MessageRow>;
   private readonly sRecordOf: Statement<{ id: number | null }>;
   private readonly sReplies: Statement<MessageRow>;
 
@@ -101,6 +102,8 @@ export class MessageStore {
     this.sChannelHistory = db.prepare(
       `SELECT ${COLUMNS} FROM messages WHERE recipient = ?1 AND ${IS_READ} = 1 AND id < ?2 ORDER BY id DESC LIMIT ?3`,
     );
+    // One member's copies of a channel's posts (messages_received, filtered by channel).
+    this.sChannelCopies = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE recipient_id = ?1 AND channel = ?2 AND id < ?3 ORDER BY id DESC LIMIT ?4`);
     // The record of a member's copy: the copies follow their record in one transaction.
     this.sRecordOf = db.prepare(`SELECT max(id) AS id FROM messages WHERE recipient = ?1 AND ${IS_READ} = 1 AND id <= ?2`);
     this.sReplies = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE reply_to = ? ORDER BY id LIMIT 1000`);
@@ -109,6 +112,11 @@ export class MessageStore {
   /** A channel's posts (their records), newest first, below id `before`. */
   channelHistory(channel: string, limit: number, before = Number.MAX_SAFE_INTEGER): MessageRow[] {
     return this.sChannelHistory.all(channel, before, limit);
+  }
+
+  /** Identity `who`'s copies of `channel`'s posts, newest first, below id `before`. */
+  channelCopies(who: number, channel: string, limit: number, before = Number.MAX_SAFE_INTEGER): MessageRow[] {
+    return this.sChannelCopies.all(who, channel, before, limit);
   }
 
   /** The id of the record a channel copy (`id` in `channel`) was made from, or null. */

@@ -130,7 +130,7 @@ describe.skipIf(natsSkip !== null)("channels across brokers", () => {
     expect(await arrived(b, "benny")).toEqual(["cat → #ring: hello benny"]);
   }, 120_000);
 
-  test("a reply to a post from another broker joins its thread on both brokers", async () => {
+  test("a reply to a post from another broker joins its thread on both brokers, and the channel's history on each has both", async () => {
     const [a, b] = envs as [IpcEnv, IpcEnv];
     for (const [e, n] of [[a, "tia"], [a, "tom"], [b, "ted"]] as const) {
       expect((await ipc(e, ["register", n])).code).toBe(0);
@@ -152,6 +152,11 @@ describe.skipIf(natsSkip !== null)("channels across brokers", () => {
     for (const [e, n, id] of [[a, "tia", root.message_id], [a, "tom", answer.id], [b, "ted", copy.id]] as const) {
       const thread = (await as(e, n, ["thread", String(id)])).messages.map((m: any) => `${m.from}: ${m.content}`);
       expect(thread).toEqual(["tia: which port?", "ted: 9876"]);
+    }
+    // The channel's history on either broker has both posts, oldest last, once.
+    for (const [e, n] of [[a, "tom"], [b, "ted"]] as const) {
+      const h = (await as(e, n, ["history", "#threads"])).messages.map((m: any) => `${m.from}: ${m.content}`);
+      expect(h).toEqual(["ted: 9876", "tia: which port?"]);
     }
   }, 120_000);
 

@@ -124,7 +124,7 @@ function isCopy(row: MessageRow): boolean {
  * another broker of a cluster has no record here (the channel's latest record before it is another post):
  * it stands for itself.
  */
-function canonical(b: Broker, row: MessageRow): MessageRow {
+export function canonical(b: Broker, row: MessageRow): MessageRow {
   if (!isCopy(row)) return row;
   const id = b.messages.recordOf(row.channel!, row.id);
   const record = id === null ? null : b.messages.get(id);

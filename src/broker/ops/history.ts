@@ -3,14 +3,21 @@ import { isChannel } from "../../protocol/channels.ts";
 import { IpcError } from "../../protocol/errors.ts";
 import { toMessage } from "../present.ts";
 import { fittingNow } from "../reply-budget.ts";
-import { isMember } from "./channels.ts";
+import { canonical, isMember } from "./channels.ts";
 import type { OpHandler } from "./types.ts";
 
 export const history: OpHandler<"history"> = (b, conn, req) => {
   const s = b.requireSession(conn, req.token);
   if (req.with !== undefined && isChannel(req.with)) {
     if (!isMember(b, req.with, s.name)) throw new IpcError("FORBIDDEN", `${s.name} is not in ${req.with}: only members read its history (ipc channel join '${req.with}')`);
-    const posts = b.messages.channelHistory(req.with, req.limit ?? 50, req.before);
+    const limit = req.limit ?? 50;
+    let posts = b.messages.channelHistory(req.with, limit, req.before);
+    if (b.cluster !== null) {
+      // On a cluster, posts made on other brokers have no record here: the reader's own copies stand for them.
+      const copies = b.messages.channelCopies(b.registry.identityOf(s.name), req.with, limit, req.before);
+      const remote = copies.filter((r) => canonical(b, r) === r);
+      if (remote.length > 0) posts = [...posts, ...remote].sort((x, y) => y.id - x.id).slice(0, limit);
+    }
     return { messages: posts.slice(0, fittingNow(b, posts, true)).map((r) => toMessage(r, true)) };
   }
   const rows = b.messages.history(b.registry.identityOf(s.name), req.limit ?? 50, req.before, req.with);
