@@ -7,16 +7,15 @@
  * Real brokers (separate IPC_HOMEs) on a real three-node JetStream cluster.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { natsCluster, type NatsCluster, natsSkip } from "../helpers/nats.ts";
-import { type BrokerProcess, ipcEnv, type IpcEnv, startBrokerProcess } from "../helpers/processes.ts";
+import { natsSkip } from "../helpers/nats.ts";
+import { type BrokerProcess, type IpcEnv, startBrokerProcess } from "../helpers/processes.ts";
 import { RawClient, registered } from "../helpers/raw.ts";
-import { eventually, joined } from "../helpers/cluster-clients.ts";
+import { brokersOnCluster, type BrokersOnCluster, eventually, joined } from "../helpers/cluster-clients.ts";
 
-let nats: NatsCluster;
+let cluster: BrokersOnCluster | undefined;
 let a: IpcEnv;
 let b: IpcEnv;
 let brokerA: BrokerProcess;
-let brokerB: BrokerProcess;
 
 /** A session with no seat: held only while its connection is open. */
 async function unseated(port: number, name: string, takeover = false): Promise<{ c: RawClient; r: any }> {
@@ -50,20 +49,12 @@ async function inbox(c: RawClient, n: number, what: string): Promise<any[]> {
 
 describe.skipIf(natsSkip !== null)("agents moving between brokers", () => {
   beforeAll(async () => {
-    nats = await natsCluster(3);
-    a = ipcEnv({ IPC_NATS: nats.urls, IPC_SPACE: "mv" });
-    b = ipcEnv({ IPC_NATS: nats.urls, IPC_SPACE: "mv" });
-    brokerA = await startBrokerProcess(a);
-    brokerB = await startBrokerProcess(b);
-    await joined(a.port, 0);
-    await joined(b.port, 0);
+    cluster = await brokersOnCluster(2, "mv");
+    [a, b] = cluster.envs as [IpcEnv, IpcEnv];
+    [brokerA] = cluster.procs as [BrokerProcess];
   }, 60_000);
 
-  afterAll(async () => {
-    await brokerA?.stop();
-    await brokerB?.stop();
-    await nats?.[Symbol.asyncDispose]();
-  });
+  afterAll(() => cluster?.stop());
 
   test("a reply crosses brokers as a reply: reply_to names the sender's own message, and the thread shows both", async () => {
     await using alice = await registered(a.port, "alice");
@@ -151,6 +142,7 @@ describe.skipIf(natsSkip !== null)("agents moving between brokers", () => {
     expect((await inbox(hana, 1, "new mail on B")).map((m: any) => m.content)).toEqual(["after"]);
     // A comes back, sees hana lives on B, and hands her four messages over.
     brokerA = await startBrokerProcess(a);
+    cluster!.procs.push(brokerA); // stopped with the others
     const got = await inbox(hana, 4, "the mail A held");
     expect(got.map((m: any) => m.content).sort()).toEqual(["local0", "local1", "remote0", "remote1"]);
     expect(got.filter((m: any) => m.from === "ike").map((m: any) => m.content)).toEqual(["local0", "local1"]);

@@ -5,33 +5,22 @@
  * forwarding across.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { natsCluster, type NatsCluster, natsSkip } from "../helpers/nats.ts";
-import { type BrokerProcess, ipc, ipcEnv, type IpcEnv, startBrokerProcess } from "../helpers/processes.ts";
+import { natsSkip } from "../helpers/nats.ts";
+import { ipc, type IpcEnv } from "../helpers/processes.ts";
 import { RawClient, registered } from "../helpers/raw.ts";
-import { eventually, joined } from "../helpers/cluster-clients.ts";
+import { brokersOnCluster, type BrokersOnCluster, eventually, joined } from "../helpers/cluster-clients.ts";
 
-let nats: NatsCluster;
+let cluster: BrokersOnCluster | undefined;
 let a: IpcEnv;
 let b: IpcEnv;
-let brokerA: BrokerProcess;
-let brokerB: BrokerProcess;
 
 describe.skipIf(natsSkip !== null)("two brokers on one JetStream cluster", () => {
   beforeAll(async () => {
-    nats = await natsCluster(3);
-    a = ipcEnv({ IPC_NATS: nats.urls, IPC_SPACE: "t1" });
-    b = ipcEnv({ IPC_NATS: nats.urls, IPC_SPACE: "t1" });
-    brokerA = await startBrokerProcess(a);
-    brokerB = await startBrokerProcess(b);
-    await joined(a.port, 0);
-    await joined(b.port, 0);
+    cluster = await brokersOnCluster(2, "t1");
+    [a, b] = cluster.envs as [IpcEnv, IpcEnv];
   }, 60_000);
 
-  afterAll(async () => {
-    await brokerA?.stop();
-    await brokerB?.stop();
-    await nats?.[Symbol.asyncDispose]();
-  });
+  afterAll(() => cluster?.stop());
 
   test("messages both ways, and check --wait woken across brokers", async () => {
     await using alice = await registered(a.port, "alice");
