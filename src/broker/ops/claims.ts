@@ -23,6 +23,7 @@ import type { ClusterLink } from "../cluster-link.ts";
 import type { Connection } from "../connection.ts";
 import { reply } from "../dispatch.ts";
 import { okFrame } from "../frames.ts";
+import { log } from "../log.ts";
 import { iso } from "../present.ts";
 import { isHeld } from "../seats.ts";
 import type { OpHandler } from "./types.ts";
@@ -135,12 +136,20 @@ export const release: OpHandler<"release"> = (b, conn, req) => {
 /** Open to any authenticated connection (the guards ask before they know a name). */
 export const claims: OpHandler<"claims"> = (b, _conn, req) => ({ claims: liveClaims(b, req.project, b.clock()).map(info) });
 
-/** Answers request `id` on `conn` once `work` settles (a cluster write waits for NATS; the broker serves others meanwhile). */
+/**
+ * Answers request `id` on `conn` once `work` settles (a cluster write waits
+ * for NATS; the broker serves others meanwhile). An unexpected error is
+ * logged and answered INTERNAL here: it belongs to no open transaction, so
+ * none is abandoned for it.
+ */
 function later(b: Broker, conn: Connection, id: RequestOf<"claim">["id"], work: Promise<object>): undefined {
   const key = id ?? null;
   work.then(
     (result) => b.commit.send(conn, okFrame(key, result), key),
-    (err: unknown) => reply(b, conn, key, err),
+    (err: unknown) => {
+      if (!(err instanceof IpcError)) log.error(`cluster claims: ${(err as Error)?.stack ?? String(err)}`);
+      reply(b, conn, key, err instanceof IpcError ? err : new IpcError("INTERNAL", "internal broker error while changing claims: ipc claims shows what holds now; see broker.log"));
+    },
   );
   return undefined;
 }
