@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { clusterStatus, joined } from "../helpers/cluster-clients.ts";
+import { clusterStatus, eventually, joined } from "../helpers/cluster-clients.ts";
 import { natsCluster, type NatsCluster, natsSkip } from "../helpers/nats.ts";
 import { type BrokerProcess, ipc, ipcEnv, type IpcEnv, ipcJson, startBrokerProcess, tempHome } from "../helpers/processes.ts";
 import { registered } from "../helpers/raw.ts";
@@ -26,16 +26,6 @@ let b: IpcEnv;
 let brokerA: BrokerProcess;
 let brokerB: BrokerProcess;
 let dir: string;
-
-/** Polls `fn` until it returns a value (bounded: `tries` × 100 ms), for state that crosses NATS. */
-async function eventually<T>(fn: () => Promise<T | null | undefined | false>, what: string, tries = 150): Promise<T> {
-  for (let i = 0; i < tries; i++) {
-    const v = await fn();
-    if (v !== null && v !== undefined && v !== false) return v;
-    await Bun.sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** A project folder (a git root) with src/api/users.ts; its real path. */
 function project(): string {
