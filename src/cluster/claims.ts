@@ -68,7 +68,7 @@ export class ClusterClaims {
   /** The tail of this broker's rewrites: one at a time (every write to the bucket conflicts with every other). */
   private tail: Promise<unknown> = Promise.resolve();
   private nats: Nats | null = null;
-  private stopped = false;
+  private watch: { stop(): void } | null = null;
   private readonly bucket: string;
 
   constructor(
@@ -82,11 +82,12 @@ export class ClusterClaims {
 
   /** Starts watching the claims bucket of `nats` (last values first, then every update, in order) until `stop`. */
   async open(nats: Nats): Promise<void> {
+    this.watch?.stop();
     const watch = await nats.claimsKv.watch();
+    this.watch = watch;
     this.nats = nats;
     void (async () => {
       for await (const e of watch) {
-        if (this.stopped) break;
         if (e.operation !== "PUT") this.projects.delete(e.key);
         else this.remember(e.key, e.revision, e.string());
         this.seen = Math.max(this.seen, e.revision);
@@ -95,7 +96,8 @@ export class ClusterClaims {
   }
 
   stop(): void {
-    this.stopped = true;
+    this.watch?.stop();
+    this.nats = null;
   }
 
   /** Records the value of `key` at `revision` unless a newer one is known; a value that is not ours counts as no claims. */
