@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { clusterStatus, eventually, joined } from "../helpers/cluster-clients.ts";
 import { natsCluster, type NatsCluster, natsSkip } from "../helpers/nats.ts";
 import { type BrokerProcess, ipc, ipcEnv, type IpcEnv, ipcJson, startBrokerProcess, tempHome } from "../helpers/processes.ts";
-import { registered } from "../helpers/raw.ts";
+import { RawClient, registered } from "../helpers/raw.ts";
 
 const SPACE = "cl";
 /** The grace of broker B (IPC_CLAIM_GRACE_MINUTES): 6 s, so a lapse can be watched. */
@@ -167,6 +167,25 @@ describe.skipIf(natsSkip !== null)("file claims across brokers", () => {
     expect(refused.stderr).toContain("is claimed by wesley");
     // Released from A under the new name.
     expect((await wes.call({ id: 3, op: "release", project: dir })).released).toBe(1);
+  }, 60_000);
+
+  test("a holder that moves from A to B keeps its claim there and releases it from B", async () => {
+    // Held while this connection is open (no seat): closing it frees the name once A's heartbeat says so.
+    const onA = await RawClient.connect(a.port);
+    expect((await onA.call({ id: 1, op: "register", name: "mover" })).ok).toBe(true);
+    expect((await onA.call({ id: 2, op: "claim", project: dir, paths: ["moving/**"] })).ok).toBe(true);
+    onA.close();
+    const onB = await eventually(async () => {
+      const x = await RawClient.connect(b.port);
+      if ((await x.call({ id: 1, op: "register", name: "mover" })).ok === true) return x;
+      x.close();
+      return null;
+    }, "B to take the name mover", 200);
+    await using _mover = onB;
+    const held = (await onB.call({ id: 2, op: "claims", project: dir })).claims.find((c: any) => c.holder === "mover");
+    expect(held).toMatchObject({ path: "moving/**", holder_online: true });
+    expect((await onB.call({ id: 3, op: "release", project: dir })).released).toBe(1);
+    await eventually(async () => !(await listed(a)).includes("moving/**:mover"), "the release seen on A");
   }, 60_000);
 
   test("the claim of a holder whose broker stopped lapses after the grace", async () => {
