@@ -27,6 +27,9 @@ let brokerA: BrokerProcess;
 let brokerB: BrokerProcess;
 let dir: string;
 
+/** Polls `check` (bounded: `tries` × 100 ms) until it holds, for state that crosses NATS. */
+const until = (check: () => Promise<boolean>, what: string, tries = 150) => eventually(async () => (await check()) || null, what, tries);
+
 /** A project folder (a git root) with src/api/users.ts; its real path. */
 function project(): string {
   const d = realpathSync(tempHome("ipc-cluster-claims-"));
@@ -71,7 +74,7 @@ describe.skipIf(natsSkip !== null)("file claims across brokers", () => {
     expect(mine.claims.map((c: any) => `${c.path}:${c.holder}:${c.holder_online}`)).toEqual(["src/api/**:barney:true"]);
 
     // B's view of the bucket follows (a watch, no request to A).
-    await eventually(async () => (await listed(b)).includes("src/api/**:barney"), "A's claim listed on B");
+    await until(async () => (await listed(b)).includes("src/api/**:barney"), "A's claim listed on B");
     const all = await ipcJson(b, ["claims", "--all"], { cwd: tempHome() });
     expect(all.claims).toContainEqual(expect.objectContaining({ project: dir, path: "src/api/**", holder: "barney", reason: "auth refactor", holder_online: true }));
     const text = await ipc(b, ["claims"], { cwd: join(dir, "src") });
@@ -92,16 +95,16 @@ describe.skipIf(natsSkip !== null)("file claims across brokers", () => {
     const exclusive = await ipc(a, ["claim", "docs/guide.md", "--as", "barney"], { cwd: dir });
     expect(exclusive.code).toBe(1);
     expect(exclusive.stderr).toContain("is claimed (shared) by fred");
-    await eventually(async () => (await listed(a)).join(" ") === "docs/**:barney docs/guide.md:fred src/api/**:barney", "both shared claims on A");
+    await until(async () => (await listed(a)).join(" ") === "docs/**:barney docs/guide.md:fred src/api/**:barney", "both shared claims on A");
 
     // Release on A: B may claim at once (its compare-and-set reads the newer value if its view lags).
     const released = await ipcJson(a, ["release", "src/api/**", "--as", "barney"], { cwd: dir });
     expect(released.released).toBe(1);
     expect((await ipc(b, ["claim", "src/api/users.ts", "--as", "fred"], { cwd: dir })).code).toBe(0);
-    await eventually(async () => (await listed(a)).includes("src/api/users.ts:fred"), "B's claim listed on A");
+    await until(async () => (await listed(a)).includes("src/api/users.ts:fred"), "B's claim listed on A");
     expect((await ipcJson(b, ["release", "--as", "fred"], { cwd: dir })).released).toBe(2);
     expect((await ipcJson(a, ["release", "--as", "barney"], { cwd: dir })).released).toBe(1);
-    await eventually(async () => (await listed(b)).length === 0, "no claims left on B");
+    await until(async () => (await listed(b)).length === 0, "no claims left on B");
   }, 90_000);
 
   test("ipc guard hook run against B denies an edit of a file claimed on A; the holder itself and other files pass", async () => {
@@ -160,9 +163,9 @@ describe.skipIf(natsSkip !== null)("file claims across brokers", () => {
   test("a rename on A: its claims follow, as B sees them", async () => {
     await using wes = await registered(a.port, "wes");
     expect((await wes.call({ id: 1, op: "claim", project: dir, paths: ["lib/**"], reason: "renaming" })).ok).toBe(true);
-    await eventually(async () => (await listed(b)).includes("lib/**:wes"), "wes's claim on B");
+    await until(async () => (await listed(b)).includes("lib/**:wes"), "wes's claim on B");
     expect((await wes.call({ id: 2, op: "rename", new_name: "wesley" })).ok).toBe(true);
-    await eventually(async () => (await listed(b)).join(" ") === "lib/**:wesley", "the claim under the new name on B");
+    await until(async () => (await listed(b)).join(" ") === "lib/**:wesley", "the claim under the new name on B");
     const refused = await ipc(b, ["claim", "lib/x.ts", "--as", "fred"], { cwd: dir });
     expect(refused.stderr).toContain("is claimed by wesley");
     // Released from A under the new name.
@@ -185,7 +188,7 @@ describe.skipIf(natsSkip !== null)("file claims across brokers", () => {
     const held = (await onB.call({ id: 2, op: "claims", project: dir })).claims.find((c: any) => c.holder === "mover");
     expect(held).toMatchObject({ path: "moving/**", holder_online: true });
     expect((await onB.call({ id: 3, op: "release", project: dir })).released).toBe(1);
-    await eventually(async () => !(await listed(a)).includes("moving/**:mover"), "the release seen on A");
+    await until(async () => !(await listed(a)).includes("moving/**:mover"), "the release seen on A");
   }, 60_000);
 
   test("the claim of a holder whose broker stopped lapses after the grace", async () => {
@@ -208,16 +211,16 @@ describe.skipIf(natsSkip !== null)("file claims across brokers", () => {
     expect(Date.parse(gone.expires_at) - Date.now()).toBeLessThanOrEqual(GRACE_S * 1000);
     const within = await ipc(b, ["claim", "wilma/a.ts", "--as", "fred"], { cwd: dir });
     expect(within.stderr).toContain("wilma has no live session");
-    await eventually(async () => !(await listed(b)).includes("wilma/**:wilma"), "the claim to lapse", 150);
+    await until(async () => !(await listed(b)).includes("wilma/**:wilma"), "the claim to lapse", 150);
     expect((await ipc(b, ["claim", "wilma/a.ts", "--as", "fred"], { cwd: dir })).code).toBe(0);
     expect((await ipcJson(b, ["release", "--as", "fred"], { cwd: dir })).released).toBe(1);
   }, 90_000);
 
   test("NATS down: claim and release are refused saying so; claims and the guard answer from the last view; after NATS is back claims work again", async () => {
     expect((await ipc(a, ["claim", "src/**", "--reason", "before the outage", "--as", "barney"], { cwd: dir })).code).toBe(0);
-    await eventually(async () => (await listed(b)).includes("src/**:barney"), "the claim on B");
+    await until(async () => (await listed(b)).includes("src/**:barney"), "the claim on B");
     for (let i = 0; i < 3; i++) await nats.kill(i);
-    await eventually(async () => (await clusterStatus(a.port)).connected === false && (await clusterStatus(b.port)).connected === false, "both brokers to see NATS gone");
+    await until(async () => (await clusterStatus(a.port)).connected === false && (await clusterStatus(b.port)).connected === false, "both brokers to see NATS gone");
 
     const refused = await ipc(a, ["claim", "lib/**", "--as", "barney"], { cwd: dir });
     expect(refused.code).toBe(3);
@@ -239,7 +242,7 @@ describe.skipIf(natsSkip !== null)("file claims across brokers", () => {
       return r.code === 0 ? JSON.parse(r.stdout) : null;
     }, "release to work once NATS is back", 300);
     expect(back.released).toBe(1);
-    await eventually(async () => (await listed(b)).length === 0, "the release seen on B", 300);
+    await until(async () => (await listed(b)).length === 0, "the release seen on B", 300);
     expect((await ipc(b, ["claim", "src/api/users.ts", "--as", "fred"], { cwd: dir })).code).toBe(0);
   }, 120_000);
 });

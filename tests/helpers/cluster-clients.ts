@@ -48,11 +48,11 @@ export async function collect(recipient: RawClient, n: number): Promise<string[]
   return got;
 }
 
-/** Polls `fn` every 100 ms until it returns a value (not null, undefined or false), at most `tries` times, for state that crosses NATS. */
-export async function eventually<T>(fn: () => Promise<T | null | undefined | false>, what: string, tries = 150): Promise<T> {
+/** Polls `fn` until it returns a value (bounded), for state that crosses NATS. */
+export async function eventually<T>(fn: () => Promise<T | null | undefined>, what: string, tries = 100): Promise<T> {
   for (let i = 0; i < tries; i++) {
     const v = await fn();
-    if (v !== null && v !== undefined && v !== false) return v;
+    if (v !== null && v !== undefined) return v;
     await Bun.sleep(100);
   }
   throw new Error(`timed out waiting for ${what}`);
