@@ -24,6 +24,8 @@ export interface ClusterLink {
   renamed(from: string, to: string, expiresAt: number): void;
   /** The names whose home is another broker, for `list`: last heartbeat (ms) and whether a live session holds them there. */
   remoteInstances(): Array<{ name: string; lastSeen: number; online: boolean }>;
+  status(): NonNullable<StatusResult["cluster"]>;
+  stop(): Promise<void>;
   /**
    * The stored file claims of `project` (of every project when undefined, at
    * most 1 000), as this broker last saw the cluster's claims bucket: memory,
@@ -47,6 +49,4 @@ export interface ClusterLink {
    * this broker or no broker has claimed it.
    */
   presence(name: string): { online: boolean; lastLive: number } | null;
-  status(): NonNullable<StatusResult["cluster"]>;
-  stop(): Promise<void>;
 }
