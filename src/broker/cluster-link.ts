@@ -4,6 +4,7 @@
  * src/cluster/ or the NATS clients.
  */
 import type { SendStatus, StatusResult } from "../protocol/responses.ts";
+import type { ClaimRow } from "../store/claims.ts";
 
 /**
  * How claiming a name cluster-wide ended: `won`; `taken` (another broker's live session won a race: the
@@ -46,6 +47,29 @@ export interface ClusterLink {
   stop(): Promise<void>;
   /** Channel membership and posts cluster-wide (src/cluster/channels.ts). */
   readonly channels: ClusterChannels;
+  /**
+   * The stored file claims of `project` (of every project when undefined, at
+   * most 1 000), as this broker last saw the cluster's claims bucket: memory,
+   * no NATS call, so it answers while NATS is unreachable. Expired ones (at
+   * `now`, ms) are left out; the holders' liveness is the caller's business.
+   */
+  claimRows(project: string | undefined, now: number): ClaimRow[];
+  /**
+   * Rewrites the claims of `project` cluster-wide by compare-and-set:
+   * `change` gets the stored rows at one revision and returns the new list
+   * (null: nothing to write), or throws an IpcError to refuse; on a lost race
+   * it runs again on the newer rows (a bounded number of times).
+   * @returns the rows written (or those `change` left unchanged).
+   * @throws IpcError UNAVAILABLE when NATS is unreachable or the races go on;
+   *   TOO_LARGE when the project's claims would not fit one KV value.
+   */
+  updateClaims(project: string, change: (rows: readonly ClaimRow[]) => ClaimRow[] | null): Promise<ClaimRow[]>;
+  /**
+   * Whether `name`, homed on another broker, has a live session there, and
+   * when it last had one (ms, its directory heartbeat); null when its home is
+   * this broker or no broker has claimed it.
+   */
+  presence(name: string): { online: boolean; lastLive: number } | null;
 }
 
 /**

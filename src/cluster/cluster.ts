@@ -14,6 +14,8 @@ import { IpcError } from "../protocol/errors.ts";
 import type { MessageKind } from "../protocol/message.ts";
 import type { SendStatus } from "../protocol/responses.ts";
 import { ChannelMembers } from "./channels.ts";
+import type { ClaimRow } from "../store/claims.ts";
+import { ClusterClaims } from "./claims.ts";
 import { Consumers, type Wire } from "./consumers.ts";
 import { Directory, type Entry, STALE_MS } from "./directory.ts";
 import { handOver } from "./handover.ts";
@@ -34,6 +36,7 @@ class Cluster implements ClusterLink {
   readonly publisher: Publisher;
   readonly consumers: Consumers;
   readonly channels: ChannelMembers;
+  readonly claims: ClusterClaims;
   private nats: Nats | null = null;
   private stopped = false;
   /** Messages in the stream (not yet committed by their recipients' brokers), as of the last heartbeat. */
@@ -51,6 +54,7 @@ class Cluster implements ClusterLink {
     this.publisher = new Publisher(b, this.store);
     this.consumers = new Consumers(b, this.store, settings.space);
     this.channels = new ChannelMembers(b, this.store, this.directory, this.publisher, settings.space);
+    this.claims = new ClusterClaims(this.directory, () => this.nats !== null && !this.nats.nc.isClosed() && !this.reconnecting, settings);
     this.timer = setInterval(() => this.heartbeat(), HEARTBEAT_MS);
     void this.join();
   }
@@ -82,6 +86,7 @@ class Cluster implements ClusterLink {
         this.consumers.nats = nats;
         await this.directory.open(nats.kv);
         await this.channels.open(nats);
+        await this.claims.open(nats);
         log.info(`cluster: joined space ${this.settings.space} as node ${this.store.node} (stream ${streamName(this.settings.space)}, R${nats.replicas})`);
         this.heartbeat();
         this.publisher.kick();
@@ -251,12 +256,25 @@ class Cluster implements ClusterLink {
       const now = Date.now();
       void this.directory.write(to, { broker: me, live: true, at: now });
       void this.directory.write(from, { broker: me, live: false, at: now, forward: to, until: expiresAt });
+      this.claims.renamed(from, to);
     });
   }
 
   remoteInstances(): ReturnType<ClusterLink["remoteInstances"]> {
     const now = Date.now();
     return this.directory.remoteEntries().map(([name, e]) => ({ name, lastSeen: e.at, online: e.live && now - e.at < STALE_MS, unread: e.unread ?? 0 }));
+  }
+
+  claimRows(project: string | undefined, now: number): ClaimRow[] {
+    return this.claims.rows(project, now);
+  }
+
+  updateClaims(project: string, change: (rows: readonly ClaimRow[]) => ClaimRow[] | null): Promise<ClaimRow[]> {
+    return this.claims.update(project, change);
+  }
+
+  presence(name: string): { online: boolean; lastLive: number } | null {
+    return this.claims.presence(name);
   }
 
   status(): ReturnType<ClusterLink["status"]> {
@@ -289,6 +307,7 @@ class Cluster implements ClusterLink {
     }
     this.directory.stop();
     this.channels.stop();
+    this.claims.stop();
     this.consumers.stopAll();
     this.publisher.stop();
     const nats = this.nats;

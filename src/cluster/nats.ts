@@ -4,12 +4,13 @@
  * imported here, lazily: only `ipc serve --nats` loads this file.
  */
 import type { ClusterSettings } from "../config.ts";
+import { claimsBucket } from "./claims.ts";
 import { allRecipients, bucketName, channelsBucketName, streamName } from "./subjects.ts";
 
 type Transport = typeof import("@nats-io/transport-node");
 type JetStreamModule = typeof import("@nats-io/jetstream");
 
-/** A live link: the connection, JetStream, its manager, the names and channels buckets, and the modules (for constants). */
+/** A live link: the connection, JetStream, its manager, the names, channels and claims buckets, and the modules (for constants). */
 export interface Nats {
   nc: import("@nats-io/transport-node").NatsConnection;
   js: import("@nats-io/jetstream").JetStreamClient;
@@ -17,6 +18,8 @@ export interface Nats {
   kv: import("@nats-io/kv").KV;
   /** Channel membership (src/cluster/channels.ts). */
   channels: import("@nats-io/kv").KV;
+  /** File claims, one key per project (src/cluster/claims.ts). */
+  claimsKv: import("@nats-io/kv").KV;
   jsmod: JetStreamModule;
   nanos: (ms: number) => number;
   /** Replicas of the stream and bucket (3 on a cluster of three or more, else 1). */
@@ -49,7 +52,7 @@ export async function connectNats(settings: ClusterSettings, name: string): Prom
 }
 
 /**
- * Opens JetStream on `nc` and creates (or binds to) the space's stream and bucket.
+ * Opens JetStream on `nc` and creates (or binds to) the space's stream and buckets (names, claims).
  * Replicas: 3 when the JetStream cluster has that many peers, else 1.
  * @throws while JetStream is not ready (no meta leader yet): the caller retries.
  */
@@ -84,5 +87,6 @@ export async function openSpace(nc: Nats["nc"], space: string): Promise<Nats> {
   }
   const kv = await new Kvm(js).create(bucketName(space), { history: 1, replicas });
   const channels = await new Kvm(js).create(channelsBucketName(space), { history: 1, replicas });
-  return { nc, js, jsm, kv, channels, jsmod, nanos, replicas };
+  const claimsKv = await new Kvm(js).create(claimsBucket(space), { history: 1, replicas });
+  return { nc, js, jsm, kv, channels, claimsKv, jsmod, nanos, replicas };
 }
