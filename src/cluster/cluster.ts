@@ -24,6 +24,8 @@ import { Publisher } from "./publisher.ts";
 import { ClusterStore } from "./store.ts";
 import { recipientSubject, streamName } from "./subjects.ts";
 
+/** Tries of opening the space (backoff 0.25 s → 5 s: about 30 s) before a clustered server's stream may fall back to one replica. */
+const SETTLE_ATTEMPTS = 9;
 /** How often the names held here are rewritten in the directory (ms). */
 const HEARTBEAT_MS = 5_000;
 /** Received ids are kept a day beyond the stream's 7-day max age, and swept every 10 minutes. */
@@ -80,11 +82,11 @@ class Cluster implements ClusterLink {
     let wait = 250;
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
-        const nats = await openSpace(nc, this.settings.space);
+        const nats = await openSpace(nc, this.settings.space, attempt >= SETTLE_ATTEMPTS);
         this.nats = nats;
         this.publisher.nats = nats;
         this.consumers.nats = nats;
-        await this.directory.open(nats.kv);
+        await this.directory.open(nats, this.settings.space);
         await this.channels.open(nats);
         await this.claims.open(nats);
         log.info(`cluster: joined space ${this.settings.space} as node ${this.store.node} (stream ${streamName(this.settings.space)}, R${nats.replicas})`);

@@ -5,6 +5,8 @@
  */
 import type { KV } from "@nats-io/kv";
 import { log } from "../broker/log.ts";
+import type { Nats } from "./nats.ts";
+import { bucketName } from "./subjects.ts";
 
 /**
  * One name's entry: its home broker, whether a session holds it there (`live`, as of `at`, ms), its unread
@@ -22,9 +24,17 @@ export interface Entry {
 /** A `live` entry not rewritten for this long (ms) is not live: its broker is gone or cut off. */
 export const STALE_MS = 30_000;
 
+/** Tries of a bucket-wide compare-and-set for a name changing hands before the per-key one (see claim). */
+const MAX_CLAIMS = 5;
+
 export class Directory {
   readonly entries = new Map<string, { entry: Entry; revision: number }>();
   private kv: KV | null = null;
+  private nats: Nats | null = null;
+  /** The bucket's KV subject prefix (`$KV.<bucket>.`). */
+  private prefix = "";
+  /** The highest bucket sequence the watch has delivered (a put, delete or purge of any key). */
+  private seen = 0;
   private stopped = false;
 
   constructor(
@@ -34,12 +44,16 @@ export class Directory {
   ) {}
 
   /** Starts watching `kv` (last values first, then every update) until `stop`. */
-  async open(kv: KV): Promise<void> {
+  async open(nats: Nats, space: string): Promise<void> {
+    const kv = nats.kv;
     this.kv = kv;
+    this.nats = nats;
+    this.prefix = `$KV.${bucketName(space)}.`;
     const watch = await kv.watch();
     void (async () => {
       for await (const e of watch) {
         if (this.stopped) break;
+        this.seen = Math.max(this.seen, e.revision);
         if (e.operation !== "PUT") {
           this.entries.delete(e.key);
           this.changed(e.key, null);
@@ -95,6 +109,62 @@ export class Directory {
   }
 
   /**
+   * Writes `entry` for `name` (a change of hands) by compare-and-set on the
+   * bucket's last sequence as the watch has delivered it
+   * (`Nats-Expected-Last-Sequence`), so of two brokers claiming a name at the
+   * same moment exactly one lands. Not KV's per-key compare-and-set alone:
+   * nats-server 2.9.10 (Debian's) checks that one only before the Raft
+   * proposal, so two concurrent creates of one key can both pass
+   * (nats-io/nats-server#4320); every replica checks the stream-wide one as it
+   * applies the write. Other brokers' heartbeats move the bucket on: on a lost
+   * race it waits (bounded) for the watch to catch up and checks again.
+   * @returns true when written; false when a live session elsewhere holds it (not `force`) or NATS failed;
+   *   "fallback" when the bucket moved on too fast for MAX_CLAIMS tries (then per-key compare-and-set).
+   */
+  private async claim(name: string, entry: Entry, text: string, force: boolean): Promise<boolean | "fallback"> {
+    const nats = this.nats!;
+    let base = this.seen;
+    for (let attempt = 0; attempt < MAX_CLAIMS; attempt++) {
+      if (!force && entry.broker === this.me && !entry.forward && this.heldElsewhere(name, Date.now())) return false;
+      let last: number;
+      try {
+        const ack = await nats.js.publish(this.prefix + name, text, { expect: { lastSequence: base } });
+        const now = this.entries.get(name);
+        if (now === undefined || now.revision < ack.seq) this.entries.set(name, { entry, revision: ack.seq });
+        return true;
+      } catch (err) {
+        const { JetStreamApiError, JetStreamApiCodes } = nats.jsmod;
+        if (!(err instanceof JetStreamApiError) || err.code !== JetStreamApiCodes.StreamWrongLastSequence) {
+          log.warn(`cluster: cannot claim ${name} in the directory: ${(err as Error).message}`);
+          return false;
+        }
+        try {
+          last = (await nats.jsm.streams.info(`KV_${this.prefix.slice(4, -1)}`)).state.last_seq;
+        } catch {
+          return false;
+        }
+      }
+      // Let the watch catch up (bounded: 1 s); what it has not delivered of this name by then is read directly.
+      for (let i = 0; i < 100 && this.seen < last; i++) await Bun.sleep(10);
+      if (this.seen < last && !(await this.refresh(name))) return false;
+      base = Math.max(this.seen, last);
+    }
+    return "fallback";
+  }
+
+  /** Reads `name`'s entry from the bucket into memory; false when NATS failed. */
+  private async refresh(name: string): Promise<boolean> {
+    try {
+      const got = await this.kv!.get(name);
+      if (got === null || got.operation !== "PUT") this.entries.delete(name);
+      else this.entries.set(name, { entry: got.json<Entry>(), revision: got.revision });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
    * Writes `entry` for `name` by compare-and-set (create when absent). On a
    * lost race it re-reads the entry and tries again unless a live session on
    * another broker now holds the name.
@@ -105,6 +175,12 @@ export class Directory {
     const kv = this.kv;
     if (kv === null) return false;
     const text = JSON.stringify(entry);
+    // A name changing hands (claimed, taken over) is written by compare-and-set on the whole bucket.
+    const before = this.entries.get(name);
+    if (before === undefined || before.entry.broker !== entry.broker) {
+      const claimed = await this.claim(name, entry, text, force);
+      if (claimed !== "fallback") return claimed;
+    }
     for (let attempt = 0; attempt < 3; attempt++) {
       const known = this.entries.get(name);
       try {
@@ -113,15 +189,10 @@ export class Directory {
         if (now === undefined || now.revision < revision) this.entries.set(name, { entry, revision });
         return true;
       } catch (err) {
-        let got: Awaited<ReturnType<KV["get"]>>;
-        try {
-          got = await kv.get(name);
-        } catch {
+        if (!(await this.refresh(name))) {
           log.warn(`cluster: cannot write the directory entry of ${name}: ${(err as Error).message}`);
           return false;
         }
-        if (got === null || got.operation !== "PUT") this.entries.delete(name);
-        else this.entries.set(name, { entry: got.json<Entry>(), revision: got.revision });
         if (!force && entry.broker === this.me && !entry.forward && this.heldElsewhere(name, Date.now())) return false;
       }
     }

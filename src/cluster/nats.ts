@@ -53,10 +53,14 @@ export async function connectNats(settings: ClusterSettings, name: string): Prom
 
 /**
  * Opens JetStream on `nc` and creates (or binds to) the space's stream and buckets (names, claims).
- * Replicas: 3 when the JetStream cluster has that many peers, else 1.
- * @throws while JetStream is not ready (no meta leader yet): the caller retries.
+ * Replicas: 3 on a clustered server (its INFO names a cluster), 1 on a server
+ * on its own. A cluster that has just started may not yet have three
+ * JetStream peers ready: the R3 stream is refused then, and this throws so
+ * the caller retries, unless `settle` (after the caller's retries of about
+ * 30 s: a cluster of two nodes) lets it fall back to one replica.
+ * @throws while JetStream is not ready (no meta leader yet, peers missing): the caller retries.
  */
-export async function openSpace(nc: Nats["nc"], space: string): Promise<Nats> {
+export async function openSpace(nc: Nats["nc"], space: string, settle = false): Promise<Nats> {
   const jsmod: JetStreamModule = await import("@nats-io/jetstream");
   const { Kvm } = await import("@nats-io/kv");
   const { nanos } = await import("@nats-io/transport-node");
@@ -76,11 +80,13 @@ export async function openSpace(nc: Nats["nc"], space: string): Promise<Nats> {
       duplicate_window: nanos(DUPLICATE_WINDOW_MS),
       max_age: nanos(MAX_AGE_MS),
     };
-    replicas = 3;
+    const clustered = nc.info?.cluster !== undefined;
+    replicas = clustered ? 3 : 1;
     try {
-      await jsm.streams.add({ ...config, num_replicas: 3 });
-    } catch {
-      // A single node (or a cluster of two): one replica.
+      await jsm.streams.add({ ...config, num_replicas: replicas });
+    } catch (err) {
+      // Not all peers ready yet (retried by the caller), or a cluster of two: one replica once the caller has waited.
+      if (!clustered || !settle) throw err;
       replicas = 1;
       await jsm.streams.add({ ...config, num_replicas: 1 });
     }

@@ -79,8 +79,8 @@ describe.skipIf(natsSkip !== null)("two brokers on one JetStream cluster", () =>
   test("broadcast reaches agents on the other broker", async () => {
     await using dave = await registered(a.port, "dave");
     await using erin = await registered(b.port, "erin");
-    await joined(a.port, 4);
-    await joined(a.port, 5);
+    // A broadcast reaches the names A's directory holds: wait until erin's entry is there.
+    await eventually(async () => ((await dave.call({ id: 2, op: "list" })).instances.some((i: any) => i.name === "erin") ? true : null), "erin in A's directory");
     const r = await dave.call({ id: 3, op: "broadcast", content: "all hands" });
     expect(r.ok).toBe(true);
     const got = await eventually(async () => {
