@@ -32,8 +32,6 @@ export function explain(err: unknown): string {
     switch (err.code) {
       case "NO_BROKER":
         return `the ipc broker is not reachable: ${err.message}`;
-      case "UNAVAILABLE":
-        return `${err.message} (the next call starts a broker)`;
       case "RATE_LIMITED":
         return `${err.message}${err.retryAfterMs !== undefined ? ` — retry in ${Math.ceil(err.retryAfterMs / 1000)} s` : ""}`;
       case "UNAUTHENTICATED":
