@@ -12,7 +12,6 @@ import { isHeld } from "../broker/seats.ts";
 import type { ClusterSettings } from "../config.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { MessageKind } from "../protocol/message.ts";
-import type { SendStatus } from "../protocol/responses.ts";
 import { ChannelMembers } from "./channels.ts";
 import type { ClaimRow } from "../store/claims.ts";
 import { ClusterClaims } from "./claims.ts";
@@ -172,14 +171,7 @@ class Cluster implements ClusterLink {
     );
   }
 
-  send(
-    sender: string,
-    to: string,
-    content: string,
-    data: string | null,
-    replyTo: number | null,
-    forwarded: boolean,
-  ): { message_id: number; to: string; status: SendStatus } | null {
+  readonly send: ClusterLink["send"] = (sender, to, content, data, replyTo, forwarded) => {
     const now = this.b.clock();
     const fwd = forwarded ? null : this.directory.forwardOf(to, now);
     const recipient = fwd ?? to;
@@ -188,7 +180,7 @@ class Cluster implements ClusterLink {
     if (local) return null;
     const id = this.outgoing(sender, recipient, "direct", content, data, now, replyTo);
     return { message_id: id, to: recipient, status: fwd !== null || forwarded ? "forwarded" : home === null ? "future" : "queued" };
-  }
+  };
 
   broadcast(sender: string, content: string, data: string | null, local: ReadonlySet<string>): number[] {
     const now = this.b.clock();
