@@ -3,7 +3,9 @@
  * the project root is the nearest folder up from the working directory that
  * holds `.git` (a folder, or a worktree's `.git` file), else the working
  * directory itself; symbolic links are resolved, so `/tmp/x` and its real
- * path are one project.
+ * path are one project. The project's id, which claims are keyed by, is its
+ * git remote `origin` (`git:host/path`, so every clone of one repository —
+ * on this machine or another broker's — is one project), else the root's path.
  */
 import { existsSync, realpathSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
@@ -70,8 +72,70 @@ export function claimPattern(root: string, cwd: string, typed: string): string {
   return joined;
 }
 
-/** The project of `cwd` and `typed` paths or globs as claims in it (empty words dropped). @throws as claimPattern. */
+/** The project id of `cwd` and `typed` paths or globs as claims in it (empty words dropped). @throws as claimPattern. */
 export function claimTarget(typed: readonly string[], cwd: string): { project: string; paths: string[] } {
-  const project = projectRoot(cwd);
-  return { project, paths: typed.filter((p) => p !== "").map((p) => claimPattern(project, cwd, p)) };
+  const root = projectRoot(cwd);
+  return { project: projectId(root), paths: typed.filter((p) => p !== "").map((p) => claimPattern(root, cwd, p)) };
 }
+
+/** Longest a `git config` lookup may take (ms); past it the root's path is the id. */
+const GIT_TIMEOUT_MS = 2_000;
+
+/**
+ * The id claims of the project at `root` are keyed by: `git:` and its
+ * `origin` remote normalised by originId, when it has one (asked of `git
+ * config`, which follows worktrees and includes); else `root` itself (also
+ * when git is not installed).
+ */
+export function projectId(root: string): string {
+  try {
+    const r = Bun.spawnSync(["git", "-C", root, "config", "--get", "remote.origin.url"], { stdout: "pipe", stderr: "ignore", stdin: "ignore", timeout: GIT_TIMEOUT_MS });
+    const url = r.exitCode === 0 ? r.stdout.toString().trim() : "";
+    const id = url === "" ? null : originId(url);
+    return id === null ? root : `git:${id}`;
+  } catch {
+    return root;
+  }
+}
+
+/**
+ * A remote URL as `host/path` (lower-case host, no user, password, port,
+ * `.git` or trailing `/`), so the ssh and https forms of one repository
+ * match: `git@github.com:o/r.git`, `ssh://git@github.com:22/o/r`,
+ * `https://user:token@GitHub.com/o/r.git/` → `github.com/o/r`. A local path
+ * (or `file://`) gives the path. Credentials never survive.
+ * @returns null when `url` is none of these (or has control characters).
+ */
+export function originId(url: string): string | null {
+  if (url.length > 2_000 || /[\u0000-\u001f\u007f]/u.test(url)) return null;
+  let host: string;
+  let path: string;
+  const scp = /^(?:[^@/]+@)?([^:/]+):(?!\/\/)(.+)$/.exec(url); // user@host:path (scp-like ssh)
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      return null;
+    }
+    if (u.protocol === "file:") return trimRepo(decodeURIComponent(u.pathname));
+    host = u.hostname;
+    path = decodeURIComponent(u.pathname);
+  } else if (scp !== null && !url.startsWith("/")) {
+    host = scp[1]!;
+    path = scp[2]!;
+  } else if (url.startsWith("/")) {
+    return trimRepo(url);
+  } else {
+    return null;
+  }
+  const trimmed = trimRepo(`/${path.replace(/^\/+/, "")}`);
+  return host === "" || trimmed === null ? null : `${host.toLowerCase()}${trimmed}`;
+}
+
+/** `/a/b.git/` → `/a/b`; null when nothing is left. */
+function trimRepo(path: string): string | null {
+  const t = path.replace(/\/+$/, "").replace(/\.git$/, "");
+  return t === "" || t === "/" ? null : t;
+}
+

@@ -4,7 +4,7 @@ import { agentFor } from "../cli/agent.ts";
 import { brokerArgs, configFrom } from "../cli/args.ts";
 import { emit } from "../cli/output.ts";
 import { formatClaims } from "../claims/format.ts";
-import { projectRoot } from "../claims/project.ts";
+import { projectId, projectRoot } from "../claims/project.ts";
 
 export default defineCommand({
   meta: { name: "claims", description: "Who holds which files of this project (--all: every project)" },
@@ -14,7 +14,7 @@ export default defineCommand({
   },
   async run({ args }) {
     const config = configFrom(args);
-    const project = args.all === true ? undefined : projectRoot(process.cwd());
+    const project = args.all === true ? undefined : projectId(projectRoot(process.cwd()));
     const r = await agentFor(config).call("claims", project === undefined ? {} : { project });
     emit(config, () => formatClaims(r.claims, project === undefined ? "No claims." : `No claims in ${project}.`), r);
   },

@@ -4,7 +4,7 @@ import { agentFor, parseId } from "../cli/agent.ts";
 import { brokerArgs, configFrom } from "../cli/args.ts";
 import { emit, formatInstances, palette } from "../cli/output.ts";
 import { claimsFooter } from "../claims/format.ts";
-import { projectRoot } from "../claims/project.ts";
+import { projectId, projectRoot } from "../claims/project.ts";
 import { listInstances } from "../client/list-pages.ts";
 
 export default defineCommand({
@@ -25,7 +25,7 @@ export default defineCommand({
       all: args.all === true,
     });
     // Who holds which files of this project; an older broker without claims shows none.
-    const claims = await agent.call("claims", { project: projectRoot(process.cwd()) }).then((c) => c.claims, () => []);
+    const claims = await agent.call("claims", { project: projectId(projectRoot(process.cwd())) }).then((c) => c.claims, () => []);
     const { instances } = r;
     const p = palette(config.color);
     emit(

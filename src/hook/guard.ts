@@ -9,7 +9,7 @@
  */
 import { resolveIdentity } from "../client/parent-session.ts";
 import { covers } from "../claims/match.ts";
-import { projectRoot, relativeTo } from "../claims/project.ts";
+import { projectId, projectRoot, relativeTo } from "../claims/project.ts";
 import type { Config } from "../config.ts";
 import type { ClaimInfo } from "../protocol/claims.ts";
 
@@ -64,7 +64,7 @@ export async function blockedFiles(config: Config, intent: EditIntent): Promise<
     return rel === null ? [] : [rel];
   });
   if (files.length === 0) return [];
-  const claims = await projectClaims(config, root);
+  const claims = await projectClaims(config, projectId(root));
   if (claims.length === 0) return [];
   const me = whoAmI(config);
   const blocked: Blocked[] = [];

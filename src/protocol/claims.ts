@@ -1,18 +1,19 @@
 /**
  * File claims on the wire (docs/coordination.md): the `claim`, `release` and
- * `claims` requests and their results. A claim belongs to a project (the
- * absolute path of its git root, else a working directory) and a name; its
+ * `claims` requests and their results. A claim belongs to a project (its git
+ * remote `git:host/path`, else the absolute path of its git root or working
+ * directory; src/claims/project.ts) and a name; its
  * path is relative to the project root, `/`-separated, and may be a glob
  * (Bun's Glob syntax: `*`, `**`, `?`, `[…]`, `{a,b}`).
  */
 import * as v from "valibot";
 
-/** The project a claim belongs to: an absolute path (the git root, else the working directory). */
+/** The project a claim belongs to: `git:` and its normalised origin remote, or an absolute path (the git root, else the working directory). */
 export const Project = v.pipe(
   v.string(),
   v.minLength(1),
   v.maxLength(4096),
-  v.regex(/^\/[^\u0000]*$/u, "a project is an absolute path (the git root, else the working directory)"),
+  v.regex(/^(?:\/|git:)[^\u0000-\u001f\u007f]*$/u, "a project is git:HOST/PATH (its origin remote) or an absolute path (the git root, else the working directory)"),
 );
 
 /**

@@ -107,6 +107,23 @@ describe.skipIf(natsSkip !== null)("file claims across brokers", () => {
     await until(async () => (await listed(b)).length === 0, "no claims left on B");
   }, 90_000);
 
+  test("machines with their own clones of one repository (one origin, different folders): a claim on A holds on B", async () => {
+    const clones = [project(), project()];
+    for (const [d, url] of [[clones[0]!, "git@github.com:team/shared.git"], [clones[1]!, "https://github.com/team/shared.git"]] as const) {
+      expect(Bun.spawnSync(["git", "-C", d, "init", "-q"]).exitCode).toBe(0);
+      expect(Bun.spawnSync(["git", "-C", d, "remote", "add", "origin", url]).exitCode).toBe(0);
+    }
+    const mine = await ipcJson(a, ["claim", "src/api/**", "--reason", "schema", "--as", "barney"], { cwd: clones[0] });
+    expect(mine.project).toBe("git:github.com/team/shared");
+    await until(async () => (await listed(b, clones[1])).includes("src/api/**:barney"), "A's claim in B's clone");
+    const refused = await ipc(b, ["claim", "src/api/users.ts", "--as", "fred"], { cwd: clones[1] });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("claimed by barney");
+    const denied = await ipc(b, ["guard", "hook", "--as", "fred"], { stdin: editInput(clones[1]!, join(clones[1]!, "src/api/users.ts")), cwd: clones[1] });
+    expect(JSON.parse(denied.stdout).hookSpecificOutput.permissionDecision).toBe("deny");
+    expect((await ipc(a, ["release", "--as", "barney"], { cwd: clones[0] })).code).toBe(0);
+  }, 60_000);
+
   test("ipc guard hook run against B denies an edit of a file claimed on A; the holder itself and other files pass", async () => {
     const claimed = await ipcJson(a, ["claim", "src/api/**", "--reason", "guarded", "--as", "barney"], { cwd: dir });
     const guard = (as: string, file: string) => ipc(b, ["guard", "hook", "--as", as], { stdin: editInput(dir, join(dir, file)), cwd: dir });

@@ -35,6 +35,24 @@ async function registerAll(e: IpcEnv, names: string[]): Promise<void> {
 }
 
 describe("ipc claim / release / claims", () => {
+  test("two clones of one repository (same origin remote, different folders) are one project: a claim in one is refused and guarded in the other", async () => {
+    const e = ipcEnv();
+    await using _b = await startBrokerProcess(e);
+    await registerAll(e, ["barney", "fred"]);
+    const [one, two] = [repo(), repo()];
+    for (const [d, url] of [[one, "git@github.com:team/app.git"], [two, "https://github.com/team/app"]] as const) {
+      expect(Bun.spawnSync(["git", "-C", d, "remote", "add", "origin", url]).exitCode).toBe(0);
+    }
+    const mine = await ipcJson(e, ["claim", "src/api/**", "--as", "barney"], { cwd: one });
+    expect(mine.project).toBe("git:github.com/team/app");
+    const refused = await ipc(e, ["claim", "src/api/users.ts", "--as", "fred"], { cwd: two });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("claimed by barney");
+    const denied = await ipc(e, ["guard", "hook", "--as", "fred"], { stdin: editInput(two, join(two, "src/api/users.ts")), cwd: two });
+    expect(JSON.parse(denied.stdout).hookSpecificOutput.permissionDecision).toBe("deny");
+    expect((await ipcJson(e, ["claims"], { cwd: two })).claims.map((c: any) => `${c.path}:${c.holder}`)).toEqual(["src/api/**:barney"]);
+  }, 30_000);
+
   test("paths from a sub-folder are stored relative to the git root; a conflict exits 1 naming holder, reason and expiry", async () => {
     const e = ipcEnv();
     await using _b = await startBrokerProcess(e);

@@ -1,7 +1,7 @@
 /** claim: claim files of this project so other agents' edit hooks leave them alone, release them, or list claims (docs/coordination.md). */
 import * as v from "valibot";
 import { formatClaims } from "../../claims/format.ts";
-import { claimPattern, projectRoot } from "../../claims/project.ts";
+import { claimPattern, projectId, projectRoot } from "../../claims/project.ts";
 import { IpcError } from "../../protocol/errors.ts";
 import { defineTool } from "./_tool.ts";
 
@@ -23,8 +23,9 @@ export default defineTool({
   example: '{"action": "claim", "paths": ["src/api/**"], "reason": "auth refactor"}',
   hints: { openWorldHint: false },
   async run({ action, paths, ttl_minutes, shared, reason }, { agent }) {
-    const project = projectRoot(process.cwd());
-    const rel = (paths ?? []).map((p) => claimPattern(project, project, p));
+    const root = projectRoot(process.cwd());
+    const project = projectId(root);
+    const rel = (paths ?? []).map((p) => claimPattern(root, root, p));
     if (action === "list") return formatClaims((await agent.call("claims", { project })).claims, `No claims in ${project}.`);
     if (action === "release") {
       const r = await agent.call("release", { project, ...(rel.length > 0 && { paths: rel }) });

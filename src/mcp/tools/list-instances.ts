@@ -1,7 +1,7 @@
 /** list_instances: who is registered, who is online, unread counts (a page at a time). */
 import * as v from "valibot";
 import { claimsFooter } from "../../claims/format.ts";
-import { projectRoot } from "../../claims/project.ts";
+import { projectId, projectRoot } from "../../claims/project.ts";
 import { listInstances } from "../../client/list-pages.ts";
 import { instancesText } from "../format.ts";
 import { defineTool } from "./_tool.ts";
@@ -21,7 +21,7 @@ export default defineTool({
   hints: { readOnlyHint: true, openWorldHint: false },
   async run(args, { agent, identity }) {
     const r = await listInstances(agent, args.cursor === undefined ? {} : { cursor: args.cursor });
-    const claims = await agent.call("claims", { project: projectRoot(process.cwd()) }).then((c) => c.claims, () => []);
+    const claims = await agent.call("claims", { project: projectId(projectRoot(process.cwd())) }).then((c) => c.claims, () => []);
     return instancesText(r, identity.name) + claimsFooter(claims);
   },
 });
