@@ -3,7 +3,9 @@
  * mode against a stand-in Messages API: the model reads a file another agent
  * claimed and edits it; the PreToolUse hook (ipc guard hook) denies the edit,
  * Claude Code's next request carries the denial naming the holder, and the file
- * is unchanged. The same edit of an unclaimed file goes through.
+ * is unchanged. The same edit of an unclaimed file goes through. A claim made
+ * in one clone of a repository guards the same file in another clone (one
+ * origin remote: one project).
  */
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
@@ -111,5 +113,38 @@ describe.skipIf(SKIP !== null)("the real Claude Code and a claimed file", () => 
     expect(second.code).toBe(0);
     expect(api.turns().slice(before).flatMap((t) => toolResults(t.body)).some((r) => r.includes("claimed by"))).toBe(false);
     expect(readFileSync(free, "utf8")).toBe("export const holder = 'nobody';\n");
+  }, 240_000);
+
+  test("a clone of the same repository (one origin remote) in another folder: an Edit there of the file barney claimed in his clone is denied", async () => {
+    const e = ipcEnv();
+    await using _b = await startBrokerProcess(e);
+    expect((await ipc(e, ["register", "barney"])).code).toBe(0);
+    const clone = (url: string) => {
+      const d = realpathSync(tempHome("ipc-guard-clone-"));
+      for (const args of [["init", "-q"], ["remote", "add", "origin", url]]) expect(Bun.spawnSync(["git", ...args], { cwd: d }).exitCode).toBe(0);
+      mkdirSync(join(d, "src"));
+      writeFileSync(join(d, "src", "claimed.ts"), "export const owner = 'barney';\n");
+      return d;
+    };
+    const his = clone("git@github.com:team/app.git");
+    const mine = clone("https://github.com/team/app.git");
+    const held = await ipcJson(e, ["claim", "src/claimed.ts", "--reason", "auth refactor", "--as", "barney"], { cwd: his });
+    expect(held.project).toBe("git:github.com/team/app");
+
+    const hook = `IPC_HOME=${quote(e.home)} IPC_PORT=${e.port} ${ipcCommand().map(quote).join(" ")} guard hook --for claude-code`;
+    mkdirSync(join(mine, ".claude"));
+    writeFileSync(
+      join(mine, ".claude", "settings.json"),
+      JSON.stringify({ hooks: { PreToolUse: [{ matcher: "Edit|Write|MultiEdit|NotebookEdit", hooks: [{ type: "command", command: hook }] }] } }),
+    );
+    const home = claudeHome([mine]);
+    await using api = startMessagesApi();
+    const target = join(mine, "src", "claimed.ts");
+    api.script.push({ tool: "Read", input: { file_path: target } }, { tool: "Edit", input: { file_path: target, old_string: "owner", new_string: "holder" } }, { text: "I will ask barney." });
+    expect((await claudePrint(home, mine, api)).code).toBe(0);
+    const denial = api.turns().flatMap((t) => toolResults(t.body)).find((r) => r.includes("claimed by barney"));
+    if (denial === undefined) throw new Error(`no denial in Claude Code's requests: ${JSON.stringify(api.turns().flatMap((t) => toolResults(t.body)))}`);
+    expect(denial).toContain("src/claimed.ts is claimed by barney");
+    expect(readFileSync(target, "utf8")).toBe("export const owner = 'barney';\n");
   }, 240_000);
 });
