@@ -55,7 +55,7 @@ class Cluster implements ClusterLink {
     this.publisher = new Publisher(b, this.store);
     this.consumers = new Consumers(b, this.store, settings.space);
     this.channels = new ChannelMembers(b, this.store, this.directory, this.publisher, settings.space);
-    this.claims = new ClusterClaims(this.directory, () => this.nats !== null && !this.nats.nc.isClosed() && !this.reconnecting, settings);
+    this.claims = new ClusterClaims(this.directory, () => this.connected, settings);
     this.timer = setInterval(() => this.heartbeat(), HEARTBEAT_MS);
     void this.join();
   }
@@ -131,6 +131,11 @@ class Cluster implements ClusterLink {
       for (const c of b.connections) if (c.session === s) b.unbind(c);
       b.sessions.revoke(s);
     }
+  }
+
+  /** True while NATS is reachable and the space is open. */
+  private get connected(): boolean {
+    return this.nats !== null && !this.nats.nc.isClosed() && !this.reconnecting;
   }
 
   /** True when a live session here holds `name`. */
@@ -221,7 +226,7 @@ class Cluster implements ClusterLink {
   }
 
   registered(name: string, takeover: boolean): Promise<ClaimOutcome> | null {
-    if (this.nats === null || this.reconnecting) return null;
+    if (!this.connected) return null;
     return new Promise((resolve) => {
       this.b.commit.afterCommit(
         () => {
@@ -273,7 +278,7 @@ class Cluster implements ClusterLink {
 
   status(): ReturnType<ClusterLink["status"]> {
     return {
-      connected: this.nats !== null && !this.nats.nc.isClosed() && !this.reconnecting,
+      connected: this.connected,
       space: this.settings.space,
       node: this.store.node,
       servers: this.settings.servers,
