@@ -26,9 +26,7 @@ import type { ClaimRow } from "../store/claims.ts";
 import type { Directory } from "./directory.ts";
 import { STALE_MS } from "./directory.ts";
 import type { Nats } from "./nats.ts";
-
-/** The KV bucket of `space`'s file claims. */
-export const claimsBucket = (space: string): string => `ipc_${space}_claims`;
+import { claimsBucket } from "./subjects.ts";
 
 /** The key of `project` in the claims bucket (KV keys cannot hold a path). */
 export function projectKey(project: string): string {

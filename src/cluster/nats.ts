@@ -4,8 +4,7 @@
  * imported here, lazily: only `ipc serve --nats` loads this file.
  */
 import type { ClusterSettings } from "../config.ts";
-import { claimsBucket } from "./claims.ts";
-import { allRecipients, bucketName, channelsBucketName, streamName } from "./subjects.ts";
+import { allRecipients, bucketName, channelsBucketName, claimsBucket, streamName } from "./subjects.ts";
 
 type Transport = typeof import("@nats-io/transport-node");
 type JetStreamModule = typeof import("@nats-io/jetstream");

@@ -21,3 +21,6 @@ export const bucketName = (space: string): string => `ipc_${space}_names`;
 
 /** The KV bucket of channel membership (src/cluster/channels.ts). */
 export const channelsBucketName = (space: string): string => `ipc_${space}_channels`;
+
+/** The KV bucket of `space`'s file claims (src/cluster/claims.ts). */
+export const claimsBucket = (space: string): string => `ipc_${space}_claims`;
