@@ -54,7 +54,7 @@ export function parseLink(text: string): PairingLink {
   const code = params.get("code") ?? "";
   const port = Number(m[3]);
   if (!FINGERPRINT.test(fingerprint)) throw new IpcError("BAD_REQUEST", "the pairing link's fingerprint (fp=SHA256:…) is missing or malformed: copy the whole line", 2);
-  if (!params.has("code") && !m[4].includes("&")) {
+  if (!params.has("code") && !m[4]!.includes("&")) {
     // What a shell leaves of `ipc join ipc+tls://…#fp=…&code=…` typed without quotes: it ran the part before `&` on its own.
     throw new IpcError(
       "BAD_REQUEST",
