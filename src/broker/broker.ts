@@ -75,8 +75,8 @@ export class Broker {
   cluster: ClusterLink | null = null;
   /** The browser dashboard, once `ui` started it (src/ui/server.ts). */
   dashboard: { stop(): void } | null = null;
-  /** Set by the server: begins a clean shutdown. */
-  requestShutdown: () => void = () => {};
+  /** Set by the server: begins a clean shutdown; with `successor` (a pid), the IPC_HOME lock is handed to that broker at the end. */
+  requestShutdown: (successor?: number) => void = () => {};
   /**
    * Set by the server: opens TLS listeners on `addresses` the broker does not listen on yet
    * (the `listen` op), and resolves to those it added. Rejects with IpcError CONFLICT naming an address it cannot bind.

@@ -20,7 +20,7 @@ import { reply } from "./dispatch.ts";
 import { raiseFdLimit } from "./fd-limit.ts";
 import { pump } from "./intake.ts";
 import { errorFrame } from "./frames.ts";
-import { acquireLock, type LockInfo, lockAge, probeAddress, probeOwner, removeLock } from "./lock.ts";
+import { acquireLock, awaitHandover, handOverLock, isAlive, type LockInfo, lockAge, probeAddress, probeOwner, removeLock } from "./lock.ts";
 import { log, setLogLevel } from "./log.ts";
 import { enforcePrivateModes } from "./permissions.ts";
 import { Sweeper } from "./sweeper.ts";
@@ -31,6 +31,11 @@ export interface BrokerOptions {
   clock?: Clock;
   /** Seconds between retention sweeps (default 60). */
   sweepSeconds?: number;
+  /**
+   * The pid of the broker this one replaces (`ipc serve --succeed PID`, run by
+   * `ipc serve --detach --restart`): wait until it hands over the IPC_HOME lock.
+   */
+  succeed?: number;
 }
 
 /** Messages added to the search index per step (two steps a second). */
@@ -94,6 +99,7 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
     started_at: new Date().toISOString(),
   };
   let owner = acquireLock(lockPath, lockInfo);
+  if (owner !== "acquired" && options.succeed !== undefined) owner = await awaitHandover(lockPath, lockInfo, options.succeed);
   if (owner !== "acquired" && lockAge(lockPath) > STALE_LOCK_MS && (await probeOwner(owner)) === "absent") {
     log.warn(`taking over a stale lock: pid ${owner.pid} holds ${lockPath} but nothing listens at its address`);
     removeLock(lockPath, owner.pid);
@@ -207,7 +213,8 @@ function running(
   const stopped = new Promise<void>((r) => (resolveStopped = r));
   let stopping: Promise<void> | undefined;
 
-  const stop = (): Promise<void> => {
+  /** Stops; with `successor`, hands the lock to that pid instead of removing it (a restart without a gap). */
+  const stop = (successor?: number): Promise<void> => {
     stopping ??= (async () => {
       clearInterval(sweepTimer);
       clearInterval(reapTimer);
@@ -235,13 +242,17 @@ function running(
       safely("checkpoint", () => broker.db.exec("PRAGMA wal_checkpoint(TRUNCATE)"));
       broker.db.close();
       if (config.socketPath !== null && socketInodeOf(config.socketPath) === socketInode) rmSync(config.socketPath, { force: true });
-      removeLock(lockPath);
-      log.info(`broker stopped (pid ${process.pid})`);
+      if (successor !== undefined && isAlive(successor) && handOverLock(lockPath, successor)) {
+        log.info(`broker stopped (pid ${process.pid}); IPC_HOME handed over to the broker replacing it (pid ${successor})`);
+      } else {
+        removeLock(lockPath);
+        log.info(`broker stopped (pid ${process.pid})`);
+      }
       resolveStopped();
     })();
     return stopping;
   };
-  broker.requestShutdown = () => void stop();
+  broker.requestShutdown = (successor) => void stop(successor);
   const tls = broker.tls?.listeners.map((l) => `${l.host.includes(":") ? `[${l.host}]` : l.host}:${l.port} (TLS)`) ?? [];
   const where = [tcp ? `${config.host}:${tcp.port}` : null, config.socketPath, ...tls].filter(Boolean).join(" and ");
   log.info(`ipc ${VERSION} broker listening on ${where} (${modeText(config)}), home ${config.home}, pid ${process.pid}`);
@@ -256,12 +267,12 @@ function running(
     port: tcp?.port ?? 0,
     socketPath: config.socketPath,
     sweep: () => sweeper.sweep(),
-    stop,
+    stop: () => stop(),
     get stopping() {
       return stopping !== undefined;
     },
     stopped,
-    [Symbol.asyncDispose]: stop,
+    [Symbol.asyncDispose]: () => stop(),
   };
 }
 

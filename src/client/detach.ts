@@ -20,8 +20,13 @@ const DETACH_WAIT_MS = 15_000;
 
 /** What `ipc serve --detach` found or did. */
 export interface Detached {
-  /** "started": the broker that answers is the one this call spawned; "raced": another client's broker started first and answers; "running": one ran already. */
-  outcome: "started" | "raced" | "running";
+  /**
+   * "started": the broker that answers is the one this call spawned; "restarted": the same, in place of
+   * the broker that ran (`replaced`); "raced": another client's broker started first and answers; "running": one ran already.
+   */
+  outcome: "started" | "restarted" | "raced" | "running";
+  /** The pid of the broker a restart replaced. */
+  replaced?: number;
   /** The answering broker's status, with its listeners after `added`. */
   status: StatusResult;
   /** TLS listeners added to a broker that ran already (host, bound port). */
@@ -30,9 +35,10 @@ export interface Detached {
   log: string;
 }
 
-/** The serve command line `rawArgs` without `--detach` (`--detach=…`, `--no-detach`): what the background broker runs with. */
+/** The serve command line `rawArgs` without `--detach` and `--restart` (`--x=…`, `--no-x`): what the background broker runs with. */
 export function withoutDetach(rawArgs: readonly string[]): string[] {
-  return rawArgs.filter((a) => a !== "--detach" && !a.startsWith("--detach=") && a !== "--no-detach");
+  const ours = (a: string) => ["detach", "restart"].some((f) => a === `--${f}` || a.startsWith(`--${f}=`) || a === `--no-${f}`);
+  return rawArgs.filter((a) => !ours(a));
 }
 
 /**
@@ -81,38 +87,65 @@ function logReason(path: string, from: number): string {
   }
 }
 
+/** Bytes in the broker log now (0 when there is none): where a new broker's lines begin. */
+function logSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Waits until this IPC_HOME's broker answers (other than the pid `not`, a broker being replaced).
+ * @throws IpcError NO_BROKER with the reason the log gives once `child` failed, or at the deadline.
+ */
+async function awaitBroker(config: Config, child: { readonly exitCode: number | null }, logFrom: number, not?: number) {
+  const log = paths.log(config);
+  const deadline = performance.now() + DETACH_WAIT_MS;
+  let delay = 10;
+  while (performance.now() < deadline) {
+    await Bun.sleep(delay);
+    delay = Math.min(delay * 1.5, 100);
+    const found = await runningBroker(config);
+    if (found !== null && found.status.pid !== not) return found;
+    found?.c.client.close();
+    // Ours failed (a port taken, a bad setting): say why. Ours gave way (exit 0) to a broker still starting: keep waiting for that one.
+    if (child.exitCode !== null && child.exitCode !== 0) break;
+  }
+  const reason = logReason(log, logFrom);
+  throw new IpcError("NO_BROKER", `the broker did not start${reason ? `: ${reason.replace(/^ipc: /, "")}` : ""} (see ${log})`);
+}
+
 /**
  * Starts this IPC_HOME's broker in the background with the serve arguments
- * `serveArgs` (resolved into `config`), or brings a running one to them.
+ * `serveArgs` (resolved into `config`), or brings a running one to them: it
+ * takes `--listen` live; with `restart`, it hands over to a new broker with
+ * these settings (the lock passes from one to the other, never free).
  * @throws IpcError NO_BROKER when the started broker never answered (with the log's reason);
  *   CONFLICT when the broker that answers runs with settings only a restart can change (naming each).
  */
-export async function detachBroker(config: Config, serveArgs: string[]): Promise<Detached> {
+export async function detachBroker(config: Config, serveArgs: string[], restart = false): Promise<Detached> {
   const log = paths.log(config);
   let found = await runningBroker(config);
   let outcome: Detached["outcome"] = "running";
+  let replaced: number | undefined;
   if (found === null) {
-    let logFrom = 0;
-    try {
-      logFrom = statSync(log).size;
-    } catch {
-      // No log yet.
-    }
+    const logFrom = logSize(log);
     const child = spawnBroker(config, serveArgs);
-    const deadline = performance.now() + DETACH_WAIT_MS;
-    let delay = 10;
-    while (found === null && performance.now() < deadline) {
-      await Bun.sleep(delay);
-      delay = Math.min(delay * 1.5, 100);
-      found = await runningBroker(config);
-      // Ours failed (a port taken, a bad setting): say why. Ours gave way (exit 0) to a broker still starting: keep waiting for that one.
-      if (found === null && child.exitCode !== null && child.exitCode !== 0) break;
-    }
-    if (found === null) {
-      const reason = logReason(log, logFrom);
-      throw new IpcError("NO_BROKER", `the broker did not start${reason ? `: ${reason.replace(/^ipc: /, "")}` : ""} (see ${log})`);
-    }
+    found = await awaitBroker(config, child, logFrom);
     outcome = found.status.pid === child.pid ? "started" : "raced";
+  } else if (restart) {
+    replaced = found.status.pid;
+    const logFrom = logSize(log);
+    const child = spawnBroker(config, [...serveArgs, "--succeed", String(replaced)]);
+    try {
+      await found.c.client.request("shutdown", { successor: child.pid });
+    } finally {
+      found.c.client.close();
+    }
+    found = await awaitBroker(config, child, logFrom, replaced);
+    outcome = found.status.pid === child.pid ? "restarted" : "raced";
   }
   const { c } = found;
   let status = found.status;
@@ -120,7 +153,7 @@ export async function detachBroker(config: Config, serveArgs: string[]): Promise
   try {
     const missing = missingListeners(config, status);
     // The broker this call started has every setting by construction: a missing listener there is a difference to report, not to patch.
-    if (missing.length > 0 && outcome !== "started") {
+    if (missing.length > 0 && outcome !== "started" && outcome !== "restarted") {
       const r = await c.client.request("listen", { add: missing });
       added = r.added;
       status = { ...status, tls: { fingerprint: r.fingerprint, listeners: r.listeners } };
@@ -131,13 +164,18 @@ export async function detachBroker(config: Config, serveArgs: string[]): Promise
   const differ = settingDifferences(config, serveArgs, status);
   if (differ.length > 0) {
     const list = differ.map((d) => `${d.flag}: ${d.running} there, ${d.asked} asked`).join("; ");
-    const who = outcome === "running" ? `The running broker (pid ${status.pid})` : outcome === "raced" ? `Another client started this IPC_HOME's broker (pid ${status.pid}) first; it` : `The broker this started (pid ${status.pid})`;
+    const who =
+      outcome === "running"
+        ? `the running broker (pid ${status.pid})`
+        : outcome === "raced"
+          ? `another client started this IPC_HOME's broker (pid ${status.pid}) first; it`
+          : `the broker this started (pid ${status.pid})`;
     const addedText = added.length > 0 ? ` It now listens on ${added.map(listenText).join(", ")} (TLS) as asked.` : "";
     throw new IpcError(
       "CONFLICT",
       `${who} runs with other settings than these, and takes them only at start: ${list}.${addedText} ` +
-        "To apply them, restart it: ipc stop, then run this command again (an AI host's ipc mcp may start a broker in between; this command then says so, and never reports a start it did not make)",
+        "To apply them, run this command again with --restart: the running broker hands over to a new one with these settings, with no moment in which another client could start one",
     );
   }
-  return { outcome, status, added, log };
+  return { outcome, status, added, log, ...(replaced !== undefined && { replaced }) };
 }

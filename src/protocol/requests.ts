@@ -190,6 +190,11 @@ export const ShutdownRequest = v.object({
   op: v.literal("shutdown"),
   /** With a shared secret and no session: hex HMAC-SHA256(secret, nonce ‖ "op:shutdown"). */
   auth: v.optional(v.pipe(v.string(), v.maxLength(256))),
+  /**
+   * Owner only: the pid of the broker started to replace this one (`ipc serve --detach --restart`):
+   * the IPC_HOME lock is handed to it as the last step, so no other broker can start in between.
+   */
+  successor: v.optional(v.pipe(v.number(), v.integer(), v.minValue(2), v.maxValue(2 ** 31 - 1))),
 });
 
 /** Any v2 request frame (the union; `REQUEST_SCHEMAS` picks one schema by `op` without trying the others). */

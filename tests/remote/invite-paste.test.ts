@@ -5,12 +5,15 @@
  * `&` gets an error that says exactly that. Real broker with a TLS listener
  * on 127.0.0.2, real CLI run through each installed shell.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test, setDefaultTimeout } from "bun:test";
 import { chmodSync, existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../helpers/ports.ts";
 import { type BrokerProcess, type IpcEnv, ipc, ipcCommand, ipcEnv, ipcJson, startBrokerProcess } from "../helpers/processes.ts";
+
+// Real broker processes on a shared 2-core machine: bun's 5 s default is too short under load (bunfig's timeout is not applied here).
+setDefaultTimeout(60_000);
 
 /** A free TCP port on 127.0.0.2. */
 function freePortOn2(): number {

@@ -3,9 +3,12 @@
  * real sockets: the owner adds TLS listeners live, all or none; strangers,
  * open-mode connections and sessions may not.
  */
-import { expect, test } from "bun:test";
+import { expect, test, setDefaultTimeout } from "bun:test";
 import { testBroker } from "../helpers/broker.ts";
 import { RawClient } from "../helpers/raw.ts";
+
+// Real broker processes on a shared 2-core machine: bun's 5 s default is too short under load (bunfig's timeout is not applied here).
+setDefaultTimeout(60_000);
 
 /** A free TCP port on 127.0.0.2. */
 function freePortOn2(): number {

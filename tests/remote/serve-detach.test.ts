@@ -6,12 +6,15 @@
  * not happen is never reported. Real brokers, real CLI, a TLS listener on
  * 127.0.0.2 and a second IPC_HOME joining it.
  */
-import { afterEach, expect, test } from "bun:test";
+import { afterEach, expect, test, setDefaultTimeout } from "bun:test";
 import { existsSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isAlive } from "../../src/home/files.ts";
 import { freePort } from "../helpers/ports.ts";
 import { type BrokerProcess, type IpcEnv, ipc, ipcEnv, ipcJson, startBrokerProcess } from "../helpers/processes.ts";
+
+// Real broker processes on a shared 2-core machine: bun's 5 s default is too short under load (bunfig's timeout is not applied here).
+setDefaultTimeout(60_000);
 
 /** A free TCP port on 127.0.0.2 (the "other machine's" view of this broker). */
 function freePortOn2(): number {
@@ -120,7 +123,7 @@ test("serve --detach with a limit the running broker does not have names it and 
   expect(r.stdout).not.toContain("Broker started");
   expect(r.stderr).toContain("--max-content-bytes");
   expect(r.stderr).toContain("100");
-  expect(r.stderr).toContain("ipc stop");
+  expect(r.stderr).toContain("--restart");
   expect((await status(e)).pid).toBe(before.pid);
 });
 
@@ -152,4 +155,38 @@ test("when another client's broker answers first, serve --detach says so (never 
   expect((await status(e)).tls?.listeners).toEqual([{ host: "127.0.0.2", port: tls }]);
   await ipcJson(e, ["register", "fred"], { env: { IPC_NAME: "fred" } });
   await joinAndSend(e, "fred");
+});
+
+test("serve --detach --restart hands the IPC_HOME to a broker with the new settings while clients keep starting brokers", async () => {
+  const e = home();
+  expect((await ipc(e, ["register", "fred"], { env: { IPC_NAME: "fred" } })).code).toBe(0);
+  expect((await ipc(e, ["register", "wilma"], { env: { IPC_NAME: "wilma" } })).code).toBe(0);
+  const before = await status(e);
+  // Open AI hosts: clients that start a plain broker whenever none answers.
+  let storming = true;
+  const storm = [1, 2].map(async () => {
+    for (let i = 0; i < 200 && storming; i++) await ipc(e, ["list"]);
+  });
+  const tls = freePortOn2();
+  const r = await ipc(e, ["serve", "--detach", "--restart", "--max-content-bytes", "100", "--listen", `127.0.0.2:${tls}`]);
+  storming = false;
+  await Promise.all(storm);
+  expect(r.stderr).toBe("");
+  expect(r.code).toBe(0);
+  const after = await status(e);
+  expect(r.stdout).toContain(`Broker restarted: pid ${before.pid} handed over to pid ${after.pid}`);
+  expect(after.pid).not.toBe(before.pid);
+  expect(after.tls?.listeners).toEqual([{ host: "127.0.0.2", port: tls }]);
+  const big = await ipc(e, ["send", "wilma", "x".repeat(200)], { env: { IPC_NAME: "fred" } });
+  expect(big.code).toBe(1);
+  expect(big.stderr).toContain("100");
+  // The sessions survive the restart (the store is the same).
+  expect((await ipc(e, ["send", "wilma", "after the restart"], { env: { IPC_NAME: "fred" } })).code).toBe(0);
+});
+
+test("--restart without --detach is a usage error", async () => {
+  const e = home();
+  const r = await ipc(e, ["serve", "--restart"]);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain("--restart goes with --detach");
 });
