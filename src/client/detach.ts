@@ -144,7 +144,11 @@ export async function detachBroker(config: Config, serveArgs: string[], restart 
     } finally {
       found.c.client.close();
     }
-    found = await awaitBroker(config, child, logFrom, replaced);
+    const was = replaced;
+    found = await awaitBroker(config, child, logFrom, replaced).catch((err: unknown) => {
+      if (!(err instanceof IpcError)) throw err;
+      throw new IpcError(err.code, `${err.message}. The broker it replaces (pid ${was}) has stopped: fix that, then ipc serve --detach (or any client) starts one`);
+    });
     outcome = found.status.pid === child.pid ? "restarted" : "raced";
   }
   const { c } = found;
