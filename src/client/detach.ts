@@ -178,7 +178,9 @@ export async function detachBroker(config: Config, serveArgs: string[], restart 
     throw new IpcError(
       "CONFLICT",
       `${who} runs with other settings than these, and takes them only at start: ${list}.${addedText} ` +
-        "To apply them, run this command again with --restart: the running broker hands over to a new one with these settings, with no moment in which another client could start one",
+        (outcome === "started" || outcome === "restarted"
+          ? `A broker started with this command line should have them all: please report this as a bug, with ${log}`
+          : "To apply them, run this command again with --restart: the running broker hands over to a new one with these settings, with no moment in which another client could start one"),
     );
   }
   return { outcome, status, added, log, ...(replaced !== undefined && { replaced }) };
