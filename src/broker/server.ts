@@ -114,6 +114,7 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
   let checkpointer: Checkpointer | null = null;
   let socketInode = 0;
   let broker: Broker | undefined;
+  let handle: BrokerHandle | undefined;
   try {
     db = openDatabase(paths.database(config), config.synchronous);
     try {
@@ -126,9 +127,18 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
       log.warn(`the open-file limit (ulimit -n ${admission.fd?.soft}) allows ${admission.maxConnections} connections, fewer than IPC_MAX_CONNECTIONS; more are refused`);
     }
     const handlers = socketHandlers(broker, admission);
+    const started = broker;
+    const tlsHandlers = handlers("tls");
+    // One `listen` at a time: two asking for the same address get one listener.
+    let listening: Promise<unknown> = Promise.resolve();
+    started.addListeners = (addresses) => {
+      const run = listening.then(() => addListeners(started, tlsHandlers, addresses, network, () => handle?.stopping ?? false));
+      listening = run.catch(() => {});
+      return run;
+    };
     // Everything `status` reports is in place before the local listeners take a client: `ipc serve
     // --detach` compares it with what it was asked for as soon as the broker answers.
-    if (config.listen.length > 0) broker.tls = await listenTls(broker, handlers("tls"), config.listen, network);
+    if (config.listen.length > 0) broker.tls = await listenTls(broker, tlsHandlers, config.listen, network);
     if (config.cluster !== null) {
       // Loaded only with --nats: a broker on its own never imports the NATS clients.
       const { startCluster } = await import("../cluster/cluster.ts");
@@ -165,10 +175,7 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
     checkpointer = await Checkpointer.start(db, paths.database(config));
     if (checkpointer === null) log.warn("WAL checkpoints run on the broker's thread (no worker thread available)");
     await Bun.write(lockPath, JSON.stringify(lockInfo));
-    const handle = running(broker, admission, tcp, network, unix, lockPath, options, checkpointer, socketInode);
-    const started = broker;
-    const tlsHandlers = handlers("tls");
-    started.addListeners = (addresses) => addListeners(started, tlsHandlers, addresses, network, handle);
+    handle = running(broker, admission, tcp, network, unix, lockPath, options, checkpointer, socketInode);
     return handle;
   } catch (err) {
     await broker?.cluster?.stop().catch(() => {});
@@ -314,14 +321,14 @@ async function listenTls(broker: Broker, socket: TlsSocketHandlers, addresses: L
  * @returns the listeners it added.
  * @throws IpcError UNAVAILABLE while the broker stops; CONFLICT when an address cannot be bound.
  */
-async function addListeners(broker: Broker, socket: TlsSocketHandlers, addresses: ListenAddress[], into: TCPSocketListener<Connection>[], handle: BrokerHandle) {
+async function addListeners(broker: Broker, socket: TlsSocketHandlers, addresses: ListenAddress[], into: TCPSocketListener<Connection>[], stopping: () => boolean) {
   const have = () => broker.tls?.listeners ?? [];
   const missing = (list: ListenAddress[]) => list.filter((a) => !have().some((l) => l.host === a.host && (a.port === 0 || l.port === a.port)));
   const wanted = missing(addresses).filter((a, i, all) => all.findIndex((b) => b.host === a.host && b.port === a.port) === i);
   if (wanted.length === 0) return [];
-  if (handle.stopping) throw new IpcError("UNAVAILABLE", "the broker is stopping: start it again with ipc serve --detach --listen …");
+  if (stopping()) throw new IpcError("UNAVAILABLE", "the broker is stopping: start it again with ipc serve --detach --listen …");
   const opened = await listenTls(broker, socket, wanted, into);
-  if (handle.stopping) {
+  if (stopping()) {
     // Stop began while the certificate was read: close what it would not.
     for (const l of into.splice(into.length - opened.listeners.length)) l.stop(true);
     throw new IpcError("UNAVAILABLE", "the broker is stopping: start it again with ipc serve --detach --listen …");

@@ -92,3 +92,15 @@ test("listen takes 1 to 16 well-formed addresses", async () => {
     expect(r.error.code).toBe("BAD_REQUEST");
   }
 });
+
+test("two owners asking for the same address at once get one listener, and both succeed", async () => {
+  await using b = await testBroker();
+  await using one = await RawClient.connect(b.port);
+  await using two = await RawClient.connect(b.port);
+  const port = freePortOn2();
+  const add = [{ host: "127.0.0.2", port }];
+  const [r1, r2] = await Promise.all([one.call({ id: 1, op: "listen", add }), two.call({ id: 1, op: "listen", add })]);
+  expect([r1.ok, r2.ok]).toEqual([true, true]);
+  expect([...r1.added, ...r2.added]).toEqual([{ host: "127.0.0.2", port }]);
+  expect((await one.call({ id: 2, op: "status" })).tls.listeners).toEqual([{ host: "127.0.0.2", port }]);
+});
