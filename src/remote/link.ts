@@ -47,7 +47,9 @@ export function joinLine(link: string): string {
  * @throws IpcError BAD_REQUEST (exit code 2) naming what is wrong.
  */
 export function parseLink(text: string): PairingLink {
-  const m = /^ipc\+tls:\/\/(?:\[([0-9a-fA-F:.]+)\]|([^:/#\s[\]]+)):(\d{1,5})\/?#(.+)$/.exec(text.trim());
+  // Quotes that reached us as part of the argument (a shell without '…' quoting, such as cmd.exe) are not part of the link.
+  const bare = text.trim().replace(/^(['"])(.*)\1$/s, "$2");
+  const m = /^ipc\+tls:\/\/(?:\[([0-9a-fA-F:.]+)\]|([^:/#\s[\]]+)):(\d{1,5})\/?#(.+)$/.exec(bare);
   if (!m) throw new IpcError("BAD_REQUEST", `not a pairing link: expected ipc+tls://HOST:PORT#fp=SHA256:…&code=… (from \`ipc invite\` on the broker's machine)`, 2);
   const params = new URLSearchParams(m[4]);
   const fingerprint = params.get("fp") ?? "";
