@@ -110,14 +110,12 @@ async function detach(config: Config, rawArgs: string[], restart: boolean): Prom
   const tls = (s.tls?.listeners ?? []).filter((l) => !d.added.some((a) => a.host === l.host && a.port === l.port)).map(listenText);
   const where = `${s.host}:${s.port}${s.socket ? ` and ${s.socket}` : ""}${tls.length > 0 ? `, TLS on ${tls.join(", ")}` : ""}`;
   const added = d.added.length > 0 ? ` It now also listens on ${d.added.map(listenText).join(", ")} (TLS), until it stops.` : "";
-  const text =
-    d.outcome === "started"
-      ? `Broker started (pid ${s.pid}) on ${where}; log: ${d.log}`
-      : d.outcome === "restarted"
-        ? `Broker restarted: pid ${d.replaced} handed over to pid ${s.pid}, on ${where}; log: ${d.log}`
-      : d.outcome === "raced"
-        ? `Another client started this IPC_HOME's broker (pid ${s.pid}) just before this one; it serves on ${where}.${added}`
-        : `A broker is already running (pid ${s.pid}) on ${where}.${added}`;
+  const text = {
+    started: `Broker started (pid ${s.pid}) on ${where}; log: ${d.log}`,
+    restarted: `Broker restarted: pid ${d.replaced} handed over to pid ${s.pid}, on ${where}; log: ${d.log}`,
+    raced: `Another client started this IPC_HOME's broker (pid ${s.pid}) just before this one; it serves on ${where}.${added}`,
+    running: `A broker is already running (pid ${s.pid}) on ${where}.${added}`,
+  }[d.outcome];
   emit(config, () => text, {
     started: d.outcome === "started" || d.outcome === "restarted",
     ...(d.replaced !== undefined && { replaced: d.replaced }),
