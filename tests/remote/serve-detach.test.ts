@@ -190,3 +190,25 @@ test("--restart without --detach is a usage error", async () => {
   expect(r.code).toBe(2);
   expect(r.stderr).toContain("--restart goes with --detach");
 });
+
+test("ipc stop, then serve --detach --listen while clients keep starting brokers: the listener is there and the line is true", async () => {
+  const e = home();
+  expect((await ipc(e, ["register", "fred"], { env: { IPC_NAME: "fred" } })).code).toBe(0);
+  let storming = true;
+  const storm = [1, 2].map(async () => {
+    for (let i = 0; i < 200 && storming; i++) await ipc(e, ["list"]);
+  });
+  await Bun.sleep(200);
+  expect((await ipc(e, ["stop"])).code).toBe(0);
+  const tls = freePortOn2();
+  const r = await ipc(e, ["serve", "--detach", "--listen", `127.0.0.2:${tls}`]);
+  storming = false;
+  await Promise.all(storm);
+  expect(r.code).toBe(0);
+  const s = await status(e);
+  // Whichever broker won, the command named it truly, and it listens.
+  const said = /^(Broker started|Another client started this IPC_HOME's broker|A broker is already running) \(pid (\d+)\)/.exec(r.stdout);
+  expect(said).not.toBeNull();
+  expect(Number(said![2])).toBe(s.pid);
+  expect(s.tls?.listeners).toEqual([{ host: "127.0.0.2", port: tls }]);
+});
