@@ -5,7 +5,7 @@
  * frames. Independent of sockets so the same code serves v2 and legacy clients.
  */
 import type { Database } from "bun:sqlite";
-import type { Config } from "../config.ts";
+import type { Config, ListenAddress } from "../config.ts";
 import { paths } from "../config.ts";
 import { ensureKey } from "../home/key.ts";
 import { IpcError } from "../protocol/errors.ts";
@@ -75,8 +75,14 @@ export class Broker {
   cluster: ClusterLink | null = null;
   /** The browser dashboard, once `ui` started it (src/ui/server.ts). */
   dashboard: { stop(): void } | null = null;
-  /** Set by the server: begins a clean shutdown. */
-  requestShutdown: () => void = () => {};
+  /** Set by the server: begins a clean shutdown; with `successor` (a pid), the IPC_HOME lock is handed to that broker at the end. */
+  requestShutdown: (successor?: number) => void = () => {};
+  /**
+   * Set by the server: opens TLS listeners on `addresses` the broker does not listen on yet
+   * (the `listen` op), and resolves to those it added. Rejects with IpcError CONFLICT naming an address it cannot bind.
+   */
+  addListeners: (addresses: ListenAddress[]) => Promise<{ host: string; port: number }[]> = () =>
+    Promise.reject(new Error("this broker takes no listeners (not started by the server)"));
 
   constructor(
     readonly config: Config,

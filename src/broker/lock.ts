@@ -4,7 +4,7 @@
  * with the exclusive TCP bind, exactly one of several brokers started at once
  * wins. A lock whose pid is gone is stale and taken over.
  */
-import { closeSync, openSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { isAlive, type LockInfo, readLock } from "../home/files.ts";
 
 export { isAlive, type LockInfo, readLock } from "../home/files.ts";
@@ -44,6 +44,56 @@ export function removeLock(path: string, pid: number | undefined = process.pid):
     } catch {
       // Already gone.
     }
+  }
+}
+
+/**
+ * Hands the lock at `path` from this process to `successor` (a broker started to
+ * replace this one, `ipc serve --detach --restart`) in one atomic rename, so
+ * there is no moment without an owner in which another broker could take it.
+ * @returns false (and changes nothing) when this process does not hold the lock.
+ */
+export function handOverLock(path: string, successor: number): boolean {
+  const owner = readLock(path);
+  if (owner === null || owner.pid !== process.pid) return false;
+  replaceLock(path, { ...owner, pid: successor, started_at: new Date().toISOString() });
+  return true;
+}
+
+/** Replaces the lock file's content in one rename (0600): readers see the old or the new owner, never none. */
+function replaceLock(path: string, info: LockInfo): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, "w", 0o600);
+  try {
+    writeSync(fd, JSON.stringify(info));
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+/**
+ * Waits (at most `timeoutMs`) for the broker `predecessor` to hand this process
+ * the lock at `path` (handOverLock), then writes `info` into it.
+ * @returns "acquired"; or the owner when another live process holds it (or still
+ *   does at the deadline); a lock left by a predecessor that died is taken as usual.
+ */
+export async function awaitHandover(path: string, info: LockInfo, predecessor: number, timeoutMs = 15_000): Promise<"acquired" | LockInfo> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const owner = readLock(path);
+    if (owner?.pid === process.pid) {
+      // Ours already: overwrite in place, never delete (that would open a gap).
+      replaceLock(path, info);
+      return "acquired";
+    }
+    const waiting = owner !== null && owner.pid === predecessor && isAlive(predecessor);
+    if (!waiting) {
+      if (owner === null || !isAlive(owner.pid)) return acquireLock(path, info);
+      return owner;
+    }
+    if (performance.now() > deadline) return owner;
+    await Bun.sleep(10);
   }
 }
 

@@ -6,7 +6,7 @@
 import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
 import { hostname } from "node:os";
 import { chmodSync, mkdirSync, rmSync, statSync } from "node:fs";
-import { type Config, isLoopback, paths } from "../config.ts";
+import { type Config, isLoopback, type ListenAddress, paths } from "../config.ts";
 import { assertOwnHome } from "../home/owner.ts";
 import { IpcError } from "../protocol/errors.ts";
 import { FrameTooLarge } from "../protocol/ndjson.ts";
@@ -20,7 +20,7 @@ import { reply } from "./dispatch.ts";
 import { raiseFdLimit } from "./fd-limit.ts";
 import { pump } from "./intake.ts";
 import { errorFrame } from "./frames.ts";
-import { acquireLock, type LockInfo, lockAge, probeAddress, probeOwner, removeLock } from "./lock.ts";
+import { acquireLock, awaitHandover, handOverLock, isAlive, type LockInfo, lockAge, probeAddress, probeOwner, removeLock } from "./lock.ts";
 import { log, setLogLevel } from "./log.ts";
 import { enforcePrivateModes } from "./permissions.ts";
 import { Sweeper } from "./sweeper.ts";
@@ -31,6 +31,11 @@ export interface BrokerOptions {
   clock?: Clock;
   /** Seconds between retention sweeps (default 60). */
   sweepSeconds?: number;
+  /**
+   * The pid of the broker this one replaces (`ipc serve --succeed PID`, run by
+   * `ipc serve --detach --restart`): wait until it hands over the IPC_HOME lock.
+   */
+  succeed?: number;
 }
 
 /** Messages added to the search index per step (two steps a second). */
@@ -49,6 +54,8 @@ export interface BrokerHandle {
   sweep(): ReturnType<Sweeper["sweep"]>;
   /** Stops accepting, answers what is in flight, checkpoints and closes the database. Idempotent. */
   stop(): Promise<void>;
+  /** True once `stop` has begun. */
+  readonly stopping: boolean;
   /** Resolves once the broker has stopped (after `stop`, `shutdown` op or a signal handler's stop). */
   readonly stopped: Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -92,6 +99,7 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
     started_at: new Date().toISOString(),
   };
   let owner = acquireLock(lockPath, lockInfo);
+  if (owner !== "acquired" && options.succeed !== undefined) owner = await awaitHandover(lockPath, lockInfo, options.succeed);
   if (owner !== "acquired" && lockAge(lockPath) > STALE_LOCK_MS && (await probeOwner(owner)) === "absent") {
     log.warn(`taking over a stale lock: pid ${owner.pid} holds ${lockPath} but nothing listens at its address`);
     removeLock(lockPath, owner.pid);
@@ -105,9 +113,10 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
   const network: TCPSocketListener<Connection>[] = [];
   let checkpointer: Checkpointer | null = null;
   let socketInode = 0;
+  let broker: Broker | undefined;
+  let handle: BrokerHandle | undefined;
   try {
     db = openDatabase(paths.database(config), config.synchronous);
-    let broker: Broker;
     try {
       broker = new Broker(config, db, options.clock); // reads the registry: damaged pages show here
     } catch (err) {
@@ -118,6 +127,23 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
       log.warn(`the open-file limit (ulimit -n ${admission.fd?.soft}) allows ${admission.maxConnections} connections, fewer than IPC_MAX_CONNECTIONS; more are refused`);
     }
     const handlers = socketHandlers(broker, admission);
+    const started = broker;
+    const tlsHandlers = handlers("tls");
+    // One `listen` at a time: two asking for the same address get one listener.
+    let listening: Promise<unknown> = Promise.resolve();
+    started.addListeners = (addresses) => {
+      const run = listening.then(() => addListeners(started, tlsHandlers, addresses, network, () => handle?.stopping ?? false));
+      listening = run.catch(() => {});
+      return run;
+    };
+    // Everything `status` reports is in place before the local listeners take a client: `ipc serve
+    // --detach` compares it with what it was asked for as soon as the broker answers.
+    if (config.listen.length > 0) broker.tls = await listenTls(broker, tlsHandlers, config.listen, network);
+    if (config.cluster !== null) {
+      // Loaded only with --nats: a broker on its own never imports the NATS clients.
+      const { startCluster } = await import("../cluster/cluster.ts");
+      broker.cluster = startCluster(broker, config.cluster);
+    }
     try {
       if (config.tcp) {
         tcp = Bun.listen<Connection>({
@@ -143,20 +169,16 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
       chmodSync(config.socketPath, 0o600);
       socketInode = statSync(config.socketPath).ino;
     }
-    if (config.listen.length > 0) broker.tls = await listenTls(broker, handlers("tls"), network);
-    if (config.cluster !== null) {
-      // Loaded only with --nats: a broker on its own never imports the NATS clients.
-      const { startCluster } = await import("../cluster/cluster.ts");
-      broker.cluster = startCluster(broker, config.cluster);
-    }
-    checkpointer = await Checkpointer.start(db, paths.database(config));
-    if (checkpointer === null) log.warn("WAL checkpoints run on the broker's thread (no worker thread available)");
     const port = tcp?.port ?? 0;
     lockInfo.port = port;
     broker.address = { host: config.host, port, socket: config.socketPath };
+    checkpointer = await Checkpointer.start(db, paths.database(config));
+    if (checkpointer === null) log.warn("WAL checkpoints run on the broker's thread (no worker thread available)");
     await Bun.write(lockPath, JSON.stringify(lockInfo));
-    return running(broker, admission, [tcp, ...network], unix, lockPath, options, checkpointer, socketInode);
+    handle = running(broker, admission, tcp, network, unix, lockPath, options, checkpointer, socketInode);
+    return handle;
   } catch (err) {
+    await broker?.cluster?.stop().catch(() => {});
     await checkpointer?.stop();
     for (const l of network) l.stop(true);
     tcp?.stop(true);
@@ -170,8 +192,9 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
 function running(
   broker: Broker,
   admission: Admission,
-  /** The loopback TCP listener (if any) first, then the TLS network listeners. */
-  tcpListeners: Array<TCPSocketListener<Connection> | undefined>,
+  tcp: TCPSocketListener<Connection> | undefined,
+  /** The TLS network listeners; `listen` adds to it while the broker runs, and stop closes them all. */
+  network: TCPSocketListener<Connection>[],
   unix: UnixSocketListener<Connection> | undefined,
   lockPath: string,
   options: BrokerOptions,
@@ -179,7 +202,7 @@ function running(
   socketInode: number,
 ): BrokerHandle {
   const { config } = broker;
-  const tcp = tcpListeners[0];
+  const tcpListeners = () => [tcp, ...network];
   const sweeper = new Sweeper(broker);
   const sweepTimer = setInterval(() => safely("sweep", () => sweeper.sweep()), (options.sweepSeconds ?? 60) * 1000);
   const reapTimer = setInterval(() => reapIdle(broker, admission), 1000);
@@ -197,12 +220,13 @@ function running(
   const stopped = new Promise<void>((r) => (resolveStopped = r));
   let stopping: Promise<void> | undefined;
 
-  const stop = (): Promise<void> => {
+  /** Stops; with `successor`, hands the lock to that pid instead of removing it (a restart without a gap). */
+  const stop = (successor?: number): Promise<void> => {
     stopping ??= (async () => {
       clearInterval(sweepTimer);
       clearInterval(reapTimer);
       clearInterval(indexTimer);
-      for (const l of tcpListeners) l?.stop(false);
+      for (const l of tcpListeners()) l?.stop(false);
       unix?.stop(false);
       safely("dashboard", () => broker.dashboard?.stop());
       await broker.cluster?.stop().catch((err: unknown) => log.warn(`cluster: ${(err as Error).message}`));
@@ -219,19 +243,23 @@ function running(
       }
       // Let queued replies reach their sockets before the listeners close for good.
       await Bun.sleep(20);
-      for (const l of tcpListeners) l?.stop(true);
+      for (const l of tcpListeners()) l?.stop(true);
       unix?.stop(true);
       await checkpointer?.stop();
       safely("checkpoint", () => broker.db.exec("PRAGMA wal_checkpoint(TRUNCATE)"));
       broker.db.close();
       if (config.socketPath !== null && socketInodeOf(config.socketPath) === socketInode) rmSync(config.socketPath, { force: true });
-      removeLock(lockPath);
-      log.info(`broker stopped (pid ${process.pid})`);
+      if (successor !== undefined && isAlive(successor) && handOverLock(lockPath, successor)) {
+        log.info(`broker stopped (pid ${process.pid}); IPC_HOME handed over to the broker replacing it (pid ${successor})`);
+      } else {
+        removeLock(lockPath);
+        log.info(`broker stopped (pid ${process.pid})`);
+      }
       resolveStopped();
     })();
     return stopping;
   };
-  broker.requestShutdown = () => void stop();
+  broker.requestShutdown = (successor) => void stop(successor);
   const tls = broker.tls?.listeners.map((l) => `${l.host.includes(":") ? `[${l.host}]` : l.host}:${l.port} (TLS)`) ?? [];
   const where = [tcp ? `${config.host}:${tcp.port}` : null, config.socketPath, ...tls].filter(Boolean).join(" and ");
   log.info(`ipc ${VERSION} broker listening on ${where} (${modeText(config)}), home ${config.home}, pid ${process.pid}`);
@@ -246,35 +274,69 @@ function running(
     port: tcp?.port ?? 0,
     socketPath: config.socketPath,
     sweep: () => sweeper.sweep(),
-    stop,
+    stop: () => stop(),
+    get stopping() {
+      return stopping !== undefined;
+    },
     stopped,
-    [Symbol.asyncDispose]: stop,
+    [Symbol.asyncDispose]: () => stop(),
   };
 }
 
+type TlsSocketHandlers = ReturnType<ReturnType<typeof socketHandlers>>;
+
 /**
- * Opens a TLS listener for each `--listen` address with the broker's
- * certificate (made on first use), pushing them onto `into`.
+ * Opens a TLS listener for each of `addresses` with the broker's certificate
+ * (made on first use), pushing them onto `into`. All or none: when one cannot
+ * be bound, those opened here are closed again.
  * @returns the certificate fingerprint joined machines pin, and the bound addresses.
  * @throws IpcError CONFLICT when an address cannot be bound (naming it).
  */
-async function listenTls(broker: Broker, socket: ReturnType<ReturnType<typeof socketHandlers>>, into: TCPSocketListener<Connection>[]) {
+async function listenTls(broker: Broker, socket: TlsSocketHandlers, addresses: ListenAddress[], into: TCPSocketListener<Connection>[]) {
   const { ensureTlsIdentity } = await import("../remote/certificate.ts");
   const identity = await ensureTlsIdentity(broker.config, hostname());
+  const opened: TCPSocketListener<Connection>[] = [];
   const listeners: { host: string; port: number }[] = [];
-  for (const a of broker.config.listen) {
+  for (const a of addresses) {
     if (a.host === "0.0.0.0" || a.host === "::") {
       log.warn(`listening on every interface (${a.host}:${a.port}) as --listen asked: every network this machine is on can reach the TLS listener (joined machines only get in)`);
     }
     try {
       const l = Bun.listen<Connection>({ hostname: a.host, port: a.port, exclusive: true, allowHalfOpen: true, tls: { cert: identity.cert, key: identity.key }, socket });
-      into.push(l);
+      opened.push(l);
       listeners.push({ host: a.host, port: l.port });
     } catch (err) {
+      for (const l of opened) l.stop(true);
       throw new IpcError("CONFLICT", `cannot listen on ${a.host}:${a.port} (${(err as Error).message}): choose another --listen address or port`);
     }
   }
+  into.push(...opened);
   return { fingerprint: identity.fingerprint, listeners };
+}
+
+/**
+ * The `listen` op's work: opens TLS listeners on those of `addresses` the
+ * broker does not listen on yet (port 0 matches any listener on that host),
+ * until it stops.
+ * @returns the listeners it added.
+ * @throws IpcError UNAVAILABLE while the broker stops; CONFLICT when an address cannot be bound.
+ */
+async function addListeners(broker: Broker, socket: TlsSocketHandlers, addresses: ListenAddress[], into: TCPSocketListener<Connection>[], stopping: () => boolean) {
+  const have = () => broker.tls?.listeners ?? [];
+  const missing = (list: ListenAddress[]) => list.filter((a) => !have().some((l) => l.host === a.host && (a.port === 0 || l.port === a.port)));
+  const wanted = missing(addresses).filter((a, i, all) => all.findIndex((b) => b.host === a.host && b.port === a.port) === i);
+  if (wanted.length === 0) return [];
+  if (stopping()) throw new IpcError("UNAVAILABLE", "the broker is stopping: start it again with ipc serve --detach --listen …");
+  const opened = await listenTls(broker, socket, wanted, into);
+  if (stopping()) {
+    // Stop began while the certificate was read: close what it would not.
+    for (const l of into.splice(into.length - opened.listeners.length)) l.stop(true);
+    throw new IpcError("UNAVAILABLE", "the broker is stopping: start it again with ipc serve --detach --listen …");
+  }
+  broker.tls = { fingerprint: opened.fingerprint, listeners: [...have(), ...opened.listeners] };
+  const where = opened.listeners.map((l) => `${l.host.includes(":") ? `[${l.host}]` : l.host}:${l.port} (TLS)`).join(" and ");
+  log.info(`now also listening on ${where}, as the broker's owner asked (until the broker stops)`);
+  return opened.listeners;
 }
 
 /** The security mode in words, for the start line of the log. */

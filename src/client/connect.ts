@@ -125,20 +125,33 @@ export function selfCommand(): string[] {
   return Bun.isStandaloneExecutable ? [process.execPath] : [process.execPath, join(import.meta.dir, "..", "main.ts")];
 }
 
-/** Starts `ipc serve` for `config` as a detached background process logging to broker.log. */
-export function spawnBroker(config: Config): { pid: number; readonly exitCode: number | null; exited: Promise<number> } {
+/**
+ * The `ipc serve` arguments a client that found no broker starts one with: where it
+ * listens (the rest of the broker's settings come from the environment it inherits).
+ */
+export function clientServeArgs(config: Config): string[] {
+  const args = ["--home", config.home, "--host", config.host, "--port", String(config.port)];
+  if (config.socketPath === null) args.push("--socket", "off");
+  else args.push("--socket", config.socketPath);
+  if (!config.tcp) args.push("--no-tcp");
+  if (config.open) args.push("--open");
+  const c = config.cluster;
+  if (c !== null) args.push("--nats", c.servers.join(","), "--space", c.space, ...(c.creds === null ? [] : ["--nats-creds", c.creds]));
+  return args;
+}
+
+/**
+ * Starts `ipc serve …serveArgs` for `config` as a detached background process logging to
+ * broker.log, in this process's folder and environment. `serveArgs` defaults to a client's
+ * (clientServeArgs); `ipc serve --detach` passes its own command line, so the broker runs
+ * with every setting it was given.
+ */
+export function spawnBroker(config: Config, serveArgs: string[] = clientServeArgs(config)): { pid: number; readonly exitCode: number | null; exited: Promise<number> } {
   assertOwnHome(config.home);
   mkdirSync(config.home, { recursive: true, mode: 0o700 });
   const log = openSync(paths.log(config), "a", 0o600);
   try {
-    const args = ["serve", "--home", config.home, "--host", config.host, "--port", String(config.port)];
-    if (config.socketPath === null) args.push("--socket", "off");
-    else args.push("--socket", config.socketPath);
-    if (!config.tcp) args.push("--no-tcp");
-    if (config.open) args.push("--open");
-    const c = config.cluster;
-    if (c !== null) args.push("--nats", c.servers.join(","), "--space", c.space, ...(c.creds === null ? [] : ["--nats-creds", c.creds]));
-    const proc = Bun.spawn([...selfCommand(), ...args], {
+    const proc = Bun.spawn([...selfCommand(), "serve", ...serveArgs], {
       stdio: ["ignore", log, log],
       detached: true,
     });

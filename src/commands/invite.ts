@@ -4,6 +4,7 @@ import { brokerArgs, configFrom } from "../cli/args.ts";
 import { usageError } from "../cli/errors.ts";
 import { emit } from "../cli/output.ts";
 import { connectBroker } from "../client/connect.ts";
+import { joinLine } from "../remote/link.ts";
 
 /** Seconds in a duration such as `90s`, `10m`, `2h`, `7d` or plain seconds. @throws usage error. */
 export function parseDuration(text: string): number {
@@ -29,9 +30,13 @@ export default defineCommand({
     const { client } = await connectBroker(config, false);
     try {
       const r = await client.request("invite", { machine: args.name, expires_s, host: args.address });
-      emit(config, () => `ipc join ${r.link}`, { ok: true, ...r });
+      // Quoted: unquoted, a shell would cut the line at `&` (and zsh would glob `#` and `[…]`).
+      const line = joinLine(r.link);
+      emit(config, () => line, { ok: true, ...r, command: line });
       if (!config.json) {
-        process.stderr.write(`Run that line on the other machine: it works once, until ${r.expires_at}. The fingerprint pins this broker's certificate (${r.fingerprint}).\n`);
+        process.stderr.write(
+          `Run that line on the other machine, quotes included: it works once, until ${r.expires_at}. The fingerprint pins this broker's certificate (${r.fingerprint}).\n`,
+        );
       }
     } finally {
       client.close();

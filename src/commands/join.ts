@@ -21,7 +21,7 @@ function defaultMachineName(): string {
 export default defineCommand({
   meta: { name: "join", description: "Pair this machine with a remote broker using the line `ipc invite` printed there" },
   args: {
-    link: { type: "positional", required: true, description: "ipc+tls://HOST:PORT#fp=SHA256:…&code=… (from ipc invite)" },
+    link: { type: "positional", required: true, description: "'ipc+tls://HOST:PORT#fp=SHA256:…&code=…' from ipc invite, in quotes (a shell cuts an unquoted link at &)" },
     name: { type: "string", description: "ask for this machine name (default: this host's name; ipc invite --name wins)", valueHint: "name" },
     home: brokerArgs.home,
     json: brokerArgs.json,

@@ -1,11 +1,11 @@
 /** `ipc serve`: run the broker in the foreground, or start it in the background with --detach. */
 import { defineCommand } from "citty";
 import { brokerArgs, configFrom } from "../cli/args.ts";
+import { usageError } from "../cli/errors.ts";
 import { emit, errOut } from "../cli/output.ts";
-import { type Config, LIMIT_SETTINGS, type Limits, paths, sameHome } from "../config.ts";
-import { connectBroker, spawnBroker } from "../client/connect.ts";
-import { UntrustedBroker } from "../client/trust.ts";
-import { IpcError } from "../protocol/errors.ts";
+import { type Config, LIMIT_SETTINGS, type Limits } from "../config.ts";
+import { detachBroker, withoutDetach } from "../client/detach.ts";
+import { listenText } from "../client/serve-settings.ts";
 
 const limitArgs = Object.fromEntries(
   LIMIT_SETTINGS.map((s) => [s.flag, { type: "string", description: `${s.description} (env ${s.env}, default ${s.default} ${s.unit})` }]),
@@ -37,7 +37,12 @@ export default defineCommand({
     nats: { type: "string", description: "join a NATS JetStream cluster through these servers (comma-separated; env IPC_NATS; docs/cluster.md)", valueHint: "url[,url…]" },
     "nats-creds": { type: "string", description: "NATS credentials file (env IPC_NATS_CREDS)", valueHint: "file" },
     space: { type: "string", description: "the ipc space on the cluster: brokers of one space are one (env IPC_SPACE, default \"default\")", valueHint: "name" },
-    detach: { type: "boolean", description: "start the broker in the background and return once it answers" },
+    detach: { type: "boolean", description: "start the broker in the background and return once it answers; a broker that runs already takes --listen live (docs/remote.md)" },
+    restart: {
+      type: "boolean",
+      description: "with --detach: replace the running broker by one with these settings, handing over with no moment in which another client could start one",
+    },
+    succeed: { type: "string", description: "take over from the broker with this pid once it hands over (what --restart runs)", valueHint: "pid" },
     ...limitArgs,
   },
   async run({ args, rawArgs }) {
@@ -53,8 +58,9 @@ export default defineCommand({
       natsCreds: args["nats-creds"],
       space: args.space,
     });
-    if (args.detach) return detach(config);
-    await foreground(config);
+    if (args.restart && !args.detach) throw usageError("--restart goes with --detach: ipc serve --detach --restart [settings…]");
+    if (args.detach) return detach(config, rawArgs, args.restart === true);
+    await foreground(config, args.succeed === undefined ? undefined : pidArg(args.succeed));
   },
 });
 
@@ -69,12 +75,19 @@ function repeated(rawArgs: string[], flag: string): string[] {
   return values;
 }
 
-async function foreground(config: Config): Promise<void> {
+/** `--succeed PID`. @throws usage error for anything but a process id. */
+function pidArg(text: string): number {
+  const pid = Number(text);
+  if (!/^\d{1,10}$/.test(text) || pid < 2) throw usageError(`--succeed takes the pid of the broker being replaced, got "${text}"`);
+  return pid;
+}
+
+async function foreground(config: Config, succeed?: number): Promise<void> {
   process.umask(0o077);
   const { AlreadyRunning, startBroker } = await import("../broker/server.ts");
   let handle: Awaited<ReturnType<typeof startBroker>>;
   try {
-    handle = await startBroker(config);
+    handle = await startBroker(config, { succeed });
   } catch (err) {
     if (err instanceof AlreadyRunning) {
       errOut(`ipc: ${err.message}; nothing to do\n`);
@@ -89,42 +102,29 @@ async function foreground(config: Config): Promise<void> {
   await handle.stopped;
 }
 
-async function detach(config: Config): Promise<void> {
-  // Nothing answers: start one. Something that answers but is not this home's broker: say whose it is (never a second broker).
-  const running = await connectBroker(config, false).catch((err: unknown) => {
-    if (err instanceof IpcError && err.code === "NO_BROKER" && !(err instanceof UntrustedBroker)) return null;
-    throw err;
+/** `--detach`: the broker in the background with this command line (src/client/detach.ts), said in one line. */
+async function detach(config: Config, rawArgs: string[], restart: boolean): Promise<void> {
+  const d = await detachBroker(config, withoutDetach(rawArgs), restart);
+  const s = d.status;
+  // Listeners added just now are said apart from those the broker had.
+  const tls = (s.tls?.listeners ?? []).filter((l) => !d.added.some((a) => a.host === l.host && a.port === l.port)).map(listenText);
+  const where = `${s.host}:${s.port}${s.socket ? ` and ${s.socket}` : ""}${tls.length > 0 ? `, TLS on ${tls.join(", ")}` : ""}`;
+  const added = d.added.length > 0 ? ` It now also listens on ${d.added.map(listenText).join(", ")} (TLS), until it stops.` : "";
+  const text = {
+    started: `Broker started (pid ${s.pid}) on ${where}; log: ${d.log}`,
+    restarted: `Broker restarted: pid ${d.replaced} handed over to pid ${s.pid}, on ${where}; log: ${d.log}`,
+    raced: `Another client started this IPC_HOME's broker (pid ${s.pid}) just before this one; it serves on ${where}.${added}`,
+    running: `A broker is already running (pid ${s.pid}) on ${where}.${added}`,
+  }[d.outcome];
+  emit(config, () => text, {
+    started: d.outcome === "started" || d.outcome === "restarted",
+    ...(d.replaced !== undefined && { replaced: d.replaced }),
+    pid: s.pid,
+    host: s.host,
+    port: s.port,
+    socket: s.socket,
+    tls: s.tls ?? null,
+    added: d.added,
+    log: d.log,
   });
-  if (running) {
-    const s = await running.client.request("status", {});
-    running.client.close();
-    if (!sameHome(s.home, config.home)) {
-      // Another IPC_HOME's broker holds the port: it would not use this home's database, sessions or key.
-      throw new IpcError(
-        "CONFLICT",
-        `the broker on ${s.host}:${s.port} (pid ${s.pid}) serves IPC_HOME ${s.home}, not this one (${config.home}). ` +
-          `Give this IPC_HOME its own port (IPC_PORT=<free port> ipc serve --detach), or use that broker's IPC_HOME`,
-      );
-    }
-    emit(config, () => `A broker is already running (pid ${s.pid}) on ${s.host}:${s.port}.`, { started: false, pid: s.pid });
-    return;
-  }
-  const child = spawnBroker(config);
-  const deadline = performance.now() + 5_000;
-  while (performance.now() < deadline) {
-    const c = await connectBroker(config, false).catch(() => null);
-    if (c) {
-      const s = await c.client.request("status", {});
-      c.client.close();
-      emit(
-        config,
-        () => `Broker started (pid ${s.pid}) on ${s.host}:${s.port}${s.socket ? ` and ${s.socket}` : ""}; log: ${paths.log(config)}`,
-        { started: true, pid: s.pid, host: s.host, port: s.port, socket: s.socket, log: paths.log(config) },
-      );
-      return;
-    }
-    if (child.exitCode !== null && child.exitCode !== 0) break;
-    await Bun.sleep(25);
-  }
-  throw new IpcError("NO_BROKER", `the broker did not start; see ${paths.log(config)}`);
 }

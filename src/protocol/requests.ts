@@ -86,6 +86,17 @@ export const JoinRequest = v.object({
 export const MachinesRequest = v.object({ ...base, op: v.literal("machines") });
 /** Owner only: ends a machine's access at once (`ipc revoke`). */
 export const RevokeRequest = v.object({ ...base, op: v.literal("revoke"), machine: MachineName });
+/** A network address as `--listen` takes it: a host (IPv6 without brackets) and a port (0: any free one). */
+export const ListenAddress = v.object({
+  host: v.pipe(v.string(), v.minLength(1), v.maxLength(253), v.regex(/^[A-Za-z0-9.:_-]+$/u, "a host is a name or an IP address")),
+  port: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(65_535)),
+});
+/**
+ * Owner only: the running broker also listens on these addresses with TLS, for joined machines
+ * (`ipc serve --detach --listen` when a broker runs). An address it listens on already is left
+ * as it is (port 0: any listener on that host); until the broker stops.
+ */
+export const ListenRequest = v.object({ ...base, op: v.literal("listen"), add: v.pipe(v.array(ListenAddress), v.minLength(1), v.maxLength(16)) });
 /** A joined machine gives up its access (`ipc leave`). */
 export const LeaveRequest = v.object({ ...base, op: v.literal("leave") });
 export const RegisterRequest = v.object({
@@ -179,6 +190,11 @@ export const ShutdownRequest = v.object({
   op: v.literal("shutdown"),
   /** With a shared secret and no session: hex HMAC-SHA256(secret, nonce ‖ "op:shutdown"). */
   auth: v.optional(v.pipe(v.string(), v.maxLength(256))),
+  /**
+   * Owner only: the pid of the broker started to replace this one (`ipc serve --detach --restart`):
+   * the IPC_HOME lock is handed to it as the last step, so no other broker can start in between.
+   */
+  successor: v.optional(v.pipe(v.number(), v.integer(), v.minValue(2), v.maxValue(2 ** 31 - 1))),
 });
 
 /** Any v2 request frame (the union; `REQUEST_SCHEMAS` picks one schema by `op` without trying the others). */
@@ -191,6 +207,7 @@ export const Request = v.variant("op", [
   MachinesRequest,
   RevokeRequest,
   LeaveRequest,
+  ListenRequest,
   RegisterRequest,
   AuthRequest,
   SendRequest,

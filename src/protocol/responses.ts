@@ -48,6 +48,9 @@ export const MachineInfo = v.object({
 export const MachinesResult = v.object({ machines: v.array(MachineInfo) });
 export const RevokeResult = v.object({ machine: v.string(), connections_closed: v.number() });
 export const LeaveResult = v.object({ machine: v.string() });
+const ListenerAddress = v.object({ host: v.string(), port: v.number() });
+/** The broker's TLS listeners after a `listen` (all of them, and those this request added) and the certificate fingerprint joined machines pin. */
+export const ListenResult = v.object({ fingerprint: v.string(), listeners: v.array(ListenerAddress), added: v.array(ListenerAddress) });
 export const RegisterResult = v.object({ token: v.string(), name: v.string(), queued: v.number() });
 export const AuthResult = v.object({ name: v.string(), queued: v.number() });
 export const SendResult = v.object({ message_id: v.number(), to: v.string(), status: SendStatus });
@@ -106,7 +109,9 @@ export const StatusResult = v.object({
   /** The per-home key file clients of this user prove. */
   key: v.optional(v.string()),
   /** The TLS network listeners for joined machines (`--listen`) and the certificate fingerprint they pin. */
-  tls: v.optional(v.object({ fingerprint: v.string(), listeners: v.array(v.object({ host: v.string(), port: v.number() })) })),
+  tls: v.optional(v.object({ fingerprint: v.string(), listeners: v.array(ListenerAddress) })),
+  /** The limits the broker runs with (config.ts LIMIT_SETTINGS keys): `ipc serve --detach` compares them with the ones it was given. */
+  limits: v.optional(v.record(v.string(), v.number())),
   /** The NATS JetStream cluster this broker is part of (`--nats`, docs/cluster.md). */
   cluster: v.optional(ClusterStatus()),
   database: v.string(),
@@ -134,6 +139,7 @@ export const RESULTS = {
   machines: MachinesResult,
   revoke: RevokeResult,
   leave: LeaveResult,
+  listen: ListenResult,
   register: RegisterResult,
   auth: AuthResult,
   send: SendResult,

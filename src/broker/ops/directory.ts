@@ -66,6 +66,7 @@ export const status: OpHandler<"status"> = (b) => {
     shared_secret: b.config.secret !== null,
     key: paths.key(b.config),
     ...(b.tls !== null && { tls: b.tls }),
+    limits: { ...b.config.limits },
     ...(b.cluster !== null && { cluster: b.cluster.status() }),
     database: paths.database(b.config),
     home: b.config.home,

@@ -6,6 +6,7 @@ import { list, status } from "./directory.ts";
 import { history, search } from "./history.ts";
 import { check, read } from "./inbox.ts";
 import { broadcast, send, unsend } from "./messaging.ts";
+import { listen } from "./listen.ts";
 import { invite, join, leave, machines, prove_machine, revoke } from "./remote.ts";
 import { rename } from "./rename.ts";
 import { auth, hello, prove, register, shutdown, subscribe, unsubscribe, verify, whoami } from "./session.ts";
@@ -21,6 +22,7 @@ export const OPS: { [O in Op]: OpHandler<O> } = {
   machines,
   revoke,
   leave,
+  listen,
   register,
   auth,
   send,

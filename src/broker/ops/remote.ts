@@ -19,7 +19,7 @@ import type { OpHandler } from "./types.ts";
 export const INVITE_TTL_S = 600;
 
 /** @throws IpcError FORBIDDEN unless `conn` is a local client that proved the broker's key or shared secret. */
-function requireOwner(conn: Connection, what: string): void {
+export function requireOwner(conn: Connection, what: string): void {
   if (conn.transport === "tls" || (conn.proved !== "key" && conn.proved !== "secret")) {
     throw new IpcError("FORBIDDEN", `${what} is for the broker's owner: run it on the broker's machine, as the user who runs the broker`);
   }

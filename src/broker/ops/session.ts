@@ -8,6 +8,7 @@ import type { Connection } from "../connection.ts";
 import { refuseReserved } from "../reserved.ts";
 import { claimName, seatSession } from "../seats.ts";
 import { errorFrame, okFrame } from "../frames.ts";
+import { requireOwner } from "./remote.ts";
 import type { OpHandler } from "./types.ts";
 
 export const hello: OpHandler<"hello"> = (b, conn, req) => {
@@ -164,6 +165,8 @@ export const shutdown: OpHandler<"shutdown"> = (b, conn, req) => {
       "shutdown needs an authenticated connection (the broker's key or shared secret) or a session: run ipc stop as the broker's owner",
     );
   }
-  setImmediate(() => b.requestShutdown());
+  // Handing the IPC_HOME to another process is for the owner, as starting a broker is.
+  if (req.successor !== undefined) requireOwner(conn, "a restart that hands over to another broker (ipc serve --detach --restart)");
+  setImmediate(() => b.requestShutdown(req.successor));
   return {};
 };
