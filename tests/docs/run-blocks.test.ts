@@ -1,0 +1,231 @@
+/**
+ * Every shell block of README.md and docs/*.md runs as written, the way a
+ * reader runs it (tests/docs/_run-page.ts): in a temporary HOME with free
+ * ports, against real brokers started by the commands themselves, with the
+ * compiled `ipc` (what the docs put on PATH: dist/ipc). Each command line must
+ * exit 0 and print what the page shows. Markers in the pages
+ * (`<!-- docs-test: … -->`, tests/docs/_blocks.ts) say which blocks run in
+ * another terminal or machine, which cannot run here and why; the table below
+ * fills in the pages' placeholders and the files a reader is assumed to have.
+ * The output lists every block that did not run, with its reason.
+ */
+import { Database } from "bun:sqlite";
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { compiledBinary } from "../helpers/binary.ts";
+import { type Block, commandLines, pageBlocks, parseMarker } from "./_blocks.ts";
+import { documents, ROOT } from "./_docs.ts";
+import { type BlockResult, type Fill, type Fixture, type PageContext, findShown, runPage } from "./_run-page.ts";
+
+/** The pages' placeholders and stand-ins, and what fills them here. */
+const FILLS: Fill[] = [
+  // README: the build is what `npm ci` (CI) and tests/helpers/binary.ts did before this test; nothing is downloaded.
+  { page: "README.md", shown: "npm install && npm run build", value: () => ":", why: "npm ci and the build ran before this test (tests/helpers/binary.ts)" },
+  // docs/remote.md: "this machine's address" is a loopback TLS listener on a free port.
+  { page: "docs/remote.md", shown: "ipc+tls://192.168.1.20:9443#fp=SHA256:k3P…Q&code=Vb1…x", value: (c) => c.captured(/ipc\+tls:\/\/[^\s'"]+/), output: "ipc\\+tls://127\\.0\\.0\\.1:\\d+#fp=SHA256:[\\w-]+&code=[\\w-]+", why: "the line `ipc invite` printed" },
+  { page: "docs/remote.md", shown: "192.168.1.20:9443", value: (c) => `127.0.0.1:${c.port("9443")}`, why: "a free loopback port stands for the LAN address" },
+  // docs/cluster.md: a free port for NATS and each broker, folders in the page's own temporary folder.
+  { page: "docs/cluster.md", shown: "4222", value: (c) => String(c.port("4222")), why: "a free port for nats-server" },
+  { page: "docs/cluster.md", shown: "9901", value: (c) => String(c.port("9901")), why: "a free port" },
+  { page: "docs/cluster.md", shown: "9902", value: (c) => String(c.port("9902")), why: "a free port" },
+  { page: "docs/cluster.md", shown: "/tmp/", value: (c) => `${c.root}/tmp/`, why: "the page's own temporary folder" },
+  // docs/troubleshooting.md: "another port" is a free one.
+  { page: "docs/troubleshooting.md", shown: "9877", value: (c) => String(c.port("9877")), why: "a free port" },
+  // docs/identity.md: the shell's pid.
+  { page: "docs/identity.md", shown: "31337", value: () => "", output: "\\d+", why: "the pid of the reader's shell" },
+  // docs/migrating.md: "another file" is a second old database.
+  { page: "docs/migrating.md", shown: "PATH --all", value: () => "old/messages.db --all", why: "a second claude-ipc-mcp database (fixture)" },
+];
+
+/** A claude-ipc-mcp database (its `_init_database` schema) with one unread and one read message. */
+function legacyDatabase(path: string): void {
+  const db = new Database(path, { create: true });
+  db.exec(`
+    CREATE TABLE messages (
+      id INTEGER PRIMARY KEY AUTOINCREMENT, from_id TEXT NOT NULL, to_id TEXT NOT NULL, content TEXT NOT NULL,
+      timestamp TEXT NOT NULL, data TEXT, summary TEXT, large_file_path TEXT, read_flag INTEGER DEFAULT 0);
+    CREATE TABLE instances (instance_id TEXT PRIMARY KEY, last_seen TEXT NOT NULL);
+    CREATE TABLE sessions (session_token_hash TEXT PRIMARY KEY, instance_id TEXT NOT NULL, created_at TEXT NOT NULL, expires_at TEXT NOT NULL);
+    CREATE TABLE name_history (old_name TEXT PRIMARY KEY, new_name TEXT NOT NULL, changed_at TEXT NOT NULL);
+  `);
+  const add = db.prepare("INSERT INTO messages (from_id, to_id, content, timestamp, data, read_flag) VALUES (?, ?, ?, ?, ?, ?)");
+  add.run("barney", "fred", "Lunch at noon?", "2025-01-28T10:20:30.123456", null, 0);
+  add.run("wilma", "fred", "old news", "2025-01-27T09:00:00", null, 1);
+  db.close();
+}
+
+/** Files the pages assume their reader has. */
+const FIXTURES: Fixture[] = [
+  {
+    page: "docs/cli.md",
+    files: { "src/app.ts": "export const handler = () => 'ok';\n", "package.json": '{"scripts": {"test": "echo 1 test failed; exit 1"}}\n' },
+    why: "the reader's project: a source file, an npm test script",
+  },
+  {
+    page: "docs/security.md",
+    files: {
+      "notes/setup.md": "# Setup\n",
+      "~/.ssh/id_ed25519.pub": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDocsTestOnlyNotAKey reader@example\n",
+      "deploy/server.pem": "-----BEGIN CERTIFICATE-----\nMIIBdocs-test\n-----END CERTIFICATE-----\n",
+      "test/fixtures/key.pem": "-----BEGIN PRIVATE KEY-----\nMIIBdocs-test\n-----END PRIVATE KEY-----\n",
+    },
+    why: "a note, a public key, a certificate and a test key to share",
+  },
+  {
+    page: "docs/migrating.md",
+    files: { "~/.claude-ipc-data/messages.db": legacyDatabase, "old/messages.db": legacyDatabase },
+    why: "claude-ipc-mcp's database, and another one",
+  },
+];
+
+const root = mkdtempSync(join(tmpdir(), "ipc-docs-run-"));
+const pages = documents().map(([path, text]) => ({ path, blocks: pageBlocks(path, text) }));
+/** DOCS_TEST_PAGE=docs/remote.md runs that page only. */
+const only = process.env.DOCS_TEST_PAGE;
+const runnable = pages.filter((p) => (only === undefined || p.path === only) && p.blocks.some((b) => b.kind === "commands" || b.kind === "transcript"));
+const results = new Map<string, BlockResult[]>();
+
+/** Runs `jobs` with at most `limit` at a time. */
+async function pool<T>(jobs: Array<() => Promise<T>>, limit: number): Promise<T[]> {
+  const out: T[] = new Array(jobs.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < jobs.length) {
+        const i = next++;
+        out[i] = await jobs[i]!();
+      }
+    }),
+  );
+  return out;
+}
+
+beforeAll(async () => {
+  const binary = await compiledBinary();
+  const options = { ipcBinary: binary, repo: ROOT, fills: FILLS, fixtures: FIXTURES, extraPath: [join(ROOT, "node_modules", ".bin")], lineTimeoutMs: 30_000 };
+  const ran = await pool(
+    runnable.map((p, i) => () => runPage(p.path, p.blocks, join(root, String(i)), options)),
+    3,
+  );
+  runnable.forEach((p, i) => results.set(p.path, ran[i]!));
+
+  const lines: string[] = ["Docs blocks not run here, and why:"];
+  for (const [page, rs] of results)
+    for (const r of rs) if (r.status === "skipped") lines.push(`  ${page}:${r.block.line}  ${firstLine(r.block)}  — ${r.why.join("; ")}`);
+  lines.push("Placeholders and stand-ins:");
+  for (const f of FILLS) lines.push(`  ${f.page}: "${f.shown}" — ${f.why}`);
+  console.log(lines.join("\n"));
+}, 240_000);
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function firstLine(block: Block): string {
+  const first = commandLines(block)[0]?.text ?? "";
+  return `\`${first.length > 60 ? `${first.slice(0, 59)}…` : first}\``;
+}
+
+test("the docs have shell blocks to run, and this test runs most of them", () => {
+  const all = [...results.values()].flat();
+  if (only !== undefined) return;
+  expect(all.length).toBeGreaterThan(20);
+  expect(all.filter((r) => r.status !== "skipped").length).toBeGreaterThan(all.length / 2);
+});
+
+test.each(runnable.map((p) => [p.path]))("%s: every shell block runs as written", (page) => {
+  const failed = (results.get(page) ?? []).filter((r) => r.status === "failed");
+  const report = failed.map((r) => `${page}:${r.block.line} ${firstLine(r.block)}\n    ${r.why.join("\n    ")}`).join("\n");
+  expect(report).toBe("");
+});
+
+test("a marker says skip, terminal, machine, fails, needs, given and bound; an unknown key is an error", () => {
+  expect(parseMarker("skip — macOS only")).toEqual({ skip: "macOS only", reason: "macOS only" });
+  expect(parseMarker("terminal=fred")).toEqual({ terminal: "fred" });
+  expect(parseMarker("machine=devbox fails=2,3 needs=nats-server bound=5")).toEqual({ machine: "devbox", fails: [2, 3], needs: ["nats-server"], bound: 5 });
+  expect(parseMarker("given=`ipc register wilma` -- someone to send as")).toEqual({ given: ["ipc register wilma"], reason: "someone to send as" });
+  expect(() => parseMarker("skipp")).toThrow('unknown docs-test marker key "skipp"');
+});
+
+test("blocks: indented fences, markers above them, transcripts and their output, continuations", () => {
+  const page = [
+    "<!-- docs-test: terminal=t1 -->",
+    "```sh",
+    "export A=1   # comment",
+    "# only a comment",
+    "ipc send fred \\",
+    "  hi",
+    "```",
+    "- item",
+    "  ```sh",
+    "  ipc list",
+    "  ```",
+    "```text",
+    "$ ipc whoami",
+    "alice",
+    "```",
+    "<!-- docs-test: output -->",
+    "```",
+    "shown",
+    "```",
+  ].join("\n");
+  const blocks = pageBlocks("p.md", page);
+  expect(blocks.map((b) => [b.line, b.kind, b.marker.terminal])).toEqual([[2, "commands", "t1"], [9, "commands", undefined], [12, "transcript", undefined], [17, "output", undefined]]);
+  expect(commandLines(blocks[0]!).map((l) => l.text)).toEqual(["export A=1   # comment", "ipc send fred    hi"]);
+  expect(commandLines(blocks[1]!).map((l) => l.text)).toEqual(["ipc list"]);
+  expect(commandLines(blocks[2]!)).toEqual([{ n: 1, text: "ipc whoami", shown: ["alice"] }]);
+});
+
+test("shown output: fills and … match what varies, everything else must be there, in order", () => {
+  const ctx: PageContext = { root: "/r", port: () => 4000, captured: () => "" };
+  const fills: Fill[] = [{ page: "p", shown: "HOST:9443", value: (c) => `127.0.0.1:${c.port("x")}`, why: "" }];
+  expect(findShown(["ipc join ipc+tls://HOST:9443#fp=SHA256:k3P…Q&code=Vb1…x"], "ipc join ipc+tls://127.0.0.1:4000#fp=SHA256:Ab_c-9&code=zz\n", fills, ctx)).toBeUndefined();
+  expect(findShown(["a", "b …"], "a\nx\nb anything at all\n", [], ctx)).toBeUndefined();
+  expect(findShown(["b", "a"], "a\nb\n", [], ctx)).toBe("a");
+  expect(findShown(["ipc join ipc+tls://HOST:9443#fp=…"], "ipc join ipc+tls://127.0.0.1:4001#fp=x\n", fills, ctx)).toBe("ipc join ipc+tls://HOST:9443#fp=…");
+});
+
+test("the runner keeps one shell per page, runs terminals at once, and sees a failing line", async () => {
+  const dir = mkdtempSync(join(root, "self-"));
+  const page = [
+    "```sh",
+    "export GREETING=hello",
+    "cd /",
+    "```",
+    "<!-- docs-test: terminal=t1 -->",
+    "```sh",
+    "while [ ! -e \"$TMPDIR/go\" ]; do sleep 0.05; done; echo \"$GREETING from $PWD\"",
+    "```",
+    "<!-- docs-test: output -->",
+    "```",
+    "hello from /",
+    "```",
+    "<!-- docs-test: terminal=t2 -->",
+    "```sh",
+    "touch \"$TMPDIR/go\"",
+    "```",
+    "```sh",
+    "false",
+    "echo $GREETING",
+    "```",
+    "<!-- docs-test: output -->",
+    "```",
+    "hello",
+    "```",
+    "<!-- docs-test: fails=1 bound=1 -->",
+    "```sh",
+    "ls /nonexistent",
+    "sleep 30",
+    "```",
+    "<!-- docs-test: skip — not here -->",
+    "```sh",
+    "rm -rf /",
+    "```",
+  ].join("\n");
+  writeFileSync(join(dir, "p.md"), page);
+  const binary = await compiledBinary();
+  const rs = await runPage("p.md", pageBlocks("p.md", page), dir, { ipcBinary: binary, repo: ROOT, fills: [], fixtures: [], extraPath: [], lineTimeoutMs: 10_000 });
+  expect(rs.map((r) => r.status)).toEqual(["ok", "ok", "ok", "failed", "ok", "skipped"]);
+  expect(rs[3]!.why).toEqual([expect.stringContaining("line 1 `false` exited 1")]);
+  expect(rs[5]!.why).toEqual(["not here"]);
+}, 30_000);
