@@ -66,7 +66,7 @@ export interface RunOptions {
 }
 
 /** The pids of processes whose environment or command line mentions `root` (Linux /proc). */
-function processesUnder(root: string): number[] {
+export function processesUnder(root: string): number[] {
   const out: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
@@ -288,6 +288,7 @@ export async function runPage(page: string, blocks: Block[], root: string, optio
       const r = await terminal.run(text, {
         ...(block.marker.bound !== undefined && { boundMs: block.marker.bound * 1000 }),
         timeoutMs: options.lineTimeoutMs,
+        keepJobs: /&\s*(#.*)?$/.test(line.text) && !/&&\s*(#.*)?$/.test(line.text),
       });
       printed.push(r.stdout, r.stderr);
       blockOut += r.stdout;

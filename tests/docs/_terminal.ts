@@ -3,7 +3,8 @@
  * that runs command lines one at a time in the same shell, so `export`, `cd`
  * and "the name last registered from this shell" carry from one line (and
  * block) to the next. Each line's stdout and stderr go to files (a `cmd &`
- * left running never holds a pipe open), its stdin is /dev/null.
+ * left running never holds a pipe open), its stdin is /dev/null. Jobs a line
+ * starts in the background are waited for unless the caller says to keep them.
  */
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -77,14 +78,20 @@ export class Terminal {
    * that long and call that success; `timeoutMs`: stop it with SIGINT and call
    * it a failure (timedOut).
    */
-  async run(line: string, opts: { boundMs?: number; timeoutMs: number }): Promise<LineResult> {
+  async run(line: string, opts: { boundMs?: number; timeoutMs: number; keepJobs?: boolean }): Promise<LineResult> {
     const id = ++this.count;
     const file = (ext: string) => join(this.dir, `${id}.${ext}`);
     writeFileSync(file("cmd"), line);
     const before = new Set(childrenOf(this.pid));
     const done = new Promise<number>((resolve) => this.waiting.set(id, resolve));
+    // Jobs the line put in the background are waited for, and their failure is the line's, unless the
+    // page meant to leave them running (keepJobs): a pasted line split at an unquoted `&` does not pass.
+    const waitJobs = opts.keepJobs
+      ? ""
+      : `for __p in $(jobs -p); do case "$__before" in *" $__p "*) ;; *) wait "$__p" || __rc=$?;; esac; done; `;
     this.proc.stdin.write(
-      `{ eval "$(<'${file("cmd")}')"; } </dev/null >'${file("out")}' 2>'${file("err")}'; echo "@@docs-test-done ${id} $?"\n`,
+      `__before=" $(jobs -p | tr '\\n' ' ') "; { eval "$(<'${file("cmd")}')"; } </dev/null >'${file("out")}' 2>'${file("err")}'; __rc=$?; ` +
+        `${waitJobs}echo "@@docs-test-done ${id} $__rc"\n`,
     );
     this.proc.stdin.flush();
     let stopped: "bound" | "timeout" | undefined;

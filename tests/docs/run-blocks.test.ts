@@ -11,20 +11,22 @@
  */
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { compiledBinary } from "../helpers/binary.ts";
 import { type Block, commandLines, pageBlocks, parseMarker } from "./_blocks.ts";
 import { documents, ROOT } from "./_docs.ts";
-import { type BlockResult, type Fill, type Fixture, type PageContext, findShown, runPage } from "./_run-page.ts";
+import { type BlockResult, type Fill, type Fixture, type PageContext, findShown, processesUnder, runPage } from "./_run-page.ts";
 
 /** The pages' placeholders and stand-ins, and what fills them here. */
 const FILLS: Fill[] = [
   // README: the build is what `npm ci` (CI) and tests/helpers/binary.ts did before this test; nothing is downloaded.
   { page: "README.md", shown: "npm install && npm run build", value: () => ":", why: "npm ci and the build ran before this test (tests/helpers/binary.ts)" },
   // docs/remote.md: "this machine's address" is a loopback TLS listener on a free port.
-  { page: "docs/remote.md", shown: "ipc+tls://192.168.1.20:9443#fp=SHA256:k3P…Q&code=Vb1…x", value: (c) => c.captured(/ipc\+tls:\/\/[^\s'"]+/), output: "ipc\\+tls://127\\.0\\.0\\.1:\\d+#fp=SHA256:[\\w-]+&code=[\\w-]+", why: "the line `ipc invite` printed" },
+  // "Run that line on the other machine": the line `ipc invite` printed, pasted as printed.
+  { page: "docs/remote.md", shown: "ipc join 'ipc+tls://192.168.1.20:9443#fp=SHA256:k3P…Q&code=Vb1…x'", value: (c) => c.captured(/^ipc join .+$/m), why: "the line `ipc invite` printed, pasted as it is" },
+  { page: "docs/remote.md", shown: "ipc+tls://192.168.1.20:9443#fp=SHA256:k3P…Q&code=Vb1…x", value: (c) => c.captured(/ipc\+tls:\/\/[^\s'"]+/), output: "ipc\\+tls://127\\.0\\.0\\.1:\\d+#fp=SHA256:[\\w-]+&code=[\\w-]+", why: "the link `ipc invite` printed" },
   { page: "docs/remote.md", shown: "192.168.1.20:9443", value: (c) => `127.0.0.1:${c.port("9443")}`, why: "a free loopback port stands for the LAN address" },
   // docs/cluster.md: a free port for NATS and each broker, folders in the page's own temporary folder.
   { page: "docs/cluster.md", shown: "4222", value: (c) => String(c.port("4222")), why: "a free port for nats-server" },
@@ -81,9 +83,10 @@ const FIXTURES: Fixture[] = [
 ];
 
 const root = mkdtempSync(join(tmpdir(), "ipc-docs-run-"));
-const pages = documents().map(([path, text]) => ({ path, blocks: pageBlocks(path, text) }));
-/** DOCS_TEST_PAGE=docs/remote.md runs that page only. */
+/** DOCS_TEST_PAGE=docs/remote.md runs that page only; DOCS_TEST_TEXT=FILE runs FILE's text as that page (a draft). */
 const only = process.env.DOCS_TEST_PAGE;
+const draft = process.env.DOCS_TEST_TEXT;
+const pages = documents().map(([path, text]) => ({ path, blocks: pageBlocks(path, path === only && draft ? readFileSync(draft, "utf8") : text) }));
 const runnable = pages.filter((p) => (only === undefined || p.path === only) && p.blocks.some((b) => b.kind === "commands" || b.kind === "transcript"));
 const results = new Map<string, BlockResult[]>();
 
@@ -119,7 +122,11 @@ beforeAll(async () => {
   console.log(lines.join("\n"));
 }, 240_000);
 
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+/** DOCS_TEST_KEEP=1 keeps every line's command, stdout and stderr (ROOT/<page>/.terminals/…) to read afterwards. */
+afterAll(() => {
+  if (process.env.DOCS_TEST_KEEP) console.log(`docs-test: kept ${root}`);
+  else rmSync(root, { recursive: true, force: true });
+});
 
 function firstLine(block: Block): string {
   const first = commandLines(block)[0]?.text ?? "";
@@ -217,6 +224,10 @@ test("the runner keeps one shell per page, runs terminals at once, and sees a fa
     "ls /nonexistent",
     "sleep 30",
     "```",
+    "```sh",
+    "sleep 30 &   # left running on purpose",
+    "sh -c 'exit 4' & true",
+    "```",
     "<!-- docs-test: skip — not here -->",
     "```sh",
     "rm -rf /",
@@ -225,7 +236,10 @@ test("the runner keeps one shell per page, runs terminals at once, and sees a fa
   writeFileSync(join(dir, "p.md"), page);
   const binary = await compiledBinary();
   const rs = await runPage("p.md", pageBlocks("p.md", page), dir, { ipcBinary: binary, repo: ROOT, fills: [], fixtures: [], extraPath: [], lineTimeoutMs: 10_000 });
-  expect(rs.map((r) => r.status)).toEqual(["ok", "ok", "ok", "failed", "ok", "skipped"]);
+  expect(rs.map((r) => r.status)).toEqual(["ok", "ok", "ok", "failed", "ok", "failed", "skipped"]);
   expect(rs[3]!.why).toEqual([expect.stringContaining("line 1 `false` exited 1")]);
-  expect(rs[5]!.why).toEqual(["not here"]);
+  // A job the page leaves running is not waited for; one a line split off at an unquoted & is, and its failure counts.
+  expect(rs[5]!.why).toEqual([expect.stringContaining("line 2 `sh -c 'exit 4' & true` exited 4")]);
+  expect(rs[6]!.why).toEqual(["not here"]);
+  expect(processesUnder(dir)).toEqual([]); // everything the page started is stopped
 }, 30_000);
