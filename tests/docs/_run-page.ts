@@ -6,6 +6,13 @@
  * `machine=` markers, see _blocks.ts) at the same time. Every command line
  * must exit 0 (or non-zero where the marker says `fails=`), and print what
  * the page shows under it. Everything the page started is stopped at the end.
+ *
+ * Order: a block of the page's own shell starts when every block above it has
+ * finished; a block of another terminal or machine starts when the page's
+ * shell and that terminal have finished their blocks above it (so Terminal 1's
+ * `check --wait` and Terminal 2's `send` run at once). A new terminal starts
+ * with the page shell's exported variables and folder; a machine with a fresh
+ * HOME, project and ports.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
