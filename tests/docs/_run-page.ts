@@ -298,11 +298,11 @@ export async function runPage(page: string, blocks: Block[], root: string, optio
         keepJobs: /&\s*(#.*)?$/.test(line.text) && !/&&\s*(#.*)?$/.test(line.text),
       });
       printed.push(r.stdout, r.stderr);
-      blockOut += r.stdout;
+      blockOut += r.stdout + r.stderr;
       const problem = judge(line, text, r, block.marker.fails ?? []);
       if (problem) fail(problem);
       if (line.shown) {
-        const missingLine = findShown(line.shown, r.stdout, fills, ctx);
+        const missingLine = findShown(line.shown, r.stdout + r.stderr, fills, ctx);
         if (missingLine !== undefined) fail(`line ${line.n} \`${text}\`: the page shows "${missingLine}", it printed:\n${indent(r.stdout + r.stderr)}`);
       }
     }

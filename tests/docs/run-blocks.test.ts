@@ -113,13 +113,26 @@ beforeAll(async () => {
   // IPC_TEST_BIN (as in tests/helpers/processes.ts) runs another build of ipc, e.g. one from a branch under review.
   const binary = process.env.IPC_TEST_BIN ? resolve(ROOT, process.env.IPC_TEST_BIN) : await compiledBinary();
   const options = { ipcBinary: binary, repo: ROOT, fills: FILLS, fixtures: FIXTURES, extraPath: [join(ROOT, "node_modules", ".bin")], lineTimeoutMs: 30_000 };
+  const started = performance.now();
   const ran = await pool(
-    runnable.map((p, i) => () => runPage(p.path, p.blocks, join(root, String(i)), options)),
+    runnable.map((p, i) => async (): Promise<BlockResult[]> => {
+      try {
+        return await runPage(p.path, p.blocks, join(root, String(i)), options);
+      } catch (err) {
+        // The runner itself failed on this page: say so on its first block.
+        const first = p.blocks.find((b) => b.kind === "commands" || b.kind === "transcript")!;
+        return [{ block: first, status: "failed", why: [`the runner failed: ${(err as Error).stack}`] }];
+      }
+    }),
     3,
   );
   runnable.forEach((p, i) => results.set(p.path, ran[i]!));
+  const all = ran.flat();
+  const lines: string[] = [
+    `Docs blocks: ${all.filter((r) => r.status !== "skipped").length} run on ${runnable.length} pages in ${((performance.now() - started) / 1000).toFixed(1)} s, ` +
+      `${all.filter((r) => r.status === "failed").length} failed, ${all.filter((r) => r.status === "skipped").length} not run here:`,
+  ];
 
-  const lines: string[] = ["Docs blocks not run here, and why:"];
   for (const [page, rs] of results)
     for (const r of rs) if (r.status === "skipped") lines.push(`  ${page}:${r.block.line}  ${firstLine(r.block)}  — ${r.why.join("; ")}`);
   lines.push("Placeholders and stand-ins:");
