@@ -14,34 +14,13 @@
  * with the page shell's exported variables and folder; a machine with a fresh
  * HOME, project and ports.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { type Block, type CommandLine, commandLines } from "./_blocks.ts";
 import { freePort } from "../helpers/ports.ts";
+import { type Fill, type PageContext, findShown, substitute } from "./_fills.ts";
+import { stopAll } from "./_processes.ts";
 import { type LineResult, Terminal } from "./_terminal.ts";
-
-/** What the fills, fixtures and checks of a page can use. */
-export interface PageContext {
-  /** The page's temporary folder (HOMEs, projects, stand-in /tmp). */
-  root: string;
-  /** A free port for `key` (the same one each time on this page). */
-  port(key: string): number;
-  /** The last match of `pattern` in what the page's commands printed so far. @throws when none. */
-  captured(pattern: RegExp): string;
-}
-
-/**
- * A placeholder of a page and what stands for it: `shown` (as written in the
- * page) becomes `value` in commands; in shown output it matches `value`, or
- * `output` (a regular expression) when given.
- */
-export interface Fill {
-  page: string;
-  shown: string;
-  value: (ctx: PageContext) => string;
-  output?: string;
-  why: string;
-}
 
 /** Files a page's reader is assumed to have: paths relative to the project, or `~/…`. */
 export interface Fixture {
@@ -70,98 +49,6 @@ export interface RunOptions {
   extraPath: string[];
   /** Longest a command line may run unless its block has a bound (ms). */
   lineTimeoutMs: number;
-}
-
-/** The pids of processes whose environment or command line mentions `root` (Linux /proc). */
-export function processesUnder(root: string): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const environ = readFileSync(`/proc/${entry}/environ`, "utf8");
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (environ.includes(root) || cmdline.includes(root)) out.push(Number(entry));
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return out;
-}
-
-/** Stops everything the page left running: SIGTERM, then SIGKILL after 5 s. */
-async function stopAll(root: string): Promise<void> {
-  const deadline = performance.now() + 5_000;
-  let pids = processesUnder(root);
-  for (const pid of pids) signal(pid, "SIGTERM");
-  while (pids.length > 0 && performance.now() < deadline) {
-    await Bun.sleep(50);
-    pids = pids.filter((pid) => alive(pid));
-  }
-  for (const pid of pids) signal(pid, "SIGKILL");
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // gone
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return !/\) Z /.test(stat);
-  } catch {
-    return false;
-  }
-}
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
-/** `text` with each fill's `shown` replaced by `replace(fill)`, longest first, never inside a replacement. */
-function substitute(text: string, fills: Fill[], replace: (fill: Fill) => string, rest: (s: string) => string = (s) => s): string {
-  const sorted = [...fills].sort((a, b) => b.shown.length - a.shown.length);
-  const walk = (s: string, i: number): string => {
-    if (i === sorted.length) return rest(s);
-    const fill = sorted[i]!;
-    const parts = s.split(fill.shown);
-    if (parts.length === 1) return walk(s, i + 1);
-    const value = replace(fill);
-    return parts.map((part) => walk(part, i + 1)).join(value);
-  };
-  return walk(text, 0);
-}
-
-/**
- * A regular expression for one line of shown output: fills match their value
- * (or pattern), `…` inside a word matches any word characters, a lone `…`
- * anything; the rest literally, surrounding spaces ignored.
- */
-export function shownLinePattern(line: string, fills: Fill[], ctx: PageContext): RegExp {
-  const literal = (s: string) =>
-    s
-      .split(/([\w-]*…[\w-]*)/)
-      .map((part, i) => (i % 2 === 0 ? escape(part) : part === "…" ? ".*?" : "[\\w+/=-]*"))
-      .join("");
-  const source = substitute(line.trim(), fills, (f) => f.output ?? escape(f.value(ctx)), literal);
-  return new RegExp(`^${source}$`);
-}
-
-/** Whether the shown lines appear, in order, among the printed lines; else the first that does not. */
-export function findShown(shown: string[], printed: string, fills: Fill[], ctx: PageContext): string | undefined {
-  const lines = printed.split("\n").map((l) => l.trim());
-  let at = 0;
-  for (const want of shown) {
-    if (want.trim() === "") continue;
-    const pattern = shownLinePattern(want, fills, ctx);
-    while (at < lines.length && !pattern.test(lines[at]!)) at++;
-    if (at === lines.length) return want;
-    at++;
-  }
-  return undefined;
 }
 
 interface Shell {

@@ -6,8 +6,9 @@
  * left running never holds a pipe open), its stdin is /dev/null. Jobs a line
  * starts in the background are waited for unless the caller says to keep them.
  */
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { childrenOf } from "./_processes.ts";
 
 /** What one command line did. `interrupted`: stopped with SIGINT at its bound. */
 export interface LineResult {
@@ -16,22 +17,6 @@ export interface LineResult {
   stderr: string;
   interrupted: boolean;
   timedOut: boolean;
-}
-
-/** The pids whose parent is `pid` (Linux /proc). */
-export function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      if (ppid === pid) out.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
 }
 
 /** One bash process; `run` lines in order (never two at once). */

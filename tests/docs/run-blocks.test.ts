@@ -17,7 +17,9 @@ import { join, resolve } from "node:path";
 import { compiledBinary } from "../helpers/binary.ts";
 import { type Block, commandLines, pageBlocks, parseMarker } from "./_blocks.ts";
 import { documents, ROOT } from "./_docs.ts";
-import { type BlockResult, type Fill, type Fixture, type PageContext, findShown, processesUnder, runPage } from "./_run-page.ts";
+import { type Fill, type PageContext, findShown } from "./_fills.ts";
+import { processesUnder } from "./_processes.ts";
+import { type BlockResult, type Fixture, runPage } from "./_run-page.ts";
 
 /** The pages' placeholders and stand-ins, and what fills them here. */
 const FILLS: Fill[] = [
