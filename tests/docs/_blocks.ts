@@ -51,7 +51,7 @@ const MARKER = /^\s*<!--\s*docs-test:\s*([\s\S]*?)\s*-->\s*$/;
 /** Parses the text of a marker comment (after `docs-test:`). @throws on an unknown key. */
 export function parseMarker(text: string): Marker {
   const marker: Marker = {};
-  const dash = text.search(/\s(—|--)\s/);
+  const dash = text.replace(/`[^`]*`/g, (quoted) => "x".repeat(quoted.length)).search(/\s(—|--)\s/); // not inside a `value`
   const keys = dash === -1 ? text : text.slice(0, dash);
   if (dash !== -1) marker.reason = text.slice(dash).replace(/^\s(—|--)\s/, "").trim();
   for (const m of keys.matchAll(/([a-z]+)(?:=(`[^`]*`|\S+))?/g)) {

@@ -183,6 +183,7 @@ test("a marker says skip, terminal, machine, fails, needs, given and bound; an u
   expect(parseMarker("terminal=fred")).toEqual({ terminal: "fred" });
   expect(parseMarker("machine=devbox fails=2,3 needs=nats-server bound=5")).toEqual({ machine: "devbox", fails: [2, 3], needs: ["nats-server"], bound: 5 });
   expect(parseMarker("given=`ipc register wilma` -- someone to send as")).toEqual({ given: ["ipc register wilma"], reason: "someone to send as" });
+  expect(parseMarker("given=`ipc share-command fred -- ls` — a dash in a value")).toEqual({ given: ["ipc share-command fred -- ls"], reason: "a dash in a value" });
   expect(() => parseMarker("skipp")).toThrow('unknown docs-test marker key "skipp"');
 });
 
