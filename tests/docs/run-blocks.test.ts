@@ -91,6 +91,7 @@ const draft = process.env.DOCS_TEST_TEXT;
 const pages = documents().map(([path, text]) => ({ path, blocks: pageBlocks(path, path === only && draft ? readFileSync(draft, "utf8") : text) }));
 const runnable = pages.filter((p) => (only === undefined || p.path === only) && p.blocks.some((b) => b.kind === "commands" || b.kind === "transcript"));
 const results = new Map<string, BlockResult[]>();
+const seconds = new Map<string, number>();
 
 /** Runs `jobs` with at most `limit` at a time. */
 async function pool<T>(jobs: Array<() => Promise<T>>, limit: number): Promise<T[]> {
@@ -118,12 +119,15 @@ beforeAll(async () => {
   const started = performance.now();
   const ran = await pool(
     runnable.map((p, i) => async (): Promise<BlockResult[]> => {
+      const t0 = performance.now();
       try {
         return await runPage(p.path, p.blocks, join(root, String(i)), options);
       } catch (err) {
         // The runner itself failed on this page: say so on its first block.
         const first = p.blocks.find((b) => b.kind === "commands" || b.kind === "transcript")!;
         return [{ block: first, status: "failed", why: [`the runner failed: ${(err as Error).stack}`] }];
+      } finally {
+        seconds.set(p.path, (performance.now() - t0) / 1000);
       }
     }),
     3,
@@ -132,7 +136,8 @@ beforeAll(async () => {
   const all = ran.flat();
   const lines: string[] = [
     `Docs blocks: ${all.filter((r) => r.status !== "skipped").length} run on ${runnable.length} pages in ${((performance.now() - started) / 1000).toFixed(1)} s, ` +
-      `${all.filter((r) => r.status === "failed").length} failed, ${all.filter((r) => r.status === "skipped").length} not run here:`,
+      `${all.filter((r) => r.status === "failed").length} failed (${[...seconds].map(([p, s]) => `${p} ${s.toFixed(1)} s`).join(", ")}); ` +
+      `${all.filter((r) => r.status === "skipped").length} not run here:`,
   ];
 
   for (const [page, rs] of results)
