@@ -114,9 +114,21 @@ export interface CommandLine {
 }
 
 /**
- * The command lines of a block: backslash continuations joined, blank and
- * comment-only lines dropped; in a transcript, the `$ ` lines with the lines
- * under each as its shown output.
+ * Whether `text` is still an unfinished shell command: an open quote, `if`,
+ * loop or brace group, or a here-document without its end line (asks
+ * `bash -n`, which parses without running anything).
+ */
+export function unfinished(text: string): boolean {
+  const r = Bun.spawnSync(["bash", "--noprofile", "--norc", "-n", "-c", text], { stdout: "ignore", stderr: "pipe" });
+  return /unexpected end of file|unexpected EOF|here-document at line \d+ delimited by end-of-file/.test(r.stderr.toString());
+}
+
+/**
+ * The command lines of a block as a reader types them: one per line, but a
+ * line that leaves a command unfinished (a trailing backslash, an open quote,
+ * `if`/`for`/`{`, a here-document) takes the following lines with it; blank
+ * and comment-only lines are dropped. In a transcript: the `$ ` lines, with
+ * the lines under each as its shown output.
  */
 export function commandLines(block: Block): CommandLine[] {
   const out: CommandLine[] = [];
@@ -128,16 +140,14 @@ export function commandLines(block: Block): CommandLine[] {
     }
     return out;
   }
-  let pending = "";
-  for (const line of raw) {
-    if (line.endsWith("\\")) {
-      pending += `${line.slice(0, -1)} `;
-      continue;
-    }
-    const text = pending + line;
-    pending = "";
-    if (text.trim() === "" || text.trim().startsWith("#")) continue;
+  let pending: string[] = [];
+  raw.forEach((line, i) => {
+    if (pending.length === 0 && (line.trim() === "" || line.trim().startsWith("#"))) return;
+    pending.push(line);
+    const text = pending.join("\n");
+    if (i < raw.length - 1 && (line.endsWith("\\") || unfinished(text))) return;
     out.push({ n: out.length + 1, text });
-  }
+    pending = [];
+  });
   return out;
 }

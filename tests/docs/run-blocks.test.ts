@@ -34,6 +34,9 @@ const FILLS: Fill[] = [
   { page: "docs/cluster.md", shown: "4222", value: (c) => String(c.port("4222")), why: "a free port for nats-server" },
   { page: "docs/cluster.md", shown: "9901", value: (c) => String(c.port("9901")), why: "a free port" },
   { page: "docs/cluster.md", shown: "9902", value: (c) => String(c.port("9902")), why: "a free port" },
+  { page: "docs/cluster.md", shown: "4333", value: (c) => String(c.port("4333")), why: "a free port for the TLS nats-server" },
+  { page: "docs/cluster.md", shown: "9911", value: (c) => String(c.port("9911")), why: "a free port" },
+  { page: "docs/cluster.md", shown: "9912", value: (c) => String(c.port("9912")), why: "a free port" },
   { page: "docs/cluster.md", shown: "/tmp/", value: (c) => `${c.root}/tmp/`, why: "the page's own temporary folder" },
   // docs/troubleshooting.md: "another port" is a free one.
   { page: "docs/troubleshooting.md", shown: "9877", value: (c) => String(c.port("9877")), why: "a free port" },
@@ -216,9 +219,18 @@ test("blocks: indented fences, markers above them, transcripts and their output,
   ].join("\n");
   const blocks = pageBlocks("p.md", page);
   expect(blocks.map((b) => [b.line, b.kind, b.marker.terminal])).toEqual([[2, "commands", "t1"], [9, "commands", undefined], [12, "transcript", undefined], [17, "output", undefined]]);
-  expect(commandLines(blocks[0]!).map((l) => l.text)).toEqual(["export A=1   # comment", "ipc send fred    hi"]);
+  expect(commandLines(blocks[0]!).map((l) => l.text)).toEqual(["export A=1   # comment", "ipc send fred \\\n  hi"]);
   expect(commandLines(blocks[1]!).map((l) => l.text)).toEqual(["ipc list"]);
   expect(commandLines(blocks[2]!)).toEqual([{ n: 1, text: "ipc whoami", shown: ["alice"] }]);
+});
+
+test("a command that spans lines is one: a here-document, an if, an open quote; a broken line is still its own", () => {
+  const block = (body: string): Block => ({ page: "p.md", line: 1, lang: "sh", body, kind: "commands", marker: {} });
+  const lines = (body: string) => commandLines(block(body)).map((l) => l.text);
+  expect(lines("cat > f <<'EOF'\nlisten: 1\n}\nEOF\necho done")).toEqual(["cat > f <<'EOF'\nlisten: 1\n}\nEOF", "echo done"]);
+  expect(lines("if true; then\n  echo a\nfi\necho 'x\ny'")).toEqual(["if true; then\n  echo a\nfi", "echo 'x\ny'"]);
+  expect(lines("}\necho b")).toEqual(["}", "echo b"]);
+  expect(lines("echo 'never closed\necho c")).toEqual(["echo 'never closed\necho c"]);
 });
 
 test("shown output: fills and … match what varies, everything else must be there, in order", () => {
