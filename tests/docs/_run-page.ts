@@ -51,6 +51,23 @@ export interface RunOptions {
   lineTimeoutMs: number;
 }
 
+/**
+ * A page's safety net against downloads (a block marked to run by mistake):
+ * npm offline, and every HTTP(S) client that honours the proxy variables
+ * (curl, npm, Bun's fetch) sent to 127.0.0.1:9, where nothing listens; loopback stays direct.
+ */
+const UNREACHABLE_PROXY = "http://127.0.0.1:9";
+export const NO_DOWNLOADS: Record<string, string> = {
+  npm_config_offline: "true",
+  http_proxy: UNREACHABLE_PROXY,
+  https_proxy: UNREACHABLE_PROXY,
+  HTTP_PROXY: UNREACHABLE_PROXY,
+  HTTPS_PROXY: UNREACHABLE_PROXY,
+  ALL_PROXY: UNREACHABLE_PROXY,
+  no_proxy: "127.0.0.1,localhost,::1",
+  NO_PROXY: "127.0.0.1,localhost,::1",
+};
+
 interface Shell {
   terminal: Terminal;
   tail: Promise<void>;
@@ -97,6 +114,8 @@ export async function runPage(page: string, blocks: Block[], root: string, optio
         LANG: "C.UTF-8",
         USER: process.env.USER ?? "root",
         LOGNAME: process.env.LOGNAME ?? process.env.USER ?? "root",
+        // Nothing a page runs downloads: npm stays offline, HTTP(S) goes to a port where nothing listens.
+        ...NO_DOWNLOADS,
       };
       machines.set(name, { env, cwd });
     }
