@@ -25,18 +25,15 @@ import { type BlockResult, type Fixture, runPage } from "./_run-page.ts";
 const FILLS: Fill[] = [
   // README: the build is what `npm ci` (CI) and tests/helpers/binary.ts did before this test; nothing is downloaded.
   { page: "README.md", shown: "npm install && npm run build", value: () => ":", why: "npm ci and the build ran before this test (tests/helpers/binary.ts)" },
-  // docs/remote.md: "this machine's address" is a loopback TLS listener on a free port.
-  // "Run that line on the other machine": the line `ipc invite` printed, pasted as printed.
-  { page: "docs/remote.md", shown: "ipc join 'ipc+tls://192.168.1.20:9443#fp=SHA256:k3P…Q&code=Vb1…x'", value: (c) => c.captured(/^ipc join .+$/m), why: "the line `ipc invite` printed, pasted as it is" },
+  // docs/remote.md: "Run that line on the other machine": the line `ipc invite` printed, pasted as printed;
+  // "this machine's address" is a loopback TLS listener on a free port.
+  { page: "docs/remote.md", shown: "ipc join 'ipc+tls://192.168.1.20:9443#fp=SHA256:k3P…Q&code=Vb1…x'", value: (c) => c.captured(/^ipc join .+$/m), output: "ipc join 'ipc\\+tls://127\\.0\\.0\\.1:\\d+#fp=SHA256:[\\w-]+&code=[\\w-]+'", why: "the line `ipc invite` printed, pasted as it is" },
   { page: "docs/remote.md", shown: "ipc+tls://192.168.1.20:9443#fp=SHA256:k3P…Q&code=Vb1…x", value: (c) => c.captured(/ipc\+tls:\/\/[^\s'"]+/), output: "ipc\\+tls://127\\.0\\.0\\.1:\\d+#fp=SHA256:[\\w-]+&code=[\\w-]+", why: "the link `ipc invite` printed" },
   { page: "docs/remote.md", shown: "192.168.1.20:9443", value: (c) => `127.0.0.1:${c.port("9443")}`, why: "a free loopback port stands for the LAN address" },
   // docs/cluster.md: a free port for NATS and each broker, folders in the page's own temporary folder.
   { page: "docs/cluster.md", shown: "4222", value: (c) => String(c.port("4222")), why: "a free port for nats-server" },
   { page: "docs/cluster.md", shown: "9901", value: (c) => String(c.port("9901")), why: "a free port" },
   { page: "docs/cluster.md", shown: "9902", value: (c) => String(c.port("9902")), why: "a free port" },
-  { page: "docs/cluster.md", shown: "4333", value: (c) => String(c.port("4333")), why: "a free port for the TLS nats-server" },
-  { page: "docs/cluster.md", shown: "9911", value: (c) => String(c.port("9911")), why: "a free port" },
-  { page: "docs/cluster.md", shown: "9912", value: (c) => String(c.port("9912")), why: "a free port" },
   { page: "docs/cluster.md", shown: "/tmp/", value: (c) => `${c.root}/tmp/`, why: "the page's own temporary folder" },
   // docs/troubleshooting.md: "another port" is a free one.
   { page: "docs/troubleshooting.md", shown: "9877", value: (c) => String(c.port("9877")), why: "a free port" },
@@ -172,6 +169,12 @@ test.skipIf(!linux).each(runnable.map((p) => [p.path]))("%s: every shell block r
   const failed = (results.get(page) ?? []).filter((r) => r.status === "failed");
   const report = failed.map((r) => `${page}:${r.block.line} ${firstLine(r.block)}\n    ${r.why.join("\n    ")}`).join("\n");
   expect(report).toBe("");
+});
+
+test("every placeholder and fixture of the table is still in its page (the table cannot go stale)", () => {
+  const texts = new Map(documents());
+  for (const fill of FILLS) expect(`${fill.page}: ${texts.get(fill.page)?.includes(fill.shown) ? "shows" : "does not show"} "${fill.shown}"`).toBe(`${fill.page}: shows "${fill.shown}"`);
+  for (const fixture of FIXTURES) expect(texts.has(fixture.page)).toBe(true);
 });
 
 test("every docs-test marker in the pages sits right above a fenced block", () => {
