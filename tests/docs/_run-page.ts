@@ -68,11 +68,6 @@ export const NO_DOWNLOADS: Record<string, string> = {
   NO_PROXY: "127.0.0.1,localhost,::1",
 };
 
-interface Shell {
-  terminal: Terminal;
-  tail: Promise<void>;
-}
-
 /** Runs the page's blocks; resolves with one result per block that is not plain text. */
 export async function runPage(page: string, blocks: Block[], root: string, options: RunOptions): Promise<BlockResult[]> {
   const fills = options.fills.filter((f) => f.page === page);
@@ -122,23 +117,24 @@ export async function runPage(page: string, blocks: Block[], root: string, optio
     return machines.get(name)!;
   };
 
-  const shells = new Map<string, Shell>();
+  const shells = new Map<string, Terminal>();
   let snapshots = 0;
   const shellFor = async (machineName: string, terminalName: string): Promise<Terminal> => {
     const key = `${machineName}/${terminalName}`;
     const existing = shells.get(key);
-    if (existing) return existing.terminal;
+    if (existing) return existing;
     const m = machine(machineName);
     const dir = join(root, ".terminals", machineName, terminalName);
     mkdirSync(dir, { recursive: true });
     const terminal = new Terminal(key, dir, m.env, m.cwd);
-    shells.set(key, { terminal, tail: Promise.resolve() });
+    shells.set(key, terminal);
     if (terminalName !== "main") {
       // A new terminal starts where the machine's first terminal is now (its exports, its folder).
       const main = await shellFor(machineName, "main");
       const file = join(root, ".terminals", `snapshot-${++snapshots}.sh`);
       await main.snapshot(file);
-      await terminal.run(`. '${file}'`, { timeoutMs: 5_000 });
+      const r = await terminal.run(`. '${file}'`, { timeoutMs: 5_000 });
+      if (r.code !== 0) throw new Error(`terminal ${key} could not start from ${machineName}/main: ${r.stderr}`);
     }
     return terminal;
   };
@@ -221,7 +217,7 @@ export async function runPage(page: string, blocks: Block[], root: string, optio
   try {
     await Promise.all(tasks);
   } finally {
-    for (const shell of shells.values()) await shell.terminal.close();
+    for (const terminal of shells.values()) await terminal.close();
     await stopAll(root);
   }
   return results;
