@@ -8,6 +8,10 @@
  * another terminal or machine, which cannot run here and why; the table below
  * fills in the pages' placeholders and the files a reader is assumed to have.
  * The output lists every block that did not run, with its reason.
+ *
+ * One page: DOCS_TEST_PAGE=docs/remote.md; a draft of it: DOCS_TEST_TEXT=FILE;
+ * every line's command and output kept: DOCS_TEST_KEEP=1; another build of
+ * ipc: IPC_TEST_BIN=path.
  */
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, expect, test } from "bun:test";
@@ -144,6 +148,8 @@ beforeAll(async () => {
     for (const r of rs) if (r.status === "skipped") lines.push(`  ${page}:${r.block.line}  ${firstLine(r.block)}  — ${r.why.join("; ")}`);
   lines.push("Placeholders and stand-ins:");
   for (const f of FILLS) lines.push(`  ${f.page}: "${f.shown}" — ${f.why}`);
+  lines.push("Files a page assumes its reader has:");
+  for (const f of FIXTURES) lines.push(`  ${f.page}: ${Object.keys(f.files).join(", ")} — ${f.why}`);
   console.log(lines.join("\n"));
 }, 240_000);
 
