@@ -1,14 +1,18 @@
 /**
- * A joined machine tells a broker that is not ready for TLS yet (the listener
- * takes the connection and drops it before the handshake ends, as while it
- * restarts) from a server whose certificate really differs: the first is
- * retried as a reconnect, the second is refused as an impostor.
+ * The first hour with two machines (issue 27): `ipc status` and `ipc doctor`
+ * on both sides say what is there (and not what is missing only because the
+ * database and key live on the other machine); and a joined machine tells a
+ * broker that is not ready for TLS yet (the listener takes the connection and
+ * drops it before the handshake ends, as while it restarts) from a server
+ * whose certificate really differs: the first is retried as a reconnect, the
+ * second is refused as an impostor.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Socket, TCPSocketListener } from "bun";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { inContainer } from "../../src/doctor/checks/remote.ts";
 import { ensureTlsIdentity } from "../../src/remote/certificate.ts";
 import { freePort } from "../helpers/ports.ts";
 import { type BrokerProcess, type IpcEnv, ipc, ipcEnv, ipcJson, startBrokerProcess } from "../helpers/processes.ts";
@@ -70,9 +74,10 @@ let server: IpcEnv;
 let laptop: IpcEnv;
 let broker: BrokerProcess;
 let front: ReturnType<typeof relay>;
+let tlsPort: number;
 
 beforeAll(async () => {
-  const tlsPort = freePortOn2();
+  tlsPort = freePortOn2();
   server = ipcEnv();
   laptop = ipcEnv({ IPC_PORT: String(freePort()) });
   broker = await startBrokerProcess(server, ["--listen", `127.0.0.2:${tlsPort}`]);
@@ -91,6 +96,37 @@ beforeAll(async () => {
 afterAll(async () => {
   front?.stop();
   await broker?.stop();
+});
+
+test("ipc status shows the TLS listener on the broker's machine, and which broker a joined machine uses", async () => {
+  const here = await ipc(server, ["status"]);
+  expect(here.code).toBe(0);
+  expect(here.stdout).toMatch(new RegExp(`\\n  network   127\\.0\\.0\\.2:${tlsPort} \\(TLS, certificate SHA256:[\\w-]{43}\\)`));
+  expect(here.stdout).not.toContain("joined ");
+  const there = await ipc(laptop, ["status"]);
+  expect(there.code).toBe(0);
+  expect(there.stdout).toContain(`\n  joined    this machine uses that broker at 127.0.0.2:${front.port} (TLS) as machine laptop`);
+  const json = JSON.parse((await ipc(server, ["status", "--json"])).stdout);
+  expect(json.tls.listeners).toEqual([{ host: "127.0.0.2", port: tlsPort }]);
+});
+
+test("ipc doctor on the joined machine does not report the broker's key and database as missing here", async () => {
+  const r = await ipc(laptop, ["doctor", "--json"]);
+  const findings = JSON.parse(r.stdout).findings as Array<{ check: string; status: string; message: string }>;
+  const text = findings.map((f) => f.message).join("\n");
+  expect(text).not.toContain("no broker key yet");
+  expect(text).not.toContain("no database yet");
+  expect(findings.find((f) => f.check === "database")?.message).toBe(`the database is the joined broker's, on 127.0.0.2:${front.port}; this machine keeps none`);
+  expect(text).toContain("this machine proves its machine key (remote.json) to the joined broker");
+});
+
+test.skipIf(!inContainer())("ipc doctor in a container running its own broker does not call its socket mounted from the host", async () => {
+  const r = await ipc(server, ["doctor", "--json"]);
+  const findings = JSON.parse(r.stdout).findings as Array<{ check: string; status: string; message: string; fix?: string }>;
+  const remote = findings.filter((f) => f.check === "remote");
+  expect(remote.map((f) => f.message).join("\n")).not.toContain("mounted from the host");
+  expect(remote.some((f) => f.message.startsWith(`the broker runs in this container (pid ${broker.proc.pid})`))).toBe(true);
+  expect(remote.every((f) => f.fix === undefined)).toBe(true);
 });
 
 test("a TLS handshake cut short (a broker still starting) is retried as a reconnect, not called an impostor", async () => {
