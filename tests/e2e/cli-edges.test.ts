@@ -1,8 +1,8 @@
 /** The CLI's rough edges a new user meets in the first hour (issue 27): typos, usage errors, help layout. */
 import { expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { ipc, ipcEnv } from "../helpers/processes.ts";
+import { ipc, ipcEnv, startBrokerProcess } from "../helpers/processes.ts";
 
 test("a mistyped root option is an unknown option with a hint, not the whole help and 'No command specified'", async () => {
   const e = ipcEnv();
@@ -55,4 +55,24 @@ test("check with no name to act as fails at once, without starting a broker", as
   expect(r.code).toBe(1);
   expect(existsSync(join(e.home, "broker.lock"))).toBe(false);
   expect(existsSync(join(e.home, "ipc.db"))).toBe(false);
+});
+
+test("channel list and members work in a new shell with several saved names: one is picked and named", async () => {
+  const e = ipcEnv();
+  await using _b = await startBrokerProcess(e);
+  for (const name of ["fred", "barney"]) expect((await ipc(e, ["register", name])).code).toBe(0);
+  expect((await ipc(e, ["channel", "join", "#api", "--as", "fred"])).code).toBe(0);
+  // A new shell: no "last registered here" record, two saved names.
+  for (const f of readdirSync(join(e.home, "sessions"))) if (f.startsWith(".last-")) rmSync(join(e.home, "sessions", f));
+  const list = await ipc(e, ["channel", "list"]);
+  expect(list.code).toBe(0);
+  expect(list.stdout).toContain("#api");
+  expect(list.stderr).toContain("as barney, one of the 2 names saved here");
+  const members = await ipc(e, ["channel", "members", "#api"]);
+  expect(members.code).toBe(0);
+  expect(members.stdout).toContain("fred");
+  // Joining still needs the name said: it changes who is in the channel.
+  const join_ = await ipc(e, ["channel", "join", "#api"]);
+  expect(join_.code).toBe(2);
+  expect(join_.stderr).toContain("which name should this act as?");
 });
