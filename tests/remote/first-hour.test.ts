@@ -32,13 +32,19 @@ function freePortOn2(): number {
  */
 function relay(to: number) {
   type Side = { peer: Socket<Side> | null; early: Buffer[]; drop?: boolean };
-  const state = { drop: 0, dropped: 0 };
+  /** drop: connections still to drop; downUntil: `performance.now()` until which every connection is dropped (an outage). */
+  const state = { drop: 0, dropped: 0, downUntil: 0 };
   const listener: TCPSocketListener<Side> = Bun.listen<Side>({
     hostname: "127.0.0.2",
     port: 0,
     socket: {
       open(client) {
         client.data = { peer: null, early: [] };
+        if (performance.now() < state.downUntil) {
+          state.dropped++;
+          client.end();
+          return;
+        }
         if (state.drop > 0) {
           state.drop--;
           state.dropped++;
@@ -139,6 +145,16 @@ test("a TLS handshake cut short (a broker still starting) is retried as a reconn
   const got = await ipc(server, ["check", "--as", "fred"]);
   expect(got.stdout).toContain("through a restart");
 });
+
+test("a joined machine keeps reconnecting through a broker restart of a few seconds (an outage of 3 s here)", async () => {
+  front.state.dropped = 0;
+  front.state.downUntil = performance.now() + 3_000;
+  const r = await ipc(laptop, ["send", "fred", "after the outage"], { env: { IPC_NAME: "barney" } });
+  expect(r.stderr).toBe("");
+  expect(r.code).toBe(0);
+  expect(front.state.dropped).toBeGreaterThan(1);
+  expect((await ipc(server, ["check", "--as", "fred"])).stdout).toContain("after the outage");
+}, 30_000);
 
 test("a TLS server whose certificate differs from the pinned one is refused as such, and nothing is sent", async () => {
   const other = await ensureTlsIdentity({ home: mkdtempSync(join(tmpdir(), "ipc-other-cert-")) }, "impostor");
