@@ -22,7 +22,7 @@ async function help(words: string[]): Promise<void> {
 
 async function run(rawArgv: string[]): Promise<number> {
   const argv = hoistGlobalFlags(rawArgv);
-  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
+  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v" || argv[0] === "version")) {
     out(`${VERSION} (${COMMIT})\n`);
     return 0;
   }

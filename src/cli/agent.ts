@@ -2,8 +2,12 @@
 import type { Config } from "../config.ts";
 import { Agent } from "../client/agent.ts";
 import { type Identity, resolveIdentity } from "../client/parent-session.ts";
+import { IpcError } from "../protocol/errors.ts";
 import { usageError } from "./errors.ts";
 import { palette } from "./output.ts";
+
+/** Why a command that acts as a name cannot run: no name is known here. */
+export const NO_NAME = "no name to act as: run `ipc register NAME` first, or pass --as NAME / set IPC_NAME";
 
 /** An Agent for `config` (starts a broker unless --no-spawn). */
 export function agentFor(config: Config): Agent {
@@ -13,11 +17,14 @@ export function agentFor(config: Config): Agent {
 /**
  * The Agent of a command that acts as a name, and who that is and why
  * (resolveIdentity: --as / IPC_NAME, the host's MCP session, this shell's
- * last name, the only saved one). With no name at all the Agent says so on its first call.
+ * last name, the only saved one). With no name at all the Agent says so on its first call,
+ * or, when `needsName`, this throws at once (UNAUTHENTICATED, exit 1).
  * @throws IpcError (exit 2) listing the candidates when several names could be meant.
  */
-export function actingAgent(config: Config): { agent: Agent; as: Identity | null } {
+export function actingAgent(config: Config, needsName = false): { agent: Agent; as: Identity | null } {
   const as = resolveIdentity(config);
+  // A command that only works as a name fails here, before it reaches (or starts) a broker.
+  if (as === null && needsName) throw new IpcError("UNAUTHENTICATED", NO_NAME);
   if (as === null) return { agent: new Agent(config), as };
   const agent = new Agent({ ...config, name: as.name });
   if (as.token !== null) agent.adopt(as.name, as.token);

@@ -69,7 +69,35 @@ export async function resolveCommand(argv: readonly string[]): Promise<Resolved>
 /** The help text of a resolved command, with its full path in USAGE (`ipc setup cursor`, not `setup cursor`). */
 export async function usageText({ cmd, path }: Pick<Resolved, "cmd" | "path">): Promise<string> {
   const parent = path.length > 1 ? { meta: { name: path.slice(0, -1).join(" ") } } : undefined;
-  return renderUsage(cmd, parent as CommandDef<any> | undefined);
+  return alignColumns(await renderUsage(cmd, parent as CommandDef<any> | undefined));
+}
+
+/** Visible width of `text` (colour sequences take none). */
+const visible = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, "").length;
+
+/**
+ * Lays out citty's two-column blocks (arguments, options, commands) again:
+ * citty right-aligns the first column and pads by string length, colour
+ * sequences included, so columns came out ragged and lines ended in blanks.
+ * Here the first column is left-aligned at two spaces, the second starts at
+ * one column per block, and no line ends in blanks.
+ */
+export function alignColumns(text: string): string {
+  const row = /^ +(\S+(?: \S+)*?) {2,}(\S.*?)\s*$/;
+  const lines = text.split("\n").map((l) => l.replace(/\s+$/, ""));
+  for (let i = 0; i < lines.length; ) {
+    let end = i;
+    while (end < lines.length && row.test(lines[end]!)) end++;
+    if (end === i) {
+      i++;
+      continue;
+    }
+    const rows = lines.slice(i, end).map((l) => row.exec(l)!);
+    const width = Math.max(...rows.map((m) => visible(m[1]!)));
+    rows.forEach((m, k) => (lines[i + k] = `  ${m[1]}${" ".repeat(width - visible(m[1]!))}  ${m[2]}`));
+    i = end;
+  }
+  return lines.join("\n");
 }
 
 /** The usage error for a word that names no command. */
@@ -89,7 +117,10 @@ export async function checkCommandLine(rawArgv: string[]): Promise<Resolved> {
   const own = argv.includes("--") ? argv.slice(0, argv.indexOf("--")) : argv;
   const r = await resolveCommand(own);
   if (r.unknown !== undefined) throw unknownCommand(r);
-  if (r.cmd === root) return r;
+  if (r.cmd === root) {
+    rejectUnknownOptions("ipc", {}, own, [...GLOBAL_VALUE_FLAGS, ...GLOBAL_BOOLEAN_FLAGS, "--spawn", "--help", "-h", "--version", "-v"]);
+    throw usageError("no command given: ipc <command> … (see ipc --help)");
+  }
   const args: ArgsDef = (await resolveValue(r.cmd.args)) ?? {};
   rejectUnknownOptions(r.path.join(" "), args, own, [...GLOBAL_VALUE_FLAGS, ...GLOBAL_BOOLEAN_FLAGS, "--spawn"]);
   if (r.cmd.subCommands !== undefined && r.cmd.run === undefined) {

@@ -140,9 +140,17 @@ export class BrokerClient {
       });
       const tlsHandlers = {
         ...handlers,
-        handshake(socket: Socket<BrokerClient>, _ok: boolean, _err: Error | null) {
+        handshake(socket: Socket<BrokerClient>, _ok: boolean, err: Error | null) {
           const raw = (socket as unknown as { getPeerCertificate(): { raw?: Uint8Array } | undefined }).getPeerCertificate()?.raw;
-          const got = raw === undefined ? "no certificate" : fingerprintOf(raw);
+          if (raw === undefined) {
+            // No certificate: the handshake never got that far (a broker still starting or stopping, a dropped
+            // connection). That proves no other server is there, so it is a failed connection, retried as one.
+            const cut = new IpcError("NO_BROKER", `the TLS handshake with ${describeEndpoint(endpoint)} did not finish${err ? ` (${err.message})` : ""}`);
+            socket.data?.fail(cut);
+            socket.end();
+            return settle(cut);
+          }
+          const got = fingerprintOf(raw);
           if (got === endpoint.fingerprint) return settle(null);
           socket.data?.fail(new FingerprintMismatch(endpoint, got));
           socket.end();

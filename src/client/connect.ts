@@ -16,8 +16,12 @@ import { MachineRefused } from "../remote/authenticate.ts";
 import { BrokerClient, describeEndpoint, type Endpoint, FingerprintMismatch, TlsListenerError } from "./broker-client.ts";
 import { authenticateBroker, type Trust, UntrustedBroker, untrusted } from "./trust.ts";
 
-/** Pauses before each further attempt to reach a joined remote broker (ms). */
-const REMOTE_RETRY_MS = [250, 1_000];
+/**
+ * How long a client keeps trying a joined remote broker that does not answer
+ * (ms): long enough for that broker to restart (it starts within SPAWN_WAIT_MS
+ * on its own machine), then the error. Attempts back off from 250 ms to 1 s.
+ */
+export const REMOTE_WAIT_MS = 10_000;
 
 /** How long a client waits for a broker it started (ms). */
 export const SPAWN_WAIT_MS = 5_000;
@@ -90,16 +94,17 @@ export async function connectBroker(config: Config, spawn = !config.noSpawn): Pr
   if (first) return first;
   const joined = readJoined(config);
   if (joined !== null) {
-    // A network drops connections now and then: try again, backing off, before giving up.
-    for (const delay of REMOTE_RETRY_MS) {
-      await Bun.sleep(delay);
+    // A network drops connections now and then, and a broker restarts: try again, backing off, before giving up.
+    const deadline = performance.now() + REMOTE_WAIT_MS;
+    for (let delay = 250; performance.now() < deadline; delay = Math.min(delay * 2, 1_000)) {
+      await Bun.sleep(Math.min(delay, Math.max(0, deadline - performance.now())));
       const c = await tryConnect(config);
       if (c) return c;
     }
     // Never a local broker in place of the joined one.
     throw new IpcError(
       "NO_BROKER",
-      `the remote broker ${describeEndpoint(endpoints(config)[0]!)} that this machine joined does not answer: check the network and that it runs with --listen; \`ipc leave\` goes back to a local broker`,
+      `the remote broker ${describeEndpoint(endpoints(config)[0]!)} that this machine joined does not answer (tried for ${REMOTE_WAIT_MS / 1000} s): check the network and that it runs with --listen; \`ipc leave\` goes back to a local broker`,
     );
   }
   const where = config.tcp ? `${config.host}:${config.port}` : `${config.socketPath}`;

@@ -18,7 +18,7 @@ export default defineCommand({
   },
   async run({ args }) {
     const config = configFrom(args);
-    const { agent } = actingAgent(config);
+    const { agent } = actingAgent(config, true);
     const wait = args.wait === undefined ? undefined : Number(args.wait);
     if (wait !== undefined && !(wait >= 0 && wait <= 3600)) throw usageError(`--wait takes seconds from 0 to 3600, got "${args.wait}"`);
     const limit = parseId(args.limit, "--limit");

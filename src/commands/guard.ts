@@ -11,8 +11,8 @@ import { selfCommand } from "../client/connect.ts";
 import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
 import { usageError } from "../cli/errors.ts";
 import { emit, errOut, out, palette } from "../cli/output.ts";
-import { blockedFiles, denialReason, type GuardHost, guardHook } from "../hook/guard.ts";
-import { installPreCommit, stagedFiles } from "../hook/pre-commit.ts";
+import { blockedFiles, type GuardHost, guardHook } from "../hook/guard.ts";
+import { claimRefusal, installPreCommit, stagedFiles } from "../hook/pre-commit.ts";
 import { IpcError } from "../protocol/errors.ts";
 import { shellLine } from "../setup/launch.ts";
 
@@ -64,7 +64,7 @@ const check = defineCommand({
       files = [...typed, ...staged.files];
     } else if (typed.length === 0) throw usageError("no files given: ipc guard check FILE…, or --staged");
     const blocked = files.length === 0 ? [] : await blockedFiles(config, { cwd, files });
-    if (blocked.length > 0) throw new IpcError("CLAIM_CONFLICT", denialReason(blocked));
+    if (blocked.length > 0) throw new IpcError("CLAIM_CONFLICT", claimRefusal(blocked, args.staged === true));
     emit(config, () => `${palette(config.color).green("✔")} No file here is claimed by someone else`, { blocked });
   },
 });

@@ -80,7 +80,7 @@ function run(host: Host, args: HostArgs): void {
     }
     errOut(p.dim(`# ${host.title} (${req.scope} scope): add this to ${snippet.file}, or run \`${writeCommand(host, args)}\`\n`));
     const seat = req.launch.env.IPC_SEAT;
-    if (seat !== undefined) errOut(p.dim(`# each session registers ${seat}-<project> (${seat}-2… when one is live already); a fixed name: --scope project --name NAME\n`));
+    if (seat !== undefined) errOut(p.dim(`# each session registers ${seat}-<project> (${seat}-<project>-2… when one is live already); a fixed name: --scope project --name NAME\n`));
     out(snippet.text);
     if (hooks) {
       errOut(p.dim(`# hooks: merge this into ${hooks.file}\n`));

@@ -8,6 +8,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { IpcError } from "../protocol/errors.ts";
+import type { Blocked } from "./guard.ts";
 
 /** The line that marks a pre-commit hook as ours. */
 export const PRE_COMMIT_MARK = "# ipc guard: refuse commits touching files other agents claimed";
@@ -55,4 +56,22 @@ export function installPreCommit(cwd: string, command: string): string {
   writeFileSync(file, preCommitScript(command));
   chmodSync(file, 0o755);
   return file;
+}
+
+/**
+ * Why `ipc guard check` refuses (the CLI prints it after "ipc: "): who holds each
+ * file, why, until when. For `--staged` (the pre-commit hook) it says the commit
+ * is refused and how to get past: ask the holder, unstage the file, or `--no-verify`.
+ */
+export function claimRefusal(blocked: readonly Blocked[], commit: boolean): string {
+  const lines = blocked.map(({ file, claim: c }) => {
+    const why = c.reason === null ? "" : ` (their stated reason, quoted: ${JSON.stringify(c.reason)})`;
+    const via = c.path === file ? "" : ` via its claim on ${c.path}`;
+    return `${file} is claimed by ${c.holder}${via}${why} until ${c.expires_at}.`;
+  });
+  const holders = [...new Set(blocked.map((b) => b.claim.holder))];
+  const ask = `ask ${holders.join(", ")} to release it (ipc send ${holders[0]} "…"; ipc claims shows who holds what)`;
+  if (!commit) return `${lines.join(" ")} Do not edit it now: ${ask}.`;
+  const files = blocked.map((b) => (/^[\w./@+-]+$/.test(b.file) ? b.file : `'${b.file.replace(/'/g, "'\\''")}'`));
+  return `commit refused: ${lines.join(" ")} To commit: ${ask}, or leave it out of this commit (git restore --staged ${files.join(" ")}); git commit --no-verify skips this check.`;
 }

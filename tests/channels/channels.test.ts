@@ -117,19 +117,25 @@ describe("threads", () => {
     const copy = (await inbox(barney)).find((m) => m.channel === "#api")!;
     expect(copy.reply_to).toBe(r1);
     const r3 = (await post(barney, "#api", "thanks!", { reply_to: copy.id })).message_id;
-    // Wilma, outside both, replies to fred's direct message id (she cannot read it).
-    const r4 = (await post(wilma, "barney", "me too?", { reply_to: r1 })).message_id;
+    // Wilma, outside both, may not reply to fred's direct message (she cannot read it): refused as read and
+    // thread refuse it, and nothing is sent; a reply to her own message goes through.
+    const refused = await post(wilma, "barney", "me too?", { reply_to: r1 });
+    expect(refused.error).toMatchObject({ code: "NOT_FOUND", message: expect.stringContaining(`no message ${r1} that wilma may read`) });
+    expect((await post(wilma, "barney", "me too?", { reply_to: 999_999 })).error.code).toBe("NOT_FOUND");
+    const own = (await post(wilma, "barney", "me too?")).message_id;
+    const r4 = (await post(wilma, "barney", "(me too, I mean)", { reply_to: own })).message_id;
     const unrelated = (await post(barney, "fred", "unrelated")).message_id;
 
     const asBarney = (await call(barney, { op: "thread", message_id: r3 })).messages.map((m: any) => m.id);
-    expect(asBarney).toEqual([root, r1, r2, r3, r4]);
+    expect(asBarney).toEqual([root, r1, r2, r3]);
+    expect(asBarney).not.toContain(r4);
     expect(asBarney).not.toContain(unrelated);
     // The replies to a copy point at the post's record, so every member sees one thread.
     const asFred = (await call(fred, { op: "thread", message_id: root })).messages;
     expect(asFred.map((m: any) => m.id)).toEqual([root, r1, r2, r3]);
     expect(asFred[3]).toMatchObject({ reply_to: r2, channel: "#api" });
     // Wilma sees her own message only; a message she may not read is NOT_FOUND.
-    expect((await call(wilma, { op: "thread", message_id: r4 })).messages.map((m: any) => m.id)).toEqual([r4]);
+    expect((await call(wilma, { op: "thread", message_id: r4 })).messages.map((m: any) => m.id)).toEqual([own, r4]);
     expect((await call(wilma, { op: "thread", message_id: root })).error.code).toBe("NOT_FOUND");
   });
 });

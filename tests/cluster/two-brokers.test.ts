@@ -118,6 +118,12 @@ describe.skipIf(natsSkip !== null)("two brokers on one JetStream cluster", () =>
     expect(findings[1].message).toMatch(/^lag: 0 cross-broker messages in this broker's outbox/);
   }, 30_000);
 
+  test("ipc status shows the cluster membership: space, node, NATS server, stream", async () => {
+    const r = await ipc(a, ["status"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\n {2}cluster {3}space t1 as node \S+, on NATS 127\.0\.0\.1:\d+; stream IPC_t1 \(R3\); \d+ names cluster-wide, \d+ homed here; 0 in the outbox/);
+  }, 30_000);
+
   test("a large message crosses brokers whole; one too large for NATS is refused at send, saying what to do", async () => {
     await using hal = await registered(a.port, "hal");
     await using ivy = await registered(b.port, "ivy");

@@ -174,6 +174,14 @@ describe("ipc guard install (git pre-commit)", () => {
     const refused = git("commit", "-qm", "touch claimed");
     expect(refused.exitCode).not.toBe(0);
     expect(refused.stderr.toString()).toContain("src/api/users.ts is claimed by barney");
+    // One "ipc:" prefix, and it speaks of the commit (not of an edit), with the ways out.
+    expect(refused.stderr.toString()).toStartWith("ipc: commit refused: src/api/users.ts is claimed by barney");
+    expect(refused.stderr.toString()).not.toContain("Do not edit it now");
+    expect(refused.stderr.toString()).toContain("git restore --staged src/api/users.ts");
+    expect(refused.stderr.toString()).toContain("git commit --no-verify");
+    const plain = await ipc(e, ["guard", "check", "src/api/users.ts", "--as", "fred"], { cwd: dir });
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toStartWith("ipc: src/api/users.ts is claimed by barney");
 
     git("reset", "-q", "src/api/users.ts");
     const ok = git("commit", "-qm", "readme only");

@@ -191,7 +191,7 @@ describe("ipc CLI end to end", () => {
     expect(instances.map((i: any) => i.name)).toEqual(["fred", "wilma"]);
   });
 
-  test("exit codes: 2 for usage, 3 for no broker with --no-spawn, 1 for refusals", async () => {
+  test("exit codes: 2 for usage (an invalid name too), 3 for no broker with --no-spawn, 1 for refusals", async () => {
     const e = ipcEnv();
     const usage = await ipc(e, ["send"]);
     expect(usage.code).toBe(2);
@@ -202,7 +202,7 @@ describe("ipc CLI end to end", () => {
     expect((await ipc(e, ["list"], { env: { IPC_NO_SPAWN: "1" } })).code).toBe(3);
     await using _b = await startBrokerProcess(e);
     const bad = await ipc(e, ["register", "no spaces allowed"]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2); // a usage error (README: exit codes), with the protocol's code
     expect(bad.stderr).toContain("INVALID_NAME");
     const unregistered = await ipc(e, ["check", "--as", "ghost"]);
     expect(unregistered.code).toBe(1);

@@ -1,12 +1,18 @@
 /**
  * The npm packages as users get them: build.ts writes them (this machine's
  * target only) into <release>/npm/, `npm pack` packs the main package and the
- * platform package, npm installs both tarballs into an empty folder offline
- * (npm's cache, filled by `npm ci`, has the dependencies; the other platforms'
- * optional packages are skipped), and `npx ipc` runs — under Node and under
+ * platform package, npm installs both tarballs into an empty folder offline,
+ * and `npx ipc` runs — under Node and under
  * Bun: first the platform's compiled binary, then, with the platform package
  * gone, src/main.ts with Bun from npm. Then a real exchange through a broker
  * the packed command starts itself.
+ *
+ * Offline, npm resolves a version range only from registry metadata, which
+ * `npm ci` never caches (it fetches tarballs by the lockfile's versions). So
+ * the folder gets a package-lock.json that pins the packed package's
+ * dependencies to this repository's locked versions (appLock): npm then takes
+ * their tarballs from a cache that only `npm ci` filled. The other platforms'
+ * optional packages exist nowhere offline and are skipped.
  */
 import { afterAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
@@ -14,13 +20,14 @@ import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { TARGETS } from "../../build/targets.ts";
 import pkg from "../../package.json" with { type: "json" };
+import repoLock from "../../package-lock.json" with { type: "json" };
 import { ipc, ipcEnv } from "../helpers/processes.ts";
 import { hostRelease } from "../helpers/release.ts";
 
 const work = mkdtempSync(join(tmpdir(), "ipc-npm-"));
 const app = join(work, "app");
-// npm's own cache of the real user (filled by `npm ci`): the install runs with --offline.
-const npmCache = join(userInfo().homedir, ".npm");
+// npm's own cache (filled by `npm ci`): npm_config_cache if set, else the real user's; the install runs offline.
+const npmCache = process.env.npm_config_cache ?? join(userInfo().homedir, ".npm");
 const e = ipcEnv({ HOME: join(work, "home"), npm_config_cache: npmCache, npm_config_update_notifier: "false" });
 const npm = Bun.which("npm", { PATH: process.env.PATH })!;
 
@@ -32,8 +39,36 @@ async function run(argv: string[], cwd: string): Promise<string> {
 }
 
 /** `npm pack` of the package in `dir`; returns npm's JSON report of it. */
-async function pack(dir: string): Promise<{ name: string; version: string; filename: string; files: { path: string; mode: number }[] }> {
+async function pack(dir: string): Promise<Packed & { files: { path: string; mode: number }[] }> {
   return JSON.parse(await run([npm, "pack", "--json", "--pack-destination", work], dir))[0];
+}
+
+type Packed = { name: string; version: string; filename: string; integrity: string };
+type LockEntry = Record<string, unknown> & { version?: string; resolved?: string; dev?: boolean };
+
+/**
+ * A package-lock.json (lockfileVersion 3) for a folder that depends on the two
+ * packed tarballs: the tarballs by `file:` and integrity, and every package of
+ * this repository's lock that is not dev-only (the packed package's dependency
+ * tree, the same versions `npm ci` installed), each with its registry tarball
+ * URL so npm finds it in the cache by that URL.
+ */
+function appLock(main: Packed, mainManifest: Record<string, unknown>, platform: Packed, platformManifest: Record<string, unknown>, registry: string) {
+  const packages: Record<string, LockEntry> = {
+    "": { name: "app", dependencies: { [main.name]: `file:../${main.filename}`, [platform.name]: `file:../${platform.filename}` } },
+  };
+  const pick = (m: Record<string, unknown>, keys: string[]) => Object.fromEntries(keys.filter((k) => m[k] !== undefined).map((k) => [k, m[k]]));
+  const keys = ["dependencies", "optionalDependencies", "bin", "engines", "os", "cpu", "libc"];
+  packages[`node_modules/${main.name}`] = { version: main.version, resolved: `file:../${main.filename}`, integrity: main.integrity, ...pick(mainManifest, keys) };
+  packages[`node_modules/${platform.name}`] = { version: platform.version, resolved: `file:../${platform.filename}`, integrity: platform.integrity, ...pick(platformManifest, keys) };
+  for (const [path, entry] of Object.entries(repoLock.packages as Record<string, LockEntry>)) {
+    if (path === "" || entry.dev === true) continue;
+    const name = path.slice(path.lastIndexOf("node_modules/") + "node_modules/".length);
+    const resolved = entry.resolved ?? `${registry.replace(/\/$/, "")}/${name}/-/${name.split("/").pop()}-${entry.version}.tgz`;
+    const { devOptional: _, ...rest } = entry;
+    packages[path] = { ...rest, resolved };
+  }
+  return { name: "app", lockfileVersion: 3, requires: true, packages };
 }
 
 /** The command name of process `pid` ("ipc" for the compiled binary, "bun" for Bun running src/main.ts). */
@@ -72,8 +107,12 @@ test("npm pack → npm install --offline → `npx ipc` runs the platform binary,
   expect(exe.mode & 0o111).toBe(0o111);
 
   mkdirSync(app);
-  await Bun.write(join(app, "package.json"), JSON.stringify({ name: "app", private: true }));
-  await run([npm, "install", "--offline", "--no-audit", "--no-fund", "--omit=dev", join(work, main.filename), join(work, platform.filename)], app);
+  const platformManifest = await Bun.file(join(release.dir, "npm", platformName, "package.json")).json();
+  const registry = (await run([npm, "config", "get", "registry"], work)).trim();
+  const lock = appLock(main, manifest, platform, platformManifest, registry);
+  await Bun.write(join(app, "package.json"), JSON.stringify({ name: "app", private: true, dependencies: lock.packages[""]!.dependencies }));
+  await Bun.write(join(app, "package-lock.json"), JSON.stringify(lock, null, 2));
+  await run([npm, "install", "--offline", "--no-audit", "--no-fund", "--omit=dev"], app);
   // Only this platform's package is there; the others were skipped.
   expect(readdirSync(join(app, "node_modules")).filter((d) => d.startsWith(`${pkg.name}-`))).toEqual([platformName]);
 

@@ -119,6 +119,8 @@ describe("ipc setup", () => {
     const doc = JSON.parse(r.stdout);
     expect(doc.mcpServers.ipc).toMatchObject({ type: "stdio", env: {} });
     expect(r.stderr).toContain(join(e.homeDir, ".claude.json"));
+    // The name a second live session takes is the project's name with -2 (claude-webapp-2), not claude-2.
+    expect(r.stderr).toContain("each session registers claude-<project> (claude-<project>-2… when one is live already)");
     expect(existsSync(join(e.homeDir, ".claude.json"))).toBe(false);
   });
 

@@ -24,21 +24,31 @@ import { describeHolder, holdersOf } from "../seats.ts";
 import { LEGACY_BAD_TOKEN, legacyErrorText, legacyText } from "./replies.ts";
 
 /**
- * Messages one legacy check takes from the inbox before LEGACY_CHECK_BYTES
+ * Messages one legacy check takes from the inbox before LEGACY_REPLY_BYTES
  * picks how many fit: no message takes less than about 80 bytes, so no more
  * than this fit, and the rest is never marked read only to be unmarked.
  */
 const LEGACY_CHECK_LIMIT = 1_000;
 
 /**
- * Bytes of messages one legacy check reply carries at most. claude-ipc-mcp's
- * own clients read a reply with one `recv(65536)`, so a longer reply would be
- * cut and its messages lost; what does not fit stays unread for the next check.
+ * Bytes one legacy `check` or `list` reply takes at most (a single message
+ * larger than this still goes alone). claude-ipc-mcp's own clients read a reply
+ * with ONE `recv(65536)` on a fresh connection, and that returns only what has
+ * arrived: TCP cuts a reply into segments of at most half the peer's initial
+ * receive window (Linux `tcp_bound_to_half_wnd`: about 32 KiB on loopback with
+ * the default `tcp_rmem`, less with older defaults) and macOS's loopback MTU is
+ * 16 KiB, and the reader wakes on the first segment. Measured: 60 KiB replies
+ * came cut at 32 768 bytes in up to 13 of 50 checks on a loaded machine; replies
+ * under this bound, one segment everywhere, never did. What does not fit stays
+ * unread for the next check.
  */
-export const LEGACY_CHECK_BYTES = 60 * 1024;
+export const LEGACY_REPLY_BYTES = 16_000;
 
-/** Instances one legacy `list` reply holds (by name): at most about 100 bytes each, so under 64 KiB. */
-export const LEGACY_LIST_LIMIT = 500;
+/** Instances one legacy `list` asks the directory for; the reply then keeps those that fit LEGACY_REPLY_BYTES. */
+const LEGACY_LIST_LIMIT = 500;
+
+/** Bytes of `{"status":"ok","messages":[]}` (and of the `instances` envelope) around the items. */
+const ENVELOPE_BYTES = 32;
 
 /** Why a legacy client cannot register on a broker without a shared secret (outside open mode). */
 export const LEGACY_NEEDS_SECRET =
@@ -120,11 +130,11 @@ function serve(b: Broker, conn: Connection, obj: Record<string, unknown>): Legac
       const s = session(b, conn, req.session_token);
       const messages: LegacyMessage[] = [];
       takeUnread(b, s.name, LEGACY_CHECK_LIMIT, false, undefined, (rows) => {
-        let bytes = 0;
+        let bytes = ENVELOPE_BYTES;
         for (const row of rows) {
           const m = legacyMessage(row);
           bytes += Buffer.byteLength(JSON.stringify(m)) + 1;
-          if (bytes > LEGACY_CHECK_BYTES && messages.length > 0) break;
+          if (bytes > LEGACY_REPLY_BYTES && messages.length > 0) break;
           messages.push(m);
         }
         return messages.length;
@@ -132,10 +142,18 @@ function serve(b: Broker, conn: Connection, obj: Record<string, unknown>): Legac
       return { status: "ok", messages };
     }
     case "list": {
-      // The first LEGACY_LIST_LIMIT names: one reply a legacy client's recv(65536) reads whole.
+      // The first names that fit LEGACY_REPLY_BYTES: one reply a legacy client's one recv reads whole.
       if (!b.open) session(b, conn, req.session_token);
       const { instances } = list(b, conn, { op: "list", limit: LEGACY_LIST_LIMIT }) as { instances: Array<{ name: string; last_seen: string }> };
-      return { status: "ok", instances: instances.map((i) => ({ id: i.name, last_seen: i.last_seen })) };
+      const out: Array<{ id: string; last_seen: string }> = [];
+      let bytes = ENVELOPE_BYTES;
+      for (const i of instances) {
+        const item = { id: i.name, last_seen: i.last_seen };
+        bytes += Buffer.byteLength(JSON.stringify(item)) + 1;
+        if (bytes > LEGACY_REPLY_BYTES) break;
+        out.push(item);
+      }
+      return { status: "ok", instances: out };
     }
     case "rename": {
       const s = session(b, conn, req.session_token);

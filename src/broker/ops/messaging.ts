@@ -5,7 +5,7 @@ import { IpcError } from "../../protocol/errors.ts";
 import type { Broker } from "../broker.ts";
 import { deliver } from "../deliver.ts";
 import { removeLargeMessage } from "../large-messages.ts";
-import { postToChannel, threadId } from "./channels.ts";
+import { mayRead, postToChannel, threadId } from "./channels.ts";
 import type { OpHandler } from "./types.ts";
 
 /** JSON text of `data`, or null. */
@@ -39,10 +39,23 @@ export function sendDirect(
 
 export const send: OpHandler<"send"> = (b, conn, req) => {
   const s = b.requireSession(conn, req.token);
-  const replyTo = req.reply_to === undefined ? null : threadId(b, req.reply_to);
+  const replyTo = req.reply_to === undefined ? null : replyTarget(b, s.name, req.reply_to);
   if (isChannel(req.to)) return postToChannel(b, s.name, req.to, req.content, dataText(req.data), replyTo);
   return sendDirect(b, s.name, req.to, req.content, dataText(req.data), replyTo);
 };
+
+/**
+ * The thread id a reply to message `id` points at (threadId). Only a message
+ * `name` may read can be answered, as `read` and `thread` allow.
+ * @throws IpcError NOT_FOUND for any other id (nothing is sent).
+ */
+function replyTarget(b: Broker, name: string, id: number): number {
+  const row = b.messages.get(id);
+  if (row === null || !mayRead(b, row, b.registry.identityOf(name), name)) {
+    throw new IpcError("NOT_FOUND", `no message ${id} that ${name} may read, so it cannot be answered; \`ipc history\` lists yours (nothing was sent)`);
+  }
+  return threadId(b, id);
+}
 
 /**
  * Takes one rate token per recipient beyond the one the request already took,

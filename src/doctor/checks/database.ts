@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { paths } from "../../config.ts";
 import { isCorruption, SCHEMA_VERSION } from "../../store/database.ts";
 import { type Check, q } from "../check.ts";
+import { joinedBroker } from "./remote.ts";
 
 /** What to do about a damaged database at `path`. */
 const RECOVER = (path: string) =>
@@ -12,7 +13,11 @@ const RECOVER = (path: string) =>
 /** ipc.db integrity, without writing to it (safe while a broker runs). */
 export const databaseCheck: Check = ({ config }) => {
   const path = paths.database(config);
-  if (!existsSync(path)) return [{ check: "database", status: "info", message: `no database yet (${path} is created by the first broker)` }];
+  if (!existsSync(path)) {
+    const remote = joinedBroker(config);
+    if (remote !== null) return [{ check: "database", status: "info", message: `the database is the joined broker's, on ${remote}; this machine keeps none` }];
+    return [{ check: "database", status: "info", message: `no database yet (${path} is created by the first broker)` }];
+  }
   let db: Database | undefined;
   try {
     db = new Database(path, { readonly: true });

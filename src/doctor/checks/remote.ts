@@ -3,7 +3,7 @@
  * (address, pinned fingerprint, machine name, credential file mode) and the
  * round trip to the remote broker; on the broker's machine, its TLS listeners
  * and joined machines. In a container it says how the broker is reached:
- * the host's Unix socket mounted in, or `ipc join` over TLS.
+ * the host's Unix socket mounted in, `ipc join` over TLS, or a broker of its own.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { paths } from "../../config.ts";
@@ -18,6 +18,29 @@ export function inContainer(): boolean {
     return /docker|containerd|kubepods|libpod/.test(readFileSync("/proc/1/cgroup", "utf8"));
   } catch {
     return false;
+  }
+}
+
+/**
+ * True when `pid` (as the broker reported it, in its own PID namespace) is an
+ * `ipc serve` process visible here: the broker runs in this container. A
+ * broker on the host has a host PID, which is absent here or another program.
+ */
+export function runsHere(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes("serve");
+  } catch {
+    return false;
+  }
+}
+
+/** "host:port" of the broker this IPC_HOME joined (`ipc join`), or null when it joined none (or remote.json is unreadable: remoteCheck says so). */
+export function joinedBroker(config: { home: string }): string | null {
+  try {
+    const j = readJoined(config);
+    return j === null ? null : `${j.host.includes(":") ? `[${j.host}]` : j.host}:${j.port}`;
+  } catch {
+    return null;
   }
 }
 
@@ -71,6 +94,15 @@ export const remoteCheck: Check = async (ctx) => {
     }
   }
   if (inContainer()) {
+    if (joined === null && ctx.broker !== null && runsHere(ctx.broker.pid)) {
+      // Its own broker, not the host's: nothing is mounted, and nothing needs to be.
+      out.push({
+        check: "remote",
+        status: "info",
+        message: `the broker runs in this container (pid ${ctx.broker.pid}); agents outside it reach it through a mounted IPC_HOME or over TLS (ipc serve --listen, then ipc invite)`,
+      });
+      return out;
+    }
     const how =
       joined !== null
         ? "this container reaches its broker over TLS (ipc join)"

@@ -7,6 +7,7 @@ import { lstatSync } from "node:fs";
 import { paths } from "../../config.ts";
 import { readKey } from "../../home/key.ts";
 import { type Check, type Finding, octal, q } from "../check.ts";
+import { joinedBroker } from "./remote.ts";
 
 /** Mode, key and secret findings; reads what the broker check saw. */
 export const securityCheck: Check = ({ config, broker }) => {
@@ -35,6 +36,8 @@ function keyFinding(config: { home: string }): Finding {
     if (!s.isFile()) return { check: "security", status: "fail", message: `${path} is not a regular file`, fix: `remove it (rm ${q(path)}) and restart the broker: it makes a new key` };
     mode = s.mode;
   } catch {
+    const remote = joinedBroker(config);
+    if (remote !== null) return { check: "security", status: "info", message: `no local broker key, and none needed: this machine proves its machine key (remote.json) to the joined broker on ${remote}` };
     return { check: "security", status: "info", message: `no broker key yet (${path} is created by the first broker, mode 0600)` };
   }
   if (process.platform !== "win32" && (mode & 0o077) !== 0) {
