@@ -251,7 +251,7 @@ describe.skipIf(natsSkip !== null)("file claims across brokers", () => {
     const denied = await ipc(b, ["guard", "hook", "--as", "fred"], { stdin: editInput(dir, join(dir, "src/api/users.ts")), cwd: dir });
     expect(JSON.parse(denied.stdout).hookSpecificOutput.permissionDecision).toBe("deny");
 
-    for (let i = 0; i < 3; i++) nats.start(i);
+    await Promise.all([0, 1, 2].map((i) => nats.start(i)));
     await joined(a.port);
     await joined(b.port);
     const back = await eventually(async () => {

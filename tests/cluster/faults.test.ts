@@ -72,7 +72,7 @@ describe.skipIf(natsSkip !== null)("faults", () => {
     for (let i = 0; i < 5; i++) expect((await alice.call({ id: 10 + i, op: "send", to: "bob", content: `x${i}` })).ok).toBe(true);
     expect((await clusterStatus(a.port)).outbox).toBeGreaterThan(0);
     await Bun.sleep(10_000);
-    for (let i = 0; i < 3; i++) nats.start(i);
+    await Promise.all([0, 1, 2].map((i) => nats.start(i)));
     const got = await collect(bob, 5);
     expect(got).toEqual(["x0", "x1", "x2", "x3", "x4"]);
     expect((await clusterStatus(a.port)).outbox).toBe(0);
