@@ -18,8 +18,9 @@ import { ClusterClaims } from "./claims.ts";
 import { Consumers, type Wire } from "./consumers.ts";
 import { Directory, type Entry, STALE_MS } from "./directory.ts";
 import { handOver } from "./handover.ts";
-import { connectNats, type Nats, openSpace } from "./nats.ts";
+import { connectNats, type Nats, NatsRefused, openSpace, proveMembership } from "./nats.ts";
 import { Publisher } from "./publisher.ts";
+import { readSpaceKey, Signer } from "./space-key.ts";
 import { ClusterStore } from "./store.ts";
 import { recipientSubject, streamName } from "./subjects.ts";
 
@@ -44,26 +45,39 @@ class Cluster implements ClusterLink {
   private pending: number | undefined = undefined;
   /** Between a NATS disconnect and the reconnect. */
   private reconnecting = false;
+  /** Why this broker stays out of the space (an unsafe NATS connection, another space key), or null. */
+  private refused: string | null = null;
   private readonly timer: ReturnType<typeof setInterval>;
 
   constructor(
     private readonly b: Broker,
     private readonly settings: ClusterSettings,
   ) {
+    const signer = new Signer(readSpaceKey(settings.keyFile, settings.space));
     this.store = new ClusterStore(b.db);
-    this.directory = new Directory(this.store.node, (name, entry) => this.changed(name, entry));
-    this.publisher = new Publisher(b, this.store);
-    this.consumers = new Consumers(b, this.store, settings.space);
-    this.channels = new ChannelMembers(b, this.store, this.directory, this.publisher, settings.space);
-    this.claims = new ClusterClaims(this.directory, () => this.connected, settings);
+    this.directory = new Directory(this.store.node, signer, (name, entry) => this.changed(name, entry));
+    this.publisher = new Publisher(b, this.store, signer);
+    this.consumers = new Consumers(b, this.store, settings.space, signer);
+    this.channels = new ChannelMembers(b, this.store, this.directory, this.publisher, settings.space, signer);
+    this.claims = new ClusterClaims(this.directory, () => this.connected, settings, signer);
+    this.signer = signer;
     this.timer = setInterval(() => this.heartbeat(), HEARTBEAT_MS);
     void this.join();
   }
 
   /** Connects and opens the space, retrying with backoff until it works or the broker stops. */
+  private readonly signer: Signer;
+
+  /** Stays out of the space for `why` (logged as an error; status and doctor show it). */
+  private refuse(why: string): void {
+    this.refused = why;
+    log.error(`cluster: not joining space ${this.settings.space}: ${why}`);
+  }
+
   private async join(): Promise<void> {
     const nc = await connectNats(this.settings, `ipc ${this.store.node}`).catch((err: unknown) => {
-      log.error(`cluster: cannot connect to ${this.settings.servers.join(",")}: ${(err as Error).message}`);
+      if (err instanceof NatsRefused) this.refuse(err.message);
+      else log.error(`cluster: cannot connect to ${this.settings.servers.join(",")}: ${(err as Error).message}`);
       return null;
     });
     if (nc === null) return;
@@ -82,6 +96,7 @@ class Cluster implements ClusterLink {
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
         const nats = await openSpace(nc, this.settings.space, attempt >= SETTLE_ATTEMPTS);
+        await proveMembership(nats, this.settings.space, this.signer);
         this.nats = nats;
         this.publisher.nats = nats;
         this.consumers.nats = nats;
@@ -93,6 +108,10 @@ class Cluster implements ClusterLink {
         this.publisher.kick();
         return;
       } catch (err) {
+        if (err instanceof NatsRefused) {
+          this.refuse(err.message);
+          break;
+        }
         if (attempt % 10 === 0) log.warn(`cluster: JetStream not ready (${(err as Error).message}); retrying`);
         await Bun.sleep(wait);
         wait = Math.min(wait * 2, 5_000);
@@ -289,6 +308,8 @@ class Cluster implements ClusterLink {
       names: this.directory.entries.size,
       consumers: this.consumers.count,
       ...(this.pending !== undefined && { pending: this.pending }),
+      ...(this.settings.insecure && { insecure: true }),
+      ...(this.refused !== null && { refused: this.refused }),
     };
   }
 
