@@ -315,7 +315,7 @@ function loopbackUrl(url: string): boolean {
 }
 
 /**
- * What makes a NATS connection unsafe to start (docs/cluster.md#7-security), or null: no credentials
+ * What makes a NATS connection unsafe to start (docs/security.md#the-cluster-nats), or null: no credentials
  * (anyone who reaches the server could read and delete the space), or plain text to a server off this
  * machine. `--nats-insecure` accepts both (the broker warns). Checked by `ipc serve` before it starts.
  */

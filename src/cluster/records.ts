@@ -1,5 +1,5 @@
 /**
- * What comes from NATS, checked at intake (docs/cluster.md#7-security), as
+ * What comes from NATS, checked at intake (docs/security.md#the-cluster-nats), as
  * frames from a socket are: valibot schemas of a cross-broker message (Wire),
  * a directory entry and a channel membership. A record that fails is dropped
  * and logged (`dropped`); it never reaches the store.

@@ -1,5 +1,5 @@
 /**
- * The space key (docs/cluster.md#7-security): 32 random bytes, written as 64
+ * The space key (docs/security.md#the-cluster-nats): 32 random bytes, written as 64
  * hex digits and a newline to a file of mode 0600, that every broker of a
  * space holds and no one else does. Every record a broker publishes on NATS
  * is signed with it (HMAC-SHA256, RFC 2104): stream messages (over their
@@ -16,16 +16,16 @@ import { IpcError } from "../protocol/errors.ts";
 export const SIG_HEX = 64;
 
 /**
- * Writes a new random key to `file` (mode 0600; its folder made 0700 when missing).
- * @throws IpcError (exit 1) when `file` exists and not `force`: another key would split the space.
+ * Writes a new random key to `file` (mode 0600; its folder made 0700 when missing), unless one is there
+ * and not `force` (another key would split the space): then the file is left as it is.
+ * @returns true when a new key was written, false when the existing one was kept.
  */
-export function makeSpaceKey(file: string, force = false): void {
-  if (existsSync(file) && !force) {
-    throw new IpcError("BAD_REQUEST", `${file} exists: it is this broker's space key. Copy it to the other brokers of the space; make a new one (--force) only to replace it on every broker`);
-  }
+export function makeSpaceKey(file: string, force = false): boolean {
+  if (existsSync(file) && !force) return false;
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   writeFileSync(file, `${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("hex")}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
+  return true;
 }
 
 /**

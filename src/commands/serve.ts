@@ -67,7 +67,7 @@ export default defineCommand({
 
 /**
  * Refuses to start a broker whose NATS connection would be unsafe, or that has no usable space key
- * (docs/cluster.md#7-security).
+ * (docs/security.md#the-cluster-nats).
  * @throws IpcError (exit 2) saying what to do.
  */
 async function checkCluster(c: NonNullable<Config["cluster"]>): Promise<void> {

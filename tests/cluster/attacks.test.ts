@@ -3,7 +3,7 @@
  * attacker made them: a raw NATS client from @nats-io on a NATS server that
  * lets anyone in (the opt-out `--nats-insecure`), or a broker of its own with
  * a key that is not the space's. The brokers of the space hold one space key
- * (docs/cluster.md#7-security): every record they publish is signed with it,
+ * (docs/security.md#the-cluster-nats): every record they publish is signed with it,
  * and whatever fails the signature or the schema is dropped.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";

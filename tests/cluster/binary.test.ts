@@ -10,7 +10,7 @@ import { eventually, joined, clusterEnv, spaceKeyFile } from "../helpers/cluster
 import { natsCluster, type NatsCluster, natsSkip } from "../helpers/nats.ts";
 import { type BrokerProcess, ipc, ipcEnv, type IpcEnv, startBrokerProcess } from "../helpers/processes.ts";
 
-/** The space key of this file's brokers (docs/cluster.md#7-security). */
+/** The space key of this file's brokers (docs/security.md#the-cluster-nats). */
 const SPACE_KEY = spaceKeyFile();
 
 let nats: NatsCluster;

@@ -11,7 +11,7 @@ import { type BrokerProcess, ipcEnv, type IpcEnv, startBrokerProcess } from "../
 import { type RawClient, registered } from "../helpers/raw.ts";
 import { collect, joined, clusterEnv, spaceKeyFile } from "../helpers/cluster-clients.ts";
 
-/** The space key of this file's brokers (docs/cluster.md#7-security). */
+/** The space key of this file's brokers (docs/security.md#the-cluster-nats). */
 const SPACE_KEY = spaceKeyFile();
 
 const cleanups: Array<() => PromiseLike<unknown>> = [];

@@ -16,7 +16,7 @@ import { natsCluster, type NatsCluster, natsSkip } from "../helpers/nats.ts";
 import { type BrokerProcess, ipc, ipcEnv, type IpcEnv, ipcJson, startBrokerProcess, tempHome } from "../helpers/processes.ts";
 import { RawClient, registered } from "../helpers/raw.ts";
 
-/** The space key of this file's brokers (docs/cluster.md#7-security). */
+/** The space key of this file's brokers (docs/security.md#the-cluster-nats). */
 const SPACE_KEY = spaceKeyFile();
 
 const SPACE = "cl";

@@ -10,7 +10,7 @@ import { ipcEnv, type IpcEnv, startBrokerProcess } from "../helpers/processes.ts
 import { registered } from "../helpers/raw.ts";
 import { clusterStatus, collect, joined, clusterEnv, spaceKeyFile } from "../helpers/cluster-clients.ts";
 
-/** The space key of this file's brokers (docs/cluster.md#7-security). */
+/** The space key of this file's brokers (docs/security.md#the-cluster-nats). */
 const SPACE_KEY = spaceKeyFile();
 
 const cleanups: Array<() => PromiseLike<unknown>> = [];

@@ -11,7 +11,7 @@ export const clusterCheck: Check = (ctx) => {
   if (c === undefined) return [];
   const out: Finding[] = [];
   if (c.refused !== undefined) {
-    out.push({ check: "cluster", status: "fail", message: `not in space ${c.space}: ${c.refused}`, fix: "fix the NATS setup or the space key as the message says, then restart the broker (docs/cluster.md#7-security)" });
+    out.push({ check: "cluster", status: "fail", message: `not in space ${c.space}: ${c.refused}`, fix: "fix the NATS setup or the space key as the message says, then restart the broker (docs/security.md#the-cluster-nats)" });
   }
   if (c.insecure === true) {
     out.push({
