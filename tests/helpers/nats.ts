@@ -44,7 +44,7 @@ export interface NatsCluster extends AsyncDisposable {
 
 /** Options of natsCluster. */
 export interface NatsOptions {
-  /** A nats-server configuration (text) every node loads with -c (accounts, users, TLS…); ports and storage come from the command line. */
+  /** A nats-server configuration (text) every node loads with -c (accounts, users, TLS…); ports come from the command line, and storage too unless it names a store_dir (one node then). */
   config?: string;
   /** The scheme of the client URLs (tls:// for a config that requires TLS). Default nats. */
   scheme?: "nats" | "tls";
@@ -101,7 +101,9 @@ async function launch(dir: string, size: number, opts: NatsOptions, attempt: num
   const spawnNode = (i: number) => {
     const node = nodes[i]!;
     const args = ["nats-server", ...(conf === null ? [] : ["-c", conf])];
-    args.push("-a", "127.0.0.1", "-p", String(node.port), "-m", String(node.monitor), "-js", "-sd", join(dir, `n${i}`), "-n", `n${i}`, "-l", node.log);
+    // A configuration that names its own store_dir keeps it (nats-server refuses -sd beside it).
+    const store = opts.config?.includes("store_dir") ? [] : ["-sd", join(dir, `n${i}`)];
+    args.push("-a", "127.0.0.1", "-p", String(node.port), "-m", String(node.monitor), "-js", ...store, "-n", `n${i}`, "-l", node.log);
     if (size > 1) {
       const routes = held.filter((_, j) => j !== i).map((h) => `nats://127.0.0.1:${h.route.port}`).join(",");
       args.push("--cluster_name", "ipc-test", "--cluster", `nats://127.0.0.1:${held[i]!.route.port}`, "--routes", routes);
@@ -159,7 +161,8 @@ async function tail(n: NatsNode): Promise<string> {
   } catch {
     // no log yet
   }
-  const err = n.proc?.stderr instanceof ReadableStream && n.proc.exitCode !== null ? await new Response(n.proc.stderr).text() : "";
+  const stderr = n.proc?.stderr;
+  const err = stderr && typeof stderr !== "number" && n.proc!.exitCode !== null ? await new Response(stderr).text() : "";
   return `${text}\n${err}`.trim().split("\n").slice(-15).join("\n");
 }
 
