@@ -18,14 +18,16 @@ import { ClusterClaims } from "./claims.ts";
 import { Consumers, type Wire } from "./consumers.ts";
 import { Directory, type Entry, STALE_MS } from "./directory.ts";
 import { handOver } from "./handover.ts";
-import { connectNats, type Nats, NatsRefused, openSpace, proveMembership } from "./nats.ts";
+import { connectNats, type Nats, NatsRefused, openSpace, proveMembership, spaceMarker } from "./nats.ts";
 import { Publisher } from "./publisher.ts";
 import { readSpaceKey, Signer } from "./space-key.ts";
 import { ClusterStore } from "./store.ts";
-import { recipientSubject, streamName } from "./subjects.ts";
+import { recipientSubject, SPACE_MARKER, streamName } from "./subjects.ts";
 
 /** Tries of opening the space (backoff 0.25 s → 5 s: about 30 s) before a clustered server's stream may fall back to one replica. */
 const SETTLE_ATTEMPTS = 9;
+/** How long a broker refused by the space (another space key) waits before it asks again (ms). */
+const REFUSED_RETRY_MS = 10_000;
 /** How often the names held here are rewritten in the directory (ms). */
 const HEARTBEAT_MS = 5_000;
 /** Received ids are kept a day beyond the stream's 7-day max age, and swept every 10 minutes. */
@@ -68,10 +70,10 @@ class Cluster implements ClusterLink {
   /** Connects and opens the space, retrying with backoff until it works or the broker stops. */
   private readonly signer: Signer;
 
-  /** Stays out of the space for `why` (logged as an error; status and doctor show it). */
+  /** Stays out of the space for `why` (logged as an error, once; status and doctor show it). */
   private refuse(why: string): void {
+    if (this.refused !== why) log.error(`cluster: not joining space ${this.settings.space}: ${why}`);
     this.refused = why;
-    log.error(`cluster: not joining space ${this.settings.space}: ${why}`);
   }
 
   private async join(): Promise<void> {
@@ -97,6 +99,7 @@ class Cluster implements ClusterLink {
       try {
         const nats = await openSpace(nc, this.settings.space, attempt >= SETTLE_ATTEMPTS);
         await proveMembership(nats, this.settings.space, this.signer);
+        this.refused = null;
         this.nats = nats;
         this.publisher.nats = nats;
         this.consumers.nats = nats;
@@ -109,8 +112,10 @@ class Cluster implements ClusterLink {
         return;
       } catch (err) {
         if (err instanceof NatsRefused) {
+          // Another key's brokers hold the space: try again later (they may all stop, for a key rotation).
           this.refuse(err.message);
-          break;
+          await Bun.sleep(REFUSED_RETRY_MS);
+          continue;
         }
         if (attempt % 10 === 0) log.warn(`cluster: JetStream not ready (${(err as Error).message}); retrying`);
         await Bun.sleep(wait);
@@ -189,6 +194,8 @@ class Cluster implements ClusterLink {
       void this.directory.write(name, { broker: me, live: held, at: now, unread });
     }
     this.publisher.kick();
+    // The space marker stays fresh while a broker of this key lives (nats.ts proveMembership).
+    void this.nats.kv.put(SPACE_MARKER, spaceMarker(this.settings.space, this.signer)).catch(() => {});
     void this.nats.jsm.streams.info(streamName(this.settings.space)).then(
       (info) => (this.pending = info.state.messages),
       () => {},

@@ -94,30 +94,46 @@ export async function connectNats(settings: ClusterSettings, name: string): Prom
   return nc;
 }
 
+/** A space marker the brokers of the space have not rewritten for this long (ms, by the server's clock) may be replaced: they are all gone (a key rotation). */
+export const MARKER_STALE_MS = 60_000;
+
+/** The space marker's value, signed with `signer` (its brokers rewrite it at every heartbeat). */
+export function spaceMarker(space: string, signer: Signer): string {
+  return signer.seal(bucketName(space), SPACE_MARKER, JSON.stringify({ space }));
+}
+
 /**
  * Checks that this broker's space key is the space's: the names bucket's
- * SPACE_MARKER value must be signed with it (the first broker of a space
- * writes it). A broker with another key is refused, so it cannot take names
- * or consume mail it could not verify anyway.
- * @throws NatsRefused when the marker is signed with another key; other errors (NATS not ready) are retried by the caller.
+ * SPACE_MARKER value must be signed with it. The first broker of a space
+ * writes it; every broker rewrites it at its heartbeat. A broker with another
+ * key is refused while the marker is fresh, so it cannot take names or
+ * consume mail it could not verify anyway; once no broker of the old key has
+ * rewritten it for MARKER_STALE_MS (all stopped: a new key is being rolled
+ * out), a broker with the new key takes the space over.
+ * @throws NatsRefused when a fresh marker is signed with another key; other errors (NATS not ready) are retried by the caller.
  */
 export async function proveMembership(nats: Nats, space: string, signer: Signer): Promise<void> {
   const bucket = bucketName(space);
-  const mine = signer.seal(bucket, SPACE_MARKER, JSON.stringify({ space }));
+  const mine = spaceMarker(space, signer);
   for (let attempt = 0; attempt < 3; attempt++) {
     const got = await nats.kv.get(SPACE_MARKER);
-    if (got === null || got.operation !== "PUT") {
-      try {
+    try {
+      if (got === null) {
         await nats.kv.create(SPACE_MARKER, mine);
         return;
-      } catch {
-        continue; // another broker wrote it first: read it
       }
+      if (got.operation === "PUT" && signer.open(bucket, SPACE_MARKER, got.string()) !== null) return;
+      if (got.operation !== "PUT" || Date.now() - got.created.getTime() > MARKER_STALE_MS) {
+        await nats.kv.update(SPACE_MARKER, mine, got.revision);
+        log.warn(`cluster: space ${space} had no live broker with another key for ${MARKER_STALE_MS / 1000} s: this broker's key is the space's key now`);
+        return;
+      }
+    } catch {
+      continue; // another broker wrote it first: read it again
     }
-    if (signer.open(bucket, SPACE_MARKER, got.string()) !== null) return;
     throw new NatsRefused(
-      `this broker's space key (--space-key) is not the key of space ${space}: the brokers already in it sign with another. ` +
-        "Copy the space key file from a broker of the space (the same file on every broker), then restart this one",
+      `this broker's space key (--space-key) is not the key of space ${space}: the brokers in it sign with another. ` +
+        "Copy the space key file from a broker of the space (the same file on every broker); this broker tries again every 10 s",
     );
   }
   throw new Error("the space marker keeps changing");

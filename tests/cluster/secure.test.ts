@@ -13,7 +13,7 @@
  * and a connection without credentials, unless told `--nats-insecure`.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { clusterStatus, eventually, joined, spaceKeyFile } from "../helpers/cluster-clients.ts";
 import { natsCluster, type NatsCluster, natsSkip, rawNats } from "../helpers/nats.ts";
@@ -102,6 +102,17 @@ describe.skipIf(skip !== null)("a secure cluster setup (docs/cluster.md)", () =>
     expect((await ipc(b, ["send", "alice", "and back", "--as", "bob"])).code).toBe(0);
     const back = await ipc(a, ["check", "--as", "alice", "--wait", "10"]);
     expect(back.stdout).toContain("and back");
+    // Channels, claims and a rename: every bucket and kind of write, under the page's permissions.
+    for (const [e, who] of [[a, "alice"], [b, "bob"]] as const) expect((await ipc(e, ["channel", "join", "#ops", "--as", who])).code).toBe(0);
+    await eventually(async () => ((await ipc(a, ["channel", "members", "#ops", "--as", "alice"])).stdout.includes("bob") ? true : null), "bob in #ops on A");
+    expect((await ipc(a, ["send", "#ops", "to the channel", "--as", "alice"])).code).toBe(0);
+    expect((await ipc(b, ["check", "--as", "bob", "--wait", "10"])).stdout).toContain("to the channel");
+    expect((await ipc(b, ["channel", "leave", "#ops", "--as", "bob"])).code).toBe(0);
+    const project = tempHome("ipc-secure-project-");
+    mkdirSync(join(project, ".git"));
+    expect((await ipc(a, ["claim", "src/**", "--as", "alice"], { cwd: project })).code).toBe(0);
+    await eventually(async () => ((await ipc(b, ["claim", "src/x.ts", "--as", "bob"], { cwd: project })).stderr.includes("CLAIM_CONFLICT") ? true : null), "the claim on B");
+    expect((await ipc(b, ["rename", "robert", "--as", "bob"])).code).toBe(0);
     // The permissions of the page are all a broker needs: the server logged no violation by a broker.
     expect(readFileSync(nats.nodes[0]!.log, "utf8")).not.toMatch(/Violation/);
     // The credentials and the space key are readable by their owner only.
