@@ -14,40 +14,15 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { clusterStatus, eventually, joined, spaceKeyFile } from "../helpers/cluster-clients.ts";
+import { join } from "node:path";
+import { clusterStatus, eventually, ipcOnPath, joined, pageBlocks, sh, spaceKeyFile } from "../helpers/cluster-clients.ts";
 import { natsCluster, type NatsCluster, natsSkip, rawNats } from "../helpers/nats.ts";
 import { freePort } from "../helpers/ports.ts";
 import { ipc, ipcCommand, ipcEnv, type IpcEnv, startBrokerProcess, tempHome } from "../helpers/processes.ts";
 import { noteBrokerHome } from "../helpers/raw.ts";
 import { multiUserSkip, otherUser, restoreRepoModes } from "../helpers/users.ts";
 
-const ROOT = resolve(import.meta.dir, "../..");
 const skip = natsSkip ?? (Bun.which("openssl") === null ? "openssl is not installed: the secure cluster setup is skipped" : null);
-
-/** The fenced sh blocks of docs/cluster.md's "A secure setup" section, in order. */
-function secureBlocks(): string[] {
-  const page = readFileSync(join(ROOT, "docs/cluster.md"), "utf8");
-  const from = page.indexOf("\n## A secure setup");
-  const section = page.slice(from, page.indexOf("\n## ", from + 5));
-  return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
-}
-
-/** A folder with an `ipc` that runs this checkout (as the page's commands expect one on the PATH). */
-function ipcOnPath(): string {
-  const dir = tempHome("ipc-bin-");
-  const cmd = ipcCommand().map((x) => `'${x}'`).join(" ");
-  writeFileSync(join(dir, "ipc"), `#!/bin/sh\nexec ${cmd} "$@"\n`);
-  chmodSync(join(dir, "ipc"), 0o755);
-  return dir;
-}
-
-/** Runs a shell script (bash), returning its exit code and output. */
-async function sh(script: string, env: Record<string, string>): Promise<{ code: number; out: string }> {
-  const p = Bun.spawn(["bash", "-euc", script], { env, stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  return { code, out: `${out}\n${err}` };
-}
 
 describe.skipIf(skip !== null)("a secure cluster setup (docs/cluster.md)", () => {
   let dir: string;
@@ -61,7 +36,7 @@ describe.skipIf(skip !== null)("a secure cluster setup (docs/cluster.md)", () =>
 
   beforeAll(async () => {
     dir = tempHome("ipc-secure-");
-    const [files, start] = secureBlocks();
+    const [files, start] = pageBlocks("A secure setup");
     env = { ...(process.env as Record<string, string>), PATH: `${ipcOnPath()}:${process.env.PATH}`, NO_COLOR: "1" };
     const made = await sh(files!.replaceAll("/tmp/ipc-secure", dir), env);
     expect(made.code, made.out).toBe(0);

@@ -3,10 +3,10 @@
  * status, joining, and an inbox read until a count of messages came. Every
  * loop is bounded.
  */
-import { chmodSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { natsCluster, type NatsCluster } from "./nats.ts";
-import { type BrokerProcess, ipcEnv, type IpcEnv, startBrokerProcess, tempHome } from "./processes.ts";
+import { type BrokerProcess, ipcCommand, ipcEnv, type IpcEnv, startBrokerProcess, tempHome } from "./processes.ts";
 import { RawClient } from "./raw.ts";
 
 /** A three-node NATS cluster with broker processes on it. */
@@ -112,4 +112,29 @@ export async function eventually<T>(fn: () => Promise<T | null | undefined>, wha
     await Bun.sleep(100);
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The fenced sh blocks of docs/cluster.md's section `heading` ("## heading"), in order. */
+export function pageBlocks(heading: string): string[] {
+  const page = readFileSync(resolve(import.meta.dir, "../../docs/cluster.md"), "utf8");
+  const from = page.indexOf(`\n## ${heading}\n`);
+  if (from < 0) throw new Error(`docs/cluster.md has no section "${heading}"`);
+  const section = page.slice(from, page.indexOf("\n## ", from + 5));
+  return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+}
+
+/** A folder holding an `ipc` that runs this checkout (for a page's commands, which expect one on the PATH). */
+export function ipcOnPath(): string {
+  const dir = tempHome("ipc-bin-");
+  const cmd = ipcCommand().map((x) => `'${x}'`).join(" ");
+  writeFileSync(join(dir, "ipc"), `#!/bin/sh\nexec ${cmd} "$@"\n`);
+  chmodSync(join(dir, "ipc"), 0o755);
+  return dir;
+}
+
+/** Runs a script with bash -eu (a failing command fails it): exit code, and stdout then stderr. */
+export async function sh(script: string, env: Record<string, string>): Promise<{ code: number; out: string }> {
+  const p = Bun.spawn(["bash", "-euc", script], { env, stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  return { code, out: `${out}\n${err}` };
 }
