@@ -48,6 +48,7 @@ describe.skipIf(natsSkip !== null)("the compiled binary on a cluster", () => {
     }, "the message on B");
     expect(got.map((m: any) => [m.from, m.content])).toEqual([["alice", "from a binary"]]);
     const doctor = JSON.parse((await ipc(a, ["doctor", "--json"], { cwd: "/" })).stdout);
-    expect(doctor.findings.filter((f: any) => f.check === "cluster")[0].status).toBe("ok");
+    // The open test server needs --nats-insecure (a warning); then the space, joined.
+    expect(doctor.findings.filter((f: any) => f.check === "cluster").map((f: any) => f.status)).toEqual(["warn", "ok", "ok"]);
   }, 60_000);
 });
