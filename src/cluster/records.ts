@@ -8,13 +8,21 @@ import * as v from "valibot";
 import { log } from "../broker/log.ts";
 import { Channel } from "../protocol/channels.ts";
 import { Data, MessageKind } from "../protocol/message.ts";
-import { Name, SYSTEM_SENDER } from "../protocol/names.ts";
+import { RESERVED_NAMES, SYSTEM_SENDER } from "../protocol/names.ts";
 
 /** A broker's node id (ClusterStore: 16 hex digits). */
 const NodeId = v.pipe(v.string(), v.regex(/^[0-9a-f]{1,32}$/));
 /** A cluster-wide message id or ref: `<node>.<id>`, a channel copy's `<node>.<record>.<member>`. */
 const Ref = v.pipe(v.string(), v.maxLength(120), v.regex(/^[0-9a-f]{1,32}\.[0-9]{1,16}(\.[a-z0-9_-]{1,32})?$/));
 const Time = v.pipe(v.number(), v.finite());
+/** A name as brokers write it on NATS: already lower-case (protocol/names.ts's Name, without its transform: the hot path). */
+const WireName = v.pipe(
+  v.string(),
+  v.regex(/^[a-z0-9_-]{1,32}$/),
+  v.check((n) => !RESERVED_NAMES.has(n), "a reserved name"),
+);
+/** A sender: a name, or the broker itself (system messages handed over). */
+const Sender = v.pipe(v.string(), v.regex(/^[a-z0-9_-]{1,32}$/), v.check((n) => n === SYSTEM_SENDER || !RESERVED_NAMES.has(n), "a reserved name"));
 /** The largest content that may cross (bytes): NATS's own max_payload is 1 MB unless raised; 8 MiB at most. */
 const MAX_CONTENT = 8 * 1024 * 1024;
 
@@ -35,8 +43,8 @@ const DataText = v.nullable(
 /** A cross-broker message as published (one element of a stream message's JSON array). `id` is its cluster-wide id. */
 export const Wire = v.object({
   id: Ref,
-  from: v.union([Name, v.literal(SYSTEM_SENDER)]),
-  to: Name,
+  from: Sender,
+  to: WireName,
   kind: MessageKind,
   content: v.pipe(v.string(), v.maxLength(MAX_CONTENT)),
   data: DataText,
@@ -57,7 +65,7 @@ export const Entry = v.object({
   live: v.boolean(),
   at: Time,
   unread: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
-  forward: v.optional(Name),
+  forward: v.optional(WireName),
   until: v.optional(Time),
 });
 export type Entry = v.InferOutput<typeof Entry>;
