@@ -97,7 +97,7 @@ export async function connectNats(settings: ClusterSettings, name: string): Prom
 /** A space marker the brokers of the space have not rewritten for this long (ms, by the server's clock) may be replaced: they are all gone (a key rotation). */
 export const MARKER_STALE_MS = 60_000;
 
-/** The space marker's value, signed with `signer` (its brokers rewrite it at every heartbeat). */
+/** The space marker's value, signed with `signer` (its brokers rewrite it every 20 s). */
 export function spaceMarker(space: string, signer: Signer): string {
   return signer.seal(bucketName(space), SPACE_MARKER, JSON.stringify({ space }));
 }
@@ -105,7 +105,7 @@ export function spaceMarker(space: string, signer: Signer): string {
 /**
  * Checks that this broker's space key is the space's: the names bucket's
  * SPACE_MARKER value must be signed with it. The first broker of a space
- * writes it; every broker rewrites it at its heartbeat. A broker with another
+ * writes it; every broker rewrites it every 20 s. A broker with another
  * key is refused while the marker is fresh, so it cannot take names or
  * consume mail it could not verify anyway; once no broker of the old key has
  * rewritten it for MARKER_STALE_MS (all stopped: a new key is being rolled
