@@ -49,6 +49,8 @@ class Cluster implements ClusterLink {
   private reconnecting = false;
   /** Why this broker stays out of the space (an unsafe NATS connection, another space key), or null. */
   private refused: string | null = null;
+  /** Signs and checks every record with the space key. */
+  private readonly signer: Signer;
   private readonly timer: ReturnType<typeof setInterval>;
 
   constructor(
@@ -67,15 +69,13 @@ class Cluster implements ClusterLink {
     void this.join();
   }
 
-  /** Connects and opens the space, retrying with backoff until it works or the broker stops. */
-  private readonly signer: Signer;
-
   /** Stays out of the space for `why` (logged as an error, once; status and doctor show it). */
   private refuse(why: string): void {
     if (this.refused !== why) log.error(`cluster: not joining space ${this.settings.space}: ${why}`);
     this.refused = why;
   }
 
+  /** Connects and opens the space (proving this broker's key is the space's), retrying with backoff until it works or the broker stops. */
   private async join(): Promise<void> {
     const nc = await connectNats(this.settings, `ipc ${this.store.node}`).catch((err: unknown) => {
       if (err instanceof NatsRefused) this.refuse(err.message);

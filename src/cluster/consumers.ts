@@ -139,7 +139,9 @@ export class Consumers {
     for (const raw of wires) {
       const parsed = v.safeParse(Wire, raw);
       if (!parsed.success) {
-        dropped(`a malformed message on ${m.subject} (stream seq ${m.seq}): ${parsed.issues[0].message}`);
+        // The field, not the issue's text: that may quote what was received.
+        const field = parsed.issues[0].path?.map((p) => String(p.key)).join(".") ?? "the message";
+        dropped(`a malformed message on ${m.subject} (stream seq ${m.seq}): ${field} does not fit the schema`);
         continue;
       }
       const w = parsed.output;
