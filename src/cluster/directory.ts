@@ -161,7 +161,10 @@ export class Directory {
   private async refresh(name: string): Promise<boolean> {
     try {
       const got = await this.kv!.get(name);
-      if (got === null) return true;
+      if (got === null) {
+        this.revisions.delete(name); // no such key now: the next write creates it
+        return true;
+      }
       this.revisions.set(name, got.revision);
       const entry = got.operation === "PUT" ? this.valid(name, got.string()) : null;
       const known = this.entries.get(name);
