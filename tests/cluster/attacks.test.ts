@@ -107,6 +107,15 @@ describe.skipIf(natsSkip !== null)("attacks on a cluster through NATS", () => {
     await using carol = await registered(a.port, "carol");
     expect((await carol.call({ id: 3, op: "send", to: "bob", content: "still yours" })).ok).toBe(true);
     expect((await readUntil(bob, "still yours")).map((m) => m.content)).toContain("still yours");
+    // Purging the entries changes nothing either: bob's broker writes his back at its next heartbeat.
+    await names.purge("bob");
+    await names.purge("carol");
+    expect((await carol.call({ id: 4, op: "send", to: "bob", content: "after the purge" })).ok).toBe(true);
+    expect((await readUntil(bob, "after the purge")).map((m) => m.content)).toContain("after the purge");
+    await eventually(async () => {
+      const e = await names.get("bob");
+      return e?.operation === "PUT" ? true : null;
+    }, "bob's entry written back", 150);
   }, 60_000);
 
   test("emptying the claims bucket, or writing a forged claim into it, changes no claim", async () => {
