@@ -29,7 +29,7 @@ const med = (k: string) => median(got.get(k) ?? [NaN]);
 for (const f of FIGURES.filter((f) => f.name.startsWith("cluster.") || f.name === "send.8x32")) {
   const m = med(f.name);
   let line = `${f.name.padEnd(26)} ${Math.round(m).toString().padStart(9)} ${f.unit}  (${(got.get(f.name) ?? []).map(Math.round).join(", ")})`;
-  if (f.ratioOf !== undefined) {
+  if (f.ratioOf !== undefined && got.has(f.ratioOf)) {
     const ratio = m / med(f.ratioOf);
     line += `  ratio to ${f.ratioOf} ${ratio.toFixed(2)}${f.ratioBudget ? ` (budget ${f.ratioBudget.op} ${f.ratioBudget.value}: ${meets(f.ratioBudget, ratio) ? "met" : "NOT MET"})` : ""}`;
   }
