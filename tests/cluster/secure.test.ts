@@ -191,3 +191,19 @@ describe.skipIf(natsSkip !== null)("secure by default on an open NATS server", (
     expect([again.made, again.file, readFileSync(again.file, "utf8")]).toEqual([false, made.file, readFileSync(made.file, "utf8")]);
   }, 30_000);
 });
+
+describe.skipIf(natsSkip !== null)("other kinds of NATS credentials", () => {
+  test("an nkey user seed as --nats-creds: the broker joins a server that knows the user by its public key", async () => {
+    const { nkeys } = await import("@nats-io/transport-node");
+    const user = nkeys.createUser();
+    await using nats = await natsCluster(1, { config: `authorization { users: [ { nkey: "${user.getPublicKey()}" } ] }\n` });
+    const seed = join(tempHome(), "broker.nk");
+    writeFileSync(seed, `${new TextDecoder().decode(user.getSeed())}\n`, { mode: 0o600 });
+    const e = ipcEnv({ IPC_SPACE_KEY: spaceKeyFile() });
+    await using broker = await startBrokerProcess(e, ["--nats", nats.urls, "--nats-creds", seed, "--space", "nk"]);
+    await joined(e.port);
+    const s = await clusterStatus(e.port);
+    expect([s.connected, s.refused, s.insecure]).toEqual([true, undefined, undefined]);
+    void broker;
+  }, 60_000);
+});
