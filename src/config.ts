@@ -104,11 +104,22 @@ export interface Config {
   cluster: ClusterSettings | null;
 }
 
-/** `--nats URL[,URL…]` (IPC_NATS), `--nats-creds FILE` (IPC_NATS_CREDS), `--space NAME` (IPC_SPACE, default "default"). */
+/**
+ * `--nats URL[,URL…]` (IPC_NATS), `--nats-creds FILE` (IPC_NATS_CREDS), `--nats-ca FILE` (IPC_NATS_CA),
+ * `--space NAME` (IPC_SPACE, default "default"), `--space-key FILE` (IPC_SPACE_KEY, default
+ * $IPC_HOME/space-<space>.key), `--nats-insecure` (IPC_NATS_INSECURE=1). docs/cluster.md#5-configuration.
+ */
 export interface ClusterSettings {
   servers: string[];
+  /** A NATS credentials file: a .creds (JWT + nkey seed), an nkey seed, or `user:password` on one line. */
   creds: string | null;
   space: string;
+  /** The space key: 32 random bytes (64 hex digits) every broker of the space holds (src/cluster/space-key.ts). */
+  keyFile: string;
+  /** The CA certificate (PEM) that signed the NATS servers' TLS certificates, when not a public one. */
+  ca: string | null;
+  /** The explicit opt-out: a NATS server without authentication, or plain text to a non-loopback one, is accepted (with a warning). */
+  insecure: boolean;
 }
 
 /** Dashboard settings: IPC_UI=off refuses it; IPC_UI_PORT picks its loopback port (0 = any free port). */
@@ -151,10 +162,13 @@ export interface ConfigFlags {
   open?: boolean;
   /** `--listen` values (repeatable). */
   listen?: string[];
-  /** `--nats`, `--nats-creds`, `--space` (docs/cluster.md). */
+  /** `--nats`, `--nats-creds`, `--nats-ca`, `--nats-insecure`, `--space`, `--space-key` (docs/cluster.md). */
   nats?: string;
   natsCreds?: string;
+  natsCa?: string;
+  natsInsecure?: boolean;
   space?: string;
+  spaceKey?: string;
   limits?: Partial<Record<keyof Limits, string | number | undefined>>;
 }
 
@@ -263,7 +277,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
     limits,
     retention,
     ui: { enabled: !["off", "0", "false", "no"].includes((env.IPC_UI ?? "").toLowerCase()), port: uiPort },
-    cluster: clusterSettings(flags, env),
+    cluster: clusterSettings(flags, env, home),
   };
 }
 
@@ -271,7 +285,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
  * The cluster settings from `--nats` / IPC_NATS (comma-separated nats:// URLs), or null without them.
  * @throws IpcError (exit code 2) for a space outside [A-Za-z0-9_-]{1,32} or a URL that is not nats:// or tls://.
  */
-function clusterSettings(flags: ConfigFlags, env: Env): ClusterSettings | null {
+function clusterSettings(flags: ConfigFlags, env: Env, home: string): ClusterSettings | null {
   const servers = (flags.nats ?? env.IPC_NATS ?? "").split(",").map((x) => x.trim()).filter((x) => x !== "");
   if (servers.length === 0) return null;
   for (const url of servers) {
@@ -283,7 +297,38 @@ function clusterSettings(flags: ConfigFlags, env: Env): ClusterSettings | null {
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(space)) {
     throw new IpcError("BAD_REQUEST", `--space / IPC_SPACE is 1-32 characters of A-Z a-z 0-9 _ -; got "${space}"`, 2);
   }
-  return { servers, creds: flags.natsCreds || env.IPC_NATS_CREDS || null, space: space.toLowerCase() };
+  const lower = space.toLowerCase();
+  return {
+    servers,
+    creds: flags.natsCreds || env.IPC_NATS_CREDS || null,
+    space: lower,
+    keyFile: flags.spaceKey || env.IPC_SPACE_KEY || join(home, `space-${lower}.key`),
+    ca: flags.natsCa || env.IPC_NATS_CA || null,
+    insecure: flags.natsInsecure === true || flag(env, "IPC_NATS_INSECURE"),
+  };
+}
+
+/** True for a NATS server address on this machine only (127.0.0.0/8, ::1, localhost). */
+function loopbackUrl(url: string): boolean {
+  const host = url.replace(/^[a-z]+:\/\//, "").replace(/^[^@]*@/, "").replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * What makes a NATS connection unsafe to start (docs/security.md#the-cluster-nats), or null: no credentials
+ * (anyone who reaches the server could read and delete the space), or plain text to a server off this
+ * machine. `--nats-insecure` accepts both (the broker warns). Checked by `ipc serve` before it starts.
+ */
+export function clusterRefusal(c: ClusterSettings): string | null {
+  if (c.insecure) return null;
+  const plain = c.servers.filter((u) => !u.startsWith("tls://") && !loopbackUrl(u));
+  if (plain.length > 0) {
+    return `--nats ${plain.join(",")} is plain text to another machine: anyone on the path reads and changes the space's mail. Use tls:// URLs (with --nats-ca FILE for a private CA; docs/cluster.md#a-secure-setup), or accept the risk with --nats-insecure`;
+  }
+  if (c.creds === null) {
+    return "--nats without --nats-creds: a NATS server that lets anyone in lets any user of it read, delete and forge the space's mail and names. Give the broker its own NATS user (--nats-creds FILE / IPC_NATS_CREDS; docs/cluster.md#a-secure-setup), or, for a server only you can reach, accept the risk with --nats-insecure";
+  }
+  return null;
 }
 
 /**

@@ -7,6 +7,7 @@
  *   cluster.push.check.p50  send on A → receiver waiting in check on B
  *   cluster.local.send.8x32 sends/s between two agents of one cluster broker (no NATS on the path)
  */
+import { clusterEnv, spaceKeyFile } from "../../tests/helpers/cluster-clients.ts";
 import { natsCluster } from "../../tests/helpers/nats.ts";
 import { Lines } from "../lib/lines.ts";
 import { runLoad } from "../lib/load.ts";
@@ -51,7 +52,7 @@ function load(port: number, to: string, t: Timing) {
 
 export async function cluster(t: Timing): Promise<Measurements> {
   await using nats = await natsCluster(3);
-  const extra = { IPC_NATS: nats.urls, IPC_SPACE: "bench" };
+  const extra = clusterEnv(nats.urls, "bench", spaceKeyFile());
   const brokers: BenchBroker[] = [];
   try {
     const a = await startBroker(tempHome(), extra);

@@ -9,6 +9,20 @@ export function iso(ms: number): string {
 }
 
 /**
+ * A stored row's `data` as an object, or undefined when it has none or it is not a JSON object: a row
+ * stored before intake checked cluster records (issue 22) must not make every read of its inbox fail.
+ */
+function storedData(text: string | null): Record<string, unknown> | undefined {
+  if (text === null) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The wire form of a stored message. `full` gives the whole text (read,
  * history); otherwise a large message shows its summary, its file path and
  * `data.large_message_file` / `data.original_size_kb` (check, push, search).
@@ -23,7 +37,7 @@ export function toMessage(row: MessageRow, full: boolean): Message {
     created_at: iso(row.created_at),
   };
   if (row.channel != null) m.channel = row.channel;
-  let data = row.data === null ? undefined : (JSON.parse(row.data) as Record<string, unknown>);
+  let data = storedData(row.data);
   if (row.large_file !== null && !full) {
     const kb = sizeKb(row.content);
     m.content = `${summarize(row.content)}\n\n[Large message, ${kb} KB. Full text saved to: ${row.large_file} — or run: ipc read ${row.id}]`;

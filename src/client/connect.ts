@@ -141,7 +141,11 @@ export function clientServeArgs(config: Config): string[] {
   if (!config.tcp) args.push("--no-tcp");
   if (config.open) args.push("--open");
   const c = config.cluster;
-  if (c !== null) args.push("--nats", c.servers.join(","), "--space", c.space, ...(c.creds === null ? [] : ["--nats-creds", c.creds]));
+  if (c !== null) {
+    args.push("--nats", c.servers.join(","), "--space", c.space, "--space-key", c.keyFile, ...(c.creds === null ? [] : ["--nats-creds", c.creds]));
+    if (c.ca !== null) args.push("--nats-ca", c.ca);
+    if (c.insecure) args.push("--nats-insecure");
+  }
   return args;
 }
 

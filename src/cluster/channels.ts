@@ -16,18 +16,15 @@ import type { Broker } from "../broker/broker.ts";
 import type { ClusterChannels } from "../broker/cluster-link.ts";
 import { log } from "../broker/log.ts";
 import { IpcError } from "../protocol/errors.ts";
-import type { Wire } from "./consumers.ts";
+import * as v from "valibot";
+import { Name } from "../protocol/names.ts";
 import type { Directory } from "./directory.ts";
 import type { Nats } from "./nats.ts";
 import type { Publisher } from "./publisher.ts";
+import { dropped, type Membership, Membership as MembershipSchema, parseRecord, type Wire } from "./records.ts";
+import type { Signer } from "./space-key.ts";
 import type { ClusterStore } from "./store.ts";
-import { recipientSubject } from "./subjects.ts";
-
-/** One membership in the bucket. */
-interface Membership {
-  broker: string;
-  at: number;
-}
+import { channelsBucketName, recipientSubject } from "./subjects.ts";
 
 /** How often the bucket is brought in line with this broker's rows (ms): catches writes that failed while NATS was away. */
 const SYNC_MS = 5_000;
@@ -51,6 +48,7 @@ export class ChannelMembers implements ClusterChannels {
     private readonly directory: Directory,
     private readonly publisher: Publisher,
     private readonly space: string,
+    private readonly signer: Signer,
   ) {
     this.timer = setInterval(() => void this.sync(), SYNC_MS);
   }
@@ -64,20 +62,23 @@ export class ChannelMembers implements ClusterChannels {
       for await (const e of watch) {
         if (this.stopped) break;
         const dot = e.key.indexOf(".");
-        if (dot < 1) continue;
         const channel = `#${e.key.slice(0, dot)}`;
         const member = e.key.slice(dot + 1);
+        if (dot < 1 || !/^[a-z0-9_-]{1,32}$/.test(e.key.slice(0, dot)) || !v.is(Name, member) || member !== member.toLowerCase()) {
+          dropped(`the channels bucket's key ${JSON.stringify(e.key.slice(0, 80))}: not <channel>.<member>`);
+          continue;
+        }
+        // A removal needs no signature: a member's home broker writes its rows back within SYNC_MS (sync).
         if (e.operation !== "PUT") {
           this.bucket.get(channel)?.delete(member);
           if (this.bucket.get(channel)?.size === 0) this.bucket.delete(channel);
           continue;
         }
-        let m: Membership;
-        try {
-          m = e.json<Membership>();
-          if (typeof m.broker !== "string") continue;
-        } catch {
-          continue; // not ours: ignored
+        const json = this.signer.open(channelsBucketName(this.space), e.key, e.string());
+        const m = json === null ? null : parseRecord(MembershipSchema, json);
+        if (m === null) {
+          dropped(`${member}'s membership of ${channel}: not signed with this space's key, or malformed`);
+          continue;
         }
         let members = this.bucket.get(channel);
         if (members === undefined) this.bucket.set(channel, (members = new Map()));
@@ -167,7 +168,8 @@ export class ChannelMembers implements ClusterChannels {
   private async put(channel: string, member: string, at: number): Promise<void> {
     const m: Membership = { broker: this.store.node, at };
     try {
-      await this.kv?.put(keyOf(channel, member), JSON.stringify(m));
+      const key = keyOf(channel, member);
+      await this.kv?.put(key, this.signer.seal(channelsBucketName(this.space), key, JSON.stringify(m)));
     } catch (err) {
       log.warn(`cluster: cannot write ${member}'s membership of ${channel} yet (${(err as Error).message}); retried in ${SYNC_MS / 1000} s`);
     }

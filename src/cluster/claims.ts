@@ -26,6 +26,8 @@ import type { ClaimRow } from "../store/claims.ts";
 import type { Directory } from "./directory.ts";
 import { STALE_MS } from "./directory.ts";
 import type { Nats } from "./nats.ts";
+import { dropped } from "./records.ts";
+import type { Signer } from "./space-key.ts";
 import { claimsBucket } from "./subjects.ts";
 
 /** The key of `project` in the claims bucket (KV keys cannot hold a path). */
@@ -74,6 +76,7 @@ export class ClusterClaims {
     /** True while NATS is connected (false before the join and between a disconnect and the reconnect). */
     private readonly connected: () => boolean,
     private readonly settings: ClusterSettings,
+    private readonly signer: Signer,
   ) {
     this.bucket = claimsBucket(settings.space);
   }
@@ -86,7 +89,8 @@ export class ClusterClaims {
     this.nats = nats;
     void (async () => {
       for await (const e of watch) {
-        if (e.operation !== "PUT") this.projects.delete(e.key);
+        // Brokers never delete a project's key (a release rewrites the list): a delete or purge is not a broker's, and changes nothing.
+        if (e.operation !== "PUT") dropped(`a ${e.operation} of the claims bucket's ${e.key} (brokers never remove one)`);
         else this.remember(e.key, e.revision, e.string());
         this.seen = Math.max(this.seen, e.revision);
       }
@@ -98,20 +102,27 @@ export class ClusterClaims {
     this.nats = null;
   }
 
-  /** Records the value of `key` at `revision` unless a newer one is known; a value that is not ours counts as no claims. */
-  private remember(key: string, revision: number, text: string): void {
+  /**
+   * Records the value of `key` at `revision` unless a newer one is known. A value not signed with the space
+   * key for `key`, or not a list of claims of the project `key` names, is dropped: the last valid one stands.
+   */
+  private remember(key: string, revision: number, value: string): void {
     const known = this.projects.get(key);
     if (known !== undefined && known.revision > revision) return;
+    const json = this.signer.open(this.bucket, key, value);
     let parsed: v.InferOutput<typeof ProjectClaims> | null = null;
     try {
-      const r = v.safeParse(ProjectClaims, JSON.parse(text));
-      if (r.success) parsed = r.output;
+      const r = json === null ? null : v.safeParse(ProjectClaims, JSON.parse(json));
+      if (r?.success === true && projectKey(r.output.project) === key) parsed = r.output;
     } catch {
       // not JSON
     }
-    if (parsed === null) log.warn(`cluster: the claims bucket's ${key} is not a list of claims: ignored (a claim there overwrites it)`);
-    const project = parsed?.project ?? "";
-    this.projects.set(key, { project, revision, rows: (parsed?.claims ?? []).map((c) => ({ project, ...c })) });
+    if (parsed === null) {
+      dropped(`the claims bucket's ${key} at revision ${revision}: not signed with this space's key, or not a list of claims`);
+      return;
+    }
+    const project = parsed.project;
+    this.projects.set(key, { project, revision, rows: parsed.claims.map((c) => ({ project, ...c })) });
   }
 
   /** See ClusterLink.claimRows. */
@@ -154,7 +165,7 @@ export class ClusterClaims {
       const current = known !== undefined && known.project === project ? known.rows : [];
       const next = change(current);
       if (next === null) return current;
-      const value = JSON.stringify({ project, claims: next.map(({ project: _, ...c }) => c) });
+      const value = this.signer.seal(this.bucket, key, JSON.stringify({ project, claims: next.map(({ project: _, ...c }) => c) }));
       if (Buffer.byteLength(value) > MAX_VALUE_BYTES) {
         throw new IpcError("TOO_LARGE", `the claims of ${project} would take more than ${MAX_VALUE_BYTES / 1024} KiB cluster-wide: claim folders or globs instead of many files, or release some (ipc release)`);
       }

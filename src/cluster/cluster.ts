@@ -18,13 +18,16 @@ import { ClusterClaims } from "./claims.ts";
 import { Consumers, type Wire } from "./consumers.ts";
 import { Directory, type Entry, STALE_MS } from "./directory.ts";
 import { handOver } from "./handover.ts";
-import { connectNats, type Nats, openSpace } from "./nats.ts";
+import { connectNats, type Nats, NatsRefused, openSpace, proveMembership, spaceMarker } from "./nats.ts";
 import { Publisher } from "./publisher.ts";
+import { readSpaceKey, Signer } from "./space-key.ts";
 import { ClusterStore } from "./store.ts";
-import { recipientSubject, streamName } from "./subjects.ts";
+import { recipientSubject, SPACE_MARKER, streamName } from "./subjects.ts";
 
 /** Tries of opening the space (backoff 0.25 s → 5 s: about 30 s) before a clustered server's stream may fall back to one replica. */
 const SETTLE_ATTEMPTS = 9;
+/** How long a broker refused by the space (another space key) waits before it asks again (ms). */
+const REFUSED_RETRY_MS = 10_000;
 /** How often the names held here are rewritten in the directory (ms). */
 const HEARTBEAT_MS = 5_000;
 /** Received ids are kept a day beyond the stream's 7-day max age, and swept every 10 minutes. */
@@ -44,26 +47,39 @@ class Cluster implements ClusterLink {
   private pending: number | undefined = undefined;
   /** Between a NATS disconnect and the reconnect. */
   private reconnecting = false;
+  /** Why this broker stays out of the space (an unsafe NATS connection, another space key), or null. */
+  private refused: string | null = null;
+  /** Signs and checks every record with the space key. */
+  private readonly signer: Signer;
   private readonly timer: ReturnType<typeof setInterval>;
 
   constructor(
     private readonly b: Broker,
     private readonly settings: ClusterSettings,
   ) {
+    const signer = new Signer(readSpaceKey(settings.keyFile, settings.space));
     this.store = new ClusterStore(b.db);
-    this.directory = new Directory(this.store.node, (name, entry) => this.changed(name, entry));
-    this.publisher = new Publisher(b, this.store);
-    this.consumers = new Consumers(b, this.store, settings.space);
-    this.channels = new ChannelMembers(b, this.store, this.directory, this.publisher, settings.space);
-    this.claims = new ClusterClaims(this.directory, () => this.connected, settings);
+    this.directory = new Directory(this.store.node, signer, (name, entry) => this.changed(name, entry));
+    this.publisher = new Publisher(b, this.store, signer);
+    this.consumers = new Consumers(b, this.store, settings.space, signer);
+    this.channels = new ChannelMembers(b, this.store, this.directory, this.publisher, settings.space, signer);
+    this.claims = new ClusterClaims(this.directory, () => this.connected, settings, signer);
+    this.signer = signer;
     this.timer = setInterval(() => this.heartbeat(), HEARTBEAT_MS);
     void this.join();
   }
 
-  /** Connects and opens the space, retrying with backoff until it works or the broker stops. */
+  /** Stays out of the space for `why` (logged as an error, once; status and doctor show it). */
+  private refuse(why: string): void {
+    if (this.refused !== why) log.error(`cluster: not joining space ${this.settings.space}: ${why}`);
+    this.refused = why;
+  }
+
+  /** Connects and opens the space (proving this broker's key is the space's), retrying with backoff until it works or the broker stops. */
   private async join(): Promise<void> {
     const nc = await connectNats(this.settings, `ipc ${this.store.node}`).catch((err: unknown) => {
-      log.error(`cluster: cannot connect to ${this.settings.servers.join(",")}: ${(err as Error).message}`);
+      if (err instanceof NatsRefused) this.refuse(err.message);
+      else log.error(`cluster: cannot connect to ${this.settings.servers.join(",")}: ${(err as Error).message}`);
       return null;
     });
     if (nc === null) return;
@@ -82,6 +98,8 @@ class Cluster implements ClusterLink {
     for (let attempt = 0; !this.stopped; attempt++) {
       try {
         const nats = await openSpace(nc, this.settings.space, attempt >= SETTLE_ATTEMPTS);
+        await proveMembership(nats, this.settings.space, this.signer);
+        this.refused = null;
         this.nats = nats;
         this.publisher.nats = nats;
         this.consumers.nats = nats;
@@ -93,6 +111,12 @@ class Cluster implements ClusterLink {
         this.publisher.kick();
         return;
       } catch (err) {
+        if (err instanceof NatsRefused) {
+          // Another key's brokers hold the space: try again later (they may all stop, for a key rotation).
+          this.refuse(err.message);
+          await Bun.sleep(REFUSED_RETRY_MS);
+          continue;
+        }
         if (attempt % 10 === 0) log.warn(`cluster: JetStream not ready (${(err as Error).message}); retrying`);
         await Bun.sleep(wait);
         wait = Math.min(wait * 2, 5_000);
@@ -170,6 +194,8 @@ class Cluster implements ClusterLink {
       void this.directory.write(name, { broker: me, live: held, at: now, unread });
     }
     this.publisher.kick();
+    // The space marker stays fresh while a broker of this key lives (nats.ts proveMembership): every 4th beat (20 s, a third of its staleness).
+    if (this.beats % 4 === 1) void this.nats.kv.put(SPACE_MARKER, spaceMarker(this.settings.space, this.signer)).catch(() => {});
     void this.nats.jsm.streams.info(streamName(this.settings.space)).then(
       (info) => (this.pending = info.state.messages),
       () => {},
@@ -289,6 +315,8 @@ class Cluster implements ClusterLink {
       names: this.directory.entries.size,
       consumers: this.consumers.count,
       ...(this.pending !== undefined && { pending: this.pending }),
+      ...(this.settings.insecure && { insecure: true }),
+      ...(this.refused !== null && { refused: this.refused }),
     };
   }
 

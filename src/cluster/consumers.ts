@@ -8,28 +8,17 @@
  */
 import type { JsMsg } from "@nats-io/jetstream";
 import type { Broker } from "../broker/broker.ts";
+import * as v from "valibot";
 import { deliver } from "../broker/deliver.ts";
 import { log } from "../broker/log.ts";
-import type { MessageKind } from "../protocol/message.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { Nats } from "./nats.ts";
+import { dropped, Wire } from "./records.ts";
+import type { Signer } from "./space-key.ts";
 import type { ClusterStore } from "./store.ts";
-import { consumerName, recipientSubject, streamName } from "./subjects.ts";
+import { consumerName, recipientSubject, SIG_HEADER, streamName } from "./subjects.ts";
 
-/** A cross-broker message as published (JSON). `id` is its Nats-Msg-Id. */
-export interface Wire {
-  id: string;
-  from: string;
-  to: string;
-  kind: MessageKind;
-  content: string;
-  data: string | null;
-  created_at: number;
-  /** The message this one answers, by its cluster-wide ref (ClusterStore.refOf). */
-  reply?: string;
-  /** A channel post's copy for one member: the channel ('#name'). */
-  channel?: string;
-}
+export type { Wire } from "./records.ts";
 
 const ACK_WAIT_MS = 10_000;
 /** Retry delay for a message to a full inbox. */
@@ -47,6 +36,7 @@ export class Consumers {
     private readonly b: Broker,
     private readonly store: ClusterStore,
     private readonly space: string,
+    private readonly signer: Signer,
   ) {}
 
   get count(): number {
@@ -87,13 +77,18 @@ export class Consumers {
       const consumer = await nats.js.consumers.get(stream, consumerName(name));
       if (stopped) return;
       // Short pull expiry: after a crash, what the server still sends to the dead broker's pulls comes back within ACK_WAIT + expires.
-      const iter = await consumer.consume({ max_messages: 256, expires: 5_000 });
+      // A consumer deleted under it (by hand, or by a NATS user who may) ends the loop, and it is made again (below).
+      const iter = await consumer.consume({ max_messages: 256, expires: 5_000, abort_on_missing_resource: true });
       messages = iter;
       if (stopped) iter.stop();
+      void (async () => {
+        for await (const s of iter.status()) if (s.type === "consumer_deleted" || s.type === "consumer_not_found") iter.stop();
+      })().catch(() => {});
       for await (const m of iter) {
         if (stopped) break;
         this.take(name, m);
       }
+      if (!stopped) throw new Error("its consumer was deleted");
     })().catch((err: unknown) => {
       log.warn(`cluster: the consumer of ${name} stopped (${(err as Error).message}); retrying`);
       this.running.delete(name);
@@ -120,12 +115,20 @@ export class Consumers {
    * for later (what was stored stays, marked received).
    */
   private take(name: string, m: JsMsg): void {
-    let wires: Wire[];
+    const body = this.decoder.decode(m.data);
+    if (!this.signer.verify(m.headers?.get(SIG_HEADER), "msg", m.subject, body)) {
+      dropped(`a message on ${m.subject} (stream seq ${m.seq}) not signed with this space's key (a NATS user without the key, or a broker of the space with another key: ipc cluster key)`);
+      m.term();
+      return;
+    }
+    let wires: unknown;
     try {
-      wires = JSON.parse(this.decoder.decode(m.data)) as Wire[];
-      if (!Array.isArray(wires)) throw new Error("not an array");
+      wires = JSON.parse(body);
     } catch {
-      log.warn(`cluster: dropped an unreadable message on ${m.subject}`);
+      wires = null;
+    }
+    if (!Array.isArray(wires)) {
+      dropped(`an unreadable message on ${m.subject} (stream seq ${m.seq}): not a JSON array`);
       m.term();
       return;
     }
@@ -133,7 +136,15 @@ export class Consumers {
     const now = b.clock();
     const recipient = b.registry.forwardOf(name, now) ?? name;
     let stored = false;
-    for (const w of wires) {
+    for (const raw of wires) {
+      const parsed = v.safeParse(Wire, raw);
+      if (!parsed.success) {
+        // The field, not the issue's text: that may quote what was received.
+        const field = parsed.issues[0].path?.map((p) => String(p.key)).join(".") ?? "the message";
+        dropped(`a malformed message on ${m.subject} (stream seq ${m.seq}): ${field} does not fit the schema`);
+        continue;
+      }
+      const w = parsed.output;
       if (this.store.received(w.id)) continue;
       let id: number;
       try {

@@ -6,20 +6,11 @@
 import type { KV } from "@nats-io/kv";
 import { log } from "../broker/log.ts";
 import type { Nats } from "./nats.ts";
-import { bucketName } from "./subjects.ts";
+import { dropped, Entry, parseRecord } from "./records.ts";
+import type { Signer } from "./space-key.ts";
+import { bucketName, SPACE_MARKER } from "./subjects.ts";
 
-/**
- * One name's entry: its home broker, whether a session holds it there (`live`, as of `at`, ms), its unread
- * count there as of the last heartbeat, and a rename's forwarding.
- */
-export interface Entry {
-  broker: string;
-  live: boolean;
-  at: number;
-  unread?: number;
-  forward?: string;
-  until?: number;
-}
+export type { Entry } from "./records.ts";
 
 /** A `live` entry not rewritten for this long (ms) is not live: its broker is gone or cut off. */
 export const STALE_MS = 30_000;
@@ -28,7 +19,10 @@ export const STALE_MS = 30_000;
 const MAX_CLAIMS = 5;
 
 export class Directory {
+  /** The valid entries (signed with the space key, well-formed), by name. */
   readonly entries = new Map<string, { entry: Entry; revision: number }>();
+  /** The bucket revision of each key's last write of any kind (valid or not, delete or purge): what a compare-and-set names. */
+  private readonly revisions = new Map<string, number>();
   private kv: KV | null = null;
   private nats: Nats | null = null;
   /** The bucket's KV subject prefix (`$KV.<bucket>.`). */
@@ -36,9 +30,11 @@ export class Directory {
   /** The highest bucket sequence the watch has delivered (a put, delete or purge of any key). */
   private seen = 0;
   private stopped = false;
+  private bucket = "";
 
   constructor(
     readonly me: string,
+    private readonly signer: Signer,
     /** Called for every change seen (own writes included), with the new entry or null when it was removed. */
     private readonly changed: (name: string, entry: Entry | null) => void,
   ) {}
@@ -48,22 +44,24 @@ export class Directory {
     const kv = nats.kv;
     this.kv = kv;
     this.nats = nats;
-    this.prefix = `$KV.${bucketName(space)}.`;
+    this.bucket = bucketName(space);
+    this.prefix = `$KV.${this.bucket}.`;
     const watch = await kv.watch();
     void (async () => {
       for await (const e of watch) {
         if (this.stopped) break;
         this.seen = Math.max(this.seen, e.revision);
+        if (e.key === SPACE_MARKER) continue;
+        this.revisions.set(e.key, Math.max(this.revisions.get(e.key) ?? 0, e.revision));
+        // Brokers never delete a name's entry: a delete or purge is not a broker's, and changes nothing.
         if (e.operation !== "PUT") {
-          this.entries.delete(e.key);
-          this.changed(e.key, null);
+          if (this.entries.has(e.key)) dropped(`a ${e.operation} of ${e.key}'s directory entry (brokers never remove one)`);
           continue;
         }
-        let entry: Entry;
-        try {
-          entry = e.json<Entry>();
-        } catch {
-          continue; // not ours: ignored
+        const entry = this.valid(e.key, e.string());
+        if (entry === null) {
+          dropped(`${e.key}'s directory entry at revision ${e.revision}: not signed with this space's key, or malformed`);
+          continue;
         }
         const known = this.entries.get(e.key);
         if (known !== undefined && known.revision > e.revision) continue;
@@ -75,6 +73,12 @@ export class Directory {
 
   stop(): void {
     this.stopped = true;
+  }
+
+  /** The entry a value holds when it is signed with the space key for `name` and well-formed; else null. */
+  private valid(name: string, value: string): Entry | null {
+    const json = this.signer.open(this.bucket, name, value);
+    return json === null ? null : parseRecord(Entry, json);
   }
 
   /** True when a live session on another broker holds `name` (forwardings hold nothing). */
@@ -131,6 +135,7 @@ export class Directory {
         const ack = await nats.js.publish(this.prefix + name, text, { expect: { lastSequence: base } });
         const now = this.entries.get(name);
         if (now === undefined || now.revision < ack.seq) this.entries.set(name, { entry, revision: ack.seq });
+        this.revisions.set(name, Math.max(this.revisions.get(name) ?? 0, ack.seq));
         return true;
       } catch (err) {
         const { JetStreamApiError, JetStreamApiCodes } = nats.jsmod;
@@ -152,12 +157,18 @@ export class Directory {
     return "fallback";
   }
 
-  /** Reads `name`'s entry from the bucket into memory; false when NATS failed. */
+  /** Reads `name`'s entry from the bucket into memory (its revision always; its entry when valid); false when NATS failed. */
   private async refresh(name: string): Promise<boolean> {
     try {
       const got = await this.kv!.get(name);
-      if (got === null || got.operation !== "PUT") this.entries.delete(name);
-      else this.entries.set(name, { entry: got.json<Entry>(), revision: got.revision });
+      if (got === null) {
+        this.revisions.delete(name); // no such key now: the next write creates it
+        return true;
+      }
+      this.revisions.set(name, got.revision);
+      const entry = got.operation === "PUT" ? this.valid(name, got.string()) : null;
+      const known = this.entries.get(name);
+      if (entry !== null && (known === undefined || known.revision <= got.revision)) this.entries.set(name, { entry, revision: got.revision });
       return true;
     } catch {
       return false;
@@ -174,7 +185,7 @@ export class Directory {
   async write(name: string, entry: Entry, force = false): Promise<boolean> {
     const kv = this.kv;
     if (kv === null) return false;
-    const text = JSON.stringify(entry);
+    const text = this.signer.seal(this.bucket, name, JSON.stringify(entry));
     // A name changing hands (claimed, taken over) is written by compare-and-set on the whole bucket.
     const before = this.entries.get(name);
     if (before === undefined || before.entry.broker !== entry.broker) {
@@ -182,11 +193,12 @@ export class Directory {
       if (claimed !== "fallback") return claimed;
     }
     for (let attempt = 0; attempt < 3; attempt++) {
-      const known = this.entries.get(name);
+      const known = this.revisions.get(name);
       try {
-        const revision = known === undefined ? await kv.create(name, text) : await kv.update(name, text, known.revision);
+        const revision = known === undefined ? await kv.create(name, text) : await kv.update(name, text, known);
         const now = this.entries.get(name);
         if (now === undefined || now.revision < revision) this.entries.set(name, { entry, revision });
+        this.revisions.set(name, Math.max(this.revisions.get(name) ?? 0, revision));
         return true;
       } catch (err) {
         if (!(await this.refresh(name))) {

@@ -8,7 +8,7 @@
  * marked read (handed over).
  */
 import type { Broker } from "../broker/broker.ts";
-import type { Wire } from "./consumers.ts";
+import type { Wire } from "./records.ts";
 import type { ClusterStore } from "./store.ts";
 import { recipientSubject } from "./subjects.ts";
 

@@ -11,7 +11,9 @@
 import type { Broker } from "../broker/broker.ts";
 import { log } from "../broker/log.ts";
 import type { Nats } from "./nats.ts";
+import type { Signer } from "./space-key.ts";
 import type { ClusterStore, OutboxRow } from "./store.ts";
+import { SIG_HEADER } from "./subjects.ts";
 
 /** Rows read and published together (pipelined). */
 const BATCH = 2048;
@@ -35,6 +37,7 @@ export class Publisher {
   constructor(
     private readonly b: Broker,
     private readonly store: ClusterStore,
+    private readonly signer: Signer,
   ) {}
 
   /** Publishes what the outbox holds, now or after the running round. */
@@ -70,12 +73,18 @@ export class Publisher {
       if (rows.length === 0) return;
       const bundles = bundle(rows);
       const results = await Promise.allSettled(
-        bundles.map((g) =>
-          nats.js.publish(g[0]!.subject, this.encoder.encode(`[${g.map((r) => r.payload).join(",")}]`), {
+        bundles.map((g) => {
+          const subject = g[0]!.subject;
+          const body = `[${g.map((r) => r.payload).join(",")}]`;
+          // Signed with the space key (space-key.ts): the recipient's broker drops what it cannot verify.
+          const headers = nats.headers();
+          headers.set(SIG_HEADER, this.signer.sign("msg", subject, body));
+          return nats.js.publish(subject, this.encoder.encode(body), {
             msgID: g.length === 1 ? g[0]!.msg_id : `${g[0]!.msg_id}..${g[g.length - 1]!.msg_id}`,
             timeout: PUBLISH_TIMEOUT_MS,
-          }),
-        ),
+            headers,
+          });
+        }),
       );
       let failed: unknown = null;
       this.b.commit.begin();

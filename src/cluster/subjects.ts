@@ -24,3 +24,12 @@ export const channelsBucketName = (space: string): string => `ipc_${space}_chann
 
 /** The KV bucket of `space`'s file claims (src/cluster/claims.ts). */
 export const claimsBucket = (space: string): string => `ipc_${space}_claims`;
+
+/**
+ * The key in the names bucket that says which space key the space uses: a value signed with it (no name
+ * can be this key: names have no '='). A broker whose key does not verify it is refused (cluster.ts).
+ */
+export const SPACE_MARKER = "=space";
+
+/** The header of a stream message that carries its signature (space-key.ts: HMAC-SHA256 of "msg", subject and body, hex). */
+export const SIG_HEADER = "Ipc-Sig";

@@ -47,6 +47,7 @@ export const COMMANDS: Record<string, LazyCommand> = {
   guard: () => load(import("./guard.ts")),
   channel: () => load(import("./channel.ts")),
   thread: () => load(import("./thread.ts")),
+  cluster: () => load(import("./cluster.ts")),
   completion: () => load(import("./completion.ts")),
 };
 

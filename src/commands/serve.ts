@@ -3,9 +3,10 @@ import { defineCommand } from "citty";
 import { brokerArgs, configFrom } from "../cli/args.ts";
 import { usageError } from "../cli/errors.ts";
 import { emit, errOut } from "../cli/output.ts";
-import { type Config, LIMIT_SETTINGS, type Limits } from "../config.ts";
+import { clusterRefusal, type Config, LIMIT_SETTINGS, type Limits } from "../config.ts";
 import { detachBroker, withoutDetach } from "../client/detach.ts";
 import { listenText } from "../client/serve-settings.ts";
+import { IpcError } from "../protocol/errors.ts";
 
 const limitArgs = Object.fromEntries(
   LIMIT_SETTINGS.map((s) => [s.flag, { type: "string", description: `${s.description} (env ${s.env}, default ${s.default} ${s.unit})` }]),
@@ -35,8 +36,11 @@ export default defineCommand({
       valueHint: "addr:port",
     },
     nats: { type: "string", description: "join a NATS JetStream cluster through these servers (comma-separated; env IPC_NATS; docs/cluster.md)", valueHint: "url[,url…]" },
-    "nats-creds": { type: "string", description: "NATS credentials file (env IPC_NATS_CREDS)", valueHint: "file" },
+    "nats-creds": { type: "string", description: "NATS credentials: a .creds file, an nkey seed, or user:password (env IPC_NATS_CREDS)", valueHint: "file" },
+    "nats-ca": { type: "string", description: "CA certificate of the NATS servers' TLS (env IPC_NATS_CA)", valueHint: "file" },
+    "nats-insecure": { type: "boolean", description: "accept a NATS server without authentication, or plain text to another machine (env IPC_NATS_INSECURE=1). Logged as a warning" },
     space: { type: "string", description: "the ipc space on the cluster: brokers of one space are one (env IPC_SPACE, default \"default\")", valueHint: "name" },
+    "space-key": { type: "string", description: "the space key every broker of the space holds (env IPC_SPACE_KEY, default $IPC_HOME/space-SPACE.key; ipc cluster key)", valueHint: "file" },
     detach: { type: "boolean", description: "start the broker in the background and return once it answers; a broker that runs already takes --listen live (docs/remote.md)" },
     restart: {
       type: "boolean",
@@ -56,13 +60,29 @@ export default defineCommand({
       listen: listen.length > 0 ? listen : undefined,
       nats: args.nats,
       natsCreds: args["nats-creds"],
+      natsCa: args["nats-ca"],
+      natsInsecure: args["nats-insecure"] === true ? true : undefined,
       space: args.space,
+      spaceKey: args["space-key"],
     });
+    if (config.cluster !== null) await checkCluster(config.cluster);
     if (args.restart && !args.detach) throw usageError("--restart goes with --detach: ipc serve --detach --restart [settings…]");
     if (args.detach) return detach(config, rawArgs, args.restart === true);
     await foreground(config, args.succeed === undefined ? undefined : pidArg(args.succeed));
   },
 });
+
+/**
+ * Refuses to start a broker whose NATS connection would be unsafe, or that has no usable space key
+ * (docs/security.md#the-cluster-nats).
+ * @throws IpcError (exit 2) saying what to do.
+ */
+async function checkCluster(c: NonNullable<Config["cluster"]>): Promise<void> {
+  const why = clusterRefusal(c);
+  if (why !== null) throw new IpcError("BAD_REQUEST", why, 2);
+  const { readSpaceKey } = await import("../cluster/space-key.ts");
+  readSpaceKey(c.keyFile, c.space);
+}
 
 /** Every value of a repeatable flag (`--flag v` or `--flag=v`): citty keeps only the last. */
 function repeated(rawArgs: string[], flag: string): string[] {

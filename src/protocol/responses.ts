@@ -91,6 +91,10 @@ function ClusterStatus() {
     names: v.number(),
     consumers: v.number(),
     pending: v.optional(v.number()),
+    /** Joined with --nats-insecure (no authentication or TLS required of the NATS connection). */
+    insecure: v.optional(v.boolean()),
+    /** Why this broker stays out of the space (an unsafe NATS server, another space key); it serves its local agents. */
+    refused: v.optional(v.string()),
   });
 }
 export const StatusResult = v.object({

@@ -9,7 +9,10 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { natsCluster, natsSkip } from "../helpers/nats.ts";
 import { type BrokerProcess, ipcEnv, type IpcEnv, startBrokerProcess } from "../helpers/processes.ts";
 import { type RawClient, registered } from "../helpers/raw.ts";
-import { collect, joined } from "../helpers/cluster-clients.ts";
+import { collect, joined, clusterEnv, spaceKeyFile } from "../helpers/cluster-clients.ts";
+
+/** The space key of this file's brokers (docs/security.md#the-cluster-nats). */
+const SPACE_KEY = spaceKeyFile();
 
 const cleanups: Array<() => PromiseLike<unknown>> = [];
 afterEach(async () => {
@@ -35,8 +38,8 @@ describe.skipIf(natsSkip !== null)("a broker killed mid-stream", () => {
   test("the recipient's broker: every acknowledged message arrives once after its restart", async () => {
     const nats = await natsCluster(3);
     cleanups.push(() => nats[Symbol.asyncDispose]());
-    const a = ipcEnv({ IPC_NATS: nats.urls, IPC_SPACE: "rk" });
-    const b = ipcEnv({ IPC_NATS: nats.urls, IPC_SPACE: "rk" });
+    const a = ipcEnv(clusterEnv(nats.urls, "rk", SPACE_KEY));
+    const b = ipcEnv(clusterEnv(nats.urls, "rk", SPACE_KEY));
     await broker(a);
     const pb = await broker(b);
     await joined(a.port);
@@ -66,8 +69,8 @@ describe.skipIf(natsSkip !== null)("a broker killed mid-stream", () => {
   test("the sender's broker: its acknowledged outbox is published after its restart", async () => {
     const nats = await natsCluster(3);
     cleanups.push(() => nats[Symbol.asyncDispose]());
-    const a = ipcEnv({ IPC_NATS: nats.urls, IPC_SPACE: "sk" });
-    const b = ipcEnv({ IPC_NATS: nats.urls, IPC_SPACE: "sk" });
+    const a = ipcEnv(clusterEnv(nats.urls, "sk", SPACE_KEY));
+    const b = ipcEnv(clusterEnv(nats.urls, "sk", SPACE_KEY));
     const pa = await broker(a);
     await broker(b);
     await joined(a.port);

@@ -176,7 +176,7 @@ describe.skipIf(natsSkip !== null)("channels across brokers", () => {
     expect(await members(a, "owen", "#ops")).toEqual(["olga", "otto", "owen"]);
     await as(a, "owen", ["send", "#ops", "posted while NATS was down"]);
     expect(await inbox(a, "olga")).toEqual(["owen → #ops: posted while NATS was down"]);
-    for (let i = 0; i < 3; i++) nats.start(i);
+    await Promise.all([0, 1, 2].map((i) => nats.start(i)));
     // Back: B learns the joins and the leave, and otto gets the post queued while NATS was down.
     await seesMembers(b, "otto", "#ops", ["olga", "otto", "owen"]);
     expect(await arrived(b, "otto")).toEqual(["owen → #ops: posted while NATS was down"]);

@@ -11,10 +11,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { clusterStatus, eventually, joined } from "../helpers/cluster-clients.ts";
+import { clusterStatus, eventually, joined, clusterEnv, spaceKeyFile } from "../helpers/cluster-clients.ts";
 import { natsCluster, type NatsCluster, natsSkip } from "../helpers/nats.ts";
 import { type BrokerProcess, ipc, ipcEnv, type IpcEnv, ipcJson, startBrokerProcess, tempHome } from "../helpers/processes.ts";
 import { RawClient, registered } from "../helpers/raw.ts";
+
+/** The space key of this file's brokers (docs/security.md#the-cluster-nats). */
+const SPACE_KEY = spaceKeyFile();
 
 const SPACE = "cl";
 /** The grace of broker B (IPC_CLAIM_GRACE_MINUTES): 6 s, so a lapse can be watched. */
@@ -51,8 +54,8 @@ async function listed(e: IpcEnv, cwd = dir): Promise<string[]> {
 describe.skipIf(natsSkip !== null)("file claims across brokers", () => {
   beforeAll(async () => {
     nats = await natsCluster(3);
-    a = ipcEnv({ IPC_NATS: nats.urls, IPC_SPACE: SPACE });
-    b = ipcEnv({ IPC_NATS: nats.urls, IPC_SPACE: SPACE, IPC_CLAIM_GRACE_MINUTES: String(GRACE_S / 60) });
+    a = ipcEnv(clusterEnv(nats.urls, SPACE, SPACE_KEY));
+    b = ipcEnv(clusterEnv(nats.urls, SPACE, SPACE_KEY, { IPC_CLAIM_GRACE_MINUTES: String(GRACE_S / 60) }));
     brokerA = await startBrokerProcess(a);
     brokerB = await startBrokerProcess(b);
     await joined(a.port);
@@ -209,7 +212,7 @@ describe.skipIf(natsSkip !== null)("file claims across brokers", () => {
   }, 60_000);
 
   test("the claim of a holder whose broker stopped lapses after the grace", async () => {
-    const c = ipcEnv({ IPC_NATS: nats.urls, IPC_SPACE: SPACE });
+    const c = ipcEnv(clusterEnv(nats.urls, SPACE, SPACE_KEY));
     await using brokerC = await startBrokerProcess(c);
     await joined(c.port);
     expect((await ipc(c, ["register", "wilma"])).code).toBe(0);
@@ -251,7 +254,7 @@ describe.skipIf(natsSkip !== null)("file claims across brokers", () => {
     const denied = await ipc(b, ["guard", "hook", "--as", "fred"], { stdin: editInput(dir, join(dir, "src/api/users.ts")), cwd: dir });
     expect(JSON.parse(denied.stdout).hookSpecificOutput.permissionDecision).toBe("deny");
 
-    for (let i = 0; i < 3; i++) nats.start(i);
+    await Promise.all([0, 1, 2].map((i) => nats.start(i)));
     await joined(a.port);
     await joined(b.port);
     const back = await eventually(async () => {

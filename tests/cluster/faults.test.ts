@@ -8,7 +8,10 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { natsCluster, type NatsCluster, natsSkip } from "../helpers/nats.ts";
 import { ipcEnv, type IpcEnv, startBrokerProcess } from "../helpers/processes.ts";
 import { registered } from "../helpers/raw.ts";
-import { clusterStatus, collect, joined } from "../helpers/cluster-clients.ts";
+import { clusterStatus, collect, joined, clusterEnv, spaceKeyFile } from "../helpers/cluster-clients.ts";
+
+/** The space key of this file's brokers (docs/security.md#the-cluster-nats). */
+const SPACE_KEY = spaceKeyFile();
 
 const cleanups: Array<() => PromiseLike<unknown>> = [];
 afterEach(async () => {
@@ -19,8 +22,8 @@ afterEach(async () => {
 async function twoBrokers(space: string): Promise<{ nats: NatsCluster; a: IpcEnv; b: IpcEnv }> {
   const nats = await natsCluster(3);
   cleanups.push(() => nats[Symbol.asyncDispose]());
-  const a = ipcEnv({ IPC_NATS: nats.urls, IPC_SPACE: space });
-  const b = ipcEnv({ IPC_NATS: nats.urls, IPC_SPACE: space });
+  const a = ipcEnv(clusterEnv(nats.urls, space, SPACE_KEY));
+  const b = ipcEnv(clusterEnv(nats.urls, space, SPACE_KEY));
   const pa = await startBrokerProcess(a);
   cleanups.push(() => pa.stop());
   const pb = await startBrokerProcess(b);
@@ -72,7 +75,7 @@ describe.skipIf(natsSkip !== null)("faults", () => {
     for (let i = 0; i < 5; i++) expect((await alice.call({ id: 10 + i, op: "send", to: "bob", content: `x${i}` })).ok).toBe(true);
     expect((await clusterStatus(a.port)).outbox).toBeGreaterThan(0);
     await Bun.sleep(10_000);
-    for (let i = 0; i < 3; i++) nats.start(i);
+    await Promise.all([0, 1, 2].map((i) => nats.start(i)));
     const got = await collect(bob, 5);
     expect(got).toEqual(["x0", "x1", "x2", "x3", "x4"]);
     expect((await clusterStatus(a.port)).outbox).toBe(0);

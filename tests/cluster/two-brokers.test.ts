@@ -109,13 +109,15 @@ describe.skipIf(natsSkip !== null)("two brokers on one JetStream cluster", () =>
     expect(got.every((m: any) => m.content === "still there?")).toBe(true);
   }, 60_000);
 
-  test("ipc doctor shows the cluster: space, stream, replicas and lag", async () => {
+  test("ipc doctor shows the cluster: --nats-insecure (these tests' open NATS), space, stream, replicas and lag", async () => {
     const r = await ipc(a, ["doctor", "--json"]);
     const findings = JSON.parse(r.stdout).findings.filter((f: any) => f.check === "cluster");
-    expect(findings.map((f: any) => f.status)).toEqual(["ok", "ok"]);
-    expect(findings[0].message).toContain("space t1");
-    expect(findings[0].message).toContain("stream IPC_t1 (R3)");
-    expect(findings[1].message).toMatch(/^lag: 0 cross-broker messages in this broker's outbox/);
+    expect(findings.map((f: any) => f.status)).toEqual(["warn", "ok", "ok"]);
+    expect(findings[0].message).toContain("--nats-insecure");
+    expect(findings[0].fix).toContain("docs/cluster.md#a-secure-setup");
+    expect(findings[1].message).toContain("space t1");
+    expect(findings[1].message).toContain("stream IPC_t1 (R3)");
+    expect(findings[2].message).toMatch(/^lag: 0 cross-broker messages in this broker's outbox/);
   }, 30_000);
 
   test("ipc status shows the cluster membership: space, node, NATS server, stream", async () => {

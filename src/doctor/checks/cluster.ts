@@ -10,7 +10,20 @@ export const clusterCheck: Check = (ctx) => {
   const c = ctx.broker?.cluster;
   if (c === undefined) return [];
   const out: Finding[] = [];
-  if (!c.connected) {
+  if (c.refused !== undefined) {
+    out.push({ check: "cluster", status: "fail", message: `not in space ${c.space}: ${c.refused}`, fix: "fix the NATS setup or the space key as the message says, then restart the broker (docs/security.md#the-cluster-nats)" });
+  }
+  if (c.insecure === true) {
+    out.push({
+      check: "cluster",
+      status: "warn",
+      message: "--nats-insecure: the NATS connection needs no authentication or TLS; whoever reaches the NATS server can read the space's mail and delete from it (records stay signed with the space key)",
+      fix: "give the NATS server users, permissions and TLS (docs/cluster.md#a-secure-setup), pass --nats-creds, and drop --nats-insecure",
+    });
+  }
+  if (c.refused !== undefined) {
+    // nothing more to say about a space it is not in
+  } else if (!c.connected) {
     out.push({
       check: "cluster",
       status: "warn",
