@@ -4,7 +4,7 @@ import { channel, thread } from "./channels.ts";
 import { claim, claims, release } from "./claims.ts";
 import { list, status } from "./directory.ts";
 import { history, search } from "./history.ts";
-import { check, read } from "./inbox.ts";
+import { ack, check, read } from "./inbox.ts";
 import { broadcast, send, unsend } from "./messaging.ts";
 import { invite, join, leave, machines, prove_machine, revoke } from "./remote.ts";
 import { rename } from "./rename.ts";
@@ -26,6 +26,7 @@ export const OPS: { [O in Op]: OpHandler<O> } = {
   send,
   broadcast,
   check,
+  ack,
   read,
   unsend,
   list,
