@@ -127,40 +127,58 @@ export function deliver(b: Broker, m: Outgoing): Delivered {
 }
 
 /** Leases message `id` of `name` to deliverer `conn`; an unanswered lease ends as not delivered (and demotes a deliver-subscriber). */
-export function leaseTo(b: Broker, id: number, name: string, conn: Connection): Lease {
-  return b.leases.take(id, name, conn, (l) => {
-    if (l.conn.subscriber?.deliver === true) {
-      l.conn.subscriber.deliver = false;
-      log.warn(`${name}'s deliverer did not answer for message ${id} within the lease; it gets plain pushes from now on (ipc doc: docs/wake.md)`);
-    }
-    endLease(b, id, false);
-  });
+export function leaseTo(b: Broker, id: number, name: string, conn: Connection, hops = 0): Lease {
+  return b.leases.take(
+    id,
+    name,
+    conn,
+    (l) => {
+      if (l.conn.subscriber?.deliver === true) {
+        l.conn.subscriber.deliver = false;
+        log.warn(`${name}'s deliverer did not answer for message ${id} within the lease; it gets plain pushes from now on (docs/wake.md#delivery-states)`);
+      }
+      endLease(b, id, false);
+    },
+    undefined,
+    hops,
+  );
 }
 
 /**
  * Ends the lease on message `id` (if it is leased): `delivered` marks it read
  * (when it still is unread) and tells waiting senders `delivered`; otherwise
- * it stays unread, senders hear `notified`, and it is offered to the next
- * held deliverer of its recipient (not the one that failed).
+ * it stays unread and is offered to the next held deliverer of its recipient
+ * (not the one that failed) — its waiting senders follow it there once — or,
+ * with none, its senders hear `notified`.
  * @returns true when this call marked the message read.
  */
 export function endLease(b: Broker, id: number, delivered: boolean): boolean {
-  const lease = b.leases.end(id, delivered ? "delivered" : "notified");
-  const failed = lease?.conn;
+  const lease = b.leases.end(id, null);
+  const tell = (status: DeliveryStatus) => {
+    for (const f of lease?.settled.splice(0) ?? []) f(status);
+  };
   const row = b.messages.get(id);
-  if (row === null || row.read_at !== null) return false;
+  if (row === null || row.read_at !== null) {
+    tell(row === null ? "notified" : "delivered");
+    return false;
+  }
   if (delivered) {
     b.commit.begin();
     b.messages.markRead(id, b.clock());
     b.registry.addUnread(row.recipient, -1);
+    tell("delivered");
     return true;
   }
-  if (lease === undefined) return false;
-  const next = b.waiters.match(row.recipient, row.sender, failed).deliverer;
-  if (next === null) return false;
+  const next = lease === undefined ? null : b.waiters.match(row.recipient, row.sender, lease.conn).deliverer;
+  if (next === null) {
+    tell("notified");
+    return false;
+  }
   b.waiters.remove(next);
   next.conn.waiters.delete(next);
-  leaseTo(b, id, row.recipient, next.conn);
+  const again = leaseTo(b, id, row.recipient, next.conn, lease!.hops + 1);
+  if (lease!.hops === 0) again.settled.push(...lease!.settled.splice(0));
+  else tell("notified");
   b.commit.send(next.conn, okFrame(next.requestId, { messages: [toMessage(row, false)] }), next.requestId);
   return false;
 }

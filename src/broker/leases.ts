@@ -27,6 +27,8 @@ export interface Lease {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** Called once with the outcome: senders waiting for their reply. */
   readonly settled: Array<(status: DeliveryStatus) => void>;
+  /** How many deliverers held the message before this one (its waiting senders follow it at most once). */
+  readonly hops: number;
 }
 
 export class Leases {
@@ -48,8 +50,8 @@ export class Leases {
   }
 
   /** Leases message `id` of `name` to `conn`; `onExpire` runs when LEASE_MS pass without an ack. */
-  take(id: number, name: string, conn: Connection, onExpire: (l: Lease) => void, ms = LEASE_MS): Lease {
-    const lease: Lease = { messageId: id, name, conn, timer: undefined, settled: [] };
+  take(id: number, name: string, conn: Connection, onExpire: (l: Lease) => void, ms = LEASE_MS, hops = 0): Lease {
+    const lease: Lease = { messageId: id, name, conn, timer: undefined, settled: [], hops };
     lease.timer = setTimeout(() => onExpire(lease), ms);
     this.byId.set(id, lease);
     let ids = this.byConn.get(conn);
@@ -58,8 +60,8 @@ export class Leases {
     return lease;
   }
 
-  /** Ends lease `id` (if any), telling whoever waits `status`. Returns the ended lease. */
-  end(id: number, status: DeliveryStatus): Lease | undefined {
+  /** Ends lease `id` (if any), telling whoever waits `status` (none: they are left in the returned lease's `settled`). */
+  end(id: number, status: DeliveryStatus | null): Lease | undefined {
     const lease = this.byId.get(id);
     if (lease === undefined) return undefined;
     this.byId.delete(id);
@@ -67,7 +69,7 @@ export class Leases {
     const ids = this.byConn.get(lease.conn);
     ids?.delete(id);
     if (ids?.size === 0) this.byConn.delete(lease.conn);
-    for (const f of lease.settled.splice(0)) f(status);
+    if (status !== null) for (const f of lease.settled.splice(0)) f(status);
     return lease;
   }
 
