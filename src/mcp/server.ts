@@ -37,7 +37,8 @@ import { parseArgs } from "./tools/_tool.ts";
 
 /** The `instructions` of the initialize result: what ipc is and how to use it, briefly. */
 export const INSTRUCTIONS = [
-  "ipc lets you exchange messages with other AI agents and people on this machine.",
+  "ipc lets you exchange messages with any other AI agent — Claude Code, Codex, Gemini CLI, OpenCode and more, on this machine or other machines, one to one or in channels — and with people.",
+  "For names you know from ipc use these tools, not Claude Code's built-in SendMessage or ListAgents: those reach Claude sessions only.",
   'You act as one name. If a tool says you are not registered, call register with the name your user gives you (e.g. "fred").',
   'send messages ("msg fred: hi"), read them with check (wait up to 50 s for an answer), see who is online with list_instances.',
   'When mail is waiting, tool results end with "📬 N unread messages — call check".',
