@@ -368,6 +368,8 @@ export interface ClaudeMessaging {
   managedDir: string;
   /** The session's project folder: CLAUDE_PROJECT_DIR, else null (the caller uses its working directory). */
   projectDir: string | null;
+  /** This process runs under Claude Code (CLAUDECODE=1, which Claude Code sets for its children). */
+  inClaudeCode: boolean;
 }
 
 /** Reads ClaudeMessaging from `env` (default `process.env`). */
@@ -389,5 +391,6 @@ export function claudeMessaging(env: Env = process.env): ClaudeMessaging {
     configDir: env.CLAUDE_CONFIG_DIR || join(home, ".claude"),
     managedDir: env.CLAUDE_CODE_MANAGED_SETTINGS_PATH || (process.platform === "darwin" ? "/Library/Application Support/ClaudeCode" : "/etc/claude-code"),
     projectDir: env.CLAUDE_PROJECT_DIR || null,
+    inClaudeCode: env.CLAUDECODE === "1",
   };
 }

@@ -105,7 +105,7 @@ export class ClaudeInbox {
   constructor(private readonly o: ClaudeInboxOptions) {
     const why = this.blocker();
     this.active = why === null;
-    this.record(why ?? `writes into Claude Code's inbox ${o.messaging.inbox!.socket}; ${policyText(this.policy())}`);
+    this.record(why ?? `writes into Claude Code's own inbox ${o.messaging.inbox!.socket}; ${policyText(this.policy())}`);
     if (why !== null) log(`session mail does not go into Claude Code's inbox: ${why}`);
   }
 

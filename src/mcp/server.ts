@@ -101,7 +101,8 @@ export function createMcpServer(agent: Agent, options: McpServerOptions = {}): M
       else agent.call("ack", { message_ids: [m.id], delivered: false }).catch(() => {});
     }
   };
-  if (options.claude !== undefined && options.claude.inbox !== null) {
+  // Under Claude Code without an inbox, the record still says why (ipc doctor).
+  if (options.claude !== undefined && (options.claude.inbox !== null || options.claude.inClaudeCode)) {
     inbox = new ClaudeInbox({
       agent,
       config,

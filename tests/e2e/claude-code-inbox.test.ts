@@ -35,7 +35,7 @@ interface Seat extends AsyncDisposable {
 }
 
 /** A session set up with `ipc setup claude-code --write [--hooks] --name NAME` and `settings` in ~/.claude/settings.json, at its idle prompt. */
-async function seat(e: IpcEnv, name: string, opts: { hooks?: boolean; args?: string[]; settings?: object } = {}): Promise<Seat> {
+async function seat(e: IpcEnv, name: string, opts: { hooks?: boolean; args?: string[]; settings?: object; env?: Record<string, string> } = {}): Promise<Seat> {
   const api = startMessagesApi();
   const project = projectDir();
   const home = claudeHome([project]);
@@ -47,7 +47,7 @@ async function seat(e: IpcEnv, name: string, opts: { hooks?: boolean; args?: str
     writeFileSync(file, JSON.stringify({ ...current, ...opts.settings }));
   }
   const known = new Set(sessionNames(e.home));
-  const claude = startClaude({ home, project, apiUrl: api.url, args: opts.args ?? [] });
+  const claude = startClaude({ home, project, apiUrl: api.url, args: opts.args ?? [], ...(opts.env !== undefined && { env: opts.env }) });
   let registered: string | undefined;
   try {
     await until(() => (registered = sessionNames(e.home).find((n) => !known.has(n) && n.startsWith(name))) !== undefined, START_MS, `${name}'s MCP server to register`);
@@ -214,5 +214,19 @@ describe.skipIf(skip !== null)("crossSessionInbound", () => {
     const sent = await ipcJson(e, ["send", s.name, "via the hook (note e1)", "--as", "alice"]);
     expect(sent.status).toBe("delivered");
     expect(await s.api.waitForTurn((r) => r.text.includes("note e1"), WAKE_MS)).not.toBeNull();
+  }, START_MS + WAKE_MS);
+
+  test("no inbox (IPC_CLAUDE_INBOX=off, as under a Claude Code without one): doctor names the path in use and why, nothing is lost", async () => {
+    const e = ipcEnv();
+    await using _broker = await startBrokerProcess(e);
+    expect((await ipc(e, ["register", "alice"])).code).toBe(0);
+    await using s = await seat(e, "fay", { env: { IPC_CLAUDE_INBOX: "off" } });
+    const rec = await inboxRecord(e);
+    expect(rec).toMatchObject({ path: "fallback", why: "IPC_CLAUDE_INBOX=off" });
+    const doctor = await ipc(e, ["doctor"], { env: { HOME: s.home }, cwd: s.project });
+    expect(doctor.stdout).toContain(`Claude Code session ${rec.host_pid}`);
+    expect(doctor.stdout).toContain("takes the wake hook or the next turn: IPC_CLAUDE_INBOX=off");
+    expect((await ipcJson(e, ["send", s.name, "kept (note f1)", "--as", "alice"])).status).toBe("notified");
+    expect((await inHistory(e, "alice", "note f1"))?.read_at).toBeUndefined();
   }, START_MS + WAKE_MS);
 });

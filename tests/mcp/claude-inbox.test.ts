@@ -48,7 +48,7 @@ function fakeInbox() {
 function claudeDirs(socket: string): ClaudeMessaging {
   const root = mkdtempSync(join(tmpdir(), "ipc-claude-dirs-"));
   for (const d of ["user", "managed", "project/.claude"]) mkdirSync(join(root, d), { recursive: true });
-  return { inbox: { socket, token: TOKEN }, why: null, configDir: join(root, "user"), managedDir: join(root, "managed"), projectDir: join(root, "project") };
+  return { inbox: { socket, token: TOKEN }, why: null, configDir: join(root, "user"), managedDir: join(root, "managed"), projectDir: join(root, "project"), inClaudeCode: true };
 }
 
 /** An in-process ipc mcp named `name` that sees `claude` as its Claude Code messaging. */
