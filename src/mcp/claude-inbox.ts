@@ -21,7 +21,10 @@
  * the user's `crossSessionInbound` is `hold` or `refuse`, the socket gone or
  * refusing — it acks "not delivered", so the mail stays unread and goes to the
  * next path (the asyncRewake wake hook, else the next turn), and it stops
- * being a deliverer for the rest of its life (the breaker).
+ * being a deliverer for the rest of its life (the breaker). Like the wake
+ * hook it has a wake budget: past DEFAULT_MAX_WAKES writes in WAKE_WINDOW_MS
+ * (agents waking each other) more mail waits, unread, until the window
+ * allows it again.
  */
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { connect } from "node:net";
@@ -31,6 +34,8 @@ import { type ClaudeMessaging, type Config, paths } from "../config.ts";
 import { isAlive, writePrivate } from "../home/files.ts";
 import { HOOK_MESSAGE_LIMIT } from "../hook/claude-code.ts";
 import { hookContext } from "../hook/context.ts";
+import { DEFAULT_MAX_WAKES } from "../hook/wake.ts";
+import { WAKE_WINDOW_MS } from "../hook/wake-slot.ts";
 import type { Message } from "../protocol/message.ts";
 import { type InboundPolicy, inboundPolicy, policyText } from "./claude-policy.ts";
 import { log } from "./log.ts";
@@ -93,6 +98,8 @@ export interface ClaudeInboxOptions {
   name: () => string | null;
   /** Called once when the inbox stops being the path (re-subscribe without delivering). */
   onStop: () => void;
+  /** At most this many writes per WAKE_WINDOW_MS (default DEFAULT_MAX_WAKES). */
+  maxWakes?: number;
 }
 
 /** Delivers leased messages into Claude Code's inbox, one write per batch, in order. */
@@ -101,6 +108,9 @@ export class ClaudeInbox {
   active: boolean;
   private readonly queue: Message[] = [];
   private running = false;
+  /** When the recent writes happened (ms since the epoch), for the wake budget. */
+  private readonly writes: number[] = [];
+  private retry: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly o: ClaudeInboxOptions) {
     const why = this.blocker();
@@ -134,10 +144,18 @@ export class ClaudeInbox {
         const batch = this.queue.splice(0, HOOK_MESSAGE_LIMIT);
         const ids = batch.map((m) => m.id);
         const why = this.active ? this.blocker() : "the inbox is no longer used";
+        const allowed = this.nextWriteAt();
+        if (why === null && allowed > Date.now()) {
+          // Over the wake budget: the mail waits, unread (a wake hook may take it), and is asked for again later.
+          await this.ack(ids, false);
+          this.retryAt(allowed);
+          continue;
+        }
         if (why === null) {
           try {
             const text = hookContext(this.o.name() ?? batch[0]!.to, batch, 0, INBOX_ANSWER);
             await writeInbox(this.o.messaging.inbox!, text, `uds:ipc/${batch[0]!.from}`);
+            this.writes.push(Date.now());
             await this.ack(ids, true);
             continue;
           } catch (err) {
@@ -149,6 +167,31 @@ export class ClaudeInbox {
     } finally {
       this.running = false;
     }
+  }
+
+  /** When the wake budget allows the next write (ms since the epoch; now or earlier: at once). */
+  private nextWriteAt(): number {
+    const max = this.o.maxWakes ?? DEFAULT_MAX_WAKES;
+    const since = Date.now() - WAKE_WINDOW_MS;
+    while (this.writes.length > 0 && this.writes[0]! <= since) this.writes.shift();
+    return this.writes.length < max ? 0 : this.writes[this.writes.length - max]! + WAKE_WINDOW_MS;
+  }
+
+  /** Once the budget allows, leases what is still unread (bounded) and writes it. */
+  private retryAt(at: number): void {
+    if (this.retry !== undefined) return;
+    log(`this session was woken too often in the last ${WAKE_WINDOW_MS / 60_000} minutes (agents waking each other?); its mail waits until ${new Date(at).toISOString()}`);
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      if (!this.active) return;
+      this.o.agent.call("check", { deliver: true, limit: HOOK_MESSAGE_LIMIT }).then(
+        ({ messages }) => {
+          for (const m of messages) this.take(m);
+        },
+        (err) => log(`could not take the waiting mail: ${(err as Error).message}`),
+      );
+    }, Math.max(0, at - Date.now()));
+    this.retry.unref?.();
   }
 
   private async ack(ids: number[], delivered: boolean): Promise<void> {

@@ -14,6 +14,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { Agent } from "../../src/client/agent.ts";
 import type { ClaudeMessaging, Config } from "../../src/config.ts";
+import { ClaudeInbox } from "../../src/mcp/claude-inbox.ts";
 import { inboundPolicy } from "../../src/mcp/claude-policy.ts";
 import { createMcpServer } from "../../src/mcp/server.ts";
 import { testBroker } from "../helpers/broker.ts";
@@ -160,6 +161,24 @@ describe("the inbox writer", () => {
       if (left !== 0) await Bun.sleep(50);
     }
     expect(left).toBe(0);
+    inbox.stop();
+  });
+});
+
+describe("the inbox's wake budget", () => {
+  test("past its writes per window, more mail is not written: it waits unread (notified)", async () => {
+    const inbox = fakeInbox();
+    const agent = new Agent({ ...broker.config, name: "ibud", noSpawn: true }, { lastName: false, persist: false });
+    await agent.register("ibud");
+    const writer = new ClaudeInbox({ agent, config: broker.config, messaging: claudeDirs(inbox.path), project: "/nonexistent", hostPid: 0, name: () => "ibud", onStop: () => {}, maxWakes: 1 });
+    await agent.subscribe((m, lease) => lease && writer.take(m), false, true);
+    await using alice = await registered(broker.port, "ialice6");
+    expect((await alice.call({ id: 1, op: "send", to: "ibud", content: "first (note u1)" })).status).toBe("delivered");
+    expect((await alice.call({ id: 2, op: "send", to: "ibud", content: "second (note u2)" })).status).toBe("notified");
+    await Bun.sleep(200);
+    expect(inbox.received.filter((t) => t.includes("note u"))).toHaveLength(1);
+    expect(await unread("ibud")).toBe(1);
+    agent.close();
     inbox.stop();
   });
 });
