@@ -133,11 +133,16 @@ export function leaseTo(b: Broker, id: number, name: string, conn: Connection, h
     name,
     conn,
     (l) => {
-      if (l.conn.subscriber?.deliver === true) {
-        l.conn.subscriber.deliver = false;
-        log.warn(`${name}'s deliverer did not answer for message ${id} within the lease; it gets plain pushes from now on (docs/wake.md#delivery-states)`);
+      try {
+        if (l.conn.subscriber?.deliver === true) {
+          l.conn.subscriber.deliver = false;
+          log.warn(`${name}'s deliverer did not answer for message ${id} within the lease; it gets plain pushes from now on (docs/wake.md#delivery-states)`);
+        }
+        endLease(b, id, false);
+      } catch (err) {
+        // The broker is stopping (its database closed): the message stays as stored, unread.
+        log.warn(`the lease on message ${id} ended without an answer: ${(err as Error).message}`);
       }
-      endLease(b, id, false);
     },
     undefined,
     hops,

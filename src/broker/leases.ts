@@ -53,6 +53,7 @@ export class Leases {
   take(id: number, name: string, conn: Connection, onExpire: (l: Lease) => void, ms = LEASE_MS, hops = 0): Lease {
     const lease: Lease = { messageId: id, name, conn, timer: undefined, settled: [], hops };
     lease.timer = setTimeout(() => onExpire(lease), ms);
+    lease.timer.unref?.();
     this.byId.set(id, lease);
     let ids = this.byConn.get(conn);
     if (ids === undefined) this.byConn.set(conn, (ids = new Set()));
