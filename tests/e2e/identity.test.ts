@@ -139,6 +139,9 @@ describe("delivery receipts", () => {
     const mine = await ipcJson(e, ["history", "--as", "alice", "--limit", "1"]);
     expect(mine.messages[0]).toMatchObject({ id: r.message_id });
     expect(mine.messages[0].read_at).toBeUndefined();
+    // the same word for a person
+    const human = await ok(e, ["send", "bob", "pong", "--as", "alice"]);
+    expect(human.stdout).toContain("(notified: a live session of theirs has it; their model sees it at its next turn)");
   });
 });
 
