@@ -191,7 +191,8 @@ export class Agent {
   /** Hands every unread message to `onMessage` as leased to this deliverer (a deliver-subscriber's backlog; bounded). */
   private async leaseBacklog(c: Connected, onMessage: (m: Message, lease: boolean) => void): Promise<void> {
     for (let round = 0; round < 10; round++) {
-      const { messages } = await c.client.request("check", { deliver: true, limit: 100 });
+      // peek too: a broker that predates deliverers then shows them without taking them.
+      const { messages } = await c.client.request("check", { deliver: true, peek: true, limit: 100 });
       for (const m of messages) onMessage(m, true);
       if (messages.length < 100) return;
     }

@@ -149,7 +149,8 @@ async function hold(agent: Agent, s: HoldState): Promise<WakeOutcome> {
     const waitS = Math.max(1, Math.min(MAX_CHECK_WAIT_S, Math.ceil((s.deadline - Date.now()) / 1000)));
     try {
       // A deliverer's wait: what arrives is leased to this waiter (nobody else takes it) until it acks.
-      const held = agent.call("check", { wait: waitS, deliver: true, limit: HOOK_MESSAGE_LIMIT }, waitS * 1000 + 10_000);
+      // (peek too: a broker that predates deliverers then only shows what it holds, as waiters did before.)
+      const held = agent.call("check", { wait: waitS, deliver: true, peek: true, limit: HOOK_MESSAGE_LIMIT }, waitS * 1000 + 10_000);
       const leased = await Promise.race([held, s.ended.then(() => null)]);
       if (leased === null) return { exit: 0 };
       if (warnedAway) s.warn("ipc hook --wake: the broker is back; waiting again");
@@ -170,9 +171,17 @@ async function hold(agent: Agent, s: HoldState): Promise<WakeOutcome> {
         continue;
       }
       // Shown to the model when this process exits 2 right after: read from now on, and its senders hear `delivered`.
-      await agent.call("ack", { message_ids: ids, delivered: true });
-      const more = messages.length === HOOK_MESSAGE_LIMIT ? await agent.call("whoami", {}).then((w) => w.unread, () => 0) : 0;
-      return { exit: 2, text: hookContext(agent.name ?? "?", messages, more), ids };
+      const shown = await agent.call("ack", { message_ids: ids, delivered: true }).then(
+        () => messages,
+        async (err) => {
+          // A broker older than ack (it does not know the op): take the mail as waiters did before.
+          if (!(err instanceof IpcError && err.code === "BAD_REQUEST")) throw err;
+          return (await agent.call("check", { limit: HOOK_MESSAGE_LIMIT })).messages;
+        },
+      );
+      if (shown.length === 0) continue; // another reader took it first
+      const more = shown.length === HOOK_MESSAGE_LIMIT ? await agent.call("whoami", {}).then((w) => w.unread, () => 0) : 0;
+      return { exit: 2, text: hookContext(agent.name ?? "?", shown, more), ids: shown.map((m) => m.id) };
     } catch (err) {
       if (!(err instanceof IpcError) || (err.code !== "NO_BROKER" && err.code !== "UNAVAILABLE")) {
         s.warn(`ipc hook --wake: ${err instanceof Error ? err.message : String(err)}; not waiting`);
