@@ -69,7 +69,11 @@ export function writeInbox(inbox: { socket: string; token: string }, text: strin
       } else resolve();
     };
     const socket = connect(inbox.socket, () => {
-      socket.end(lines, () => finish());
+      socket.end(lines, () => {
+        finish();
+        // Claude Code closes its end once it has read the lines; a peer that does not is let go shortly after.
+        setTimeout(() => socket.destroy(), 1_000).unref?.();
+      });
     });
     socket.on("error", (err) => finish(new Error(`Claude Code's inbox ${inbox.socket}: ${err.message}`)));
     const timer = setTimeout(() => finish(new Error(`Claude Code's inbox ${inbox.socket} took over ${timeoutMs} ms`)), timeoutMs);
