@@ -30,6 +30,7 @@ function liveRecords(dir: string): InboxRecord[] {
   });
 }
 
+/** The policy where doctor runs (ok, or warn with the fix) and one info line per live Claude Code session; nothing without Claude Code. */
 export const claudeInboxCheck: Check = ({ config, places }) => {
   const m = claudeMessaging({ ...process.env, HOME: places.home });
   const records = liveRecords(paths.inbox(config));
