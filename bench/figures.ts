@@ -79,6 +79,13 @@ export const FIGURES: FigureSpec[] = [
     budget: { op: "<=", value: 250 },
   },
   { name: "wake.claude_code.max", unit: "ms", description: "wake, whole hop with Claude Code: `ipc send` returning → woken request, max of ≥ 5" },
+  {
+    name: "wake.claude_code.inbox.p50",
+    unit: "ms",
+    description: "wake through Claude Code's own inbox (set up without hooks): `ipc send` returning → the idle Claude Code 2.1.332 sending its woken request, p50 of ≥ 5",
+    budget: { op: "<=", value: 100 },
+  },
+  { name: "wake.claude_code.inbox.max", unit: "ms", description: "wake through Claude Code's own inbox: `ipc send` returning → woken request, max of ≥ 5" },
   { name: "rss.idle", unit: "MiB", description: "broker RSS, idle" },
   { name: "rss.connections", unit: "MiB", description: "broker RSS with 1 000 idle connections", budget: { op: "<=", value: 100 } },
   { name: "rss.stored", unit: "MiB", description: "broker RSS after the workloads on the stored messages" },

@@ -8,7 +8,7 @@
  *   npm run bench               full run: 3 repeats, 1 000 000 stored messages (a few minutes)
  *   npm run bench -- --quick    smoke run for CI: 1 repeat, short windows, no budgets enforced
  * The wake figures need the pinned Claude Code (npm ci) and tmux; without them
- * wake.claude_code is left out, saying why.
+ * wake.claude_code and wake.claude_code.inbox are left out, saying why.
  *
  * Each figure group below starts its own broker and records one workload call.
  */
@@ -34,7 +34,7 @@ import { tlsPush, tlsSends } from "./workloads/tls.ts";
 import { canMeasureUi, dashboard } from "./workloads/ui.ts";
 import { cluster, clusterSkip } from "./workloads/cluster.ts";
 import type { Measurements, Timing } from "./workloads/types.ts";
-import { wakeClaudeCode, wakeHook } from "./workloads/wake.ts";
+import { wakeClaudeCode, wakeClaudeInbox, wakeHook } from "./workloads/wake.ts";
 
 const quick = process.argv.includes("--quick");
 const runsArg = process.argv.find((a) => a.startsWith("--runs="));
@@ -102,6 +102,8 @@ for (let run = 1; run <= RUNS; run++) {
   await b.stop();
   const woken = await wakeClaudeCode(5, log);
   if (woken !== null) record(woken);
+  const inboxWoken = await wakeClaudeInbox(5, log);
+  if (inboxWoken !== null) record(inboxWoken);
 
   log(`run ${run}/${RUNS}: MCP tool calls over stdio (${fmt(MCP_CALLS)} each)`);
   const m = await startBroker(tempHome());

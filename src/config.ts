@@ -362,6 +362,8 @@ export const paths = {
   joined: (c: Pick<Config, "home">) => join(c.home, "remote.json"),
   /** One file per host session holding a wake waiter (src/hook/wake.ts). */
   wake: (c: Pick<Config, "home">) => join(c.home, "wake"),
+  /** How each ipc mcp inside Claude Code delivers: `<host pid>.json` (docs/wake.md#claude-code-the-sessions-own-inbox). */
+  inbox: (c: Pick<Config, "home">) => join(c.home, "inbox"),
 };
 
 /** True when two IPC_HOME paths are the same folder (symlinks and `..` resolved where the folder exists). */
@@ -393,4 +395,47 @@ export interface HostDirs {
 export function hostDirs(env: Env = process.env): HostDirs {
   const home = env.HOME || env.USERPROFILE || homedir();
   return { home, codexHome: env.CODEX_HOME || join(home, ".codex") };
+}
+
+/**
+ * Claude Code's own messaging as this process sees it (docs/wake.md#claude-code-the-sessions-own-inbox).
+ * An interactive Claude Code (2.1.224 and later) exports CLAUDE_CODE_MESSAGING_SOCKET and
+ * CLAUDE_CODE_MESSAGING_TOKEN to its children, MCP servers and hooks included.
+ */
+export interface ClaudeMessaging {
+  /** The session's inbox socket and token; null when either is missing or IPC_CLAUDE_INBOX=off. */
+  inbox: { socket: string; token: string } | null;
+  /** Why there is no inbox, in words for the log and ipc doctor; null with one. */
+  why: string | null;
+  /** Claude Code's user settings folder: CLAUDE_CONFIG_DIR, default ~/.claude. */
+  configDir: string;
+  /** Claude Code's managed-settings folder: CLAUDE_CODE_MANAGED_SETTINGS_PATH, default /etc/claude-code (macOS: /Library/Application Support/ClaudeCode). */
+  managedDir: string;
+  /** The session's project folder: CLAUDE_PROJECT_DIR, else null (the caller uses its working directory). */
+  projectDir: string | null;
+  /** This process runs under Claude Code (CLAUDECODE=1, which Claude Code sets for its children). */
+  inClaudeCode: boolean;
+}
+
+/** Reads ClaudeMessaging from `env` (default `process.env`). */
+export function claudeMessaging(env: Env = process.env): ClaudeMessaging {
+  const home = env.HOME || env.USERPROFILE || homedir();
+  const socket = env.CLAUDE_CODE_MESSAGING_SOCKET || null;
+  const token = env.CLAUDE_CODE_MESSAGING_TOKEN || null;
+  const off = ["off", "0", "false", "no"].includes((env.IPC_CLAUDE_INBOX ?? "").toLowerCase());
+  const why = off
+    ? "IPC_CLAUDE_INBOX=off"
+    : socket === null
+      ? "Claude Code gave this process no CLAUDE_CODE_MESSAGING_SOCKET (Claude Code before 2.1.224, claude -p, or cross-session messaging off)"
+      : token === null
+        ? "Claude Code gave this process no CLAUDE_CODE_MESSAGING_TOKEN"
+        : null;
+  return {
+    inbox: why === null ? { socket: socket!, token: token! } : null,
+    why,
+    configDir: env.CLAUDE_CONFIG_DIR || join(home, ".claude"),
+    managedDir: env.CLAUDE_CODE_MANAGED_SETTINGS_PATH || (process.platform === "darwin" ? "/Library/Application Support/ClaudeCode" : "/etc/claude-code"),
+    projectDir: env.CLAUDE_PROJECT_DIR || null,
+    inClaudeCode: env.CLAUDECODE === "1",
+  };
 }

@@ -4,6 +4,8 @@
  * mail on stderr. `wake.claude_code`: the whole hop with the pinned Claude
  * Code, idle in tmux against a stand-in Messages API, from `ipc send`
  * returning to the stand-in receiving the woken turn's request.
+ * `wake.claude_code.inbox`: the same hop when ipc mcp writes into the
+ * session's own inbox socket (set up without hooks).
  */
 import { armedWaiter, claudeHome, claudeSkipReason, projectDir, sessionNames, startClaude, until } from "../../tests/helpers/claude-code.ts";
 import { startMessagesApi } from "../../tests/helpers/messages-api.ts";
@@ -70,7 +72,8 @@ async function claudeRuns(env: Record<string, string>, samples: number, log: (s:
   const project = projectDir();
   const home = claudeHome([project]);
   await run([...ipc, "setup", "claude-code", "--write", "--hooks", "--name", "bench-claude"], { ...env, HOME: home });
-  await using claude = startClaude({ home, project, apiUrl: api.url });
+  // The hook's path: ipc mcp leaves Claude Code's own inbox alone (wake.claude_code.inbox measures that one).
+  await using claude = startClaude({ home, project, apiUrl: api.url, env: { IPC_CLAUDE_INBOX: "off" } });
   try {
     // its name: bench-claude, or bench-claude-<project> where --name is a seat template
     let name: string | undefined;
@@ -94,5 +97,51 @@ async function claudeRuns(env: Record<string, string>, samples: number, log: (s:
   } catch (err) {
     log(`wake.claude_code failed: ${(err as Error).message}`);
     return null;
+  }
+}
+
+/**
+ * `ipc send` returning → the woken Claude Code's request at the stand-in, `samples` times (ms), for a
+ * session set up with `ipc setup claude-code --write` only (no hooks): ipc mcp writes the mail into
+ * the session's own inbox. Null when Claude Code or tmux is missing, or it fails (said in `log`).
+ */
+export async function wakeClaudeInbox(samples: number, log: (s: string) => void): Promise<Measurements | null> {
+  const skip = claudeSkipReason();
+  if (skip !== null) {
+    log(`skipping wake.claude_code.inbox: ${skip}`);
+    return null;
+  }
+  const broker = await startBroker(tempHome());
+  const env = broker.env;
+  try {
+    const ipc = ipcCommand().cmd;
+    await run([...ipc, "register", "bench-sender"], env);
+    await using api = startMessagesApi();
+    const project = projectDir();
+    const home = claudeHome([project]);
+    await run([...ipc, "setup", "claude-code", "--write", "--name", "bench-inbox"], { ...env, HOME: home });
+    await using claude = startClaude({ home, project, apiUrl: api.url });
+    let name: string | undefined;
+    await until(() => (name = sessionNames(env.IPC_HOME!).find((n) => n.startsWith("bench-inbox"))) !== undefined, 60_000, "Claude Code to start");
+    await claude.ready(60_000);
+    const times: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      await Bun.sleep(1_000); // the previous woken turn is over
+      const turns = api.turns().length;
+      const arrived = api.nextTurnAt();
+      await run([...ipc, "send", name!, `inbox wake ${i}`, "--as", "bench-sender"], env);
+      const t0 = performance.now();
+      const t1 = await Promise.race([arrived, Bun.sleep(30_000).then(() => Number.NaN)]);
+      if (Number.isNaN(t1)) throw new Error(`Claude Code was not woken (run ${i}); screen:\n${claude.screen()}`);
+      if (!api.turns()[turns]!.text.includes(`inbox wake ${i}`)) throw new Error(`the woken request lacks "inbox wake ${i}"`);
+      // t1 may precede t0: `ipc send` returns once the inbox write is acked, and the request can arrive while it exits.
+      times.push(Math.max(0, t1 - t0));
+    }
+    return { "wake.claude_code.inbox.p50": percentile(times, 50), "wake.claude_code.inbox.max": Math.max(...times) };
+  } catch (err) {
+    log(`wake.claude_code.inbox failed: ${(err as Error).message}`);
+    return null;
+  } finally {
+    await broker.stop();
   }
 }

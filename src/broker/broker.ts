@@ -27,6 +27,8 @@ import { RegistrationLimits } from "./registrations.ts";
 import { Registry } from "./registry.ts";
 import { type Session, Sessions } from "./sessions.ts";
 import { Waiters } from "./waiters.ts";
+import { Leases } from "./leases.ts";
+import { endLease } from "./deliver.ts";
 
 /** Milliseconds since the epoch; injectable so tests can move time. */
 export type Clock = () => number;
@@ -44,6 +46,8 @@ export class Broker {
   readonly registry: Registry;
   readonly sessions: Sessions;
   readonly waiters = new Waiters();
+  /** Messages deliverers hold while they put them into a model's context (docs/wake.md#delivery-states). */
+  readonly leases = new Leases();
   /** Registrations per connection and per peer (issue 10, hole 7). */
   readonly registrations = new RegistrationLimits(this);
   readonly commit: GroupCommit;
@@ -175,6 +179,8 @@ export class Broker {
 
   /** Detaches `conn` from its session and its subscription; held checks are answered (empty). */
   unbind(conn: Connection): void {
+    // What it held as a deliverer goes to the next one, unread.
+    for (const id of this.leases.heldBy(conn)) endLease(this, id, false);
     if (conn.subscriber) {
       this.waiters.unsubscribe(conn.subscriber);
       conn.subscriber = null;

@@ -4,10 +4,12 @@
  * recipient is answered after the commit, never before.
  */
 import type { MessageKind } from "../protocol/message.ts";
-import type { SendStatus } from "../protocol/responses.ts";
+import type { DeliveryStatus } from "../protocol/responses.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { Broker } from "./broker.ts";
-import { messageEventFrame, okFrameFromJson } from "./frames.ts";
+import type { Connection } from "./connection.ts";
+import { messageEventFrame, okFrame, okFrameFromJson } from "./frames.ts";
+import type { Lease } from "./leases.ts";
 import { isLarge, largeMessagePath, writeLargeMessage } from "./large-messages.ts";
 import { log } from "./log.ts";
 import { toMessage } from "./present.ts";
@@ -36,18 +38,29 @@ export interface Outgoing {
   channel?: string;
 }
 
+/** What deliver() did with one message: its id, its status now, and the lease a deliverer holds on it (its outcome follows). */
+export interface Delivered {
+  id: number;
+  /** `notified` while `lease` is open: the lease's end says `delivered` or stays `notified`. */
+  status: DeliveryStatus;
+  lease: Lease | null;
+}
+
 /**
- * Stores `m`, then hands it to the oldest matching consuming `check` waiter and
- * every matching peeking one, and pushes it to every subscriber. It is stored
- * already read when a consuming waiter or a consuming subscriber (`ipc watch`)
- * takes it, else unread.
- * @returns the message id and `delivered` (a live reader — held check or
- *   subscriber — received it) / `queued` / `future`.
+ * Stores `m`, then hands it over (docs/wake.md#delivery-states): to the oldest
+ * matching consuming `check` waiter (it is stored read), every matching
+ * peeking one and every subscriber; and, when nobody consumed it, to one
+ * deliverer as a lease — a subscriber that declared `deliver` first, else the
+ * oldest held `check {deliver}`.
+ * @returns the message id; `delivered` (a consuming reader took it),
+ *   `notified` (a live process of the recipient has it, unread; with a lease,
+ *   a deliverer is putting it into the model's context now), `queued` or
+ *   `future`.
  * @throws IpcError INBOX_FULL when the recipient holds the maximum of unread messages.
  */
-export function deliver(b: Broker, m: Outgoing): { id: number; status: Exclude<SendStatus, "forwarded"> } {
+export function deliver(b: Broker, m: Outgoing): Delivered {
   const { registry, waiters, commit } = b;
-  const { taker, peekers } = waiters.match(m.recipient, m.sender);
+  const { taker, peekers, deliverer } = waiters.match(m.recipient, m.sender);
   const consumed = taker !== null || waiters.consumer(m.recipient) !== null;
   const max = b.config.limits.maxUnread;
   if (!consumed && max > 0 && registry.unreadOf(m.recipient) >= max) {
@@ -88,7 +101,11 @@ export function deliver(b: Broker, m: Outgoing): { id: number; status: Exclude<S
 
   // Stored: now hand it over (the answers leave after the commit).
   const subscribers = waiters.subscribersOf(m.recipient);
-  const woken = taker === null ? peekers : [taker, ...peekers];
+  // Nobody consumed it: one deliverer puts it into the model's context, leased (a deliver-subscriber before a held check).
+  const pushTo = consumed ? null : waiters.delivererOf(m.recipient);
+  const offerTo = consumed || pushTo !== null ? null : deliverer;
+  const lease = pushTo !== null ? leaseTo(b, row.id, m.recipient, pushTo.conn) : offerTo !== null ? leaseTo(b, row.id, m.recipient, offerTo.conn) : null;
+  const woken = offerTo !== null ? [...peekers, offerTo] : taker === null ? peekers : [taker, ...peekers];
   if (woken.length > 0 || subscribers !== undefined) {
     const view = toMessage(row, false);
     if (woken.length > 0) {
@@ -101,11 +118,72 @@ export function deliver(b: Broker, m: Outgoing): { id: number; status: Exclude<S
     }
     if (subscribers !== undefined) {
       const event = messageEventFrame(view);
-      for (const s of subscribers) commit.send(s.conn, event);
+      for (const s of subscribers) commit.send(s.conn, s === pushTo ? messageEventFrame(view, true) : event);
     }
   }
-  // A live reader (a held check, a subscriber, a wake waiter holding either) received it: delivered, not just queued.
-  const handedOver = woken.length > 0 || consumed || subscribers !== undefined;
-  const status = handedOver ? "delivered" : registry.isRegistered(m.recipient) ? "queued" : "future";
-  return { id: row.id, status };
+  const listening = woken.length > 0 || subscribers !== undefined;
+  const status = consumed ? "delivered" : listening ? "notified" : registry.isRegistered(m.recipient) ? "queued" : "future";
+  return { id: row.id, status, lease };
+}
+
+/** Leases message `id` of `name` to deliverer `conn`; an unanswered lease ends as not delivered (and demotes a deliver-subscriber). */
+export function leaseTo(b: Broker, id: number, name: string, conn: Connection, hops = 0): Lease {
+  return b.leases.take(
+    id,
+    name,
+    conn,
+    (l) => {
+      try {
+        if (l.conn.subscriber?.deliver === true) {
+          l.conn.subscriber.deliver = false;
+          log.warn(`${name}'s deliverer did not answer for message ${id} within the lease; it gets plain pushes from now on (docs/wake.md#delivery-states)`);
+        }
+        endLease(b, id, false);
+      } catch (err) {
+        // The broker is stopping (its database closed): the message stays as stored, unread.
+        log.warn(`the lease on message ${id} ended without an answer: ${(err as Error).message}`);
+      }
+    },
+    undefined,
+    hops,
+  );
+}
+
+/**
+ * Ends the lease on message `id` (if it is leased): `delivered` marks it read
+ * (when it still is unread) and tells waiting senders `delivered`; otherwise
+ * it stays unread and is offered to the next held deliverer of its recipient
+ * (not the one that failed) — its waiting senders follow it there once — or,
+ * with none, its senders hear `notified`.
+ * @returns true when this call marked the message read.
+ */
+export function endLease(b: Broker, id: number, delivered: boolean): boolean {
+  const lease = b.leases.end(id, null);
+  const tell = (status: DeliveryStatus) => {
+    for (const f of lease?.settled.splice(0) ?? []) f(status);
+  };
+  const row = b.messages.get(id);
+  if (row === null || row.read_at !== null) {
+    tell(row === null ? "notified" : "delivered");
+    return false;
+  }
+  if (delivered) {
+    b.commit.begin();
+    b.messages.markRead(id, b.clock());
+    b.registry.addUnread(row.recipient, -1);
+    tell("delivered");
+    return true;
+  }
+  const next = lease === undefined ? null : b.waiters.match(row.recipient, row.sender, lease.conn).deliverer;
+  if (next === null) {
+    tell("notified");
+    return false;
+  }
+  b.waiters.remove(next);
+  next.conn.waiters.delete(next);
+  const again = leaseTo(b, id, row.recipient, next.conn, lease!.hops + 1);
+  if (lease!.hops === 0) again.settled.push(...lease!.settled.splice(0));
+  else tell("notified");
+  b.commit.send(next.conn, okFrame(next.requestId, { messages: [toMessage(row, false)] }), next.requestId);
+  return false;
 }

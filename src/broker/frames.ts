@@ -18,7 +18,7 @@ export function errorFrame(id: unknown, error: ErrorBody): string {
   return `${JSON.stringify({ id: id ?? null, ok: false, error })}\n`;
 }
 
-/** `{"event":"message","message":{…}}\n` */
-export function messageEventFrame(message: Message): string {
-  return `${JSON.stringify({ event: "message", message })}\n`;
+/** `{"event":"message","message":{…}}\n`; with `lease`, `"lease":true` tells a deliverer the message is leased to it (ack it). */
+export function messageEventFrame(message: Message, lease = false): string {
+  return `${JSON.stringify(lease ? { event: "message", message, lease: true } : { event: "message", message })}\n`;
 }

@@ -3,7 +3,9 @@
  * in memory; `subscribe` makes a connection a subscriber. A send hands its
  * message to the oldest matching consuming waiter, every matching peeking one
  * and every subscriber, marking it read in its own insert when one of them
- * consumes it: no polling, no second write.
+ * consumes it: no polling, no second write. Waiters and subscribers that
+ * declare `deliver` put what they get into a model's context; one of them at
+ * a time is offered a message, leased (leases.ts).
  */
 import type { Connection } from "./connection.ts";
 
@@ -17,6 +19,8 @@ export interface Waiter {
   readonly from: string | undefined;
   /** Deliver without marking read. */
   readonly peek: boolean;
+  /** A deliverer (check {deliver}): it is offered a message only when no other deliverer holds it, as a lease. */
+  readonly deliver: boolean;
   name: string;
   timer: ReturnType<typeof setTimeout> | undefined;
 }
@@ -27,11 +31,20 @@ export interface Subscriber {
   readonly conn: Connection;
   /** Pushed messages are marked read (`ipc watch`). */
   readonly consume: boolean;
+  /** A deliverer (subscribe {deliver}): each new message is leased to it; false once demoted by an expired lease. */
+  deliver: boolean;
   name: string;
 }
 
 /** match() when nobody waits for the recipient. */
-const NOBODY: { taker: null; peekers: readonly Waiter[] } = Object.freeze({ taker: null, peekers: Object.freeze([]) as readonly Waiter[] });
+const NOBODY: Matched = Object.freeze({ taker: null, peekers: Object.freeze([]) as readonly Waiter[], deliverer: null });
+
+/** Who a message wakes: the consuming waiter that takes it, the peeking ones, and the oldest waiting deliverer. */
+export interface Matched {
+  taker: Waiter | null;
+  peekers: readonly Waiter[];
+  deliverer: Waiter | null;
+}
 
 export class Waiters {
   private readonly waiting = new Map<string, Waiter[]>();
@@ -71,21 +84,32 @@ export class Waiters {
 
   /**
    * Who a message from `sender` to `recipient` wakes (all left in place): the
-   * oldest matching waiter that consumes (it takes the message), and every
+   * oldest matching waiter that consumes (it takes the message), every
    * matching waiter that peeks (they take nothing, so all of them see it, a
-   * stale one left by a cancelled call included).
+   * stale one left by a cancelled call included), and the oldest matching
+   * deliverer not on connection `except` (offered it as a lease).
    */
-  match(recipient: string, sender: string): { taker: Waiter | null; peekers: readonly Waiter[] } {
+  match(recipient: string, sender: string, except?: object): Matched {
     const list = this.waiting.get(recipient);
     if (list === undefined) return NOBODY; // the common case on the send path: no allocation
     let taker: Waiter | null = null;
+    let deliverer: Waiter | null = null;
     const peekers: Waiter[] = [];
     for (const w of list) {
       if (w.from !== undefined && w.from !== sender) continue;
-      if (w.peek) peekers.push(w);
+      if (w.deliver) {
+        if (w.conn !== except) deliverer ??= w;
+      } else if (w.peek) peekers.push(w);
       else taker ??= w;
     }
-    return { taker, peekers };
+    return { taker, peekers, deliverer };
+  }
+
+  /** The oldest subscriber of `recipient` that delivers into a model's context (not on connection `except`), or null. */
+  delivererOf(recipient: string, except?: object): Subscriber | null {
+    const subs = this.subscribed.get(recipient);
+    if (subs) for (const s of subs) if (s.deliver && !s.consume && s.conn !== except) return s;
+    return null;
   }
 
   /** A subscriber of `recipient` that consumes what it is pushed (`ipc watch`), or null. */

@@ -51,7 +51,7 @@ export class Agent {
   private authed = false;
   /** The authentication under way, shared by concurrent calls (one nonce per connection). */
   private authing: Promise<void> | null = null;
-  private subscription: { consume: boolean; onMessage: (m: Message) => void } | null = null;
+  private subscription: { consume: boolean; deliver: boolean; onMessage: (m: Message, lease: boolean) => void } | null = null;
   /** The name this agent acts as, once known. */
   name: string | null;
   /** Called after the agent re-established its connection (broker restarted). */
@@ -98,7 +98,7 @@ export class Agent {
     const c = await connectBroker(this.config, spawn && (this.options.spawn ?? !this.config.noSpawn));
     this.conn = c;
     this.authed = false;
-    c.client.onMessage = (m) => this.subscription?.onMessage(m);
+    c.client.onMessage = (m, lease) => this.subscription?.onMessage(m, lease);
     c.client.onClose = () => this.resubscribeSoon();
     if (this.subscription !== null) {
       try {
@@ -183,15 +183,26 @@ export class Agent {
   private async restoreSubscription(c: Connected): Promise<void> {
     const sub = this.subscription;
     if (sub === null) return;
-    await c.client.request("subscribe", { consume: sub.consume });
+    await c.client.request("subscribe", sub.deliver ? { deliver: true } : { consume: sub.consume });
     if (sub.consume) await this.drain(c, sub.onMessage);
+    else if (sub.deliver) await this.leaseBacklog(c, sub.onMessage);
+  }
+
+  /** Hands every unread message to `onMessage` as leased to this deliverer (a deliver-subscriber's backlog; bounded). */
+  private async leaseBacklog(c: Connected, onMessage: (m: Message, lease: boolean) => void): Promise<void> {
+    for (let round = 0; round < 10; round++) {
+      // peek too: a broker that predates deliverers then shows them without taking them.
+      const { messages } = await c.client.request("check", { deliver: true, peek: true, limit: 100 });
+      for (const m of messages) onMessage(m, true);
+      if (messages.length < 100) return;
+    }
   }
 
   /** Hands every unread message to `onMessage`, marking it read (a consuming subscriber's backlog). */
-  private async drain(c: Connected, onMessage: (m: Message) => void): Promise<void> {
+  private async drain(c: Connected, onMessage: (m: Message, lease: boolean) => void): Promise<void> {
     for (;;) {
       const { messages } = await c.client.request("check", { limit: 1000 });
-      for (const m of messages) onMessage(m);
+      for (const m of messages) onMessage(m, false);
       if (messages.length === 0) return;
     }
   }
@@ -234,9 +245,12 @@ export class Agent {
    * Receives every new message to this agent; re-subscribes after reconnects.
    * With `consume`, the messages are marked read and the unread backlog is
    * handed over first (subscribe, then drain: nothing falls between the two).
+   * With `deliver` (and not `consume`), this agent puts them into a model's
+   * context: each comes leased (`lease` true), the unread backlog too, and
+   * must be answered with `ack` (docs/wake.md#delivery-states).
    */
-  async subscribe(onMessage: (m: Message) => void, consume = false): Promise<void> {
-    this.subscription = { consume, onMessage };
+  async subscribe(onMessage: (m: Message, lease: boolean) => void, consume = false, deliver = false): Promise<void> {
+    this.subscription = { consume, deliver: deliver && !consume, onMessage };
     // A new connection or a fresh authentication restores the subscription (and drains) by itself.
     const c = await this.connection();
     if (!this.authed) await this.ensureSession(c);

@@ -75,8 +75,8 @@ export class BrokerClient {
   private readonly decoder = new FrameDecoder(MAX_REPLY_BYTES);
   private readonly out: WriteQueue;
   private closedError: IpcError | null = null;
-  /** Called with each message pushed to a subscribed connection. */
-  onMessage: ((m: Message) => void) | null = null;
+  /** Called with each message pushed to a subscribed connection; `lease`: it is leased to this deliverer (answer with ack). */
+  onMessage: ((m: Message, lease: boolean) => void) | null = null;
   /** Called once when the connection closes, for whatever reason. */
   onClose: ((err: IpcError) => void) | null = null;
   /** True once the broker sent anything (a first chunk is checked for a TLS record). */
@@ -248,7 +248,7 @@ export class BrokerClient {
     }
     if (frame.event === "message") {
       const m = v.safeParse(Message, frame.message);
-      if (m.success) this.onMessage?.(m.output);
+      if (m.success) this.onMessage?.(m.output, frame.lease === true);
       return;
     }
     if (frame.ok === false && (frame.id === null || frame.id === undefined)) {

@@ -4,13 +4,7 @@ import { actingAgent, asWho, messageText, parseData, parseId } from "../cli/agen
 import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
 import { futureNote } from "../cli/future-hint.ts";
 import { emit, errOut, palette } from "../cli/output.ts";
-
-const STATUS_TEXT = {
-  delivered: "delivered: they were listening and have it now",
-  queued: "queued: they will see it on their next check",
-  future: "queued for a name nobody has registered yet",
-  forwarded: "forwarded after a rename",
-} as const;
+import { SEND_STATUS_TEXT } from "../protocol/responses.ts";
 
 export default defineCommand({
   meta: { name: "send", description: "Send a message: ipc send TO MESSAGE…  (or ipc send TO - to read stdin)" },
@@ -35,7 +29,7 @@ export default defineCommand({
       ...(replyTo !== undefined && { reply_to: replyTo }),
     });
     const p = palette(config.color);
-    emit(config, () => `${p.green("✔")} Sent #${r.message_id} to ${p.bold(r.to)}${asWho(agent)} (${STATUS_TEXT[r.status]})`, r);
+    emit(config, () => `${p.green("✔")} Sent #${r.message_id} to ${p.bold(r.to)}${asWho(agent)} (${SEND_STATUS_TEXT[r.status]})`, r);
     if (r.status === "future" && !config.json) errOut(`${p.yellow("⚠")} ${await futureNote(agent, config, r.to, r.message_id)}\n`);
   },
 });

@@ -8,10 +8,12 @@
  * exit code 2"). Otherwise it ends quietly (exit 0): superseded by a newer
  * waiter of the same session, the session's process gone, or the hold over.
  *
- * The wait peeks (it takes nothing); only after it fires does the waiter
- * consume, so a waiter that is cancelled, superseded or killed while waiting
- * loses no message, and two waiters never both deliver one message (consuming
- * is atomic on the broker).
+ * The wait is a deliverer's (`check {deliver}`, docs/wake.md#delivery-states):
+ * what arrives is leased to this waiter, not read, so a waiter that is
+ * cancelled, superseded or killed while waiting loses no message (its lease
+ * ends with its connection), and no other deliverer — another waiter, ipc mcp
+ * writing into Claude Code's inbox — delivers the same message. It acks the
+ * mail (read) right before it exits 2 with it.
  */
 import { Agent } from "../client/agent.ts";
 import { hostSessionPid, processArgs, processStart } from "../client/host-process.ts";
@@ -146,24 +148,40 @@ async function hold(agent: Agent, s: HoldState): Promise<WakeOutcome> {
   for (let round = 0; round < 100_000 && !s.isEnded(); round++) {
     const waitS = Math.max(1, Math.min(MAX_CHECK_WAIT_S, Math.ceil((s.deadline - Date.now()) / 1000)));
     try {
-      const held = agent.call("check", { wait: waitS, peek: true, limit: 1 }, waitS * 1000 + 10_000);
-      const peeked = await Promise.race([held, s.ended.then(() => null)]);
-      if (peeked === null || s.isEnded()) return { exit: 0 };
+      // A deliverer's wait: what arrives is leased to this waiter (nobody else takes it) until it acks.
+      // (peek too: a broker that predates deliverers then only shows what it holds, as waiters did before.)
+      const held = agent.call("check", { wait: waitS, deliver: true, peek: true, limit: HOOK_MESSAGE_LIMIT }, waitS * 1000 + 10_000);
+      const leased = await Promise.race([held, s.ended.then(() => null)]);
+      if (leased === null) return { exit: 0 };
       if (warnedAway) s.warn("ipc hook --wake: the broker is back; waiting again");
       backoff = 250;
       warnedAway = false;
-      if (peeked.messages.length === 0) continue;
+      const { messages } = leased;
+      if (messages.length === 0) continue;
+      const ids = messages.map((m) => m.id);
+      if (s.isEnded()) {
+        await agent.call("ack", { message_ids: ids, delivered: false }).catch(() => {});
+        return { exit: 0 };
+      }
       const allowed = s.budget();
       if (allowed > Date.now()) {
+        await agent.call("ack", { message_ids: ids, delivered: false }).catch(() => {});
         s.warn(`ipc hook --wake: this session was woken too often in the last ${WAKE_WINDOW_MS / 60_000} minutes (agents waking each other?); the mail waits until ${new Date(allowed).toISOString()} or the next prompt`);
         await pause(allowed - Date.now(), s.ended);
         continue;
       }
-      // From here the mail is ours to show: finish even if superseded meanwhile.
-      const { messages } = await agent.call("check", { limit: HOOK_MESSAGE_LIMIT });
-      if (messages.length === 0) continue; // another reader took it first
-      const more = messages.length === HOOK_MESSAGE_LIMIT ? await agent.call("whoami", {}).then((w) => w.unread, () => 0) : 0;
-      return { exit: 2, text: hookContext(agent.name ?? "?", messages, more), ids: messages.map((m) => m.id) };
+      // Shown to the model when this process exits 2 right after: read from now on, and its senders hear `delivered`.
+      const shown = await agent.call("ack", { message_ids: ids, delivered: true }).then(
+        () => messages,
+        async (err) => {
+          // A broker older than ack (it does not know the op): take the mail as waiters did before.
+          if (!(err instanceof IpcError && err.code === "BAD_REQUEST")) throw err;
+          return (await agent.call("check", { limit: HOOK_MESSAGE_LIMIT })).messages;
+        },
+      );
+      if (shown.length === 0) continue; // another reader took it first
+      const more = shown.length === HOOK_MESSAGE_LIMIT ? await agent.call("whoami", {}).then((w) => w.unread, () => 0) : 0;
+      return { exit: 2, text: hookContext(agent.name ?? "?", shown, more), ids: shown.map((m) => m.id) };
     } catch (err) {
       if (!(err instanceof IpcError) || (err.code !== "NO_BROKER" && err.code !== "UNAVAILABLE")) {
         s.warn(`ipc hook --wake: ${err instanceof Error ? err.message : String(err)}; not waiting`);

@@ -1,7 +1,7 @@
 /** Broker results as the text a model reads in tool results and resources. */
 import { formatMessage } from "../cli/output.ts";
 import type { Message } from "../protocol/message.ts";
-import type { Instance, SendStatus } from "../protocol/responses.ts";
+import { type Instance, SEND_STATUS_TEXT, type SendStatus } from "../protocol/responses.ts";
 
 /** One message; large-message summaries say how to get the whole text. */
 export function messageText(m: Message): string {
@@ -22,18 +22,11 @@ export function messagesText(messages: readonly Message[], none: string, header 
   return [`${header(messages.length)}:`, ...messages.map(messageText)].join("\n\n");
 }
 
-/** What a send's status means for the sender. */
+/** What a send's status means for the sender: the words of SEND_STATUS_TEXT, with the names filled in. */
 export function sendStatusText(to: string, status: SendStatus, requested: string): string {
-  switch (status) {
-    case "delivered":
-      return `delivered: ${to} was listening (a waiting check or a live subscription) and got it at once`;
-    case "queued":
-      return `${to} will see it on their next check`;
-    case "future":
-      return `nobody is registered as ${to} yet; it waits for them`;
-    case "forwarded":
-      return `${requested} was renamed, so it went to ${to}`;
-  }
+  if (status === "forwarded") return `${requested} was renamed, so it went to ${to}`;
+  if (status === "future") return `nobody is registered as ${to} yet; it waits for them`;
+  return SEND_STATUS_TEXT[status];
 }
 
 /**

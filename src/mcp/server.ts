@@ -20,6 +20,9 @@ import {
   UnsubscribeRequestSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Agent } from "../client/agent.ts";
+import type { ClaudeMessaging } from "../config.ts";
+import type { Message } from "../protocol/message.ts";
+import { ClaudeInbox } from "./claude-inbox.ts";
 import { escapeControl } from "../protocol/control-chars.ts";
 import { IpcError } from "../protocol/errors.ts";
 import { VERSION } from "../version.ts";
@@ -34,7 +37,8 @@ import { parseArgs } from "./tools/_tool.ts";
 
 /** The `instructions` of the initialize result: what ipc is and how to use it, briefly. */
 export const INSTRUCTIONS = [
-  "ipc lets you exchange messages with other AI agents and people on this machine.",
+  "ipc lets you exchange messages with any other AI agent — Claude Code, Codex, Gemini CLI, OpenCode and more, on this machine or other machines, one to one or in channels — and with people.",
+  "For names you know from ipc use these tools, not Claude Code's built-in SendMessage or ListAgents: those reach Claude sessions only.",
   'You act as one name. If a tool says you are not registered, call register with the name your user gives you (e.g. "fred").',
   'send messages ("msg fred: hi"), read them with check (wait up to 50 s for an answer), see who is online with list_instances.',
   'When mail is waiting, tool results end with "📬 N unread messages — call check".',
@@ -58,6 +62,10 @@ export interface McpServerOptions {
   ppid?: number;
   /** An identity already started (stdio.ts waits for it, so the instructions can name it). */
   identity?: Identity;
+  /** Claude Code's own messaging as this process sees it: with an inbox, new mail is delivered into it (claude-inbox.ts). */
+  claude?: ClaudeMessaging;
+  /** The session's project folder (default: claude.projectDir, else the working directory). */
+  project?: string;
 }
 
 export interface McpServerHandle {
@@ -82,12 +90,37 @@ export function createMcpServer(agent: Agent, options: McpServerOptions = {}): M
 
   // New mail is pushed by the broker (subscribe without consuming). Subscribing once is enough: the
   // Agent subscribes again by itself after a reconnect, a re-registration or a register of a new name.
+  // Inside Claude Code with its inbox, this server is a deliverer: each new message is leased to it and
+  // written into the session's inbox (docs/wake.md#claude-code-the-sessions-own-inbox).
   let listening = false;
+  let inbox: ClaudeInbox | null = null;
+  const pushed = (m: Message, lease: boolean) => {
+    inboxChanged();
+    if (lease) {
+      if (inbox?.active === true) inbox.take(m);
+      else agent.call("ack", { message_ids: [m.id], delivered: false }).catch(() => {});
+    }
+  };
+  // Under Claude Code without an inbox, the record still says why (ipc doctor).
+  if (options.claude !== undefined && (options.claude.inbox !== null || options.claude.inClaudeCode)) {
+    inbox = new ClaudeInbox({
+      agent,
+      config,
+      messaging: options.claude,
+      project: options.project ?? options.claude.projectDir ?? process.cwd(),
+      hostPid: options.ppid ?? 0,
+      name: () => identity.name,
+      onStop: () => void agent.subscribe(pushed, false, false).catch((err) => log(`could not subscribe again: ${explain(err)}`)),
+    });
+  }
   const listen = () => {
     if (listening || !identity.registered) return;
     listening = true;
-    agent.subscribe(inboxChanged, false).then(
-      () => identity.sync(),
+    agent.subscribe(pushed, false, inbox?.active === true).then(
+      () => {
+        identity.sync();
+        inbox?.refresh();
+      },
       (err) => {
         listening = false;
         log(`could not subscribe to new messages yet: ${explain(err)}`);

@@ -8,7 +8,7 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { Agent } from "../client/agent.ts";
 import { hostPid } from "../client/host-process.ts";
 import { hostKindOf } from "../client/seat.ts";
-import type { Config } from "../config.ts";
+import { type Config, claudeMessaging } from "../config.ts";
 import { Identity } from "./identity.ts";
 import { log } from "./log.ts";
 import { createMcpServer } from "./server.ts";
@@ -39,7 +39,7 @@ export async function serveStdio(config: Config): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([identity.ready, new Promise<void>((r) => (timer = setTimeout(r, START_WAIT_MS)))]);
   clearTimeout(timer);
-  const { server, close } = createMcpServer(agent, { identity });
+  const { server, close } = createMcpServer(agent, { identity, ppid, claude: claudeMessaging() });
   server.onerror = (err) => log(`protocol error: ${err.message}`);
   const ended = new Promise<string>((resolve) => {
     process.stdin.once("end", () => resolve("stdin closed"));

@@ -142,6 +142,22 @@ export const CheckRequest = v.object({
   peek: v.optional(v.boolean()),
   limit: v.optional(Limit),
   from: v.optional(Name),
+  /**
+   * The caller puts what it gets into a model's context (a wake hook, a host's inbox): the messages
+   * are leased to it, not read, until it answers `ack` (docs/wake.md#delivery-states). Implies peek.
+   */
+  deliver: v.optional(v.boolean()),
+});
+/**
+ * A deliverer's answer for messages leased to it: `delivered: true` once they reached the model
+ * (marked read; their senders hear `delivered`), `false` when they could not (they stay unread and
+ * go to the next deliverer; their senders hear `notified`).
+ */
+export const AckRequest = v.object({
+  ...base,
+  op: v.literal("ack"),
+  message_ids: v.pipe(v.array(MessageId), v.minLength(1), v.maxLength(1000)),
+  delivered: v.boolean(),
 });
 export const ReadRequest = v.object({ ...base, op: v.literal("read"), message_id: MessageId });
 /** Takes back a message this session sent that nobody has read yet (a typo's future message). */
@@ -181,6 +197,12 @@ export const SubscribeRequest = v.object({
   op: v.literal("subscribe"),
   /** When true, pushed messages are marked read (`ipc watch`); otherwise they stay unread (MCP). */
   consume: v.optional(v.boolean()),
+  /**
+   * The subscriber puts pushed messages into a model's context (ipc mcp writing to Claude Code's
+   * inbox socket): each pushed message is leased to it until it answers `ack`; pushes then carry
+   * `lease: true`. Ignored with `consume`.
+   */
+  deliver: v.optional(v.boolean()),
 });
 export const UnsubscribeRequest = v.object({ ...base, op: v.literal("unsubscribe") });
 /** A one-time login link for the browser dashboard (starts it on first use; IPC_UI=off refuses). */
@@ -213,6 +235,7 @@ export const Request = v.variant("op", [
   SendRequest,
   BroadcastRequest,
   CheckRequest,
+  AckRequest,
   ReadRequest,
   UnsendRequest,
   ListRequest,

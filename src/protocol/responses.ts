@@ -8,8 +8,29 @@ import { ChannelResult } from "./channels.ts";
 import { ClaimsResult, ReleaseResult } from "./claims.ts";
 import { Message } from "./message.ts";
 
-export const SendStatus = v.picklist(["delivered", "queued", "future", "forwarded"]);
+/**
+ * What a sender learns (docs/wake.md#delivery-states), the same words in the CLI, the MCP result,
+ * --json and the dashboard:
+ * - `delivered`: it reached the recipient's model (or person): a wake, a host inbox write, a hook's
+ *   context, a tool result, a terminal — marked read when it got there;
+ * - `notified`: a live process of the recipient has it (an MCP subscription, a peeking wait), and the
+ *   model sees it at its next turn; still unread;
+ * - `queued`: nobody of the recipient is listening now; it waits unread for their next check;
+ * - `future`: nobody is registered under that name yet; it waits 7 days;
+ * - `forwarded`: the name was renamed; it went to the new name.
+ */
+export const SendStatus = v.picklist(["delivered", "notified", "queued", "future", "forwarded"]);
 export type SendStatus = v.InferOutput<typeof SendStatus>;
+/** What each status means, in the words the CLI and the MCP tools print after "Sent #N to NAME". */
+export const SEND_STATUS_TEXT: Readonly<Record<SendStatus, string>> = {
+  delivered: "delivered: it reached their model (or their screen) and is marked read",
+  notified: "notified: a live session of theirs has it; their model sees it at its next turn",
+  queued: "queued: nobody of theirs is listening now; they get it at their next check",
+  future: "queued for a name nobody has registered yet",
+  forwarded: "forwarded after a rename",
+};
+/** The statuses a message handed to one local recipient can have. */
+export type DeliveryStatus = Exclude<SendStatus, "forwarded">;
 
 export const HelloResult = v.object({
   broker: v.literal("ipc"),
@@ -54,6 +75,8 @@ export const ListenResult = v.object({ fingerprint: v.string(), listeners: v.arr
 export const RegisterResult = v.object({ token: v.string(), name: v.string(), queued: v.number() });
 export const AuthResult = v.object({ name: v.string(), queued: v.number() });
 export const SendResult = v.object({ message_id: v.number(), to: v.string(), status: SendStatus });
+/** How many of the acknowledged messages this ack marked read (`delivered: true`) or handed on (`false`). */
+export const AckResult = v.object({ acked: v.number() });
 export const BroadcastResult = v.object({ count: v.number(), message_ids: v.array(v.number()) });
 export const MessagesResult = v.object({ messages: v.array(Message) });
 export const ReadResult = v.object({ message: Message });
@@ -149,6 +172,7 @@ export const RESULTS = {
   send: SendResult,
   broadcast: BroadcastResult,
   check: MessagesResult,
+  ack: AckResult,
   read: ReadResult,
   unsend: UnsendResult,
   list: ListResult,

@@ -58,8 +58,8 @@ describe("fitting (reply budget)", () => {
 
 describe("Waiters", () => {
   const conn = (name: string) => ({ session: { name } }) as unknown as Connection;
-  const waiter = (name: string, opts: { from?: string; peek?: boolean } = {}): Waiter => ({
-    kind: "waiter", conn: conn(name), requestId: Math.random(), from: opts.from, peek: opts.peek ?? false, name, timer: undefined,
+  const waiter = (name: string, opts: { from?: string; peek?: boolean; deliver?: boolean } = {}): Waiter => ({
+    kind: "waiter", conn: conn(name), requestId: Math.random(), from: opts.from, peek: opts.peek ?? false, deliver: opts.deliver ?? false, name, timer: undefined,
   });
 
   test("the oldest consuming waiter takes a message; every peeking one sees it; from filters", () => {
@@ -69,9 +69,26 @@ describe("Waiters", () => {
     const peek = waiter("fred", { peek: true });
     const onlyBarney = waiter("fred", { from: "barney" });
     for (const x of [onlyBarney, first, second, peek]) w.add(x);
-    expect(w.match("fred", "wilma")).toEqual({ taker: first, peekers: [peek] });
+    expect(w.match("fred", "wilma")).toEqual({ taker: first, peekers: [peek], deliverer: null });
     expect(w.match("fred", "barney").taker).toBe(onlyBarney);
-    expect(w.match("nobody", "wilma")).toEqual({ taker: null, peekers: [] });
+    expect(w.match("nobody", "wilma")).toEqual({ taker: null, peekers: [], deliverer: null });
+  });
+
+  test("deliverers are neither takers nor peekers: the oldest one not on the excluded connection is offered the message", () => {
+    const w = new Waiters();
+    const hook = waiter("fred", { peek: true, deliver: true });
+    const other = waiter("fred", { peek: true, deliver: true });
+    const peek = waiter("fred", { peek: true });
+    for (const x of [hook, other, peek]) w.add(x);
+    expect(w.match("fred", "wilma")).toEqual({ taker: null, peekers: [peek], deliverer: hook });
+    expect(w.match("fred", "wilma", hook.conn).deliverer).toBe(other);
+    const inbox: Subscriber = { kind: "subscriber", conn: conn("fred"), consume: false, deliver: true, name: "fred" };
+    const plain: Subscriber = { kind: "subscriber", conn: conn("fred"), consume: false, deliver: false, name: "fred" };
+    w.subscribe(plain);
+    expect(w.delivererOf("fred")).toBeNull();
+    w.subscribe(inbox);
+    expect(w.delivererOf("fred")).toBe(inbox);
+    expect(w.delivererOf("fred", inbox.conn)).toBeNull();
   });
 
   test("remove is idempotent and says whether the waiter was still there", () => {
@@ -86,8 +103,8 @@ describe("Waiters", () => {
   test("rename moves waiters and subscribers; consumer() finds the subscriber that consumes", () => {
     const w = new Waiters();
     const x = waiter("fred");
-    const watch: Subscriber = { kind: "subscriber", conn: conn("fred"), consume: true, name: "fred" };
-    const mcp: Subscriber = { kind: "subscriber", conn: conn("fred"), consume: false, name: "fred" };
+    const watch: Subscriber = { kind: "subscriber", conn: conn("fred"), consume: true, deliver: false, name: "fred" };
+    const mcp: Subscriber = { kind: "subscriber", conn: conn("fred"), consume: false, deliver: false, name: "fred" };
     w.add(x);
     w.subscribe(mcp);
     w.subscribe(watch);

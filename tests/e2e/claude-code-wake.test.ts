@@ -3,7 +3,9 @@
  * interactively in tmux against a stand-in Messages API: a session set up
  * only with `ipc setup claude-code --write --hooks` is woken at its idle
  * prompt by `ipc send`, once per message, also after a busy turn; and a
- * scripted `send` tool call of one session wakes another.
+ * scripted `send` tool call of one session wakes another. ipc mcp is told to
+ * leave Claude Code's own inbox alone (IPC_CLAUDE_INBOX=off), so the hook's
+ * path is what is proven here.
  * Skipped, saying why, where Claude Code or tmux is missing (CI has both).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -12,6 +14,12 @@ import { type MessagesApi, startMessagesApi } from "../helpers/messages-api.ts";
 import { type BrokerProcess, type IpcEnv, ipc, ipcCommand, ipcEnv, ipcJson, startBrokerProcess } from "../helpers/processes.ts";
 
 const skip = claudeSkipReason();
+
+/**
+ * The hook's path is what this file proves: ipc mcp leaves Claude Code's own inbox alone
+ * (that path: claude-code-inbox.test.ts), as under a Claude Code without one.
+ */
+const HOOK_PATH = { IPC_CLAUDE_INBOX: "off" };
 if (skip !== null) console.warn(`skipping the real Claude Code wake tests: ${skip}`);
 
 /** Longest wait for Claude Code to start, or to send a woken request (ms). */
@@ -32,7 +40,7 @@ async function seat(e: IpcEnv, name: string, args: string[] = []): Promise<{ api
   const setup = await ipc(e, ["setup", "claude-code", "--write", "--hooks", "--name", name], { env: { HOME: home } });
   expect(setup.code).toBe(0);
   const known = new Set(sessionNames(e.home));
-  const claude = startClaude({ home, project, apiUrl: api.url, args });
+  const claude = startClaude({ home, project, apiUrl: api.url, args, env: HOOK_PATH });
   let registered: string | undefined;
   try {
     await until(() => (registered = sessionNames(e.home).find((n) => !known.has(n) && n.startsWith(name))) !== undefined, START_MS, `${name}'s MCP server to register`);
@@ -157,7 +165,7 @@ describe.skipIf(skip !== null)("a session without a fixed name", () => {
     const project = projectDir();
     const home = claudeHome([project]);
     expect((await ipc(e, ["setup", "claude-code", "--write", "--hooks"], { env: { HOME: home } })).code).toBe(0);
-    await using claude = startClaude({ home, project, apiUrl: api.url, args: ["--allowedTools", "mcp__ipc__register"] });
+    await using claude = startClaude({ home, project, apiUrl: api.url, args: ["--allowedTools", "mcp__ipc__register"], env: HOOK_PATH });
     api.script.push({ tool: "mcp__ipc__register", input: { name: "zed" } }, { text: "registered" });
     await claude.ready(START_MS);
     claude.type("register as zed");
@@ -183,8 +191,8 @@ describe.skipIf(skip !== null)("two sessions from one user-scope entry", () => {
     await using leftApi = startMessagesApi();
     await using rightApi = startMessagesApi();
     const args = ["--allowedTools", "mcp__ipc__register"];
-    await using left = startClaude({ home, project: projects[0]!, apiUrl: leftApi.url, args });
-    await using right = startClaude({ home, project: projects[1]!, apiUrl: rightApi.url, args });
+    await using left = startClaude({ home, project: projects[0]!, apiUrl: leftApi.url, args, env: HOOK_PATH });
+    await using right = startClaude({ home, project: projects[1]!, apiUrl: rightApi.url, args, env: HOOK_PATH });
     for (const [claude, api, name] of [[left, leftApi, "lefty"], [right, rightApi, "righty"]] as const) {
       api.script.push({ tool: "mcp__ipc__register", input: { name } }, { text: "registered" });
       await claude.ready(START_MS);
@@ -224,8 +232,8 @@ describe.skipIf(!seats)("two sessions from one user-scope entry, default names",
     expect((await ipc(e, ["setup", "claude-code", "--write", "--hooks"], { env: { HOME: home } })).code).toBe(0);
     await using apiA = startMessagesApi();
     await using apiB = startMessagesApi();
-    await using a = startClaude({ home, project: projects[0]!, apiUrl: apiA.url });
-    await using b = startClaude({ home, project: projects[1]!, apiUrl: apiB.url });
+    await using a = startClaude({ home, project: projects[0]!, apiUrl: apiA.url, env: HOOK_PATH });
+    await using b = startClaude({ home, project: projects[1]!, apiUrl: apiB.url, env: HOOK_PATH });
     let names: string[] = [];
     await until(() => (names = sessionNames(e.home).filter((n) => n !== "alice")).length === 2, START_MS, "both sessions to register");
     expect(names[0]).not.toBe(names[1]);

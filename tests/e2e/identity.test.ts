@@ -126,7 +126,7 @@ describe("delivery receipts", () => {
     expect(read.read_at).toBeDefined();
   });
 
-  test("a subscriber (ipc watch --peek) is a live reader: delivered, yet unread until checked", async () => {
+  test("a subscriber (ipc watch --peek) is a live process that has it: notified, and unread until checked", async () => {
     const e = ipcEnv();
     await using _broker = await startBrokerProcess(e);
     await ok(e, ["register", "bob"]);
@@ -135,10 +135,13 @@ describe("delivery receipts", () => {
     await using _w = { [Symbol.asyncDispose]: async () => void (watcher.exitCode === null && watcher.kill()) };
     await untilOnline(e, "bob");
     const r = await ipcJson(e, ["send", "bob", "ping", "--as", "alice"]);
-    expect(r.status).toBe("delivered");
+    expect(r.status).toBe("notified");
     const mine = await ipcJson(e, ["history", "--as", "alice", "--limit", "1"]);
     expect(mine.messages[0]).toMatchObject({ id: r.message_id });
     expect(mine.messages[0].read_at).toBeUndefined();
+    // the same word for a person
+    const human = await ok(e, ["send", "bob", "pong", "--as", "alice"]);
+    expect(human.stdout).toContain("(notified: a live session of theirs has it; their model sees it at its next turn)");
   });
 });
 

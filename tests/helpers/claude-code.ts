@@ -87,11 +87,11 @@ export function claudePrint(opts: { home: string; project: string; apiUrl: strin
 
 /**
  * Starts `claude ...args` in a fresh tmux server, in `project`, with HOME `home`,
- * pointed at the stand-in API `apiUrl`.
+ * pointed at the stand-in API `apiUrl`; `env` adds variables (its children, ipc mcp and hooks, inherit them).
  */
-export function startClaude(opts: { home: string; project: string; apiUrl: string; args?: string[] }): ClaudeSession {
+export function startClaude(opts: { home: string; project: string; apiUrl: string; args?: string[]; env?: Record<string, string> }): ClaudeSession {
   const socket = `ipc-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const env = claudeEnv(opts.home, opts.apiUrl);
+  const env = { ...claudeEnv(opts.home, opts.apiUrl), ...opts.env };
   const tmux = (...a: string[]) => Bun.spawnSync(["tmux", "-L", socket, ...a], { env, stdout: "pipe", stderr: "pipe" });
   const command = [CLAUDE_BIN, ...(opts.args ?? [])].map((w) => `'${w.replaceAll("'", `'\\''`)}'`).join(" ");
   const started = tmux("new-session", "-d", "-s", "main", "-x", "160", "-y", "50", "-c", opts.project, command);

@@ -46,7 +46,7 @@ describe("ipc mcp: one name per seat", () => {
 
     // A message to one reaches only that one.
     await ipc(e, ["register", "me"]);
-    expect((await ipcJson(e, ["send", "claude-webapp", "for the first window", "--as", "me"])).status).toBe("delivered");
+    expect((await ipcJson(e, ["send", "claude-webapp", "for the first window", "--as", "me"])).status).toBe("notified"); // its MCP server has it; the model reads it with check
     expect((await a.call("check")).text).toContain("for the first window");
     expect((await b.call("check")).text).toContain("No new messages");
 

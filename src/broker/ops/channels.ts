@@ -88,7 +88,7 @@ export function postToChannel(
   content: string,
   data: string | null,
   replyTo: number | null,
-): { message_id: number; to: string; status: "delivered" | "queued" } {
+): { message_id: number; to: string; status: "delivered" | "notified" | "queued" } {
   b.checkContent(content);
   const all = membersOf(b, ch);
   if (!all.includes(sender)) {
@@ -102,16 +102,20 @@ export function postToChannel(
   const id = b.messages.insert({ sender, recipient: ch, kind: "channel", content, data, reply_to: replyTo, created_at: now, read_at: now, channel: ch });
   b.registry.messageCount++;
   if (remote !== null) b.cluster!.channels.post(sender, ch, remote, content, data, id, replyTo, now);
+  // The best any member got: delivered to one, else a live process of one has it (a lease's outcome is not awaited), else queued.
   let delivered = false;
+  let notified = false;
   for (const member of members) {
     if (remote?.has(member) === true) continue;
     try {
-      delivered = deliver(b, { sender, recipient: member, kind: "channel", content, data, replyTo, channel: ch }).status === "delivered" || delivered;
+      const status = deliver(b, { sender, recipient: member, kind: "channel", content, data, replyTo, channel: ch }).status;
+      delivered ||= status === "delivered";
+      notified ||= status === "notified";
     } catch (err) {
       if (!(err instanceof IpcError && err.code === "INBOX_FULL")) throw err;
     }
   }
-  return { message_id: id, to: ch, status: delivered ? "delivered" : "queued" };
+  return { message_id: id, to: ch, status: delivered ? "delivered" : notified ? "notified" : "queued" };
 }
 
 /** True for a member's copy of a channel post (not the record). */

@@ -1,8 +1,9 @@
-/** check (consume-on-read, peek, from, limit, wait) and read. */
+/** check (consume-on-read, peek, from, limit, wait, deliver), ack and read. */
 import { IpcError } from "../../protocol/errors.ts";
 import type { MessageRow } from "../../store/messages.ts";
 import type { Broker } from "../broker.ts";
 import type { Connection } from "../connection.ts";
+import { endLease, leaseTo } from "../deliver.ts";
 import { okFrame } from "../frames.ts";
 import { toMessage } from "../present.ts";
 import { fitting, outputFull, outputLeft, replyRoom, weight } from "../reply-budget.ts";
@@ -29,26 +30,66 @@ export function takeUnread(b: Broker, name: string, limit: number, peek: boolean
     return rows.slice(0, fit(rows));
   }
   b.commit.begin();
-  const rows = b.messages.consume(name, limit, b.clock(), from);
+  let rows = b.messages.consume(name, limit, b.clock(), from);
+  if (b.leases.size > 0) {
+    // A message a deliverer is putting into the model's context now is not taken twice: it stays as it is.
+    const leased = rows.filter((r) => b.leases.has(r.id));
+    if (leased.length > 0) {
+      b.messages.unmarkRead(leased.map((r) => r.id));
+      rows = rows.filter((r) => !b.leases.has(r.id));
+    }
+  }
   const n = fit(rows);
   if (n < rows.length) b.messages.unmarkRead(rows.splice(n).map((r) => r.id));
   b.registry.addUnread(name, -rows.length);
   return rows;
 }
 
+/**
+ * Leases up to `limit` unread messages of `name` that no deliverer holds yet to deliverer `conn`
+ * (docs/wake.md#delivery-states), oldest first, as many as fit in one reply; nothing is marked read.
+ */
+function leaseUnread(b: Broker, conn: Connection, name: string, limit: number, from: string | undefined, room: number): MessageRow[] {
+  if (b.registry.unreadOf(name) === 0) return [];
+  const rows = b.messages.peek(name, Math.min(limit + b.leases.size, 10 * limit), from).filter((r) => !b.leases.has(r.id)).slice(0, limit);
+  const taken = rows.slice(0, fitting(rows, false, room));
+  for (const r of taken) leaseTo(b, r.id, name, conn);
+  return taken;
+}
+
 export const check: OpHandler<"check"> = (b, conn, req) => {
   const s = b.requireSession(conn, req.token);
   // Counted against the shared output budget before anything is taken (a single message always fits).
   const room = replyRoom(b);
-  const rows = takeUnread(b, s.name, req.limit ?? CHECK_LIMIT, req.peek === true, req.from, (r) => fitting(r, false, room));
+  const limit = req.limit ?? CHECK_LIMIT;
+  const deliverer = req.deliver === true;
+  const rows = deliverer
+    ? leaseUnread(b, conn, s.name, limit, req.from, room)
+    : takeUnread(b, s.name, limit, req.peek === true, req.from, (r) => fitting(r, false, room));
   if (rows.length > 0 || !req.wait) return { messages: rows.map((r) => toMessage(r, false)) };
-  hold(b, conn, s.name, req.id, req.wait, req.from, req.peek === true);
+  hold(b, conn, s.name, req.id, req.wait, req.from, deliverer || req.peek === true, deliverer);
   return undefined;
 };
 
+/**
+ * ack: a deliverer's answer for messages leased to it. `delivered: true` marks them read (its own
+ * unread mail only) and tells their senders `delivered`; `false` ends their leases, so they stay
+ * unread for the next deliverer. A message leased to another connection is left alone.
+ */
+export const ack: OpHandler<"ack"> = (b, conn, req) => {
+  const s = b.requireSession(conn, req.token);
+  let acked = 0;
+  for (const id of new Set(req.message_ids)) {
+    const lease = b.leases.get(id);
+    if (lease !== undefined ? lease.conn !== conn || lease.name !== s.name : !req.delivered || b.messages.get(id)?.recipient !== s.name) continue;
+    if (endLease(b, id, req.delivered) || (!req.delivered && lease !== undefined)) acked++;
+  }
+  return { acked };
+};
+
 /** Holds a check until a message arrives (deliver answers it) or `seconds` pass (answered empty). */
-function hold(b: Broker, conn: Connection, name: string, requestId: unknown, seconds: number, from: string | undefined, peek: boolean): void {
-  const w: Waiter = { kind: "waiter", conn, requestId: requestId ?? null, from, peek, name, timer: undefined };
+function hold(b: Broker, conn: Connection, name: string, requestId: unknown, seconds: number, from: string | undefined, peek: boolean, deliver = false): void {
+  const w: Waiter = { kind: "waiter", conn, requestId: requestId ?? null, from, peek, deliver, name, timer: undefined };
   w.timer = setTimeout(() => {
     if (b.waiters.remove(w)) {
       conn.waiters.delete(w);

@@ -4,7 +4,7 @@ import { channel, thread } from "./channels.ts";
 import { claim, claims, release } from "./claims.ts";
 import { list, status } from "./directory.ts";
 import { history, search } from "./history.ts";
-import { check, read } from "./inbox.ts";
+import { ack, check, read } from "./inbox.ts";
 import { broadcast, send, unsend } from "./messaging.ts";
 import { listen } from "./listen.ts";
 import { invite, join, leave, machines, prove_machine, revoke } from "./remote.ts";
@@ -28,6 +28,7 @@ export const OPS: { [O in Op]: OpHandler<O> } = {
   send,
   broadcast,
   check,
+  ack,
   read,
   unsend,
   list,

@@ -2,8 +2,11 @@
 import type { Data } from "../../protocol/message.ts";
 import { isChannel } from "../../protocol/channels.ts";
 import { IpcError } from "../../protocol/errors.ts";
+import type { ResultOf } from "../../protocol/responses.ts";
 import type { Broker } from "../broker.ts";
 import { deliver } from "../deliver.ts";
+import { errorFrame, okFrame } from "../frames.ts";
+import type { Lease } from "../leases.ts";
 import { removeLargeMessage } from "../large-messages.ts";
 import { mayRead, postToChannel, threadId } from "./channels.ts";
 import type { OpHandler } from "./types.ts";
@@ -18,7 +21,10 @@ export function dataText(data: Data | undefined): string | null {
   }
 }
 
-/** Sends one direct message from `sender`; follows a forwarding left by a rename. */
+/**
+ * Sends one direct message from `sender`; follows a forwarding left by a rename.
+ * `lease`: a deliverer is putting it into the recipient's model now; its end says `delivered` or `notified`.
+ */
 export function sendDirect(
   b: Broker,
   sender: string,
@@ -26,7 +32,7 @@ export function sendDirect(
   content: string,
   data: string | null,
   replyTo: number | null,
-): { message_id: number; to: string; status: "delivered" | "queued" | "future" | "forwarded" } {
+): ResultOf<"send"> & { lease?: Lease } {
   b.checkContent(content);
   const target = b.registry.forwardOf(to, b.clock());
   const recipient = target ?? to;
@@ -34,14 +40,35 @@ export function sendDirect(
   const remote = b.cluster?.send(sender, recipient, content, data, replyTo, target !== null) ?? null;
   if (remote !== null) return remote;
   const r = deliver(b, { sender, recipient, kind: "direct", content, data, replyTo });
-  return { message_id: r.id, to: recipient, status: target === null ? r.status : "forwarded" };
+  if (target !== null) return { message_id: r.id, to: recipient, status: "forwarded" };
+  return { message_id: r.id, to: recipient, status: r.status, ...(r.lease !== null && { lease: r.lease }) };
 }
 
+/**
+ * send. A direct message leased to a deliverer (docs/wake.md#delivery-states) is answered when the
+ * lease ends, within LEASE_MS: `delivered` once the deliverer acked it, else `notified`.
+ */
 export const send: OpHandler<"send"> = (b, conn, req) => {
   const s = b.requireSession(conn, req.token);
   const replyTo = req.reply_to === undefined ? null : replyTarget(b, s.name, req.reply_to);
   if (isChannel(req.to)) return postToChannel(b, s.name, req.to, req.content, dataText(req.data), replyTo);
-  return sendDirect(b, s.name, req.to, req.content, dataText(req.data), replyTo);
+  const { lease, ...result } = sendDirect(b, s.name, req.to, req.content, dataText(req.data), replyTo);
+  if (lease === undefined) return result;
+  const id = req.id ?? null;
+  let rolledBack = false;
+  lease.settled.push((status) => {
+    if (!rolledBack && !conn.closed) b.commit.send(conn, okFrame(id, { ...result, status }), id);
+  });
+  // Not stored after all (the commit failed): no lease, and the sender hears INTERNAL like every request of that commit.
+  b.commit.afterCommit(
+    () => {},
+    () => {
+      rolledBack = true;
+      b.leases.end(result.message_id, "notified");
+      b.commit.send(conn, errorFrame(id, { code: "INTERNAL", message: "internal broker error; nothing of this request was stored; see broker.log" }), id);
+    },
+  );
+  return undefined;
 };
 
 /**

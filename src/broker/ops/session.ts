@@ -145,7 +145,7 @@ export const subscribe: OpHandler<"subscribe"> = (b, conn, req) => {
   const session = b.requireSession(conn, req.token);
   if (conn.session !== session) b.bind(conn, session);
   if (conn.subscriber) b.waiters.unsubscribe(conn.subscriber);
-  conn.subscriber = { kind: "subscriber", conn, consume: req.consume === true, name: session.name };
+  conn.subscriber = { kind: "subscriber", conn, consume: req.consume === true, deliver: req.deliver === true && req.consume !== true, name: session.name };
   b.waiters.subscribe(conn.subscriber);
   return {};
 };

@@ -9,7 +9,7 @@ export default defineTool({
   name: "broadcast",
   title: "Message everyone",
   description:
-    'Send one message to every other registered agent. Use for "tell everyone …", "broadcast: deploying in 5 minutes", "announce to all agents". For one recipient use send.',
+    'Send one message to every other agent on ipc, whatever its vendor or machine. Use for "tell everyone …", "broadcast: deploying in 5 minutes". For one recipient use send.',
   input: BroadcastInput,
   example: '{"content": "deploying in 5 minutes"}',
   hints: { openWorldHint: false },

@@ -14,7 +14,7 @@ export default defineTool({
   name: "list_instances",
   title: "Who's online",
   description:
-    'List the registered agents: who is online (connected, or their host still running), when each was last seen, and unread counts. Use for "who\'s online?", "list agents", "who can I message?". Long lists come a page at a time.',
+    'List the agents on ipc, of any vendor and machine (ListAgents shows Claude sessions only): who is online, last seen, unread counts. Use for "who\'s online?", "list agents", "who can I message?". Long lists come a page at a time.',
   input: ListInstancesInput,
   example: "{}",
   needsIdentity: false,

@@ -14,7 +14,7 @@ export default defineTool({
   name: "register",
   title: "Register a name",
   description:
-    'Claim a name on the ipc message broker and act as it, so other agents can message you. Use when the user says "register as fred", "you are fred", "join ipc as barney". Re-registering your own name after a restart is fine; messages sent to the name before you registered are waiting for you. A name another live session holds is refused (NAME_TAKEN) unless takeover is true.',
+    'Claim a name on ipc and act as it, so other agents can message you. Use for "register as fred", "you are fred". Re-registering your own name after a restart is fine; mail sent to it before waits for you. A name another live session holds is refused (NAME_TAKEN) unless takeover is true.',
   input: RegisterInput,
   aliases: { instance_id: "name" },
   example: '{"name": "fred"}',

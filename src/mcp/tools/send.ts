@@ -16,7 +16,7 @@ export default defineTool({
   name: "send",
   title: "Send a message",
   description:
-    'Send a message to an agent or person by name, or post to a channel ("#backend"). Use for "msg fred: hi", "tell barney the build is green", "reply to fred". A name never registered gets it when it does.',
+    'Send a message to any agent by name — Claude Code, Codex, Gemini CLI, OpenCode…, on this machine or another — or to a person, or post to a channel ("#backend"). Use for "msg fred: hi", "tell barney the build is green", "reply to fred". For ipc names use this, not SendMessage (Claude sessions only). A name never registered gets it when it does.',
   input: SendInput,
   aliases: { to_id: "to" },
   example: '{"to": "fred", "content": "hi"}',

@@ -15,7 +15,7 @@ export default defineTool({
   name: "share_file",
   title: "Share a file",
   description:
-    'Send the content of a text file to another agent (they receive the text and the path). Use for "share src/app.ts with fred", "send barney the config file". Binary files, directories, files over the message size limit and secrets (keys, credentials, .env files, the ipc home) are refused.',
+    'Send the content of a text file to another agent (they receive the text and the path). Use for "share src/app.ts with fred", "send barney the config file". Binary files, directories, oversize files and secrets (keys, credentials, .env, the ipc home) are refused.',
   input: ShareFileInput,
   aliases: { to_id: "to", filepath: "path", file_path: "path" },
   example: '{"to": "fred", "path": "src/app.ts", "description": "the file I changed"}',
