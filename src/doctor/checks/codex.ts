@@ -54,8 +54,11 @@ export const codexCheck: Check = async (ctx) => {
     else
       out.push({
         check: CHECK,
-        status: "info",
-        message: `Codex: ${wake}. Codex's shared background server (features.daemon_auto_start, on by default) runs the MCP servers and hooks of every session in one process: there, sessions share one ipc name and the newest session is the one woken`,
+        status: "warn",
+        message:
+          `Codex: ${wake}. But Codex's shared background server (features.daemon_auto_start, on by default in Codex 0.171) runs the MCP servers and hooks of every session in one process, ` +
+          "so ipc cannot tell those sessions apart: their hooks and the wake act as the name of the session whose ipc MCP server started last, and the waiter lives as long as that server",
+        fix: `give each Codex session its own process: add \`[features]\` \`daemon_auto_start = false\` to ${join(ctx.places.codexHome, "config.toml")} (then restart Codex)`,
       });
   }
   return out;
