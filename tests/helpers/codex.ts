@@ -43,7 +43,7 @@ const str = (s: string) => JSON.stringify(s);
  * (the provider's base_url, …/v1), never asks for approval, and trusts `projects`.
  * `ipc setup codex --write` adds its entry to this same file afterwards.
  */
-export function codexHome(apiUrl: string, projects: string[]): string {
+export function codexHome(apiUrl: string, projects: string[], opts: { daemon?: boolean } = {}): string {
   const home = mkdtempSync(join(tmpdir(), "ipc-codex-home-"));
   mkdirSync(join(home, ".codex"), { recursive: true });
   const lines = [
@@ -61,9 +61,9 @@ export function codexHome(apiUrl: string, projects: string[]): string {
     "request_max_retries = 0",
     "stream_max_retries = 0",
     "",
-    // No shared background app-server: each session runs in its own process, gone with its tmux server.
+    // Without `daemon`, no shared background app-server: each session runs in its own process, gone with its tmux server.
     "[features]",
-    "daemon_auto_start = false",
+    `daemon_auto_start = ${opts.daemon === true}`,
     "",
     ...projects.flatMap((p) => [`[projects.${str(p)}]`, `trust_level = "trusted"`, ""]),
   ];
@@ -172,4 +172,10 @@ export function startCodex(opts: { home: string; project: string; args?: string[
       tmux("kill-server");
     },
   };
+}
+
+/** Stops the shared background server (app-server daemon) of Codex HOME `home`, if one runs, and its helper processes. */
+export function stopDaemon(home: string): void {
+  Bun.spawnSync([CODEX_BIN, "app-server", "daemon", "stop"], { env: codexEnv(home), stdout: "ignore", stderr: "ignore" });
+  Bun.spawnSync(["pkill", "-f", join(home, ".codex", "packages")], { stdout: "ignore", stderr: "ignore" });
 }
