@@ -88,6 +88,8 @@ export const FIGURES: FigureSpec[] = [
   { name: "wake.codex.max", unit: "ms", description: "wake, whole hop with Codex: `ipc send` returning → woken request, max of ≥ 5" },
   { name: "wake.codex.cli.p50", unit: "ms", description: "wake with Codex, part: one `codex queue` run (the CLI the waiter calls), p50" },
   { name: "wake.codex.pickup.p50", unit: "ms", description: "wake with Codex, part: `codex queue` exited → Codex's woken request (Codex noticing the queued message), p50" },
+  { name: "wake.codex.ours.p50", unit: "ms", description: "wake with Codex, our part: send → the waiter starting `codex queue` (a stand-in codex), p50" },
+  { name: "wake.codex.ours.max", unit: "ms", description: "wake with Codex, our part: send → `codex queue` started, max" },
   { name: "wake.codex.daemon.p50", unit: "ms", description: "wake.codex with Codex's shared background server (daemon_auto_start, Codex's default), p50 of ≥ 5" },
   { name: "wake.codex.daemon.max", unit: "ms", description: "wake.codex with Codex's shared background server, max" },
   { name: "wake.codex.daemon.cli.p50", unit: "ms", description: "wake.codex.cli with Codex's shared background server, p50" },

@@ -35,7 +35,7 @@ import { canMeasureUi, dashboard } from "./workloads/ui.ts";
 import { cluster, clusterSkip } from "./workloads/cluster.ts";
 import type { Measurements, Timing } from "./workloads/types.ts";
 import { wakeClaudeCode, wakeHook } from "./workloads/wake.ts";
-import { wakeCodex } from "./workloads/wake-codex.ts";
+import { wakeCodex, wakeCodexOurs } from "./workloads/wake-codex.ts";
 
 const quick = process.argv.includes("--quick");
 const runsArg = process.argv.find((a) => a.startsWith("--runs="));
@@ -100,6 +100,7 @@ for (let run = 1; run <= RUNS; run++) {
   record(await legacy(b.port, timing));
   record(await coldStart(b.env, timing));
   record(await wakeHook(b.port, b.env, quick ? 5 : 20));
+  record(await wakeCodexOurs(b.port, b.env, quick ? 5 : 20));
   await b.stop();
   const woken = await wakeClaudeCode(5, log);
   if (woken !== null) record(woken);

@@ -12,11 +12,13 @@
  * false`, as ipc doctor advises); `wake.codex.daemon` measures the same with
  * Codex's shared background server, Codex 0.171's default.
  */
-import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sessionNames, until } from "../../tests/helpers/claude-code.ts";
 import { CODEX_BIN, codexEnv, codexHome, codexSkipReason, codexVersion, projectDir, startCodex, stopDaemon } from "../../tests/helpers/codex.ts";
 import { type ResponsesApi, startResponsesApi } from "../../tests/helpers/responses-api.ts";
+import { Lines } from "../lib/lines.ts";
 import { ipcCommand, startBroker, tempHome } from "../lib/procs.ts";
 import { percentile } from "../lib/stats.ts";
 import type { Measurements } from "./types.ts";
@@ -44,6 +46,45 @@ function threadOf(home: string): string | null {
   };
   const ids = walk(join(home, ".codex", "sessions")).flatMap((f) => /([0-9a-f]{8}-[0-9a-f-]{27})\.jsonl$/.exec(f)?.[1] ?? []);
   return ids.length === 1 ? ids[0]! : null;
+}
+
+/**
+ * Our own part with Codex, `wake.codex.ours`: a send leaving the sender → the
+ * waiter starting `codex queue` (a stand-in `codex` on PATH that notes the
+ * time it started and succeeds), `samples` times, against the broker at `port`.
+ */
+export async function wakeCodexOurs(port: number, env: Record<string, string>, samples: number): Promise<Measurements> {
+  const ipc = ipcCommand().cmd;
+  await run([...ipc, "register", "woken-codex"], env);
+  const dir = mkdtempSync(join(tmpdir(), "ipc-bench-codex-"));
+  const stamps = join(dir, "stamps");
+  writeFileSync(join(dir, "codex"), `#!/bin/sh\ndate +%s%N >> ${stamps}\n`);
+  chmodSync(join(dir, "codex"), 0o755);
+  const host = Bun.spawn(["sleep", "600"], { stdio: ["ignore", "ignore", "ignore"] });
+  const waiter = Bun.spawn([...ipc, "hook", "codex", "--wake", "--thread", "bench-thread", "--pid", String(host.pid), "--as", "woken-codex", "--max-wakes", String(samples + 10)], {
+    env: { ...env, PATH: `${dir}:${env.PATH ?? "/usr/bin:/bin"}` },
+    stdio: ["ignore", "ignore", "ignore"],
+  });
+  const sender = await Lines.open(port);
+  const count = () => (existsSync(stamps) ? readFileSync(stamps, "utf8").trim().split("\n").length : 0);
+  const times: number[] = [];
+  try {
+    await sender.call({ id: 0, op: "register", name: "waker-codex" });
+    await Bun.sleep(1_000); // the waiter finds its name and holds its check
+    for (let i = 0; i < samples + 1; i++) {
+      const t0 = performance.timeOrigin + performance.now();
+      await sender.call({ id: i + 1, op: "send", to: "woken-codex", content: `wake ${i}` });
+      await until(() => count() === i + 1, 10_000, "codex queue");
+      const started = Number(readFileSync(stamps, "utf8").trim().split("\n")[i]) / 1e6;
+      if (i >= 1) times.push(started - t0);
+      await Bun.sleep(200); // it marks the mail read, then holds again
+    }
+  } finally {
+    sender.close();
+    waiter.kill();
+    host.kill();
+  }
+  return { "wake.codex.ours.p50": percentile(times, 50), "wake.codex.ours.max": Math.max(...times) };
 }
 
 /** The --thread of the wake waiter running for IPC_HOME `ipcHome` (/proc), or null. */
