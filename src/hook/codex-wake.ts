@@ -113,6 +113,24 @@ export async function codexQueue(codex: string[], thread: string, text: string):
   }
 }
 
+/**
+ * Whether this Codex has `codex queue` (Codex 0.171 has it): null when `codex queue --help`
+ * succeeds, else why not (older Codex: "unrecognized subcommand").
+ */
+export async function codexQueueMissing(codex: string[]): Promise<string | null> {
+  try {
+    const proc = Bun.spawn([...codex, "queue", "--help"], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    const timer = setTimeout(() => proc.kill(), QUEUE_TIMEOUT_MS);
+    const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+    clearTimeout(timer);
+    if (code === 0) return null;
+    const why = stderr.split("\n").find((l) => /error/i.test(l))?.trim() ?? `exit ${code}`;
+    return `${codex.join(" ")} has no \`codex queue\` (${why.slice(0, 200)})`;
+  } catch (err) {
+    return `${codex.join(" ")} could not run (${err instanceof Error ? err.message : String(err)})`;
+  }
+}
+
 /** Who the waiter acts as: --as/IPC_NAME with its saved session, else the session Codex's ipc MCP server recorded for `hostPid`. */
 function codexIdentity(config: Config, hostPid: number): { name: string; token: string } | null {
   const mcp = loadParentSession(config, hostPid);
@@ -168,6 +186,13 @@ export async function codexWakeWaiter(config: Config, opts: CodexWakeOptions): P
   if (deliver === null) {
     opts.warn("ipc hook codex --wake: cannot find the codex executable; not waiting");
     return 0;
+  }
+  if (opts.deliver === undefined && codex !== null) {
+    const missing = await codexQueueMissing(codex);
+    if (missing !== null) {
+      opts.warn(`ipc hook codex --wake: ${missing}: this Codex cannot be woken; mail still reaches it at each turn (turn hooks). Not waiting`);
+      return 0;
+    }
   }
   let endReason: string | null = null;
   let endNow: () => void = () => {};

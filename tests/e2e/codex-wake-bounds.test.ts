@@ -16,13 +16,18 @@ import { type IpcEnv, ipc, ipcCommand, ipcEnv, ipcJson, startBrokerProcess } fro
 const THREAD = "01a24f46-8478-7970-8428-781c08d1ade3";
 
 /** A folder with a `codex` stand-in: it appends its arguments (one JSON line) to `calls`, and fails while `fail` exists. */
-function fakeCodex(): { dir: string; calls: () => string[][]; fail: (on: boolean) => void } {
+function fakeCodex(opts: { queue?: boolean } = {}): { dir: string; calls: () => string[][]; fail: (on: boolean) => void } {
   const dir = mkdtempSync(join(tmpdir(), "ipc-fake-codex-"));
   const log = join(dir, "calls.jsonl");
   const flag = join(dir, "fail");
+  // `codex queue --help`: whether this Codex has the subcommand (an older one says "unrecognized subcommand")
+  const help =
+    opts.queue === false
+      ? `if [ "$1" = queue ] && [ "$2" = --help ]; then echo "error: unrecognized subcommand 'queue'" >&2; exit 2; fi\n`
+      : `if [ "$1" = queue ] && [ "$2" = --help ]; then echo "Queue a message for an existing session"; exit 0; fi\n`;
   writeFileSync(
     join(dir, "codex"),
-    `#!/bin/sh\n${process.execPath} -e 'require("fs").appendFileSync(process.argv[1], JSON.stringify(process.argv.slice(2)) + "\\n")' ${log} "$@"\n` +
+    `#!/bin/sh\n${help}${process.execPath} -e 'require("fs").appendFileSync(process.argv[1], JSON.stringify(process.argv.slice(2)) + "\\n")' ${log} "$@"\n` +
       `if [ -e ${flag} ]; then echo "Error: no thread with id \\\`${THREAD}\\\`" >&2; exit 1; fi\necho "Queued message m for thread ${THREAD}."\n`,
   );
   chmodSync(join(dir, "codex"), 0o755);
@@ -163,6 +168,24 @@ describe("the Codex wake waiter", () => {
     // nothing was sent, nothing was queued
     expect(fake.calls()).toEqual([]);
   }, 45_000);
+
+  test("a Codex without `codex queue`: the waiter says so and ends at once, the mail stays for the turn hooks", async () => {
+    const e = ipcEnv();
+    await using _b = await startBrokerProcess(e);
+    await pair(e);
+    const fake = fakeCodex({ queue: false });
+    const host = hostProcess();
+    try {
+      expect((await send(e, "are you there (note 7e3f)")).code).toBe(0);
+      const w = waiter(e, fake.dir, host.pid);
+      expect(await Promise.race([w.exited, Bun.sleep(15_000).then(() => "still running")])).toBe(0);
+      expect(await new Response(w.stderr).text()).toContain("has no `codex queue`");
+      expect(fake.calls()).toEqual([]);
+      expect(await unread(e)).toEqual(["are you there (note 7e3f)"]);
+    } finally {
+      host.kill();
+    }
+  }, 30_000);
 
   test("bad input: a thread id that is not one, a process that is not running; exit 0 and say why", async () => {
     const e = ipcEnv();

@@ -5,6 +5,7 @@
  * end and no wake, and nothing else says so.
  */
 import { join } from "node:path";
+import { codexQueueMissing } from "../../hook/codex-wake.ts";
 import { CODEX_TRUST_HOW, codexTrustReport } from "../../setup/codex-trust.ts";
 import { isObject, valueAt } from "../../setup/json-config.ts";
 import { parseTomlConfig } from "../../setup/toml-config.ts";
@@ -49,6 +50,16 @@ export const codexCheck: Check = async (ctx) => {
     out.push({ check: CHECK, status: "info", message: `Codex: the ipc hooks in ${report.hooksFile} were trusted once (config.toml's hooks.state); whether they changed since only Codex can tell (${report.note})` });
   }
   if (report.hooks.some((h) => h.event === "SessionStart")) {
+    const missing = codex === null ? "no `codex` on PATH to check" : await codexQueueMissing([codex]);
+    if (missing !== null) {
+      out.push({
+        check: CHECK,
+        status: "warn",
+        message: `Codex: ${missing}: idle Codex sessions are not woken; mail reaches them at each turn through the hooks`,
+        fix: "update Codex (npm install -g @openai/codex; ipc is tested with 0.171.0)",
+      });
+      return out;
+    }
     const wake = "an idle Codex session is woken by its mail through `codex queue` (armed by the SessionStart hook at the session's first prompt)";
     if (daemonAutoStart(ctx.places.codexHome) === false) out.push({ check: CHECK, status: "info", message: `Codex: ${wake}` });
     else
