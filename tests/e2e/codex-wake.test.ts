@@ -13,7 +13,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { dirname } from "node:path";
 import { sessionNames, until } from "../helpers/claude-code.ts";
-import { CODEX_BIN, type CodexSession, codexHome, codexSkipReason, projectDir, startCodex } from "../helpers/codex.ts";
+import { CODEX_BIN, type CodexSession, codexHome, codexSkipReason, projectDir, startCodex, stopDaemon } from "../helpers/codex.ts";
 import { type Recorded, type ResponsesApi, startResponsesApi } from "../helpers/responses-api.ts";
 import { type BrokerProcess, type IpcEnv, ipc, ipcEnv, ipcJson, startBrokerProcess } from "../helpers/processes.ts";
 import { readFileSync, readdirSync } from "node:fs";
@@ -237,4 +237,35 @@ describe.skipIf(skip !== null)("Codex set up with ipc setup codex --write --hook
       expect(cora.api.turns().filter((r) => lastUserText(r).includes(note))).toHaveLength(1);
     }
   }, 3 * START_MS + 3 * WAKE_MS);
+});
+
+describe.skipIf(skip !== null)("Codex with its shared background server (daemon_auto_start, Codex's default)", () => {
+  test("an idle session is woken by ipc send there too", async () => {
+    const e = ipcEnv();
+    await using _broker = await startBrokerProcess(e);
+    expect((await ipc(e, ["register", "alice"])).code).toBe(0);
+    await using api = startResponsesApi();
+    const project = projectDir();
+    const home = codexHome(api.url, [project], { daemon: true });
+    try {
+      expect((await ipc(e, ["setup", "codex", "--write", "--hooks", "--name", "dana"], { env: { HOME: home } })).code).toBe(0);
+      // ipc doctor warns that the shared server's sessions share one name
+      expect((await ipc(e, ["doctor"], { env: { HOME: home, PATH }, cwd: project })).stdout).toContain("daemon_auto_start = false");
+      await using codex = startCodex({ home, project });
+      await codex.trustHooks(START_MS);
+      await codex.ready(START_MS);
+      let name: string | undefined;
+      await until(() => (name = sessionNames(e.home).find((n) => n.startsWith("dana"))) !== undefined, START_MS, "dana's MCP server to register");
+      const s: Seat = { api, codex, home, project, name: name!, doctorBefore: "", async [Symbol.asyncDispose]() {} };
+      await prompt(s, "hello there");
+      await until(() => waiters(e.home).length === 1, WAKE_MS, "the SessionStart hook's wake waiter");
+      await Bun.sleep(1_000);
+      expect((await ipc(e, ["send", name!, "the daemon path works (note 1f5a)", "--as", "alice"])).code).toBe(0);
+      const woken = await api.waitForTurn((r) => lastUserText(r).includes("note 1f5a"), WAKE_MS);
+      if (woken === null) throw new Error(`not woken; screen:\n${codex.screen()}`);
+      await codex.waitScreen((t) => t.includes("the daemon path works (note 1f5a)"), WAKE_MS, "the message on screen");
+    } finally {
+      stopDaemon(home);
+    }
+  }, 3 * START_MS + 2 * WAKE_MS);
 });
