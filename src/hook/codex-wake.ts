@@ -16,7 +16,8 @@
  * older one, and at most DEFAULT_MAX_WAKES wakes per WAKE_WINDOW_MS reach the
  * session; more mail waits for the window or the next prompt.
  */
-import { existsSync, mkdirSync, openSync, closeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync } from "node:fs";
+import { isAlive } from "../home/files.ts";
 import { isAbsolute, join } from "node:path";
 import { Agent } from "../client/agent.ts";
 import { selfCommand } from "../client/connect.ts";
@@ -56,6 +57,14 @@ export function codexWakeLog(config: Pick<Config, "home">, hostPid: number): str
   return join(paths.wake(config), `codex-${hostPid}.log`);
 }
 
+/** Deletes the waiter logs of Codex processes that no longer run. */
+function pruneLogs(config: Pick<Config, "home">): void {
+  for (const f of readdirSync(paths.wake(config))) {
+    const pid = Number(/^codex-(\d+)\.log$/.exec(f)?.[1]);
+    if (Number.isSafeInteger(pid) && pid > 1 && !isAlive(pid)) rmSync(join(paths.wake(config), f), { force: true });
+  }
+}
+
 /** The command that runs Codex's CLI for the Codex process `hostPid`: its own executable when known, else `codex` on PATH; null when neither. */
 export function codexCommand(hostPid: number): string[] | null {
   const own = processArgs(hostPid)[0];
@@ -84,6 +93,7 @@ export function armCodexWake(config: Config, input: Record<string, unknown>, war
   if (config.name !== null) args.push("--as", config.name);
   try {
     mkdirSync(paths.wake(config), { recursive: true, mode: 0o700 });
+    pruneLogs(config);
     const log = openSync(codexWakeLog(config, hostPid), "w", 0o600);
     try {
       const proc = Bun.spawn([...selfCommand(), ...args], { stdio: ["ignore", log, log], detached: true });
