@@ -77,7 +77,10 @@ async function seat(e: IpcEnv, name: string, reuse?: Seat): Promise<Seat> {
   const home = reuse?.home ?? codexHome(api.url, [project]);
   let doctorBefore = "";
   if (reuse === undefined) {
-    expect((await ipc(e, ["setup", "codex", "--write", "--hooks", "--name", name], { env: { HOME: home } })).code).toBe(0);
+    const setup = await ipc(e, ["setup", "codex", "--write", "--hooks", "--name", name], { env: { HOME: home } });
+    expect(setup.code).toBe(0);
+    // it says what Codex needs before the hooks run
+    expect(setup.stdout).toContain('answer its "Hooks need review" dialog with "Trust all and continue"');
     doctorBefore = (await ipc(e, ["doctor"], { env: { HOME: home, PATH }, cwd: project })).stdout;
   }
   const known = new Set(sessionNames(e.home));
