@@ -111,6 +111,8 @@ function turnCommand(host: TurnHost) {
           throw new Error(`gave up after ${HOOK_DEADLINE_MS / 1000} s`);
         });
         const input = await readStdin();
+        // Codex: mail its wake waiter is handing over right now is not shown twice.
+        if (host === "codex") await (await import("../hook/codex-wake.ts")).awaitHandOver(config);
         const json = await Promise.race([turnHook(config, host, { input, warn }), deadline]);
         if (json !== null) out(`${json}\n`);
         if (host === "codex") {

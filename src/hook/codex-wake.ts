@@ -11,18 +11,22 @@
  * only then marks those messages read. If `codex queue` fails, nothing is
  * marked read and the turn hooks show the mail at the next turn.
  *
+ * While it hands mail over, the session's turn hooks wait for it
+ * (awaitHandOver), so that a prompt typed meanwhile does not show the same
+ * mail as context too.
+ *
  * One waiter per Codex process and the wake budget are the Claude Code
  * waiter's (wake-slot.ts): a newer waiter of the same process supersedes the
  * older one, and at most DEFAULT_MAX_WAKES wakes per WAKE_WINDOW_MS reach the
  * session; more mail waits for the window or the next prompt.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { isAlive } from "../home/files.ts";
 import { isAbsolute, join } from "node:path";
 import { Agent } from "../client/agent.ts";
 import { selfCommand } from "../client/connect.ts";
 import { hostSessionPid, processArgs, processStart } from "../client/host-process.ts";
-import { loadSession } from "../client/session-store.ts";
+import { loadSession, writePrivate } from "../client/session-store.ts";
 import { type Config, paths } from "../config.ts";
 import { loadParentSession } from "../home/mcp-parents.ts";
 import { IpcError } from "../protocol/errors.ts";
@@ -57,10 +61,41 @@ export function codexWakeLog(config: Pick<Config, "home">, hostPid: number): str
   return join(paths.wake(config), `codex-${hostPid}.log`);
 }
 
+/** Longest a turn hook waits for the waiter to finish handing mail to Codex (ms): under the hook's own 10 s deadline. */
+const HAND_OVER_WAIT_MS = 8_000;
+/** A hand-over file older than this is a waiter that died mid-way, not one at work (ms). */
+const HAND_OVER_STALE_MS = 30_000;
+
+/** The file that says the waiter of Codex process `hostPid` is handing mail to Codex right now. */
+function handOverFile(config: Pick<Config, "home">, hostPid: number): string {
+  return join(paths.wake(config), `codex-${hostPid}.handing`);
+}
+
+/**
+ * For the turn hooks of a Codex session: waits (at most HAND_OVER_WAIT_MS) while its waiter
+ * is handing mail to Codex, so that mail it queued and is about to mark read is not also
+ * taken by the hook (the model would see it twice). Returns at once when no hand-over is under way.
+ */
+export async function awaitHandOver(config: Pick<Config, "home">, hostPid = hostSessionPid()): Promise<void> {
+  const file = handOverFile(config, hostPid);
+  const busy = () => {
+    try {
+      const st = statSync(file);
+      if (Date.now() - st.mtimeMs > HAND_OVER_STALE_MS) return false;
+      const pid = (JSON.parse(readFileSync(file, "utf8")) as { pid?: unknown }).pid;
+      return typeof pid === "number" && isAlive(pid);
+    } catch {
+      return false;
+    }
+  };
+  const deadline = Date.now() + HAND_OVER_WAIT_MS;
+  while (busy() && Date.now() < deadline) await Bun.sleep(50);
+}
+
 /** Deletes the waiter logs of Codex processes that no longer run. */
 function pruneLogs(config: Pick<Config, "home">): void {
   for (const f of readdirSync(paths.wake(config))) {
-    const pid = Number(/^codex-(\d+)\.log$/.exec(f)?.[1]);
+    const pid = Number(/^codex-(\d+)\.(log|handing)$/.exec(f)?.[1]);
     if (Number.isSafeInteger(pid) && pid > 1 && !isAlive(pid)) rmSync(join(paths.wake(config), f), { force: true });
   }
 }
@@ -265,7 +300,17 @@ export async function codexWakeWaiter(config: Config, opts: CodexWakeOptions): P
         }
         if (!hostAlive()) break; // never queue into a session that has ended
         const more = peeked.length === HOOK_MESSAGE_LIMIT ? await agent.call("whoami", {}).then((w) => Math.max(0, w.unread - peeked.length), () => 0) : 0;
-        const failed = await deliver(opts.thread, hookContext(id.name, peeked, more));
+        // While it hands mail to Codex, the session's turn hooks wait (awaitHandOver), so that they do not show it a second time.
+        const handing = handOverFile(config, opts.hostPid);
+        writePrivate(handing, JSON.stringify({ pid: process.pid, ids: peeked.map((m) => m.id) }));
+        let failed: string | null;
+        try {
+          failed = await deliver(opts.thread, hookContext(id.name, peeked, more));
+          // Handed to Codex: now they are read (each by id, so that nothing newer is marked by mistake).
+          if (failed === null) for (const m of peeked) await agent.call("read", { message_id: m.id }).catch(() => undefined);
+        } finally {
+          rmSync(handing, { force: true });
+        }
         if (failed !== null) {
           opts.warn(`ipc hook codex --wake: ${failed}; the mail stays unread (the next turn shows it); trying again in ${Math.round(backoff / 1000)} s`);
           await pause(backoff, ended);
@@ -275,8 +320,6 @@ export async function codexWakeWaiter(config: Config, opts: CodexWakeOptions): P
         backoff = 250;
         wakes++;
         slot.recordWake();
-        // Handed to Codex: now they are read (each by id, so that nothing newer is marked by mistake).
-        for (const m of peeked) await agent.call("read", { message_id: m.id }).catch(() => undefined);
       }
     } finally {
       agent.close();

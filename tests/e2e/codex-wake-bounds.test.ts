@@ -16,7 +16,7 @@ import { type IpcEnv, ipc, ipcCommand, ipcEnv, ipcJson, startBrokerProcess } fro
 const THREAD = "01a24f46-8478-7970-8428-781c08d1ade3";
 
 /** A folder with a `codex` stand-in: it appends its arguments (one JSON line) to `calls`, and fails while `fail` exists. */
-function fakeCodex(opts: { queue?: boolean } = {}): { dir: string; calls: () => string[][]; fail: (on: boolean) => void } {
+function fakeCodex(opts: { queue?: boolean; slowS?: number } = {}): { dir: string; calls: () => string[][]; fail: (on: boolean) => void } {
   const dir = mkdtempSync(join(tmpdir(), "ipc-fake-codex-"));
   const log = join(dir, "calls.jsonl");
   const flag = join(dir, "fail");
@@ -28,6 +28,7 @@ function fakeCodex(opts: { queue?: boolean } = {}): { dir: string; calls: () => 
   writeFileSync(
     join(dir, "codex"),
     `#!/bin/sh\n${help}${process.execPath} -e 'require("fs").appendFileSync(process.argv[1], JSON.stringify(process.argv.slice(2)) + "\\n")' ${log} "$@"\n` +
+      (opts.slowS !== undefined ? `sleep ${opts.slowS}\n` : "") +
       `if [ -e ${flag} ]; then echo "Error: no thread with id \\\`${THREAD}\\\`" >&2; exit 1; fi\necho "Queued message m for thread ${THREAD}."\n`,
   );
   chmodSync(join(dir, "codex"), 0o755);
@@ -126,6 +127,27 @@ describe("the Codex wake waiter", () => {
     expect(stderr).toContain("no thread with id");
     expect(stderr).toContain("the mail stays unread");
   }, 60_000);
+
+  test("a prompt typed while the waiter hands mail to Codex does not show that mail a second time", async () => {
+    const e = ipcEnv();
+    await using _b = await startBrokerProcess(e);
+    await pair(e);
+    const fake = fakeCodex({ slowS: 3 }); // a slow `codex queue`, as on a loaded machine
+    // the waiter of this process's session: the hook below finds the same host (this test runner)
+    const w = waiter(e, fake.dir, process.pid);
+    try {
+      await Bun.sleep(1_000);
+      expect((await send(e, "the schema changed (note 8a4c)")).code).toBe(0);
+      await until(() => fake.calls().length === 1, 15_000, "codex queue to start");
+      // Codex runs its UserPromptSubmit hook now: it waits for the hand-over, then finds nothing new
+      const hook = await ipc(e, ["hook", "codex", "--as", "fred"], { stdin: JSON.stringify({ session_id: THREAD, hook_event_name: "UserPromptSubmit", prompt: "go on" }) });
+      expect(hook).toEqual({ code: 0, stdout: "", stderr: "" });
+      expect(await unread(e)).toEqual([]);
+      expect(fake.calls()).toHaveLength(1);
+    } finally {
+      w.kill();
+    }
+  }, 45_000);
 
   test("the wake budget: past --max-wakes in ten minutes, more mail waits unread and the waiter says why", async () => {
     const e = ipcEnv();
