@@ -50,7 +50,8 @@ export const codexCheck: Check = async (ctx) => {
     out.push({ check: CHECK, status: "info", message: `Codex: the ipc hooks in ${report.hooksFile} were trusted once (config.toml's hooks.state); whether they changed since only Codex can tell (${report.note})` });
   }
   if (report.hooks.some((h) => h.event === "SessionStart")) {
-    const missing = codex === null ? "no `codex` on PATH to check" : await codexQueueMissing([codex]);
+    const missing = codex === null ? null : await codexQueueMissing([codex]);
+    if (codex === null) out.push({ check: CHECK, status: "info", message: "Codex: no `codex` on PATH, so ipc cannot check that it has `codex queue`; the wake waiter runs the Codex session's own executable" });
     if (missing !== null) {
       out.push({
         check: CHECK,
