@@ -7,7 +7,7 @@
  * session starts straight at its prompt. Each session gets its own tmux
  * server (-L), killed on dispose.
  */
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { until } from "./claude-code.ts";
@@ -69,16 +69,6 @@ export function codexHome(apiUrl: string, projects: string[], opts: { daemon?: b
   ];
   writeFileSync(join(home, ".codex", "config.toml"), `${lines.join("\n")}\n`);
   return home;
-}
-
-/** Appends `text` (TOML) to the config.toml of Codex HOME `home`. */
-export function appendCodexConfig(home: string, text: string): void {
-  appendFileSync(join(home, ".codex", "config.toml"), `\n${text}\n`);
-}
-
-/** The config.toml text of Codex HOME `home`. */
-export function codexConfig(home: string): string {
-  return readFileSync(join(home, ".codex", "config.toml"), "utf8");
 }
 
 /** A temporary project folder. */
@@ -174,8 +164,12 @@ export function startCodex(opts: { home: string; project: string; args?: string[
   };
 }
 
-/** Stops the shared background server (app-server daemon) of Codex HOME `home`, if one runs, and its helper processes. */
+/**
+ * Stops the shared background server (app-server daemon) of Codex HOME `home`, if one runs, and its
+ * helper processes, then deletes its installed copy of Codex (~430 MB per HOME).
+ */
 export function stopDaemon(home: string): void {
   Bun.spawnSync([CODEX_BIN, "app-server", "daemon", "stop"], { env: codexEnv(home), stdout: "ignore", stderr: "ignore" });
   Bun.spawnSync(["pkill", "-f", join(home, ".codex", "packages")], { stdout: "ignore", stderr: "ignore" });
+  rmSync(join(home, ".codex", "packages"), { recursive: true, force: true });
 }
