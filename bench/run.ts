@@ -7,8 +7,8 @@
  *
  *   npm run bench               full run: 3 repeats, 1 000 000 stored messages (a few minutes)
  *   npm run bench -- --quick    smoke run for CI: 1 repeat, short windows, no budgets enforced
- * The wake figures need the pinned Claude Code (npm ci) and tmux; without them
- * wake.claude_code and wake.claude_code.inbox are left out, saying why.
+ * The wake figures need the pinned Claude Code and Codex (npm ci) and tmux; without
+ * them wake.claude_code, wake.claude_code.inbox and wake.codex are left out, saying why.
  *
  * Each figure group below starts its own broker and records one workload call.
  */
@@ -35,6 +35,7 @@ import { canMeasureUi, dashboard } from "./workloads/ui.ts";
 import { cluster, clusterSkip } from "./workloads/cluster.ts";
 import type { Measurements, Timing } from "./workloads/types.ts";
 import { wakeClaudeCode, wakeClaudeInbox, wakeHook } from "./workloads/wake.ts";
+import { wakeCodex, wakeCodexOurs } from "./workloads/wake-codex.ts";
 
 const quick = process.argv.includes("--quick");
 const runsArg = process.argv.find((a) => a.startsWith("--runs="));
@@ -99,11 +100,16 @@ for (let run = 1; run <= RUNS; run++) {
   record(await legacy(b.port, timing));
   record(await coldStart(b.env, timing));
   record(await wakeHook(b.port, b.env, quick ? 5 : 20));
+  record(await wakeCodexOurs(b.port, b.env, quick ? 5 : 20));
   await b.stop();
   const woken = await wakeClaudeCode(5, log);
   if (woken !== null) record(woken);
   const inboxWoken = await wakeClaudeInbox(5, log);
   if (inboxWoken !== null) record(inboxWoken);
+  for (const daemon of [false, true]) {
+    const wokenCodex = await wakeCodex(5, log, { daemon });
+    if (wokenCodex !== null) record(wokenCodex);
+  }
 
   log(`run ${run}/${RUNS}: MCP tool calls over stdio (${fmt(MCP_CALLS)} each)`);
   const m = await startBroker(tempHome());

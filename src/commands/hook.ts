@@ -5,13 +5,16 @@
  * `ipc hook claude-code --wake`: the wake waiter (src/hook/wake.ts) of an
  * async + asyncRewake hook: exits 2 with the mail on stderr, else 0.
  * `ipc hook codex|gemini|cursor`: turn hooks (src/hook/turn.ts): mail as
- * context when a turn starts, one more turn with it when a turn ends.
+ * context when a turn starts, one more turn with it when a turn ends;
+ * Codex's SessionStart also arms the session's wake waiter, `ipc hook codex
+ * --wake` (src/hook/codex-wake.ts).
  */
 import { writeSync } from "node:fs";
 import { isatty } from "node:tty";
 import { defineCommand } from "citty";
 import { configFrom } from "../cli/args.ts";
 import { claudeCodeHook } from "../hook/claude-code.ts";
+import { parseHookInput } from "../hook/input.ts";
 import { TURN_HOSTS, type TurnHost } from "../hook/turn.ts";
 import { DEFAULT_HOLD_S } from "../hook/wake-hold.ts";
 import { errOut, out } from "../cli/output.ts";
@@ -66,20 +69,56 @@ const TURN_EVENTS: Record<TurnHost, string> = {
   cursor: "Cursor hooks (stop: the mail as a follow-up message)",
 };
 
-/** `ipc hook <host>` of a host with turn hooks; always exits 0. */
+/** Codex only: the wake waiter's flags (src/hook/codex-wake.ts). */
+const codexWakeArgs = {
+  wake: { type: "boolean", description: "the wake waiter of one Codex session (started by the SessionStart hook): hands mail to the idle session with `codex queue`" },
+  thread: { type: "string", description: "with --wake: the Codex thread (the hooks' session_id)", valueHint: "id" },
+  pid: { type: "string", description: "with --wake: the Codex process; the waiter ends with it", valueHint: "pid" },
+  "max-wakes": { type: "string", description: "with --wake: at most this many wakes of the session per 10 minutes (default 30); more mail waits", valueHint: "n" },
+  hold: { type: "string", description: `with --wake: the longest wait (seconds, default ${DEFAULT_HOLD_S})`, valueHint: "s" },
+} as const;
+
+/** Runs the Codex wake waiter until its session ends; always exits 0 (problems on stderr, its log). */
+async function runCodexWake(args: Record<string, unknown>): Promise<never> {
+  try {
+    const { codexWakeWaiter, isThreadId } = await import("../hook/codex-wake.ts");
+    if (!isThreadId(args.thread)) throw new Error(`--thread ${String(args.thread)} is not a Codex thread id`);
+    const pid = Number(args.pid);
+    if (!(Number.isSafeInteger(pid) && pid > 1)) throw new Error(`--pid ${String(args.pid)} is not a process id`);
+    const holdS = args.hold === undefined ? DEFAULT_HOLD_S : Number(args.hold);
+    if (!Number.isFinite(holdS) || holdS <= 0) throw new Error(`--hold ${String(args.hold)} is not a number of seconds above 0`);
+    const maxWakes = args["max-wakes"] === undefined ? undefined : Number(args["max-wakes"]);
+    if (maxWakes !== undefined && !(Number.isSafeInteger(maxWakes) && maxWakes > 0)) throw new Error(`--max-wakes ${String(args["max-wakes"])} is not a whole number above 0`);
+    const config = configFrom(args as Parameters<typeof configFrom>[0]);
+    await codexWakeWaiter(config, { thread: args.thread, hostPid: pid, holdMs: holdS * 1000, warn, ...(maxWakes !== undefined && { maxWakes }) });
+  } catch (err) {
+    warn(`ipc hook codex --wake: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  process.exit(0);
+}
+
+/** `ipc hook <host>` of a host with turn hooks; always exits 0. Codex's SessionStart also arms the session's wake waiter. */
 function turnCommand(host: TurnHost) {
   return defineCommand({
     meta: { name: host, description: `For ${TURN_EVENTS[host]}` },
-    args: commonArgs,
+    args: host === "codex" ? { ...commonArgs, ...codexWakeArgs } : commonArgs,
     async run({ args }) {
+      if (host === "codex" && (args as Record<string, unknown>).wake === true) return runCodexWake(args);
       try {
         const config = configFrom(args);
         const { turnHook } = await import("../hook/turn.ts");
         const deadline = Bun.sleep(HOOK_DEADLINE_MS).then(() => {
           throw new Error(`gave up after ${HOOK_DEADLINE_MS / 1000} s`);
         });
-        const json = await Promise.race([readStdin().then((input) => turnHook(config, host, { input, warn })), deadline]);
+        const input = await readStdin();
+        // Codex: mail its wake waiter is handing over right now is not shown twice.
+        if (host === "codex") await (await import("../hook/codex-wake.ts")).awaitHandOver(config);
+        const json = await Promise.race([turnHook(config, host, { input, warn }), deadline]);
         if (json !== null) out(`${json}\n`);
+        if (host === "codex") {
+          const parsed = parseHookInput(input);
+          if (parsed.ok) (await import("../hook/codex-wake.ts")).armCodexWake(config, parsed.value, warn);
+        }
       } catch (err) {
         warn(`ipc hook ${host}: ${err instanceof Error ? err.message : String(err)}`);
       }

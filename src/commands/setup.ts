@@ -9,6 +9,7 @@ import { usageError } from "../cli/errors.ts";
 import { errOut, palette, out } from "../cli/output.ts";
 import { hostDirs, resolveConfig } from "../config.ts";
 import { normalizeName } from "../protocol/names.ts";
+import { CODEX_TRUST_HOW } from "../setup/codex-trust.ts";
 import { HOOK_SETS, hookCommand } from "../setup/hooks.ts";
 import { HOSTS, type Host, type Scope, scopesOf } from "../setup/hosts.ts";
 import { mcpLaunch } from "../setup/launch.ts";
@@ -84,6 +85,7 @@ function run(host: Host, args: HostArgs): void {
     out(snippet.text);
     if (hooks) {
       errOut(p.dim(`# hooks: merge this into ${hooks.file}\n`));
+      if (HOOKS_NEXT[host.id] !== undefined) errOut(p.dim(`# then, before they run: ${HOOKS_NEXT[host.id]}\n`));
       out(hooks.text);
     }
     return;
@@ -101,13 +103,19 @@ function run(host: Host, args: HostArgs): void {
     return `${p.green("✔")} ${what} added to ${w.file}${w.status === "created" ? " (new file)" : ""}${backup}`;
   });
   if (written.some((w) => w.status !== "unchanged")) lines.push(`Next: ${host.next}.`);
+  if (hooks !== null && HOOKS_NEXT[host.id] !== undefined) lines.push(`Before the hooks run: ${HOOKS_NEXT[host.id]}. \`ipc doctor\` says whether they are trusted.`);
   out(`${lines.join("\n")}\n`);
 }
+
+/** What the person must still do before a host runs the hooks written (Codex: its hook review). */
+const HOOKS_NEXT: Partial<Record<Host["id"], string>> = {
+  codex: CODEX_TRUST_HOW,
+};
 
 /** What --hooks installs, per host with hooks. */
 const HOOKS_HELP: Partial<Record<Host["id"], string>> = {
   "claude-code": "also install the `ipc hook claude-code` hooks into .claude/settings.json: mail as context (UserPromptSubmit, PostToolUse, SessionStart) and the wake waiter that wakes an idle session (SessionStart, Stop)",
-  codex: "also install the `ipc hook codex` hooks into ~/.codex/hooks.json: mail as context (SessionStart, UserPromptSubmit), one more turn with mail waiting at the end of a turn (Stop)",
+  codex: "also install the `ipc hook codex` hooks into ~/.codex/hooks.json: mail as context (SessionStart, UserPromptSubmit), one more turn with mail waiting at the end of a turn (Stop), and the waiter that wakes an idle session (armed at SessionStart); Codex runs them only once you trust them in its \"Hooks need review\" dialog",
   gemini: "also install the `ipc hook gemini` hooks into settings.json: mail as context (SessionStart, BeforeAgent, AfterTool), one more turn with mail waiting at the end of a turn (AfterAgent)",
   cursor: "also install the `ipc hook cursor` hook into hooks.json: mail waiting at the end of a turn as a follow-up message (stop)",
 };

@@ -7,6 +7,7 @@ import type { Check, DoctorContext, Finding } from "./check.ts";
 import { brokerCheck } from "./checks/broker.ts";
 import { claudeInboxCheck } from "./checks/claude-inbox.ts";
 import { clusterCheck } from "./checks/cluster.ts";
+import { codexCheck } from "./checks/codex.ts";
 import { databaseCheck } from "./checks/database.ts";
 import { homeCheck } from "./checks/home.ts";
 import { hostsCheck } from "./checks/hosts.ts";
@@ -18,7 +19,7 @@ import { sessionsCheck } from "./checks/sessions.ts";
 import { versionCheck } from "./checks/version.ts";
 
 /** The checks, in report order (security reads what broker saw). */
-export const CHECKS: readonly Check[] = [versionCheck, homeCheck, brokerCheck, clusterCheck, remoteCheck, securityCheck, databaseCheck, sessionsCheck, hostsCheck, claudeInboxCheck, namesCheck, legacyCheck];
+export const CHECKS: readonly Check[] = [versionCheck, homeCheck, brokerCheck, clusterCheck, remoteCheck, securityCheck, databaseCheck, sessionsCheck, hostsCheck, claudeInboxCheck, codexCheck, namesCheck, legacyCheck];
 
 /** The doctor's verdict: ok unless some finding failed. */
 export interface Report {
