@@ -36,17 +36,31 @@ async function take(ctx: ToolContext, a: CheckArgs): Promise<Message[]> {
 }
 
 /**
- * Waits (peeking) until a message is there or `deadline` (performance.now(), ms)
- * passes; true when one is. A retry after a broker restart waits only for the time left.
+ * Waits until a message is there or `deadline` (performance.now(), ms) passes. A retry after a
+ * broker restart waits only for the time left. With `peek` it only looks (returns [] and the caller
+ * reads with `take`); otherwise the wait is a deliverer's (docs/wake.md#delivery-states): what
+ * arrives is leased to this call, returned in the tool result and acked `delivered`, so its sender
+ * hears `delivered` (a tool result is the model's context), not `notified`.
+ * @returns the messages leased and acked, or [] (nothing came, or peek: then `seen` says whether one is there).
  */
-async function waitForMail(ctx: ToolContext, a: CheckArgs, deadline: number): Promise<boolean> {
+async function waitForMail(ctx: ToolContext, a: CheckArgs, deadline: number): Promise<{ seen: boolean; leased: Message[] }> {
   const left = () => Math.max(0, (deadline - performance.now()) / 1000);
+  const deliver = a.peek !== true;
   const r = await ctx.agent.call(
     "check",
-    () => ({ wait: left(), peek: true, limit: 1, ...(a.from && { from: a.from }) }),
+    () => ({ wait: left(), peek: true, ...(deliver ? { deliver: true, limit: a.limit ?? 100 } : { limit: 1 }), ...(a.from && { from: a.from }) }),
     () => REQUEST_TIMEOUT_MS + left() * 1000,
   );
-  return r.messages.length > 0;
+  if (!deliver || r.messages.length === 0) return { seen: r.messages.length > 0, leased: [] };
+  const ids = r.messages.map((m) => m.id);
+  if (ctx.signal.aborted) {
+    // The host gave up on the call: nobody will see these, so they stay unread for the next reader.
+    await ctx.agent.call("ack", { message_ids: ids, delivered: false }).catch(() => {});
+    return { seen: false, leased: [] };
+  }
+  // Acked before the result goes out; should the ack fail, the mail is shown anyway and stays unread (seen twice, never lost).
+  await ctx.agent.call("ack", { message_ids: ids, delivered: true }).catch(() => {});
+  return { seen: true, leased: r.messages };
 }
 
 export default defineTool({
@@ -63,8 +77,10 @@ export default defineTool({
     const deadline = performance.now() + wait * 1000;
     // Another reader (the CLI as the same name) may take what the wait saw: wait again while time is left.
     while (messages.length === 0 && !ctx.signal.aborted) {
-      if (deadline - performance.now() < 50 || !(await waitForMail(ctx, a, deadline)) || ctx.signal.aborted) break;
-      messages = await take(ctx, a);
+      if (deadline - performance.now() < 50) break;
+      const w = await waitForMail(ctx, a, deadline);
+      if (!w.seen || ctx.signal.aborted) break;
+      messages = w.leased.length > 0 ? w.leased : await take(ctx, a);
     }
     if (!a.peek && ctx.identity.name !== null) markChecked(ctx.config, ctx.identity.name);
     const none = wait > 0 ? `No new messages after waiting ${Math.round(wait)} s.` : "No new messages.";
