@@ -349,3 +349,27 @@ export function hostDirs(env: Env = process.env): HostDirs {
   const home = env.HOME || env.USERPROFILE || homedir();
   return { home, codexHome: env.CODEX_HOME || join(home, ".codex") };
 }
+
+/**
+ * The environment that decides where Gemini CLI keeps its files and whether it
+ * trusts a folder (Gemini CLI 0.61, packages/core/src/utils/trust.ts and
+ * config/storage.ts): GEMINI_CLI_HOME replaces the home directory,
+ * GEMINI_CLI_TRUSTED_FOLDERS_PATH the trusted-folders file;
+ * GEMINI_CLI_TRUST_WORKSPACE=true|false and GEMINI_RESTRICTED_MODE=true decide trust outright.
+ */
+export interface GeminiEnv {
+  cliHome: string | undefined;
+  trustedFoldersPath: string | undefined;
+  trustWorkspace: string | undefined;
+  restricted: boolean;
+}
+
+/** Gemini CLI's settings from `env` (default `process.env`). */
+export function geminiEnv(env: Env = process.env): GeminiEnv {
+  return {
+    cliHome: env.GEMINI_CLI_HOME || undefined,
+    trustedFoldersPath: env.GEMINI_CLI_TRUSTED_FOLDERS_PATH || undefined,
+    trustWorkspace: env.GEMINI_CLI_TRUST_WORKSPACE || undefined,
+    restricted: env.GEMINI_RESTRICTED_MODE === "true",
+  };
+}

@@ -14,6 +14,7 @@ import { HOSTS, type Host, type Scope, scopesOf } from "../setup/hosts.ts";
 import { mcpLaunch } from "../setup/launch.ts";
 import { type SetupRequest, hooksSnippetOf, serverSnippet, writeSetup } from "../setup/setup.ts";
 import { selfCommand } from "../client/connect.ts";
+import { geminiTrustStep } from "../setup/gemini-setup.ts";
 
 interface HostArgs {
   scope?: string;
@@ -22,6 +23,8 @@ interface HostArgs {
   write?: boolean;
   hooks?: boolean;
   json?: boolean;
+  /** Gemini CLI only: trust the folder (--dir, else the current one) in its trustedFolders.json. */
+  trust?: boolean;
 }
 
 /**
@@ -41,7 +44,7 @@ function request(host: Host, args: HostArgs): SetupRequest {
   }
   const scopes = scopesOf(host);
   const scope = (args.scope ?? host.defaultScope) as Scope; // one of `scopes`: citty checks the enum
-  if (args.dir !== undefined && scope !== "project") {
+  if (args.dir !== undefined && scope !== "project" && !args.trust) {
     throw usageError(`--dir is the project directory of --scope project${scopes.includes("project") ? "; add --scope project" : `, and ${host.title} has no project scope`}`);
   }
   const self = selfCommand();
@@ -64,6 +67,7 @@ export function writeCommand(host: Host, args: HostArgs): string {
   if (args.scope !== undefined) words.push("--scope", args.scope);
   if (args.dir !== undefined) words.push("--dir", quote(args.dir));
   if (args.hooks) words.push("--hooks");
+  if (args.trust) words.push("--trust");
   return [...words, "--write"].join(" ");
 }
 
@@ -73,11 +77,15 @@ function run(host: Host, args: HostArgs): void {
   const p = palette(resolveConfig({ json }).color);
   const snippet = serverSnippet(req);
   const hooks = hooksSnippetOf(req);
+  // Gemini CLI: the folder's trust decides whether it starts the server at all (src/setup/gemini-trust.ts).
+  const trust = host.id === "gemini" ? geminiTrustStep({ dir: args.dir ?? ".", home: req.places.home, trust: args.trust === true, write: args.write === true }) : null;
+  const trustJson = trust && { trust: { dir: trust.dir, trusted: trust.trust.trusted, why: trust.trust.why, file: trust.trust.file, written: trust.written } };
   if (!args.write) {
     if (json) {
-      out(`${JSON.stringify({ ok: true, host: host.id, scope: req.scope, file: snippet.file, format: snippet.format, snippet: snippet.text, hooks: hooks })}\n`);
+      out(`${JSON.stringify({ ok: true, host: host.id, scope: req.scope, file: snippet.file, format: snippet.format, snippet: snippet.text, hooks: hooks, ...trustJson })}\n`);
       return;
     }
+    if (trust !== null && trust.lines.length > 0) errOut(p.dim(`${trust.lines.map((l) => `# ${l.trim()}`).join("\n")}\n`));
     errOut(p.dim(`# ${host.title} (${req.scope} scope): add this to ${snippet.file}, or run \`${writeCommand(host, args)}\`\n`));
     const seat = req.launch.env.IPC_SEAT;
     if (seat !== undefined) errOut(p.dim(`# each session registers ${seat}-<project> (${seat}-2… when one is live already); a fixed name: --scope project --name NAME\n`));
@@ -91,7 +99,7 @@ function run(host: Host, args: HostArgs): void {
   const written = writeSetup(req);
   const oneFile = hooks !== null && hooks.file === snippet.file; // Gemini CLI keeps both in settings.json
   if (json) {
-    out(`${JSON.stringify({ ok: true, host: host.id, scope: req.scope, written })}\n`);
+    out(`${JSON.stringify({ ok: true, host: host.id, scope: req.scope, written, ...trustJson })}\n`);
     return;
   }
   const lines = written.map((w, i) => {
@@ -100,7 +108,8 @@ function run(host: Host, args: HostArgs): void {
     const backup = w.backup ? p.dim(` (backup: ${w.backup})`) : "";
     return `${p.green("✔")} ${what} added to ${w.file}${w.status === "created" ? " (new file)" : ""}${backup}`;
   });
-  if (written.some((w) => w.status !== "unchanged")) lines.push(`Next: ${host.next}.`);
+  if (trust !== null) lines.push(...trust.lines.map((l) => (l.startsWith("✔") ? `${p.green("✔")}${l.slice(1)}` : l.startsWith("⚠") ? `${p.yellow("⚠")}${l.slice(1)}` : l)));
+  if (written.some((w) => w.status !== "unchanged") || (trust?.written?.status ?? "unchanged") !== "unchanged") lines.push(`Next: ${host.next}.`);
   out(`${lines.join("\n")}\n`);
 }
 
@@ -135,6 +144,10 @@ function hostCommand(host: Host): CommandDef<any> {
       },
       ...(HOOK_SETS[host.id] !== undefined && {
         hooks: { type: "boolean", description: HOOKS_HELP[host.id] },
+      }),
+      // Gemini CLI starts no MCP server and runs no hooks in a folder it does not trust.
+      ...(host.id === "gemini" && {
+        trust: { type: "boolean", description: "with --write, also trust the folder (--dir, default the current one) in ~/.gemini/trustedFolders.json: Gemini CLI starts no MCP server in an untrusted folder" },
       }),
       json: { type: "boolean", description: "machine-readable JSON output" },
     },

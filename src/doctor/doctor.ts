@@ -8,6 +8,7 @@ import { brokerCheck } from "./checks/broker.ts";
 import { clusterCheck } from "./checks/cluster.ts";
 import { databaseCheck } from "./checks/database.ts";
 import { homeCheck } from "./checks/home.ts";
+import { geminiTrustCheck } from "./checks/gemini-trust.ts";
 import { hostsCheck } from "./checks/hosts.ts";
 import { legacyCheck } from "./checks/legacy.ts";
 import { namesCheck } from "./checks/names.ts";
@@ -17,7 +18,7 @@ import { sessionsCheck } from "./checks/sessions.ts";
 import { versionCheck } from "./checks/version.ts";
 
 /** The checks, in report order (security reads what broker saw). */
-export const CHECKS: readonly Check[] = [versionCheck, homeCheck, brokerCheck, clusterCheck, remoteCheck, securityCheck, databaseCheck, sessionsCheck, hostsCheck, namesCheck, legacyCheck];
+export const CHECKS: readonly Check[] = [versionCheck, homeCheck, brokerCheck, clusterCheck, remoteCheck, securityCheck, databaseCheck, sessionsCheck, hostsCheck, geminiTrustCheck, namesCheck, legacyCheck];
 
 /** The doctor's verdict: ok unless some finding failed. */
 export interface Report {
