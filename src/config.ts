@@ -373,3 +373,12 @@ export function geminiEnv(env: Env = process.env): GeminiEnv {
     restricted: env.GEMINI_RESTRICTED_MODE === "true",
   };
 }
+
+/**
+ * Where OpenCode and GitHub Copilot CLI keep their user configuration:
+ * OpenCode `$XDG_CONFIG_HOME/opencode` (default ~/.config/opencode; opencode.ai/docs/config),
+ * Copilot CLI `$COPILOT_HOME` (default ~/.copilot; `copilot mcp --help`); `home` is the user's home (HostDirs.home).
+ */
+export function moreHostDirs(home: string, env: Env = process.env): { opencodeDir: string; copilotHome: string } {
+  return { opencodeDir: join(env.XDG_CONFIG_HOME || join(home, ".config"), "opencode"), copilotHome: env.COPILOT_HOME || join(home, ".copilot") };
+}

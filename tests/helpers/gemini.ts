@@ -87,6 +87,49 @@ export interface GeminiSession extends AsyncDisposable {
   pid(): number | null;
 }
 
+/** The processes below `pid` (children first found through `ps`), deepest last. */
+function descendants(pid: number): number[] {
+  const r = Bun.spawnSync(["ps", "-e", "-o", "pid=,ppid="], { stdout: "pipe", stderr: "ignore" });
+  const children = new Map<number, number[]>();
+  for (const line of r.stdout.toString().split("\n")) {
+    const [c, p] = line.trim().split(/\s+/).map(Number);
+    if (c && p) children.set(p, [...(children.get(p) ?? []), c]);
+  }
+  const out: number[] = [];
+  const queue = [pid];
+  for (let i = 0; i < queue.length && i < 1_000; i++) for (const c of children.get(queue[i]!) ?? []) queue.push(c), out.push(c);
+  return out;
+}
+
+/**
+ * Ends process `pid` and every process below it: SIGTERM, then SIGKILL to what
+ * is left after `graceMs`. A host CLI that relaunches itself in a new session
+ * (Gemini CLI does) would otherwise outlive its tmux server.
+ */
+export async function killTree(pid: number | null, graceMs = 1_000): Promise<void> {
+  if (pid === null) return;
+  const all = [pid, ...descendants(pid)];
+  const signal = (sig: NodeJS.Signals) => {
+    for (const p of all) {
+      try {
+        process.kill(p, sig);
+      } catch {}
+    }
+  };
+  signal("SIGTERM");
+  const deadline = performance.now() + graceMs;
+  const alive = () => all.some((p) => {
+    try {
+      process.kill(p, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  while (alive() && performance.now() < deadline) await Bun.sleep(50);
+  signal("SIGKILL");
+}
+
 /** The input box of Gemini CLI's interface is drawn ("Type your message"). */
 const PROMPT = /Type your message/;
 
@@ -99,6 +142,10 @@ export function startGemini(opts: { home: string; project: string; apiUrl: strin
   const started = tmux("new-session", "-d", "-s", "main", "-x", "160", "-y", "50", "-c", opts.project, command);
   if (started.exitCode !== 0) throw new Error(`tmux new-session failed: ${started.stderr.toString()}`);
   const screen = () => tmux("capture-pane", "-p", "-J", "-S", "-200", "-t", "main").stdout.toString();
+  const pid = () => {
+    const n = Number(tmux("display-message", "-p", "-t", "main", "#{pane_pid}").stdout.toString().trim());
+    return Number.isSafeInteger(n) && n > 1 ? n : null;
+  };
   return {
     screen,
     type(text) {
@@ -114,11 +161,9 @@ export function startGemini(opts: { home: string; project: string; apiUrl: strin
       }
       await Bun.sleep(500);
     },
-    pid() {
-      const n = Number(tmux("display-message", "-p", "-t", "main", "#{pane_pid}").stdout.toString().trim());
-      return Number.isSafeInteger(n) && n > 1 ? n : null;
-    },
+    pid,
     async [Symbol.asyncDispose]() {
+      await killTree(pid());
       tmux("kill-server");
     },
   };
