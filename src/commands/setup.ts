@@ -15,6 +15,8 @@ import { mcpLaunch } from "../setup/launch.ts";
 import { type SetupRequest, hooksSnippetOf, serverSnippet, writeSetup } from "../setup/setup.ts";
 import { selfCommand } from "../client/connect.ts";
 import { geminiTrustStep } from "../setup/gemini-setup.ts";
+import { brokerEnv } from "../setup/launch.ts";
+import { opencodePluginStep } from "../setup/opencode-plugin.ts";
 
 interface HostArgs {
   scope?: string;
@@ -80,9 +82,12 @@ function run(host: Host, args: HostArgs): void {
   // Gemini CLI: the folder's trust decides whether it starts the server at all (src/setup/gemini-trust.ts).
   const trust = host.id === "gemini" ? geminiTrustStep({ dir: args.dir ?? ".", home: req.places.home, trust: args.trust === true, write: args.write === true }) : null;
   const trustJson = trust && { trust: { dir: trust.dir, trusted: trust.trust.trusted, why: trust.trust.why, file: trust.trust.file, written: trust.written } };
+  // OpenCode: its "hooks" are the ipc plugin, a file of our own (src/setup/opencode-plugin.ts).
+  const fixed = req.launch.env.IPC_NAME ?? null; // set only for a fixed name (project scope with --name)
+  const plugin = host.id === "opencode" && args.hooks ? opencodePluginStep({ scope: req.scope, places: req.places, self: selfCommand(), name: fixed, env: brokerEnv(), write: args.write === true }) : null;
   if (!args.write) {
     if (json) {
-      out(`${JSON.stringify({ ok: true, host: host.id, scope: req.scope, file: snippet.file, format: snippet.format, snippet: snippet.text, hooks: hooks, ...trustJson })}\n`);
+      out(`${JSON.stringify({ ok: true, host: host.id, scope: req.scope, file: snippet.file, format: snippet.format, snippet: snippet.text, hooks: hooks, ...trustJson, ...(plugin && { plugin: { file: plugin.file, text: plugin.text } }) })}\n`);
       return;
     }
     if (trust !== null && trust.lines.length > 0) errOut(p.dim(`${trust.lines.map((l) => `# ${l.trim()}`).join("\n")}\n`));
@@ -94,12 +99,16 @@ function run(host: Host, args: HostArgs): void {
       errOut(p.dim(`# hooks: merge this into ${hooks.file}\n`));
       out(hooks.text);
     }
+    if (plugin) {
+      errOut(p.dim(`# the wake plugin: save this as ${plugin.file}\n`));
+      out(plugin.text);
+    }
     return;
   }
   const written = writeSetup(req);
   const oneFile = hooks !== null && hooks.file === snippet.file; // Gemini CLI keeps both in settings.json
   if (json) {
-    out(`${JSON.stringify({ ok: true, host: host.id, scope: req.scope, written, ...trustJson })}\n`);
+    out(`${JSON.stringify({ ok: true, host: host.id, scope: req.scope, written: plugin?.written ? [...written, plugin.written] : written, ...trustJson })}\n`);
     return;
   }
   const lines = written.map((w, i) => {
@@ -108,8 +117,12 @@ function run(host: Host, args: HostArgs): void {
     const backup = w.backup ? p.dim(` (backup: ${w.backup})`) : "";
     return `${p.green("✔")} ${what} added to ${w.file}${w.status === "created" ? " (new file)" : ""}${backup}`;
   });
+  if (plugin?.written) {
+    const w = plugin.written;
+    lines.push(`${p.green("✔")} ${host.title}: the ipc wake plugin ${w.status === "unchanged" ? "already in" : w.status === "created" ? "added as" : "updated in"} ${w.file}${w.backup ? p.dim(` (backup: ${w.backup})`) : ""}`);
+  }
   if (trust !== null) lines.push(...trust.lines.map((l) => (l.startsWith("✔") ? `${p.green("✔")}${l.slice(1)}` : l.startsWith("⚠") ? `${p.yellow("⚠")}${l.slice(1)}` : l)));
-  if (written.some((w) => w.status !== "unchanged") || (trust?.written?.status ?? "unchanged") !== "unchanged") lines.push(`Next: ${host.next}.`);
+  if (written.some((w) => w.status !== "unchanged") || (trust?.written?.status ?? "unchanged") !== "unchanged" || (plugin?.written?.status ?? "unchanged") !== "unchanged") lines.push(`Next: ${host.next}.`);
   out(`${lines.join("\n")}\n`);
 }
 
@@ -119,6 +132,7 @@ const HOOKS_HELP: Partial<Record<Host["id"], string>> = {
   codex: "also install the `ipc hook codex` hooks into ~/.codex/hooks.json: mail as context (SessionStart, UserPromptSubmit), one more turn with mail waiting at the end of a turn (Stop)",
   gemini: "also install the `ipc hook gemini` hooks into settings.json: mail as context (SessionStart, BeforeAgent, AfterTool), one more turn with mail waiting at the end of a turn (AfterAgent)",
   cursor: "also install the `ipc hook cursor` hook into hooks.json: mail waiting at the end of a turn as a follow-up message (stop)",
+  opencode: "also install the ipc wake plugin into OpenCode's plugins folder: it wakes an idle session when mail arrives (OpenCode's own API) and hands over mail that arrived during a turn when it ends",
 };
 
 /** The `ipc setup <host>` command of one host. */
@@ -142,7 +156,7 @@ function hostCommand(host: Host): CommandDef<any> {
         description: "--scope project: the name the MCP server registers (IPC_NAME); user scope: the seat prefix (IPC_SEAT), each session registers NAME-<project>",
         valueHint: "name",
       },
-      ...(HOOK_SETS[host.id] !== undefined && {
+      ...((HOOK_SETS[host.id] !== undefined || host.id === "opencode") && {
         hooks: { type: "boolean", description: HOOKS_HELP[host.id] },
       }),
       // Gemini CLI starts no MCP server and runs no hooks in a folder it does not trust.

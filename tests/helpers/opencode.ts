@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { until } from "./claude-code.ts";
+import { killTree } from "./gemini.ts";
 import { STUB_MODEL } from "./opencode-api.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
@@ -100,6 +101,7 @@ export function startOpencode(opts: { home: string; project: string; args?: stri
   const command = [OPENCODE_BIN, ...(opts.args ?? [])].map((w) => `'${w.replaceAll("'", `'\\''`)}'`).join(" ");
   const started = tmux("new-session", "-d", "-s", "main", "-x", "160", "-y", "50", "-c", opts.project, command);
   if (started.exitCode !== 0) throw new Error(`tmux new-session failed: ${started.stderr.toString()}`);
+  tmux("set-option", "-t", "main", "remain-on-exit", "on"); // a crash's last words stay on screen
   const screen = () => tmux("capture-pane", "-p", "-J", "-t", "main").stdout.toString();
   return {
     screen,
@@ -117,6 +119,8 @@ export function startOpencode(opts: { home: string; project: string; args?: stri
       await Bun.sleep(1_000);
     },
     async [Symbol.asyncDispose]() {
+      const n = Number(tmux("display-message", "-p", "-t", "main", "#{pane_pid}").stdout.toString().trim());
+      await killTree(Number.isSafeInteger(n) && n > 1 ? n : null);
       tmux("kill-server");
     },
   };
