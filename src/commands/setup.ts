@@ -80,14 +80,17 @@ function run(host: Host, args: HostArgs): void {
   const snippet = serverSnippet(req);
   const hooks = hooksSnippetOf(req);
   // Gemini CLI: the folder's trust decides whether it starts the server at all (src/setup/gemini-trust.ts).
-  const trust = host.id === "gemini" ? geminiTrustStep({ dir: args.dir ?? ".", home: req.places.home, trust: args.trust === true, write: args.write === true }) : null;
-  const trustJson = trust && { trust: { dir: trust.dir, trusted: trust.trust.trusted, why: trust.trust.why, file: trust.trust.file, written: trust.written } };
+  // Both are computed without writing first; with --write they are written after the host's files (writeSetup may refuse a malformed file).
+  const trustStep = (write: boolean) => (host.id === "gemini" ? geminiTrustStep({ dir: args.dir ?? ".", home: req.places.home, trust: args.trust === true, write }) : null);
+  let trust = trustStep(false);
   // OpenCode: its "hooks" are the ipc plugin, a file of our own (src/setup/opencode-plugin.ts).
   const fixed = req.launch.env.IPC_NAME ?? null; // set only for a fixed name (project scope with --name)
-  const plugin = host.id === "opencode" && args.hooks ? opencodePluginStep({ scope: req.scope, places: req.places, self: selfCommand(), name: fixed, env: brokerEnv(), write: args.write === true }) : null;
+  const pluginStep = (write: boolean) => (host.id === "opencode" && args.hooks ? opencodePluginStep({ scope: req.scope, places: req.places, self: selfCommand(), name: fixed, env: brokerEnv(), write }) : null);
+  let plugin = pluginStep(false);
+  const trustJson = () => trust && { trust: { dir: trust.dir, trusted: trust.trust.trusted, why: trust.trust.why, file: trust.trust.file, written: trust.written } };
   if (!args.write) {
     if (json) {
-      out(`${JSON.stringify({ ok: true, host: host.id, scope: req.scope, file: snippet.file, format: snippet.format, snippet: snippet.text, hooks: hooks, ...trustJson, ...(plugin && { plugin: { file: plugin.file, text: plugin.text } }) })}\n`);
+      out(`${JSON.stringify({ ok: true, host: host.id, scope: req.scope, file: snippet.file, format: snippet.format, snippet: snippet.text, hooks: hooks, ...trustJson(), ...(plugin && { plugin: { file: plugin.file, text: plugin.text } }) })}\n`);
       return;
     }
     if (trust !== null && trust.lines.length > 0) errOut(p.dim(`${trust.lines.map((l) => `# ${l.trim()}`).join("\n")}\n`));
@@ -106,9 +109,11 @@ function run(host: Host, args: HostArgs): void {
     return;
   }
   const written = writeSetup(req);
+  trust = trustStep(true);
+  plugin = pluginStep(true);
   const oneFile = hooks !== null && hooks.file === snippet.file; // Gemini CLI keeps both in settings.json
   if (json) {
-    out(`${JSON.stringify({ ok: true, host: host.id, scope: req.scope, written: plugin?.written ? [...written, plugin.written] : written, ...trustJson })}\n`);
+    out(`${JSON.stringify({ ok: true, host: host.id, scope: req.scope, written: plugin?.written ? [...written, plugin.written] : written, ...trustJson() })}\n`);
     return;
   }
   const lines = written.map((w, i) => {

@@ -6,7 +6,7 @@
  * end to end with the real Gemini CLI's `gemini mcp list` where it is installed.
  */
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { geminiTrust } from "../../src/setup/gemini-trust.ts";
@@ -105,6 +105,16 @@ describe("ipc setup gemini and ipc doctor in an untrusted folder", () => {
     expect(text).toContain("// mine");
     expect(text).toContain(`"/srv/other": "DO_NOT_TRUST"`);
     expect(text).toContain(`"${project}": "TRUST_FOLDER"`);
+  });
+
+  test("a malformed settings.json stops everything: the folder is not trusted behind the user's back", async () => {
+    const e = env();
+    const project = tmp("ipc-gemini-proj-");
+    mkdirSync(join(e.homeDir, ".gemini"));
+    writeFileSync(join(e.homeDir, ".gemini", "settings.json"), `{ "mcpServers": `);
+    const r = await ipc(e, ["setup", "gemini", "--write", "--trust", "--dir", project]);
+    expect(r.code).not.toBe(0);
+    expect(existsSync(join(e.homeDir, ".gemini", "trustedFolders.json"))).toBe(false);
   });
 
   test("no Gemini CLI entry: doctor says nothing about trust", async () => {

@@ -79,6 +79,18 @@ describe("ipc setup opencode", () => {
     expect(sick.stdout).toContain("fix: ipc setup opencode --write --hooks");
   }, 30_000);
 
+  test("a malformed opencode.json stops everything: no entry, no plugin written", async () => {
+    const e = env();
+    const dir = join(e.homeDir, ".config", "opencode");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "opencode.json"), `{ "mcp": `);
+    const r = await ipc(e, ["setup", "opencode", "--write", "--hooks"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("opencode.json");
+    expect(existsSync(join(dir, "plugins", "ipc-wake.js"))).toBe(false);
+    expect(readFileSync(join(dir, "opencode.json"), "utf8")).toBe(`{ "mcp": `);
+  }, 30_000);
+
   test("the plugin is valid JavaScript exporting one plugin function", async () => {
     const e = env();
     expect((await ipc(e, ["setup", "opencode", "--write", "--hooks"])).code).toBe(0);
