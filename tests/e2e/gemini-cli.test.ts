@@ -99,6 +99,7 @@ describe.skipIf(skip !== null)("the real Gemini CLI with ipc", () => {
   test("the MCP tools are offered, and a scripted send function call reaches another agent", async () => {
     const before = gem.api.turns().length;
     gem.api.script.push({ call: "mcp_ipc_send", args: { to: "alice", content: "gem here: the parser is fixed (note g1a7)" } }, { text: "sent it" });
+    await gem.gemini.idle(TURN_MS);
     gem.gemini.type("tell alice the parser is fixed");
     const first = await gem.api.waitForTurn((r) => r.text.includes("tell alice the parser is fixed"), TURN_MS, before);
     if (first === null) throw new Error(`no turn; screen:\n${gem.gemini.screen()}`);
@@ -117,6 +118,7 @@ describe.skipIf(skip !== null)("the real Gemini CLI with ipc", () => {
     const before = gem.api.turns().length;
     // the check call is answered 2 s into the turn: mail sent meanwhile missed the BeforeAgent hook, so only the tool can show it
     gem.api.script.push({ call: "mcp_ipc_check", args: {}, delayMs: 2_000 }, { text: "read it" });
+    await gem.gemini.idle(TURN_MS);
     gem.gemini.type("check messages");
     expect(await gem.api.waitForTurn((r) => r.text.includes("check messages"), TURN_MS, before)).not.toBeNull();
     expect((await ipc(e, ["send", gem.name, "from the shell (note c4b2)", "--as", "alice"])).code).toBe(0);
@@ -130,6 +132,7 @@ describe.skipIf(skip !== null)("the real Gemini CLI with ipc", () => {
   test("mail waiting when the person types is handed to the model with the prompt (BeforeAgent)", async () => {
     expect((await ipc(e, ["send", gem.name, "standup moved to 10:30 (note b7e9)", "--as", "alice"])).code).toBe(0);
     const before = gem.api.turns().length;
+    await gem.gemini.idle(TURN_MS);
     gem.gemini.type("what is next");
     const turn = await gem.api.waitForTurn((r) => r.text.includes("what is next"), TURN_MS, before);
     if (turn === null) throw new Error(`no turn; screen:\n${gem.gemini.screen()}`);
@@ -141,6 +144,7 @@ describe.skipIf(skip !== null)("the real Gemini CLI with ipc", () => {
   test("mail arriving during a turn starts one more turn when it ends (AfterAgent), with the mail as its prompt", async () => {
     const before = gem.api.turns().length;
     gem.api.script.push({ text: "thinking hard", delayMs: 3_000 }, { text: "noted the mail" });
+    await gem.gemini.idle(TURN_MS);
     gem.gemini.type("plan the release");
     expect(await gem.api.waitForTurn((r) => r.text.includes("plan the release"), TURN_MS, before)).not.toBeNull();
     expect((await ipc(e, ["send", gem.name, "release notes are in docs/ (note a2f4)", "--as", "alice"])).code).toBe(0);
@@ -172,6 +176,7 @@ describe.skipIf(skip !== null)("two Gemini CLI sessions from one user-scope entr
     for (const [s, note] of [[a, "note for a (7d1c)"], [b, "note for b (e5a0)"]] as const) {
       expect((await ipc(e, ["send", s.name, note, "--as", "alice"])).code).toBe(0);
       const before = s.api.turns().length;
+      await s.gemini.idle(TURN_MS);
       s.gemini.type("anything new");
       const turn = await s.api.waitForTurn((r) => r.text.includes("anything new"), TURN_MS, before);
       if (turn === null) throw new Error(`no turn; screen:\n${s.gemini.screen()}`);

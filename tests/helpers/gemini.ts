@@ -83,6 +83,8 @@ export interface GeminiSession extends AsyncDisposable {
   type(text: string): void;
   /** Resolves once the input prompt shows, at most `ms`. @throws with the screen after `ms`. */
   ready(ms: number): Promise<void>;
+  /** Resolves once no turn runs (the prompt shows, no "esc to cancel" spinner) and the screen stayed so for a second, at most `ms`. */
+  idle(ms: number): Promise<void>;
   /** Gemini CLI's own process id (tmux's pane process). */
   pid(): number | null;
 }
@@ -160,6 +162,17 @@ export function startGemini(opts: { home: string; project: string; apiUrl: strin
         throw new Error(`${(err as Error).message}; screen:\n${screen()}`);
       }
       await Bun.sleep(500);
+    },
+    async idle(ms) {
+      const quiet = () => PROMPT.test(screen()) && !/esc to cancel/i.test(screen());
+      const deadline = performance.now() + ms;
+      let since = quiet() ? performance.now() : Number.POSITIVE_INFINITY;
+      while (performance.now() - since < 1_000) {
+        if (performance.now() > deadline) throw new Error(`Gemini CLI still busy after ${ms} ms; screen:\n${screen()}`);
+        await Bun.sleep(100);
+        if (!quiet()) since = Number.POSITIVE_INFINITY;
+        else if (since === Number.POSITIVE_INFINITY) since = performance.now();
+      }
     },
     pid,
     async [Symbol.asyncDispose]() {
