@@ -439,3 +439,34 @@ export function claudeMessaging(env: Env = process.env): ClaudeMessaging {
     inClaudeCode: env.CLAUDECODE === "1",
   };
 }
+ * The environment that decides where Gemini CLI keeps its files and whether it
+ * trusts a folder (Gemini CLI 0.61, packages/core/src/utils/trust.ts and
+ * config/storage.ts): GEMINI_CLI_HOME replaces the home directory,
+ * GEMINI_CLI_TRUSTED_FOLDERS_PATH the trusted-folders file;
+ * GEMINI_CLI_TRUST_WORKSPACE=true|false and GEMINI_RESTRICTED_MODE=true decide trust outright.
+ */
+export interface GeminiEnv {
+  cliHome: string | undefined;
+  trustedFoldersPath: string | undefined;
+  trustWorkspace: string | undefined;
+  restricted: boolean;
+}
+
+/** Gemini CLI's settings from `env` (default `process.env`). */
+export function geminiEnv(env: Env = process.env): GeminiEnv {
+  return {
+    cliHome: env.GEMINI_CLI_HOME || undefined,
+    trustedFoldersPath: env.GEMINI_CLI_TRUSTED_FOLDERS_PATH || undefined,
+    trustWorkspace: env.GEMINI_CLI_TRUST_WORKSPACE || undefined,
+    restricted: env.GEMINI_RESTRICTED_MODE === "true",
+  };
+}
+
+/**
+ * Where OpenCode and GitHub Copilot CLI keep their user configuration:
+ * OpenCode `$XDG_CONFIG_HOME/opencode` (default ~/.config/opencode; opencode.ai/docs/config),
+ * Copilot CLI `$COPILOT_HOME` (default ~/.copilot; `copilot mcp --help`); `home` is the user's home (HostDirs.home).
+ */
+export function moreHostDirs(home: string, env: Env = process.env): { opencodeDir: string; copilotHome: string } {
+  return { opencodeDir: join(env.XDG_CONFIG_HOME || join(home, ".config"), "opencode"), copilotHome: env.COPILOT_HOME || join(home, ".copilot") };
+}

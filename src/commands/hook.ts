@@ -159,6 +159,11 @@ const claudeCode = defineCommand({
 });
 
 export default defineCommand({
-  meta: { name: "hook", description: `Hooks for AI hosts: ipc hook claude-code|${TURN_HOSTS.join("|")}` },
-  subCommands: { "claude-code": claudeCode, ...Object.fromEntries(TURN_HOSTS.map((h) => [h, turnCommand(h)])) },
+  meta: { name: "hook", description: `Hooks for AI hosts: ipc hook claude-code|${TURN_HOSTS.join("|")}|opencode` },
+  subCommands: {
+    "claude-code": claudeCode,
+    ...Object.fromEntries(TURN_HOSTS.map((h) => [h, turnCommand(h)])),
+    // OpenCode: the wake waiter its ipc plugin runs (src/hook/opencode.ts).
+    opencode: () => import("../hook/opencode.ts").then((m) => m.opencodeHookCommand),
+  },
 });

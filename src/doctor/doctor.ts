@@ -10,8 +10,10 @@ import { clusterCheck } from "./checks/cluster.ts";
 import { codexCheck } from "./checks/codex.ts";
 import { databaseCheck } from "./checks/database.ts";
 import { homeCheck } from "./checks/home.ts";
+import { geminiTrustCheck } from "./checks/gemini-trust.ts";
 import { hostsCheck } from "./checks/hosts.ts";
 import { legacyCheck } from "./checks/legacy.ts";
+import { opencodeCheck } from "./checks/opencode.ts";
 import { namesCheck } from "./checks/names.ts";
 import { remoteCheck } from "./checks/remote.ts";
 import { securityCheck } from "./checks/security.ts";
@@ -19,7 +21,7 @@ import { sessionsCheck } from "./checks/sessions.ts";
 import { versionCheck } from "./checks/version.ts";
 
 /** The checks, in report order (security reads what broker saw). */
-export const CHECKS: readonly Check[] = [versionCheck, homeCheck, brokerCheck, clusterCheck, remoteCheck, securityCheck, databaseCheck, sessionsCheck, hostsCheck, claudeInboxCheck, codexCheck, namesCheck, legacyCheck];
+export const CHECKS: readonly Check[] = [versionCheck, homeCheck, brokerCheck, clusterCheck, remoteCheck, securityCheck, databaseCheck, sessionsCheck, hostsCheck, claudeInboxCheck, codexCheck, geminiTrustCheck, opencodeCheck, namesCheck, legacyCheck];
 
 /** The doctor's verdict: ok unless some finding failed. */
 export interface Report {

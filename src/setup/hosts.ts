@@ -8,6 +8,7 @@
  */
 import { join } from "node:path";
 import type { HostDirs } from "../config.ts";
+import { COPILOT, OPENCODE } from "./more-hosts.ts";
 
 /** Where a configuration applies: one project (a file in its directory), or every project of this user. */
 export type Scope = "project" | "user";
@@ -27,7 +28,7 @@ export interface Places extends HostDirs {
 
 /** One AI host. */
 export interface Host {
-  id: "claude-code" | "gemini" | "codex" | "cursor" | "windsurf";
+  id: "claude-code" | "gemini" | "codex" | "cursor" | "windsurf" | "opencode" | "copilot";
   title: string;
   /** The seat template of its sessions (IPC_SEAT): they register `<seat>-<project>`, e.g. claude-webapp. */
   seat: string;
@@ -42,6 +43,8 @@ export interface Host {
   keyPath: string[];
   /** The server entry for `launch`. */
   entry(launch: Launch): Record<string, unknown>;
+  /** The command and arguments an existing entry runs, where they are not its `command` and `args` keys (OpenCode: one `command` array). */
+  commandOf?(entry: Record<string, unknown>): { command: unknown; args: unknown[] };
   /** What the user does next, after writing. */
   next: string;
 }
@@ -125,6 +128,9 @@ export const HOSTS: readonly Host[] = [
     entry: plain,
     next: "press refresh in Windsurf's MCP panel (Cascade → MCP servers)",
   },
+  // OpenCode and GitHub Copilot CLI: src/setup/more-hosts.ts.
+  OPENCODE,
+  COPILOT,
 ];
 
 /** The host named `id`, or undefined. */

@@ -55,8 +55,9 @@ function missing(files: string[]): string[] {
 function checkEntry(ctx: DoctorContext, host: Host, scope: Scope, file: string, entry: unknown): Finding {
   const check = `host:${host.id}`;
   const fix = `ipc setup ${host.id} --write${scope === host.defaultScope ? "" : ` --scope ${scope}`}`;
-  const command = isObject(entry) ? entry.command : undefined;
-  const args = isObject(entry) && Array.isArray(entry.args) ? entry.args : [];
+  const launch = isObject(entry) && host.commandOf ? host.commandOf(entry) : null; // OpenCode: one command array
+  const command = launch ? launch.command : isObject(entry) ? entry.command : undefined;
+  const args = launch ? launch.args : isObject(entry) && Array.isArray(entry.args) ? entry.args : [];
   if (typeof command !== "string") return { check, status: "fail", message: `${host.title}: the ipc entry in ${file} has no command`, fix };
   const line = [command, ...args].join(" ");
   const gone = missing(programFiles(command, args));

@@ -18,10 +18,12 @@ import { shellWords } from "./hosts.ts";
 /** The fixed name an MCP entry registers (env IPC_NAME or `--as NAME` in its args), or null for none (a seat, or register by hand). */
 export function entryName(entry: unknown): string | null {
   if (!isObject(entry)) return null;
-  const args = Array.isArray(entry.args) ? entry.args.map(String) : [];
+  // OpenCode keeps the command and its arguments in one array, and the environment under "environment".
+  const args = Array.isArray(entry.args) ? entry.args.map(String) : Array.isArray(entry.command) ? entry.command.slice(1).map(String) : [];
+  const vars = isObject(entry.env) ? entry.env : isObject(entry.environment) ? entry.environment : {};
   const at = args.findIndex((a) => a === "--as" || a.startsWith("--as="));
   const flag = at === -1 ? undefined : args[at]!.includes("=") ? args[at]!.slice(5) : args[at + 1];
-  const env = isObject(entry.env) && typeof entry.env.IPC_NAME === "string" ? entry.env.IPC_NAME : undefined;
+  const env = typeof vars.IPC_NAME === "string" ? vars.IPC_NAME : undefined;
   const name = flag ?? env;
   return name === undefined || name === "" ? null : (normalizeName(name) ?? name);
 }
