@@ -439,6 +439,8 @@ export function claudeMessaging(env: Env = process.env): ClaudeMessaging {
     inClaudeCode: env.CLAUDECODE === "1",
   };
 }
+
+/**
  * The environment that decides where Gemini CLI keeps its files and whether it
  * trusts a folder (Gemini CLI 0.61, packages/core/src/utils/trust.ts and
  * config/storage.ts): GEMINI_CLI_HOME replaces the home directory,

@@ -81,6 +81,13 @@ export function opencodeEnv(home: string): Record<string, string> {
     OPENCODE_DISABLE_LSP_DOWNLOAD: "1",
     OPENCODE_DISABLE_SHARE: "1",
     OPENCODE_DISABLE_DEFAULT_PLUGINS: "1",
+    // OpenCode installs @opencode-ai/plugin into its config folders at every start (with its bundled
+    // bun): point every registry at a closed loopback port, so the tests reach no registry and the
+    // install fails at once instead (OpenCode logs it and carries on).
+    NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/",
+    npm_config_registry: "http://127.0.0.1:9/",
+    BUN_CONFIG_REGISTRY: "http://127.0.0.1:9/",
+    npm_config_offline: "true",
   };
 }
 
