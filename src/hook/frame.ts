@@ -57,7 +57,7 @@ export function frameHeader(m: Message, viewer: string | null = null): string {
     m.channel !== undefined ? ` [in ${m.channel}]` : m.kind !== "direct" ? ` [${m.kind}]` : viewer !== null && m.to !== viewer ? ` to ${m.to}` : "";
   const reply = m.reply_to !== undefined ? ` (reply to #${m.reply_to})` : "";
   const receipt =
-    viewer === null || m.from !== viewer || m.to === viewer ? "" : m.read_at !== undefined ? `, read ${m.read_at}` : ", unread";
+    viewer === null || m.from !== viewer || m.to === viewer ? "" : m.read_at !== undefined ? ` ✓ read ${m.read_at}` : " · unread";
   return `=== #${m.id} from ${m.from}${where}${reply} at ${m.created_at}${receipt} ===`;
 }
 

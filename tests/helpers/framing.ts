@@ -29,12 +29,17 @@ export function expectFramed(text: string, id: number, from: string): void {
   expect(text).not.toMatch(/\p{Cf}/u);
   const lines = linesOf(text);
   const framing = lines.filter((l) => /^\W*===/u.test(l) && !l.startsWith("│ "));
-  expect(framing).toHaveLength(2);
-  expect(framing[0]).toStartWith(`=== #${id} from ${from} `);
-  expect(framing[0]).toEndWith(" ===");
-  expect(framing[1]).toBe(`=== end of #${id} ===`);
-  const start = lines.indexOf(framing[0]!);
-  const end = lines.indexOf(framing[1]!);
+  // framing lines come in pairs: a header, then the end marker of the same message
+  expect(framing.length % 2).toBe(0);
+  for (let i = 0; i < framing.length; i += 2) {
+    const n = /^=== #(\d+) from [\w-]+ .* ===$/.exec(framing[i]!)?.[1];
+    expect(n).toBeDefined();
+    expect(framing[i + 1]).toBe(`=== end of #${n} ===`);
+  }
+  const header = framing.find((l) => l.startsWith(`=== #${id} from ${from} `));
+  expect(header).toBeDefined();
+  const start = lines.indexOf(header!);
+  const end = lines.indexOf(`=== end of #${id} ===`);
   const body = lines.slice(start + 1, end);
   expect(body.length).toBeGreaterThanOrEqual(9);
   for (const line of body) expect(line).toStartWith("│ ");
