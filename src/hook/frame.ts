@@ -28,6 +28,7 @@ const FORMAT_CHARS = /\p{Cf}/gu;
 
 /** The line breaks a model or a terminal may honour; each starts a new quoted line. */
 const LINE_BREAK = /\r\n|[\n\r\u2028\u2029]/;
+const LINE_BREAKS = /\r\n|[\n\r\u2028\u2029]/g;
 
 /** `text` with control characters escaped as `\uXXXX` and format characters (Cf) removed. */
 export function neutralised(text: string): string {
@@ -58,7 +59,8 @@ export function frameHeader(m: Message, viewer: string | null = null): string {
   const reply = m.reply_to !== undefined ? ` (reply to #${m.reply_to})` : "";
   const receipt =
     viewer === null || m.from !== viewer || m.to === viewer ? "" : m.read_at !== undefined ? ` ✓ read ${m.read_at}` : " · unread";
-  return `=== #${m.id} from ${m.from}${where}${reply} at ${m.created_at}${receipt} ===`;
+  // Names, channels and times are checked by the broker; neutralised on one line all the same.
+  return neutralised(`=== #${m.id} from ${m.from}${where}${reply} at ${m.created_at}${receipt} ===`).replace(LINE_BREAKS, " ");
 }
 
 export interface FrameOptions {
