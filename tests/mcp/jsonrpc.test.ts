@@ -77,3 +77,23 @@ test("parse error -32700, invalid request -32600, invalid params -32602, each on
     await s.proc.exited;
   }
 });
+
+test("screenedInput: lines split across chunks pass whole; an over-long line is answered once and skipped to its end", async () => {
+  const { PassThrough } = await import("node:stream");
+  const { screenedInput } = await import("../../src/mcp/jsonrpc.ts");
+  const input = new PassThrough();
+  const replies: Array<{ id: unknown; error: { code: number; message: string } }> = [];
+  const out = screenedInput(input, (e) => replies.push(e), () => {}, 100);
+  let passed = "";
+  out.on("data", (c: Buffer) => (passed += c.toString()));
+  const ended = new Promise((r) => out.on("end", r));
+  input.write('{"jsonrpc":"2.0","id":1,');
+  input.write('"method":"ping"}\r\n');
+  input.write(`{"jsonrpc":"2.0","id":2,"method":"ping","params":{"pad":"${"x".repeat(80)}`);
+  input.write(`${"y".repeat(80)}"}}\n`);
+  input.write('{"jsonrpc":"2.0","id":3,"method":"ping"}\n');
+  input.end();
+  await ended;
+  expect(passed).toBe('{"jsonrpc":"2.0","id":1,"method":"ping"}\r\n{"jsonrpc":"2.0","id":3,"method":"ping"}\n');
+  expect(replies).toEqual([{ jsonrpc: "2.0", id: null, error: { code: -32600, message: "Invalid Request: a line over 100 bytes was dropped" } }] as never);
+});
