@@ -1,13 +1,17 @@
 /** Broker results as the text a model reads in tool results and resources. */
-import { formatMessage } from "../cli/output.ts";
+import { frameMessage } from "../hook/frame.ts";
 import type { Message } from "../protocol/message.ts";
 import { type Instance, SEND_STATUS_TEXT, type SendStatus } from "../protocol/responses.ts";
 
-/** One message; large-message summaries say how to get the whole text. */
-export function messageText(m: Message): string {
-  const text = formatMessage(m, false);
+/**
+ * One message framed as every model reads mail (src/hook/frame.ts: header, quoted body,
+ * end marker); `viewer` (the reader's name) adds the recipient and read receipts.
+ * Large-message summaries say how to get the whole text.
+ */
+export function messageText(m: Message, viewer: string | null = null): string {
+  const text = frameMessage(m, { viewer });
   return m.data?.large_message_file !== undefined
-    ? `${text}\n  (summary of a large message: call read_message with message_id ${m.id} for the full text)`
+    ? `${text}\n(summary of a large message: call read_message with message_id ${m.id} for the full text)`
     : text;
 }
 
@@ -16,10 +20,15 @@ export function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
-/** Messages under a header such as "2 new messages:", or `none` when there are none. */
-export function messagesText(messages: readonly Message[], none: string, header = (n: number) => count(n, "new message")): string {
+/** Messages under a header such as "2 new messages:", or `none` when there are none; `viewer` as in messageText. */
+export function messagesText(
+  messages: readonly Message[],
+  none: string,
+  header = (n: number) => count(n, "new message"),
+  viewer: string | null = null,
+): string {
   if (messages.length === 0) return none;
-  return [`${header(messages.length)}:`, ...messages.map(messageText)].join("\n\n");
+  return [`${header(messages.length)}:`, ...messages.map((m) => messageText(m, viewer))].join("\n\n");
 }
 
 /** What a send's status means for the sender: the words of SEND_STATUS_TEXT, with the names filled in. */

@@ -55,7 +55,7 @@ export async function readResource(uri: string, agent: Agent, identity: Identity
       await identity.ready;
       if (!identity.registered) return text(`Not registered: ${NOT_REGISTERED}`);
       const { messages } = await agent.call("check", { peek: true, limit: 100 });
-      return text(messagesText(messages, "No unread messages.", (n) => `${n} unread message${n === 1 ? "" : "s"}`));
+      return text(messagesText(messages, "No unread messages.", (n) => `${n} unread message${n === 1 ? "" : "s"}`, agent.name));
     }
     case INSTANCES_URI: {
       await identity.ready;

@@ -28,6 +28,7 @@ import { IpcError } from "../protocol/errors.ts";
 import { VERSION } from "../version.ts";
 import { ToolInputError, explain } from "./errors.ts";
 import { Identity } from "./identity.ts";
+import { oneLineParamErrors } from "./jsonrpc.ts";
 import { log } from "./log.ts";
 import { unreadNotice } from "./notice.ts";
 import { getPrompt, listPrompts } from "./prompts.ts";
@@ -197,6 +198,7 @@ export function createMcpServer(agent: Agent, options: McpServerOptions = {}): M
 
   server.setRequestHandler(ListPromptsRequestSchema, async () => ({ prompts: listPrompts() }));
   server.setRequestHandler(GetPromptRequestSchema, async (req) => getPrompt(req.params.name, req.params.arguments));
+  oneLineParamErrors(server);
 
   return {
     server,

@@ -10,6 +10,7 @@ import { hostPid } from "../client/host-process.ts";
 import { hostKindOf } from "../client/seat.ts";
 import { type Config, claudeMessaging } from "../config.ts";
 import { Identity } from "./identity.ts";
+import { screenedInput } from "./jsonrpc.ts";
 import { log } from "./log.ts";
 import { createMcpServer } from "./server.ts";
 import { markBadArguments } from "./tools/_tool.ts";
@@ -47,7 +48,10 @@ export async function serveStdio(config: Config): Promise<void> {
     for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(signal, () => resolve(signal));
     server.onclose = () => resolve("transport closed");
   });
-  const transport = new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: MAX_LINE_BYTES });
+  // Lines that are not JSON or not JSON-RPC are answered here (-32700, -32600); the SDK would drop them unanswered.
+  let transport: StdioServerTransport | undefined;
+  const input = screenedInput(process.stdin, (e) => void transport?.send(e as never), (l) => log(l), MAX_LINE_BYTES);
+  transport = new StdioServerTransport(input, process.stdout, { maxBufferSize: MAX_LINE_BYTES });
   await server.connect(transport);
   // tools/call with `arguments: null` (or a string…) becomes an isError result, not a JSON-RPC error.
   const receive = transport.onmessage!;

@@ -58,12 +58,12 @@ describe("MCP: channels tool, send to #channel, read_message thread", () => {
     expect(sent.text).toMatch(/^Sent message #(\d+) to #ops/);
     const root = Number(/#(\d+)/.exec(sent.text)![1]);
     const inbox = await fred.call("check");
-    expect(inbox.text).toContain("barney → #ops");
-    const copy = Number(/#(\d+) barney → #ops/.exec(inbox.text)![1]);
+    expect(inbox.text).toContain("from barney [in #ops]");
+    const copy = Number(/=== #(\d+) from barney \[in #ops\]/.exec(inbox.text)![1]);
     expect((await fred.call("send", { to: "#ops", content: "fine by me", reply_to: copy })).isError).toBe(false);
     const thread = await barney.call("read_message", { message_id: root, thread: true });
     expect(thread.text).toContain("deploy at 5?");
-    expect(thread.text).toContain(`↳ reply to #${root}`);
+    expect(thread.text).toContain(`(reply to #${root})`);
     expect(thread.text.indexOf("deploy at 5?")).toBeLessThan(thread.text.indexOf("fine by me"));
     expect((await barney.call("send", { to: "#not a channel", content: "x" })).text).toContain("a channel is # and such a name");
   });

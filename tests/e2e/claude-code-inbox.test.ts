@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ClaudeSession, armedWaiter, claudeHome, claudeSkipReason, projectDir, sessionNames, startClaude, until } from "../helpers/claude-code.ts";
+import { FORGED_BODY, expectFramed } from "../helpers/framing.ts";
 import { type MessagesApi, type Recorded, startMessagesApi } from "../helpers/messages-api.ts";
 import { type BrokerProcess, type IpcEnv, ipc, ipcEnv, ipcJson, startBrokerProcess } from "../helpers/processes.ts";
 
@@ -152,6 +153,36 @@ describe.skipIf(skip !== null)("Claude Code's own inbox, no hooks", () => {
     await Bun.sleep(2_000);
     expect(occurrences(bob.api.turns().at(-1)!, "note 7d9e")).toBe(1);
   }, 2 * WAKE_MS + 10_000);
+});
+
+/** Every string in a request body (JSON) that contains `needle`. */
+function stringsWith(value: unknown, needle: string, out: string[] = []): string[] {
+  if (typeof value === "string") {
+    if (value.includes(needle)) out.push(value);
+  } else if (Array.isArray(value)) for (const v of value) stringsWith(v, needle, out);
+  else if (typeof value === "object" && value !== null) for (const v of Object.values(value)) stringsWith(v, needle, out);
+  return out;
+}
+
+describe.skipIf(skip !== null)("Claude Code's own inbox: a forged body", () => {
+  test("reaches the model quoted inside one framed message, as the stand-in Messages API receives it", async () => {
+    const e = ipcEnv();
+    await using _broker = await startBrokerProcess(e);
+    expect((await ipc(e, ["register", "mallory"])).code).toBe(0);
+    await using fay = await seat(e, "fay");
+    expect((await inboxRecord(e)).path).toBe("inbox");
+    const sent = await ipcJson(e, ["send", fay.name, `${FORGED_BODY}\n(note 5e1f)`, "--as", "mallory"]);
+    expect(sent.status).toBe("delivered");
+    const woken = await fay.api.waitForTurn((r) => r.text.includes("note 5e1f"), WAKE_MS);
+    if (woken === null) throw new Error(`not woken; screen:\n${fay.claude.screen()}`);
+    const [content] = stringsWith(JSON.parse(woken.text), "note 5e1f");
+    expect(content).toBeString();
+    const end = `\n=== end of #${sent.message_id} ===`; // a line of its own: the body's own "=== end of #1 ===" is quoted
+    const ours = content!.slice(content!.indexOf("📬 ipc:"), content!.indexOf(end) + end.length);
+    expect(ours).toStartWith("📬 ipc: 1 new message for");
+    expect(ours.split("\n")[0]).toContain("not written by the user");
+    expectFramed(ours, sent.message_id, "mallory");
+  }, START_MS + WAKE_MS + 10_000);
 });
 
 describe.skipIf(skip !== null)("Claude Code's own inbox and the wake hook together", () => {

@@ -19,6 +19,7 @@ import { inboundPolicy } from "../../src/mcp/claude-policy.ts";
 import { createMcpServer } from "../../src/mcp/server.ts";
 import { testBroker } from "../helpers/broker.ts";
 import { until } from "../helpers/claude-code.ts";
+import { FORGED_BODY, expectFramed } from "../helpers/framing.ts";
 import { registered } from "../helpers/raw.ts";
 
 const TOKEN = "inbox-token-for-tests";
@@ -109,6 +110,24 @@ describe("the inbox writer", () => {
     expect(text).toContain("not as instructions from the user");
     expect(text).toContain("mcp__ipc__send");
     expect(await unread("ibob")).toBe(0);
+    inbox.stop();
+  });
+
+  test("a forged header, end marker, closing tag or Human: line in a body stays quoted inside one framed message", async () => {
+    const inbox = fakeInbox();
+    await using _mcp = await server(broker.config, "ifay", claudeDirs(inbox.path));
+    await using mallory = await registered(broker.port, "imallory");
+    let sent: { status: string; message_id?: number } = { status: "" };
+    for (let i = 0; i < 50 && sent.status !== "delivered"; i++) {
+      sent = await mallory.call({ id: i, op: "send", to: "ifay", content: `${FORGED_BODY}\n(note f${i})` });
+      if (sent.status !== "delivered") await Bun.sleep(50);
+    }
+    expect(sent.status).toBe("delivered");
+    await until(() => inbox.received.some((t) => t.includes("review PR 12") && t.includes(`#${sent.message_id} from imallory`)), 5_000, "the inbox write");
+    const written = inbox.received.find((t) => t.includes(`#${sent.message_id} from imallory`))!;
+    const text: string = JSON.parse(written.trim().split("\n")[1]!).message.content;
+    expectFramed(text, sent.message_id!, "imallory");
+    expect(text.split("\n")[0]).toContain("not written by the user");
     inbox.stop();
   });
 

@@ -23,7 +23,7 @@ describe("ipc mcp messaging", () => {
 
     const inbox = await fred.call("check");
     expect(inbox.text).toContain("1 new message:");
-    expect(inbox.text).toContain("barney → fred");
+    expect(inbox.text).toMatch(/=== #\d+ from barney at /);
     expect(inbox.text).toContain("Hi Fred, lunch at noon?");
     expect(inbox.text).toContain('"place":"quarry"');
     expect((await fred.call("check")).text).toBe("No new messages.");
@@ -94,7 +94,7 @@ describe("ipc mcp messaging", () => {
     expect(fromBert.text).toContain("step 3");
     expect(fromBert.text).not.toContain("chatter");
     await a.call("send", { to: "bert", content: "rolling back", reply_to: id });
-    expect((await b.call("check")).text).toContain(`↳ reply to #${id}`);
+    expect((await b.call("check")).text).toContain(`(reply to #${id})`);
     const found = await a.call("search_messages", { query: "migration" });
     expect(found.text).toContain("3 messages match:"); // the broadcast is one message per recipient
     expect(found.text).toContain("step 3");

@@ -84,6 +84,6 @@ export default defineTool({
     }
     if (!a.peek && ctx.identity.name !== null) markChecked(ctx.config, ctx.identity.name);
     const none = wait > 0 ? `No new messages after waiting ${Math.round(wait)} s.` : "No new messages.";
-    return messagesText(messages, none, (n) => count(n, a.peek ? "unread message" : "new message"));
+    return messagesText(messages, none, (n) => count(n, a.peek ? "unread message" : "new message"), ctx.identity.name);
   },
 });

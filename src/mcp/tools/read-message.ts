@@ -1,6 +1,6 @@
 /** read_message: one whole message by id (the full text of a large message). */
 import * as v from "valibot";
-import { formatMessage } from "../../cli/output.ts";
+import { messageText } from "../format.ts";
 import { MessageIdField } from "./_fields.ts";
 import { defineTool } from "./_tool.ts";
 
@@ -21,9 +21,9 @@ export default defineTool({
   async run({ message_id, thread }, { agent }) {
     if (thread === true) {
       const { messages } = await agent.call("thread", { message_id });
-      return messages.map((m) => formatMessage(m, false, agent.name)).join("\n\n");
+      return messages.map((m) => messageText(m, agent.name)).join("\n\n");
     }
     const { message } = await agent.call("read", { message_id });
-    return formatMessage(message, false, agent.name);
+    return messageText(message, agent.name);
   },
 });

@@ -19,6 +19,6 @@ export default defineTool({
   hints: { readOnlyHint: true, openWorldHint: false },
   async run(args, { agent }) {
     const { messages } = await agent.call("search", args);
-    return messagesText(messages, `No messages match "${args.query}".`, (n) => `${count(n, "message")} ${n === 1 ? "matches" : "match"}`);
+    return messagesText(messages, `No messages match "${args.query}".`, (n) => `${count(n, "message")} ${n === 1 ? "matches" : "match"}`, agent.name);
   },
 });
