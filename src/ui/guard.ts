@@ -124,7 +124,7 @@ export class Guard {
   /**
    * Why `req` must be refused before anything else, or null when it may go on:
    * a foreign Host, a foreign Origin, an Origin missing on a write or an
-   * upgrade, or a cross-site fetch (`Sec-Fetch-Site`).
+   * upgrade, or a cross-site fetch (`Sec-Fetch-Site`; a navigation to the page is fine).
    */
   refusal(req: Request): string | null {
     const host = req.headers.get("host");
@@ -135,9 +135,18 @@ export class Guard {
       return origin === null ? "a request that changes something must carry an Origin" : `cross-origin request from ${origin}`;
     }
     const site = req.headers.get("sec-fetch-site");
-    if (site !== null && site !== "same-origin" && site !== "none") return `cross-site request (${site})`;
+    if (site !== null && site !== "same-origin" && site !== "none" && !isPageNavigation(req)) return `cross-site request (${site})`;
     return null;
   }
+}
+
+/**
+ * A top-level navigation to the page itself (not the API): allowed from
+ * anywhere — the page holds no data, `frame-ancestors 'none'` keeps it out of
+ * frames, and `ipc ui --open` arrives from a local file (a cross-site navigation).
+ */
+function isPageNavigation(req: Request): boolean {
+  return req.method === "GET" && req.headers.get("sec-fetch-mode") === "navigate" && !new URL(req.url).pathname.startsWith("/api/");
 }
 
 /** The session secret a request carries: the X-Ipc-Session header, or the WebSocket subprotocol entry; else null. */

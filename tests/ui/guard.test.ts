@@ -44,4 +44,9 @@ test("Host must be our loopback address; Origin must be ours and is required on 
   expect(g.refusal(r("POST", { host: "127.0.0.1:9877", origin: "http://127.0.0.1:9877.evil" }))).toContain("cross-origin");
   expect(g.refusal(r("GET", { host: "127.0.0.1:9877", upgrade: "websocket" }))).toContain("Origin");
   expect(g.refusal(r("GET", { host: "127.0.0.1:9877", origin: "null" }))).toContain("cross-origin");
+  // A navigation to the page may come from anywhere (ipc ui --open arrives from a file); the API never cross-site.
+  const nav = { host: "127.0.0.1:9877", "sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate" };
+  expect(g.refusal(new Request("http://127.0.0.1:9877/", { headers: nav }))).toBeNull();
+  expect(g.refusal(new Request("http://127.0.0.1:9877/api/conversations", { headers: nav }))).toContain("cross-site");
+  expect(g.refusal(new Request("http://127.0.0.1:9877/", { headers: { ...nav, "sec-fetch-mode": "no-cors" } }))).toContain("cross-site");
 });
