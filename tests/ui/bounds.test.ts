@@ -97,7 +97,6 @@ describe("dashboard replies are bounded", () => {
   test("a live push carries the list form, not the 3.5 MB", async () => {
     const frames: string[] = [];
     const ws = new WebSocket(`ws://127.0.0.1:${new URL(origin).port}/api/live`, {
-      // @ts-expect-error Bun's WebSocket takes headers and protocols (https://bun.sh/docs/api/websockets)
       headers: { origin, ...auth },
       protocols: ["ipc", `ipc-session.${auth["x-ipc-session"] ?? ""}`],
     });

@@ -4,7 +4,7 @@
  * Debian's Chromium driven by playwright-core (no browser download).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, copyFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import { freePort } from "../helpers/ports.ts";
@@ -252,6 +252,14 @@ describe.skipIf(!existsSync(CHROMIUM))("dashboard in Chromium", () => {
         mkdirSync(resolve(import.meta.dir, "../../docs/images"), { recursive: true });
         copyFileSync(shot, resolve(import.meta.dir, "../../docs/images/dashboard.png"));
       }
+      // A large attachment arrives summarised, and loads whole on demand.
+      const file = join(tmpdir(), `ipc-ui-big-${process.pid}.txt`);
+      writeFileSync(file, `${"line of a long log\n".repeat(2_000)}the end\n`);
+      const big = JSON.parse((await ipc(e, ["share-file", "barney", file, "--json"], { env: { IPC_NAME: "fred" } })).stdout) as { message_id: number };
+      const load = page.locator(`#m${big.message_id} button`, { hasText: "load the attachment" });
+      await load.waitFor();
+      await load.click();
+      await page.locator(`#m${big.message_id} details pre`, { hasText: "the end" }).waitFor();
       expect(external).toBe(0);
       expect(errors).toEqual([]);
     } finally {

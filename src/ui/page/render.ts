@@ -57,9 +57,13 @@ function attachment(m: Message, loadFull: (id: number) => Promise<Message>): HTM
   if (d === undefined) return null;
   if (d.summarised === true) {
     // Lists carry large data as a summary only: load it on demand.
-    return loader(`load the attachment (${String(d.kb ?? "?")} KB)`, m, loadFull, (whole) =>
-      whole.data?.summarised === true ? el("span", {}, "(not loaded)") : (attachment(whole, loadFull) ?? el("span", {}, "(nothing attached)")),
-    );
+    return loader(`load the attachment (${String(d.kb ?? "?")} KB)`, m, loadFull, (whole) => {
+      const shown = whole.data?.summarised === true ? null : attachment(whole, loadFull);
+      if (shown === null) return el("span", {}, "(nothing attached)");
+      // Asked for: shown open.
+      for (const d of shown instanceof HTMLDetailsElement ? [shown] : shown.querySelectorAll("details")) d.open = true;
+      return shown;
+    });
   }
   if (d.type === "file" && str(d.content) !== null) {
     const about = str(d.description) ? ` — ${d.description}` : "";
