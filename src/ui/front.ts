@@ -15,10 +15,11 @@ import type { Socket } from "bun";
 /** Bytes a relay buffers for a side that is not ready (the upstream still connecting, or a full socket) before it gives up. */
 const MAX_BUFFERED = 4 * 1024 * 1024;
 
+const BUSY_TEXT = "the dashboard is at its limit of connections: close other dashboard tabs, or try again in a few seconds\n";
 /** The answer to a connection past the cap (then it is closed). */
 const BUSY =
-  "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nRetry-After: 5\r\nContent-Length: 88\r\n\r\n" +
-  "the dashboard is at its limit of connections; close other dashboard tabs and try again\n\n";
+  "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nRetry-After: 5\r\n" +
+  `Content-Length: ${Buffer.byteLength(BUSY_TEXT)}\r\n\r\n${BUSY_TEXT}`;
 
 interface Relay {
   up: Socket<Relay> | null;
@@ -28,6 +29,8 @@ interface Relay {
   toDown: Uint8Array[];
   buffered: number;
   closed: boolean;
+  /** The page server ended its side: the browser's side ends once what it sent is passed on. */
+  upEnded: boolean;
   /** Counted in `open` until its browser side closes (false for a refused connection). */
   admitted: boolean;
 }
@@ -65,6 +68,12 @@ function pass(r: Relay, to: Socket<Relay>, queue: Uint8Array[], chunk: Uint8Arra
   return true;
 }
 
+/** The page server ended its side: end the browser's once the bytes still queued for it are written. */
+function upstreamEnded(r: Relay): void {
+  r.upEnded = true;
+  if (r.toDown.length === 0) close(r);
+}
+
 function close(r: Relay): void {
   if (r.closed) return;
   r.closed = true;
@@ -87,12 +96,12 @@ export function startFront(hostname: string, port: number, upstream: string, cap
       open(down) {
         if (open >= cap) {
           refused++;
-          down.data = { up: null, down, toUp: [], toDown: [], buffered: 0, closed: true, admitted: false };
+          down.data = { up: null, down, toUp: [], toDown: [], buffered: 0, closed: true, upEnded: true, admitted: false };
           down.end(BUSY);
           return;
         }
         open++;
-        const r: Relay = { up: null, down, toUp: [], toDown: [], buffered: 0, closed: false, admitted: true };
+        const r: Relay = { up: null, down, toUp: [], toDown: [], buffered: 0, closed: false, upEnded: false, admitted: true };
         down.data = r;
         Bun.connect<Relay>({
           unix: upstream,
@@ -109,7 +118,8 @@ export function startFront(hostname: string, port: number, upstream: string, cap
             drain(up) {
               if (!r.closed && !pass(r, up, r.toUp, null, down)) close(r);
             },
-            close: () => close(r),
+            end: () => upstreamEnded(r),
+            close: () => upstreamEnded(r),
             error: () => close(r),
             connectError: () => close(r),
           },
@@ -129,6 +139,7 @@ export function startFront(hostname: string, port: number, upstream: string, cap
       drain(down) {
         const r = down.data;
         if (!r.closed && !pass(r, down, r.toDown, null, r.up)) close(r);
+        else if (r.upEnded && r.toDown.length === 0) close(r);
       },
       close(down) {
         const r = down.data;
