@@ -48,7 +48,7 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "x-frame-options": "DENY",
 };
 
-/** What redeeming a login code gave: a session secret, a refusal, or "wait" (too many failures: retry after `retryMs`). */
+/** What redeeming a login code gave: a session secret, a refusal, or `wait` ms to wait (too many failures: nothing was looked up). */
 export type Redeemed = { session: string } | { refused: true } | { wait: number };
 
 export class Guard {

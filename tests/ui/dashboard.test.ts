@@ -90,6 +90,10 @@ describe("dashboard HTTP guard", () => {
     expect(again.status).toBe(401);
     // The secret as a cookie opens nothing; as the header it does.
     expect((await fetch(`${origin}/api/agents`, { headers: { cookie: `ipc_ui=${sid}` } })).status).toBe(401);
+    // A browser still holding the cookie of an earlier version is told to drop it.
+    const code2 = new URL(await loginUrl()).hash.replace("#login=", "");
+    const withOld = await fetch(`${origin}/api/login`, { method: "POST", headers: { origin, cookie: "ipc_ui=old" }, body: JSON.stringify({ code: code2 }) });
+    expect(withOld.headers.get("set-cookie")).toStartWith("ipc_ui=; Max-Age=0");
     const agents = await fetch(`${origin}/api/agents`, { headers: { "x-ipc-session": sid } });
     expect(agents.status).toBe(200);
     const body = (await agents.json()) as { items: { name: string }[] };
