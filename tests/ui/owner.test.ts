@@ -2,8 +2,9 @@
  * Issue 22, hole 3: `ui` is for the broker's owner alone — a local connection
  * that proved the key. Done as the attacker did it: a machine joined over TLS
  * on 127.0.0.2 runs `ipc ui`; a client that holds the shared secret runs it; a
- * legacy client registered with the secret sends `ui` with its session token.
- * None gets a login; the owner still does.
+ * legacy client registered with the secret sends `ui` with its session token;
+ * in open mode, a connection that proved nothing asks. None gets a login; the
+ * owner still does.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { legacyProof } from "../../src/protocol/auth.ts";
@@ -69,6 +70,17 @@ describe("only the owner gets a dashboard login", () => {
     expect(r.ok).toBe(false);
     expect(r.error.code).toBe("FORBIDDEN");
     expect(JSON.stringify(r)).not.toContain("login=");
+  });
+
+  test("in open mode, a connection that proved nothing is refused", async () => {
+    const open = ipcEnv({ IPC_UI_PORT: String(freePort()), IPC_OPEN: "1" });
+    await using b = await startBrokerProcess(open);
+    await using stranger = await RawClient.connect(open.port, "127.0.0.1", { authenticate: false });
+    const r = await stranger.call({ id: 1, op: "ui" });
+    expect(r.ok).toBe(false);
+    expect(r.error.code).toBe("FORBIDDEN");
+    expect(JSON.stringify(r)).not.toContain("login=");
+    void b;
   });
 
   test("the owner (a local client that proves the key) gets one", async () => {
