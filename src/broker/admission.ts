@@ -9,7 +9,7 @@
  */
 import type { Limits } from "../config.ts";
 import type { Connection } from "./connection.ts";
-import { type FdLimit, socketRoom } from "./fd-limit.ts";
+import { dashboardFds, type FdLimit, socketRoom } from "./fd-limit.ts";
 
 /** Sockets beyond the connection limit that may be open while they are told no (then they are cut at once). */
 const REFUSING_SLACK = 16;
@@ -36,7 +36,8 @@ export class Admission {
     readonly fd: FdLimit | null,
     hasUnixSocket: boolean,
   ) {
-    const room = socketRoom(fd);
+    // The dashboard's descriptors (src/ui/front.ts caps them) are not the broker's to give out.
+    const room = socketRoom(fd) - (fd === null ? 0 : dashboardFds(fd));
     const configured = limits.maxConnections > 0 ? limits.maxConnections : Number.POSITIVE_INFINITY;
     this.maxConnections = Math.min(configured, room - REFUSING_SLACK);
     this.maxSockets = room;

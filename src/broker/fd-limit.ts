@@ -95,3 +95,23 @@ export function setSoftFdLimit(soft: number): boolean {
 export function socketRoom(limit: FdLimit | null): number {
   return limit === null ? Number.POSITIVE_INFINITY : Math.max(16, limit.soft - FD_RESERVE);
 }
+
+/** Descriptors one dashboard connection takes: its TCP socket, and both ends of its relay to the page server (src/ui/front.ts). */
+export const DASHBOARD_FDS_PER_CONNECTION = 3;
+/** Dashboard connections at most, however high the limit (a browser needs about 7 per tab). */
+export const DASHBOARD_MAX_CONNECTIONS = 32;
+
+/**
+ * Connections the dashboard may relay under `limit`: DASHBOARD_MAX_CONNECTIONS,
+ * or fewer so the dashboard takes at most an eighth of socketRoom (at least 2).
+ * Admission keeps these descriptors (plus 2 listeners) out of the broker's own connections.
+ */
+export function dashboardConnections(limit: FdLimit | null): number {
+  const room = socketRoom(limit);
+  return Math.max(2, Math.min(DASHBOARD_MAX_CONNECTIONS, Math.floor((room / 8 - 2) / DASHBOARD_FDS_PER_CONNECTION)));
+}
+
+/** Descriptors kept for the dashboard under `limit` (its connections and its two listening sockets). */
+export function dashboardFds(limit: FdLimit | null): number {
+  return dashboardConnections(limit) * DASHBOARD_FDS_PER_CONNECTION + 2;
+}

@@ -1,8 +1,14 @@
-/** `ipc ui`: make sure a broker runs, then print (or open) a one-time login link to its browser dashboard. */
+/**
+ * `ipc ui`: make sure a broker runs, then print (or open) a one-time login
+ * link to its browser dashboard. `--open` gives the browser a 0600 file that
+ * forwards to the link, never the link itself: a command line is readable by
+ * every local user (src/ui/login-file.ts).
+ */
 import { defineCommand } from "citty";
 import { brokerArgs, configFrom } from "../cli/args.ts";
 import { emit, palette } from "../cli/output.ts";
 import { connectBroker } from "../client/connect.ts";
+import { writeLoginFile } from "../ui/login-file.ts";
 
 /** The program that opens a URL in the desktop's browser. */
 function opener(): string[] {
@@ -25,7 +31,9 @@ export default defineCommand({
     let opened = false;
     if (args.open) {
       try {
-        const proc = Bun.spawn([...opener(), r.url], { stdio: ["ignore", "ignore", "ignore"] });
+        // The opener's command line and environment carry only the file's path, never the code.
+        const file = writeLoginFile(config.home, r.url);
+        const proc = Bun.spawn([...opener(), file], { stdio: ["ignore", "ignore", "ignore"] });
         opened = (await proc.exited) === 0;
       } catch {
         opened = false;
@@ -37,7 +45,7 @@ export default defineCommand({
       () =>
         [
           `${p.green("●")} dashboard: ${r.url}`,
-          p.dim(`  one-time link, valid ${Math.round(r.expires_in_s / 60)} min; only this machine can reach it`),
+          p.dim(`  one-time link, valid ${Math.round(r.expires_in_s / 60)} min, for you alone: it opens every message on this broker`),
           args.open && !opened ? p.yellow("  could not open a browser: open the link yourself") : "",
         ]
           .filter(Boolean)

@@ -9,7 +9,27 @@ import type { Database, Statement } from "bun:sqlite";
 import { EVERYONE } from "../protocol/names.ts";
 import type { MessageRow } from "./messages.ts";
 
-const COLUMNS = "id, sender, recipient, kind, content, data, reply_to, created_at, read_at, large_file";
+/** Characters of content a row here carries at most (`content_chars` says how long it is). */
+export const ROW_CONTENT_CHARS = 16 * 1024;
+/** Characters of data (JSON) a row here carries at most: longer data is left out (`data` null, `data_chars` its length). */
+export const ROW_DATA_CHARS = 16 * 1024;
+
+/** Columns of a bounded row (`p`: a table prefix): however large a message, SQLite hands over at most about 32 KiB of it. */
+function bounded(p = ""): string {
+  return `${p}id AS id, ${p}sender AS sender, ${p}recipient AS recipient, ${p}kind AS kind,
+    substr(${p}content, 1, ${ROW_CONTENT_CHARS}) AS content, length(${p}content) AS content_chars,
+    CASE WHEN length(${p}data) > ${ROW_DATA_CHARS} THEN NULL ELSE ${p}data END AS data, length(${p}data) AS data_chars,
+    ${p}reply_to AS reply_to, ${p}created_at AS created_at, ${p}read_at AS read_at, ${p}large_file AS large_file`;
+}
+const COLUMNS = bounded();
+
+/** A message row with its content and data bounded (see ROW_CONTENT_CHARS, ROW_DATA_CHARS). */
+export type BoundedRow = Omit<MessageRow, "sender_id" | "recipient_id"> & {
+  /** Characters of the whole content. */
+  content_chars: number;
+  /** Characters of the whole data (JSON), or null when there is none. */
+  data_chars: number | null;
+};
 
 /** One conversation: two names in order, or EVERYONE twice for broadcasts; its newest message id. */
 export interface ConversationRow {
@@ -23,25 +43,34 @@ export const CONVERSATION_SCAN_LIMIT = 200_000;
 
 export class Overview {
   private readonly sNewest: Statement<Pick<MessageRow, "id" | "sender" | "recipient" | "kind">>;
-  private readonly sPair: Statement<MessageRow>;
-  private readonly sBroadcasts: Statement<MessageRow>;
+  private readonly sPair: Statement<BoundedRow>;
+  private readonly sBroadcasts: Statement<BoundedRow>;
+  private readonly sOne: Statement<BoundedRow>;
+  private readonly sSearch: Statement<BoundedRow>;
 
   constructor(db: Database) {
     this.sNewest = db.prepare("SELECT id, sender, recipient, kind FROM messages ORDER BY id DESC");
     // Two index ranges (messages_from), merged: newest first, then reversed by the caller.
     this.sPair = db.prepare(
-      `SELECT ${COLUMNS} FROM (
+      `SELECT * FROM (
          SELECT ${COLUMNS} FROM messages WHERE sender = ?1 AND recipient = ?2 AND kind != 'broadcast' AND id < ?3 ORDER BY id DESC LIMIT ?4)
-       UNION ALL SELECT ${COLUMNS} FROM (
+       UNION ALL SELECT * FROM (
          SELECT ${COLUMNS} FROM messages WHERE sender = ?2 AND recipient = ?1 AND kind != 'broadcast' AND id < ?3 AND ?1 != ?2 ORDER BY id DESC LIMIT ?4)
        ORDER BY id DESC LIMIT ?4`,
     );
     // One row per broadcast: its copies share sender, time and content.
     this.sBroadcasts = db.prepare(
-      `SELECT min(id) AS id, sender, '${EVERYONE}' AS recipient, kind, content, data, reply_to, created_at,
-              NULL AS read_at, large_file
+      `SELECT min(id) AS id, sender, '${EVERYONE}' AS recipient, kind,
+              substr(content, 1, ${ROW_CONTENT_CHARS}) AS content, length(content) AS content_chars,
+              CASE WHEN length(data) > ${ROW_DATA_CHARS} THEN NULL ELSE data END AS data, length(data) AS data_chars,
+              reply_to, created_at, NULL AS read_at, large_file
        FROM messages WHERE kind = 'broadcast' AND id < ?1
-       GROUP BY sender, created_at, content ORDER BY id DESC LIMIT ?2`,
+       GROUP BY sender, created_at, messages.content ORDER BY id DESC LIMIT ?2`,
+    );
+    this.sOne = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE id = ?1`);
+    this.sSearch = db.prepare(
+      `SELECT ${bounded("m.")} FROM messages_fts f JOIN messages m ON m.id = f.rowid
+       WHERE messages_fts MATCH ?1 ORDER BY m.id DESC LIMIT ?2`,
     );
   }
 
@@ -72,8 +101,18 @@ export class Overview {
    * Up to `limit` messages of one conversation with ids below `before`, oldest
    * first (a page ending at `before`). `a`/`b` are names, or EVERYONE twice.
    */
-  conversation(a: string, b: string, limit: number, before = Number.MAX_SAFE_INTEGER): MessageRow[] {
+  conversation(a: string, b: string, limit: number, before = Number.MAX_SAFE_INTEGER): BoundedRow[] {
     const rows = a === EVERYONE ? this.sBroadcasts.all(before, limit) : this.sPair.all(a, b, before, limit);
     return rows.reverse();
+  }
+
+  /** Message `id`, bounded, or null. */
+  one(id: number): BoundedRow | null {
+    return this.sOne.get(id);
+  }
+
+  /** Messages matching FTS5 expression `match` (see SearchIndex), newest first, bounded. */
+  search(match: string, limit: number): BoundedRow[] {
+    return this.sSearch.all(match, limit);
   }
 }

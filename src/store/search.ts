@@ -80,8 +80,8 @@ export class SearchIndex {
   }
 }
 
-/** An FTS5 MATCH expression of every word of `query`, each quoted; null when there is none. */
-function matchExpression(query: string): string | null {
+/** An FTS5 MATCH expression of every word of `query`, each quoted; null when there is none (the dashboard uses it too). */
+export function matchExpression(query: string): string | null {
   const words = query.split(/\s+/).filter((w) => w.length > 0);
   if (words.length === 0) return null;
   return words.map((w) => `"${w.replaceAll('"', '""')}"`).join(" ");

@@ -2,19 +2,39 @@
  * Who may use the dashboard, checked on every request: the `Host` header must
  * name our loopback address (against DNS rebinding), an `Origin` (always
  * required on writes and WebSocket upgrades) must be our own, and everything
- * but the static page needs the session cookie. The cookie is only ever got
- * by redeeming a one-time login code from `ipc ui`, which an authenticated
- * client of the broker asked for. Codes and sessions live in memory: a broker
- * restart logs everyone out.
+ * but the static page needs a session.
+ *
+ * A session is a secret the page keeps in `sessionStorage` (per origin, so per
+ * port) and sends itself: in the `X-Ipc-Session` header, and on the WebSocket
+ * handshake as the subprotocol `ipc-session.<secret>` next to `ipc`. It is
+ * never a cookie: cookies are not scoped by port, so a browser sends them to
+ * every other web server on 127.0.0.1 (issue 22, hole 1). A session is only
+ * ever got by redeeming a one-time login code from `ipc ui`, which only the
+ * broker's owner can ask for. Codes are kept by their SHA-256 (looked up in
+ * O(1)); failed logins are throttled for everyone together. Codes and sessions
+ * live in memory: a broker restart logs everyone out.
  */
-import { newToken, safeEqual } from "../protocol/auth.ts";
+import { RateBucket } from "../broker/rate-limit.ts";
+import { hashToken, newToken } from "../protocol/auth.ts";
 
 /** How long a login code from `ipc ui` may be redeemed (s). */
 export const LOGIN_CODE_TTL_S = 300;
 /** How long a dashboard session lasts without use (ms). */
 const SESSION_IDLE_MS = 12 * 3_600_000;
-/** The session cookie's name. */
-export const COOKIE = "ipc_ui";
+/** The header the page sends its session in. */
+export const SESSION_HEADER = "x-ipc-session";
+/** The WebSocket subprotocol the dashboard speaks (the server answers with it). */
+export const WS_PROTOCOL = "ipc";
+/** Prefix of the WebSocket subprotocol entry that carries the session. */
+export const WS_SESSION_PREFIX = "ipc-session.";
+/** The cookie earlier versions used: cleared at login, never read. */
+export const OLD_COOKIE = "ipc_ui";
+/** Failed logins allowed at once, for everyone together… */
+export const LOGIN_FAILURE_BURST = 20;
+/** …and per minute after that. */
+export const LOGIN_FAILURES_PER_MINUTE = 60;
+/** Login codes alive at most (older ones are dropped first). */
+const MAX_CODES = 1_000;
 
 /** Security headers on every response (CSP: nothing but our own scripts, styles and WebSocket). */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
@@ -28,9 +48,14 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "x-frame-options": "DENY",
 };
 
+/** What redeeming a login code gave: a session secret, a refusal, or `wait` ms to wait (too many failures: nothing was looked up). */
+export type Redeemed = { session: string } | { refused: true } | { wait: number };
+
 export class Guard {
+  /** SHA-256 of each live login code → its expiry (ms). Insertion order is expiry order. */
   private readonly codes = new Map<string, number>();
   private readonly sessions = new Map<string, number>();
+  private readonly failures = new RateBucket(LOGIN_FAILURES_PER_MINUTE, LOGIN_FAILURE_BURST);
   private readonly hosts: ReadonlySet<string>;
   private readonly origins: ReadonlySet<string>;
 
@@ -45,27 +70,39 @@ export class Guard {
   /** A fresh one-time login code (256 random bits), valid LOGIN_CODE_TTL_S. */
   issueCode(): string {
     const now = this.clock();
-    for (const [c, exp] of this.codes) if (exp <= now) this.codes.delete(c);
+    for (const [c, exp] of this.codes) {
+      if (exp > now && this.codes.size < MAX_CODES) break;
+      this.codes.delete(c);
+    }
     const code = newToken();
-    this.codes.set(code, now + LOGIN_CODE_TTL_S * 1000);
+    this.codes.set(hashToken(code), now + LOGIN_CODE_TTL_S * 1000);
     return code;
   }
 
-  /** Spends a login code: a new session id for the cookie, or null when the code is unknown, used or expired. */
-  redeem(code: string): string | null {
-    const now = this.clock();
-    let found: string | null = null;
-    for (const [c, exp] of this.codes) if (safeEqual(c, code) && exp > now) found = c;
-    if (found === null) return null;
-    this.codes.delete(found);
-    const sid = newToken();
-    this.sessions.set(sid, now);
-    return sid;
+  /**
+   * Spends a login code: a new session secret, or a refusal when the code is
+   * unknown, used or expired. While failures exceed LOGIN_FAILURE_BURST (then
+   * LOGIN_FAILURES_PER_MINUTE), every attempt waits, right or wrong, and no
+   * code is looked up or spent.
+   */
+  redeem(code: string): Redeemed {
+    const wait = this.failures.peek();
+    if (wait > 0) return { wait };
+    const hash = hashToken(code);
+    const exp = this.codes.get(hash);
+    if (exp === undefined || exp <= this.clock()) {
+      this.failures.take();
+      return { refused: true };
+    }
+    this.codes.delete(hash);
+    const session = newToken();
+    this.sessions.set(session, this.clock());
+    return { session };
   }
 
-  /** True when `req` carries a live session cookie (and refreshes it). */
+  /** True when `req` carries a live session (and refreshes it). */
   loggedIn(req: Request): boolean {
-    const sid = cookieValue(req.headers.get("cookie"), COOKIE);
+    const sid = sessionOf(req);
     if (sid === null) return false;
     const now = this.clock();
     const last = this.sessions.get(sid);
@@ -80,14 +117,14 @@ export class Guard {
 
   /** Ends the session `req` carries, if any. */
   logout(req: Request): void {
-    const sid = cookieValue(req.headers.get("cookie"), COOKIE);
+    const sid = sessionOf(req);
     if (sid !== null) this.sessions.delete(sid);
   }
 
   /**
    * Why `req` must be refused before anything else, or null when it may go on:
    * a foreign Host, a foreign Origin, an Origin missing on a write or an
-   * upgrade, or a cross-site fetch (`Sec-Fetch-Site`).
+   * upgrade, or a cross-site fetch (`Sec-Fetch-Site`; a navigation to the page is fine).
    */
   refusal(req: Request): string | null {
     const host = req.headers.get("host");
@@ -98,17 +135,32 @@ export class Guard {
       return origin === null ? "a request that changes something must carry an Origin" : `cross-origin request from ${origin}`;
     }
     const site = req.headers.get("sec-fetch-site");
-    if (site !== null && site !== "same-origin" && site !== "none") return `cross-site request (${site})`;
+    if (site !== null && site !== "same-origin" && site !== "none" && !isPageNavigation(req)) return `cross-site request (${site})`;
     return null;
   }
 }
 
-/** The value of cookie `name` in a Cookie header (parsed by Bun.CookieMap), or null. */
-function cookieValue(header: string | null, name: string): string | null {
-  return header === null ? null : new Bun.CookieMap(header).get(name);
+/**
+ * A top-level navigation to the page itself (not the API): allowed from
+ * anywhere — the page holds no data, `frame-ancestors 'none'` keeps it out of
+ * frames, and `ipc ui --open` arrives from a local file (a cross-site navigation).
+ */
+function isPageNavigation(req: Request): boolean {
+  return req.method === "GET" && req.headers.get("sec-fetch-mode") === "navigate" && !new URL(req.url).pathname.startsWith("/api/");
 }
 
-/** The Set-Cookie header value for session `sid`: HttpOnly, SameSite=Strict, whole site, ends with the browser session. */
-export function sessionCookie(sid: string): string {
-  return `${COOKIE}=${sid}; HttpOnly; SameSite=Strict; Path=/`;
+/** The session secret a request carries: the X-Ipc-Session header, or the WebSocket subprotocol entry; else null. */
+export function sessionOf(req: Request): string | null {
+  const header = req.headers.get(SESSION_HEADER);
+  if (header !== null) return header.trim();
+  for (const p of (req.headers.get("sec-websocket-protocol") ?? "").split(",")) {
+    const t = p.trim();
+    if (t.startsWith(WS_SESSION_PREFIX)) return t.slice(WS_SESSION_PREFIX.length);
+  }
+  return null;
+}
+
+/** A Set-Cookie value that deletes the cookie earlier versions set (it would keep leaking to other ports). */
+export function clearOldCookie(): string {
+  return `${OLD_COOKIE}=; Max-Age=0; HttpOnly; SameSite=Strict; Path=/`;
 }

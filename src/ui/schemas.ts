@@ -19,6 +19,13 @@ export const UiPost = v.object({
 });
 export type UiPost = v.InferOutput<typeof UiPost>;
 
+/**
+ * A message as the dashboard's lists and live feed carry it: the wire message,
+ * `partial` when content was cut or `data` summarised (`{summarised: true, kb}`);
+ * `GET /api/message/ID` has it whole.
+ */
+export type UiMessage = Message & { partial?: true };
+
 /** A login request: the one-time code from the URL fragment. */
 export const UiLogin = v.object({ code: v.pipe(v.string(), v.minLength(1), v.maxLength(256)) });
 
@@ -35,17 +42,25 @@ export interface UiAgent {
 export interface UiConversation {
   a: string;
   b: string;
-  last: Message;
+  last: UiMessage;
 }
 
-/** What the live WebSocket sends: one frame per stored message (large ones as their summary). */
+/** What the live WebSocket sends: one frame per stored message, in its list form. */
 export interface UiEvent {
   type: "message";
-  message: Message;
+  message: UiMessage;
+}
+
+/** The reply to a login: the session secret the page keeps in sessionStorage and sends as X-Ipc-Session. */
+export interface UiLoggedIn {
+  ok: true;
+  session: string;
 }
 
 /** A page of a list: the rows, and how many there are in all (when known). */
 export interface Page<T> {
   items: T[];
   total?: number;
+  /** Rows were left out (the page size, or the reply's size bound): ask for the next page. */
+  more?: boolean;
 }

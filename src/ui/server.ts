@@ -1,26 +1,36 @@
 /**
- * The browser dashboard: `Bun.serve` on 127.0.0.1 only (IPC_UI_PORT, default
- * 9877), inside the broker process, started by the first `ui` request. Every
- * request passes the Guard (Host, Origin, session cookie) and gets the
- * security headers; the page's files come from the HTML bundle (assets.ts);
- * `/api/live` is a WebSocket fed by the broker's message observers (no polling).
+ * The browser dashboard, inside the broker process, started by the first `ui`
+ * request: a capped TCP front on 127.0.0.1 only (IPC_UI_PORT, default 9877;
+ * front.ts) relaying to `Bun.serve` on a private Unix socket. Every request
+ * passes the Guard (Host, Origin, session) and gets the security headers; the
+ * page's files come from the HTML bundle (assets.ts); `/api/live` is a
+ * WebSocket fed by the broker's message observers (no polling). Replies and
+ * pushes are bounded and counted in the broker's shared output budget (see
+ * api.ts and output.ts).
  *
- * Routes: GET / (page) · POST /api/login {code} · POST /api/logout ·
+ * Routes: GET / (page) · POST /api/login {code} → {session} · POST /api/logout ·
  * GET /api/agents?offset&limit · GET /api/conversations?offset&limit ·
  * GET /api/conversation?a&b&before&limit · GET /api/message/ID ·
  * GET /api/search?q&limit · POST /api/send {as,to,content,reply_to?} · GET /api/live (WebSocket).
  */
-import type { Server, ServerWebSocket } from "bun";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Server } from "bun";
 import * as v from "valibot";
 import type { Broker } from "../broker/broker.ts";
+import { dashboardConnections, raiseFdLimit } from "../broker/fd-limit.ts";
 import { log } from "../broker/log.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { MessageRow } from "../store/messages.ts";
 import { Overview } from "../store/overview.ts";
 import * as api from "./api.ts";
 import { type Asset, loadAssets } from "./assets.ts";
-import { Guard, LOGIN_CODE_TTL_S, SECURITY_HEADERS, sessionCookie } from "./guard.ts";
-import { type UiEvent, UiLogin } from "./schemas.ts";
+import { type Front, startFront } from "./front.ts";
+import { clearOldCookie, Guard, LOGIN_CODE_TTL_S, OLD_COOKIE, SECURITY_HEADERS, WS_PROTOCOL } from "./guard.ts";
+import { countedBody, LiveSockets } from "./output.ts";
+import { People } from "./people.ts";
+import { type UiEvent, type UiLoggedIn, UiLogin } from "./schemas.ts";
 
 /** Largest request body the dashboard reads (bytes): a post's content plus room. */
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -44,15 +54,15 @@ const STATUS: Partial<Record<string, number>> = {
   INBOX_FULL: 409,
 };
 
+const JSON_HEADERS = { ...SECURITY_HEADERS, "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
+
 function json(body: unknown, status = 200, extra: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { ...SECURITY_HEADERS, "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...extra },
-  });
+  return new Response(JSON.stringify(body), { status, headers: { ...JSON_HEADERS, ...extra } });
 }
 
-function refuse(status: number, message: string): Response {
-  return json({ ok: false, error: { code: status === 401 ? "UNAUTHENTICATED" : "FORBIDDEN", message } }, status);
+function refuse(status: number, message: string, extra: Record<string, string> = {}): Response {
+  const code = status === 401 ? "UNAUTHENTICATED" : status === 429 ? "RATE_LIMITED" : "FORBIDDEN";
+  return json({ ok: false, error: { code, message } }, status, extra);
 }
 
 function failure(err: unknown): Response {
@@ -79,13 +89,15 @@ async function body(req: Request): Promise<unknown> {
 export async function startDashboard(b: Broker): Promise<Dashboard> {
   const assets = await loadAssets();
   const overview = new Overview(b.db);
-  const sockets = new Set<ServerWebSocket<unknown>>();
+  const people = new People(b.db);
+  const live = new LiveSockets(b);
   let guard!: Guard;
 
   const observer = (row: MessageRow): void => {
-    const frame = JSON.stringify({ type: "message", message: api.present(row) } satisfies UiEvent);
-    for (const ws of sockets) ws.send(frame);
+    live.push(JSON.stringify({ type: "message", message: api.listForm(api.boundRow(row)) } satisfies UiEvent));
   };
+  /** A JSON reply of the API, counted in the shared output budget until sent. */
+  const reply = (value: unknown): Response => new Response(countedBody(b, JSON.stringify(value)), { headers: JSON_HEADERS });
 
   const route = async (req: Request, server: Server<unknown>): Promise<Response | undefined> => {
     const why = guard.refusal(req);
@@ -99,9 +111,14 @@ export async function startDashboard(b: Broker): Promise<Dashboard> {
     }
     if (path === "/api/login" && req.method === "POST") {
       const parsed = v.safeParse(UiLogin, await body(req).catch(() => null));
-      const sid = parsed.success ? guard.redeem(parsed.output.code) : null;
-      if (sid === null) return refuse(401, "this login link is unknown, used or expired: run `ipc ui` for a new one");
-      return json({ ok: true }, 200, { "set-cookie": sessionCookie(sid) });
+      const r = parsed.success ? guard.redeem(parsed.output.code) : ({ refused: true } as const);
+      if ("wait" in r) {
+        const s = Math.ceil(r.wait / 1000);
+        return refuse(429, `too many failed logins on this dashboard: try again in ${s} s (the link stays valid until it expires)`, { "retry-after": String(s) });
+      }
+      if ("refused" in r) return refuse(401, "this login link is unknown, used or expired: run `ipc ui` for a new one");
+      const old = (req.headers.get("cookie") ?? "").includes(`${OLD_COOKIE}=`);
+      return json({ ok: true, session: r.session } satisfies UiLoggedIn, 200, old ? { "set-cookie": clearOldCookie() } : {});
     }
     if (!guard.loggedIn(req)) return refuse(401, "not logged in: open the link `ipc ui` prints");
     const q = url.searchParams;
@@ -111,58 +128,69 @@ export async function startDashboard(b: Broker): Promise<Dashboard> {
           guard.logout(req);
           return json({ ok: true });
         case "GET /api/live":
-          return server.upgrade(req, { data: null }) ? undefined : refuse(400, "expected a WebSocket upgrade");
+          return server.upgrade(req, { data: null, headers: { "sec-websocket-protocol": WS_PROTOCOL } })
+            ? undefined
+            : refuse(400, "expected a WebSocket upgrade");
         case "GET /api/agents":
-          return json(api.agents(b, api.offsetOf(q.get("offset")), api.pageSize(q.get("limit"), 100)));
+          return reply(api.agents(b, api.offsetOf(q.get("offset")), api.pageSize(q.get("limit"), 100)));
         case "GET /api/conversations":
-          return json(api.conversations(b, overview, api.offsetOf(q.get("offset")), api.pageSize(q.get("limit"), 50)));
+          return reply(api.conversations(b, overview, api.offsetOf(q.get("offset")), api.pageSize(q.get("limit"), 50)));
         case "GET /api/conversation": {
           const before = api.offsetOf(q.get("before")) || undefined;
-          return json(api.conversation(overview, q.get("a") ?? "", q.get("b") ?? "", api.pageSize(q.get("limit"), 100), before));
+          return reply(api.conversation(b, overview, q.get("a") ?? "", q.get("b") ?? "", api.pageSize(q.get("limit"), 100), before));
         }
         case "GET /api/search":
-          return json(api.search(b, q.get("q") ?? "", api.pageSize(q.get("limit"), 50)));
+          return reply(api.search(b, overview, q.get("q") ?? "", api.pageSize(q.get("limit"), 50)));
         case "POST /api/send":
-          return json({ ok: true, ...(await api.post(b, await body(req))) });
+          return json({ ok: true, ...(await api.post(b, people, await body(req))) });
       }
       const one = /^\/api\/message\/(\d+)$/.exec(path);
-      if (one !== null && req.method === "GET") return json({ message: api.message(b, Number(one[1])) });
+      if (one !== null && req.method === "GET") return reply({ message: api.message(b, Number(one[1])) });
       return refuse(404, "not found");
     } catch (err) {
       return failure(err);
     }
   };
 
-  let server: Server<unknown>;
-  try {
-    server = Bun.serve({
-      hostname: "127.0.0.1",
-      port: b.config.ui.port,
-      development: false,
-      maxRequestBodySize: MAX_BODY_BYTES,
-      fetch: (req, srv) => route(req, srv).catch(failure),
-      websocket: {
-        open(ws) {
-          sockets.add(ws);
-          if (sockets.size === 1) b.observers.add(observer);
-        },
-        close(ws) {
-          sockets.delete(ws);
-          if (sockets.size === 0) b.observers.delete(observer);
-        },
-        message() {
-          // The page only listens.
-        },
+  const dir = mkdtempSync(join(tmpdir(), "ipc-ui-"));
+  const unix = join(dir, "http.sock");
+  const server = Bun.serve({
+    unix,
+    development: false,
+    maxRequestBodySize: MAX_BODY_BYTES,
+    fetch: (req, srv) => route(req, srv).catch(failure),
+    websocket: {
+      backpressureLimit: LiveSockets.MAX_BUFFERED,
+      closeOnBackpressureLimit: true,
+      open(ws) {
+        live.add(ws);
+        if (live.size === 1) b.observers.add(observer);
       },
-      error: failure,
-    });
+      drain(ws) {
+        live.drained(ws);
+      },
+      close(ws) {
+        live.remove(ws);
+        if (live.size === 0) b.observers.delete(observer);
+      },
+      message() {
+        // The page only listens.
+      },
+    },
+    error: failure,
+  });
+  let front: Front;
+  try {
+    front = startFront("127.0.0.1", b.config.ui.port, unix, dashboardConnections(raiseFdLimit()));
   } catch (err) {
+    server.stop(true);
+    rmSync(dir, { recursive: true, force: true });
     throw new IpcError(
       "CONFLICT",
       `the dashboard cannot listen on 127.0.0.1:${b.config.ui.port} (${(err as Error).message}): choose another port with IPC_UI_PORT`,
     );
   }
-  const port = server.port!;
+  const port = front.port;
   guard = new Guard(port);
   log.info(`dashboard on http://127.0.0.1:${port}/`);
   return {
@@ -170,8 +198,10 @@ export async function startDashboard(b: Broker): Promise<Dashboard> {
     login: () => ({ url: `http://127.0.0.1:${port}/#login=${guard.issueCode()}`, port, expires_in_s: LOGIN_CODE_TTL_S }),
     stop: () => {
       b.observers.delete(observer);
-      for (const ws of sockets) ws.close(1001, "broker stopping");
+      live.closeAll();
+      front.stop();
       server.stop(true);
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

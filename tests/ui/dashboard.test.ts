@@ -1,10 +1,10 @@
 /**
  * The browser dashboard against a real broker process: its HTTP guard (login
- * code → cookie, Host, Origin, CSP) with plain fetch, and the page itself in
+ * code → session secret, Host, Origin, CSP) with plain fetch, and the page itself in
  * Debian's Chromium driven by playwright-core (no browser download).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, copyFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import { freePort } from "../helpers/ports.ts";
@@ -35,12 +35,12 @@ async function loginUrl(): Promise<string> {
   return r.url;
 }
 
-/** Logs in with plain fetch; returns the Cookie header to send. */
-async function cookie(): Promise<string> {
+/** Logs in with plain fetch; returns the header that carries the session. */
+async function session(): Promise<Record<string, string>> {
   const code = new URL(await loginUrl()).hash.replace("#login=", "");
   const res = await fetch(`${origin}/api/login`, { method: "POST", headers: { origin }, body: JSON.stringify({ code }) });
   expect(res.status).toBe(200);
-  return res.headers.get("set-cookie")!.split(";")[0]!;
+  return { "x-ipc-session": ((await res.json()) as { session: string }).session };
 }
 
 beforeAll(async () => {
@@ -77,40 +77,46 @@ describe("dashboard HTTP guard", () => {
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
   });
 
-  test("a login code works once, and only before it expires; the cookie is HttpOnly and SameSite=Strict", async () => {
+  test("a login code works once; it gives a session secret for the page to send, never a cookie", async () => {
     const code = new URL(await loginUrl()).hash.replace("#login=", "");
     const bad = await fetch(`${origin}/api/login`, { method: "POST", headers: { origin }, body: JSON.stringify({ code: "x" + code }) });
     expect(bad.status).toBe(401);
     const good = await fetch(`${origin}/api/login`, { method: "POST", headers: { origin }, body: JSON.stringify({ code }) });
     expect(good.status).toBe(200);
-    const set = good.headers.get("set-cookie")!;
-    expect(set).toContain("HttpOnly");
-    expect(set).toContain("SameSite=Strict");
+    expect(good.headers.get("set-cookie")).toBeNull();
+    const { session: sid } = (await good.json()) as { session: string };
+    expect(sid.length).toBeGreaterThanOrEqual(43);
     const again = await fetch(`${origin}/api/login`, { method: "POST", headers: { origin }, body: JSON.stringify({ code }) });
     expect(again.status).toBe(401);
-    const agents = await fetch(`${origin}/api/agents`, { headers: { cookie: set.split(";")[0]! } });
+    // The secret as a cookie opens nothing; as the header it does.
+    expect((await fetch(`${origin}/api/agents`, { headers: { cookie: `ipc_ui=${sid}` } })).status).toBe(401);
+    // A browser still holding the cookie of an earlier version is told to drop it.
+    const code2 = new URL(await loginUrl()).hash.replace("#login=", "");
+    const withOld = await fetch(`${origin}/api/login`, { method: "POST", headers: { origin, cookie: "ipc_ui=old" }, body: JSON.stringify({ code: code2 }) });
+    expect(withOld.headers.get("set-cookie")).toStartWith("ipc_ui=; Max-Age=0");
+    const agents = await fetch(`${origin}/api/agents`, { headers: { "x-ipc-session": sid } });
     expect(agents.status).toBe(200);
     const body = (await agents.json()) as { items: { name: string }[] };
     expect(body.items.map((a) => a.name)).toEqual(expect.arrayContaining(["fred", "barney"]));
   });
 
-  test("a foreign Host (DNS rebinding) or Origin is refused, even with the cookie", async () => {
-    const c = await cookie();
-    const rebound = await fetch(`${origin}/api/agents`, { headers: { cookie: c, host: `evil.example:${uiPort}` } });
+  test("a foreign Host (DNS rebinding) or Origin is refused, even with a session", async () => {
+    const c = await session();
+    const rebound = await fetch(`${origin}/api/agents`, { headers: { ...c, host: `evil.example:${uiPort}` } });
     expect(rebound.status).toBe(403);
     const page = await fetch(`${origin}/`, { headers: { host: "evil.example" } });
     expect(page.status).toBe(403);
     const cross = await fetch(`${origin}/api/send`, {
       method: "POST",
-      headers: { cookie: c, origin: "http://evil.example" },
+      headers: { ...c, origin: "http://evil.example" },
       body: JSON.stringify({ as: "you", to: "fred", content: "forged" }),
     });
     expect(cross.status).toBe(403);
-    const noOrigin = await fetch(`${origin}/api/send`, { method: "POST", headers: { cookie: c }, body: JSON.stringify({ as: "you", to: "fred", content: "forged" }) });
+    const noOrigin = await fetch(`${origin}/api/send`, { method: "POST", headers: { ...c }, body: JSON.stringify({ as: "you", to: "fred", content: "forged" }) });
     expect(noOrigin.status).toBe(403);
-    const ws = await fetch(`${origin}/api/live`, { headers: { cookie: c, upgrade: "websocket", origin: "http://evil.example" } });
+    const ws = await fetch(`${origin}/api/live`, { headers: { ...c, upgrade: "websocket", origin: "http://evil.example" } });
     expect(ws.status).toBe(403);
-    const site = await fetch(`${origin}/api/agents`, { headers: { cookie: c, "sec-fetch-site": "cross-site" } });
+    const site = await fetch(`${origin}/api/agents`, { headers: { ...c, "sec-fetch-site": "cross-site" } });
     expect(site.status).toBe(403);
     // Nothing forged arrived.
     const inbox = await ipcJson<{ messages: unknown[] }>(e, ["check", "--peek"], { env: { IPC_NAME: "fred" } });
@@ -118,9 +124,9 @@ describe("dashboard HTTP guard", () => {
   });
 
   test("posting as the name of a connected agent is refused; bad bodies get clear errors", async () => {
-    const c = await cookie();
+    const c = await session();
     const post = (body: unknown) =>
-      fetch(`${origin}/api/send`, { method: "POST", headers: { cookie: c, origin, "content-type": "application/json" }, body: JSON.stringify(body) });
+      fetch(`${origin}/api/send`, { method: "POST", headers: { ...c, origin, "content-type": "application/json" }, body: JSON.stringify(body) });
     const bad = await post({ as: "you", to: "no such name!", content: "x" });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("INVALID_NAME");
@@ -128,7 +134,7 @@ describe("dashboard HTTP guard", () => {
     expect(empty.status).toBe(400);
     await using watcher = spawnWatch("barney");
     await waitUntil(async () => {
-      const r = await fetch(`${origin}/api/agents`, { headers: { cookie: c } });
+      const r = await fetch(`${origin}/api/agents`, { headers: c });
       return ((await r.json()) as { items: { name: string; online: boolean }[] }).items.some((a) => a.name === "barney" && a.online);
     });
     const impersonate = await post({ as: "barney", to: "fred", content: "I am barney" });
@@ -250,6 +256,14 @@ describe.skipIf(!existsSync(CHROMIUM))("dashboard in Chromium", () => {
         mkdirSync(resolve(import.meta.dir, "../../docs/images"), { recursive: true });
         copyFileSync(shot, resolve(import.meta.dir, "../../docs/images/dashboard.png"));
       }
+      // A large attachment arrives summarised, and loads whole on demand.
+      const file = join(tmpdir(), `ipc-ui-big-${process.pid}.txt`);
+      writeFileSync(file, `${"line of a long log\n".repeat(2_000)}the end\n`);
+      const big = JSON.parse((await ipc(e, ["share-file", "barney", file, "--json"], { env: { IPC_NAME: "fred" } })).stdout) as { message_id: number };
+      const load = page.locator(`#m${big.message_id} button`, { hasText: "load the attachment" });
+      await load.waitFor();
+      await load.click();
+      await page.locator(`#m${big.message_id} details pre`, { hasText: "the end" }).waitFor();
       expect(external).toBe(0);
       expect(errors).toEqual([]);
     } finally {

@@ -1,10 +1,12 @@
 /**
  * `ui`: a one-time login link for the browser dashboard (src/ui/server.ts),
  * started on the first request so a broker nobody watches never loads it.
+ * The dashboard shows every message, so only the owner may ask (owner.ts).
  */
 import { IpcError } from "../../protocol/errors.ts";
 import type { Broker } from "../broker.ts";
 import { errorFrame, okFrame } from "../frames.ts";
+import { requireOwner } from "../owner.ts";
 import type { OpHandler } from "./types.ts";
 
 type Dashboard = Awaited<ReturnType<typeof import("../../ui/server.ts").startDashboard>>;
@@ -31,6 +33,7 @@ function dashboardOf(b: Broker): Promise<Dashboard> {
 }
 
 export const ui: OpHandler<"ui"> = (b, conn, req) => {
+  requireOwner(conn, "the dashboard (`ipc ui`)");
   if (!b.config.ui.enabled) {
     throw new IpcError("FORBIDDEN", "the dashboard is off on this broker (IPC_UI=off); restart it without IPC_UI=off to use `ipc ui`");
   }

@@ -6,7 +6,7 @@
  * Escape leaves a field.
  */
 import type { Message } from "../../protocol/message.ts";
-import type { Page, UiAgent, UiConversation, UiEvent } from "../schemas.ts";
+import type { Page, UiAgent, UiConversation, UiEvent, UiLoggedIn, UiMessage } from "../schemas.ts";
 import { el, messageItem, when } from "./render.ts";
 
 const EVERYONE = "*";
@@ -48,17 +48,30 @@ class HttpError extends Error {
   }
 }
 
+/**
+ * Where the page keeps its session secret: sessionStorage is per origin (so
+ * per port) and per tab; the page sends it itself. Never a cookie: a browser
+ * sends cookies to every port of 127.0.0.1.
+ */
+const SESSION_KEY = "ipc-session";
+
 async function call<T>(path: string, init?: { method: string; body: unknown }): Promise<T> {
+  const headers: Record<string, string> = init ? { "content-type": "application/json" } : {};
+  const session = sessionStorage.getItem(SESSION_KEY);
+  if (session !== null) headers["x-ipc-session"] = session;
   const res = await fetch(path, {
     method: init?.method ?? "GET",
-    headers: init ? { "content-type": "application/json" } : {},
+    headers,
     body: init ? JSON.stringify(init.body) : undefined,
-    credentials: "same-origin",
+    credentials: "omit",
   });
   const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
   if (!res.ok) {
     const message = body.error?.message ?? `HTTP ${res.status}`;
-    if (res.status === 401) showBanner(`Not logged in: ${message}`);
+    if (res.status === 401) {
+      sessionStorage.removeItem(SESSION_KEY);
+      showBanner(`Not logged in: ${message}`);
+    } else if (res.status === 429 && path === "/api/login") showBanner(message);
     throw new HttpError(res.status, message);
   }
   return body as T;
@@ -126,12 +139,12 @@ function renderConversations(): void {
 async function loadConversations(): Promise<void> {
   const page = await call<Page<UiConversation>>(`/api/conversations?limit=${conversationLimit}`);
   conversations = page.items;
-  ui.moreConversations.hidden = page.items.length < conversationLimit;
+  ui.moreConversations.hidden = page.more !== true;
   renderConversations();
 }
 
 const itemOptions = {
-  loadFull: async (id: number) => (await call<{ message: Message }>(`/api/message/${id}`)).message.content,
+  loadFull: async (id: number) => (await call<{ message: Message }>(`/api/message/${id}`)).message,
   jump: (id: number) => void jumpTo(id),
 };
 
@@ -141,20 +154,20 @@ async function openConversation(a: string, b: string): Promise<void> {
   const me = ui.as.value.toLowerCase();
   ui.to.value = a === EVERYONE ? EVERYONE : a === me ? b : b === me ? a : b;
   renderConversations();
-  const page = await call<Page<Message>>(`/api/conversation?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}&limit=100`);
+  const page = await call<Page<UiMessage>>(`/api/conversation?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}&limit=100`);
   ui.messages.replaceChildren(...page.items.map((m) => messageItem(m, itemOptions)));
   view.oldest = page.items[0]?.id ?? 0;
-  ui.earlier.hidden = page.items.length < 100;
+  ui.earlier.hidden = page.more !== true;
   ui.messages.scrollTop = ui.messages.scrollHeight;
 }
 
 async function loadEarlier(): Promise<void> {
   if (view?.kind !== "conversation" || view.oldest === 0) return;
   const { a, b } = view;
-  const page = await call<Page<Message>>(`/api/conversation?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}&limit=100&before=${view.oldest}`);
+  const page = await call<Page<UiMessage>>(`/api/conversation?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}&limit=100&before=${view.oldest}`);
   ui.messages.prepend(...page.items.map((m) => messageItem(m, itemOptions)));
   view.oldest = page.items[0]?.id ?? view.oldest;
-  ui.earlier.hidden = page.items.length < 100;
+  ui.earlier.hidden = page.more !== true;
 }
 
 async function jumpTo(id: number): Promise<void> {
@@ -173,14 +186,14 @@ async function runSearch(query: string): Promise<void> {
   if (query.trim() === "") return;
   view = { kind: "search", query };
   renderConversations();
-  const page = await call<Page<Message>>(`/api/search?q=${encodeURIComponent(query)}`);
+  const page = await call<Page<UiMessage>>(`/api/search?q=${encodeURIComponent(query)}`);
   ui.title.textContent = `${page.items.length} result${page.items.length === 1 ? "" : "s"} for “${query}”`;
   ui.earlier.hidden = true;
   ui.messages.replaceChildren(...page.items.map((m) => messageItem(m, itemOptions)));
 }
 
 /** A message the broker just stored: into its conversation, its open view, and the agents' counts. */
-function onMessage(m: Message): void {
+function onMessage(m: UiMessage): void {
   const c = conversationOf(m);
   const i = conversations.findIndex((x) => x.a === c.a && x.b === c.b);
   if (i >= 0) {
@@ -212,7 +225,9 @@ function scheduleAgents(): void {
  * is open, and reloads the lists after a reconnect (messages may have come meanwhile).
  */
 function connectLive(delay = 1000, reconnect = false): void {
-  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/live`);
+  // The session rides in the handshake as a second subprotocol; the server answers "ipc".
+  const session = sessionStorage.getItem(SESSION_KEY) ?? "";
+  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/api/live`, ["ipc", `ipc-session.${session}`]);
   ws.addEventListener("open", () => {
     delay = 1000;
     ui.live.textContent = "● live";
@@ -226,6 +241,7 @@ function connectLive(delay = 1000, reconnect = false): void {
   ws.addEventListener("close", () => {
     ui.live.textContent = "○ offline";
     ui.live.classList.remove("on");
+    if (sessionStorage.getItem(SESSION_KEY) === null) return;
     setTimeout(() => connectLive(Math.min(delay * 2, 30_000), true), delay);
   });
 }
@@ -310,7 +326,8 @@ async function login(): Promise<void> {
   const code = new URLSearchParams(location.hash.slice(1)).get("login");
   if (code === null) return;
   history.replaceState(null, "", location.pathname);
-  await call("/api/login", { method: "POST", body: { code } });
+  const r = await call<UiLoggedIn>("/api/login", { method: "POST", body: { code } });
+  sessionStorage.setItem(SESSION_KEY, r.session);
 }
 
 async function start(): Promise<void> {
@@ -323,7 +340,7 @@ async function start(): Promise<void> {
     await refresh();
     performance.mark("ipc:first-screen"); // read by the benchmark (bench/workloads/ui.ts)
   } catch (err) {
-    if (!(err instanceof HttpError && err.status === 401)) showBanner(`Could not load: ${(err as Error).message}`);
+    if (!(err instanceof HttpError && (err.status === 401 || err.status === 429))) showBanner(`Could not load: ${(err as Error).message}`);
     return;
   }
   connectLive();

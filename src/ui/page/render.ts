@@ -37,10 +37,34 @@ function block(summary: string, text: string, open = false): HTMLElement {
   return d;
 }
 
+/** A button that loads message `m` whole and puts `show(whole)` in its place. */
+function loader(label: string, m: Message, loadFull: (id: number) => Promise<Message>, show: (whole: Message) => Node): HTMLElement {
+  const button = el("button", { type: "button", class: "more" }, label);
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      button.replaceWith(show(await loadFull(m.id)));
+    } catch (err) {
+      button.textContent = `could not load it: ${(err as Error).message}`;
+    }
+  });
+  return button;
+}
+
 /** What a message's `data` carries, readable: a shared file, command output, a large message, or raw JSON. */
-function attachment(m: Message, loadFull: (id: number) => Promise<string>): HTMLElement | null {
+function attachment(m: Message, loadFull: (id: number) => Promise<Message>): HTMLElement | null {
   const d = m.data;
   if (d === undefined) return null;
+  if (d.summarised === true) {
+    // Lists carry large data as a summary only: load it on demand.
+    return loader(`load the attachment (${String(d.kb ?? "?")} KB)`, m, loadFull, (whole) => {
+      const shown = whole.data?.summarised === true ? null : attachment(whole, loadFull);
+      if (shown === null) return el("span", {}, "(nothing attached)");
+      // Asked for: shown open.
+      for (const d of shown instanceof HTMLDetailsElement ? [shown] : shown.querySelectorAll("details")) d.open = true;
+      return shown;
+    });
+  }
   if (d.type === "file" && str(d.content) !== null) {
     const about = str(d.description) ? ` — ${d.description}` : "";
     return block(`file ${str(d.filepath) ?? ""}${about}`, str(d.content)!);
@@ -53,22 +77,13 @@ function attachment(m: Message, loadFull: (id: number) => Promise<string>): HTML
     return parts;
   }
   if (str(d.large_message_file) !== null) {
-    const button = el("button", { type: "button", class: "more" }, `load the whole message (${String(d.original_size_kb ?? "?")} KB)`);
-    button.addEventListener("click", async () => {
-      button.disabled = true;
-      try {
-        button.replaceWith(el("pre", {}, await loadFull(m.id)));
-      } catch (err) {
-        button.textContent = `could not load it: ${(err as Error).message}`;
-      }
-    });
-    return button;
+    return loader(`load the whole message (${String(d.original_size_kb ?? "?")} KB)`, m, loadFull, (whole) => el("pre", {}, whole.content));
   }
   return block("data", JSON.stringify(d, null, 2));
 }
 
 /** One message as a list item: header (id, sender → recipient, kind, reply link, time), text, attachment. */
-export function messageItem(m: Message, opts: { loadFull: (id: number) => Promise<string>; jump: (id: number) => void }): HTMLLIElement {
+export function messageItem(m: Message & { partial?: true }, opts: { loadFull: (id: number) => Promise<Message>; jump: (id: number) => void }): HTMLLIElement {
   const reply =
     m.reply_to !== undefined
       ? el("button", { type: "button", class: "reply", title: "show the message this replies to" }, `↳ reply to #${m.reply_to}`)
@@ -90,6 +105,9 @@ export function messageItem(m: Message, opts: { loadFull: (id: number) => Promis
       m.read_at !== undefined ? el("span", { title: `read ${m.read_at}` }, "✓ read") : null,
     ),
     el("div", { class: "content" }, m.content),
+    m.partial === true && m.data?.large_message_file === undefined && m.content.endsWith("…")
+      ? loader("load the whole message", m, opts.loadFull, (whole) => el("pre", {}, whole.content))
+      : null,
     attachment(m, opts.loadFull),
   );
   return li;
