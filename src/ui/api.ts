@@ -215,6 +215,14 @@ export async function post(b: Broker, people: People, body: unknown): Promise<{ 
   } else {
     const r = sendDirect(b, p.as, p.to, p.content, null, p.reply_to ?? null);
     result = { message_ids: [r.message_id], status: r.status };
+    // Leased to a deliverer (docs/wake.md#delivery-states): the post says what the CLI's send says, once the lease ends.
+    if (r.lease !== undefined) {
+      const lease = r.lease;
+      const settled = new Promise<string>((resolve) => lease.settled.push(resolve));
+      await new Promise<void>((resolve) => b.commit.afterCommit(resolve));
+      result.status = await settled;
+      return result;
+    }
   }
   await new Promise<void>((resolve) => b.commit.afterCommit(resolve));
   return result;
