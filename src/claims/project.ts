@@ -72,10 +72,10 @@ export function claimPattern(root: string, cwd: string, typed: string): string {
   return joined;
 }
 
-/** The project id of `cwd` and `typed` paths or globs as claims in it (empty words dropped). @throws as claimPattern. */
-export function claimTarget(typed: readonly string[], cwd: string): { project: string; paths: string[] } {
+/** The project root and id of `cwd` and `typed` paths or globs as claims in it (empty words dropped). @throws as claimPattern. */
+export function claimTarget(typed: readonly string[], cwd: string): { root: string; project: string; paths: string[] } {
   const root = projectRoot(cwd);
-  return { project: projectId(root), paths: typed.filter((p) => p !== "").map((p) => claimPattern(root, cwd, p)) };
+  return { root, project: projectId(root), paths: typed.filter((p) => p !== "").map((p) => claimPattern(root, cwd, p)) };
 }
 
 /** Longest a `git config` lookup may take (ms); past it the root's path is the id. */
