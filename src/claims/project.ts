@@ -31,17 +31,21 @@ export function realish(path: string): string {
   return resolve(path);
 }
 
+/** The nearest folder from `dir` up that holds `.git` (real path), or null. */
+export function gitRoot(dir: string): string | null {
+  let at = realish(dir);
+  for (let depth = 0; depth < MAX_DEPTH; depth++) {
+    if (existsSync(join(at, ".git"))) return at;
+    const up = dirname(at);
+    if (up === at) break;
+    at = up;
+  }
+  return null;
+}
+
 /** The project root of `cwd`: its git root, else `cwd` (real paths). */
 export function projectRoot(cwd: string): string {
-  const start = realish(cwd);
-  let dir = start;
-  for (let depth = 0; depth < MAX_DEPTH; depth++) {
-    if (existsSync(join(dir, ".git"))) return dir;
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return start;
+  return gitRoot(cwd) ?? realish(cwd);
 }
 
 /** `path` (absolute, or relative to `cwd`) relative to `root`, `/`-separated; null when it is outside `root` or is the root. */

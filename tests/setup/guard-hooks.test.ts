@@ -12,14 +12,14 @@ describe("mergeGuardHook", () => {
     );
   });
 
-  test("Gemini CLI: BeforeTool for write_file|replace next to its mcpServers and other hooks, once; an old binary is updated in place", () => {
+  test("Gemini CLI: BeforeTool for write_file|replace|run_shell_command next to its mcpServers and other hooks, once; an old binary is updated in place", () => {
     const before = JSON.stringify({ mcpServers: { ipc: { command: "/opt/ipc" } }, hooks: { BeforeTool: [{ matcher: "run_shell_command", hooks: [{ type: "command", command: "audit" }] }] } }, null, 2);
     const once = mergeGuardHook("gemini", "settings.json", before, launch);
     const doc = JSON.parse(once);
     expect(doc.mcpServers.ipc.command).toBe("/opt/ipc");
     expect(doc.hooks.BeforeTool).toEqual([
       { matcher: "run_shell_command", hooks: [{ type: "command", command: "audit" }] },
-      { matcher: "write_file|replace", hooks: [{ type: "command", command: guardCommand(launch, "gemini") }] },
+      { matcher: "write_file|replace|run_shell_command", hooks: [{ type: "command", command: guardCommand(launch, "gemini") }] },
     ]);
     expect(mergeGuardHook("gemini", "settings.json", once, launch)).toBe(once);
     const moved = mergeGuardHook("gemini", "settings.json", once, { ...launch, command: "/new/ipc" });
