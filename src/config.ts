@@ -349,3 +349,22 @@ export function hostDirs(env: Env = process.env): HostDirs {
   const home = env.HOME || env.USERPROFILE || homedir();
   return { home, codexHome: env.CODEX_HOME || join(home, ".codex") };
 }
+
+/** Names of environment variables that hold secrets by convention (API keys, tokens, passwords). */
+const SECRET_ENV_NAME = /(KEY|TOKEN|SECRET|PASSW(OR)?D|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE)/i;
+
+/**
+ * The values (at least 12 characters) of environment variables whose names
+ * look secret (ANTHROPIC_API_KEY, GITHUB_TOKEN, …), with their names; the
+ * share tools refuse output holding one (src/share/sensitive.ts).
+ */
+export function secretEnvValues(env: Env = process.env): Array<{ name: string; value: string }> {
+  return Object.entries(env).flatMap(([name, value]) => (SECRET_ENV_NAME.test(name) && typeof value === "string" && value.length >= 12 ? [{ name, value }] : []));
+}
+
+/** `text` with `$NAME`, `${NAME}` and a leading `~` replaced from `env` (unknown names stay as written). For path checks of share_command's arguments. */
+export function expandEnvWords(text: string, env: Env = process.env): string {
+  const home = env.HOME || homedir();
+  const tilde = text === "~" ? home : text.startsWith("~/") ? `${home}${text.slice(1)}` : text;
+  return tilde.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (all, a: string | undefined, b: string | undefined) => env[(a ?? b)!] ?? all);
+}
