@@ -368,3 +368,10 @@ export function expandEnvWords(text: string, env: Env = process.env): string {
   const tilde = text === "~" ? home : text.startsWith("~/") ? `${home}${text.slice(1)}` : text;
   return tilde.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (all, a: string | undefined, b: string | undefined) => env[(a ?? b)!] ?? all);
 }
+
+/** This process's environment with `extra` added, for a child process (share_command marks its runs this way). */
+export function childEnv(extra: Record<string, string>, env: Env = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return { ...out, ...extra };
+}
