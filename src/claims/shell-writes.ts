@@ -18,6 +18,15 @@ const SEPARATORS = new Set([";", "&&", "||", "|", "|&", "&", "(", ")", ";;"]);
 const WRITE_REDIRECTS = new Set([">", ">>", ">|", "&>", "&>>"]);
 /** Words before the program that do not change what it writes. */
 const PREFIXES = new Set(["sudo", "env", "command", "nice", "nohup", "time", "exec", "builtin", "doas", "stdbuf", "timeout"]);
+/** Options of those prefixes that take a value (sudo -u USER, nice -n N, env -u NAME, timeout -s SIG …). */
+const PREFIX_VALUE_OPTS: Record<string, Set<string>> = {
+  sudo: new Set(["-u", "-g", "-C", "-h", "-p", "-D", "-U", "-r", "-t", "--user", "--group", "--host", "--prompt", "--chdir"]),
+  doas: new Set(["-u", "-C"]),
+  env: new Set(["-u", "-C", "-S", "--unset", "--chdir", "--split-string"]),
+  nice: new Set(["-n", "--adjustment"]),
+  timeout: new Set(["-s", "-k", "--signal", "--kill-after"]),
+  stdbuf: new Set(["-i", "-o", "-e"]),
+};
 /** Per program: options that take a value (so the value is not a file). */
 const VALUE_OPTS: Record<string, Set<string>> = {
   sed: new Set(["-e", "-f", "--expression", "--file", "-l", "--line-length"]),
@@ -139,7 +148,11 @@ export function shellWrites(command: string, cwd: string, home: string): string[
     while (i < words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!.w) || PREFIXES.has(basename(words[i]!.w)))) {
       const p = basename(words[i]!.w);
       i++;
-      if (PREFIXES.has(p)) while (i < words.length && (words[i]!.w.startsWith("-") || (p === "timeout" && /^\d/.test(words[i]!.w)))) i++;
+      if (!PREFIXES.has(p)) continue;
+      // The prefix's own options (and their values), and timeout's duration.
+      const takes = PREFIX_VALUE_OPTS[p];
+      while (i < words.length && words[i]!.w.startsWith("-")) if (takes?.has(words[i++]!.w) === true && i < words.length) i++;
+      if (p === "timeout" && i < words.length && /^\d/.test(words[i]!.w)) i++;
     }
     const program = i < words.length ? basename(words[i]!.w) : "";
     const args = words.slice(i + 1);
