@@ -11,6 +11,7 @@
  */
 import { parse } from "shell-quote";
 import { basename, isAbsolute, join, resolve } from "node:path";
+import { boundedGlob } from "./walk.ts";
 
 /** Operators that end a simple command. */
 const SEPARATORS = new Set([";", "&&", "||", "|", "|&", "&", "(", ")", ";;"]);
@@ -40,28 +41,25 @@ const VALUE_OPTS: Record<string, Set<string>> = {
   touch: new Set(["-d", "--date", "-r", "--reference", "-t"]),
   timeout: new Set(["-s", "--signal", "-k", "--kill-after"]),
 };
-/** Most files a glob in a command may expand to. */
-const MAX_GLOB = 2_000;
+/** Most directory entries a glob in a command is expanded over. */
+const MAX_GLOB = 5_000;
+/** Most globs of one command line expanded (the rest are checked as written). */
+const MAX_GLOBS = 8;
 /** Longest command line parsed (characters); a longer one is cut there. */
 const MAX_LINE = 100_000;
 
 type Token = string | { op: string; pattern?: string } | { comment: string };
 
+/** Globs expanded so far by the current shellWrites call (bounded by MAX_GLOBS). */
+let globsExpanded = 0;
+
 /** `word` (a path as typed, or a glob) as absolute paths in `cwd`; `home` expands `~`. */
 function expand(word: string, cwd: string, home: string, glob: boolean): string[] {
   const typed = word === "~" ? home : word.startsWith("~/") ? join(home, word.slice(2)) : word;
-  if (!glob) return [resolve(cwd, typed)];
-  const out: string[] = [];
-  try {
-    const base = isAbsolute(typed) ? "/" : cwd;
-    const pattern = isAbsolute(typed) ? typed.slice(1) : typed;
-    for (const f of new Bun.Glob(pattern).scanSync({ cwd: base, dot: true, onlyFiles: false })) {
-      out.push(resolve(base, f));
-      if (out.length >= MAX_GLOB) break;
-    }
-  } catch {
-    // an unreadable folder: nothing expanded
-  }
+  if (!glob || ++globsExpanded > MAX_GLOBS) return [resolve(cwd, typed)];
+  const base = isAbsolute(typed) ? "/" : cwd;
+  const pattern = isAbsolute(typed) ? typed.slice(1) : typed;
+  const out = boundedGlob(base, pattern, MAX_GLOB).map((f) => resolve(base, f));
   return out.length === 0 ? [resolve(cwd, typed)] : out;
 }
 
@@ -141,6 +139,7 @@ export function shellWrites(command: string, cwd: string, home: string): string[
     return [];
   }
   const files: string[] = [];
+  globsExpanded = 0;
   let dir = cwd;
   let words: Array<{ w: string; glob: boolean }> = [];
   const endCommand = () => {

@@ -19,6 +19,7 @@ import { resolveIdentity } from "../client/parent-session.ts";
 import { covers, isGlob } from "../claims/match.ts";
 import { gitRoot, projectId, projectRoot, realish } from "../claims/project.ts";
 import { shellWrites } from "../claims/shell-writes.ts";
+import { boundedGlob } from "../claims/walk.ts";
 import { type Config, hostDirs } from "../config.ts";
 import type { ClaimInfo } from "../protocol/claims.ts";
 
@@ -87,19 +88,14 @@ const MAX_INODE_SCAN = 20_000;
 
 /** The files of `claim` under `root` (absolute), bounded by MAX_INODE_SCAN. */
 function claimedFiles(root: string, claim: string): string[] {
-  const out: string[] = [];
   try {
-    const glob = isGlob(claim) ? new Bun.Glob(claim) : null;
-    const base = glob === null ? join(root, claim) : root;
-    if (glob === null && !statSync(base).isDirectory()) return [base];
-    for (const f of (glob ?? new Bun.Glob("**")).scanSync({ cwd: base, dot: true, onlyFiles: true })) {
-      out.push(join(base, f));
-      if (out.length >= MAX_INODE_SCAN) break;
-    }
+    const glob = isGlob(claim);
+    const base = glob ? root : join(root, claim);
+    if (!glob && !statSync(base).isDirectory()) return [base];
+    return boundedGlob(base, glob ? claim : "**", MAX_INODE_SCAN).map((f) => join(base, f));
   } catch {
-    // gone or unreadable: nothing to match
+    return []; // gone or unreadable: nothing to match
   }
-  return out;
 }
 
 /**
