@@ -13,6 +13,7 @@
  * broker's in-memory view of the bucket, and a holder homed on another
  * broker is live as the names directory says.
  */
+import { reasonNote } from "../../claims/format.ts";
 import { overlaps } from "../../claims/match.ts";
 import { type ClaimInfo, DEFAULT_CLAIM_TTL_S } from "../../protocol/claims.ts";
 import { IpcError } from "../../protocol/errors.ts";
@@ -86,7 +87,7 @@ function info(c: LiveClaim): ClaimInfo {
 function conflict(held: LiveClaim, path: string, now: number): IpcError {
   const minutes = Math.max(1, Math.ceil((held.expires_at - now) / 60_000));
   const what = held.path === path ? path : `${path} (overlaps ${held.path})`;
-  const why = held.reason === null ? "" : ` for "${held.reason}"`;
+  const why = held.reason === null ? "" : ` (${reasonNote(held.holder, held.reason)})`;
   const gone = held.online ? "" : ` (${held.holder} has no live session; the claim lapses then)`;
   return new IpcError(
     "CLAIM_CONFLICT",
