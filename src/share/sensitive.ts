@@ -58,6 +58,8 @@ const SECRET_FILES = [
 ];
 /** File names of shell and REPL histories (typed commands, often with tokens in them), wherever they are. */
 const HISTORY_NAME = /^(\..*_history|\.histfile|fish_history)$/;
+/** File names that hold credentials wherever they are. */
+const CREDENTIAL_NAMES = new Set([".netrc", ".git-credentials", ".pgpass", ".pypirc", ".credentials.json"]);
 /** Files whose presence marks a folder as an ipc home (config.ts paths). */
 const IPC_HOME_MARKS = ["broker.key", "ipc.db", "broker.lock"];
 /** System files holding password hashes (readable by root, who runs CI). */
@@ -110,6 +112,7 @@ export function secretReason(path: string, places: SecretPlaces): string | null 
   if (other !== null) return `it is inside an ipc home (${other}), where session tokens and keys live`;
   const name = basename(path);
   if (HISTORY_NAME.test(name)) return "it is a shell history, which often holds typed tokens and passwords";
+  if (CREDENTIAL_NAMES.has(name)) return `it is a ${name} file, which holds credentials`;
   if (/^\.env(\..*)?$/i.test(name) || /^\.envrc$/i.test(name)) return "it is an environment file (.env*), which usually holds secrets";
   if (KEY_NAME.test(name)) return "its name is a private key's (id_rsa, *.pem, *.key, …)";
   return null;
@@ -175,6 +178,8 @@ const SECRET_SHAPES: ReadonlyArray<[RegExp, string]> = [
   [/\bAIza[0-9A-Za-z_-]{35}/, "a Google API key (AIza…)"],
   [/\bnpm_[A-Za-z0-9]{36}\b/, "an npm token (npm_…)"],
   [/\bpypi-[A-Za-z0-9_-]{50,}/, "a PyPI token (pypi-…)"],
+  [/_authToken\s*=\s*[^\s$][^\s]{7,}/, "an npm registry token (_authToken=…)"],
+  [/"token"\s*:\s*"[A-Za-z0-9_-]{43}"/, "an ipc session token (a copied sessions/*.json)"],
 ];
 
 /** Secret values known on this machine: IPC_HOME's key and session tokens, and secret-looking environment variables' values. */

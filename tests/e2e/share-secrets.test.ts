@@ -169,6 +169,8 @@ describe("security round 3b: shares that never send a secret (a prompt-injected 
     writeFileSync(join(work, "gh.txt"), `token ${GHP}\n`);
     writeFileSync(join(work, "env-value.txt"), `it is ${ENV_SECRET}\n`);
     writeFileSync(join(work, "plain.txt"), "nothing secret\n");
+    writeFileSync(join(work, "copied-session.json"), `{"name":"alice","token":"${"Ab1_-".repeat(8)}xyz","saved_at":"2026-01-01T00:00:00Z"}\n`);
+    writeFileSync(join(work, ".pypirc"), "[pypi]\npassword = x\n");
     return { home, work, otherHome };
   }
 
@@ -187,6 +189,8 @@ describe("security round 3b: shares that never send a secret (a prompt-injected 
         join(work, "ant.txt"),
         join(work, "gh.txt"),
         join(work, "env-value.txt"),
+        join(work, "copied-session.json"),
+        join(work, ".pypirc"),
       ];
       for (const path of paths) {
         const r = await a.call("share_file", { to: "receiver", path });
