@@ -7,7 +7,6 @@
  * (Bun's Glob syntax: `*`, `**`, `?`, `[…]`, `{a,b}`).
  */
 import * as v from "valibot";
-import { coversEverything } from "../claims/match.ts";
 
 /** The project a claim belongs to: `git:` and its normalised origin remote, or an absolute path (the git root, else the working directory). */
 export const Project = v.pipe(
@@ -17,13 +16,10 @@ export const Project = v.pipe(
   v.regex(/^(?:\/|git:)[^\u0000-\u001f\u007f]*$/u, "a project is git:HOST/PATH (its origin remote) or an absolute path (the git root, else the working directory)"),
 );
 
-const WHOLE_PROJECT = "a claim cannot cover the whole project: claim the folders or files you edit (e.g. src/api/**)";
-
 /**
  * A claimed path or glob relative to the project root: no leading `/`, no `..`
  * or `.` segment, no NUL or other control character, at most 1 024 characters,
- * and not a glob of the whole project however spelled (`**`, `{**,x}`, `**\/?*` …,
- * decided by what it matches: claims/match.ts coversEverything): one agent must not lock everyone out.
+ * and not a glob of the whole project such as `**`: one agent must not lock everyone out.
  */
 export const ClaimPath = v.pipe(
   v.string(),
@@ -31,7 +27,7 @@ export const ClaimPath = v.pipe(
   v.maxLength(1024),
   v.regex(/^[^\u0000-\u001f\u007f]+$/u, "a claimed path cannot contain control characters"),
   v.check((p) => !p.startsWith("/") && !p.split("/").some((seg) => seg === ".." || seg === "." || seg === ""), "a claimed path is relative to the project root, without . or .. segments or empty ones"),
-  v.check((p) => !coversEverything([p]), WHOLE_PROJECT),
+  v.check((p) => !/^\*\*(\/\*\*)*(\/\*)?$/.test(p), "a claim cannot cover the whole project: claim the folders or files you edit (e.g. src/api/**)"),
 );
 
 /** Claim lifetimes: 1 minute to 7 days (seconds). */
@@ -47,7 +43,7 @@ export const ClaimRequest = v.object({
   ...base,
   op: v.literal("claim"),
   project: Project,
-  paths: v.pipe(v.array(ClaimPath), v.minLength(1), v.maxLength(100), v.check((ps) => !coversEverything(ps), WHOLE_PROJECT)),
+  paths: v.pipe(v.array(ClaimPath), v.minLength(1), v.maxLength(100)),
   ttl_s: v.optional(ClaimTtl),
   /** Coexists with other shared claims; an exclusive claim (the default) coexists with none. */
   shared: v.optional(v.boolean()),

@@ -248,7 +248,12 @@ describe("security round 3b: claims that hold", () => {
     expect((await ipc(e, ["claim", "src/**", "--force", "--as", "fred"], { cwd: dir })).code).toBe(1); // conflicts with barney's
     await ipc(e, ["release", "--as", "barney"], { cwd: dir });
     expect((await ipc(e, ["claim", "src/**", "--force", "--as", "fred"], { cwd: dir })).code).toBe(0);
-    expect((await ipc(e, ["claim", "{**,x}", "--force", "--as", "fred"], { cwd: dir })).code).not.toBe(0);
+    // Forced, a claim of every path is still refused, by the broker.
+    for (const p of ["{**,x}", "**/{*,x}", "**/?*", "{*,*/**}", "**", "**/*"]) {
+      const r = await ipc(e, ["claim", p, "--force", "--as", "barney"], { cwd: dir });
+      expect(r.code, p).toBe(1);
+      expect(r.stderr, p).toMatch(/covers every path of the project|cannot cover the whole project/);
+    }
   }, 60_000);
 
   test("MCP claim tool: the same patterns are refused and there is no override", async () => {

@@ -27,6 +27,13 @@ describe("mergeGuardHook", () => {
     expect(JSON.parse(moved).hooks.BeforeTool[1].hooks[0].command).toStartWith("IPC_HOME='/data/ipc home' /new/ipc guard hook");
   });
 
+  test("an entry written by an older ipc (edit tools only) gets the shell tool added to its matcher, once", () => {
+    const old = JSON.stringify({ hooks: { PreToolUse: [{ matcher: "Edit|Write|MultiEdit|NotebookEdit", hooks: [{ type: "command", command: guardCommand(launch, "claude-code") }] }] } });
+    const merged = mergeGuardHook("claude-code", "settings.json", old, launch);
+    expect(JSON.parse(merged).hooks.PreToolUse).toEqual([{ matcher: "Edit|Write|MultiEdit|NotebookEdit|Bash", hooks: [{ type: "command", command: guardCommand(launch, "claude-code") }] }]);
+    expect(mergeGuardHook("claude-code", "settings.json", merged, launch)).toBe(merged);
+  });
+
   test("hosts without a denying hook are left alone; a malformed hooks entry is refused with nothing changed", () => {
     expect(mergeGuardHook("cursor", "x.json", "{}", launch)).toBe("{}");
     expect(() => mergeGuardHook("claude-code", "settings.json", '{"hooks": {"PreToolUse": {}}}', launch)).toThrow(/should be an array/);

@@ -14,7 +14,7 @@
  * broker is live as the names directory says.
  */
 import { reasonNote } from "../../claims/format.ts";
-import { overlaps } from "../../claims/match.ts";
+import { coversEverything, overlaps } from "../../claims/match.ts";
 import { type ClaimInfo, DEFAULT_CLAIM_TTL_S } from "../../protocol/claims.ts";
 import { IpcError } from "../../protocol/errors.ts";
 import type { RequestOf } from "../../protocol/requests.ts";
@@ -116,7 +116,21 @@ function claimRows(live: readonly LiveClaim[], name: string, req: RequestOf<"cla
   return paths.map((path) => ({ project: req.project, path, holder: name, shared: shared ? 1 : 0, reason: req.reason ?? null, created_at: now, expires_at: expiresAt }));
 }
 
+/**
+ * Refuses claims that cover every path of a project, however spelled (`**`,
+ * `{**,x}`, `**\/?*`, `{*,*\/**}` …), one path or the request's paths
+ * together: decided by what they match (claims/match.ts coversEverything).
+ * @throws IpcError BAD_REQUEST.
+ */
+function refuseWholeProject(paths: readonly string[]): void {
+  const whole = paths.find((p) => coversEverything([p])) ?? (coversEverything(paths) ? paths.join(", ") : undefined);
+  if (whole !== undefined) {
+    throw new IpcError("BAD_REQUEST", `${whole} covers every path of the project: one agent must not lock everyone out; claim the folders or files you edit (e.g. src/api/**)`);
+  }
+}
+
 export const claim: OpHandler<"claim"> = (b, conn, req) => {
+  refuseWholeProject(req.paths);
   const s = b.requireSession(conn, req.token);
   const now = b.clock();
   if (b.cluster !== null) return later(b, conn, req.id, clusterClaim(b, b.cluster, s.name, req, now));
