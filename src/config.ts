@@ -352,6 +352,8 @@ export function hostDirs(env: Env = process.env): HostDirs {
 
 /** Names of environment variables that hold secrets by convention (API keys, tokens, passwords). */
 const SECRET_ENV_NAME = /(KEY|TOKEN|SECRET|PASSW(OR)?D|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE)/i;
+/** Such names that hold places, not secrets (SSH_AUTH_SOCK, DBUS_SESSION_BUS_ADDRESS, XDG_SESSION_TYPE, …). */
+const NOT_SECRET_ENV_NAME = /(_SOCK|_PATH|_DIR|_FILE|_HOME|_ADDRESS|_TYPE|_CLASS|_DESKTOP|_ID)$/i;
 
 /**
  * The values (at least 12 characters) of environment variables whose names
@@ -359,7 +361,9 @@ const SECRET_ENV_NAME = /(KEY|TOKEN|SECRET|PASSW(OR)?D|CREDENTIAL|AUTH|COOKIE|SE
  * share tools refuse output holding one (src/share/sensitive.ts).
  */
 export function secretEnvValues(env: Env = process.env): Array<{ name: string; value: string }> {
-  return Object.entries(env).flatMap(([name, value]) => (SECRET_ENV_NAME.test(name) && typeof value === "string" && value.length >= 12 ? [{ name, value }] : []));
+  return Object.entries(env).flatMap(([name, value]) =>
+    SECRET_ENV_NAME.test(name) && !NOT_SECRET_ENV_NAME.test(name) && typeof value === "string" && value.length >= 12 && !/^(\/|unix:)/.test(value) ? [{ name, value }] : [],
+  );
 }
 
 /** `text` with `$NAME`, `${NAME}` and a leading `~` replaced from `env` (unknown names stay as written). For path checks of share_command's arguments. */
