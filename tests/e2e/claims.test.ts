@@ -330,6 +330,10 @@ describe("security round 3b: claims that hold", () => {
       const r = await ipc(e, ["guard", "hook", "--as", "fred"], { stdin: bashInput(dir, command), cwd: dir });
       expect(decision(r.stdout), command).toBe("deny");
     }
+    // Gemini CLI's shell tool (BeforeTool input: tool_name run_shell_command, tool_input.command).
+    const gemini = JSON.stringify({ session_id: "s", hook_event_name: "BeforeTool", cwd: dir, tool_name: "run_shell_command", tool_input: { command: "rm src/api/users.ts" } });
+    const g = await ipc(e, ["guard", "hook", "--for", "gemini", "--as", "fred"], { stdin: gemini, cwd: dir });
+    expect(JSON.parse(g.stdout)).toMatchObject({ decision: "deny" });
     for (const command of ["cat src/api/users.ts", "ls > /tmp/ipc-guard-out.txt", "grep -r x src/api", "echo 'x > src/api/users.ts'", "cp src/api/users.ts /tmp/copy.ts"]) {
       const r = await ipc(e, ["guard", "hook", "--as", "fred"], { stdin: bashInput(dir, command), cwd: dir });
       expect([command, r.stdout]).toEqual([command, ""]);
