@@ -331,25 +331,6 @@ export function sameHome(a: string, b: string): boolean {
   return real(a) === real(b);
 }
 
-/** True for addresses that only this machine can reach. */
-export function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host.startsWith("127.");
-}
-
-/** Where the AI hosts `ipc setup` and `ipc doctor` know keep their configuration. */
-export interface HostDirs {
-  /** The user's home directory (HOME, else USERPROFILE, else the OS's answer). */
-  home: string;
-  /** Codex's directory: CODEX_HOME, default ~/.codex. */
-  codexHome: string;
-}
-
-/** Resolves the AI hosts' configuration directories from `env` (default `process.env`). */
-export function hostDirs(env: Env = process.env): HostDirs {
-  const home = env.HOME || env.USERPROFILE || homedir();
-  return { home, codexHome: env.CODEX_HOME || join(home, ".codex") };
-}
-
 /** Names of environment variables that hold secrets by convention (API keys, tokens, passwords). */
 const SECRET_ENV_NAME = /(KEY|TOKEN|SECRET|PASSW(OR)?D|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE)/i;
 /** Such names that hold places, not secrets (SSH_AUTH_SOCK, DBUS_SESSION_BUS_ADDRESS, XDG_SESSION_TYPE, …). */
@@ -378,4 +359,23 @@ export function childEnv(extra: Record<string, string>, env: Env = process.env):
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
   return { ...out, ...extra };
+}
+
+/** True for addresses that only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
+
+/** Where the AI hosts `ipc setup` and `ipc doctor` know keep their configuration. */
+export interface HostDirs {
+  /** The user's home directory (HOME, else USERPROFILE, else the OS's answer). */
+  home: string;
+  /** Codex's directory: CODEX_HOME, default ~/.codex. */
+  codexHome: string;
+}
+
+/** Resolves the AI hosts' configuration directories from `env` (default `process.env`). */
+export function hostDirs(env: Env = process.env): HostDirs {
+  const home = env.HOME || env.USERPROFILE || homedir();
+  return { home, codexHome: env.CODEX_HOME || join(home, ".codex") };
 }
