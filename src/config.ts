@@ -378,6 +378,36 @@ export function sameHome(a: string, b: string): boolean {
   return real(a) === real(b);
 }
 
+/** Names of environment variables that hold secrets by convention (API keys, tokens, passwords). */
+const SECRET_ENV_NAME = /(KEY|TOKEN|SECRET|PASSW(OR)?D|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE)/i;
+/** Such names that hold places, not secrets (SSH_AUTH_SOCK, DBUS_SESSION_BUS_ADDRESS, XDG_SESSION_TYPE, …). */
+const NOT_SECRET_ENV_NAME = /(_SOCK|_PATH|_DIR|_FILE|_HOME|_ADDRESS|_TYPE|_CLASS|_DESKTOP|_ID)$/i;
+
+/**
+ * The values (at least 12 characters) of environment variables whose names
+ * look secret (ANTHROPIC_API_KEY, GITHUB_TOKEN, …), with their names; the
+ * share tools refuse output holding one (src/share/sensitive.ts).
+ */
+export function secretEnvValues(env: Env = process.env): Array<{ name: string; value: string }> {
+  return Object.entries(env).flatMap(([name, value]) =>
+    SECRET_ENV_NAME.test(name) && !NOT_SECRET_ENV_NAME.test(name) && typeof value === "string" && value.length >= 12 && !/^(\/|unix:)/.test(value) ? [{ name, value }] : [],
+  );
+}
+
+/** `text` with `$NAME`, `${NAME}` and a leading `~` replaced from `env` (unknown names stay as written). For path checks of share_command's arguments. */
+export function expandEnvWords(text: string, env: Env = process.env): string {
+  const home = env.HOME || homedir();
+  const tilde = text === "~" ? home : text.startsWith("~/") ? `${home}${text.slice(1)}` : text;
+  return tilde.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (all, a: string | undefined, b: string | undefined) => env[(a ?? b)!] ?? all);
+}
+
+/** This process's environment with `extra` added, for a child process (share_command marks its runs this way). */
+export function childEnv(extra: Record<string, string>, env: Env = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return { ...out, ...extra };
+}
+
 /** True for addresses that only this machine can reach. */
 export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host.startsWith("127.");

@@ -180,8 +180,10 @@ export class Connection implements Outlet {
   }
 
   /** A group commit failed: every queued answer becomes an INTERNAL error. */
-  failCommit(requestKeys: unknown[]): void {
-    const message = "the broker could not commit this write to its database; nothing was stored — retry, and see broker.log";
+  failCommit(requestKeys: unknown[], diskFull = false): void {
+    const message = diskFull
+      ? "disk full: the broker could not commit this write to its database; nothing was stored. Free space on the disk holding IPC_HOME, then retry"
+      : "the broker could not commit this write to its database; nothing was stored — retry, and see broker.log";
     if (this.mode === Mode.Legacy) {
       this.write(legacyErrorText(message));
       return;

@@ -5,7 +5,7 @@
 import * as v from "valibot";
 import { paths } from "../config.ts";
 import { IpcError } from "../protocol/errors.ts";
-import { databaseError, isCorruption } from "../store/database.ts";
+import { databaseError, diskFullMessage, isCorruption, isDiskFull } from "../store/database.ts";
 import { NAME_FIELDS, REQUEST_SCHEMAS, type Request, RequestId } from "../protocol/requests.ts";
 import type { Broker } from "./broker.ts";
 import { type Connection, Mode } from "./connection.ts";
@@ -137,6 +137,11 @@ export function reply(b: Broker, conn: Connection, id: unknown, err: unknown): v
     e = databaseError(paths.database(b.config), err) as IpcError;
     log.error(e.message);
     b.commit.abort("the database is damaged");
+  } else if (isDiskFull(err)) {
+    // One short line: on a full disk a long one (a stack) is what gets cut off in broker.log.
+    log.error(`disk full (SQLITE_FULL) writing ${paths.database(b.config)}: the request is refused, nothing of it stored`);
+    b.commit.abort("the disk is full");
+    e = new IpcError("INTERNAL", diskFullMessage(paths.database(b.config)));
   } else {
     log.error(`internal error: ${(err as Error)?.stack ?? String(err)}`);
     b.commit.abort("a request failed while writing");

@@ -9,14 +9,15 @@
  * and every queued request gets an INTERNAL error instead.
  */
 import type { Database, Statement } from "bun:sqlite";
+import { isDiskFull } from "../store/database.ts";
 import { log } from "./log.ts";
 
 /** Where queued output goes: one connection. */
 export interface Outlet {
   /** Writes text now (after commit). */
   write(text: string): void;
-  /** Tells the client its request failed because its write did not commit. */
-  failCommit(requestKeys: unknown[]): void;
+  /** Tells the client its request failed because its write did not commit (`diskFull`: because the disk is full). */
+  failCommit(requestKeys: unknown[], diskFull?: boolean): void;
 }
 
 interface Queued {
@@ -92,7 +93,8 @@ export class GroupCommit {
     const queued = [...this.queued];
     this.queued.clear();
     this.queuedChars = 0;
-    for (const [outlet, q] of queued) outlet.failCommit(q.keys);
+    const diskFull = why === "the disk is full";
+    for (const [outlet, q] of queued) outlet.failCommit(q.keys, diskFull);
   }
 
   private runFailHooks(): void {
@@ -155,13 +157,15 @@ export class GroupCommit {
     if (!this.open) return;
     this.open = false;
     let committed = this.db.inTransaction;
+    let diskFull = false;
     try {
       if (!committed) throw new Error("SQLite rolled the transaction back");
       this.sCommit.run();
       this.commits++;
     } catch (err) {
       committed = false;
-      log.error(`commit failed, rolling back: ${(err as Error).message}`);
+      diskFull = isDiskFull(err);
+      log.error(diskFull ? "commit failed: disk full (SQLITE_FULL), rolling back" : `commit failed, rolling back: ${(err as Error).message}`);
       try {
         this.sRollback.run();
       } catch {
@@ -188,7 +192,7 @@ export class GroupCommit {
     this.queuedChars = 0;
     for (const [outlet, q] of queued) {
       if (committed) outlet.write(q.text.length === 1 ? q.text[0]! : q.text.join(""));
-      else outlet.failCommit(q.keys);
+      else outlet.failCommit(q.keys, diskFull);
     }
   };
 }

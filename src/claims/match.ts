@@ -36,3 +36,24 @@ export function overlaps(a: string, b: string): boolean {
   const pb = fixedPrefix(b);
   return pa.startsWith(pb) || pb.startsWith(pa);
 }
+
+/** Path segments of many shapes: letters, digits, dot-files, extensions, spaces, non-ASCII, glob-special characters, long names. */
+const PROBE_SEGMENTS = ["a", "Z", "0", "_", "-", ".x", "x.y", "a.b.c", "README", "Makefile", ".git", "node_modules", "a b", "ü", "日本", "[x]", "{x}", "x,y", "!x", "#x", "q".repeat(60)];
+
+/** Paths of many shapes and depths (1 to 40 segments) a whole-project pattern must match. */
+export const PROBE_PATHS: readonly string[] = (() => {
+  const out: string[] = [];
+  for (const s of PROBE_SEGMENTS) out.push(s, `d/${s}`, `${s}/${s}`, `a/b/c/${s}`, `${s}/x.ts`, [...Array(39).fill(s), "f"].join("/"));
+  return out;
+})();
+
+/**
+ * True when claims `patterns` together cover every path of a project, however
+ * spelled (`**`, `{**,x}`, `**\/?*`, `{*,*\/**}` …): decided by what they
+ * match, not their text — every one of PROBE_PATHS is covered by one of them.
+ */
+export function coversEverything(patterns: readonly string[]): boolean {
+  const globs = patterns.filter(isGlob).map((c) => new Bun.Glob(c));
+  const plain = patterns.filter((c) => !isGlob(c));
+  return PROBE_PATHS.every((p) => globs.some((g) => g.match(p)) || plain.some((c) => covers(c, p)));
+}

@@ -31,17 +31,21 @@ export function realish(path: string): string {
   return resolve(path);
 }
 
+/** The nearest folder from `dir` up that holds `.git` (real path), or null. */
+export function gitRoot(dir: string): string | null {
+  let at = realish(dir);
+  for (let depth = 0; depth < MAX_DEPTH; depth++) {
+    if (existsSync(join(at, ".git"))) return at;
+    const up = dirname(at);
+    if (up === at) break;
+    at = up;
+  }
+  return null;
+}
+
 /** The project root of `cwd`: its git root, else `cwd` (real paths). */
 export function projectRoot(cwd: string): string {
-  const start = realish(cwd);
-  let dir = start;
-  for (let depth = 0; depth < MAX_DEPTH; depth++) {
-    if (existsSync(join(dir, ".git"))) return dir;
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return start;
+  return gitRoot(cwd) ?? realish(cwd);
 }
 
 /** `path` (absolute, or relative to `cwd`) relative to `root`, `/`-separated; null when it is outside `root` or is the root. */
@@ -72,10 +76,10 @@ export function claimPattern(root: string, cwd: string, typed: string): string {
   return joined;
 }
 
-/** The project id of `cwd` and `typed` paths or globs as claims in it (empty words dropped). @throws as claimPattern. */
-export function claimTarget(typed: readonly string[], cwd: string): { project: string; paths: string[] } {
+/** The project root and id of `cwd` and `typed` paths or globs as claims in it (empty words dropped). @throws as claimPattern. */
+export function claimTarget(typed: readonly string[], cwd: string): { root: string; project: string; paths: string[] } {
   const root = projectRoot(cwd);
-  return { project: projectId(root), paths: typed.filter((p) => p !== "").map((p) => claimPattern(root, cwd, p)) };
+  return { root, project: projectId(root), paths: typed.filter((p) => p !== "").map((p) => claimPattern(root, cwd, p)) };
 }
 
 /** Longest a `git config` lookup may take (ms); past it the root's path is the id. */

@@ -5,6 +5,7 @@ import { brokerArgs, configFrom, identityArgs } from "../cli/args.ts";
 import { usageError } from "../cli/errors.ts";
 import { emit, palette } from "../cli/output.ts";
 import { formatClaims } from "../claims/format.ts";
+import { checkCoverage } from "../claims/coverage.ts";
 import { claimTarget } from "../claims/project.ts";
 import { parseTtl } from "../claims/ttl.ts";
 
@@ -15,13 +16,15 @@ export default defineCommand({
     ttl: { type: "string", description: "how long: 90s, 30m, 2h, 1d (default 30m); claiming again renews", valueHint: "time" },
     shared: { type: "boolean", description: "coexist with other shared claims (default: exclusive)" },
     reason: { type: "string", description: "why, shown to whoever runs into it", valueHint: "text" },
+    force: { type: "boolean", description: "claim even when the paths cover most of the project's tracked files (never a claim of every path)" },
     ...identityArgs,
     ...brokerArgs,
   },
   async run({ args }) {
     const config = configFrom(args);
-    const { project, paths } = claimTarget(args._, process.cwd());
+    const { root, project, paths } = claimTarget(args._, process.cwd());
     if (paths.length === 0) throw usageError("no path given: ipc claim PATH|GLOB…");
+    checkCoverage(root, paths, { force: args.force === true, overridable: true });
     const { agent } = actingAgent(config);
     const r = await agent.call("claim", {
       project,

@@ -1,8 +1,9 @@
 /**
  * The edit guard's hook entries (docs/coordination.md), added by `ipc setup
  * <host> --hooks` next to the host's other ipc hooks: Claude Code's
- * `PreToolUse` for its edit tools and Gemini CLI's `BeforeTool` for its write
- * tools, each running `ipc guard hook`. Formats: Claude Code's and Gemini
+ * `PreToolUse` for its edit tools and `Bash`, and Gemini CLI's `BeforeTool`
+ * for its write tools and `run_shell_command`, each running `ipc guard hook`
+ * (a shell tool's command line is read for the files it writes). Formats: Claude Code's and Gemini
  * CLI's hooks references, `{"hooks": {"<Event>": [{"matcher", "hooks":
  * [{"type": "command", "command"}]}]}}`. Merged once: an entry already running
  * `guard hook` is updated in place, every other hook stays.
@@ -15,8 +16,8 @@ import { readText } from "./write-file.ts";
 
 /** Per host: the event, the tools it guards (a regex matcher), and the output format (`--for`). */
 export const GUARD_EVENTS: Partial<Record<Host["id"], { event: string; matcher: string; format: string }>> = {
-  "claude-code": { event: "PreToolUse", matcher: "Edit|Write|MultiEdit|NotebookEdit", format: "claude-code" },
-  gemini: { event: "BeforeTool", matcher: "write_file|replace", format: "gemini" },
+  "claude-code": { event: "PreToolUse", matcher: "Edit|Write|MultiEdit|NotebookEdit|Bash", format: "claude-code" },
+  gemini: { event: "BeforeTool", matcher: "write_file|replace|run_shell_command", format: "gemini" },
 };
 
 /** What identifies our guard hook, whatever binary path precedes it. */
@@ -53,7 +54,9 @@ export function mergeGuardHook(hostId: Host["id"], file: string, text: string, l
     for (let h = 0; h < hooks.length; h++) {
       const hook = hooks[h];
       if (!isObject(hook) || typeof hook.command !== "string" || !MARK.test(hook.command)) continue;
-      return hook.command === command ? text : setJsonValue(text, ["hooks", spec.event, g, "hooks", h, "command"], command);
+      // An entry from an older ipc (without the shell tool in its matcher) gets the current matcher too.
+      const withMatcher = isObject(grp) && grp.matcher !== spec.matcher ? setJsonValue(text, ["hooks", spec.event, g, "matcher"], spec.matcher) : text;
+      return hook.command === command ? withMatcher : setJsonValue(withMatcher, ["hooks", spec.event, g, "hooks", h, "command"], command);
     }
   }
   return setJsonValue(text, ["hooks", spec.event], [...list, { matcher: spec.matcher, hooks: [{ type: "command", command }] }]);

@@ -3,9 +3,13 @@
  * stdin closed, in its own process group, stdout and stderr captured up to a
  * byte cap each (the rest is read, counted and dropped at once, so memory
  * stays bounded and the command never blocks on a full pipe). When it
- * outlives its timeout, its whole process group gets SIGKILL.
+ * outlives its timeout, or has exited, everything it started gets SIGKILL:
+ * its process group and session, its descendants, and every process carrying
+ * the run's mark in its environment (IPC_SHARE_RUN), which survives `setsid`
+ * and reparenting (found by scanning /proc; no cgroups needed).
  */
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { childEnv } from "../config.ts";
 import { IpcError } from "../protocol/errors.ts";
 import { utf8Prefix } from "./_payload.ts";
 
@@ -71,12 +75,63 @@ async function capture(stream: ReadableStream<Uint8Array>, max: number, stop: Pr
   return { text: new TextDecoder().decode(bytes), droppedBytes: total - bytes.length };
 }
 
-/** SIGKILL to every process in group `pgid` (the command and whatever it started); gone already is fine. */
-function killGroup(pgid: number): void {
+/** Most rounds of scan-and-kill (a process may fork while we kill). */
+const KILL_ROUNDS = 8;
+
+/** Pids (other than this process) in group or session `leader`, descended from it, or whose environment holds `mark`. */
+function runProcesses(leader: number, mark: string): number[] {
+  let entries: string[];
   try {
-    process.kill(-pgid, "SIGKILL");
+    entries = readdirSync("/proc");
+  } catch {
+    return []; // no /proc: the process group kill is all there is
+  }
+  const parent = new Map<number, number>();
+  const found = new Set<number>();
+  const needle = `\0${mark}\0`;
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    const pid = Number(e);
+    if (pid === process.pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, "utf8");
+      // pid (comm) state ppid pgrp session …; comm may hold spaces and parentheses.
+      const [state, ppid, pgrp, session] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (state === "Z") continue;
+      parent.set(pid, Number(ppid));
+      if (Number(pgrp) === leader || Number(session) === leader) found.add(pid);
+      else if (`\0${readFileSync(`/proc/${e}/environ`, "latin1")}`.includes(needle)) found.add(pid);
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  for (const [pid] of parent) {
+    // Descendants of the leader, walked up at most 64 levels.
+    let at = parent.get(pid);
+    for (let depth = 0; depth < 64 && at !== undefined && at > 1; depth++, at = parent.get(at)) {
+      if (at === leader) found.add(pid);
+    }
+  }
+  return [...found];
+}
+
+/** SIGKILL to the run led by `leader` (group, session, descendants, marked processes), until none is left or KILL_ROUNDS pass. */
+function killRun(leader: number, mark: string): void {
+  try {
+    process.kill(-leader, "SIGKILL");
   } catch {
     // ESRCH: nothing left in the group
+  }
+  for (let round = 0; round < KILL_ROUNDS; round++) {
+    const pids = runProcesses(leader, mark);
+    if (pids.length === 0) return;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone already
+      }
+    }
   }
 }
 
@@ -87,9 +142,12 @@ function killGroup(pgid: number): void {
 export async function runCaptured(argv: string[], timeoutMs: number, maxBytes: number): Promise<RunOutcome> {
   const exe = executable(argv);
   let proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  const mark = `IPC_SHARE_RUN=${crypto.randomUUID()}`;
   try {
-    // detached: setsid(), so the command leads its own process group and a timeout can kill all of it.
-    proc = Bun.spawn([exe, ...argv.slice(1)], { stdin: "ignore", stdout: "pipe", stderr: "pipe", detached: true });
+    // detached: setsid(), so the command leads its own process group and a timeout can kill all of it;
+    // the mark in its environment finds what it started in sessions of their own.
+    const env = childEnv({ IPC_SHARE_RUN: mark.slice("IPC_SHARE_RUN=".length) });
+    proc = Bun.spawn([exe, ...argv.slice(1)], { stdin: "ignore", stdout: "pipe", stderr: "pipe", detached: true, env });
   } catch (err) {
     throw new IpcError("BAD_REQUEST", `cannot run ${argv[0]}: ${(err as Error).message}`);
   }
@@ -98,7 +156,7 @@ export async function runCaptured(argv: string[], timeoutMs: number, maxBytes: n
   const deadline = new Promise<void>((resolve) => {
     timer = setTimeout(() => {
       timedOut = true;
-      killGroup(proc.pid);
+      killRun(proc.pid, mark);
       resolve();
     }, timeoutMs);
   });
@@ -106,7 +164,7 @@ export async function runCaptured(argv: string[], timeoutMs: number, maxBytes: n
   // a child it left behind that keeps the pipes open is not waited for: it is killed with its group.
   const stop = Promise.race([deadline, proc.exited])
     .then(() => Bun.sleep(DRAIN_GRACE_MS))
-    .then(() => killGroup(proc.pid));
+    .then(() => killRun(proc.pid, mark));
   try {
     const [stdout, stderr] = await Promise.all([capture(proc.stdout, maxBytes, stop), capture(proc.stderr, maxBytes, stop)]);
     await proc.exited;

@@ -5,12 +5,15 @@
  * arguments stay literal. Runs only when this agent's user asks; nothing in an
  * incoming message ever triggers it.
  */
+import { existsSync, realpathSync, statSync } from "node:fs";
+import { basename, resolve } from "node:path";
 import type { Agent } from "../client/agent.ts";
+import { type Config, expandEnvWords, hostDirs, secretEnvValues } from "../config.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { ResultOf } from "../protocol/responses.ts";
 import { checkRecipient, fitsInFrame, utf8Prefix } from "./_payload.ts";
 import { type Captured, runCaptured } from "./_run.ts";
-import { containsPrivateKey, secretRefusal } from "./sensitive.ts";
+import { containsPrivateKey, inodeReason, knownSecrets, secretInText, secretPlaces, secretReason, secretRefusal } from "./sensitive.ts";
 
 /** Default time a shared command may run (ms). */
 export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
@@ -73,6 +76,61 @@ export function formatCommandLine(argv: string[]): string {
   return argv.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(" ");
 }
 
+/** Programs whose whole purpose is to print the environment (API keys, tokens). */
+const ENV_PRINTERS = new Set(["env", "printenv"]);
+/** Shells: the words of their `-c` string are checked too. */
+const SHELLS = new Set(["sh", "bash", "dash", "zsh", "ksh", "fish", "busybox", "ash"]);
+
+/**
+ * Why running `argv` would read a secret, by the file rules of share_file
+ * (src/share/sensitive.ts) applied to every argument (also the part after
+ * `=`, and every word of a shell's `-c` string), after expanding `~`, `$HOME`,
+ * `$IPC_HOME` and other variables as a shell would; or for a program that
+ * prints the environment. Null when none.
+ */
+export function commandSecretReason(argv: readonly string[], config: Config): string | null {
+  const program = basename(argv[0] ?? "");
+  const shell = SHELLS.has(program);
+  if (ENV_PRINTERS.has(program)) return `${program} prints the environment, which holds API keys and tokens`;
+  const places = secretPlaces(config.home, hostDirs().home);
+  for (const arg of argv.slice(1)) {
+    const words = shell ? arg.split(/[\s;|&<>()'"`]+/) : [arg];
+    for (const word of words) {
+      if (shell && ENV_PRINTERS.has(basename(word))) return `it runs ${basename(word)}, which prints the environment (API keys and tokens)`;
+      for (const part of new Set([word, word.slice(word.indexOf("=") + 1)])) {
+        const reason = pathSecretReason(part, config, places);
+        if (reason !== null) return reason;
+      }
+    }
+  }
+  return null;
+}
+
+/** Why the path `word` (as typed: `~`, `$VAR` expanded; relative to the working folder) is a secret, or null. */
+function pathSecretReason(word: string, config: Config, places: ReturnType<typeof secretPlaces>): string | null {
+  if (word === "" || word.startsWith("-")) return null;
+  const expanded = expandEnvWords(word.replace(/\$\{IPC_HOME\}|\$IPC_HOME(?![A-Za-z0-9_])/g, config.home));
+  if (!/[/~.]/.test(expanded) && !existsSync(expanded)) return null;
+  const abs = resolve(expanded);
+  const forms = [abs];
+  try {
+    forms.push(realpathSync(abs));
+  } catch {
+    // not there (yet): its name still counts
+  }
+  for (const f of new Set(forms)) {
+    const reason = secretReason(f, places);
+    if (reason !== null) return `it reads ${f}: ${reason}`;
+  }
+  try {
+    const linked = inodeReason(statSync(abs), places);
+    if (linked !== null) return `it reads ${abs}: ${linked}`;
+  } catch {
+    // not a file
+  }
+  return null;
+}
+
 /** `c` cut to at most `maxBytes` UTF-8 bytes, counting what was cut. */
 function shrink(c: Captured, maxBytes: number): Captured {
   const bytes = Buffer.from(c.text);
@@ -90,7 +148,8 @@ function withNote(c: Captured): string {
  * its output to `opts.to`. stdout and stderr are each capped so the message stays under
  * config.limits.maxContentBytes; a cut is noted in the text. The session is checked
  * before the command runs, so a command is never run for a message that cannot be sent.
- * Output holding a private key block is refused unless `opts.allowSensitive`
+ * A command reading a secret file (commandSecretReason) is refused before it runs, and output
+ * holding a private key block or another key-shaped secret (secretInText) after; unless `opts.allowSensitive`
  * (`opts.overridable`: the refusal may mention --allow-sensitive, as on the CLI).
  * @throws IpcError INVALID_NAME, BAD_REQUEST (empty argv, bad timeout), NOT_FOUND (command not found),
  *   UNAUTHENTICATED / NO_BROKER and the broker's errors from `send`.
@@ -110,6 +169,8 @@ export async function shareCommand(
   await agent.call("whoami", {});
   const limits = agent.config.limits;
   const command = formatCommandLine(opts.argv);
+  const refusedBefore = opts.allowSensitive === true ? null : commandSecretReason(opts.argv, agent.config);
+  if (refusedBefore !== null) throw secretRefusal(`the output of ${command}`, refusedBefore, opts.overridable === true);
   let cap = Math.max(0, Math.floor((limits.maxContentBytes - Buffer.byteLength(command) - OVERHEAD_BYTES) / 2));
   const run = await runCaptured(opts.argv, timeoutMs, cap);
   const outcome = run.timedOut
@@ -120,6 +181,8 @@ export async function shareCommand(
   if (opts.allowSensitive !== true && (containsPrivateKey(run.stdout.text) || containsPrivateKey(run.stderr.text))) {
     throw secretRefusal(`the output of ${command}`, "it contains a private key block (-----BEGIN … PRIVATE KEY-----)", opts.overridable === true);
   }
+  const found = opts.allowSensitive === true ? null : secretInText(`${run.stdout.text}\n${run.stderr.text}`, knownSecrets(agent.config.home, secretEnvValues()));
+  if (found !== null) throw secretRefusal(`the output of ${command}`, `${found}; nothing was sent`, opts.overridable === true);
   const content = `Shared command output: ${command} (${outcome})`;
   let { stdout, stderr } = run;
   const dataOf = () => ({

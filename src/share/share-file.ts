@@ -8,11 +8,11 @@
 import { closeSync, constants, fstatSync, openSync, readlinkSync, readSync, realpathSync, statSync, type Stats } from "node:fs";
 import { resolve } from "node:path";
 import type { Agent } from "../client/agent.ts";
-import { type Config, hostDirs } from "../config.ts";
+import { type Config, hostDirs, secretEnvValues } from "../config.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { ResultOf } from "../protocol/responses.ts";
 import { checkRecipient, fitsInFrame } from "./_payload.ts";
-import { containsPrivateKey, secretPlaces, secretReason, secretRefusal } from "./sensitive.ts";
+import { containsPrivateKey, inodeReason, knownSecrets, secretInText, secretPlaces, secretReason, secretRefusal } from "./sensitive.ts";
 
 /** What a shared file is, besides a regular file. */
 function kindOf(st: Stats): string | null {
@@ -46,11 +46,11 @@ function openedPath(fd: number, fallback: string): string {
 }
 
 /**
- * Reads `path` as UTF-8 text of at most `maxBytes` bytes. `check(realPath)` runs on the
- * path actually opened (after symlinks, before any byte is read) and may throw to refuse it.
+ * Reads `path` as UTF-8 text of at most `maxBytes` bytes. `check(realPath, stats)` runs on the
+ * path actually opened and its fstat (after symlinks, before any byte is read) and may throw to refuse it.
  * @throws IpcError NOT_FOUND, FORBIDDEN, BAD_REQUEST (directory, special or binary file), TOO_LARGE.
  */
-export function readTextFile(path: string, maxBytes: number, check: (realPath: string) => void = () => {}): string {
+export function readTextFile(path: string, maxBytes: number, check: (realPath: string, st: Stats) => void = () => {}): string {
   let st: Stats;
   try {
     st = statSync(path);
@@ -72,7 +72,7 @@ export function readTextFile(path: string, maxBytes: number, check: (realPath: s
   try {
     const now = fstatSync(fd); // the file may have been swapped since statSync
     if (!now.isFile()) refuse(path, now);
-    check(openedPath(fd, path));
+    check(openedPath(fd, path), now);
     // Read one byte past the limit to notice a file that grew.
     const buf = new Uint8Array(maxBytes + 1);
     let n = 0;
@@ -94,6 +94,15 @@ export function readTextFile(path: string, maxBytes: number, check: (realPath: s
     return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     throw binary();
+  }
+}
+
+/** `path`'s stat, or undefined when it cannot be read (readTextFile then says why). */
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
   }
 }
 
@@ -125,18 +134,22 @@ export async function shareFile(
   const filepath = realPath(given);
   const shown = filepath === given ? filepath : `${filepath} (real path of ${given})`;
   const places = secretPlaces(config.home, hostDirs().home);
-  const guard = (opened: string) => {
+  const guard = (opened: string, st?: Stats) => {
     if (opts.allowSensitive === true) return;
     for (const p of new Set([given, filepath, opened])) {
       const reason = secretReason(p, places);
       if (reason !== null) throw secretRefusal(shown, reason, opts.overridable === true);
     }
+    const linked = st === undefined ? null : inodeReason(st, places);
+    if (linked !== null) throw secretRefusal(shown, linked, opts.overridable === true);
   };
-  guard(filepath); // before opening: a secret is not even opened
+  guard(filepath, statOrUndefined(filepath)); // before opening: a secret is not even opened
   const content = readTextFile(filepath, config.limits.maxContentBytes, guard);
   if (opts.allowSensitive !== true && containsPrivateKey(content)) {
     throw secretRefusal(shown, "it contains a private key block (-----BEGIN … PRIVATE KEY-----)", opts.overridable === true);
   }
+  const found = opts.allowSensitive === true ? null : secretInText(content, knownSecrets(config.home, secretEnvValues()));
+  if (found !== null) throw secretRefusal(shown, found, opts.overridable === true);
   const data = { type: "file", filepath, content, description: opts.description ?? null };
   const text = `Shared file: ${filepath}`;
   if (!fitsInFrame(config, text, data)) {

@@ -69,6 +69,18 @@ export function isCorruption(err: unknown): boolean {
   return typeof e?.message === "string" && /not a database|malformed|corrupt/i.test(e.message);
 }
 
+/** True when `err` is SQLite saying the disk (or the database's page limit) is full (SQLITE_FULL). */
+export function isDiskFull(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (typeof e?.code === "string" && /^SQLITE_FULL/.test(e.code)) return true;
+  return typeof e?.message === "string" && /database or disk is full/i.test(e.message);
+}
+
+/** What to tell a client whose write found the disk of the database at `path` full: say so, and what to do. */
+export function diskFullMessage(path: string): string {
+  return `disk full: the broker could not write to ${path} (SQLITE_FULL); nothing of this request was stored. Free space on that disk, then retry`;
+}
+
 /** What to tell the person when the database at `path` is damaged: the file, the cause and the fix. */
 export function corruptionMessage(path: string, err: Error): string {
   return `database ${path} is corrupt or not an ipc database (${err.message}). Run \`ipc doctor\` to check it; to recover, stop the broker (ipc stop), move the file aside (mv "${path}" "${path}.broken"), and start again to create a fresh one; nothing is deleted for you.`;

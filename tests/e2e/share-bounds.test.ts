@@ -75,6 +75,25 @@ describe.skipIf(process.platform !== "linux")("share-command bounds", () => {
     expect(m.data.stdout).toMatch(/… \[truncated: \d+ more bytes not shown\]$/);
   }, 30_000);
 
+  test("a timeout kills what the command started in sessions of its own: `setsid` grandchildren leave nothing running", async () => {
+    const e = ipcEnv();
+    await using _b = await startBrokerProcess(e);
+    await pair(e);
+    const a = ["sleep", "3023"];
+    const b = ["sleep", "3029"];
+    try {
+      const script = `setsid ${a.join(" ")} & setsid sh -c '${b.join(" ")}' & sleep 3031`;
+      const r = await ipc(e, ["share-command", "fred", "--as", "barney", "--timeout", "1", "--json", "--", "sh", "-c", script]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ timed_out: true });
+      for (let i = 0; i < 50 && pidsRunning(a).length + pidsRunning(b).length > 0; i++) await Bun.sleep(20);
+      expect(pidsRunning(a)).toEqual([]);
+      expect(pidsRunning(b)).toEqual([]);
+    } finally {
+      for (const pid of [...pidsRunning(a), ...pidsRunning(b), ...pidsRunning(["sleep", "3031"])]) process.kill(pid, "SIGKILL");
+    }
+  }, 30_000);
+
   test("a timeout kills the whole process group: `sh -c 'sleep A & sleep B'` leaves nothing running", async () => {
     const e = ipcEnv();
     await using _b = await startBrokerProcess(e);

@@ -5,7 +5,7 @@
  * CLI may override with --allow-sensitive; the MCP tools never.
  */
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startMcp, stopBroker } from "../mcp/_mcp.ts";
 import { type IpcEnv, ipc, ipcEnv, ipcJson, startBrokerProcess, tempHome } from "../helpers/processes.ts";
@@ -97,7 +97,7 @@ describe("share-file refuses secrets", () => {
     await pair(e);
     const r = await ipc(e, ["share-command", "fred", "--as", "barney", "--", "cat", join(home, ".ssh/id_rsa")]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`refused to share the output of cat ${join(home, ".ssh/id_rsa")}: it contains a private key block`);
+    expect(r.stderr).toContain(`refused to share the output of cat ${join(home, ".ssh/id_rsa")}: it reads ${join(home, ".ssh/id_rsa")}: it is inside ~/.ssh`);
     expect(r.stderr).toContain("--allow-sensitive");
     const err = await ipc(e, ["share-command", "fred", "--as", "barney", "--", "sh", "-c", `cat ${join(home, ".ssh/id_rsa")} >&2`]);
     expect(err.code).toBe(1);
@@ -126,11 +126,102 @@ describe("share-file refuses secrets", () => {
       // An argument the tool does not know is dropped, not obeyed.
       expect((await a.call("share_file", { to: "receiver", path: join(work, ".env"), allow_sensitive: true, allowSensitive: true })).isError).toBe(true);
       const cmd = await a.call("share_command", { to: "receiver", argv: ["cat", join(home, ".ssh/id_rsa")] });
-      expect(cmd).toMatchObject({ isError: true, text: expect.stringContaining("contains a private key block") });
+      expect(cmd).toMatchObject({ isError: true, text: expect.stringContaining("it is inside ~/.ssh") });
+      const pasted = await a.call("share_command", { to: "receiver", argv: ["cat", join(work, "notes.txt")] });
+      expect(pasted).toMatchObject({ isError: true, text: expect.stringContaining("contains a private key block") });
       expect((await ipcJson(e, ["check", "--as", "receiver"])).messages).toEqual([]);
       expect((await a.call("share_file", { to: "receiver", path: join(work, "plain.txt") })).text).toContain(`Shared ${join(work, "plain.txt")} with receiver`);
     } finally {
       await stopBroker(e);
     }
   }, 30_000);
+});
+
+describe("security round 3b: shares that never send a secret (a prompt-injected agent through the MCP tools)", () => {
+  const ANT = `sk-ant-api03-${"Ab3_".repeat(20)}xyz`;
+  const GHP = `ghp_${"a1B2c3D4e5".repeat(4)}`;
+  const ENV_SECRET = "s3cr3t-value-from-the-environment-0123456789";
+
+  /** A HOME holding the AI hosts' credentials and the usual token stores; another IPC_HOME; a work folder. */
+  function stores(): { home: string; work: string; otherHome: string } {
+    const home = realpathSync(tempHome("ipc-3b-home-"));
+    const work = realpathSync(tempHome("ipc-3b-work-"));
+    const otherHome = realpathSync(tempHome("ipc-3b-other-ipc-"));
+    const files: Record<string, string> = {
+      ".claude/.credentials.json": `{"claudeAiOauth":{"accessToken":"x"}}\n`,
+      ".codex/auth.json": `{"tokens":{"access_token":"x"}}\n`,
+      ".gemini/oauth_creds.json": `{"access_token":"x"}\n`,
+      ".config/gh/hosts.yml": "github.com:\n  oauth_token: x\n",
+      ".npmrc": "//registry.npmjs.org/:_authToken=x\n",
+      ".pypirc": "[pypi]\npassword = x\n",
+      ".cargo/credentials.toml": '[registry]\ntoken = "x"\n',
+      ".bash_history": "export X=1\n",
+      ".zsh_history": ": 1:0;ls\n",
+    };
+    for (const [rel, text] of Object.entries(files)) {
+      mkdirSync(join(home, rel, ".."), { recursive: true });
+      writeFileSync(join(home, rel), text);
+    }
+    mkdirSync(join(otherHome, "sessions"));
+    writeFileSync(join(otherHome, "sessions", "alice.json"), '{"name":"alice","token":"x"}\n');
+    writeFileSync(join(otherHome, "broker.key"), `${"ab".repeat(32)}\n`);
+    writeFileSync(join(work, "ant.txt"), `config\nkey=${ANT}\n`);
+    writeFileSync(join(work, "gh.txt"), `token ${GHP}\n`);
+    writeFileSync(join(work, "env-value.txt"), `it is ${ENV_SECRET}\n`);
+    writeFileSync(join(work, "plain.txt"), "nothing secret\n");
+    writeFileSync(join(work, "copied-session.json"), `{"name":"alice","token":"${"Ab1_-".repeat(8)}xyz","saved_at":"2026-01-01T00:00:00Z"}\n`);
+    writeFileSync(join(work, ".pypirc"), "[pypi]\npassword = x\n");
+    return { home, work, otherHome };
+  }
+
+  test("credential files, token stores, hard links into IPC_HOME, other homes' sessions, secret-shaped content: all refused", async () => {
+    const { home, work, otherHome } = stores();
+    const e = ipcEnv({ HOME: home });
+    try {
+      await using a = await startMcp(e, { name: "sharer", env: { MY_SERVICE_TOKEN: ENV_SECRET } });
+      await using b = await startMcp(e, { name: "receiver" });
+      await b.call("list_instances");
+      linkSync(join(e.home, "broker.key"), join(work, "notes.txt"));
+      const paths = [
+        ...[".claude/.credentials.json", ".codex/auth.json", ".gemini/oauth_creds.json", ".config/gh/hosts.yml", ".npmrc", ".pypirc", ".cargo/credentials.toml", ".bash_history", ".zsh_history"].map((r) => join(home, r)),
+        join(work, "notes.txt"), // a hard link to broker.key
+        join(otherHome, "sessions", "alice.json"),
+        join(work, "ant.txt"),
+        join(work, "gh.txt"),
+        join(work, "env-value.txt"),
+        join(work, "copied-session.json"),
+        join(work, ".pypirc"),
+      ];
+      for (const path of paths) {
+        const r = await a.call("share_file", { to: "receiver", path });
+        expect(r.isError, `${path}: ${r.text}`).toBe(true);
+        expect(r.text, path).toContain("refused to share");
+      }
+      const commands = [
+        `cat ${join(e.home, "broker.key")}`,
+        "cat $IPC_HOME/broker.key",
+        `cat ${join(work, "notes.txt")}`,
+        "cat ~/.claude/.credentials.json",
+        `cat ${join(home, ".codex/auth.json")}`,
+        `head -c 100 --files0-from=${join(home, ".npmrc")}`,
+        "env",
+        "printenv MY_SERVICE_TOKEN",
+        "/usr/bin/env",
+        `cat ${join(work, "ant.txt")}`,
+        `echo ${GHP}`,
+        "sh -c 'echo $MY_SERVICE_TOKEN'",
+        "cat /proc/self/environ",
+      ];
+      for (const command of commands) {
+        const r = await a.call("share_command", { to: "receiver", command });
+        expect(r.isError, `${command}: ${r.text}`).toBe(true);
+      }
+      expect((await ipcJson(e, ["check", "--as", "receiver"])).messages).toEqual([]);
+      // Innocent work still goes.
+      expect((await a.call("share_file", { to: "receiver", path: join(work, "plain.txt") })).isError).toBe(false);
+      expect((await a.call("share_command", { to: "receiver", command: `cat ${join(work, "plain.txt")}` })).isError).toBe(false);
+    } finally {
+      await stopBroker(e);
+    }
+  }, 60_000);
 });

@@ -28,3 +28,27 @@ test("a broadcast to more recipients than the burst is payable once the bucket i
   await Bun.sleep(600);
   expect(await loud.call("broadcast", { content: "again" })).toMatchObject({ count: 6 });
 });
+
+test("a refused broadcast's retry hint is the time until it is payable: obeying it, the next try goes out", async () => {
+  await using b = await testBroker({ IPC_RATE_LIMIT: "600", IPC_RATE_BURST: "5" });
+  await registerAll(b, ["r1", "r2", "r3", "r4", "r5", "r6"]);
+  using loud = agentOf(b, "loud");
+  await loud.register("loud");
+  await Bun.sleep(600); // full
+  expect(await loud.call("broadcast", { content: "first" })).toMatchObject({ count: 6 }); // empties the bucket
+  const hints: number[] = [];
+  let sent = false;
+  for (let attempt = 0; attempt < 30 && !sent; attempt++) {
+    try {
+      await loud.call("broadcast", { content: "second" });
+      sent = true;
+    } catch (err) {
+      if (!(err instanceof IpcError && err.code === "RATE_LIMITED" && err.retryAfterMs !== undefined)) throw err;
+      hints.push(err.retryAfterMs);
+      await Bun.sleep(err.retryAfterMs);
+    }
+  }
+  expect(sent).toBe(true);
+  // At most the request limiter's refusal (the bucket is empty), then the broadcast's own, whose hint is the whole wait.
+  expect(hints.length).toBeLessThanOrEqual(2);
+});

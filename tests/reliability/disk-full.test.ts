@@ -17,11 +17,14 @@ test("disk full mid-group: failed requests store nothing, later ones commit on t
   );
   const answers = new Map((await s.frames(3)).map((f) => [f.id, f]));
   expect(answers.get(2)).toMatchObject({ ok: false, error: { code: "INTERNAL" } });
+  // The client is told the disk is full and what to do, not "internal broker error".
+  expect(answers.get(2).error.message).toStartWith("disk full: ");
+  expect(answers.get(2).error.message).toContain("Free space on that disk, then retry");
   expect(answers.get(3)).toMatchObject({ ok: true });
   // "before" either committed on its own (the chunk arrived in two reads) or shared the broadcast's
   // transaction and failed with it: stored exactly when it was acknowledged.
   const beforeOk = answers.get(1).ok === true;
-  if (!beforeOk) expect(answers.get(1).error.code).toBe("INTERNAL");
+  if (!beforeOk) expect(answers.get(1).error).toMatchObject({ code: "INTERNAL", message: expect.stringMatching(/^disk full: /) });
   b.broker.db.exec("PRAGMA max_page_count = 1073741823");
   const inbox = await r1.call({ id: 9, op: "check" });
   expect(inbox.messages.map((m: any) => m.content)).toEqual(beforeOk ? ["before", "after"] : ["after"]);

@@ -12,19 +12,26 @@ describe("mergeGuardHook", () => {
     );
   });
 
-  test("Gemini CLI: BeforeTool for write_file|replace next to its mcpServers and other hooks, once; an old binary is updated in place", () => {
+  test("Gemini CLI: BeforeTool for write_file|replace|run_shell_command next to its mcpServers and other hooks, once; an old binary is updated in place", () => {
     const before = JSON.stringify({ mcpServers: { ipc: { command: "/opt/ipc" } }, hooks: { BeforeTool: [{ matcher: "run_shell_command", hooks: [{ type: "command", command: "audit" }] }] } }, null, 2);
     const once = mergeGuardHook("gemini", "settings.json", before, launch);
     const doc = JSON.parse(once);
     expect(doc.mcpServers.ipc.command).toBe("/opt/ipc");
     expect(doc.hooks.BeforeTool).toEqual([
       { matcher: "run_shell_command", hooks: [{ type: "command", command: "audit" }] },
-      { matcher: "write_file|replace", hooks: [{ type: "command", command: guardCommand(launch, "gemini") }] },
+      { matcher: "write_file|replace|run_shell_command", hooks: [{ type: "command", command: guardCommand(launch, "gemini") }] },
     ]);
     expect(mergeGuardHook("gemini", "settings.json", once, launch)).toBe(once);
     const moved = mergeGuardHook("gemini", "settings.json", once, { ...launch, command: "/new/ipc" });
     expect(JSON.parse(moved).hooks.BeforeTool).toHaveLength(2);
     expect(JSON.parse(moved).hooks.BeforeTool[1].hooks[0].command).toStartWith("IPC_HOME='/data/ipc home' /new/ipc guard hook");
+  });
+
+  test("an entry written by an older ipc (edit tools only) gets the shell tool added to its matcher, once", () => {
+    const old = JSON.stringify({ hooks: { PreToolUse: [{ matcher: "Edit|Write|MultiEdit|NotebookEdit", hooks: [{ type: "command", command: guardCommand(launch, "claude-code") }] }] } });
+    const merged = mergeGuardHook("claude-code", "settings.json", old, launch);
+    expect(JSON.parse(merged).hooks.PreToolUse).toEqual([{ matcher: "Edit|Write|MultiEdit|NotebookEdit|Bash", hooks: [{ type: "command", command: guardCommand(launch, "claude-code") }] }]);
+    expect(mergeGuardHook("claude-code", "settings.json", merged, launch)).toBe(merged);
   });
 
   test("hosts without a denying hook are left alone; a malformed hooks entry is refused with nothing changed", () => {

@@ -13,7 +13,8 @@
  * broker's in-memory view of the bucket, and a holder homed on another
  * broker is live as the names directory says.
  */
-import { overlaps } from "../../claims/match.ts";
+import { reasonNote } from "../../claims/format.ts";
+import { coversEverything, overlaps } from "../../claims/match.ts";
 import { type ClaimInfo, DEFAULT_CLAIM_TTL_S } from "../../protocol/claims.ts";
 import { IpcError } from "../../protocol/errors.ts";
 import type { RequestOf } from "../../protocol/requests.ts";
@@ -86,7 +87,7 @@ function info(c: LiveClaim): ClaimInfo {
 function conflict(held: LiveClaim, path: string, now: number): IpcError {
   const minutes = Math.max(1, Math.ceil((held.expires_at - now) / 60_000));
   const what = held.path === path ? path : `${path} (overlaps ${held.path})`;
-  const why = held.reason === null ? "" : ` for "${held.reason}"`;
+  const why = held.reason === null ? "" : ` (${reasonNote(held.holder, held.reason)})`;
   const gone = held.online ? "" : ` (${held.holder} has no live session; the claim lapses then)`;
   return new IpcError(
     "CLAIM_CONFLICT",
@@ -115,7 +116,21 @@ function claimRows(live: readonly LiveClaim[], name: string, req: RequestOf<"cla
   return paths.map((path) => ({ project: req.project, path, holder: name, shared: shared ? 1 : 0, reason: req.reason ?? null, created_at: now, expires_at: expiresAt }));
 }
 
+/**
+ * Refuses claims that cover every path of a project, however spelled (`**`,
+ * `{**,x}`, `**\/?*`, `{*,*\/**}` …), one path or the request's paths
+ * together: decided by what they match (claims/match.ts coversEverything).
+ * @throws IpcError BAD_REQUEST.
+ */
+function refuseWholeProject(paths: readonly string[]): void {
+  const whole = paths.find((p) => coversEverything([p])) ?? (coversEverything(paths) ? paths.join(", ") : undefined);
+  if (whole !== undefined) {
+    throw new IpcError("BAD_REQUEST", `${whole} covers every path of the project: one agent must not lock everyone out; claim the folders or files you edit (e.g. src/api/**)`);
+  }
+}
+
 export const claim: OpHandler<"claim"> = (b, conn, req) => {
+  refuseWholeProject(req.paths);
   const s = b.requireSession(conn, req.token);
   const now = b.clock();
   if (b.cluster !== null) return later(b, conn, req.id, clusterClaim(b, b.cluster, s.name, req, now));

@@ -95,7 +95,9 @@ export function chargeRecipients(b: Broker, sender: string, recipients: number, 
   const extra = Math.min(recipients - 1, bucket.burst - 1);
   const wait = extra > 0 ? bucket.take(extra) : 0;
   if (wait > 0) {
-    throw new IpcError("RATE_LIMITED", `${what} to ${recipients} instances costs as many requests (IPC_RATE_LIMIT per minute); retry in ${wait} ms`, undefined, wait);
+    // The hint is the time until a retry is payable: its own request token (taken when it arrives) and the rest.
+    const payable = bucket.peek(extra + 1);
+    throw new IpcError("RATE_LIMITED", `${what} to ${recipients} instances costs as many requests (IPC_RATE_LIMIT per minute); retry in ${payable} ms`, undefined, payable);
   }
 }
 

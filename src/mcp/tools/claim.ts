@@ -1,6 +1,7 @@
 /** claim: claim files of this project so other agents' edit hooks leave them alone, release them, or list claims (docs/coordination.md). */
 import * as v from "valibot";
 import { formatClaims } from "../../claims/format.ts";
+import { checkCoverage } from "../../claims/coverage.ts";
 import { claimPattern, projectId, projectRoot } from "../../claims/project.ts";
 import { IpcError } from "../../protocol/errors.ts";
 import { defineTool } from "./_tool.ts";
@@ -32,6 +33,8 @@ export default defineTool({
       return `Released ${r.released} claim${r.released === 1 ? "" : "s"} in ${project}.`;
     }
     if (rel.length === 0) throw new IpcError("BAD_REQUEST", 'give paths to claim, e.g. {"action": "claim", "paths": ["src/api/**"]}');
+    checkCoverage(root, rel); // no force from an agent: only the owner, on the CLI
+
     const r = await agent.call("claim", {
       project,
       paths: rel,
