@@ -145,6 +145,17 @@ describe.skipIf(skip !== null)("Claude Code, Codex and Gemini CLI on one broker"
     return list.find((m) => m.content.includes(text))?.read_at ?? undefined;
   };
 
+  /** The delivery records ipc mcp keeps under Claude Code ($IPC_HOME/inbox/<claude pid>.json). */
+  const inboxRecords = (): Array<{ name: string; path: string; why: string }> => {
+    try {
+      return readdirSync(join(e.home, "inbox"))
+        .filter((f) => f.endsWith(".json"))
+        .map((f) => JSON.parse(readFileSync(join(e.home, "inbox", f), "utf8")));
+    } catch {
+      return [];
+    }
+  };
+
   afterAll(async () => {
     for (const d of disposers.reverse()) await d[Symbol.asyncDispose]().catch(() => {});
     await broker?.[Symbol.asyncDispose]();
@@ -179,6 +190,9 @@ describe.skipIf(skip !== null)("Claude Code, Codex and Gemini CLI on one broker"
     if (back === null) throw new Error(`Claude Code not woken; screen:\n${s.claude.cli.screen()}`);
     expect(back.text).toContain(`from ${s.codex.name}`);
     await until(() => s.claude.cli.screen().includes("note xv-x2c"), HOP_MS, "Codex's answer on Claude Code's screen");
+    // ipc mcp says which path it used: Claude Code's own inbox (no hooks were installed for it)
+    expect(inboxRecords().find((r) => r.name === s.claude.name)?.path).toBe("inbox");
+    console.error(`cross-vendor: Claude's tool-result request → Codex's woken request ${Math.round(woken.at - sent.at)} ms; Codex's tool-result request → Claude Code's woken request ${Math.round(back.at - answered.at)} ms`);
   }, TEST_MS);
 
   test("a post to #crew reaches each host by its best path: Claude Code and Codex woken, Gemini CLI at its next turn", async () => {
@@ -188,6 +202,7 @@ describe.skipIf(skip !== null)("Claude Code, Codex and Gemini CLI on one broker"
     await until(() => waiters(e.home).length === 1, HOP_MS, "Codex's wake waiter, holding again");
 
     const post = await ipcJson(e, ["send", "#crew", "all hands: freeze main at noon (note xv-ch1)", "--as", "alice"]);
+    const postedAt = performance.now();
     // a channel post reports the best state any member reached without waiting for a lease's outcome: live processes have it
     expect(post).toMatchObject({ to: "#crew", status: "notified" });
     // Gemini CLI cannot be woken: its live MCP server has the mail, its model sees it at the next turn
@@ -199,6 +214,7 @@ describe.skipIf(skip !== null)("Claude Code, Codex and Gemini CLI on one broker"
     const cx = await s.codex.api.waitForTurn((r) => r.text.includes("note xv-ch1"), HOP_MS, codexFrom);
     if (cx === null) throw new Error(`Codex not woken by the post; screen:\n${s.codex.cli.screen()}`);
     for (const r of [cc, cx]) expect(r.text).toContain("#crew");
+    console.error(`cross-vendor: ipc send '#crew' returned → Claude Code's woken request ${Math.round(cc.at - postedAt)} ms, Codex's ${Math.round(cx.at - postedAt)} ms`);
 
     // nothing reached Gemini's model yet: it had no turn
     expect(s.gemini.api.turns().slice(geminiFrom).some((r) => r.text.includes("note xv-ch1"))).toBe(false);
