@@ -157,7 +157,11 @@ describe.skipIf(skip !== null)("Claude Code, Codex and Gemini CLI on one broker"
   };
 
   afterAll(async () => {
-    for (const d of disposers.reverse()) await d[Symbol.asyncDispose]().catch(() => {});
+    for (const d of disposers.reverse()) {
+      try {
+        await d[Symbol.asyncDispose]();
+      } catch {}
+    }
     await broker?.[Symbol.asyncDispose]();
   });
 
