@@ -9,9 +9,12 @@
  *   Claude Code is woken through its own inbox (CLAUDE_CODE_MESSAGING_SOCKET).
  * - A post to a channel all three joined reaches each by its host's best path:
  *   Claude Code's inbox and Codex's waiter wake them; Gemini CLI, which nothing
- *   outside can wake, has it at its next turn (BeforeAgent hook).
+ *   outside can wake, has it at its next turn (BeforeAgent hook); Claude's
+ *   send to a busy Gemini CLI comes in the one more turn of its AfterAgent hook.
  * - Every message arrives once, and each `send` result names the state its path
- *   honestly reached (`delivered` for a woken host, `notified` for Gemini CLI).
+ *   honestly reached: `delivered` where a leased deliverer put it into the model
+ *   (Claude Code's inbox), `notified` where a live process has it (Codex's
+ *   peeking waiter, Gemini CLI's MCP server, any channel post).
  * Skipped, saying why, where any of the three CLIs or tmux is missing.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -19,7 +22,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { type ClaudeSession, claudeHome, claudeSkipReason, projectDir, sessionNames, startClaude, until } from "../helpers/claude-code.ts";
 import { type CodexSession, codexHome, codexSkipReason, startCodex } from "../helpers/codex.ts";
-import { type GeminiApi, startGeminiApi } from "../helpers/gemini-api.ts";
+import { type GeminiApi, lastUserText, startGeminiApi } from "../helpers/gemini-api.ts";
 import { type GeminiSession, geminiHome, geminiSkipReason, startGemini } from "../helpers/gemini.ts";
 import { type MessagesApi, startMessagesApi } from "../helpers/messages-api.ts";
 import { type BrokerProcess, type IpcEnv, ipc, ipcCommand, ipcEnv, ipcJson, startBrokerProcess } from "../helpers/processes.ts";
@@ -234,6 +237,29 @@ describe.skipIf(skip !== null)("Claude Code, Codex and Gemini CLI on one broker"
     expect(readAt(s.gemini.name, "note xv-gm1")).toBeString();
   }, TEST_MS);
 
+  test("Claude's tool call to a busy Gemini CLI says notified, and Gemini's AfterAgent hook hands it over in one more turn", async () => {
+    const geminiFrom = s.gemini.api.turns().length;
+    const claudeFrom = s.claude.api.turns().length;
+    // a slow turn: the mail comes while it runs, after its BeforeAgent hook
+    s.gemini.api.script.push({ text: "thinking hard", delayMs: 15_000 }, { text: "noted claude's mail" });
+    await s.gemini.cli.idle(HOP_MS);
+    s.gemini.cli.type("plan the release");
+    const busy = await s.gemini.api.waitForTurn((r) => r.text.includes("plan the release"), HOP_MS, geminiFrom);
+    if (busy === null) throw new Error(`no Gemini turn; screen:\n${s.gemini.cli.screen()}`);
+    s.claude.api.script.push({ tool: "mcp__ipc__send", input: { to: s.gemini.name, content: "claude to gemini: the schema is frozen (note xv-c2g)" } }, { text: "told gemini" });
+    s.claude.cli.type("tell gemini the schema is frozen");
+    const toGemini = (r: { text: string }) => new RegExp(`Sent message #\\d+ to ${s.gemini.name}: (delivered|notified|queued)`).exec(r.text)?.[1] ?? null;
+    const sent = await s.claude.api.waitForTurn((r) => toGemini(r) !== null, HOP_MS, claudeFrom);
+    if (sent === null) throw new Error(`Claude's send did not return; screen:\n${s.claude.cli.screen()}`);
+    expect(toGemini(sent)).toBe("notified"); // Gemini CLI's MCP server has it; nothing outside can start its turn
+    const more = await s.gemini.api.waitForTurn((r) => lastUserText(r.body).includes("note xv-c2g"), HOP_MS, geminiFrom);
+    if (more === null) throw new Error(`no AfterAgent turn; screen:\n${s.gemini.cli.screen()}`);
+    expect(more.at).toBeGreaterThan(busy.at);
+    expect(lastUserText(more.body)).toContain(`from ${s.claude.name}`);
+    await until(() => readAt(s.gemini.name, "note xv-c2g") !== undefined, HOP_MS, "Claude's message to Gemini to be read", 500);
+    await until(() => s.gemini.cli.screen().includes("noted claude's mail"), HOP_MS, "the extra turn's answer on Gemini CLI's screen");
+  }, TEST_MS);
+
   test("every message reached each model once", async () => {
     // let any second delivery (a hook, a waiter, an extra turn) happen, then settle
     const counts = () => [s.claude.api.turns().length, s.codex.api.turns().length, s.gemini.api.turns().length].join();
@@ -249,7 +275,7 @@ describe.skipIf(skip !== null)("Claude Code, Codex and Gemini CLI on one broker"
     const received: Array<[string, string, string[]]> = [
       ["Claude Code", lastText(s.claude.api.turns()), ["note xv-x2c", "note xv-ch1"]],
       ["Codex", lastText(s.codex.api.turns()), ["note xv-c2x", "note xv-ch1"]],
-      ["Gemini CLI", lastText(s.gemini.api.turns()), ["note xv-ch1", "note xv-gm1"]],
+      ["Gemini CLI", lastText(s.gemini.api.turns()), ["note xv-ch1", "note xv-gm1", "note xv-c2g"]],
     ];
     for (const [host, text, notes] of received) for (const note of notes) expect({ host, note, times: occurrences(text, note) }).toEqual({ host, note, times: 1 });
   }, TEST_MS);
