@@ -66,6 +66,26 @@ export class RawClient implements AsyncDisposable {
     for (const f of w) f();
   }
 
+  /** How far `buffer` is known to hold no newline: a multi-MB reply is scanned once, not once per chunk. */
+  private scanned = 0;
+
+  /** Whether `buffer` holds a whole line (scanning only what arrived since the last look). */
+  private hasLine(): boolean {
+    if (this.buffer.indexOf("\n", this.scanned) !== -1) return true;
+    this.scanned = this.buffer.length;
+    return false;
+  }
+
+  /** Takes the first line off `buffer` (null when there is none). */
+  private takeLine(): string | null {
+    const nl = this.buffer.indexOf("\n", this.scanned);
+    if (nl === -1) return null;
+    const line = this.buffer.slice(0, nl);
+    this.buffer = this.buffer.slice(nl + 1);
+    this.scanned = 0;
+    return line;
+  }
+
   private async until(cond: () => boolean, timeoutMs: number): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     while (!cond()) {
@@ -104,31 +124,29 @@ export class RawClient implements AsyncDisposable {
     const h = JSON.parse(hello);
     if (h.id !== "raw-hello" || h.ok !== true) {
       this.buffer = `${hello}\n${this.buffer}`;
+      this.scanned = 0;
       return;
     }
     this.socket.write(`${JSON.stringify({ id: "raw-prove", op: "prove", proof: clientProof(key, h.nonce, cn) })}\n`);
     const proved = await this.nextLine();
-    if (proved !== null && JSON.parse(proved).id !== "raw-prove") this.buffer = `${proved}\n${this.buffer}`;
+    if (proved !== null && JSON.parse(proved).id !== "raw-prove") {
+      this.buffer = `${proved}\n${this.buffer}`;
+      this.scanned = 0;
+    }
   }
 
   /** The next line received, or null when the connection closed first. */
   private async nextLine(timeoutMs = 5_000): Promise<string | null> {
-    await this.until(() => this.buffer.includes("\n") || this.closed, timeoutMs);
-    const nl = this.buffer.indexOf("\n");
-    if (nl === -1) return null;
-    const line = this.buffer.slice(0, nl);
-    this.buffer = this.buffer.slice(nl + 1);
-    return line;
+    await this.until(() => this.hasLine() || this.closed, timeoutMs);
+    return this.takeLine();
   }
 
   /** Reads the next complete line as JSON. */
   async frame<T = any>(timeoutMs = 5_000): Promise<T> {
     if (this.authing !== null) await this.authing;
-    await this.until(() => this.buffer.includes("\n") || this.closed, timeoutMs);
-    const nl = this.buffer.indexOf("\n");
-    if (nl === -1) throw new Error(`connection closed; leftover: ${this.buffer.slice(0, 200)}`);
-    const line = this.buffer.slice(0, nl);
-    this.buffer = this.buffer.slice(nl + 1);
+    await this.until(() => this.hasLine() || this.closed, timeoutMs);
+    const line = this.takeLine();
+    if (line === null) throw new Error(`connection closed; leftover: ${this.buffer.slice(0, 200)}`);
     return JSON.parse(line) as T;
   }
 
@@ -139,10 +157,10 @@ export class RawClient implements AsyncDisposable {
     return out;
   }
 
-  /** Sends a request and reads one frame back. */
-  async call<T = any>(frame: unknown): Promise<T> {
+  /** Sends a request and reads one frame back, waiting at most `timeoutMs` (default 5 s) for it. */
+  async call<T = any>(frame: unknown, timeoutMs?: number): Promise<T> {
     this.send(frame);
-    return this.frame<T>();
+    return this.frame<T>(timeoutMs);
   }
 
   /** Everything received until the peer closes. */
@@ -151,6 +169,7 @@ export class RawClient implements AsyncDisposable {
     await this.until(() => this.closed, timeoutMs);
     const all = this.buffer;
     this.buffer = "";
+    this.scanned = 0;
     return all;
   }
 
