@@ -7,6 +7,10 @@
  *
  *   npm run bench               full run: 3 repeats, 1 000 000 stored messages (a few minutes)
  *   npm run bench -- --quick    smoke run for CI: 1 repeat, short windows, no budgets enforced
+ *   npm run bench -- --baseline PATH|REF [--rounds=3] [--all]
+ *                               today's build against another (a binary, or a git ref built into a
+ *                               temporary folder): the broker workloads, interleaved, `today / baseline`
+ *                               per figure (bench/lib/ab.ts); only that, unless --all also runs the rest
  * The wake figures need the pinned Claude Code (npm ci) and tmux; without them
  * wake.claude_code is left out, saying why.
  *
@@ -18,6 +22,9 @@ import { FIGURES, meets } from "./figures.ts";
 import { joinMachine } from "./lib/remote.ts";
 import { CAN_PIN, freePort, ipcCommand, pinMainThreads, rssMiB, startBroker, startEcho, tempHome } from "./lib/procs.ts";
 import { fmt, median } from "./lib/stats.ts";
+import { type AbResult, compare, formatComparison } from "./lib/ab.ts";
+import { baselineBuild } from "./lib/baseline.ts";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { checkOneAtATime, delivered } from "./workloads/check.ts";
 import { durableCeiling } from "./workloads/ceiling.ts";
 import { coldStart } from "./workloads/cold-start.ts";
@@ -37,6 +44,15 @@ import type { Measurements, Timing } from "./workloads/types.ts";
 import { wakeClaudeCode, wakeHook } from "./workloads/wake.ts";
 
 const quick = process.argv.includes("--quick");
+/** `--baseline X` or `--baseline=X`. */
+function option(name: string): string | null {
+  const i = process.argv.indexOf(name);
+  if (i !== -1) return process.argv[i + 1] ?? null;
+  const eq = process.argv.find((a) => a.startsWith(`${name}=`));
+  return eq === undefined ? null : eq.slice(name.length + 1);
+}
+const baselineArg = option("--baseline");
+const roundsArg = option("--rounds");
 const runsArg = process.argv.find((a) => a.startsWith("--runs="));
 const RUNS = runsArg ? Number(runsArg.slice(7)) : quick ? 1 : 3;
 const STORED = quick ? 20_000 : 1_000_000;
@@ -65,6 +81,44 @@ async function onOneCpu<T>(serverPid: number, fn: () => Promise<T>): Promise<T> 
 
 const started = performance.now();
 const ipc = ipcCommand();
+const resultsPath = join(import.meta.dir, "results.json");
+
+/** The newest modification time (ms) of the files under src/. */
+function newestSource(dir = join(import.meta.dir, "../src")): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+let comparison: AbResult | null = null;
+if (baselineArg !== null) {
+  if (!ipc.compiled) throw new Error("--baseline compares compiled builds: run `npm run build` first");
+  const distIpc = ipc.cmd[0]!;
+  if (statSync(distIpc).mtimeMs < newestSource()) log(`warning: ${distIpc} is older than src/: run \`npm run build\` to measure today's code`);
+  const base = await baselineBuild(baselineArg, log);
+  const rounds = roundsArg === null ? 3 : Number(roundsArg);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds ${roundsArg}: give a whole number of rounds, at least 1`);
+  const t: Timing = quick ? { warmupMs: 100, measureMs: 300, samples: 20 } : { warmupMs: 500, measureMs: 2_000, samples: 300 };
+  comparison = await compare({ cmd: ipc.cmd, label: ipc.label }, base, rounds, t, log);
+  process.stdout.write(`\n${formatComparison(comparison)}\n`);
+  if (!process.argv.includes("--all")) {
+    // Only the comparison ran: keep the figures of the last full run in results.json, replace its baseline section.
+    let previous: Record<string, unknown> = {};
+    if (existsSync(resultsPath)) {
+      try {
+        previous = JSON.parse(readFileSync(resultsPath, "utf8"));
+      } catch {
+        previous = {};
+      }
+    }
+    await Bun.write(resultsPath, `${JSON.stringify({ ...previous, baseline: { generated_at: new Date().toISOString(), ...comparison } }, null, 2)}\n`);
+    log(`wrote the comparison to ${resultsPath} (key "baseline")`);
+    process.exit(0);
+  }
+}
 log(`ipc bench (${quick ? "quick" : "full"}): ${RUNS} run(s), broker = ${ipc.label}`);
 if (!CAN_PIN) log("taskset is not available: one-at-a-time figures run unpinned");
 
@@ -244,6 +298,6 @@ const results = {
     ];
   }),
 };
-const out = join(import.meta.dir, "results.json");
-await Bun.write(out, `${JSON.stringify(results, null, 2)}\n`);
+const out = resultsPath;
+await Bun.write(out, `${JSON.stringify(comparison === null ? results : { ...results, baseline: { generated_at: new Date().toISOString(), ...comparison } }, null, 2)}\n`);
 log(`wrote ${out}; budgets met: ${results.budgets_met}`);

@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { BENCH_SECRET, noteBrokerHome } from "./auth.ts";
+import { BENCH_SECRET, noteBrokerHome, speaksHello } from "./auth.ts";
 
 export const ROOT = resolve(import.meta.dir, "../..");
 const BINARY = join(ROOT, "dist", process.platform === "win32" ? "ipc.exe" : "ipc");
@@ -84,15 +84,21 @@ process.on("exit", () => {
   for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Starts `ipc serve` on a free port for `home` (plus `extra` environment). */
-export async function startBroker(home: string, extra: Record<string, string> = {}): Promise<BenchBroker> {
+/**
+ * Starts `ipc serve` on a free port for `home` (plus `extra` environment), of
+ * `cmd` (default: ipcCommand()). A build other than today's is asked whether it
+ * authenticates (an older --baseline may predate the key handshake).
+ */
+export async function startBroker(home: string, extra: Record<string, string> = {}, cmd?: string[]): Promise<BenchBroker> {
   const port = freePort();
   // Secure by default, as shipped; the shared secret only lets the legacy workload register (ipc clients prove the key).
   const env = { ...benchEnv(home, port), ...extra };
-  const proc = Bun.spawn([...ipcCommand().cmd, "serve"], { env: { ...env, IPC_SHARED_SECRET: BENCH_SECRET }, stdin: "ignore", stdout: "ignore", stderr: "inherit" });
+  // A given build (the --baseline comparison) runs without it: builds from before the key handshake would ask every client for it.
+  const secret: Record<string, string> = cmd === undefined ? { IPC_SHARED_SECRET: BENCH_SECRET } : {};
+  const proc = Bun.spawn([...(cmd ?? ipcCommand().cmd), "serve"], { env: { ...env, ...secret }, stdin: "ignore", stdout: "ignore", stderr: "inherit" });
   running.add(proc);
   await waitForPort(port);
-  noteBrokerHome(port, home);
+  if (cmd === undefined || (await speaksHello(port))) noteBrokerHome(port, home);
   return {
     port,
     home,

@@ -1,0 +1,152 @@
+/**
+ * Today's build against a baseline build (`npm run bench -- --baseline`),
+ * interleaved: each round starts a fresh broker of one build, runs the broker
+ * workloads, stops it, then does the same for the other build, alternating
+ * which goes first (A B, B A, A B, …). A machine that gets busier or quieter
+ * during the run then shifts both builds alike, and every figure is printed
+ * as `today / baseline` of the medians over the rounds, beside the load
+ * average (os.loadavg, 1 min) read at the start of each round.
+ *
+ * Workloads per round (bench/workloads): send 1 × 1 and push with the client's
+ * and broker's main threads on CPU 0 (pinned, as in the full run); send 8 × 1
+ * and 8 × 32 pipelined, unpinned; and, for today only, the durable ceiling
+ * (bench/lib/durable-ceiling.ts, today's schema) for send.8x32 / ceiling.
+ */
+import { loadavg } from "node:os";
+import { durableCeiling } from "../workloads/ceiling.ts";
+import { push } from "../workloads/push.ts";
+import { ONE, sends, THROUGHPUT } from "../workloads/sends.ts";
+import type { Measurements, Timing } from "../workloads/types.ts";
+import type { Build } from "./baseline.ts";
+import { pinMainThreads, startBroker, tempHome } from "./procs.ts";
+import { fmt, median } from "./stats.ts";
+
+/** A figure compared: its name, unit, and whether more is better. */
+export interface AbFigure {
+  name: string;
+  unit: string;
+  higherIsBetter: boolean;
+  /** today / baseline must be at least this (issue 25: today at least matches the baseline), if set. */
+  atLeast?: number;
+}
+
+/** What is compared, in report order. */
+export const AB_FIGURES: AbFigure[] = [
+  { name: "send.1x1", unit: "sends/s", higherIsBetter: true, atLeast: 1 },
+  { name: "send.1x1.p50", unit: "µs", higherIsBetter: false },
+  { name: "send.1x1.p99", unit: "µs", higherIsBetter: false },
+  { name: "send.8x1", unit: "sends/s", higherIsBetter: true, atLeast: 1 },
+  { name: "send.8x1.p50", unit: "µs", higherIsBetter: false },
+  { name: "send.8x32", unit: "sends/s", higherIsBetter: true, atLeast: 1 },
+  { name: "send.8x32.p50", unit: "µs", higherIsBetter: false },
+  { name: "send.8x32.p99", unit: "µs", higherIsBetter: false },
+  { name: "push.check.p50", unit: "µs", higherIsBetter: false },
+  { name: "push.check.p99", unit: "µs", higherIsBetter: false },
+  { name: "push.subscribe.p50", unit: "µs", higherIsBetter: false },
+];
+
+/** One build's figures in one round, with the load average when its turn began. */
+interface Turn {
+  round: number;
+  build: "today" | "baseline";
+  load1: number;
+  figures: Measurements;
+}
+
+/** Per figure: medians over the rounds and their ratio. */
+export interface AbRow extends AbFigure {
+  today: number;
+  baseline: number;
+  /** today / baseline of the medians. */
+  ratio: number;
+  /** today / baseline within each round (paired), for the spread. */
+  perRound: number[];
+  met: boolean | null;
+}
+
+export interface AbResult {
+  today: string;
+  baseline: string;
+  rounds: number;
+  rows: AbRow[];
+  /** Today's send.8x32 over the durable ceiling measured next to it, per round. */
+  ceiling: { rows_per_s: number[]; ratio: number[] };
+  /** 1-minute load average at the start of each turn. */
+  load: { round: number; build: string; load1: number }[];
+  seconds: number;
+}
+
+/** The broker workloads of one turn against `build`. */
+async function turn(build: Build, t: Timing): Promise<Measurements> {
+  const b = await startBroker(tempHome(), {}, build.cmd);
+  try {
+    pinMainThreads([process.pid, b.pid], 0);
+    let pinned: Measurements;
+    try {
+      pinned = { ...(await sends(b.port, t, [ONE])), ...(await push(b.port, t)) };
+    } finally {
+      pinMainThreads([process.pid, b.pid], null);
+    }
+    return { ...pinned, ...(await sends(b.port, t, THROUGHPUT)) };
+  } finally {
+    await b.stop();
+  }
+}
+
+/** Runs `rounds` interleaved rounds of today's build against `baseline`. */
+export async function compare(today: Build, baseline: Build, rounds: number, t: Timing, log: (s: string) => void): Promise<AbResult> {
+  const started = performance.now();
+  const turns: Turn[] = [];
+  const ceilings: number[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const order: Array<["today" | "baseline", Build]> = [
+      ["today", today],
+      ["baseline", baseline],
+    ];
+    if (round % 2 === 0) order.reverse();
+    for (const [name, build] of order) {
+      const load1 = loadavg()[0]!;
+      log(`baseline round ${round}/${rounds}: ${name} (load average ${load1.toFixed(2)})`);
+      turns.push({ round, build: name, load1, figures: await turn(build, t) });
+    }
+    ceilings.push((await durableCeiling(t)).ceiling!);
+  }
+  const of = (build: Turn["build"], name: string) => turns.filter((x) => x.build === build).map((x) => x.figures[name]!);
+  const rows = AB_FIGURES.map((f): AbRow => {
+    const a = of("today", f.name);
+    const b = of("baseline", f.name);
+    const ratio = median(a) / median(b);
+    return { ...f, today: median(a), baseline: median(b), ratio, perRound: a.map((v, i) => v / b[i]!), met: f.atLeast === undefined ? null : ratio >= f.atLeast };
+  });
+  const sends8x32 = of("today", "send.8x32");
+  return {
+    today: today.label,
+    baseline: baseline.label,
+    rounds,
+    rows,
+    ceiling: { rows_per_s: ceilings, ratio: sends8x32.map((v, i) => v / ceilings[i]!) },
+    load: turns.map((x) => ({ round: x.round, build: x.build, load1: x.load1 })),
+    seconds: Math.round((performance.now() - started) / 1000),
+  };
+}
+
+/** The comparison as a Markdown table plus a line on load and the ceiling. */
+export function formatComparison(r: AbResult): string {
+  const digits = (u: string, v: number) => (u === "µs" && v < 10 ? 1 : 0);
+  const lines = [
+    `Today: ${r.today}. Baseline: ${r.baseline}. ${r.rounds} interleaved round(s), medians; ${r.seconds} s.`,
+    "",
+    "| figure | today | baseline | today / baseline | per round | | |",
+    "| --- | ---: | ---: | ---: | --- | --- | --- |",
+    ...r.rows.map((x) => {
+      const better = x.higherIsBetter ? x.ratio > 1 : x.ratio < 1;
+      const verdict = Math.abs(x.ratio - 1) < 0.02 ? "≈" : better ? "better" : "worse";
+      const mark = x.met === null ? "" : `${x.met ? "✔" : "✖"} ≥ ${x.atLeast}`;
+      return `| ${x.name} (${x.unit}) | ${fmt(x.today, digits(x.unit, x.today))} | ${fmt(x.baseline, digits(x.unit, x.baseline))} | ${x.ratio.toFixed(3)} | ${x.perRound.map((v) => v.toFixed(2)).join(" ")} | ${verdict} | ${mark} |`;
+    }),
+    "",
+    `send.8x32 / ceiling (today): ${r.ceiling.ratio.map((v) => v.toFixed(2)).join(", ")} (ceiling ${r.ceiling.rows_per_s.map((v) => fmt(v)).join(", ")} rows/s)`,
+    `load average (1 min) at each turn: ${r.load.map((l) => `${l.round}${l.build === "today" ? "T" : "B"} ${l.load1.toFixed(1)}`).join(", ")}`,
+  ];
+  return lines.join("\n");
+}
