@@ -1,11 +1,11 @@
 /**
  * Today's build against a baseline build (`npm run bench -- --baseline`),
- * interleaved: each round starts a fresh broker of one build, runs the broker
- * workloads, stops it, then does the same for the other build, alternating
- * which goes first (A B, B A, A B, …). A machine that gets busier or quieter
- * during the run then shifts both builds alike, and every figure is printed
- * as `today / baseline` of the medians over the rounds, beside the load
- * average (os.loadavg, 1 min) read at the start of each round.
+ * interleaved: each round starts a fresh broker of each build and runs every
+ * workload against one and then the other, alternating which goes first
+ * (A B, B A, …). A machine that gets busier or quieter during the run then
+ * shifts both builds alike, and every figure is printed as the median over
+ * the rounds of each round's `today / baseline`, beside the load average (os.loadavg, 1 min,
+ * the median of those read before each workload of the round).
  *
  * Workloads per round (bench/workloads): send 1 × 1 and push with the client's
  * and broker's main threads on CPU 0 (pinned, as in the full run); send 8 × 1
@@ -57,9 +57,9 @@ interface Turn {
 export interface AbRow extends AbFigure {
   today: number;
   baseline: number;
-  /** today / baseline of the medians. */
+  /** Median over the rounds of today / baseline within each round. */
   ratio: number;
-  /** today / baseline within each round (paired), for the spread. */
+  /** today / baseline within each round (paired). */
   perRound: number[];
   met: boolean | null;
 }
@@ -71,52 +71,68 @@ export interface AbResult {
   rows: AbRow[];
   /** Today's send.8x32 over the durable ceiling measured next to it, per round. */
   ceiling: { rows_per_s: number[]; ratio: number[] };
-  /** 1-minute load average at the start of each turn. */
+  /** 1-minute load average during each build's turns of each round (median). */
   load: { round: number; build: string; load1: number }[];
   seconds: number;
 }
 
-/** The broker workloads of one turn against `build`. */
-async function turn(build: Build, t: Timing): Promise<Measurements> {
-  const b = await startBroker(tempHome(), {}, build.cmd);
-  try {
-    pinMainThreads([process.pid, b.pid], 0);
-    let pinned: Measurements;
-    try {
-      pinned = { ...(await sends(b.port, t, [ONE])), ...(await push(b.port, t)) };
-    } finally {
-      pinMainThreads([process.pid, b.pid], null);
-    }
-    return { ...pinned, ...(await sends(b.port, t, THROUGHPUT)) };
-  } finally {
-    await b.stop();
-  }
-}
+/** The workloads of a round, each run against one broker: pinned (1 × 1, push) or not. */
+const WORKLOADS: Array<{ pinned: boolean; run: (port: number, t: Timing) => Promise<Measurements> }> = [
+  { pinned: true, run: (port, t) => sends(port, t, [ONE]) },
+  { pinned: true, run: (port, t) => push(port, t) },
+  { pinned: false, run: (port, t) => sends(port, t, [THROUGHPUT[0]!]) },
+  { pinned: false, run: (port, t) => sends(port, t, [THROUGHPUT[1]!]) },
+];
 
-/** Runs `rounds` interleaved rounds of today's build against `baseline`. */
+/**
+ * Runs `rounds` rounds of today's build against `baseline`. Each round starts
+ * one broker of each build (fresh homes) and runs every workload against
+ * one, then at once against the other, alternating which goes first, so the
+ * two figures of a pair are measured seconds apart under the same load.
+ */
 export async function compare(today: Build, baseline: Build, rounds: number, t: Timing, log: (s: string) => void): Promise<AbResult> {
   const started = performance.now();
   const turns: Turn[] = [];
   const ceilings: number[] = [];
+  let flip = false;
   for (let round = 1; round <= rounds; round++) {
-    const order: Array<["today" | "baseline", Build]> = [
-      ["today", today],
-      ["baseline", baseline],
-    ];
-    if (round % 2 === 0) order.reverse();
-    for (const [name, build] of order) {
-      const load1 = loadavg()[0]!;
-      log(`baseline round ${round}/${rounds}: ${name} (load average ${load1.toFixed(2)})`);
-      turns.push({ round, build: name, load1, figures: await turn(build, t) });
+    const brokers = {
+      today: await startBroker(tempHome(), {}, today.cmd),
+      baseline: await startBroker(tempHome(), {}, baseline.cmd),
+    };
+    const figures: Record<Turn["build"], Measurements> = { today: {}, baseline: {} };
+    const loads: Record<Turn["build"], number[]> = { today: [], baseline: [] };
+    try {
+      for (const w of WORKLOADS) {
+        const order: Turn["build"][] = flip ? ["baseline", "today"] : ["today", "baseline"];
+        flip = !flip;
+        for (const name of order) {
+          const b = brokers[name];
+          loads[name].push(loadavg()[0]!);
+          if (w.pinned) pinMainThreads([process.pid, b.pid], 0);
+          try {
+            Object.assign(figures[name], await w.run(b.port, t));
+          } finally {
+            if (w.pinned) pinMainThreads([process.pid, b.pid], null);
+          }
+        }
+      }
+    } finally {
+      await brokers.today.stop();
+      await brokers.baseline.stop();
     }
+    for (const name of ["today", "baseline"] as const) turns.push({ round, build: name, load1: median(loads[name]), figures: figures[name] });
     ceilings.push((await durableCeiling(t)).ceiling!);
+    log(`baseline round ${round}/${rounds} done (load average ${loadavg()[0]!.toFixed(2)})`);
   }
   const of = (build: Turn["build"], name: string) => turns.filter((x) => x.build === build).map((x) => x.figures[name]!);
   const rows = AB_FIGURES.map((f): AbRow => {
     const a = of("today", f.name);
     const b = of("baseline", f.name);
-    const ratio = median(a) / median(b);
-    return { ...f, today: median(a), baseline: median(b), ratio, perRound: a.map((v, i) => v / b[i]!), met: f.atLeast === undefined ? null : ratio >= f.atLeast };
+    const perRound = a.map((v, i) => v / b[i]!);
+    // The median of the paired ratios: each pair ran seconds apart, so a load that changes between rounds cancels out.
+    const ratio = median(perRound);
+    return { ...f, today: median(a), baseline: median(b), ratio, perRound, met: f.atLeast === undefined ? null : ratio >= f.atLeast };
   });
   const sends8x32 = of("today", "send.8x32");
   return {
@@ -146,7 +162,7 @@ export function formatComparison(r: AbResult): string {
     }),
     "",
     `send.8x32 / ceiling (today): ${r.ceiling.ratio.map((v) => v.toFixed(2)).join(", ")} (ceiling ${r.ceiling.rows_per_s.map((v) => fmt(v)).join(", ")} rows/s)`,
-    `load average (1 min) at each turn: ${r.load.map((l) => `${l.round}${l.build === "today" ? "T" : "B"} ${l.load1.toFixed(1)}`).join(", ")}`,
+    `load average (1 min) per round and build: ${r.load.map((l) => `${l.round}${l.build === "today" ? "T" : "B"} ${l.load1.toFixed(1)}`).join(", ")}`,
   ];
   return lines.join("\n");
 }
