@@ -16,7 +16,7 @@
  *
  * Each figure group below starts its own broker and records one workload call.
  */
-import { cpus, totalmem, type as osType, release } from "node:os";
+import { cpus, loadavg, totalmem, type as osType, release } from "node:os";
 import { join } from "node:path";
 import { FIGURES, meets } from "./figures.ts";
 import { joinMachine } from "./lib/remote.ts";
@@ -128,8 +128,11 @@ const UI_STORED = 100_000;
 const uiDb = canMeasureUi() ? prefill(UI_STORED) : null;
 if (uiDb === null) log("chromium is not installed: the dashboard figures (ui.*) are skipped");
 
+/** 1-minute load average at the start of each run (the machine's other work: the ratios to references absorb a slower machine, not a busy one). */
+const loads: number[] = [];
 for (let run = 1; run <= RUNS; run++) {
-  log(`run ${run}/${RUNS}: echo limit`);
+  loads.push(loadavg()[0]!);
+  log(`run ${run}/${RUNS}: echo limit (load average ${loads.at(-1)!.toFixed(2)})`);
   const echo = await startEcho();
   record(await onOneCpu(echo.pid, () => sends(echo.port, timing, [ONE], "echo", false)));
   record(await sends(echo.port, timing, [ONE], "echo.unpinned", false));
@@ -230,7 +233,8 @@ for (const f of FIGURES) {
   if (f.ratioOf) {
     const base = median(collected.get(f.ratioOf) ?? []);
     const ratio = m / base;
-    row.ratio = { of: f.ratioOf, value: ratio, budget: f.ratioBudget ? `${f.ratioBudget.op} ${f.ratioBudget.value}` : undefined, met: f.ratioBudget ? meets(f.ratioBudget, ratio) : null };
+    // Still reported when the reference was not measured (NaN), but then not judged.
+    row.ratio = { of: f.ratioOf, value: ratio, budget: f.ratioBudget ? `${f.ratioBudget.op} ${f.ratioBudget.value}` : undefined, met: f.ratioBudget && Number.isFinite(ratio) ? meets(f.ratioBudget, ratio) : null };
   }
   rows.push(row);
 }
@@ -241,7 +245,7 @@ const lines = [
   "| --- | ---: | ---: | --- | --- | --- | --- | --- | --- |",
   ...rows.map((r) => {
     const digits = r.unit === "ms" || r.unit === "MiB" ? (r.median < 10 ? 2 : 1) : 0;
-    const ratio = r.ratio ? `${(r.ratio.value * 100).toFixed(0)} % of ${r.ratio.of}` : "";
+    const ratio = r.ratio ? `${r.ratio.value < 2 ? `${(r.ratio.value * 100).toFixed(0)} %` : `${fmt(r.ratio.value, r.ratio.value < 100 ? 1 : 0)} ×`} of ${r.ratio.of}` : "";
     return `| ${r.name} | ${fmt(r.median, digits)} | ${fmt(r.min, digits)} – ${fmt(r.max, digits)} | ${r.unit} | ${r.budget} | ${mark(r.met)} | ${ratio} | ${r.ratio?.budget ?? ""} | ${mark(r.ratio?.met ?? null)} |`;
   }),
 ];
@@ -254,7 +258,7 @@ const machine = {
   bun: Bun.version,
 };
 process.stdout.write(
-  `\n${lines.join("\n")}\n\nMachine: ${machine.cpus} × ${machine.cpu_model}, ${machine.memory_gib} GiB, ${machine.os}, Bun ${machine.bun}; broker: ${ipc.label}; ${RUNS} run(s), ${quick ? "quick" : "full"} mode, ${fmt(STORED)} stored messages; ${((performance.now() - started) / 1000).toFixed(0)} s.\n`,
+  `\n${lines.join("\n")}\n\nMachine: ${machine.cpus} × ${machine.cpu_model}, ${machine.memory_gib} GiB, ${machine.os}, Bun ${machine.bun}; broker: ${ipc.label}; ${RUNS} run(s), ${quick ? "quick" : "full"} mode, ${fmt(STORED)} stored messages; ${((performance.now() - started) / 1000).toFixed(0)} s; load average (1 min) at each run's start: ${loads.map((l) => l.toFixed(1)).join(", ")}.\n`,
 );
 
 const budgeted = rows.flatMap((r) => [r.met, r.ratio?.met ?? null]).filter((x) => x !== null);
@@ -266,6 +270,7 @@ const results = {
   broker: ipc.label,
   pinned: CAN_PIN ? "one-at-a-time workloads (1×1 sends, push, check) run with client and broker main threads on CPU 0" : "no",
   machine,
+  load_average_1min: loads,
   seconds: Math.round((performance.now() - started) / 1000),
   budgets_met: `${budgeted.filter(Boolean).length}/${budgeted.length}`,
   figures: rows.flatMap((r) => {
