@@ -22,3 +22,4 @@ const s = await Bun.connect({
   },
 });
 s.write(`{"id":1,"op":"hello","nonce":"${"0".repeat(32)}"}\n`);
+export {};
