@@ -232,11 +232,16 @@ for (const f of FIGURES) {
   };
   if (f.ratioOf) {
     const base = median(collected.get(f.ratioOf) ?? []);
-    const ratio = m / base;
+    const ratio = (m * toMicros(f.unit)) / (base * toMicros(FIGURES.find((g) => g.name === f.ratioOf)?.unit ?? ""));
     // Still reported when the reference was not measured (NaN), but then not judged.
     row.ratio = { of: f.ratioOf, value: ratio, budget: f.ratioBudget ? `${f.ratioBudget.op} ${f.ratioBudget.value}` : undefined, met: f.ratioBudget && Number.isFinite(ratio) ? meets(f.ratioBudget, ratio) : null };
   }
   rows.push(row);
+}
+
+/** A time unit in µs (1 for anything else: ratios of like to like). */
+function toMicros(unit: string): number {
+  return unit === "ms" ? 1000 : 1;
 }
 
 const mark = (met: boolean | null) => (met === null ? "" : met ? "✔" : "✖");

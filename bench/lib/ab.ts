@@ -7,6 +7,9 @@
  * the rounds of each round's `today / baseline`, beside the load average (os.loadavg, 1 min,
  * the median of those read before each workload of the round).
  *
+ * `.cpu` figures are the broker's CPU time per send (µs, /proc): unlike the
+ * throughputs they hardly move when other processes load the machine.
+ *
  * Workloads per round (bench/workloads): send 1 × 1 and push with the client's
  * and broker's main threads on CPU 0 (pinned, as in the full run); send 8 × 1
  * and 8 × 32 pipelined, unpinned; and, for today only, the durable ceiling
@@ -35,11 +38,14 @@ export const AB_FIGURES: AbFigure[] = [
   { name: "send.1x1", unit: "sends/s", higherIsBetter: true, atLeast: 1 },
   { name: "send.1x1.p50", unit: "µs", higherIsBetter: false },
   { name: "send.1x1.p99", unit: "µs", higherIsBetter: false },
+  { name: "send.1x1.cpu", unit: "µs CPU", higherIsBetter: false },
   { name: "send.8x1", unit: "sends/s", higherIsBetter: true, atLeast: 1 },
   { name: "send.8x1.p50", unit: "µs", higherIsBetter: false },
+  { name: "send.8x1.cpu", unit: "µs CPU", higherIsBetter: false },
   { name: "send.8x32", unit: "sends/s", higherIsBetter: true, atLeast: 1 },
   { name: "send.8x32.p50", unit: "µs", higherIsBetter: false },
   { name: "send.8x32.p99", unit: "µs", higherIsBetter: false },
+  { name: "send.8x32.cpu", unit: "µs CPU", higherIsBetter: false },
   { name: "push.check.p50", unit: "µs", higherIsBetter: false },
   { name: "push.check.p99", unit: "µs", higherIsBetter: false },
   { name: "push.subscribe.p50", unit: "µs", higherIsBetter: false },
@@ -77,11 +83,11 @@ export interface AbResult {
 }
 
 /** The workloads of a round, each run against one broker: pinned (1 × 1, push) or not. */
-const WORKLOADS: Array<{ pinned: boolean; run: (port: number, t: Timing) => Promise<Measurements> }> = [
-  { pinned: true, run: (port, t) => sends(port, t, [ONE]) },
-  { pinned: true, run: (port, t) => push(port, t) },
-  { pinned: false, run: (port, t) => sends(port, t, [THROUGHPUT[0]!]) },
-  { pinned: false, run: (port, t) => sends(port, t, [THROUGHPUT[1]!]) },
+const WORKLOADS: Array<{ pinned: boolean; run: (port: number, pid: number, t: Timing) => Promise<Measurements> }> = [
+  { pinned: true, run: (port, pid, t) => sends(port, t, [ONE], "send", true, pid) },
+  { pinned: true, run: (port, _pid, t) => push(port, t) },
+  { pinned: false, run: (port, pid, t) => sends(port, t, [THROUGHPUT[0]!], "send", true, pid) },
+  { pinned: false, run: (port, pid, t) => sends(port, t, [THROUGHPUT[1]!], "send", true, pid) },
 ];
 
 /**
@@ -111,7 +117,7 @@ export async function compare(today: Build, baseline: Build, rounds: number, t: 
           loads[name].push(loadavg()[0]!);
           if (w.pinned) pinMainThreads([process.pid, b.pid], 0);
           try {
-            Object.assign(figures[name], await w.run(b.port, t));
+            Object.assign(figures[name], await w.run(b.port, b.pid, t));
           } finally {
             if (w.pinned) pinMainThreads([process.pid, b.pid], null);
           }
@@ -148,7 +154,7 @@ export async function compare(today: Build, baseline: Build, rounds: number, t: 
 
 /** The comparison as a Markdown table plus a line on load and the ceiling. */
 export function formatComparison(r: AbResult): string {
-  const digits = (u: string, v: number) => (u === "µs" && v < 10 ? 1 : 0);
+  const digits = (u: string, v: number) => (u.startsWith("µs") && v < 100 ? 1 : 0);
   const lines = [
     `Today: ${r.today}. Baseline: ${r.baseline}. ${r.rounds} interleaved round(s), medians; ${r.seconds} s.`,
     "",

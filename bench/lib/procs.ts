@@ -139,6 +139,22 @@ export async function rssMiB(pid: number): Promise<number> {
   return Number(out.trim()) / 1024;
 }
 
+/**
+ * CPU time `pid` has used so far (user + system, µs), from /proc/PID/stat
+ * (clock ticks, usually 10 ms); null where there is no /proc. What a process
+ * spends per request does not grow when other processes load the machine,
+ * as its wall-clock throughput does: the --baseline comparison reports both.
+ */
+export function cpuMicros(pid: number): number | null {
+  if (process.platform !== "linux") return null;
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // Fields 14 and 15 of proc(5) (utime, stime) are 12 and 13 after the command name and state.
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+}
+/** USER_HZ: 100 on every Linux architecture Bun supports. */
+const CLOCK_TICKS = 100;
+
 /** True where `taskset` can pin threads (Linux with util-linux). */
 export const CAN_PIN = process.platform === "linux" && Bun.which("taskset") !== null;
 
