@@ -11,6 +11,9 @@
  *                               today's build against another (a binary, or a git ref built into a
  *                               temporary folder): the broker workloads, interleaved, `today / baseline`
  *                               per figure (bench/lib/ab.ts); only that, unless --all also runs the rest
+ *   npm run bench -- --cluster-scale [--agents=1000]
+ *                               only the cluster at scale: 3 brokers × 1 000 agents sending across brokers
+ *                               (bench/workloads/cluster-scale.ts; needs nats-server)
  * The wake figures need the pinned Claude Code (npm ci) and tmux; without them
  * wake.claude_code is left out, saying why.
  *
@@ -40,6 +43,7 @@ import { homeWith, prefill } from "./workloads/stored.ts";
 import { tlsPush, tlsSends } from "./workloads/tls.ts";
 import { canMeasureUi, dashboard } from "./workloads/ui.ts";
 import { cluster, clusterSkip } from "./workloads/cluster.ts";
+import { clusterScale } from "./workloads/cluster-scale.ts";
 import type { Measurements, Timing } from "./workloads/types.ts";
 import { wakeClaudeCode, wakeHook } from "./workloads/wake.ts";
 
@@ -93,6 +97,33 @@ function newestSource(dir = join(import.meta.dir, "../src")): number {
   return newest;
 }
 
+/** Replaces `key` in bench/results.json, keeping the rest (the last full run's figures). */
+async function mergeResults(key: string, value: object): Promise<void> {
+  let previous: Record<string, unknown> = {};
+  if (existsSync(resultsPath)) {
+    try {
+      previous = JSON.parse(readFileSync(resultsPath, "utf8"));
+    } catch {
+      previous = {};
+    }
+  }
+  await Bun.write(resultsPath, `${JSON.stringify({ ...previous, [key]: { generated_at: new Date().toISOString(), ...value } }, null, 2)}\n`);
+  log(`wrote ${resultsPath} (key "${key}")`);
+}
+
+if (process.argv.includes("--cluster-scale")) {
+  if (clusterSkip !== null) throw new Error(clusterSkip);
+  const agents = Number(option("--agents") ?? 1_000);
+  const t: Timing = quick ? { warmupMs: 1_000, measureMs: 2_000, samples: 0 } : { warmupMs: 3_000, measureMs: 10_000, samples: 0 };
+  const load0 = loadavg()[0]!;
+  const m = await clusterScale(agents, t, log);
+  const load1 = loadavg()[0]!;
+  process.stdout.write(`\n3 brokers × ${fmt(agents)} agents, every agent sending one at a time to one on the next broker (${t.measureMs / 1000} s measured):\n`);
+  process.stdout.write(`delivered ${fmt(m["cluster3.delivered"]!)} msgs/s; end to end p50 ${fmt(m["cluster3.e2e.p50"]!, 1)} ms, p99 ${fmt(m["cluster3.e2e.p99"]!, 1)} ms; largest broker RSS ${fmt(m["cluster3.rss.max"]!, 1)} MiB; load average ${load0.toFixed(1)} → ${load1.toFixed(1)}\n`);
+  await mergeResults("cluster_scale", { agents_per_broker: agents, brokers: 3, measured_s: t.measureMs / 1000, load_average_1min: [load0, load1], figures: m });
+  process.exit(0);
+}
+
 let comparison: AbResult | null = null;
 if (baselineArg !== null) {
   if (!ipc.compiled) throw new Error("--baseline compares compiled builds: run `npm run build` first");
@@ -106,16 +137,7 @@ if (baselineArg !== null) {
   process.stdout.write(`\n${formatComparison(comparison)}\n`);
   if (!process.argv.includes("--all")) {
     // Only the comparison ran: keep the figures of the last full run in results.json, replace its baseline section.
-    let previous: Record<string, unknown> = {};
-    if (existsSync(resultsPath)) {
-      try {
-        previous = JSON.parse(readFileSync(resultsPath, "utf8"));
-      } catch {
-        previous = {};
-      }
-    }
-    await Bun.write(resultsPath, `${JSON.stringify({ ...previous, baseline: { generated_at: new Date().toISOString(), ...comparison } }, null, 2)}\n`);
-    log(`wrote the comparison to ${resultsPath} (key "baseline")`);
+    await mergeResults("baseline", comparison);
     process.exit(0);
   }
 }
