@@ -31,7 +31,7 @@ async function until(what: string, f: () => Promise<boolean>, ms = 120_000): Pro
   const end = performance.now() + ms;
   while (performance.now() < end) {
     if (await f()) return;
-    await Bun.sleep(100);
+    await Bun.sleep(2_000);
   }
   throw new Error(`cluster-scale bench: timed out waiting for ${what}`);
 }
@@ -49,9 +49,12 @@ export async function clusterScale(agents: number, t: Timing, log: (s: string) =
       log(`cluster-scale: ${agents} agents on broker ${i + 1}…`);
       all.push(await openAgents(brokers[i]!.port, agents, (k) => `b${i}a${k}`));
     }
-    await until("every broker to see every name", async () => {
-      for (const x of brokers) if (((await status(x.port)).cluster?.names ?? 0) < BROKERS * agents) return false;
-      return true;
+    let seen: number[] = [];
+    await until(`every broker to see every name (${BROKERS * agents})`, async () => {
+      seen = [];
+      for (const x of brokers) seen.push((await status(x.port)).cluster?.names ?? 0);
+      log(`cluster-scale: names seen per broker ${seen.join(", ")}`);
+      return seen.every((n) => n >= BROKERS * agents);
     });
     for (const group of all) await Promise.all(group.map((a) => a.call({ id: 0, op: "subscribe" })));
 
