@@ -109,6 +109,8 @@ export async function clusterScale(agents: number, t: Timing, log: (s: string) =
     for (const x of brokers) rss.push(await rssMiB(x.pid));
     log(`cluster-scale: broker RSS ${rss.map((r) => `${r.toFixed(1)} MiB`).join(", ")}`);
     out["cluster3.rss.max"] = Math.max(...rss);
+    // Logged before the brokers stop: a cluster in trouble can take long to shut down.
+    log(`cluster-scale: ${JSON.stringify(out)}`);
     return out;
   } finally {
     for (const group of all) for (const a of group) a.close();
