@@ -1,7 +1,7 @@
 /**
  * Today's build against a baseline build (`npm run bench -- --baseline`),
- * interleaved: in each round every workload runs against a fresh broker of one
- * build and then against one of the other, alternating which goes first
+ * interleaved: each round starts a broker of each build and runs every workload
+ * against one (the other stopped meanwhile) and then the other, alternating which goes first
  * (A B, B A, …). A machine that gets busier or quieter during the run then
  * shifts both builds alike, and every figure is printed as the median over
  * the rounds of each round's `today / baseline`, beside the load average (os.loadavg, 1 min,
@@ -91,10 +91,11 @@ const WORKLOADS: Array<{ pinned: boolean; run: (port: number, pid: number, t: Ti
 ];
 
 /**
- * Runs `rounds` rounds of today's build against `baseline`. In each round every
- * workload runs against a fresh broker (fresh home) of one build, then at once
- * against one of the other, alternating which goes first, so the two figures
- * of a pair are measured seconds apart under the same load.
+ * Runs `rounds` rounds of today's build against `baseline`. Each round starts
+ * one broker of each build (fresh homes) and runs every workload against one
+ * (the other stopped with SIGSTOP meanwhile), then at once against the other,
+ * alternating which goes first, so the two figures of a pair are measured
+ * seconds apart under the same load.
  */
 export async function compare(today: Build, baseline: Build, rounds: number, t: Timing, log: (s: string) => void): Promise<AbResult> {
   const started = performance.now();
@@ -102,28 +103,34 @@ export async function compare(today: Build, baseline: Build, rounds: number, t: 
   const ceilings: number[] = [];
   let flip = false;
   for (let round = 1; round <= rounds; round++) {
-    const builds = { today, baseline };
+    const brokers = {
+      today: await startBroker(tempHome(), {}, today.cmd),
+      baseline: await startBroker(tempHome(), {}, baseline.cmd),
+    };
     const figures: Record<Turn["build"], Measurements> = { today: {}, baseline: {} };
     const loads: Record<Turn["build"], number[]> = { today: [], baseline: [] };
-    for (const w of WORKLOADS) {
-      const order: Turn["build"][] = flip ? ["baseline", "today"] : ["today", "baseline"];
-      flip = !flip;
-      for (const name of order) {
-        // A fresh broker per workload: an idle one would do its own background work (search indexing
-        // of what it just stored, sweeps) while the other build is measured.
-        const b = await startBroker(tempHome(), {}, builds[name].cmd);
-        loads[name].push(loadavg()[0]!);
-        try {
+    try {
+      for (const w of WORKLOADS) {
+        const order: Turn["build"][] = flip ? ["baseline", "today"] : ["today", "baseline"];
+        flip = !flip;
+        for (const name of order) {
+          const b = brokers[name];
+          const idle = brokers[name === "today" ? "baseline" : "today"];
+          // The idle broker is stopped (SIGSTOP) meanwhile: it would index what it just stored, or sweep, on the shared CPUs.
+          process.kill(idle.pid, "SIGSTOP");
+          loads[name].push(loadavg()[0]!);
           if (w.pinned) pinMainThreads([process.pid, b.pid], 0);
           try {
             Object.assign(figures[name], await w.run(b.port, b.pid, t));
           } finally {
             if (w.pinned) pinMainThreads([process.pid, b.pid], null);
+            process.kill(idle.pid, "SIGCONT");
           }
-        } finally {
-          await b.stop();
         }
       }
+    } finally {
+      await brokers.today.stop();
+      await brokers.baseline.stop();
     }
     for (const name of ["today", "baseline"] as const) turns.push({ round, build: name, load1: median(loads[name]), figures: figures[name] });
     ceilings.push((await durableCeiling(t)).ceiling!);
