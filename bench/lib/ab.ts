@@ -83,6 +83,9 @@ export interface AbResult {
   seconds: number;
 }
 
+/** Longer than a broker's checkpoint worker may take to start before it gives up on it (2 s). */
+const CHECKPOINTER_START_MS = 2_500;
+
 /** The workloads of a round, each run against one broker: pinned (1 × 1, push) or not. */
 const WORKLOADS: Array<{ pinned: boolean; run: (port: number, pid: number, t: Timing) => Promise<Measurements> }> = [
   { pinned: true, run: (port, pid, t) => sends(port, t, [ONE], "send", true, pid) },
@@ -108,6 +111,9 @@ export async function compare(today: Build, baseline: Build, rounds: number, t: 
       today: await startBroker(tempHome(), {}, today.cmd),
       baseline: await startBroker(tempHome(), {}, baseline.cmd),
     };
+    // A broker stopped while its WAL checkpoint worker starts (up to 2 s, src/store/checkpointer.ts) would
+    // fall back to checkpoints on its main thread for good: let both finish starting before any SIGSTOP.
+    await Bun.sleep(CHECKPOINTER_START_MS);
     const figures: Record<Turn["build"], Measurements> = { today: {}, baseline: {} };
     const loads: Record<Turn["build"], number[]> = { today: [], baseline: [] };
     try {

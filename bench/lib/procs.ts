@@ -68,16 +68,6 @@ export async function waitForPort(port: number, timeoutMs = 15_000): Promise<voi
   }
 }
 
-/**
- * Waits (at most 15 s) for `home`/broker.lock, which `ipc serve` writes once it
- * is fully started (after its WAL checkpoint worker is up: a broker stopped or
- * starved before that falls back to checkpoints on its main thread).
- */
-async function waitForLock(home: string): Promise<void> {
-  const deadline = performance.now() + 15_000;
-  while (!existsSync(join(home, "broker.lock")) && performance.now() < deadline) await Bun.sleep(10);
-}
-
 /** A running broker for one measurement. */
 export interface BenchBroker {
   port: number;
@@ -108,7 +98,6 @@ export async function startBroker(home: string, extra: Record<string, string> = 
   const proc = Bun.spawn([...(cmd ?? ipcCommand().cmd), "serve"], { env: { ...env, ...secret }, stdin: "ignore", stdout: "ignore", stderr: "inherit" });
   running.add(proc);
   await waitForPort(port);
-  await waitForLock(home);
   if (cmd === undefined || (await speaksHello(port))) noteBrokerHome(port, home);
   return {
     port,
