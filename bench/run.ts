@@ -7,17 +7,27 @@
  *
  *   npm run bench               full run: 3 repeats, 1 000 000 stored messages (a few minutes)
  *   npm run bench -- --quick    smoke run for CI: 1 repeat, short windows, no budgets enforced
+ *   npm run bench -- --baseline PATH|REF [--rounds=3] [--all]
+ *                               today's build against another (a binary, or a git ref built into a
+ *                               temporary folder): the broker workloads, interleaved, `today / baseline`
+ *                               per figure (bench/lib/ab.ts); only that, unless --all also runs the rest
+ *   npm run bench -- --cluster-scale [--agents=1000]
+ *                               only the cluster at scale: 3 brokers × 1 000 agents sending across brokers
+ *                               (bench/workloads/cluster-scale.ts; needs nats-server)
  * The wake figures need the pinned Claude Code and Codex (npm ci) and tmux; without
  * them wake.claude_code, wake.claude_code.inbox and wake.codex are left out, saying why.
  *
  * Each figure group below starts its own broker and records one workload call.
  */
-import { cpus, totalmem, type as osType, release } from "node:os";
+import { cpus, loadavg, totalmem, type as osType, release } from "node:os";
 import { join } from "node:path";
 import { FIGURES, meets } from "./figures.ts";
 import { joinMachine } from "./lib/remote.ts";
 import { CAN_PIN, freePort, ipcCommand, pinMainThreads, rssMiB, startBroker, startEcho, tempHome } from "./lib/procs.ts";
 import { fmt, median } from "./lib/stats.ts";
+import { type AbResult, compare, formatComparison } from "./lib/ab.ts";
+import { baselineBuild } from "./lib/baseline.ts";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { checkOneAtATime, delivered } from "./workloads/check.ts";
 import { durableCeiling } from "./workloads/ceiling.ts";
 import { coldStart } from "./workloads/cold-start.ts";
@@ -33,11 +43,21 @@ import { homeWith, prefill } from "./workloads/stored.ts";
 import { tlsPush, tlsSends } from "./workloads/tls.ts";
 import { canMeasureUi, dashboard } from "./workloads/ui.ts";
 import { cluster, clusterSkip } from "./workloads/cluster.ts";
+import { clusterScale } from "./workloads/cluster-scale.ts";
 import type { Measurements, Timing } from "./workloads/types.ts";
 import { wakeClaudeCode, wakeClaudeInbox, wakeHook } from "./workloads/wake.ts";
 import { wakeCodex, wakeCodexOurs } from "./workloads/wake-codex.ts";
 
 const quick = process.argv.includes("--quick");
+/** `--baseline X` or `--baseline=X`. */
+function option(name: string): string | null {
+  const i = process.argv.indexOf(name);
+  if (i !== -1) return process.argv[i + 1] ?? null;
+  const eq = process.argv.find((a) => a.startsWith(`${name}=`));
+  return eq === undefined ? null : eq.slice(name.length + 1);
+}
+const baselineArg = option("--baseline");
+const roundsArg = option("--rounds");
 const runsArg = process.argv.find((a) => a.startsWith("--runs="));
 const RUNS = runsArg ? Number(runsArg.slice(7)) : quick ? 1 : 3;
 const STORED = quick ? 20_000 : 1_000_000;
@@ -66,6 +86,62 @@ async function onOneCpu<T>(serverPid: number, fn: () => Promise<T>): Promise<T> 
 
 const started = performance.now();
 const ipc = ipcCommand();
+const resultsPath = join(import.meta.dir, "results.json");
+
+/** The newest modification time (ms) of the files under src/. */
+function newestSource(dir = join(import.meta.dir, "../src")): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    newest = Math.max(newest, e.isDirectory() ? newestSource(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** Replaces `key` in bench/results.json, keeping the rest (the last full run's figures). */
+async function mergeResults(key: string, value: object): Promise<void> {
+  let previous: Record<string, unknown> = {};
+  if (existsSync(resultsPath)) {
+    try {
+      previous = JSON.parse(readFileSync(resultsPath, "utf8"));
+    } catch {
+      previous = {};
+    }
+  }
+  await Bun.write(resultsPath, `${JSON.stringify({ ...previous, [key]: { generated_at: new Date().toISOString(), ...value } }, null, 2)}\n`);
+  log(`wrote ${resultsPath} (key "${key}")`);
+}
+
+if (process.argv.includes("--cluster-scale")) {
+  if (clusterSkip !== null) throw new Error(clusterSkip);
+  const agents = Number(option("--agents") ?? 1_000);
+  const t: Timing = quick ? { warmupMs: 1_000, measureMs: 2_000, samples: 0 } : { warmupMs: 3_000, measureMs: 10_000, samples: 0 };
+  const load0 = loadavg()[0]!;
+  const m = await clusterScale(agents, t, log);
+  const load1 = loadavg()[0]!;
+  process.stdout.write(`\n3 brokers × ${fmt(agents)} agents, every agent sending one at a time to one on the next broker (${t.measureMs / 1000} s measured):\n`);
+  process.stdout.write(`delivered ${fmt(m["cluster3.delivered"]!)} msgs/s; end to end p50 ${fmt(m["cluster3.e2e.p50"]!, 1)} ms, p99 ${fmt(m["cluster3.e2e.p99"]!, 1)} ms; largest broker RSS ${fmt(m["cluster3.rss.max"]!, 1)} MiB; load average ${load0.toFixed(1)} → ${load1.toFixed(1)}\n`);
+  await mergeResults("cluster_scale", { agents_per_broker: agents, brokers: 3, measured_s: t.measureMs / 1000, load_average_1min: [load0, load1], figures: m });
+  process.exit(0);
+}
+
+let comparison: AbResult | null = null;
+if (baselineArg !== null) {
+  if (!ipc.compiled) throw new Error("--baseline compares compiled builds: run `npm run build` first");
+  const distIpc = ipc.cmd[0]!;
+  if (statSync(distIpc).mtimeMs < newestSource()) log(`warning: ${distIpc} is older than src/: run \`npm run build\` to measure today's code`);
+  const base = await baselineBuild(baselineArg, log);
+  const rounds = roundsArg === null ? 3 : Number(roundsArg);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds ${roundsArg}: give a whole number of rounds, at least 1`);
+  const t: Timing = quick ? { warmupMs: 100, measureMs: 300, samples: 20 } : { warmupMs: 500, measureMs: 2_000, samples: 300 };
+  comparison = await compare({ cmd: ipc.cmd, label: ipc.label }, base, rounds, t, log);
+  process.stdout.write(`\n${formatComparison(comparison)}\n`);
+  if (!process.argv.includes("--all")) {
+    // Only the comparison ran: keep the figures of the last full run in results.json, replace its baseline section.
+    await mergeResults("baseline", comparison);
+    process.exit(0);
+  }
+}
 log(`ipc bench (${quick ? "quick" : "full"}): ${RUNS} run(s), broker = ${ipc.label}`);
 if (!CAN_PIN) log("taskset is not available: one-at-a-time figures run unpinned");
 
@@ -75,8 +151,11 @@ const UI_STORED = 100_000;
 const uiDb = canMeasureUi() ? prefill(UI_STORED) : null;
 if (uiDb === null) log("chromium is not installed: the dashboard figures (ui.*) are skipped");
 
+/** 1-minute load average at the start of each run (the machine's other work: the ratios to references absorb a slower machine, not a busy one). */
+const loads: number[] = [];
 for (let run = 1; run <= RUNS; run++) {
-  log(`run ${run}/${RUNS}: echo limit`);
+  loads.push(loadavg()[0]!);
+  log(`run ${run}/${RUNS}: echo limit (load average ${loads.at(-1)!.toFixed(2)})`);
   const echo = await startEcho();
   record(await onOneCpu(echo.pid, () => sends(echo.port, timing, [ONE], "echo", false)));
   record(await sends(echo.port, timing, [ONE], "echo.unpinned", false));
@@ -183,10 +262,16 @@ for (const f of FIGURES) {
   };
   if (f.ratioOf) {
     const base = median(collected.get(f.ratioOf) ?? []);
-    const ratio = m / base;
-    row.ratio = { of: f.ratioOf, value: ratio, budget: f.ratioBudget ? `${f.ratioBudget.op} ${f.ratioBudget.value}` : undefined, met: f.ratioBudget ? meets(f.ratioBudget, ratio) : null };
+    const ratio = (m * toMicros(f.unit)) / (base * toMicros(FIGURES.find((g) => g.name === f.ratioOf)?.unit ?? ""));
+    // Still reported when the reference was not measured (NaN), but then not judged.
+    row.ratio = { of: f.ratioOf, value: ratio, budget: f.ratioBudget ? `${f.ratioBudget.op} ${f.ratioBudget.value}` : undefined, met: f.ratioBudget && Number.isFinite(ratio) ? meets(f.ratioBudget, ratio) : null };
   }
   rows.push(row);
+}
+
+/** A time unit in µs (1 for anything else: ratios of like to like). */
+function toMicros(unit: string): number {
+  return unit === "ms" ? 1000 : 1;
 }
 
 const mark = (met: boolean | null) => (met === null ? "" : met ? "✔" : "✖");
@@ -195,7 +280,7 @@ const lines = [
   "| --- | ---: | ---: | --- | --- | --- | --- | --- | --- |",
   ...rows.map((r) => {
     const digits = r.unit === "ms" || r.unit === "MiB" ? (r.median < 10 ? 2 : 1) : 0;
-    const ratio = r.ratio ? `${(r.ratio.value * 100).toFixed(0)} % of ${r.ratio.of}` : "";
+    const ratio = r.ratio ? `${r.ratio.value < 2 ? `${(r.ratio.value * 100).toFixed(0)} %` : `${fmt(r.ratio.value, r.ratio.value < 100 ? 1 : 0)} ×`} of ${r.ratio.of}` : "";
     return `| ${r.name} | ${fmt(r.median, digits)} | ${fmt(r.min, digits)} – ${fmt(r.max, digits)} | ${r.unit} | ${r.budget} | ${mark(r.met)} | ${ratio} | ${r.ratio?.budget ?? ""} | ${mark(r.ratio?.met ?? null)} |`;
   }),
 ];
@@ -208,7 +293,7 @@ const machine = {
   bun: Bun.version,
 };
 process.stdout.write(
-  `\n${lines.join("\n")}\n\nMachine: ${machine.cpus} × ${machine.cpu_model}, ${machine.memory_gib} GiB, ${machine.os}, Bun ${machine.bun}; broker: ${ipc.label}; ${RUNS} run(s), ${quick ? "quick" : "full"} mode, ${fmt(STORED)} stored messages; ${((performance.now() - started) / 1000).toFixed(0)} s.\n`,
+  `\n${lines.join("\n")}\n\nMachine: ${machine.cpus} × ${machine.cpu_model}, ${machine.memory_gib} GiB, ${machine.os}, Bun ${machine.bun}; broker: ${ipc.label}; ${RUNS} run(s), ${quick ? "quick" : "full"} mode, ${fmt(STORED)} stored messages; ${((performance.now() - started) / 1000).toFixed(0)} s; load average (1 min) at each run's start: ${loads.map((l) => l.toFixed(1)).join(", ")}.\n`,
 );
 
 const budgeted = rows.flatMap((r) => [r.met, r.ratio?.met ?? null]).filter((x) => x !== null);
@@ -220,6 +305,7 @@ const results = {
   broker: ipc.label,
   pinned: CAN_PIN ? "one-at-a-time workloads (1×1 sends, push, check) run with client and broker main threads on CPU 0" : "no",
   machine,
+  load_average_1min: loads,
   seconds: Math.round((performance.now() - started) / 1000),
   budgets_met: `${budgeted.filter(Boolean).length}/${budgeted.length}`,
   figures: rows.flatMap((r) => {
@@ -252,6 +338,6 @@ const results = {
     ];
   }),
 };
-const out = join(import.meta.dir, "results.json");
-await Bun.write(out, `${JSON.stringify(results, null, 2)}\n`);
+const out = resultsPath;
+await Bun.write(out, `${JSON.stringify(comparison === null ? results : { ...results, baseline: { generated_at: new Date().toISOString(), ...comparison } }, null, 2)}\n`);
 log(`wrote ${out}; budgets met: ${results.budgets_met}`);

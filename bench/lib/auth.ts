@@ -25,6 +25,39 @@ export function noteBrokerHome(port: number, home: string): void {
   homes.set(port, home);
 }
 
+/**
+ * Does the broker on `port` authenticate connections (answers `hello` with a
+ * nonce)? Builds from before the key handshake (an older --baseline) answer
+ * it with an error; their connections then skip it. Gives up after 5 s.
+ */
+export async function speaksHello(port: number): Promise<boolean> {
+  let answered!: (line: string) => void;
+  const line = new Promise<string>((r) => (answered = r));
+  let text = "";
+  const s = await Bun.connect({
+    hostname: "127.0.0.1",
+    port,
+    socket: {
+      data(_s, chunk) {
+        text += chunk.toString();
+        const nl = text.indexOf("\n");
+        if (nl !== -1) answered(text.slice(0, nl));
+      },
+      close: () => answered(""),
+    },
+  });
+  s.write(`${JSON.stringify({ id: "auth", op: "hello", nonce: newNonce() })}\n`);
+  const timeout = Bun.sleep(5_000).then(() => "");
+  const first = await Promise.race([line, timeout]);
+  s.end();
+  try {
+    const answer = JSON.parse(first) as { ok?: boolean; nonce?: unknown };
+    return answer.ok === true && typeof answer.nonce === "string";
+  } catch {
+    return false;
+  }
+}
+
 /** Records that `port` is a TLS listener this bench joined as `joined` (remote.json of a joined IPC_HOME). */
 export function noteMachine(port: number, joined: Joined): void {
   machines.set(port, joined);

@@ -24,6 +24,8 @@ export interface LoadResult {
   errors: number;
   /** Latencies of answered requests (µs), unsorted. */
   latenciesUs: Float64Array;
+  /** Every request answered, warm-up and drain included (for CPU time per request). */
+  total: number;
 }
 
 /** One connection driving requests at a fixed depth. */
@@ -36,6 +38,8 @@ class Driver {
   measuring = false;
   stopped = false;
   count = 0;
+  /** Answers received, measured or not. */
+  total = 0;
   errors = 0;
   lat: number[] = [];
   private done!: () => void;
@@ -83,6 +87,7 @@ class Driver {
   private answered(text: string, start: number, end: number): void {
     const t = performance.now();
     const sent = this.sentAt[this.head++]!;
+    this.total++;
     if (this.head > 4096) {
       this.sentAt = this.sentAt.slice(this.head);
       this.head = 0;
@@ -147,5 +152,5 @@ export async function runLoad(opts: {
   const lat = new Float64Array(drivers.reduce((n, d) => n + d.lat.length, 0));
   let k = 0;
   for (const d of drivers) for (const v of d.lat) lat[k++] = v;
-  return { count: drivers.reduce((n, d) => n + d.count, 0), seconds, errors: drivers.reduce((n, d) => n + d.errors, 0), latenciesUs: lat };
+  return { count: drivers.reduce((n, d) => n + d.count, 0), seconds, errors: drivers.reduce((n, d) => n + d.errors, 0), latenciesUs: lat, total: drivers.reduce((n, d) => n + d.total, 0) };
 }

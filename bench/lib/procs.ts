@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { BENCH_SECRET, noteBrokerHome } from "./auth.ts";
+import { BENCH_SECRET, noteBrokerHome, speaksHello } from "./auth.ts";
 
 export const ROOT = resolve(import.meta.dir, "../..");
 const BINARY = join(ROOT, "dist", process.platform === "win32" ? "ipc.exe" : "ipc");
@@ -84,15 +84,21 @@ process.on("exit", () => {
   for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
 });
 
-/** Starts `ipc serve` on a free port for `home` (plus `extra` environment). */
-export async function startBroker(home: string, extra: Record<string, string> = {}): Promise<BenchBroker> {
+/**
+ * Starts `ipc serve` on a free port for `home` (plus `extra` environment), of
+ * `cmd` (default: ipcCommand()). A build other than today's is asked whether it
+ * authenticates (an older --baseline may predate the key handshake).
+ */
+export async function startBroker(home: string, extra: Record<string, string> = {}, cmd?: string[]): Promise<BenchBroker> {
   const port = freePort();
   // Secure by default, as shipped; the shared secret only lets the legacy workload register (ipc clients prove the key).
   const env = { ...benchEnv(home, port), ...extra };
-  const proc = Bun.spawn([...ipcCommand().cmd, "serve"], { env: { ...env, IPC_SHARED_SECRET: BENCH_SECRET }, stdin: "ignore", stdout: "ignore", stderr: "inherit" });
+  // A given build (the --baseline comparison) runs without it: builds from before the key handshake would ask every client for it.
+  const secret: Record<string, string> = cmd === undefined ? { IPC_SHARED_SECRET: BENCH_SECRET } : {};
+  const proc = Bun.spawn([...(cmd ?? ipcCommand().cmd), "serve"], { env: { ...env, ...secret }, stdin: "ignore", stdout: "ignore", stderr: "inherit" });
   running.add(proc);
   await waitForPort(port);
-  noteBrokerHome(port, home);
+  if (cmd === undefined || (await speaksHello(port))) noteBrokerHome(port, home);
   return {
     port,
     home,
@@ -132,6 +138,22 @@ export async function rssMiB(pid: number): Promise<number> {
   const out = await new Response(Bun.spawn(["ps", "-o", "rss=", "-p", String(pid)]).stdout).text();
   return Number(out.trim()) / 1024;
 }
+
+/**
+ * CPU time `pid` has used so far (user + system, µs), from /proc/PID/stat
+ * (clock ticks, usually 10 ms); null where there is no /proc. What a process
+ * spends per request does not grow when other processes load the machine,
+ * as its wall-clock throughput does: the --baseline comparison reports both.
+ */
+export function cpuMicros(pid: number): number | null {
+  if (process.platform !== "linux") return null;
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // Fields 14 and 15 of proc(5) (utime, stime) are 12 and 13 after the command name and state.
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+}
+/** USER_HZ: 100 on every Linux architecture Bun supports. */
+const CLOCK_TICKS = 100;
 
 /** True where `taskset` can pin threads (Linux with util-linux). */
 export const CAN_PIN = process.platform === "linux" && Bun.which("taskset") !== null;

@@ -1,4 +1,10 @@
-/** Cold starts: `ipc send` end to end against a running broker, and `ipc mcp` until it answers `initialize`. */
+/**
+ * Cold starts: `ipc send` end to end against a running broker, and `ipc mcp`
+ * until it answers `initialize`; and their reference, `cold.bun`: the bare Bun
+ * runtime starting, making one request to the same broker and exiting
+ * (bench/lib/cold-client.ts), timed in turn with the `ipc send` samples.
+ */
+import { join } from "node:path";
 import { ipcCommand } from "../lib/procs.ts";
 import { median } from "../lib/stats.ts";
 import type { Measurements, Timing } from "./types.ts";
@@ -16,6 +22,15 @@ async function timeSend(env: Record<string, string>): Promise<number> {
   const code = await p.exited;
   const ms = performance.now() - t0;
   if (code !== 0) throw new Error(`ipc send exited ${code}: ${await new Response(p.stderr).text()}`);
+  return ms;
+}
+
+async function timeBun(env: Record<string, string>): Promise<number> {
+  const t0 = performance.now();
+  const p = Bun.spawn([process.execPath, join(import.meta.dir, "../lib/cold-client.ts"), env.IPC_PORT!], { env, stdout: "ignore", stderr: "inherit" });
+  const code = await p.exited;
+  const ms = performance.now() - t0;
+  if (code !== 0) throw new Error(`the cold-start reference client exited ${code}`);
   return ms;
 }
 
@@ -42,11 +57,16 @@ export async function coldStart(env: Record<string, string>, t: Timing): Promise
   const reg = Bun.spawn([...ipcCommand().cmd, "register", "cold"], { env, stdout: "ignore", stderr: "inherit" });
   if ((await reg.exited) !== 0) throw new Error("could not register the cold-start sender");
   const sends: number[] = [];
+  const bare: number[] = [];
   for (let i = 0; i < t.samples + 2; i++) {
     const ms = await timeSend(env);
-    if (i >= 2) sends.push(ms);
+    const ref = await timeBun(env);
+    if (i >= 2) {
+      sends.push(ms);
+      bare.push(ref);
+    }
   }
-  const out: Measurements = { "cold.send": median(sends) };
+  const out: Measurements = { "cold.send": median(sends), "cold.bun": median(bare) };
   const mcp: number[] = [];
   try {
     for (let i = 0; i < Math.max(2, Math.ceil(t.samples / 2)) + 1; i++) {

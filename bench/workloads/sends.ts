@@ -1,5 +1,6 @@
 /** Send throughput and acknowledgement latency: 1 × 1, 8 × 1 and 8 × 32 pipelined (durable: acked after commit). */
 import { runLoad } from "../lib/load.ts";
+import { cpuMicros } from "../lib/procs.ts";
 import { percentile } from "../lib/stats.ts";
 import type { Measurements, Timing } from "./types.ts";
 
@@ -17,10 +18,14 @@ export const THROUGHPUT: Shape[] = [
   ["8x32", 8, 32],
 ];
 
-/** Measures send shapes against the server on `port` (`register` false for the echo server). */
-export async function sends(port: number, t: Timing, shapes: Shape[], prefix = "send", register = true): Promise<Measurements> {
+/**
+ * Measures send shapes against the server on `port` (`register` false for the echo server).
+ * With `pid` (the server's), also `PREFIX.SHAPE.cpu`: its CPU time per answered request (µs).
+ */
+export async function sends(port: number, t: Timing, shapes: Shape[], prefix = "send", register = true, pid?: number): Promise<Measurements> {
   const out: Measurements = {};
   for (const [shape, connections, depth] of shapes) {
+    const cpu0 = pid === undefined ? null : cpuMicros(pid);
     const r = await runLoad({
       target: { host: "127.0.0.1", port },
       connections,
@@ -34,6 +39,7 @@ export async function sends(port: number, t: Timing, shapes: Shape[], prefix = "
     out[`${prefix}.${shape}`] = r.count / r.seconds;
     out[`${prefix}.${shape}.p50`] = percentile(r.latenciesUs, 50);
     out[`${prefix}.${shape}.p99`] = percentile(r.latenciesUs, 99);
+    if (cpu0 !== null) out[`${prefix}.${shape}.cpu`] = (cpuMicros(pid!)! - cpu0) / r.total;
   }
   return out;
 }
