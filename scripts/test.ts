@@ -2,15 +2,16 @@
  * `npm test`: runs every tests/**\/*.test.ts, each file in its own `bun test`
  * process (its own HOME and IPC_HOME, tests/preload.ts), several at once.
  *
- *   bun scripts/test.ts [--jobs N] [--heavy N] [FILTER…] [-- BUN-TEST-FLAGS…]
+ *   bun scripts/test.ts [--jobs N] [--heavy N] [--update-timings] [FILTER…] [-- BUN-TEST-FLAGS…]
  *
  * - FILTER: run only files whose path contains one of them (default: all).
  * - --jobs N: files at once (default: twice the CPU count, at least 2; env TEST_JOBS).
- * - --heavy N: CPU-heavy files at once (default: half the CPU count, at least 1; env TEST_HEAVY).
+ * - --heavy N: CPU-heavy files at once (default: the CPU count; env TEST_HEAVY).
+ * - --update-timings: record every file's measured duration.
  *
  * Scheduling: longest file first, by the durations in scripts/test-timings.json
- * (new files get DEFAULT_MS; the runner writes back durations that moved by
- * more than a quarter). Files that share a global resource never run at once
+ * (new files get DEFAULT_MS; the runner records new files, and durations that
+ * moved by more than a factor of two, or all with --update-timings). Files that share a global resource never run at once
  * (see classify). Each file's output is buffered and printed whole when it
  * fails; passing files print one line. The last line is
  * `N passed, N failed, N skipped`; the exit status is 1 on any failure.
@@ -56,10 +57,19 @@ interface Result {
   note: string;
 }
 
-function parseArgs(argv: string[]): { jobs: number; heavy: number; filters: string[]; bunFlags: string[] } {
+interface Options {
+  jobs: number;
+  heavy: number;
+  updateTimings: boolean;
+  filters: string[];
+  bunFlags: string[];
+}
+
+function parseArgs(argv: string[]): Options {
   const n = cpus().length || 2;
   let jobs = Number(process.env.TEST_JOBS) || Math.max(2, 2 * n);
-  let heavy = Number(process.env.TEST_HEAVY) || Math.max(1, Math.floor(n / 2));
+  let heavy = Number(process.env.TEST_HEAVY) || n;
+  let updateTimings = false;
   const filters: string[] = [];
   const bunFlags: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -71,15 +81,16 @@ function parseArgs(argv: string[]): { jobs: number; heavy: number; filters: stri
     else if (a.startsWith("--jobs=")) jobs = Number(a.slice(7));
     else if (a === "--heavy") heavy = Number(argv[++i]);
     else if (a.startsWith("--heavy=")) heavy = Number(a.slice(8));
+    else if (a === "--update-timings") updateTimings = true;
     else if (a === "--help" || a === "-h") {
-      console.log("usage: bun scripts/test.ts [--jobs N] [--heavy N] [FILTER…] [-- BUN-TEST-FLAGS…]");
+      console.log("usage: bun scripts/test.ts [--jobs N] [--heavy N] [--update-timings] [FILTER…] [-- BUN-TEST-FLAGS…]");
       process.exit(0);
     } else if (a.startsWith("-")) bunFlags.push(a);
     else filters.push(a.replace(/^\.\//, ""));
   }
   if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs needs a whole number ≥ 1, not ${jobs}`);
   if (!Number.isInteger(heavy) || heavy < 1) throw new Error(`--heavy needs a whole number ≥ 1, not ${heavy}`);
-  return { jobs, heavy, filters, bunFlags };
+  return { jobs, heavy, updateTimings, filters, bunFlags };
 }
 
 /** Every test file under tests/, relative to the repository root, sorted. */
@@ -124,14 +135,14 @@ function readTimings(): Record<string, Timing> {
   }
 }
 
-/** Writes back durations that are new or moved by more than a quarter, so a run seldom dirties the file. */
-function writeTimings(old: Record<string, Timing>, results: Result[]): void {
+/** Records new files' durations, and those that moved by more than a factor of two (all with `all`), so a run seldom dirties the file. */
+function writeTimings(old: Record<string, Timing>, results: Result[], all: boolean): void {
   const next: Record<string, Timing> = { ...old };
   let changed = false;
   for (const r of results) {
     const before = old[r.file];
-    if (r.code === null) continue; // killed: not a measurement
-    if (before === undefined || Math.abs(r.ms - before.ms) > before.ms / 4) {
+    if (r.code !== 0 && before !== undefined) continue; // a failure or a kill is not a measurement
+    if (all || before === undefined || r.ms > 2 * before.ms || r.ms < before.ms / 2) {
       next[r.file] = { ms: Math.round(r.ms), cpuMs: Math.round(r.cpuMs) };
       changed = true;
     }
@@ -185,21 +196,26 @@ async function runFile(file: string, slot: number, bunFlags: string[]): Promise<
     note = `killed after ${seconds(FILE_DEADLINE_MS)}`;
     proc.kill("SIGKILL");
   }, FILE_DEADLINE_MS);
-  // stdout and stderr interleave as bun test wrote them only roughly; each is kept whole.
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  // stdout and stderr in one buffer, in the order their chunks arrived (as a terminal would show them).
+  const chunks: string[] = [];
+  const drain = async (stream: ReadableStream<Uint8Array>) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) chunks.push(decoder.decode(chunk, { stream: true }));
+  };
+  const [, , code] = await Promise.all([drain(proc.stdout), drain(proc.stderr), proc.exited]);
   clearTimeout(deadline);
   procs.delete(proc);
   const ms = performance.now() - started;
   const usage = proc.resourceUsage();
   const cpuMs = usage ? (Number(usage.cpuTime.user) + Number(usage.cpuTime.system)) / 1000 : 0;
-  const output = [out.trimEnd(), err.trimEnd()].filter(Boolean).join("\n");
+  const output = chunks.join("").trimEnd();
   const c = counts(output);
   if (note === "" && code !== 0 && c.fail === 0) note = `exited with status ${code} outside any test`;
   return { file, code: note.startsWith("killed") ? null : code, ...c, ms, cpuMs, output, note };
 }
 
 async function main(): Promise<number> {
-  const { jobs, heavy, filters, bunFlags } = parseArgs(process.argv.slice(2));
+  const { jobs, heavy, updateTimings, filters, bunFlags } = parseArgs(process.argv.slice(2));
   const files = testFiles(filters);
   if (files.length === 0) {
     console.log(`no test files match ${filters.join(" ")}`);
@@ -263,9 +279,10 @@ async function main(): Promise<number> {
   const failed = results.filter((r) => r.code !== 0).sort((a, b) => a.file.localeCompare(b.file));
   for (const r of failed) {
     console.log(`\n======== ${r.file}: output (${r.note || `${r.fail} failed`}) ========`);
-    console.log(r.output);
+    // The failures, their errors and what the file printed; passing tests' lines are left out.
+    console.log(r.output.split("\n").filter((l) => !l.startsWith("(pass) ")).join("\n"));
   }
-  if (filters.length === 0 || results.length > 0) writeTimings(timings, results);
+  writeTimings(timings, results, updateTimings);
 
   const pass = results.reduce((s, r) => s + r.pass, 0);
   const skip = results.reduce((s, r) => s + r.skip + r.todo, 0);
@@ -275,6 +292,8 @@ async function main(): Promise<number> {
   const sum = results.reduce((s, r) => s + r.ms, 0);
   const cpu = results.reduce((s, r) => s + r.cpuMs, 0);
   console.log(`\nRan ${pass + fail + skip} tests across ${results.length} files in ${seconds(wall)} (files' own durations add up to ${seconds(sum)}, CPU ${seconds(cpu)}).`);
+  const slowest = [...results].sort((a, b) => b.ms - a.ms).slice(0, 5);
+  console.log(`Slowest: ${slowest.map((r) => `${r.file} ${seconds(r.ms)}`).join(", ")}`);
   if (failed.length > 0) console.log(`Failed files: ${failed.map((r) => r.file).join(" ")}`);
   console.log(`${pass} passed, ${fail} failed, ${skip} skipped`);
   return fail > 0 || failed.length > 0 ? 1 : 0;
