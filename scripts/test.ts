@@ -2,12 +2,13 @@
  * `npm test`: runs every tests/**\/*.test.ts, each file in its own `bun test`
  * process (its own HOME and IPC_HOME, tests/preload.ts), several at once.
  *
- *   bun scripts/test.ts [--jobs N] [--heavy N] [--update-timings] [FILTER…] [-- BUN-TEST-FLAGS…]
+ *   bun scripts/test.ts [--jobs N] [--heavy N] [--update-timings] [--list] [FILTER…] [-- BUN-TEST-FLAGS…]
  *
  * - FILTER: run only files whose path contains one of them (default: all).
  * - --jobs N: files at once (default: twice the CPU count, at least 2; env TEST_JOBS).
  * - --heavy N: CPU-heavy files at once (default: the CPU count; env TEST_HEAVY).
  * - --update-timings: record every file's measured duration.
+ * - --list: print the files in start order with their expected duration and kind; run nothing.
  *
  * Scheduling: longest file first, by the durations in scripts/test-timings.json
  * (new files get DEFAULT_MS; the runner records new files, and durations that
@@ -61,6 +62,7 @@ interface Options {
   jobs: number;
   heavy: number;
   updateTimings: boolean;
+  list: boolean;
   filters: string[];
   bunFlags: string[];
 }
@@ -70,6 +72,7 @@ function parseArgs(argv: string[]): Options {
   let jobs = Number(process.env.TEST_JOBS) || Math.max(2, 2 * n);
   let heavy = Number(process.env.TEST_HEAVY) || n;
   let updateTimings = false;
+  let list = false;
   const filters: string[] = [];
   const bunFlags: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -82,15 +85,16 @@ function parseArgs(argv: string[]): Options {
     else if (a === "--heavy") heavy = Number(argv[++i]);
     else if (a.startsWith("--heavy=")) heavy = Number(a.slice(8));
     else if (a === "--update-timings") updateTimings = true;
+    else if (a === "--list") list = true;
     else if (a === "--help" || a === "-h") {
-      console.log("usage: bun scripts/test.ts [--jobs N] [--heavy N] [--update-timings] [FILTER…] [-- BUN-TEST-FLAGS…]");
+      console.log("usage: bun scripts/test.ts [--jobs N] [--heavy N] [--update-timings] [--list] [FILTER…] [-- BUN-TEST-FLAGS…]");
       process.exit(0);
-    } else if (a.startsWith("-")) bunFlags.push(a);
+    } else if (a.startsWith("-")) throw new Error(`unknown option ${a}: bun test's own flags go after --, e.g. npm test -- tests/x -- --bail`);
     else filters.push(a.replace(/^\.\//, ""));
   }
   if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs needs a whole number ≥ 1, not ${jobs}`);
   if (!Number.isInteger(heavy) || heavy < 1) throw new Error(`--heavy needs a whole number ≥ 1, not ${heavy}`);
-  return { jobs, heavy, updateTimings, filters, bunFlags };
+  return { jobs, heavy, updateTimings, list, filters, bunFlags };
 }
 
 /** Every test file under tests/, relative to the repository root, sorted. */
@@ -99,10 +103,10 @@ function testFiles(filters: string[]): string[] {
   return filters.length === 0 ? all : all.filter((f) => filters.some((x) => f.includes(x)));
 }
 
-/** The file's text and that of the local modules it imports (transitively), for classify. */
+/** The file's text and that of the test helpers and scripts it imports (transitively; not src/), for classify. */
 function sourceWithImports(file: string, seen = new Set<string>()): string {
   const path = join(ROOT, file);
-  if (seen.has(path) || !existsSync(path)) return "";
+  if (seen.has(path) || !existsSync(path) || !/^(tests|scripts)\//.test(file)) return "";
   seen.add(path);
   const text = readFileSync(path, "utf8");
   let all = text;
@@ -215,7 +219,7 @@ async function runFile(file: string, slot: number, bunFlags: string[]): Promise<
 }
 
 async function main(): Promise<number> {
-  const { jobs, heavy, updateTimings, filters, bunFlags } = parseArgs(process.argv.slice(2));
+  const { jobs, heavy, updateTimings, list, filters, bunFlags } = parseArgs(process.argv.slice(2));
   const files = testFiles(filters);
   if (files.length === 0) {
     console.log(`no test files match ${filters.join(" ")}`);
@@ -226,6 +230,13 @@ async function main(): Promise<number> {
   const kinds = new Map(files.map((f) => [f, classify(f)]));
   const expected = (f: string) => timings[f]?.ms ?? DEFAULT_MS;
   const queue = [...files].sort((a, b) => expected(b) - expected(a));
+  if (list) {
+    for (const f of queue) {
+      const k = kinds.get(f)!;
+      console.log(`${seconds(expected(f)).padStart(8)} ${k.heavy ? "heavy" : "     "} ${k.lock ?? "     "} ${f}`);
+    }
+    return 0;
+  }
   const t0 = performance.now();
   console.log(`${files.length} test files, ${jobs} at once (at most ${heavy} heavy), longest first`);
   await buildBinaryIfUsed(files);
@@ -299,4 +310,10 @@ async function main(): Promise<number> {
   return fail > 0 || failed.length > 0 ? 1 : 0;
 }
 
-process.exitCode = await main();
+try {
+  process.exitCode = await main();
+} catch (e) {
+  console.error(`scripts/test.ts: ${e instanceof Error ? e.message : String(e)}`);
+  console.log("0 passed, 1 failed, 0 skipped");
+  process.exitCode = 2;
+}
