@@ -18,7 +18,7 @@
  * `N passed, N failed, N skipped`; the exit status is 1 on any failure.
  */
 import { cpus } from "node:os";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -182,6 +182,20 @@ async function buildBinaryIfUsed(files: string[]): Promise<void> {
   console.log(`dist/ipc is up to date (${seconds(performance.now() - t)})`);
 }
 
+/** Pids of processes whose command line names this checkout (Linux /proc; empty elsewhere). */
+function checkoutProcesses(): Set<number> {
+  const pids = new Set<number>();
+  try {
+    for (const d of readdirSync("/proc")) {
+      if (!/^\d+$/.test(d) || Number(d) === process.pid) continue;
+      try {
+        if (readFileSync(`/proc/${d}/cmdline`, "utf8").includes(`${ROOT}/`)) pids.add(Number(d));
+      } catch {}
+    }
+  } catch {}
+  return pids;
+}
+
 /** The `bun test` processes running now, killed if the runner is interrupted. */
 const procs = new Set<Bun.Subprocess>();
 
@@ -237,6 +251,7 @@ async function main(): Promise<number> {
     }
     return 0;
   }
+  const before = checkoutProcesses();
   const t0 = performance.now();
   console.log(`${files.length} test files, ${jobs} at once (at most ${heavy} heavy), longest first`);
   await buildBinaryIfUsed(files);
@@ -294,6 +309,9 @@ async function main(): Promise<number> {
     console.log(r.output.split("\n").filter((l) => !l.startsWith("(pass) ")).join("\n"));
   }
   writeTimings(timings, results, updateTimings);
+
+  const leaked = [...checkoutProcesses()].filter((p) => !before.has(p));
+  if (leaked.length > 0) console.log(`\nwarning: ${leaked.length} processes the tests started still run (pids ${leaked.join(" ")})`);
 
   const pass = results.reduce((s, r) => s + r.pass, 0);
   const skip = results.reduce((s, r) => s + r.skip + r.todo, 0);
