@@ -203,7 +203,7 @@ async function runFile(file: string, slot: number, bunFlags: string[]): Promise<
   const started = performance.now();
   const proc = Bun.spawn([process.execPath, "test", `--timeout=${TEST_TIMEOUT_MS}`, ...bunFlags, `./${file}`], {
     cwd: ROOT,
-    env: { ...process.env, TEST_PORT_SLOT: String(slot), FORCE_COLOR: "0" },
+    env: { ...process.env, TEST_PORT_SLOT: String(slot) },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -226,7 +226,7 @@ async function runFile(file: string, slot: number, bunFlags: string[]): Promise<
   const ms = performance.now() - started;
   const usage = proc.resourceUsage();
   const cpuMs = usage ? (Number(usage.cpuTime.user) + Number(usage.cpuTime.system)) / 1000 : 0;
-  const output = chunks.join("").trimEnd();
+  const output = chunks.join("").replace(/\x1b\[[0-9;]*m/g, "").trimEnd();
   const c = counts(output);
   if (note === "" && code !== 0 && c.fail === 0) note = `exited with status ${code} outside any test`;
   return { file, code: note.startsWith("killed") ? null : code, ...c, ms, cpuMs, output, note };
