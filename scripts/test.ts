@@ -12,7 +12,7 @@
  *
  * Scheduling: longest file first, by the durations in scripts/test-timings.json
  * (new files get DEFAULT_MS; the runner records new files, and durations that
- * moved by more than a factor of two, or all with --update-timings). Files that share a global resource never run at once
+ * moved by more than a factor of two and 2 s, or all with --update-timings). Files that share a global resource never run at once
  * (see classify). Each file's output is buffered and printed whole when it
  * fails; passing files print one line. The last line is
  * `N passed, N failed, N skipped`; the exit status is 1 on any failure.
@@ -146,7 +146,8 @@ function writeTimings(old: Record<string, Timing>, results: Result[], all: boole
   for (const r of results) {
     const before = old[r.file];
     if (r.code !== 0 && before !== undefined) continue; // a failure or a kill is not a measurement
-    if (all || before === undefined || r.ms > 2 * before.ms || r.ms < before.ms / 2) {
+    const moved = Math.abs(r.ms - (before?.ms ?? 0)) > 2_000 && (r.ms > 2 * before!.ms || r.ms < before!.ms / 2);
+    if (all || before === undefined || moved) {
       next[r.file] = { ms: Math.round(r.ms), cpuMs: Math.round(r.cpuMs) };
       changed = true;
     }
