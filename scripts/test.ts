@@ -146,7 +146,7 @@ function writeTimings(old: Record<string, Timing>, results: Result[], all: boole
   for (const r of results) {
     const before = old[r.file];
     if (r.code !== 0 && before !== undefined) continue; // a failure or a kill is not a measurement
-    const moved = Math.abs(r.ms - (before?.ms ?? 0)) > 2_000 && (r.ms > 2 * before!.ms || r.ms < before!.ms / 2);
+    const moved = before !== undefined && Math.abs(r.ms - before.ms) > 2_000 && (r.ms > 2 * before.ms || r.ms < before.ms / 2);
     if (all || before === undefined || moved) {
       next[r.file] = { ms: Math.round(r.ms), cpuMs: Math.round(r.cpuMs) };
       changed = true;
