@@ -52,8 +52,11 @@ export function renderSvg(panes: Pane[], cols: number): string {
   ].join("\n");
 }
 
+/** A tmux server of our own (-L): no clash with the user's tmux or another run's sessions. */
+const SOCKET = `ipc-picture-${process.pid}`;
+
 function tmux(...args: string[]): string {
-  const r = Bun.spawnSync(["tmux", ...args], { stdout: "pipe", stderr: "pipe" });
+  const r = Bun.spawnSync(["tmux", "-L", SOCKET, ...args], { stdout: "pipe", stderr: "pipe" });
   if (r.exitCode !== 0) throw new Error(`tmux ${args.join(" ")}: ${r.stderr.toString()}`);
   return r.stdout.toString();
 }
@@ -115,7 +118,7 @@ export async function captureWalkthrough(cols = 62, rows = 13): Promise<Pane[]> 
       { title: "Terminal 2 — Barney", lines: lines(barney) },
     ];
   } finally {
-    for (const s of sessions) Bun.spawnSync(["tmux", "kill-session", "-t", s]);
+    Bun.spawnSync(["tmux", "-L", SOCKET, "kill-server"]);
     Bun.spawnSync([join(binDir, "ipc"), "stop", "--port", String(port), "--home", join(home, ".ipc")]);
     rmSync(home, { recursive: true, force: true });
   }
