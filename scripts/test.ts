@@ -5,8 +5,8 @@
  *   bun scripts/test.ts [--jobs N] [--heavy N] [--update-timings] [--list] [FILTER…] [-- BUN-TEST-FLAGS…]
  *
  * - FILTER: run only files whose path contains one of them (default: all).
- * - --jobs N: files at once (default: twice the CPU count, at least 2; env TEST_JOBS).
- * - --heavy N: CPU-heavy files at once (default: the CPU count; env TEST_HEAVY).
+ * - --jobs N: files at once (default: the CPU count, at least 2; env TEST_JOBS).
+ * - --heavy N: CPU-heavy files at once (default: half the CPU count, at least 1; env TEST_HEAVY).
  * - --update-timings: record every file's measured duration.
  * - --list: print the files in start order with their expected duration and kind; run nothing.
  *
@@ -69,8 +69,10 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const n = cpus().length || 2;
-  let jobs = Number(process.env.TEST_JOBS) || Math.max(2, 2 * n);
-  let heavy = Number(process.env.TEST_HEAVY) || n;
+  // Conservative on purpose: real host CLIs (Claude Code, Codex, Gemini CLI, OpenCode) in tmux time out when they
+  // share 2 cores with another heavy file; TEST_JOBS / TEST_HEAVY raise it on a bigger machine.
+  let jobs = Number(process.env.TEST_JOBS) || Math.max(2, n);
+  let heavy = Number(process.env.TEST_HEAVY) || Math.max(1, Math.floor(n / 2));
   let updateTimings = false;
   let list = false;
   const filters: string[] = [];
