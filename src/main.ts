@@ -22,8 +22,10 @@ async function help(words: string[]): Promise<void> {
 
 async function run(rawArgv: string[]): Promise<number> {
   const argv = hoistGlobalFlags(rawArgv);
-  if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v" || argv[0] === "version")) {
-    out(`${VERSION} (${COMMIT})\n`);
+  // `ipc --version`, `ipc version`, with `--json` anywhere: {"version","commit"} for scripts.
+  const words = rawArgv.filter((a) => a !== "--json");
+  if (words.length === 1 && (words[0] === "--version" || words[0] === "-v" || words[0] === "version")) {
+    out(rawArgv.includes("--json") ? `${JSON.stringify({ version: VERSION, commit: COMMIT })}\n` : `${VERSION} (${COMMIT})\n`);
     return 0;
   }
   // Words after `--` belong to a command being run (ipc share-command fred -- df -h), never to ipc.

@@ -22,6 +22,17 @@ test("`ipc version` prints the version, as --version does", async () => {
   expect(word.stdout).toBe(flag.stdout);
 });
 
+test("`--json` with --version or version prints {version, commit} on stdout, before or after the word", async () => {
+  const e = ipcEnv();
+  const plain = (await ipc(e, ["--version"])).stdout.trim();
+  for (const args of [["--json", "--version"], ["--version", "--json"], ["--json", "version"], ["version", "--json"]]) {
+    const r = await ipc(e, args);
+    expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: "" });
+    const v = JSON.parse(r.stdout) as { version: string; commit: string };
+    expect(`${v.version} (${v.commit})`).toBe(plain);
+  }
+});
+
 test("option help is in aligned columns: names left-aligned, descriptions in one column, no trailing blanks", async () => {
   const e = ipcEnv();
   for (const args of [["send", "--help"], ["--help"], ["check", "--help"]]) {
