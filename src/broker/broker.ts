@@ -80,7 +80,13 @@ export class Broker {
   /** The browser dashboard, once `ui` started it (src/ui/server.ts). */
   dashboard: { stop(): void } | null = null;
   /** Set by the server: begins a clean shutdown; with `successor` (a pid), the IPC_HOME lock is handed to that broker at the end. */
-  requestShutdown: (successor?: number) => void = () => {};
+  requestShutdown: (successor?: number) => void = (successor) => {
+    // Asked before the server finished starting (its listeners already take clients): kept, and run
+    // by the server as soon as it can stop; acknowledging a shutdown and then ignoring it left brokers running.
+    this.shutdownRequested = { successor };
+  };
+  /** A shutdown asked for before the server set requestShutdown; the server runs it once started. */
+  shutdownRequested: { successor?: number } | null = null;
   /**
    * Set by the server: opens TLS listeners on `addresses` the broker does not listen on yet
    * (the `listen` op), and resolves to those it added. Rejects with IpcError CONFLICT naming an address it cannot bind.

@@ -4,7 +4,7 @@
  * with the exclusive TCP bind, exactly one of several brokers started at once
  * wins. A lock whose pid is gone is stale and taken over.
  */
-import { closeSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, linkSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { isAlive, type LockInfo, readLock } from "../home/files.ts";
 
 export { isAlive, type LockInfo, readLock } from "../home/files.ts";
@@ -15,14 +15,7 @@ export { isAlive, type LockInfo, readLock } from "../home/files.ts";
  */
 export function acquireLock(path: string, info: LockInfo): "acquired" | LockInfo {
   for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(path, "wx", 0o600);
-      writeSync(fd, JSON.stringify(info));
-      closeSync(fd);
-      return "acquired";
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    }
+    if (createLock(path, info)) return "acquired";
     const owner = readLock(path);
     if (owner !== null && owner.pid !== process.pid && isAlive(owner.pid)) return owner;
     if (owner === null && attempt === 0) {
@@ -33,6 +26,31 @@ export function acquireLock(path: string, info: LockInfo): "acquired" | LockInfo
     removeLock(path, owner?.pid);
   }
   throw new Error(`could not take the lock ${path}`);
+}
+
+/**
+ * Creates the lock at `path` holding `info`, only if there is none: the content is written to a
+ * private temporary file first and hard-linked into place (link(2) fails with EEXIST when the lock
+ * exists), so no reader ever sees an empty lock, even from a broker paused between create and write.
+ * @returns false when a lock already exists.
+ */
+function createLock(path: string, info: LockInfo): boolean {
+  const tmp = `${path}.${process.pid}.new`;
+  const fd = openSync(tmp, "w", 0o600);
+  try {
+    writeSync(fd, JSON.stringify(info));
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    return false;
+  } finally {
+    unlinkSync(tmp);
+  }
 }
 
 /** Deletes the lock at `path` if it still belongs to `pid` (default: this process). */
@@ -60,8 +78,12 @@ export function handOverLock(path: string, successor: number): boolean {
   return true;
 }
 
-/** Replaces the lock file's content in one rename (0600): readers see the old or the new owner, never none. */
-function replaceLock(path: string, info: LockInfo): void {
+/**
+ * Replaces the lock file's content in one rename (0600): readers see the old or the new owner, never none.
+ * (A plain rewrite truncates first: a broker starting in that moment read no owner, took itself for
+ * alone, and a restart's successor gave up, so the IPC_HOME was left with no lock.)
+ */
+export function replaceLock(path: string, info: LockInfo): void {
   const tmp = `${path}.${process.pid}.tmp`;
   const fd = openSync(tmp, "w", 0o600);
   try {

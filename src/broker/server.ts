@@ -20,7 +20,7 @@ import { reply } from "./dispatch.ts";
 import { raiseFdLimit } from "./fd-limit.ts";
 import { pump } from "./intake.ts";
 import { errorFrame } from "./frames.ts";
-import { acquireLock, awaitHandover, handOverLock, isAlive, type LockInfo, lockAge, probeAddress, probeOwner, removeLock } from "./lock.ts";
+import { acquireLock, awaitHandover, handOverLock, isAlive, type LockInfo, lockAge, probeAddress, probeOwner, removeLock, replaceLock } from "./lock.ts";
 import { log, setLogLevel } from "./log.ts";
 import { enforcePrivateModes } from "./permissions.ts";
 import { Sweeper } from "./sweeper.ts";
@@ -174,7 +174,7 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
     broker.address = { host: config.host, port, socket: config.socketPath };
     checkpointer = await Checkpointer.start(db, paths.database(config));
     if (checkpointer === null) log.warn("WAL checkpoints run on the broker's thread (no worker thread available)");
-    await Bun.write(lockPath, JSON.stringify(lockInfo));
+    replaceLock(lockPath, lockInfo);
     handle = running(broker, admission, tcp, network, unix, lockPath, options, checkpointer, socketInode);
     return handle;
   } catch (err) {
@@ -260,6 +260,7 @@ function running(
     return stopping;
   };
   broker.requestShutdown = (successor) => void stop(successor);
+  if (broker.shutdownRequested !== null) setImmediate(() => broker.requestShutdown(broker.shutdownRequested?.successor));
   const tls = broker.tls?.listeners.map((l) => `${l.host.includes(":") ? `[${l.host}]` : l.host}:${l.port} (TLS)`) ?? [];
   const where = [tcp ? `${config.host}:${tcp.port}` : null, config.socketPath, ...tls].filter(Boolean).join(" and ");
   log.info(`ipc ${VERSION} broker listening on ${where} (${modeText(config)}), home ${config.home}, pid ${process.pid}`);
