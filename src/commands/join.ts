@@ -41,7 +41,7 @@ export default defineCommand({
     let machine: string;
     try {
       await client.request("hello", { nonce: newNonce() }, 10_000);
-      machine = (await client.request("join", { code: link.code, machine: wanted, public_key: key.publicKey }, 10_000)).machine;
+      machine = (await joinWaiting(client, { code: link.code, machine: wanted, public_key: key.publicKey })).machine;
     } finally {
       client.close();
     }
@@ -62,3 +62,20 @@ export default defineCommand({
     );
   },
 });
+
+/** Most time `ipc join` waits out the broker's pairing budget (ms) before it gives up. */
+const JOIN_WAIT_MS = 60_000;
+
+/** `join`, waiting (bounded) as long as a broker busy with other pairing attempts says (RATE_LIMITED, retry_after_ms). */
+async function joinWaiting(client: BrokerClient, params: { code: string; machine: string; public_key: string }) {
+  const deadline = performance.now() + JOIN_WAIT_MS;
+  for (;;) {
+    try {
+      return await client.request("join", params, 10_000);
+    } catch (err) {
+      const wait = err instanceof IpcError && err.code === "RATE_LIMITED" ? (err.retryAfterMs ?? 1_000) : null;
+      if (wait === null || performance.now() + wait > deadline) throw err;
+      await Bun.sleep(wait);
+    }
+  }
+}

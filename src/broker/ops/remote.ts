@@ -14,11 +14,17 @@ import type { Broker } from "../broker.ts";
 import type { Connection } from "../connection.ts";
 import { errorFrame } from "../frames.ts";
 import { iso } from "../present.ts";
+import { RateBucket } from "../rate-limit.ts";
 import { NO_IDENTITY } from "../registry.ts";
 import type { OpHandler } from "./types.ts";
 
 /** Default lifetime of a pairing code (s). */
 export const INVITE_TTL_S = 600;
+
+/** Pairing attempts (`join`) per minute on average, all connections together, and at once: a flood costs bounded work. */
+export const JOINS_PER_MINUTE = 30;
+export const JOIN_BURST = 10;
+const joinBudgets = new WeakMap<Broker, RateBucket>();
 
 /** An address another machine can dial for a listener bound to `host`: the host itself, or for a wildcard this machine's first external address. */
 function dialable(host: string): string {
@@ -69,6 +75,10 @@ function freeName(b: Broker, wanted: string): string {
 
 export const join: OpHandler<"join"> = (b, conn, req) => {
   if (conn.transport !== "tls" || b.tls === null) throw new IpcError("FORBIDDEN", "join is only served on the broker's TLS listener (ipc join takes the link from ipc invite)");
+  let budget = joinBudgets.get(b);
+  if (budget === undefined) joinBudgets.set(b, (budget = new RateBucket(JOINS_PER_MINUTE, JOIN_BURST)));
+  const wait = budget.take();
+  if (wait > 0) throw new IpcError("RATE_LIMITED", `too many pairing attempts on this broker (${JOINS_PER_MINUTE} a minute); retry in ${wait} ms`, undefined, wait);
   if (!isMachinePublicKey(req.public_key)) throw new IpcError("BAD_REQUEST", "public_key must be an ECDSA P-256 public key in SPKI PEM");
   const now = b.clock();
   const hash = hashToken(req.code);
