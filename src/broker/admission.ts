@@ -70,6 +70,8 @@ export class Admission {
   /** TLS connections that have not proved a machine, by addressKey, oldest first (Set keeps insertion order). */
   private readonly unprovedTls = new Map<string, Set<Connection>>();
   private unprovedTlsCount = 0;
+  /** The addressKey each of those was counted under (a closed socket may no longer say its address). */
+  private readonly tlsKeys = new WeakMap<Connection, string>();
   /** Handshake budgets: strangers', and that of addresses machines proved from. */
   private readonly handshakes = new RateBucket(HANDSHAKES_PER_SECOND * 60, HANDSHAKE_BURST);
   private readonly knownHandshakes = new RateBucket(HANDSHAKES_PER_SECOND * 60, HANDSHAKE_BURST);
@@ -167,6 +169,7 @@ export class Admission {
     mine = this.unprovedTls.get(key);
     if (mine === undefined) this.unprovedTls.set(key, (mine = new Set()));
     mine.add(conn);
+    this.tlsKeys.set(conn, key);
     this.unprovedTlsCount++;
   }
 
@@ -181,8 +184,8 @@ export class Admission {
 
   /** Takes `conn` out of the unproved TLS count (if it is in it). */
   private dropTls(conn: Connection): void {
-    if (conn.transport !== "tls") return;
-    const key = addressKey(conn.socket.remoteAddress ?? "");
+    const key = this.tlsKeys.get(conn);
+    if (key === undefined) return;
     const set = this.unprovedTls.get(key);
     if (set === undefined || !set.delete(conn)) return;
     this.unprovedTlsCount--;
