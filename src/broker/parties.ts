@@ -32,13 +32,18 @@ export type Party = (typeof PARTIES)[number];
  */
 export type Action = Op | "handover";
 
-/** A cell: yes, no, or yes on a condition the op checks itself (the text says which, for the docs). */
-export type Cell = "yes" | "no" | { if: string };
+/**
+ * A cell: yes, no, or yes on a condition the op checks itself (`if`: the
+ * condition's short name, as docs/security.md#who-may-do-what shows it).
+ */
+export type Cell = "yes" | "no" | { if: "with proof" | "own names" | "own sessions" | "session or proof" };
 
 const Y = "yes" as const;
 const N = "no" as const;
-const WITH_PROOF = { if: "with a per-request proof of the key or secret" };
-const OWN_NAMES = { if: "only names it registered, or the owner gave it (ipc machines give)" };
+/** A per-request proof of the key or the secret (`auth` on register, shutdown). */
+const WITH_PROOF: Cell = { if: "with proof" };
+/** Only names it registered, or the owner gave it (`ipc machines give`): machineRefusal. */
+const OWN_NAMES: Cell = { if: "own names" };
 
 /** Every local party but the owner and nobody, and the joined machine: the agents' operations. */
 const AGENTS: Record<Party, Cell> = { owner: Y, secret: Y, session: Y, open: Y, nobody: N, machine: Y, network: N };
@@ -55,8 +60,8 @@ export const MATRIX: Record<Action, { parties: Record<Party, Cell>; what?: strin
   prove_machine: { parties: { owner: N, secret: N, session: N, open: N, nobody: N, machine: Y, network: Y } },
   join: { parties: { owner: N, secret: N, session: N, open: N, nobody: N, machine: N, network: Y } },
   register: { parties: { owner: Y, secret: Y, session: WITH_PROOF, open: Y, nobody: WITH_PROOF, machine: OWN_NAMES, network: N } },
-  auth: { parties: { ...LOCAL, machine: { if: "only sessions it registered" } } },
-  shutdown: { parties: { owner: Y, secret: Y, session: Y, open: { if: "with a session or a per-request proof" }, nobody: WITH_PROOF, machine: N, network: N } },
+  auth: { parties: { ...LOCAL, machine: { if: "own sessions" } } },
+  shutdown: { parties: { owner: Y, secret: Y, session: Y, open: { if: "session or proof" }, nobody: WITH_PROOF, machine: N, network: N } },
   send: { parties: AGENTS },
   broadcast: { parties: AGENTS },
   check: { parties: AGENTS },

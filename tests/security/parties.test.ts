@@ -9,6 +9,8 @@
  * own). Stopping and handing over the broker run on a broker of their own.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { type Action, MATRIX, type Party, PARTIES, refusal } from "../../src/broker/parties.ts";
 import { BrokerClient } from "../../src/client/broker-client.ts";
 import { readKey } from "../../src/home/key.ts";
@@ -190,6 +192,23 @@ describe("the matrix of operations × parties, cell by cell", () => {
   afterAll(async () => {
     await s?.b.stop();
     await open?.stop();
+  });
+
+  test("docs/security.md shows this very matrix", () => {
+    const text = readFileSync(join(import.meta.dir, "../../docs/security.md"), "utf8");
+    const section = text.slice(text.indexOf("## Who may do what"));
+    const rows = section.split("\n").filter((l) => l.startsWith("| `"));
+    const header = section.split("\n").find((l) => l.startsWith("| operation |"))!;
+    const parties = header.split("|").slice(2, -1).map((c) => c.trim());
+    expect(parties).toEqual([...PARTIES]);
+    const shown = new Map<string, string[]>();
+    for (const row of rows) {
+      const cells = row.split("|").slice(1, -1).map((c) => c.trim());
+      // The operations are the backticked words before any parenthesis.
+      for (const [, op] of cells[0]!.split("(")[0]!.matchAll(/`([a-z_]+)`/g)) shown.set(op!, cells.slice(1));
+    }
+    const asText = (c: (typeof MATRIX)[Action]["parties"][Party]) => (c === "yes" ? "✔" : c === "no" ? "–" : `✔ if ${c.if}`);
+    expect(Object.fromEntries(shown)).toEqual(Object.fromEntries(Object.entries(MATRIX).map(([a, row]) => [a, PARTIES.map((p) => asText(row.parties[p]))])));
   });
 
   test("every op of the protocol has a row, and every row a cell for every party", async () => {
