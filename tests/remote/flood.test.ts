@@ -154,3 +154,14 @@ test("a flood of join attempts with made-up codes is refused past the global bud
   expect({ code: joined.code, err: joined.stderr }).toEqual({ code: 0, err: "" });
   expect((await ipc(desk, ["register", "wilma"])).code).toBe(0);
 }, 60_000);
+
+test("a TLS connection that proves no machine is closed after the network listener's deadline (5 s), saying so", async () => {
+  const frames: { error?: { code: string; message: string } }[] = [];
+  const c = await unpaired((f) => frames.push(f as never));
+  expect(c.state).toBe("held");
+  // Bounded: the broker's reaper runs every second; 20 s is far past both deadlines.
+  for (let i = 0; i < 400 && frames.length === 0; i++) await Bun.sleep(50);
+  c.socket?.terminate();
+  expect(frames[0]?.error?.code).toBe("UNAUTHENTICATED");
+  expect(frames[0]?.error?.message).toContain("no joined machine proved within 5 s");
+}, 30_000);

@@ -75,7 +75,7 @@ async function asOwner(b: Broker): Promise<BrokerClient> {
 }
 
 /** A connection of `party`. Those that may act as a session have one (`p-<party>`). */
-async function connect(s: Setup, party: Party, open: Broker): Promise<BrokerClient> {
+async function connect(s: Setup, party: Party, open: Broker, register = true): Promise<BrokerClient> {
   switch (party) {
     case "owner": {
       const c = await asOwner(s.b);
@@ -104,7 +104,7 @@ async function connect(s: Setup, party: Party, open: Broker): Promise<BrokerClie
       const cn = newNonce();
       const h = await c.request("hello", { nonce: cn });
       await c.request("prove_machine", { machine: "m", signature: signChallenge(s.machineKey, machineChallenge(h.nonce, cn, s.fingerprint)) });
-      await c.request("register", { name: "p-machine" });
+      if (register) await c.request("register", { name: "p-machine" });
       return c;
     }
     case "network":
@@ -232,6 +232,19 @@ describe("the matrix of operations × parties, cell by cell", () => {
       }
     }, 30_000);
   }
+
+  test("own names: a machine's default name (fallback) skips a name of the broker's machine; asked for plainly, it is refused", async () => {
+    const owner = await asOwner(s.b);
+    await owner.request("register", { name: "local-agent" });
+    owner.close();
+    const c = await connect(s, "machine", open, false);
+    const plain = await outcome(c, "register", { name: "local-agent" });
+    expect(plain).toMatchObject({ code: "FORBIDDEN" });
+    expect((plain as { message: string }).message).toContain("ipc machines give local-agent m");
+    const fallback = await c.request("register", { name: "local-agent", fallback: true, seat: { host: "test", pid: process.pid } });
+    expect(fallback.name).toBe("local-agent-2");
+    c.close();
+  });
 
   test("owner-only ops work for the owner", async () => {
     const c = await asOwner(s.b);
