@@ -13,16 +13,7 @@ import { errorFrame, okFrame } from "./frames.ts";
 import { log } from "./log.ts";
 import { handleLegacy } from "./legacy/handle.ts";
 import { OPS } from "./ops/index.ts";
-
-/** Ops a connection may send before it authenticates: hello, and those that authenticate it (each checks its own proof). */
-const PRE_AUTH: ReadonlySet<string> = new Set(["hello", "prove", "register", "auth", "verify", "shutdown"]);
-
-/** Ops a connection on a TLS listener may send before it proves a joined machine's key. */
-const TLS_PRE_AUTH: ReadonlySet<string> = new Set(["hello", "prove_machine", "join"]);
-
-const NOT_AUTHENTICATED =
-  "this connection has not authenticated: ipc clients of the broker's owner prove the key in IPC_HOME by themselves; " +
-  "other users need IPC_SHARED_SECRET (set on both sides), or the broker's owner may run it with IPC_OPEN=1 (open to every local user)";
+import { actionOf, partyOf, refusal } from "./parties.ts";
 
 /**
  * Ops whose replies can be large (megabytes of message text to read and
@@ -98,23 +89,14 @@ function handleRequest(b: Broker, conn: Connection, obj: unknown): void {
     reply(b, conn, id, new IpcError("RATE_LIMITED", `too many requests (IPC_RATE_LIMIT per minute); retry in ${wait} ms`, undefined, wait));
     return;
   }
-  if (conn.transport === "tls" && req.op === "shutdown") {
-    reply(b, conn, id, new IpcError("FORBIDDEN", "a joined machine cannot stop the broker: run ipc stop on the broker's machine"));
+  // Who may do what: the matrix of operations × parties, checked here for every op (parties.ts).
+  const refused = refusal(actionOf(req), partyOf(b, conn, own));
+  if (refused !== null) {
+    reply(b, conn, id, refused);
     return;
   }
-  if (conn.transport === "tls" && conn.machine === null && !TLS_PRE_AUTH.has(req.op)) {
-    // Network connections prove a joined machine's key first; tokens, secrets and open mode do not apply there.
-    reply(b, conn, id, new IpcError("UNAUTHENTICATED", "this network connection has not proved a joined machine: pair this machine with `ipc join <link from ipc invite>`"));
-    return;
-  }
-  if (!conn.authenticated && !b.open && !PRE_AUTH.has(req.op) && conn.transport !== "tls") {
-    // A request carrying a valid session token authenticates its connection (it holds a session).
-    if (own === null) {
-      reply(b, conn, id, new IpcError("UNAUTHENTICATED", NOT_AUTHENTICATED));
-      return;
-    }
-    conn.authenticated = true;
-  }
+  // A request carrying a valid session token authenticates its connection (it holds a session).
+  if (own !== null && conn.transport !== "tls") conn.authenticated = true;
   try {
     const result = (OPS[req.op] as (b: Broker, c: Connection, r: typeof req) => object | undefined)(b, conn, req);
     if (result !== undefined) b.commit.send(conn, okFrame(id, result), id);

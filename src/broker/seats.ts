@@ -63,14 +63,17 @@ function revoke(b: Broker, s: Session): void {
 /**
  * The name a `register` gets: `req.name` when no other live seat holds it (or
  * it takes it over), else with `fallback` the first free suffixed name.
- * Opens the transaction when it revokes a holder.
+ * Names `mayHold` rejects (a joined machine's: not its own) are skipped by
+ * the fallback; the caller refuses them without one. Opens the transaction
+ * when it revokes a holder.
  * @throws IpcError NAME_TAKEN (CONFLICT without a seat) naming the holder and how to take the name over.
  */
-export function claimName(b: Broker, conn: Connection, req: RequestOf<"register">, now: number): string {
+export function claimName(b: Broker, conn: Connection, req: RequestOf<"register">, now: number, mayHold: (name: string) => boolean = () => true): string {
   const seat = req.seat ?? null;
   const holders = holdersOf(b, req.name, conn, seat, now);
-  if (holders.length === 0) return req.name;
-  if (req.takeover === true) {
+  const own = mayHold(req.name);
+  if (own && holders.length === 0) return req.name;
+  if (own && req.takeover === true) {
     b.commit.begin();
     for (const s of holders) revoke(b, s);
     return req.name;
@@ -78,9 +81,11 @@ export function claimName(b: Broker, conn: Connection, req: RequestOf<"register"
   if (req.fallback !== true) throw nameTaken(req.name, holders[0]!, seat);
   for (let n = 2; n <= MAX_FALLBACK; n++) {
     const name = suffixed(req.name, n);
-    if (holdersOf(b, name, conn, seat, now).length === 0) return name;
+    if (mayHold(name) && holdersOf(b, name, conn, seat, now).length === 0) return name;
   }
-  throw nameTaken(suffixed(req.name, MAX_FALLBACK), holders[0]!, seat);
+  throw holders[0] === undefined
+    ? new IpcError("NAME_TAKEN", `${req.name} and ${req.name}-2 … ${suffixed(req.name, MAX_FALLBACK)} are taken: pick another name`)
+    : nameTaken(suffixed(req.name, MAX_FALLBACK), holders[0], seat);
 }
 
 /** Records who holds `session` (register, and auth after a broker restart). */

@@ -433,7 +433,10 @@ function reapIdle(broker: Broker, admission: Admission): void {
   const now = performance.now();
   const { authTimeoutSeconds } = broker.config.limits;
   for (const conn of admission.overdue(now)) {
-    const message = `not authenticated within ${authTimeoutSeconds} s (IPC_AUTH_TIMEOUT): register or auth first; closing the connection`;
+    const message =
+      conn.transport === "tls"
+        ? `no joined machine proved within ${admission.tlsProofSeconds} s on this network listener: closing the connection (pair with ipc join <link from ipc invite>)`
+        : `not authenticated within ${authTimeoutSeconds} s (IPC_AUTH_TIMEOUT): register or auth first; closing the connection`;
     conn.write(errorFrame(null, { code: "UNAUTHENTICATED", message }));
     conn.end();
     setTimeout(() => conn.socket.terminate(), REFUSAL_GRACE_MS).unref();

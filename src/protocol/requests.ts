@@ -86,6 +86,11 @@ export const JoinRequest = v.object({
 export const MachinesRequest = v.object({ ...base, op: v.literal("machines") });
 /** Owner only: ends a machine's access at once (`ipc revoke`). */
 export const RevokeRequest = v.object({ ...base, op: v.literal("revoke"), machine: MachineName });
+/**
+ * Owner only: hands the agent name `name` (its identity, history included) to joined machine `machine`, which
+ * may then register or take it over (`ipc machines give NAME MACHINE`); docs/remote.md.
+ */
+export const GiveRequest = v.object({ ...base, op: v.literal("give"), name: Name, machine: MachineName });
 /** A network address as `--listen` takes it: a host (IPv6 without brackets) and a port (0: any free one). */
 export const ListenAddress = v.object({
   host: v.pipe(v.string(), v.minLength(1), v.maxLength(253), v.regex(/^[A-Za-z0-9.:_-]+$/u, "a host is a name or an IP address")),
@@ -228,6 +233,7 @@ export const Request = v.variant("op", [
   JoinRequest,
   MachinesRequest,
   RevokeRequest,
+  GiveRequest,
   LeaveRequest,
   ListenRequest,
   RegisterRequest,

@@ -68,6 +68,8 @@ export const MachineInfo = v.object({
 });
 export const MachinesResult = v.object({ machines: v.array(MachineInfo) });
 export const RevokeResult = v.object({ machine: v.string(), connections_closed: v.number() });
+/** The name handed over and the machine that may now register it. */
+export const GiveResult = v.object({ name: v.string(), machine: v.string() });
 export const LeaveResult = v.object({ machine: v.string() });
 const ListenerAddress = v.object({ host: v.string(), port: v.number() });
 /** The broker's TLS listeners after a `listen` (all of them, and those this request added) and the certificate fingerprint joined machines pin. */
@@ -165,6 +167,7 @@ export const RESULTS = {
   join: JoinResult,
   machines: MachinesResult,
   revoke: RevokeResult,
+  give: GiveResult,
   leave: LeaveResult,
   listen: ListenResult,
   register: RegisterResult,

@@ -1,7 +1,8 @@
 /**
  * Prepared queries over `machines` and `invites` (src/remote/): joined
  * machines by name with their public keys, and one-time pairing codes stored
- * as SHA-256 hashes. Times in ms since the epoch.
+ * as SHA-256 hashes; which machine an identity belongs to (identities.machine).
+ * Times in ms since the epoch.
  */
 import type { Database, Statement } from "bun:sqlite";
 
@@ -34,6 +35,8 @@ export class MachineStore {
   private readonly sGetInvite: Statement<InviteRow>;
   private readonly sUseInvite: Statement;
   private readonly sExpireInvites: Statement;
+  private readonly sOrigin: Statement<{ machine: string | null }>;
+  private readonly sSetOrigin: Statement;
 
   constructor(db: Database) {
     const cols = "name, public_key, created_at, last_seen, last_address, revoked_at";
@@ -46,6 +49,18 @@ export class MachineStore {
     this.sGetInvite = db.prepare("SELECT code_hash, machine, created_at, expires_at, used_at FROM invites WHERE code_hash = ?");
     this.sUseInvite = db.prepare("UPDATE invites SET used_at = ? WHERE code_hash = ? AND used_at IS NULL");
     this.sExpireInvites = db.prepare("DELETE FROM invites WHERE expires_at < ?");
+    this.sOrigin = db.prepare("SELECT machine FROM identities WHERE id = ?");
+    this.sSetOrigin = db.prepare("UPDATE identities SET machine = ?2 WHERE id = ?1");
+  }
+
+  /** The joined machine that registered identity `identity` (or was given it), or null for the broker's own machine. */
+  originOf(identity: number): string | null {
+    return this.sOrigin.get(identity)?.machine ?? null;
+  }
+
+  /** Makes `machine` (null: the broker's own machine) the origin of identity `identity`. */
+  setOrigin(identity: number, machine: string | null): void {
+    this.sSetOrigin.run(identity, machine);
   }
 
   all(): MachineRow[] {

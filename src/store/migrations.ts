@@ -167,4 +167,16 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE cluster_received ADD COLUMN message_id INTEGER;
   CREATE INDEX cluster_received_by_message ON cluster_received(message_id) WHERE message_id IS NOT NULL;
   `,
+  // 9: which joined machine registered an identity (issue 23): NULL for one registered on the broker's own machine.
+  // A machine registers or takes over only names whose identity it registered, or that the owner gave it
+  // (ipc machines give). Identities whose sessions all came from one machine are that machine's.
+  `
+  ALTER TABLE identities ADD COLUMN machine TEXT;
+  UPDATE identities SET machine = (
+    SELECT min(s.machine) FROM sessions s JOIN instances i ON i.name = s.name WHERE i.identity = identities.id
+  ) WHERE id IN (
+    SELECT i.identity FROM instances i JOIN sessions s ON s.name = i.name
+    GROUP BY i.identity HAVING count(DISTINCT s.machine) = 1 AND count(*) = count(s.machine)
+  );
+  `,
 ];

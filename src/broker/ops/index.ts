@@ -7,7 +7,7 @@ import { history, search } from "./history.ts";
 import { ack, check, read } from "./inbox.ts";
 import { broadcast, send, unsend } from "./messaging.ts";
 import { listen } from "./listen.ts";
-import { invite, join, leave, machines, prove_machine, revoke } from "./remote.ts";
+import { give, invite, join, leave, machines, prove_machine, revoke } from "./remote.ts";
 import { rename } from "./rename.ts";
 import { auth, hello, prove, register, shutdown, subscribe, unsubscribe, verify, whoami } from "./session.ts";
 import type { OpHandler } from "./types.ts";
@@ -21,6 +21,7 @@ export const OPS: { [O in Op]: OpHandler<O> } = {
   join,
   machines,
   revoke,
+  give,
   leave,
   listen,
   register,

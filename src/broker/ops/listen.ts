@@ -1,15 +1,13 @@
 /**
- * `listen` (owner only): the running broker also listens with TLS on more
+ * `listen` (owner only, src/broker/parties.ts): the running broker also listens with TLS on more
  * addresses, for joined machines (docs/remote.md), without a restart. `ipc
  * serve --detach --listen ADDR:PORT` sends it when a broker runs already.
  */
 import { IpcError } from "../../protocol/errors.ts";
 import { errorFrame, okFrame } from "../frames.ts";
-import { requireOwner } from "./remote.ts";
 import type { OpHandler } from "./types.ts";
 
 export const listen: OpHandler<"listen"> = (b, conn, req) => {
-  requireOwner(conn, "adding a network listener (ipc serve --detach --listen)");
   const id = req.id ?? null;
   b.addListeners(req.add).then(
     (added) => {

@@ -1,8 +1,9 @@
 /**
  * Joined machines (docs/remote.md): `invite` (owner), `join` and
- * `prove_machine` (on a TLS listener), `machines` and `revoke` (owner),
- * `leave` (the machine itself). The broker keeps only SHA-256 hashes of
- * pairing codes and the public keys of machines.
+ * `prove_machine` (on a TLS listener), `machines`, `revoke` and `give`
+ * (owner), `leave` (the machine itself). Who may ask for which is decided
+ * by the dispatcher (src/broker/parties.ts). The broker keeps only SHA-256
+ * hashes of pairing codes and the public keys of machines.
  */
 import { networkInterfaces } from "node:os";
 import { hashToken, newToken } from "../../protocol/auth.ts";
@@ -13,17 +14,17 @@ import type { Broker } from "../broker.ts";
 import type { Connection } from "../connection.ts";
 import { errorFrame } from "../frames.ts";
 import { iso } from "../present.ts";
+import { RateBucket } from "../rate-limit.ts";
+import { NO_IDENTITY } from "../registry.ts";
 import type { OpHandler } from "./types.ts";
 
 /** Default lifetime of a pairing code (s). */
 export const INVITE_TTL_S = 600;
 
-/** @throws IpcError FORBIDDEN unless `conn` is a local client that proved the broker's key or shared secret. */
-export function requireOwner(conn: Connection, what: string): void {
-  if (conn.transport === "tls" || (conn.proved !== "key" && conn.proved !== "secret")) {
-    throw new IpcError("FORBIDDEN", `${what} is for the broker's owner: run it on the broker's machine, as the user who runs the broker`);
-  }
-}
+/** Pairing attempts (`join`) per minute on average, all connections together, and at once: a flood costs bounded work. */
+export const JOINS_PER_MINUTE = 30;
+export const JOIN_BURST = 10;
+const joinBudgets = new WeakMap<Broker, RateBucket>();
 
 /** An address another machine can dial for a listener bound to `host`: the host itself, or for a wildcard this machine's first external address. */
 function dialable(host: string): string {
@@ -36,7 +37,6 @@ function dialable(host: string): string {
 }
 
 export const invite: OpHandler<"invite"> = (b, conn, req) => {
-  requireOwner(conn, "ipc invite");
   const tls = b.tls;
   const listener = tls?.listeners[0];
   if (tls === null || listener === undefined) {
@@ -75,6 +75,10 @@ function freeName(b: Broker, wanted: string): string {
 
 export const join: OpHandler<"join"> = (b, conn, req) => {
   if (conn.transport !== "tls" || b.tls === null) throw new IpcError("FORBIDDEN", "join is only served on the broker's TLS listener (ipc join takes the link from ipc invite)");
+  let budget = joinBudgets.get(b);
+  if (budget === undefined) joinBudgets.set(b, (budget = new RateBucket(JOINS_PER_MINUTE, JOIN_BURST)));
+  const wait = budget.take();
+  if (wait > 0) throw new IpcError("RATE_LIMITED", `too many pairing attempts on this broker (${JOINS_PER_MINUTE} a minute); retry in ${wait} ms`, undefined, wait);
   if (!isMachinePublicKey(req.public_key)) throw new IpcError("BAD_REQUEST", "public_key must be an ECDSA P-256 public key in SPKI PEM");
   const now = b.clock();
   const hash = hashToken(req.code);
@@ -115,7 +119,6 @@ function connectionsOf(b: Broker): Map<string, Connection[]> {
 }
 
 export const machines: OpHandler<"machines"> = (b, conn) => {
-  requireOwner(conn, "ipc machines");
   const live = connectionsOf(b);
   return {
     machines: b.machines.all().map((m) => ({
@@ -152,11 +155,21 @@ function cutOff(b: Broker, name: string): number {
 }
 
 export const revoke: OpHandler<"revoke"> = (b, conn, req) => {
-  requireOwner(conn, "ipc revoke");
   const row = b.machines.get(req.machine);
   if (row === null) throw new IpcError("NOT_FOUND", `no machine named ${req.machine} has joined (ipc machines lists them)`);
   if (row.revoked_at !== null) throw new IpcError("CONFLICT", `machine ${req.machine} was already revoked on ${iso(row.revoked_at)}`);
   return { machine: req.machine, connections_closed: cutOff(b, req.machine) };
+};
+
+export const give: OpHandler<"give"> = (b, _conn, req) => {
+  const row = b.machines.get(req.machine);
+  if (row === null) throw new IpcError("NOT_FOUND", `no machine named ${req.machine} has joined (ipc machines lists them)`);
+  if (row.revoked_at !== null) throw new IpcError("CONFLICT", `machine ${req.machine} was revoked on ${iso(row.revoked_at)}: invite it again first`);
+  const identity = b.registry.identityOf(req.name);
+  if (identity === NO_IDENTITY) throw new IpcError("NOT_FOUND", `nobody has registered ${req.name}: machine ${req.machine} can register it itself`);
+  b.commit.begin();
+  b.machines.setOrigin(identity, req.machine);
+  return { name: req.name, machine: req.machine };
 };
 
 export const leave: OpHandler<"leave"> = (b, conn) => {

@@ -6,9 +6,9 @@ import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
 import type { Broker } from "../broker.ts";
 import type { Connection } from "../connection.ts";
 import { refuseReserved } from "../reserved.ts";
+import { machineRefusal } from "../parties.ts";
 import { claimName, seatSession } from "../seats.ts";
 import { errorFrame, okFrame } from "../frames.ts";
-import { requireOwner } from "./remote.ts";
 import type { OpHandler } from "./types.ts";
 
 export const hello: OpHandler<"hello"> = (b, conn, req) => {
@@ -96,11 +96,20 @@ export const register: OpHandler<"register"> = (b, conn, req) => {
   const wait = b.sessions.bucketOf(req.name).take();
   if (wait > 0) throw new IpcError("RATE_LIMITED", `too many requests for ${req.name} (IPC_RATE_LIMIT per minute); retry in ${wait} ms`, undefined, wait);
   const now = b.clock();
+  // A joined machine registers or takes over only names of its own (parties.ts, machineRefusal).
+  const machine = conn.machine;
+  const mayHold = machine === null ? undefined : (n: string) => machineRefusal(b, machine, n) === null;
+  if (machine !== null && req.fallback !== true) {
+    const refused = machineRefusal(b, machine, req.name);
+    if (refused !== null) throw refused;
+  }
   // One name per live seat: NAME_TAKEN, a takeover, or a default name's free suffix (seats.ts).
-  const name = claimName(b, conn, req, now);
+  const name = claimName(b, conn, req, now, mayHold);
   if (req.takeover !== true) b.cluster?.refuseHeld(name);
+  const fresh = !b.registry.isRegistered(name);
   b.commit.begin();
   b.registry.register(name, now);
+  if (fresh && machine !== null) b.machines.setOrigin(b.registry.identityOf(name), machine);
   const claimed = b.cluster?.registered(name, req.takeover === true) ?? null;
   const { token, session } = b.sessions.create(name, now, conn.machine);
   seatSession(session, req.seat, now);
@@ -165,8 +174,7 @@ export const shutdown: OpHandler<"shutdown"> = (b, conn, req) => {
       "shutdown needs an authenticated connection (the broker's key or shared secret) or a session: run ipc stop as the broker's owner",
     );
   }
-  // Handing the IPC_HOME to another process is for the owner, as starting a broker is.
-  if (req.successor !== undefined) requireOwner(conn, "a restart that hands over to another broker (ipc serve --detach --restart)");
+  // Handing the IPC_HOME to another process (a successor) is for the owner, as starting a broker is: the dispatcher checked it (parties.ts, "handover").
   setImmediate(() => b.requestShutdown(req.successor));
   return {};
 };

@@ -6,7 +6,7 @@
 import { IpcError } from "../../protocol/errors.ts";
 import type { Broker } from "../broker.ts";
 import { errorFrame, okFrame } from "../frames.ts";
-import { requireOwner } from "../owner.ts";
+import { requireOwner } from "../parties.ts";
 import type { OpHandler } from "./types.ts";
 
 type Dashboard = Awaited<ReturnType<typeof import("../../ui/server.ts").startDashboard>>;
