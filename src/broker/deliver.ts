@@ -11,6 +11,7 @@ import type { Connection } from "./connection.ts";
 import { messageEventFrame, okFrame, okFrameFromJson } from "./frames.ts";
 import type { Lease } from "./leases.ts";
 import { isLarge, largeMessagePath, writeLargeMessage } from "./large-messages.ts";
+import { emit, watching } from "./events.ts";
 import { log } from "./log.ts";
 import { toMessage } from "./present.ts";
 import type { MessageRow } from "../store/messages.ts";
@@ -123,11 +124,13 @@ export function deliver(b: Broker, m: Outgoing): Delivered {
   }
   const listening = woken.length > 0 || subscribers !== undefined;
   const status = consumed ? "delivered" : listening ? "notified" : registry.isRegistered(m.recipient) ? "queued" : "future";
+  if (watching(b)) emit(b, { type: "delivery", id: row.id, name: m.recipient, status, leased: lease !== null, at: now });
   return { id: row.id, status, lease };
 }
 
 /** Leases message `id` of `name` to deliverer `conn`; an unanswered lease ends as not delivered (and demotes a deliver-subscriber). */
 export function leaseTo(b: Broker, id: number, name: string, conn: Connection, hops = 0): Lease {
+  if (watching(b)) emit(b, { type: "woken", id, name, at: b.clock() });
   return b.leases.take(
     id,
     name,
@@ -171,6 +174,7 @@ export function endLease(b: Broker, id: number, delivered: boolean): boolean {
     b.commit.begin();
     b.messages.markRead(id, b.clock());
     b.registry.addUnread(row.recipient, -1);
+    if (watching(b)) emit(b, { type: "read", ids: [id], name: row.recipient, at: b.clock() });
     tell("delivered");
     return true;
   }

@@ -13,6 +13,7 @@ import type { ChannelInfo } from "../../protocol/channels.ts";
 import type { MessageRow } from "../../store/messages.ts";
 import type { Broker } from "../broker.ts";
 import { deliver } from "../deliver.ts";
+import { emit, watching } from "../events.ts";
 import { toMessage } from "../present.ts";
 import { fittingNow } from "../reply-budget.ts";
 import { chargeRecipients } from "./messaging.ts";
@@ -63,12 +64,14 @@ export const channel: OpHandler<"channel"> = (b, conn, req) => {
       const now = b.clock();
       b.channels.join(ch, s.name, now);
       cluster?.joined(ch, s.name, now);
+      if (watching(b)) emit(b, { type: "joined", name: s.name, channel: ch, at: now });
     }
   } else if (req.action === "leave") {
     if (isMember(b, ch, s.name)) {
       b.commit.begin();
       b.channels.leave(ch, s.name);
       cluster?.left(ch, s.name);
+      if (watching(b)) emit(b, { type: "left", name: s.name, channel: ch, at: b.clock() });
     }
   }
   return { channels: [info(b, ch, s.name)] };
@@ -101,6 +104,7 @@ export function postToChannel(
   const now = b.clock();
   const id = b.messages.insert({ sender, recipient: ch, kind: "channel", content, data, reply_to: replyTo, created_at: now, read_at: now, channel: ch });
   b.registry.messageCount++;
+  if (watching(b)) emit(b, { type: "posted", id, name: sender, channel: ch, at: now });
   if (remote !== null) b.cluster!.channels.post(sender, ch, remote, content, data, id, replyTo, now);
   // The best any member got: delivered to one, else a live process of one has it (a lease's outcome is not awaited), else queued.
   let delivered = false;

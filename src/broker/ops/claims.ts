@@ -22,6 +22,7 @@ import type { ClaimRow } from "../../store/claims.ts";
 import type { Broker } from "../broker.ts";
 import type { ClusterLink } from "../cluster-link.ts";
 import type { Connection } from "../connection.ts";
+import { emit, watching } from "../events.ts";
 import { reply } from "../dispatch.ts";
 import { okFrame } from "../frames.ts";
 import { log } from "../log.ts";
@@ -133,6 +134,7 @@ export const claim: OpHandler<"claim"> = (b, conn, req) => {
   refuseWholeProject(req.paths);
   const s = b.requireSession(conn, req.token);
   const now = b.clock();
+  if (watching(b)) emit(b, { type: "claimed", name: s.name, project: req.project, paths: req.paths, reason: req.reason ?? null, at: now });
   if (b.cluster !== null) return later(b, conn, req.id, clusterClaim(b, b.cluster, s.name, req, now));
   const rows = claimRows(liveClaims(b, req.project, now), s.name, req, now);
   b.commit.begin();
@@ -143,6 +145,7 @@ export const claim: OpHandler<"claim"> = (b, conn, req) => {
 
 export const release: OpHandler<"release"> = (b, conn, req) => {
   const s = b.requireSession(conn, req.token);
+  if (watching(b)) emit(b, { type: "released", name: s.name, project: req.project, ...(req.paths && { paths: req.paths }), at: b.clock() });
   if (b.cluster !== null) return later(b, conn, req.id, clusterRelease(b.cluster, s.name, req));
   b.commit.begin();
   return { released: b.claims.release(req.project, s.name, req.paths) };

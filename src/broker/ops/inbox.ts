@@ -4,6 +4,7 @@ import type { MessageRow } from "../../store/messages.ts";
 import type { Broker } from "../broker.ts";
 import type { Connection } from "../connection.ts";
 import { endLease, leaseTo } from "../deliver.ts";
+import { emit, watching } from "../events.ts";
 import { okFrame } from "../frames.ts";
 import { toMessage } from "../present.ts";
 import { fitting, outputFull, outputLeft, replyRoom, weight } from "../reply-budget.ts";
@@ -42,6 +43,7 @@ export function takeUnread(b: Broker, name: string, limit: number, peek: boolean
   const n = fit(rows);
   if (n < rows.length) b.messages.unmarkRead(rows.splice(n).map((r) => r.id));
   b.registry.addUnread(name, -rows.length);
+  if (rows.length > 0 && watching(b)) emit(b, { type: "read", ids: rows.map((r) => r.id), name, at: b.clock() });
   return rows;
 }
 
@@ -115,6 +117,7 @@ export const read: OpHandler<"read"> = (b, conn, req) => {
     b.messages.markRead(row.id, now);
     b.registry.addUnread(s.name, -1);
     row.read_at = now;
+    if (watching(b)) emit(b, { type: "read", ids: [row.id], name: s.name, at: now });
   }
   return { message: toMessage(row, true) };
 };

@@ -1,4 +1,5 @@
 /** Ops that authenticate connections and open, bind and end sessions: hello, prove, register, auth, verify, subscribe, unsubscribe, shutdown. */
+import { emit, watching } from "../events.ts";
 import { brokerProof, clientProof, hmacProof, listenerBinding, newNonce, PROOF_SUBJECTS, safeEqual } from "../../protocol/auth.ts";
 import { IpcError } from "../../protocol/errors.ts";
 import type { ResultOf } from "../../protocol/responses.ts";
@@ -108,6 +109,7 @@ export const register: OpHandler<"register"> = (b, conn, req) => {
   if (req.takeover !== true) b.cluster?.refuseHeld(name);
   const fresh = !b.registry.isRegistered(name);
   b.commit.begin();
+  if (watching(b) && !b.registry.isRegistered(name)) emit(b, { type: "registered", name, at: now });
   b.registry.register(name, now);
   if (fresh && machine !== null) b.machines.setOrigin(b.registry.identityOf(name), machine);
   const claimed = b.cluster?.registered(name, req.takeover === true) ?? null;
