@@ -1,9 +1,11 @@
 /**
  * The dashboard's views over the broker's own state (it runs inside the broker
- * process): agents, conversations, one conversation, one message, search, and
- * posting as the person. Reads use the broker's in-memory registry and the
- * bounded queries of src/store/overview.ts; a post is an ordinary send through
- * `sendDirect` / `broadcastFrom`, answered after its group commit.
+ * process): conversations, one conversation (two names, a channel, or the
+ * broadcasts), one message, search, posting as the person and releasing a
+ * claim with a notice to its holder (agents, channels, claims and the graph
+ * are in views.ts). Reads use the bounded queries of queries.ts; a post is an
+ * ordinary send through `sendDirect` / `postToChannel` / `broadcastFrom`,
+ * answered after its group commit.
  *
  * Every reply is bounded (issue 22, hole 4): a message in a list carries at
  * most LIST_CONTENT_CHARS of content and LIST_DATA_CHARS of data (more is cut
@@ -14,17 +16,31 @@
  */
 import * as v from "valibot";
 import type { Broker } from "../broker/broker.ts";
+import { emit, watching } from "../broker/events.ts";
+import { isMember, postToChannel } from "../broker/ops/channels.ts";
+import { liveClaims } from "../broker/ops/claims.ts";
 import { broadcastFrom, sendDirect } from "../broker/ops/messaging.ts";
-import { iso, toMessage } from "../broker/present.ts";
+import { toMessage } from "../broker/present.ts";
 import { fittingNow, replyRoom } from "../broker/reply-budget.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { Message } from "../protocol/message.ts";
 import { EVERYONE, normalizeName } from "../protocol/names.ts";
 import type { MessageRow } from "../store/messages.ts";
-import { type BoundedRow, type Overview, ROW_CONTENT_CHARS, ROW_DATA_CHARS } from "../store/overview.ts";
+import { type BoundedRow, ROW_CONTENT_CHARS, ROW_DATA_CHARS } from "../store/overview.ts";
 import { matchExpression } from "../store/search.ts";
+import type { Memory } from "./live.ts";
 import type { People } from "./people.ts";
-import { type Page, type UiAgent, type UiConversation, type UiMessage, UiPost } from "./schemas.ts";
+import { type Queries, type Row } from "./queries.ts";
+import { type Page, type UiConversation, type UiMessage, UiPost, UiRelease } from "./schemas.ts";
+import { stateOf } from "./views.ts";
+
+/** What the list views need to show a row: the broker, the dashboard's queries and what it remembers of deliveries. */
+export interface Ctx {
+  b: Broker;
+  queries: Queries;
+  memory: Memory;
+  people: People;
+}
 
 /** Most rows one list request returns. */
 export const MAX_PAGE = 200;
@@ -51,11 +67,12 @@ export function offsetOf(raw: string | null): number {
   return Number.isInteger(n) && n > 0 ? n : 0;
 }
 
-/** A stored row cut down as the queries of overview.ts cut theirs (for rows the broker already holds, e.g. a push). */
-export function boundRow(row: MessageRow): BoundedRow {
+/** A stored row cut down as the queries of queries.ts cut theirs (for rows the broker already holds, e.g. a push). */
+export function boundRow(row: MessageRow): Row {
   const dataChars = row.data === null ? null : row.data.length;
   return {
     ...row,
+    channel: row.channel ?? null,
     content: row.content.length > ROW_CONTENT_CHARS ? row.content.slice(0, ROW_CONTENT_CHARS) : row.content,
     content_chars: row.content.length,
     data: dataChars !== null && dataChars > ROW_DATA_CHARS ? null : row.data,
@@ -69,7 +86,7 @@ export function boundRow(row: MessageRow): BoundedRow {
  * `{summarised: true, kb}`; `partial` when anything was left out.
  */
 export function listForm(row: BoundedRow, contentChars = LIST_CONTENT_CHARS): UiMessage {
-  const m: UiMessage = toMessage({ ...row, sender_id: null, recipient_id: null }, false);
+  const m: UiMessage = { ...toMessage({ ...row, sender_id: null, recipient_id: null }, false), state: "queued" };
   let partial = false;
   if (row.large_file === null && row.content_chars > contentChars) {
     m.content = `${m.content.slice(0, contentChars)}…`;
@@ -103,41 +120,39 @@ function fit<T>(b: Broker, rows: readonly BoundedRow[], form: (r: BoundedRow) =>
   return { items, cut: false };
 }
 
-/** Agents, online ones first, then by name. */
-export function agents(b: Broker, offset: number, limit: number): Page<UiAgent> {
-  const all: UiAgent[] = [];
-  for (const i of b.registry.instances.values()) {
-    all.push({ name: i.name, online: b.registry.isConnected(i.name), unread: b.registry.unreadOf(i.name), last_seen: iso(i.lastSeen) });
-  }
-  all.sort((x, y) => (x.online === y.online ? (x.name < y.name ? -1 : 1) : x.online ? -1 : 1));
-  return { items: all.slice(offset, offset + limit), total: all.length };
+/** A row as lists show it, with its delivery state (see views.ts stateOf). */
+export function shown(c: Ctx, r: Row, contentChars = LIST_CONTENT_CHARS): UiMessage {
+  return { ...listForm(r, contentChars), ...stateOf(c.b, c.queries, c.memory, r) };
 }
 
 /** Conversations, newest activity first, each with a short preview of its newest message. */
-export function conversations(b: Broker, overview: Overview, offset: number, limit: number): Page<UiConversation> {
-  const found = overview.conversations(limit, offset);
-  const rows: Array<BoundedRow & { pair: { a: string; b: string } }> = [];
-  for (const c of found) {
-    const row = overview.one(c.last_id);
-    if (row !== null) rows.push({ ...row, pair: { a: c.a, b: c.b } });
+export function conversations(c: Ctx, offset: number, limit: number): Page<UiConversation> {
+  const found = c.queries.conversations(limit, offset);
+  const rows: Array<Row & { pair: { a: string; b: string } }> = [];
+  for (const k of found) {
+    const row = c.queries.one(k.last_id);
+    if (row !== null) rows.push({ ...row, pair: { a: k.a, b: k.b } });
   }
-  const { items, cut } = fit(b, rows, (r) => ({ ...(r as (typeof rows)[number]).pair, last: listForm(r, PREVIEW_CHARS) }));
+  const { items, cut } = fit(c.b, rows, (r) => ({ ...(r as (typeof rows)[number]).pair, last: shown(c, r as Row, PREVIEW_CHARS) }));
   return { items, more: cut || found.length >= limit };
 }
 
 /**
  * One conversation's messages, oldest first, ending before `before` (when the
  * reply cannot hold them all, the newest ones: `more` says earlier ones remain).
- * @throws IpcError BAD_REQUEST when `a`/`b` are not names (or EVERYONE twice); RATE_LIMITED (output budget).
+ * A conversation is two names, a channel twice (its posts), or EVERYONE twice.
+ * @throws IpcError BAD_REQUEST when `a`/`b` are none of those; RATE_LIMITED (output budget).
  */
-export function conversation(b: Broker, overview: Overview, a: string, bName: string, limit: number, before?: number): Page<UiMessage> {
-  const x = a === EVERYONE ? EVERYONE : normalizeName(a);
-  const y = bName === EVERYONE ? EVERYONE : normalizeName(bName);
-  if (x === null || y === null || (x === EVERYONE) !== (y === EVERYONE)) {
-    throw new IpcError("BAD_REQUEST", "a conversation is two names, or * and * for broadcasts");
+export function conversation(c: Ctx, a: string, bName: string, limit: number, before?: number): Page<UiMessage> {
+  const side = (n: string) => (n === EVERYONE ? EVERYONE : /^#[a-z0-9_-]{1,32}$/.test(n) ? n : normalizeName(n));
+  const x = side(a);
+  const y = side(bName);
+  const special = (n: string | null) => n === EVERYONE || n?.startsWith("#") === true;
+  if (x === null || y === null || special(x) !== special(y) || (special(x) && x !== y)) {
+    throw new IpcError("BAD_REQUEST", "a conversation is two names, a #channel twice, or * and * for broadcasts");
   }
-  const rows = overview.conversation(x, y, limit, before);
-  const { items, cut } = fit(b, rows.reverse(), (r) => listForm(r));
+  const rows = c.queries.conversation(x, y, limit, before);
+  const { items, cut } = fit(c.b, rows.reverse(), (r) => shown(c, r as Row));
   return { items: items.reverse(), more: cut || rows.length >= limit };
 }
 
@@ -153,18 +168,26 @@ export function message(b: Broker, id: number): Message {
 }
 
 /** Messages matching every word of `query`, newest first (the index catches up a bounded backlog first). */
-export function search(b: Broker, overview: Overview, query: string, limit: number): Page<UiMessage> {
+export function search(c: Ctx, query: string, limit: number): Page<UiMessage> {
+  const b = c.b;
   const match = matchExpression(query.slice(0, 256));
   if (match === null) return { items: [] };
   b.commit.begin();
   b.search.catchUp(SEARCH_CATCH_UP);
-  let rows: BoundedRow[];
+  let rows: Row[];
   try {
-    rows = overview.search(match, limit);
+    rows = c.queries.search(match, limit);
   } catch (err) {
     throw new IpcError("BAD_REQUEST", `search query not understood (${(err as Error).message}); use plain words`);
   }
-  const { items, cut } = fit(b, rows, (r) => listForm(r));
+  // A broadcast's copies share sender, time and content: one result each.
+  const seen = new Set<string>();
+  rows = rows.filter((r) => {
+    if (r.kind !== "broadcast") return true;
+    const k = `${r.sender}\u0000${r.created_at}`;
+    return !seen.has(k) && seen.add(k) !== undefined;
+  });
+  const { items, cut } = fit(b, rows, (r) => shown(c, r as Row));
   return { items, more: cut || rows.length >= limit };
 }
 
@@ -183,38 +206,71 @@ function refusalToPostAs(b: Broker, people: People, name: string, now: number): 
   return null;
 }
 
-/**
- * Posts as the person: an ordinary message from `as` to a name, or a broadcast
- * to everyone. `as` is registered on first use as a person's name (so agents
- * can answer it); an agent's name is refused (see refusalToPostAs).
- * Resolves after the group commit.
- * @throws IpcError BAD_REQUEST / INVALID_NAME (bad body), CONFLICT (an agent's name), RATE_LIMITED, TOO_LARGE, INBOX_FULL.
- */
-export async function post(b: Broker, people: People, body: unknown): Promise<{ message_ids: number[]; status: string }> {
-  const parsed = v.safeParse(UiPost, body);
+/** Reads a body with `schema`, or throws INVALID_NAME (a name field) / BAD_REQUEST naming the field. */
+function parse<S extends v.GenericSchema>(schema: S, body: unknown): v.InferOutput<S> {
+  const parsed = v.safeParse(schema, body);
   if (!parsed.success) {
     const issue = parsed.issues[0];
     const field = issue.path?.map((p) => String(p.key)).join(".") ?? "";
-    throw new IpcError(field === "as" || field === "to" ? "INVALID_NAME" : "BAD_REQUEST", `${field ? `${field}: ` : ""}${issue.message}`);
+    throw new IpcError(["as", "to", "holder"].includes(field) ? "INVALID_NAME" : "BAD_REQUEST", `${field ? `${field}: ` : ""}${issue.message}`);
   }
-  const p = parsed.output;
+  return parsed.output;
+}
+
+/**
+ * Makes `as` the person's name for a write: refused when an agent holds it
+ * (see refusalToPostAs), rate-limited as a name, registered on first use.
+ * Opens the transaction.
+ * @throws IpcError CONFLICT, RATE_LIMITED.
+ */
+function actAs(b: Broker, people: People, as: string): void {
   const now = b.clock();
-  const why = refusalToPostAs(b, people, p.as, now);
+  const why = refusalToPostAs(b, people, as, now);
   if (why !== null) throw new IpcError("CONFLICT", `${why}: the dashboard posts only as a person's name (yours, e.g. "you"); pick another in "post as"`);
-  const wait = b.sessions.bucketOf(p.as).take();
-  if (wait > 0) throw new IpcError("RATE_LIMITED", `too many posts as ${p.as}; retry in ${wait} ms`, undefined, wait);
+  const wait = b.sessions.bucketOf(as).take();
+  if (wait > 0) throw new IpcError("RATE_LIMITED", `too many posts as ${as}; retry in ${wait} ms`, undefined, wait);
   b.commit.begin();
-  if (!b.registry.isRegistered(p.as)) {
-    b.registry.register(p.as, now);
-    people.add(p.as, b.registry.identityOf(p.as));
-  } else b.registry.seen(p.as, now);
-  let result: { message_ids: number[]; status: string };
+  if (!b.registry.isRegistered(as)) {
+    b.registry.register(as, now);
+    people.add(as, b.registry.identityOf(as));
+  } else b.registry.seen(as, now);
+}
+
+/** What a post answers: the stored ids, the delivery status, and the conversation it belongs to (the page opens it). */
+export interface Posted {
+  message_ids: number[];
+  status: string;
+  conversation: { a: string; b: string };
+}
+
+/**
+ * Posts as the person: an ordinary message from `as` to a name, a post to a
+ * channel (the person's name joins it first when it is not a member), or a
+ * broadcast to everyone. `as` is registered on first use as a person's name
+ * (so agents can answer it); an agent's name is refused (see refusalToPostAs).
+ * Resolves after the group commit.
+ * @throws IpcError BAD_REQUEST / INVALID_NAME (bad body), CONFLICT (an agent's name), RATE_LIMITED, TOO_LARGE, INBOX_FULL.
+ */
+export async function post(b: Broker, people: People, body: unknown): Promise<Posted> {
+  const p = parse(UiPost, body);
+  actAs(b, people, p.as);
+  let result: Posted;
   if (p.to === EVERYONE) {
     const r = broadcastFrom(b, p.as, p.content, null);
-    result = { message_ids: r.message_ids, status: `sent to ${r.count}` };
+    result = { message_ids: r.message_ids, status: `sent to ${r.count}`, conversation: { a: EVERYONE, b: EVERYONE } };
+  } else if (p.to.startsWith("#")) {
+    if (!isMember(b, p.to, p.as)) {
+      const now = b.clock();
+      b.channels.join(p.to, p.as, now);
+      b.cluster?.channels.joined(p.to, p.as, now);
+      if (watching(b)) emit(b, { type: "joined", name: p.as, channel: p.to, at: now });
+    }
+    const r = postToChannel(b, p.as, p.to, p.content, null, p.reply_to ?? null);
+    result = { message_ids: [r.message_id], status: r.status, conversation: { a: p.to, b: p.to } };
   } else {
     const r = sendDirect(b, p.as, p.to, p.content, null, p.reply_to ?? null);
-    result = { message_ids: [r.message_id], status: r.status };
+    const pair = p.as < r.to ? { a: p.as, b: r.to } : { a: r.to, b: p.as };
+    result = { message_ids: [r.message_id], status: r.status, conversation: pair };
     // Leased to a deliverer (docs/wake.md#delivery-states): the post says what the CLI's send says, once the lease ends.
     if (r.lease !== undefined) {
       const lease = r.lease;
@@ -226,4 +282,42 @@ export async function post(b: Broker, people: People, body: unknown): Promise<{ 
   }
   await new Promise<void>((resolve) => b.commit.afterCommit(resolve));
   return result;
+}
+
+/**
+ * The person ends another name's file claim (a stale one, say) and tells the
+ * holder: a message from `as` naming the path, the project and the claim's
+ * reason. `as` must be a person's name, as for a post.
+ * @throws IpcError BAD_REQUEST / INVALID_NAME, CONFLICT (an agent's name), NOT_FOUND (no such live claim), RATE_LIMITED.
+ */
+export async function releaseClaim(b: Broker, people: People, body: unknown): Promise<{ released: number; notice: number }> {
+  const p = parse(UiRelease, body);
+  const now = b.clock();
+  const claim = liveClaims(b, p.project, now).find((c) => c.holder === p.holder && c.path === p.path);
+  if (claim === undefined) throw new IpcError("NOT_FOUND", `${p.holder} holds no claim on ${p.path} in ${p.project} now (it may have ended): reload the claims`);
+  actAs(b, people, p.as);
+  let released: number;
+  if (b.cluster !== null) {
+    let n = 0;
+    await b.cluster.updateClaims(p.project, (stored) => {
+      const left = stored.filter((r) => !(r.holder === p.holder && r.path === p.path));
+      n = stored.length - left.length;
+      return n === 0 ? null : left;
+    });
+    b.commit.begin();
+    released = n;
+  } else released = b.claims.release(p.project, p.holder, [p.path]);
+  if (watching(b)) emit(b, { type: "released", name: p.holder, project: p.project, paths: [p.path], by: p.as, at: now });
+  const why = claim.reason === null ? "" : ` (your reason was: ${claim.reason})`;
+  const notice = sendDirect(
+    b,
+    p.as,
+    p.holder,
+    `${p.as} released your claim on ${p.path} in project ${p.project} from the dashboard${why}. ` +
+      `If you still need it, claim it again (ipc claim ${p.path}, MCP tool claim) and tell ${p.as} why.`,
+    JSON.stringify({ type: "claim_released", project: p.project, path: p.path, by: p.as }),
+    null,
+  );
+  await new Promise<void>((resolve) => b.commit.afterCommit(resolve));
+  return { released, notice: notice.message_id };
 }

@@ -9,9 +9,11 @@
  * api.ts and output.ts).
  *
  * Routes: GET / (page) · POST /api/login {code} → {session} · POST /api/logout ·
- * GET /api/agents?offset&limit · GET /api/conversations?offset&limit ·
+ * GET /api/agents?offset&limit · GET /api/channels · GET /api/claims ·
+ * GET /api/graph · GET /api/activity · GET /api/conversations?offset&limit ·
  * GET /api/conversation?a&b&before&limit · GET /api/message/ID ·
- * GET /api/search?q&limit · POST /api/send {as,to,content,reply_to?} · GET /api/live (WebSocket).
+ * GET /api/search?q&limit · POST /api/send {as,to,content,reply_to?} ·
+ * POST /api/release {as,holder,project,path} · GET /api/live (WebSocket).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,15 +24,18 @@ import type { Broker } from "../broker/broker.ts";
 import { dashboardConnections, raiseFdLimit } from "../broker/fd-limit.ts";
 import { log } from "../broker/log.ts";
 import { IpcError } from "../protocol/errors.ts";
+import { listen } from "../broker/events.ts";
 import type { MessageRow } from "../store/messages.ts";
-import { Overview } from "../store/overview.ts";
 import * as api from "./api.ts";
 import { type Asset, loadAssets } from "./assets.ts";
 import { type Front, startFront } from "./front.ts";
 import { clearOldCookie, Guard, LOGIN_CODE_TTL_S, OLD_COOKIE, SECURITY_HEADERS, WS_PROTOCOL } from "./guard.ts";
 import { countedBody, LiveSockets } from "./output.ts";
+import { Memory } from "./live.ts";
 import { People } from "./people.ts";
+import { Queries } from "./queries.ts";
 import { type UiEvent, type UiLoggedIn, UiLogin } from "./schemas.ts";
+import * as views from "./views.ts";
 
 /** Largest request body the dashboard reads (bytes): a post's content plus room. */
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -88,14 +93,36 @@ async function body(req: Request): Promise<unknown> {
  */
 export async function startDashboard(b: Broker): Promise<Dashboard> {
   const assets = await loadAssets();
-  const overview = new Overview(b.db);
+  const queries = new Queries(b.db);
   const people = new People(b.db);
   const live = new LiveSockets(b);
+  const push = (e: UiEvent): void => {
+    if (live.size > 0) live.push(JSON.stringify(e));
+  };
+  const memory = new Memory(
+    b,
+    push,
+    (id) => {
+      const r = queries.one(id);
+      return r === null ? null : views.stateOf(b, queries, memory, r);
+    },
+    () => live.size > 0,
+  );
+  const ctx: api.Ctx = { b, queries, memory, people };
   let guard!: Guard;
 
+  // Stored messages (only while a page is open): a channel post shows once, as its record (the `posted` event), never as its copies.
   const observer = (row: MessageRow): void => {
-    live.push(JSON.stringify({ type: "message", message: api.listForm(api.boundRow(row)) } satisfies UiEvent));
+    if (memory.stored(row) === "show") push({ type: "message", message: api.shown(ctx, api.boundRow(row)) });
   };
+  // Broker events (from the start: how messages were delivered is known only as it happens).
+  const unlisten = listen(b, (e) => {
+    if (e.type === "posted" && live.size > 0) {
+      const r = queries.one(e.id);
+      if (r !== null) push({ type: "message", message: api.shown(ctx, r) });
+    }
+    memory.event(e);
+  });
   /** A JSON reply of the API, counted in the shared output budget until sent. */
   const reply = (value: unknown): Response => new Response(countedBody(b, JSON.stringify(value)), { headers: JSON_HEADERS });
 
@@ -132,17 +159,27 @@ export async function startDashboard(b: Broker): Promise<Dashboard> {
             ? undefined
             : refuse(400, "expected a WebSocket upgrade");
         case "GET /api/agents":
-          return reply(api.agents(b, api.offsetOf(q.get("offset")), api.pageSize(q.get("limit"), 100)));
+          return reply(views.agents(b, people, memory, api.offsetOf(q.get("offset")), api.pageSize(q.get("limit"), api.MAX_PAGE)));
+        case "GET /api/channels":
+          return reply({ items: views.channels(b, queries, (r) => api.shown(ctx, r, 512)) });
+        case "GET /api/claims":
+          return reply({ items: views.claims(b) });
+        case "GET /api/graph":
+          return reply(views.graph(b, queries));
+        case "GET /api/activity":
+          return reply({ items: memory.activity });
         case "GET /api/conversations":
-          return reply(api.conversations(b, overview, api.offsetOf(q.get("offset")), api.pageSize(q.get("limit"), 50)));
+          return reply(api.conversations(ctx, api.offsetOf(q.get("offset")), api.pageSize(q.get("limit"), 50)));
         case "GET /api/conversation": {
           const before = api.offsetOf(q.get("before")) || undefined;
-          return reply(api.conversation(b, overview, q.get("a") ?? "", q.get("b") ?? "", api.pageSize(q.get("limit"), 100), before));
+          return reply(api.conversation(ctx, q.get("a") ?? "", q.get("b") ?? "", api.pageSize(q.get("limit"), 100), before));
         }
         case "GET /api/search":
-          return reply(api.search(b, overview, q.get("q") ?? "", api.pageSize(q.get("limit"), 50)));
+          return reply(api.search(ctx, q.get("q") ?? "", api.pageSize(q.get("limit"), 50)));
         case "POST /api/send":
           return json({ ok: true, ...(await api.post(b, people, await body(req))) });
+        case "POST /api/release":
+          return json({ ok: true, ...(await api.releaseClaim(b, people, await body(req))) });
       }
       const one = /^\/api\/message\/(\d+)$/.exec(path);
       if (one !== null && req.method === "GET") return reply({ message: api.message(b, Number(one[1])) });
@@ -197,6 +234,7 @@ export async function startDashboard(b: Broker): Promise<Dashboard> {
     port,
     login: () => ({ url: `http://127.0.0.1:${port}/#login=${guard.issueCode()}`, port, expires_in_s: LOGIN_CODE_TTL_S }),
     stop: () => {
+      unlisten();
       b.observers.delete(observer);
       live.closeAll();
       front.stop();

@@ -1,0 +1,160 @@
+/**
+ * What the dashboard remembers from the broker's event feed
+ * (src/broker/events.ts) and turns into its live frames: how each recent
+ * message was delivered (the database knows only `read_at`; "to a waiting
+ * reader" or "woken into the model's turn" is known only as it happens, so
+ * the last MAX_REMEMBERED deliveries are kept in memory), when each agent was
+ * last woken, which channel record each member's copy belongs to, and the
+ * recent activity lines.
+ */
+import type { Broker } from "../broker/broker.ts";
+import type { BrokerEvent } from "../broker/events.ts";
+import { iso } from "../broker/present.ts";
+import type { MessageRow } from "../store/messages.ts";
+import { isCopy } from "./queries.ts";
+import type { UiActivity, UiEvent, UiState } from "./schemas.ts";
+
+/** Deliveries and copy → record links kept (oldest forgotten first). */
+export const MAX_REMEMBERED = 50_000;
+/** Activity lines kept for a page that opens later. */
+export const MAX_ACTIVITY = 200;
+
+/** A Map that forgets its oldest entries past `max`. */
+class Bounded<K, V> extends Map<K, V> {
+  constructor(private readonly max: number) {
+    super();
+  }
+  override set(k: K, v: V): this {
+    super.set(k, v);
+    if (this.size > this.max) this.delete(this.keys().next().value as K);
+    return this;
+  }
+}
+
+export class Memory {
+  /** Message id → how it was delivered. */
+  readonly via = new Bounded<number, NonNullable<UiState["via"]>>(MAX_REMEMBERED);
+  /** Name → when a message was last put into its model's turn (ms). */
+  readonly wokenAt = new Map<string, number>();
+  /** A member's copy id → its record's id. */
+  private readonly recordOfCopy = new Bounded<number, number>(MAX_REMEMBERED);
+  /** `#channel\0sender\0created_at` → record id, for the copies that follow a post. */
+  private readonly lastPost = new Bounded<string, number>(1_000);
+  readonly activity: UiActivity[] = [];
+
+  /** Channel records whose reach changed, pushed together on the next turn. */
+  private readonly dirty = new Set<number>();
+
+  constructor(
+    private readonly b: Broker,
+    /** Sends a frame to the open pages. */
+    private readonly push: (e: UiEvent) => void,
+    /** The state of a channel record now (its copies' reach). */
+    private readonly recordState: (recordId: number) => UiState | null,
+    /** True while a page is open (else nothing is pushed, so nothing is looked up for it). */
+    private readonly pagesOpen: () => boolean,
+  ) {}
+
+  /** The record a channel copy belongs to (null when none is known here: a copy from another broker of a cluster). */
+  recordOf(copy: { id: number; sender: string; channel: string | null; created_at: number }): number | null {
+    const known = this.recordOfCopy.get(copy.id) ?? this.lastPost.get(`${copy.channel}\u0000${copy.sender}\u0000${copy.created_at}`);
+    if (known !== undefined) return known;
+    return copy.channel === null ? null : this.b.messages.recordOf(copy.channel, copy.id);
+  }
+
+  private line(type: UiActivity["type"], at: number, name: string, text: string): void {
+    const a: UiActivity = { type, at: iso(at), name, text };
+    this.activity.push(a);
+    if (this.activity.length > MAX_ACTIVITY) this.activity.splice(0, this.activity.length - MAX_ACTIVITY);
+    this.push({ type: "activity", activity: a });
+  }
+
+  /** A stored message (the broker's observer): a copy is not shown as a message, only as its record's reach. */
+  stored(row: MessageRow): "show" | "copy" {
+    if (!isCopy(row)) {
+      if (row.kind !== "broadcast" || !this.sawBroadcast(row)) {
+        this.line("sent", row.created_at, row.sender, `→ ${row.kind === "broadcast" ? "everyone" : row.recipient}`);
+      }
+      return "show";
+    }
+    const record = this.recordOf({ ...row, channel: row.channel ?? null });
+    if (record !== null) this.recordOfCopy.set(row.id, record);
+    return "copy";
+  }
+
+  private lastBroadcast = "";
+  /** True for the second and later copies of one broadcast (one activity line each). */
+  private sawBroadcast(row: MessageRow): boolean {
+    const key = `${row.sender}\u0000${row.created_at}`;
+    if (key === this.lastBroadcast) return true;
+    this.lastBroadcast = key;
+    return false;
+  }
+
+  /** One broker event: remembered, and pushed to the pages as states and activity. */
+  event(e: BrokerEvent): void {
+    switch (e.type) {
+      case "posted":
+        this.lastPost.set(`${e.channel}\u0000${e.name}\u0000${e.at}`, e.id);
+        this.line("posted", e.at, e.name, `→ ${e.channel}`);
+        return;
+      case "delivery": {
+        if (e.status !== "delivered" && e.status !== "notified") return;
+        if (e.leased) return; // its `woken` event says it
+        this.via.set(e.id, e.status === "delivered" ? "reader" : "live");
+        this.changed(e.id, e.status === "delivered" ? e.at : undefined);
+        return;
+      }
+      case "woken":
+        this.via.set(e.id, "woken");
+        this.wokenAt.set(e.name, e.at);
+        this.line("woken", e.at, e.name, `woken with #${e.id}`);
+        this.changed(e.id);
+        return;
+      case "read":
+        for (const id of e.ids) this.changed(id, e.at);
+        this.line("read", e.at, e.name, e.ids.length === 1 ? `read #${e.ids[0]}` : `read ${e.ids.length} messages`);
+        return;
+      case "claimed":
+        this.line("claimed", e.at, e.name, `claimed ${e.paths.join(", ")} in ${e.project}${e.reason ? ` — ${e.reason}` : ""}`);
+        return;
+      case "released":
+        this.line("released", e.at, e.name, `${e.by ? `${e.by} released` : "released"} ${e.paths?.join(", ") ?? "all claims"} in ${e.project}`);
+        return;
+      case "joined":
+      case "left":
+        this.line(e.type, e.at, e.name, `${e.type} ${e.channel}`);
+        return;
+      case "registered":
+        this.line("registered", e.at, e.name, "registered");
+        return;
+    }
+  }
+
+  /** Message `id` changed state: its own frame, or (a channel copy) its record's, once per turn. */
+  private changed(id: number, readAt?: number): void {
+    if (!this.pagesOpen()) return;
+    let record = this.recordOfCopy.get(id);
+    if (record === undefined) {
+      const row = this.b.messages.get(id);
+      if (row !== null && isCopy(row)) record = this.recordOf({ ...row, channel: row.channel ?? null }) ?? undefined;
+    }
+    if (record !== undefined) {
+      if (this.dirty.size === 0) {
+        setTimeout(() => {
+          const ids = [...this.dirty];
+          this.dirty.clear();
+          for (const r of ids) {
+            const state = this.recordState(r);
+            if (state !== null) this.push({ type: "state", id: r, state });
+          }
+        }, 0);
+      }
+      this.dirty.add(record);
+      return;
+    }
+    const via = this.via.get(id);
+    const state: UiState = readAt !== undefined ? { state: "read", ...(via && { via }) } : { state: "delivered", ...(via && { via }) };
+    this.push({ type: "state", id, state, ...(readAt !== undefined && { read_at: iso(readAt) }) });
+  }
+}
