@@ -1,43 +1,65 @@
 /**
  * The dashboard page: logs in with the one-time code in the URL fragment,
- * then shows agents, conversations and one conversation, updated live over
- * the `/api/live` WebSocket; posts as the person's own name. Keyboard:
- * `/` search, `j`/`k` next/previous conversation, `c` compose, Ctrl+Enter send,
- * Escape leaves a field.
+ * then shows, without a click, the agents (one line each, by project), the
+ * channels, the conversations, one conversation with each message's state,
+ * the graph of who talks to whom, the file claims and an activity strip — all
+ * kept current over the `/api/live` WebSocket. Posts as the person's own name.
+ *
+ * Keyboard: `/` search (as you type) · `j` / `k` next / previous
+ * conversation · `↑` `↓` move within a list, Enter opens · `a` agents ·
+ * `h` channels · `l` claims · `c` compose (`↑` `↓` Enter/Tab in the "to"
+ * completion) · Ctrl+Enter send · `t` theme · Escape leaves a field or search.
  */
 import type { Message } from "../../protocol/message.ts";
-import type { Page, UiAgent, UiConversation, UiEvent, UiLoggedIn, UiMessage } from "../schemas.ts";
-import { el, messageItem, when } from "./render.ts";
+import type { Page, UiActivity, UiAgent, UiChannel, UiClaim, UiConversation, UiEvent, UiGraph, UiLoggedIn, UiMessage, UiState } from "../schemas.ts";
+import { type Choice, Completer } from "./complete.ts";
+import { Graph } from "./graph.ts";
+import { ago, clock, el, messageItem, stateChip, when } from "./render.ts";
 
 const EVERYONE = "*";
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 const ui = {
-  agents: $<HTMLUListElement>("agents"),
+  agents: $<HTMLDivElement>("agents"),
   agentCount: $("agent-count"),
   moreAgents: $<HTMLButtonElement>("more-agents"),
+  channels: $<HTMLUListElement>("channels"),
+  channelCount: $("channel-count"),
   conversations: $<HTMLUListElement>("conversations"),
   moreConversations: $<HTMLButtonElement>("more-conversations"),
   title: $("title"),
+  subtitle: $("subtitle"),
   messages: $<HTMLOListElement>("messages"),
   earlier: $<HTMLButtonElement>("earlier"),
   search: $<HTMLInputElement>("search"),
   as: $<HTMLInputElement>("as"),
   to: $<HTMLInputElement>("to"),
-  names: $<HTMLDataListElement>("names"),
+  completions: $<HTMLUListElement>("completions"),
   text: $<HTMLTextAreaElement>("text"),
   compose: $<HTMLFormElement>("compose"),
   sent: $("sent"),
   banner: $("banner"),
   live: $("live"),
   theme: $<HTMLButtonElement>("theme"),
+  activity: $<HTMLOListElement>("activity"),
+  claims: $<HTMLUListElement>("claims"),
+  claimCount: $("claim-count"),
+  claimStatus: $("claim-status"),
+  graph: document.getElementById("graph") as unknown as SVGSVGElement,
 };
 
+type View = { kind: "conversation"; a: string; b: string; oldest: number } | { kind: "search"; query: string } | null;
 /** What the main pane shows: one conversation, or search results. */
-let view: { kind: "conversation"; a: string; b: string; oldest: number } | { kind: "search"; query: string } | null = null;
-let agentLimit = 100;
+let view: View = null;
+/** The conversation open before a search (Escape goes back to it). */
+let beforeSearch: View = null;
+let agentLimit = 200;
 let conversationLimit = 50;
+let agents: UiAgent[] = [];
+let channels: UiChannel[] = [];
 let conversations: UiConversation[] = [];
+const graph = new Graph(ui.graph);
+const completer = new Completer(ui.to, ui.completions, () => ui.text.focus());
 
 class HttpError extends Error {
   constructor(
@@ -83,41 +105,110 @@ function showBanner(text: string | null): void {
 }
 
 const key = (a: string, b: string) => `${a}\u0000${b}`;
-const label = (c: { a: string; b: string }) => (c.a === EVERYONE ? "everyone (broadcasts)" : `${c.a} ↔ ${c.b}`);
+const label = (c: { a: string; b: string }) => (c.a === EVERYONE ? "everyone (broadcasts)" : c.a.startsWith("#") ? c.a : `${c.a} ↔ ${c.b}`);
+const q = (s: string) => encodeURIComponent(s);
 
-/** The conversation a message belongs to. */
+/** The conversation a message belongs to: the broadcasts, its channel, or the pair. */
 function conversationOf(m: Message): { a: string; b: string } {
   if (m.kind === "broadcast") return { a: EVERYONE, b: EVERYONE };
+  if (m.channel !== undefined) return { a: m.channel, b: m.channel };
   return m.from < m.to ? { a: m.from, b: m.to } : { a: m.to, b: m.from };
+}
+
+// ---- agents ------------------------------------------------------------------------------
+
+/** An agent's state as a short text, now. */
+function agentState(a: UiAgent): string {
+  if (a.state === "woken" && a.woken_at !== undefined) return `woken ${ago(Date.now() - Date.parse(a.woken_at))} ago`;
+  if (a.state === "offline") return `seen ${ago(Date.now() - Date.parse(a.last_seen))} ago`;
+  return a.state;
+}
+
+function agentRow(a: UiAgent): HTMLElement {
+  const details = [
+    a.kind || "host unknown (no seat since the broker started)",
+    a.machine,
+    a.project ? `project ${a.project}` : "no project",
+    a.online ? (a.listening ? "online, listening for mail" : "online") : `offline, last seen ${a.last_seen}`,
+    a.woken_at ? `last woken ${a.woken_at}` : "",
+    a.claims.length > 0 ? `claims: ${a.claims.join(", ")}` : "",
+  ].filter(Boolean);
+  const dot = a.state === "woken" ? "dot woken" : a.online ? "dot on" : "dot";
+  const button = el(
+    "button",
+    { type: "button", class: `item agent${a.online ? "" : " offline"}`, "data-name": a.name, title: details.join(" · ") },
+    el("span", { class: dot, "aria-hidden": "true" }),
+    el("span", { class: "name" }, a.name, a.machine !== "this machine" ? el("span", { class: "where" }, `@${a.machine}`) : null),
+    el("span", { class: "kind" }, a.kind || "?"),
+    el("span", { class: `st ${a.state}`, "data-agent": a.name }, agentState(a)),
+    el("span", { class: "held", title: a.claims.join(", ") }, a.claims.length > 0 ? `⚑${a.claims.length}` : ""),
+    a.unread > 0 ? el("span", { class: "badge", title: `${a.unread} unread` }, String(a.unread)) : el("span", {}),
+  );
+  button.addEventListener("click", () => {
+    ui.to.value = a.name;
+    ui.text.focus();
+  });
+  return button;
 }
 
 async function loadAgents(): Promise<void> {
   const page = await call<Page<UiAgent>>(`/api/agents?limit=${agentLimit}`);
-  ui.agents.replaceChildren(
-    ...page.items.map((a) => {
+  agents = page.items;
+  const rows: HTMLElement[] = [];
+  let group: string | null | undefined;
+  for (const a of agents) {
+    if (a.project !== group) {
+      group = a.project;
+      const n = agents.filter((x) => x.project === a.project).length;
+      rows.push(el("div", { class: "group", role: "presentation" }, el("span", {}, a.project ?? "no project"), el("span", {}, String(n))));
+    }
+    rows.push(agentRow(a));
+  }
+  ui.agents.replaceChildren(...rows);
+  const total = page.total ?? agents.length;
+  const online = agents.filter((a) => a.online).length;
+  ui.agentCount.textContent = `(${online} online of ${total})`;
+  ui.moreAgents.hidden = total <= agents.length;
+  for (const a of agents) graph.online(a.name, a.online);
+  refreshChoices();
+}
+
+function refreshChoices(): void {
+  const choices: Choice[] = [
+    ...agents.map((a) => ({ value: a.name, note: [a.kind, a.online ? "online" : "offline"].filter(Boolean).join(" · ") })),
+    ...channels.map((c) => ({ value: c.name, note: `${c.members.length} members` })),
+    { value: EVERYONE, note: "everyone" },
+  ];
+  completer.set(choices);
+}
+
+// ---- channels and conversations --------------------------------------------------------
+
+async function loadChannels(): Promise<void> {
+  channels = (await call<{ items: UiChannel[] }>("/api/channels")).items;
+  const current = view?.kind === "conversation" ? view.a : null;
+  ui.channels.replaceChildren(
+    ...channels.map((c) => {
       const button = el(
         "button",
-        { type: "button", title: `last seen ${a.last_seen}` },
+        { type: "button", class: `item chan${c.name === current ? " current" : ""}`, "data-key": key(c.name, c.name), title: `members: ${c.members.join(", ")}` },
         el(
           "span",
           { class: "row" },
-          el("span", { class: a.online ? "dot on" : "dot", "aria-label": a.online ? "online" : "offline" }, a.online ? "●" : "○"),
-          el("span", { class: "name" }, a.name),
-          a.unread > 0 ? el("span", { class: "badge", title: "unread" }, String(a.unread)) : null,
+          el("span", { class: "name" }, c.name),
+          el("span", { class: "dim" }, `${c.members.length} member${c.members.length === 1 ? "" : "s"}`),
+          c.unread > 0 ? el("span", { class: "badge", title: "copies unread by members" }, String(c.unread)) : null,
+          c.last ? el("span", { class: "dim when" }, when(c.last.created_at)) : null,
         ),
-        el("span", { class: "dim" }, a.online ? "online" : `last seen ${when(a.last_seen)}`),
+        el("span", { class: "preview" }, c.last ? `${c.last.from}: ${c.last.content.slice(0, 140)}` : "no posts yet"),
       );
-      button.addEventListener("click", () => {
-        ui.to.value = a.name;
-        ui.text.focus();
-      });
+      button.addEventListener("click", () => void openConversation(c.name, c.name));
       return el("li", {}, button);
     }),
   );
-  const total = page.total ?? page.items.length;
-  ui.agentCount.textContent = `(${total})`;
-  ui.moreAgents.hidden = total <= page.items.length;
-  ui.names.replaceChildren(el("option", { value: EVERYONE }, "everyone"), ...page.items.map((a) => el("option", { value: a.name })));
+  if (channels.length === 0) ui.channels.replaceChildren(el("li", { class: "empty-note" }, "no channels yet (ipc channel join '#name')"));
+  ui.channelCount.textContent = channels.length > 0 ? `(${channels.length})` : "";
+  refreshChoices();
 }
 
 function renderConversations(): void {
@@ -126,8 +217,14 @@ function renderConversations(): void {
     ...conversations.map((c) => {
       const button = el(
         "button",
-        { type: "button", "data-key": key(c.a, c.b), class: key(c.a, c.b) === current ? "current" : "" },
-        el("span", { class: "row" }, el("span", { class: "name" }, label(c)), el("span", { class: "dim" }, when(c.last.created_at))),
+        { type: "button", "data-key": key(c.a, c.b), class: `item conv${key(c.a, c.b) === current ? " current" : ""}` },
+        el(
+          "span",
+          { class: "row" },
+          el("span", { class: "name" }, label(c)),
+          c.a.startsWith("#") ? el("span", { class: "tag" }, "channel") : null,
+          el("span", { class: "dim when" }, when(c.last.created_at)),
+        ),
         el("span", { class: "preview" }, `${c.last.from}: ${c.last.content.slice(0, 140)}`),
       );
       button.addEventListener("click", () => void openConversation(c.a, c.b));
@@ -143,6 +240,8 @@ async function loadConversations(): Promise<void> {
   renderConversations();
 }
 
+// ---- one conversation, search ----------------------------------------------------------
+
 const itemOptions = {
   loadFull: async (id: number) => (await call<{ message: Message }>(`/api/message/${id}`)).message,
   jump: (id: number) => void jumpTo(id),
@@ -151,10 +250,14 @@ const itemOptions = {
 async function openConversation(a: string, b: string): Promise<void> {
   view = { kind: "conversation", a, b, oldest: 0 };
   ui.title.textContent = label({ a, b });
+  const ch = a.startsWith("#") ? channels.find((c) => c.name === a) : undefined;
+  ui.subtitle.textContent = ch ? `${ch.members.length} member${ch.members.length === 1 ? "" : "s"}: ${ch.members.join(", ")}` : "";
   const me = ui.as.value.toLowerCase();
-  ui.to.value = a === EVERYONE ? EVERYONE : a === me ? b : b === me ? a : b;
+  ui.to.value = a === EVERYONE ? EVERYONE : a.startsWith("#") ? a : a === me ? b : b === me ? a : b;
   renderConversations();
-  const page = await call<Page<UiMessage>>(`/api/conversation?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}&limit=100`);
+  for (const btn of ui.channels.querySelectorAll("button")) btn.classList.toggle("current", btn.dataset.key === key(a, b));
+  const page = await call<Page<UiMessage>>(`/api/conversation?a=${q(a)}&b=${q(b)}&limit=100`);
+  if (view?.kind !== "conversation" || view.a !== a || view.b !== b) return;
   ui.messages.replaceChildren(...page.items.map((m) => messageItem(m, itemOptions)));
   view.oldest = page.items[0]?.id ?? 0;
   ui.earlier.hidden = page.more !== true;
@@ -164,7 +267,7 @@ async function openConversation(a: string, b: string): Promise<void> {
 async function loadEarlier(): Promise<void> {
   if (view?.kind !== "conversation" || view.oldest === 0) return;
   const { a, b } = view;
-  const page = await call<Page<UiMessage>>(`/api/conversation?a=${encodeURIComponent(a)}&b=${encodeURIComponent(b)}&limit=100&before=${view.oldest}`);
+  const page = await call<Page<UiMessage>>(`/api/conversation?a=${q(a)}&b=${q(b)}&limit=100&before=${view.oldest}`);
   ui.messages.prepend(...page.items.map((m) => messageItem(m, itemOptions)));
   view.oldest = page.items[0]?.id ?? view.oldest;
   ui.earlier.hidden = page.more !== true;
@@ -173,8 +276,8 @@ async function loadEarlier(): Promise<void> {
 async function jumpTo(id: number): Promise<void> {
   let item = document.getElementById(`m${id}`);
   if (item === null) {
-    const { message } = await call<{ message: Message }>(`/api/message/${id}`);
-    item = messageItem(message, itemOptions);
+    const { message } = await call<{ message: UiMessage }>(`/api/message/${id}`);
+    item = messageItem({ ...message, state: message.read_at !== undefined ? "read" : "queued" }, itemOptions);
     ui.messages.prepend(item);
   }
   item.scrollIntoView({ block: "center" });
@@ -182,42 +285,147 @@ async function jumpTo(id: number): Promise<void> {
   setTimeout(() => item.classList.remove("flash"), 1500);
 }
 
+let searchSeq = 0;
 async function runSearch(query: string): Promise<void> {
-  if (query.trim() === "") return;
+  const seq = ++searchSeq;
+  if (query.trim() === "") {
+    if (view?.kind === "search") {
+      view = null;
+      ui.title.textContent = "Pick a conversation, or search";
+      ui.messages.replaceChildren();
+      if (beforeSearch?.kind === "conversation") void openConversation(beforeSearch.a, beforeSearch.b);
+    }
+    return;
+  }
+  if (view?.kind !== "search") beforeSearch = view;
   view = { kind: "search", query };
   renderConversations();
-  const page = await call<Page<UiMessage>>(`/api/search?q=${encodeURIComponent(query)}`);
-  ui.title.textContent = `${page.items.length} result${page.items.length === 1 ? "" : "s"} for “${query}”`;
+  const page = await call<Page<UiMessage>>(`/api/search?q=${q(query)}`);
+  if (seq !== searchSeq) return; // a newer keystroke's search is on its way
+  const words = query.split(/\s+/).filter((w) => w.length > 0);
+  ui.title.textContent = `${page.items.length}${page.more ? "+" : ""} result${page.items.length === 1 ? "" : "s"} for “${query}”`;
+  ui.subtitle.textContent = "";
   ui.earlier.hidden = true;
-  ui.messages.replaceChildren(...page.items.map((m) => messageItem(m, itemOptions)));
+  ui.messages.replaceChildren(...page.items.map((m) => messageItem(m, { ...itemOptions, highlight: words })));
 }
 
-/** A message the broker just stored: into its conversation, its open view, and the agents' counts. */
+let searchTimer: ReturnType<typeof setTimeout> | undefined;
+function searchSoon(): void {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => void runSearch(ui.search.value).catch(() => {}), 180);
+}
+
+// ---- graph, claims, activity -----------------------------------------------------------
+
+async function loadGraph(): Promise<void> {
+  graph.load(await call<UiGraph>("/api/graph"));
+}
+
+function claimRow(c: UiClaim): HTMLElement {
+  const release = el("button", { type: "button", class: "release", title: `release ${c.holder}'s claim and tell ${c.holder}` }, "release");
+  release.addEventListener("click", () => void releaseClaim(c, release));
+  return el(
+    "li",
+    { "data-claim": `${c.project}\u0000${c.path}\u0000${c.holder}` },
+    el("span", { class: "path" }, c.path, c.shared ? el("span", { class: "dim" }, " (shared)") : null),
+    release,
+    el(
+      "span",
+      { class: "meta" },
+      el("span", { class: c.holder_online ? "" : "dim" }, c.holder),
+      ` · ${c.project} · ends in `,
+      el("span", { class: "ends", "data-until": c.expires_at }, ago(Date.parse(c.expires_at) - Date.now())),
+    ),
+    c.reason ? el("span", { class: "reason" }, c.reason) : null,
+  );
+}
+
+async function loadClaims(): Promise<void> {
+  const items = (await call<{ items: UiClaim[] }>("/api/claims")).items;
+  ui.claims.replaceChildren(...items.map(claimRow));
+  if (items.length === 0) ui.claims.replaceChildren(el("li", { class: "empty-note" }, "no file claims"));
+  ui.claimCount.textContent = items.length > 0 ? `(${items.length})` : "";
+}
+
+async function releaseClaim(c: UiClaim, button: HTMLButtonElement): Promise<void> {
+  button.disabled = true;
+  try {
+    const r = await call<{ released: number; notice: number }>("/api/release", {
+      method: "POST",
+      body: { as: ui.as.value.trim(), holder: c.holder, project: c.project, path: c.path },
+    });
+    ui.claimStatus.textContent = `✓ released ${c.path}; ${c.holder} was told (message #${r.notice})`;
+    await loadClaims();
+  } catch (err) {
+    button.disabled = false;
+    ui.claimStatus.textContent = `✗ ${(err as Error).message}`;
+  }
+}
+
+const ACTIVITY_SHOWN = 40;
+function addActivity(a: UiActivity, fresh = true): void {
+  const li = el("li", { class: `a-${a.type}${fresh ? " fresh" : ""}`, title: a.at }, el("span", { class: "dim" }, `${clock(a.at)} `), el("span", { class: "what" }, a.name), a.text);
+  ui.activity.prepend(li);
+  if (fresh) setTimeout(() => li.classList.remove("fresh"), 5000);
+  while (ui.activity.children.length > ACTIVITY_SHOWN) ui.activity.lastElementChild?.remove();
+}
+
+async function loadActivity(): Promise<void> {
+  const items = (await call<{ items: UiActivity[] }>("/api/activity")).items;
+  ui.activity.replaceChildren();
+  for (const a of items.slice(-ACTIVITY_SHOWN)) addActivity(a, false);
+  if (items.length === 0) ui.activity.append(el("li", {}, "nothing has happened since the dashboard started"));
+}
+
+// ---- live ------------------------------------------------------------------------------
+
+/** A message the broker just stored: its conversation, its open view, the graph, the counts. */
 function onMessage(m: UiMessage): void {
   const c = conversationOf(m);
   const i = conversations.findIndex((x) => x.a === c.a && x.b === c.b);
-  if (i >= 0) {
-    conversations.splice(i, 1);
-  }
+  if (i >= 0) conversations.splice(i, 1);
   conversations.unshift({ ...c, last: m });
   renderConversations();
-  if (view?.kind === "conversation" && view.a === c.a && view.b === c.b) {
-    const duplicate = m.kind === "broadcast" && [...ui.messages.querySelectorAll("time")].some((t) => t.getAttribute("datetime") === m.created_at);
-    if (!duplicate && document.getElementById(`m${m.id}`) === null) {
-      const atBottom = ui.messages.scrollHeight - ui.messages.scrollTop - ui.messages.clientHeight < 40;
-      ui.messages.append(messageItem(m, itemOptions));
-      if (atBottom) ui.messages.scrollTop = ui.messages.scrollHeight;
-    }
+  if (view?.kind === "conversation" && view.a === c.a && view.b === c.b && document.getElementById(`m${m.id}`) === null) {
+    const atBottom = ui.messages.scrollHeight - ui.messages.scrollTop - ui.messages.clientHeight < 40;
+    ui.messages.append(messageItem(m, itemOptions));
+    if (atBottom) ui.messages.scrollTop = ui.messages.scrollHeight;
   }
-  scheduleAgents();
+  graph.message(m.from, m.kind === "broadcast" ? EVERYONE : (m.channel ?? m.to));
+  if (m.channel !== undefined) schedule("channels");
+  schedule("agents");
 }
 
-let agentsTimer: ReturnType<typeof setTimeout> | null = null;
-function scheduleAgents(): void {
-  agentsTimer ??= setTimeout(() => {
-    agentsTimer = null;
-    void loadAgents().catch(() => {});
-  }, 250);
+/** A message's new state: its chip in the open view and in the conversation list. */
+function onState(id: number, state: UiState, readAt?: string): void {
+  const item = document.getElementById(`m${id}`);
+  const chip = item?.querySelector(".state");
+  if (chip) chip.replaceWith(stateChip({ ...state, ...(readAt !== undefined && { read_at: readAt }) }));
+  const c = conversations.find((x) => x.last.id === id);
+  if (c) Object.assign(c.last, state, readAt !== undefined ? { read_at: readAt } : {});
+  schedule("agents");
+}
+
+function onActivity(a: UiActivity): void {
+  if (ui.activity.firstElementChild?.classList.length === 0) ui.activity.replaceChildren();
+  addActivity(a);
+  if (a.type === "claimed" || a.type === "released") schedule("claims");
+  if (a.type === "joined" || a.type === "left") schedule("channels");
+  if (a.type === "registered" || a.type === "woken" || a.type === "claimed" || a.type === "released") schedule("agents");
+}
+
+const loaders = { agents: loadAgents, channels: loadChannels, claims: loadClaims, graph: loadGraph } as const;
+const timers = new Map<keyof typeof loaders, ReturnType<typeof setTimeout>>();
+/** Reloads one list soon (several events in a burst: once). */
+function schedule(what: keyof typeof loaders): void {
+  if (timers.has(what)) return;
+  timers.set(
+    what,
+    setTimeout(() => {
+      timers.delete(what);
+      void loaders[what]().catch(() => {});
+    }, 250),
+  );
 }
 
 /**
@@ -237,6 +445,8 @@ function connectLive(delay = 1000, reconnect = false): void {
   ws.addEventListener("message", (e) => {
     const event = JSON.parse(String(e.data)) as UiEvent;
     if (event.type === "message") onMessage(event.message);
+    else if (event.type === "state") onState(event.id, event.state, event.read_at);
+    else if (event.type === "activity") onActivity(event.activity);
   });
   ws.addEventListener("close", () => {
     ui.live.textContent = "○ offline";
@@ -246,27 +456,46 @@ function connectLive(delay = 1000, reconnect = false): void {
   });
 }
 
+/** Every second: countdowns and "N s ago" follow the clock without a reload. */
+function tick(): void {
+  for (const e of document.querySelectorAll<HTMLElement>("[data-until]")) {
+    const left = Date.parse(e.dataset.until!) - Date.now();
+    e.textContent = left > 0 ? ago(left) : "now";
+  }
+  for (const e of ui.agents.querySelectorAll<HTMLElement>(".st[data-agent]")) {
+    const a = agents.find((x) => x.name === e.dataset.agent);
+    if (a && (a.state === "woken" || a.state === "offline")) e.textContent = agentState(a);
+  }
+}
+
 async function refresh(): Promise<void> {
-  await Promise.all([loadAgents(), loadConversations()]);
+  await Promise.all([loadAgents(), loadConversations(), loadChannels()]);
   showBanner(null);
 }
+
+// ---- compose ---------------------------------------------------------------------------
 
 async function send(): Promise<void> {
   const content = ui.text.value;
   if (content.trim() === "") return;
   ui.sent.textContent = "sending…";
+  completer.close();
   try {
-    const r = await call<{ message_ids: number[]; status: string }>("/api/send", {
+    const r = await call<{ message_ids: number[]; status: string; conversation: { a: string; b: string } }>("/api/send", {
       method: "POST",
-      body: { as: ui.as.value.trim(), to: ui.to.value.trim(), content },
+      body: { as: ui.as.value.trim(), to: ui.to.value.trim().toLowerCase(), content },
     });
     ui.text.value = "";
     ui.sent.textContent = `✓ #${r.message_ids[0] ?? "–"} ${r.status}`;
     localStorage.setItem("ipc-as", ui.as.value.trim());
+    if (r.conversation.a.startsWith("#")) await loadChannels();
+    await openConversation(r.conversation.a, r.conversation.b);
   } catch (err) {
     ui.sent.textContent = `✗ ${(err as Error).message}`;
   }
 }
+
+// ---- keyboard --------------------------------------------------------------------------
 
 function moveConversation(step: 1 | -1): void {
   const current = view?.kind === "conversation" ? conversations.findIndex((c) => view?.kind === "conversation" && c.a === view.a && c.b === view.b) : -1;
@@ -275,6 +504,27 @@ function moveConversation(step: 1 | -1): void {
     void openConversation(next.a, next.b);
     ui.conversations.querySelector<HTMLButtonElement>(`button[data-key="${CSS.escape(key(next.a, next.b))}"]`)?.focus();
   }
+}
+
+/** ↑ / ↓ between the buttons of the pane that has the focus. */
+function moveInList(from: HTMLElement, step: 1 | -1): boolean {
+  const pane = from.closest(".pane");
+  if (pane === null) return false;
+  const items = [...pane.querySelectorAll<HTMLButtonElement>("button.item, .claims button.release")];
+  const i = items.indexOf(from as HTMLButtonElement);
+  if (i === -1) return false;
+  items[Math.max(0, Math.min(items.length - 1, i + step))]?.focus();
+  return true;
+}
+
+function firstIn(list: HTMLElement): void {
+  list.querySelector<HTMLButtonElement>("button")?.focus();
+}
+
+function toggleTheme(): void {
+  const dark = document.documentElement.dataset.theme === "dark" || (!document.documentElement.dataset.theme && matchMedia("(prefers-color-scheme: dark)").matches);
+  document.documentElement.dataset.theme = dark ? "light" : "dark";
+  localStorage.setItem("ipc-theme", document.documentElement.dataset.theme);
 }
 
 function wire(): void {
@@ -288,11 +538,18 @@ function wire(): void {
       void send();
     }
   });
+  ui.search.addEventListener("input", searchSoon);
   ui.search.addEventListener("keydown", (e) => {
-    if (e.key === "Enter") void runSearch(ui.search.value);
+    if (e.key === "Enter") {
+      clearTimeout(searchTimer);
+      void runSearch(ui.search.value);
+    } else if (e.key === "Escape" && ui.search.value !== "") {
+      ui.search.value = "";
+      void runSearch("");
+    }
   });
   ui.moreAgents.addEventListener("click", () => {
-    agentLimit += 100;
+    agentLimit += 200;
     void loadAgents();
   });
   ui.moreConversations.addEventListener("click", () => {
@@ -300,23 +557,30 @@ function wire(): void {
     void loadConversations();
   });
   ui.earlier.addEventListener("click", () => void loadEarlier());
-  ui.theme.addEventListener("click", () => {
-    const dark = document.documentElement.dataset.theme === "dark" || (!document.documentElement.dataset.theme && matchMedia("(prefers-color-scheme: dark)").matches);
-    document.documentElement.dataset.theme = dark ? "light" : "dark";
-    localStorage.setItem("ipc-theme", document.documentElement.dataset.theme);
-  });
+  ui.theme.addEventListener("click", toggleTheme);
   document.addEventListener("keydown", (e) => {
-    const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement;
-    if (e.key === "Escape" && typing) (e.target as HTMLElement).blur();
+    const t = e.target as HTMLElement;
+    const typing = t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement;
+    if (e.key === "Escape" && typing) t.blur();
     if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
-    if (e.key === "/") {
+    if ((e.key === "ArrowDown" || e.key === "ArrowUp") && moveInList(t, e.key === "ArrowDown" ? 1 : -1)) {
       e.preventDefault();
-      ui.search.focus();
-    } else if (e.key === "j") moveConversation(1);
-    else if (e.key === "k") moveConversation(-1);
-    else if (e.key === "c") {
+      return;
+    }
+    const keys: Record<string, () => void> = {
+      "/": () => ui.search.focus(),
+      j: () => moveConversation(1),
+      k: () => moveConversation(-1),
+      c: () => ui.text.focus(),
+      a: () => firstIn(ui.agents),
+      h: () => firstIn(ui.channels),
+      l: () => firstIn(ui.claims),
+      t: toggleTheme,
+    };
+    const act = keys[e.key];
+    if (act) {
       e.preventDefault();
-      ui.text.focus();
+      act();
     }
   });
 }
@@ -343,7 +607,11 @@ async function start(): Promise<void> {
     if (!(err instanceof HttpError && (err.status === 401 || err.status === 429))) showBanner(`Could not load: ${(err as Error).message}`);
     return;
   }
+  void Promise.all([loadGraph(), loadClaims(), loadActivity()]).catch((err) => showBanner(`Could not load: ${(err as Error).message}`));
   connectLive();
+  setInterval(tick, 1000);
+  // States that change without an event (woken → active → idle as time passes): every 15 s.
+  setInterval(() => schedule("agents"), 15_000);
 }
 
 void start();

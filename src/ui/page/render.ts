@@ -4,6 +4,7 @@
  * an agent's message cannot add markup or script to the page.
  */
 import type { Message } from "../../protocol/message.ts";
+import type { UiMessage, UiState } from "../schemas.ts";
 
 type Child = Node | string | null | undefined | false;
 
@@ -17,6 +18,84 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   for (const c of children) if (c !== null && c !== undefined && c !== false) e.append(typeof c === "string" ? document.createTextNode(c) : c);
   return e;
+}
+
+/** An SVG element with attributes (strings only) and children (text nodes for strings). */
+export function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: Child[]): SVGElementTagNameMap[K] {
+  const e = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  for (const c of children) if (c !== null && c !== undefined && c !== false) e.append(typeof c === "string" ? document.createTextNode(c) : c);
+  return e;
+}
+
+/**
+ * `text` with every case-insensitive occurrence of `words` in a `<mark>`: a
+ * fragment of text nodes and marks (never HTML).
+ */
+export function highlighted(text: string, words: readonly string[]): DocumentFragment {
+  const f = document.createDocumentFragment();
+  const ws = words.map((w) => w.toLowerCase()).filter((w) => w.length > 0);
+  if (ws.length === 0) {
+    f.append(text);
+    return f;
+  }
+  const lower = text.toLowerCase();
+  let at = 0;
+  for (let guard = 0; guard < 10_000 && at < text.length; guard++) {
+    let best = -1;
+    let len = 0;
+    for (const w of ws) {
+      const i = lower.indexOf(w, at);
+      if (i !== -1 && (best === -1 || i < best || (i === best && w.length > len))) {
+        best = i;
+        len = w.length;
+      }
+    }
+    if (best === -1) break;
+    if (best > at) f.append(text.slice(at, best));
+    f.append(el("mark", {}, text.slice(best, best + len)));
+    at = best + len;
+  }
+  if (at < text.length) f.append(text.slice(at));
+  return f;
+}
+
+/** "12 s", "4 min", "3 h", "2 d": how long `ms` is, short. */
+export function ago(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h`;
+  return `${Math.floor(s / 86_400)} d`;
+}
+
+/** "14:03:22" (local time, seconds). */
+export function clock(isoTime: string): string {
+  return new Date(isoTime).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}
+
+/** A message's delivery state as a short label and a longer explanation. */
+export function stateText(m: UiState & { read_at?: string }): { label: string; title: string } {
+  if (m.reach !== undefined) {
+    const { read, total, unread_by } = m.reach;
+    if (total === 0) return { label: "posted · no other members", title: "nobody else is in the channel yet" };
+    const left = unread_by.length > 0 ? `; unread: ${unread_by.join(", ")}${total - read > unread_by.length ? ", …" : ""}` : "";
+    return { label: `read by ${read}/${total}`, title: `${read} of ${total} members read their copy${left}` };
+  }
+  const how =
+    m.via === "woken" ? "woken into the model's turn" : m.via === "reader" ? "to a waiting reader" : m.via === "live" ? "to a live process, unread" : "";
+  if (m.state === "read") {
+    const at = m.read_at !== undefined ? clock(m.read_at) : "";
+    return { label: `✓ read ${at}`.trim(), title: `read ${m.read_at ?? ""}${how ? ` · delivered ${how}` : ""}` };
+  }
+  if (m.state === "delivered") return { label: `◐ delivered · ${how || "unread"}`, title: `delivered ${how}, not read yet` };
+  return { label: "◌ queued", title: "stored; nobody has taken it yet (the recipient reads it at its next check or wake)" };
+}
+
+/** The state chip of a message (replaced in place as the state changes). */
+export function stateChip(m: UiState & { read_at?: string }): HTMLElement {
+  const t = stateText(m);
+  return el("span", { class: `state s-${m.reach !== undefined ? (m.reach.read === m.reach.total ? "read" : m.state) : m.state}`, title: t.title, "data-state": m.state }, t.label);
 }
 
 /** "14:03" today, else "3 Dec 14:03". */
@@ -82,14 +161,18 @@ function attachment(m: Message, loadFull: (id: number) => Promise<Message>): HTM
   return block("data", JSON.stringify(d, null, 2));
 }
 
-/** One message as a list item: header (id, sender → recipient, kind, reply link, time), text, attachment. */
-export function messageItem(m: Message & { partial?: true }, opts: { loadFull: (id: number) => Promise<Message>; jump: (id: number) => void }): HTMLLIElement {
+/** One message as a list item: header (sender → recipient, reply link, id, time, state), text (search hits marked), attachment. */
+export function messageItem(
+  m: UiMessage,
+  opts: { loadFull: (id: number) => Promise<Message>; jump: (id: number) => void; highlight?: readonly string[] },
+): HTMLLIElement {
   const reply =
     m.reply_to !== undefined
       ? el("button", { type: "button", class: "reply", title: "show the message this replies to" }, `↳ reply to #${m.reply_to}`)
       : null;
   reply?.addEventListener("click", () => opts.jump(m.reply_to!));
   const to = m.kind === "broadcast" ? "everyone" : m.to;
+  const broadcast = m.kind === "broadcast";
   const li = el(
     "li",
     { class: "msg", id: `m${m.id}` },
@@ -98,13 +181,13 @@ export function messageItem(m: Message & { partial?: true }, opts: { loadFull: (
       {},
       el("span", { class: "from" }, m.from),
       el("span", {}, `→ ${to}`),
-      m.kind === "direct" ? null : el("span", { class: "kind" }, m.kind),
+      broadcast ? el("span", { class: "kind" }, "broadcast") : null,
       reply,
       el("span", {}, `#${m.id}`),
       el("time", { datetime: m.created_at, title: m.created_at }, when(m.created_at)),
-      m.read_at !== undefined ? el("span", { title: `read ${m.read_at}` }, "✓ read") : null,
+      broadcast ? null : stateChip(m),
     ),
-    el("div", { class: "content" }, m.content),
+    el("div", { class: "content" }, highlighted(m.content, opts.highlight ?? [])),
     m.partial === true && m.data?.large_message_file === undefined && m.content.endsWith("…")
       ? loader("load the whole message", m, opts.loadFull, (whole) => el("pre", {}, whole.content))
       : null,
