@@ -38,7 +38,7 @@ export class Memory {
   readonly wokenAt = new Map<string, number>();
   /** A member's copy id → its record's id. */
   private readonly recordOfCopy = new Bounded<number, number>(MAX_REMEMBERED);
-  /** `#channel\0sender\0created_at` → record id, for the copies that follow a post. */
+  /** `#channel\0sender` → the record id of its latest post, for the copies that follow it (in the same commit). */
   private readonly lastPost = new Bounded<string, number>(1_000);
   readonly activity: UiActivity[] = [];
 
@@ -56,8 +56,8 @@ export class Memory {
   ) {}
 
   /** The record a channel copy belongs to (null when none is known here: a copy from another broker of a cluster). */
-  recordOf(copy: { id: number; sender: string; channel: string | null; created_at: number }): number | null {
-    const known = this.recordOfCopy.get(copy.id) ?? this.lastPost.get(`${copy.channel}\u0000${copy.sender}\u0000${copy.created_at}`);
+  recordOf(copy: { id: number; sender: string; channel: string | null }): number | null {
+    const known = this.recordOfCopy.get(copy.id) ?? this.lastPost.get(`${copy.channel}\u0000${copy.sender}`);
     if (known !== undefined) return known;
     return copy.channel === null ? null : this.b.messages.recordOf(copy.channel, copy.id);
   }
@@ -85,7 +85,7 @@ export class Memory {
   private lastBroadcast = "";
   /** True for the second and later copies of one broadcast (one activity line each). */
   private sawBroadcast(row: MessageRow): boolean {
-    const key = `${row.sender}\u0000${row.created_at}`;
+    const key = `${row.sender}\u0000${row.content}`; // its copies come one after another
     if (key === this.lastBroadcast) return true;
     this.lastBroadcast = key;
     return false;
@@ -95,7 +95,7 @@ export class Memory {
   event(e: BrokerEvent): void {
     switch (e.type) {
       case "posted":
-        this.lastPost.set(`${e.channel}\u0000${e.name}\u0000${e.at}`, e.id);
+        this.lastPost.set(`${e.channel}\u0000${e.name}`, e.id);
         this.line("posted", e.at, e.name, `→ ${e.channel}`);
         return;
       case "delivery": {

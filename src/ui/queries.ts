@@ -80,9 +80,10 @@ export class Queries {
        GROUP BY sender, created_at, messages.content ORDER BY id DESC LIMIT ?2`,
     );
     this.sOne = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE id = ?1`);
-    // A record's copies follow it in one transaction: a primary-key range.
+    // A record's copies follow it in one transaction: a primary-key range, up to the channel's next record.
     this.sCopies = db.prepare(
-      "SELECT recipient, read_at FROM messages WHERE id > ?1 AND id <= ?1 + ?2 AND channel = ?3 AND sender = ?4 AND created_at = ?5 AND recipient != ?3",
+      `SELECT recipient, read_at FROM messages WHERE id > ?1 AND id <= ?1 + ?2 AND channel = ?3 AND sender = ?4 AND recipient != ?3
+         AND id < coalesce((SELECT min(id) FROM messages WHERE recipient = ?3 AND ${IS_READ} = 1 AND id > ?1), ?1 + ?2 + 1)`,
     );
     this.sSearch = db.prepare(
       `SELECT ${columns("m.")} FROM messages_fts f JOIN messages m ON m.id = f.rowid
@@ -136,9 +137,9 @@ export class Queries {
   }
 
   /** The copies of a channel post's record `r` (members when it was posted: at most `members`): who has read theirs. */
-  copies(r: { id: number; sender: string; created_at: number; channel: string | null }, members: number): { recipient: string; read_at: number | null }[] {
+  copies(r: { id: number; sender: string; channel: string | null }, members: number): { recipient: string; read_at: number | null }[] {
     if (r.channel === null) return [];
-    return this.sCopies.all(r.id, members, r.channel, r.sender, r.created_at);
+    return this.sCopies.all(r.id, members, r.channel, r.sender);
   }
 
   /** Unread copies of `channel`'s posts in `member`'s inbox. */

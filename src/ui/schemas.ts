@@ -65,7 +65,7 @@ export interface UiAgent {
   kind: string;
   /** "this machine", or the joined machine it registered through. */
   machine: string;
-  /** The project of the claims it holds, else the project part of a default name `<host>-<project>`; null when neither. */
+  /** The project (short name) of the claims it holds, else the project part of a default name `<host>-<project>`; null when neither. */
   project: string | null;
   /** Holds a live connection to the broker now (or its seat's process lives). */
   online: boolean;
@@ -89,7 +89,10 @@ export interface UiChannel {
 
 /** One live file claim. */
 export interface UiClaim {
+  /** As claims name it: `git:HOST/PATH` or an absolute path. */
   project: string;
+  /** Its last part, as the page shows it. */
+  project_name: string;
   path: string;
   holder: string;
   shared: boolean;

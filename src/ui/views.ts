@@ -53,6 +53,11 @@ function projectOfName(name: string, host: string | null): string | null {
   return name.slice(prefix.length).replace(/-\d+$/, "") || null;
 }
 
+/** A project's short name: the last part of its path or `git:HOST/PATH` (without `.git`). */
+export function projectName(project: string): string {
+  return project.replace(/\.git$/, "").split(/[/\\:]/).filter(Boolean).pop() ?? project;
+}
+
 /** Agents: by project (none last), then by name; `offset`/`limit` page them. */
 export function agents(b: Broker, people: People, memory: Memory, offset: number, limit: number): Page<UiAgent> {
   const now = b.clock();
@@ -60,7 +65,7 @@ export function agents(b: Broker, people: People, memory: Memory, offset: number
   for (const c of liveClaims(b, undefined, now)) {
     let h = held.get(c.holder);
     if (h === undefined) held.set(c.holder, (h = { projects: new Set(), paths: [] }));
-    h.projects.add(c.project);
+    h.projects.add(projectName(c.project));
     h.paths.push(c.path);
   }
   const all: UiAgent[] = [];
@@ -122,6 +127,7 @@ export function claims(b: Broker): UiClaim[] {
     .sort((x, y) => x.expires_at - y.expires_at)
     .map((c) => ({
       project: c.project,
+      project_name: projectName(c.project),
       path: c.path,
       holder: c.holder,
       shared: c.shared === 1,

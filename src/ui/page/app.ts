@@ -333,7 +333,7 @@ function claimRow(c: UiClaim): HTMLElement {
       "span",
       { class: "meta" },
       el("span", { class: c.holder_online ? "" : "dim" }, c.holder),
-      ` · ${c.project} · ends in `,
+      el("span", { title: c.project }, ` · ${c.project_name} · ends in `),
       el("span", { class: "ends", "data-until": c.expires_at }, ago(Date.parse(c.expires_at) - Date.now())),
     ),
     c.reason ? el("span", { class: "reason" }, c.reason) : null,

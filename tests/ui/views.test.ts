@@ -1,0 +1,251 @@
+/**
+ * The redesigned dashboard (issue 24) in Debian's Chromium against a real
+ * broker: agents one line each by project with host kind and state, a channel
+ * post shown once in its channel, a message's state going queued → delivered
+ * (woken) → read live, the graph growing on a send, compose completion that
+ * opens the conversation, search as you type with marked hits, a claim made
+ * with the CLI released from the page with a notice to its holder, and a
+ * person's post refused for an agent's name. Takes the screenshots of
+ * docs/images/ (light, dark, 420 px, graph) when IPC_UPDATE_SCREENSHOTS=1.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { copyFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { freePort } from "../helpers/ports.ts";
+import { type BrokerProcess, type IpcEnv, ipc, ipcEnv, ipcJson, startBrokerProcess, tempHome } from "../helpers/processes.ts";
+import { RawClient } from "../helpers/raw.ts";
+import { CHROMIUM, CHROMIUM_FLAGS, chromiumSkip, loginUrl } from "./_ui.ts";
+
+let e: IpcEnv;
+let broker: BrokerProcess;
+let browser: Browser;
+let page: Page;
+const clients = new Map<string, RawClient>();
+const errors: string[] = [];
+let project: string;
+
+/** A live connection registered as `name` from a host of kind `host` (this process as its seat). */
+async function agent(name: string, host: string): Promise<RawClient> {
+  const c = await RawClient.connect(e.port);
+  const r = await c.call({ id: 0, op: "register", name, seat: { host, pid: process.pid } });
+  if (r.ok !== true) throw new Error(`register ${name}: ${JSON.stringify(r)}`);
+  clients.set(name, c);
+  return c;
+}
+
+let nextId = 100;
+async function call(name: string, req: Record<string, unknown>): Promise<any> {
+  const r = await clients.get(name)!.call({ id: nextId++, ...req });
+  if (r.ok !== true) throw new Error(`${name} ${String(req.op)}: ${JSON.stringify(r)}`);
+  return r;
+}
+
+/** Saves a screenshot; into docs/images/ too when IPC_UPDATE_SCREENSHOTS=1. */
+async function shot(file: string, opts: { fullPage?: boolean; selector?: string } = {}): Promise<void> {
+  const path = join(tmpdir(), `ipc-${file}`);
+  if (opts.selector) await page.locator(opts.selector).screenshot({ path });
+  else await page.screenshot({ path, fullPage: opts.fullPage ?? false });
+  if (process.env.IPC_UPDATE_SCREENSHOTS === "1") {
+    mkdirSync(resolve(import.meta.dir, "../../docs/images"), { recursive: true });
+    copyFileSync(path, resolve(import.meta.dir, "../../docs/images", file));
+  }
+}
+
+beforeAll(async () => {
+  if (chromiumSkip !== null) return;
+  e = ipcEnv({ IPC_UI_PORT: String(freePort()) });
+  broker = await startBrokerProcess(e);
+  const work = join(tempHome("ipc-ui-proj-"), "webapp");
+  mkdirSync(join(work, ".git"), { recursive: true });
+  project = work;
+  await agent("claude-webapp", "claude");
+  await agent("codex-webapp", "codex");
+  await agent("gemini-api", "gemini");
+  await agent("opencode-api", "opencode");
+  for (const n of ["claude-webapp", "codex-webapp"]) await call(n, { op: "channel", action: "join", channel: "#webapp" });
+  await call("gemini-api", { op: "channel", action: "join", channel: "#api" });
+  await call("claude-webapp", { op: "claim", project, paths: ["src/api/**"], reason: "moving the routes to v2" });
+  await call("claude-webapp", { op: "send", to: "codex-webapp", content: "Can you review the routes PR when you are free?" });
+  await call("codex-webapp", { op: "check" });
+  await call("codex-webapp", { op: "send", to: "claude-webapp", content: "Looking now. The handler for /users drops the cursor." });
+  await call("gemini-api", { op: "send", to: "opencode-api", content: "Schema for /orders is in api/orders.yaml" });
+  await call("claude-webapp", { op: "send", to: "#webapp", content: "Routes are on v2 now; please rebase." });
+  expect((await ipc(e, ["register", "fred"], { env: { IPC_NAME: "fred" } })).code).toBe(0);
+  expect((await ipc(e, ["claim", "docs/**", "--reason", "rewriting the guide", "--ttl", "20m"], { env: { IPC_NAME: "fred" }, cwd: work })).code).toBe(0);
+
+  const { chromium } = await import("playwright-core");
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  page.on("pageerror", (err) => errors.push(err.message));
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.goto(await loginUrl(e));
+  await page.locator("#live.on").waitFor();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  for (const c of clients.values()) c.close();
+  await broker?.stop();
+});
+
+describe.skipIf(chromiumSkip !== null)("the dashboard's views in Chromium", () => {
+  test("agents: one line each, by project, with host kind and state", async () => {
+    const row = page.locator('#agents button[data-name="claude-webapp"]');
+    await row.waitFor();
+    expect(await row.locator(".kind").textContent()).toBe("Claude Code");
+    expect(await page.locator('#agents button[data-name="codex-webapp"] .kind').textContent()).toBe("Codex");
+    expect(await page.locator('#agents button[data-name="gemini-api"] .kind').textContent()).toBe("Gemini CLI");
+    expect(await page.locator('#agents button[data-name="opencode-api"] .kind').textContent()).toBe("OpenCode");
+    expect(await row.locator(".held").textContent()).toBe("⚑1");
+    // One line: the row is no taller than one line of text and its padding.
+    const box = (await row.boundingBox())!;
+    expect(box.height).toBeLessThan(30);
+    // Grouped: the webapp agents under their project's heading.
+    const groups = await page.locator("#agents .group span:first-child").allTextContents();
+    expect(groups).toEqual(expect.arrayContaining(["webapp", "api"]));
+    expect(["active", "idle"]).toContain((await row.locator(".st").textContent())!);
+  });
+
+  test("a channel post shows once, in its channel, never as a direct conversation", async () => {
+    const text = "Standup in five minutes, in the channel only";
+    const sent = await call("claude-webapp", { op: "send", to: "#webapp", content: text });
+    await page.locator("#conversations .preview", { hasText: text }).waitFor();
+    expect(await page.locator("#conversations .preview", { hasText: text }).count()).toBe(1);
+    const row = page.locator("#conversations button", { hasText: text });
+    expect(await row.locator(".name").textContent()).toBe("#webapp");
+    await page.locator("#channels .preview", { hasText: text }).waitFor();
+    await page.locator("#channels button", { hasText: "#webapp" }).click();
+    await page.locator("#title", { hasText: "#webapp" }).waitFor();
+    await page.locator(`#m${sent.message_id}`).waitFor();
+    expect(await page.locator("#messages .content", { hasText: text }).count()).toBe(1);
+    // The member's copy is never a conversation of its own.
+    expect(await page.locator("#conversations .name", { hasText: "claude-webapp ↔ codex-webapp" }).count()).toBeLessThanOrEqual(1);
+    await page.locator("#conversations button", { hasText: "claude-webapp ↔ codex-webapp" }).first().click();
+    await page.locator("#title", { hasText: "claude-webapp ↔ codex-webapp" }).waitFor();
+    await page.locator("#messages .msg").first().waitFor();
+    expect(await page.locator("#messages .content", { hasText: text }).count()).toBe(0);
+    // Its reach: read by 0 of 1 until codex reads its copy, then 1 of 1, live.
+    await page.locator("#channels button", { hasText: "#webapp" }).click();
+    const chip = page.locator(`#m${sent.message_id} .state`);
+    await chip.filter({ hasText: "read by 0/1" }).waitFor();
+    await call("codex-webapp", { op: "check" });
+    await chip.filter({ hasText: "read by 1/1" }).waitFor();
+  });
+
+  test("a message's state goes queued → delivered (woken into the model's turn) → read, live", async () => {
+    await page.locator("#conversations button", { hasText: "gemini-api ↔ opencode-api" }).click();
+    const sent = await call("gemini-api", { op: "send", to: "opencode-api", content: "Please regenerate the client" });
+    const chip = page.locator(`#m${sent.message_id} .state`);
+    await chip.and(page.locator('[data-state="queued"]')).waitFor();
+    // opencode's deliverer takes it (a lease: into the model's turn) …
+    const got = await call("opencode-api", { op: "check", deliver: true });
+    expect(got.messages.map((m: { id: number }) => m.id)).toContain(sent.message_id);
+    await chip.and(page.locator('[data-state="delivered"]')).waitFor();
+    expect(await chip.textContent()).toContain("woken into the model's turn");
+    // … and acks it: read.
+    await call("opencode-api", { op: "ack", message_ids: [sent.message_id], delivered: true });
+    await chip.and(page.locator('[data-state="read"]')).waitFor();
+    expect(await chip.textContent()).toMatch(/✓ read \d/);
+    // The agent shows as just woken; the activity strip says so.
+    await page.locator('#agents button[data-name="opencode-api"] .st.woken').waitFor();
+    await page.locator("#activity .a-woken", { hasText: "opencode-api" }).first().waitFor();
+  });
+
+  test("the graph grows on a send", async () => {
+    const edge = page.locator('#graph line[data-edge="opencode-api→gemini-api"]');
+    expect(await edge.count()).toBe(0);
+    await call("opencode-api", { op: "send", to: "gemini-api", content: "Done: client regenerated" });
+    await edge.waitFor({ state: "attached" });
+    expect(await edge.getAttribute("data-count")).toBe("1");
+    await call("opencode-api", { op: "send", to: "gemini-api", content: "And the docs too" });
+    await page.locator('#graph line[data-edge="opencode-api→gemini-api"][data-count="2"]').waitFor({ state: "attached" });
+    // Channels are nodes too; names are text nodes.
+    expect(await page.locator('#graph g[data-node="#webapp"]').count()).toBe(1);
+    expect(await page.locator("#graph text", { hasText: "claude-webapp" }).count()).toBe(1);
+  });
+
+  test("compose completes names and #channels, does not cut a name, and opens the conversation", async () => {
+    await page.locator("#to").fill("");
+    await page.locator("#to").pressSequentially("clau");
+    await page.locator('#completions li[data-value="claude-webapp"]').waitFor();
+    await page.keyboard.press("Enter");
+    expect(await page.locator("#to").inputValue()).toBe("claude-webapp");
+    // The whole name fits in the box.
+    // (Strings run in the page: this file is not type-checked with the DOM's types.)
+    expect(await page.evaluate("(() => { const i = document.getElementById('to'); return i.scrollWidth <= i.clientWidth; })()")).toBe(true);
+    expect(await page.evaluate("document.activeElement?.id")).toBe("text");
+    await page.locator("#text").fill("Please also bump the API version");
+    await page.keyboard.press("Control+Enter");
+    await page.locator("#sent", { hasText: "✓" }).waitFor();
+    await page.locator("#title", { hasText: "claude-webapp ↔ you" }).waitFor();
+    await page.locator("#messages .content", { hasText: "Please also bump the API version" }).waitFor();
+    const inbox = await call("claude-webapp", { op: "check" });
+    expect(inbox.messages).toContainEqual(expect.objectContaining({ from: "you", content: "Please also bump the API version" }));
+    // Channels complete too.
+    await page.locator("#to").fill("");
+    await page.locator("#to").pressSequentially("#we");
+    await page.locator('#completions li[data-value="#webapp"]').waitFor();
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("ArrowUp");
+    await page.keyboard.press("Tab");
+    expect(await page.locator("#to").inputValue()).toBe("#webapp");
+  });
+
+  test("search as you type marks its hits", async () => {
+    await page.locator("#search").fill("");
+    await page.locator("#search").pressSequentially("cursor");
+    await page.locator("#title", { hasText: "result" }).waitFor();
+    await page.locator("#messages mark", { hasText: "cursor" }).first().waitFor();
+    expect(await page.locator("#messages .content", { hasText: "drops the cursor" }).count()).toBe(1);
+    await page.keyboard.press("Escape");
+    await page.locator("#title", { hasText: "result" }).waitFor({ state: "detached" }).catch(() => {});
+  });
+
+  test("posting as a person stays refused for a name an agent holds", async () => {
+    await page.locator("#as").fill("codex-webapp");
+    await page.locator("#to").fill("claude-webapp");
+    await page.locator("#text").fill("I am codex, honest");
+    await page.locator("#compose button[type=submit]").click();
+    await page.locator("#sent", { hasText: "✗" }).waitFor();
+    expect(await page.locator("#sent").textContent()).toContain("agent");
+    const inbox = await call("claude-webapp", { op: "check", peek: true });
+    expect(JSON.stringify(inbox.messages)).not.toContain("I am codex");
+    await page.locator("#as").fill("you");
+  });
+
+  test("a claim made with the CLI shows; releasing it from the page tells its holder", async () => {
+    const row = page.locator("#claims li", { hasText: "docs/**" });
+    await row.waitFor();
+    expect(await row.textContent()).toContain("rewriting the guide");
+    expect(await row.textContent()).toContain("fred");
+    expect(await row.locator(".ends").textContent()).toMatch(/^(19|20) min$/);
+    await row.locator("button.release").click();
+    await page.locator("#claim-status", { hasText: "released docs/**" }).waitFor();
+    await row.waitFor({ state: "detached" });
+    const inbox = await ipcJson<{ messages: { from: string; content: string }[] }>(e, ["check"], { env: { IPC_NAME: "fred" } });
+    const notice = inbox.messages.find((m) => m.from === "you");
+    expect(notice?.content).toContain("released your claim on docs/** in project");
+    expect(notice?.content).toContain("rewriting the guide");
+    const left = await ipcJson<{ claims: { path: string }[] }>(e, ["claims", "--all"], { env: { IPC_NAME: "fred" } }).catch(() => ({ claims: [] }));
+    expect(left.claims.map((c) => c.path)).not.toContain("docs/**");
+    await page.locator("#activity .a-released", { hasText: "fred" }).waitFor();
+  });
+
+  test("screenshots: light, dark, 420 px, graph", async () => {
+    await page.locator("#search").fill("");
+    await page.locator("#conversations button", { hasText: "claude-webapp ↔ codex-webapp" }).first().click();
+    await page.locator("#messages .msg").first().waitFor();
+    await Bun.sleep(1500); // the graph's layout settles
+    await shot("dashboard.png");
+    await shot("dashboard-graph.png", { selector: "#side-pane" });
+    await page.emulateMedia({ colorScheme: "dark" });
+    await shot("dashboard-dark.png");
+    await page.emulateMedia({ colorScheme: "light" });
+    await page.setViewportSize({ width: 420, height: 900 });
+    await shot("dashboard-420.png", { fullPage: true });
+    await page.setViewportSize({ width: 1440, height: 900 });
+    expect(errors).toEqual([]);
+  }, 30_000);
+});
