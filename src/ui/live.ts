@@ -12,6 +12,7 @@ import type { BrokerEvent } from "../broker/events.ts";
 import { iso } from "../broker/present.ts";
 import type { MessageRow } from "../store/messages.ts";
 import { isCopy } from "./queries.ts";
+import { projectName } from "./views.ts";
 import type { UiActivity, UiEvent, UiState } from "./schemas.ts";
 
 /** Deliveries and copy → record links kept (oldest forgotten first). */
@@ -116,10 +117,11 @@ export class Memory {
         this.line("read", e.at, e.name, e.ids.length === 1 ? `read #${e.ids[0]}` : `read ${e.ids.length} messages`);
         return;
       case "claimed":
-        this.line("claimed", e.at, e.name, `claimed ${e.paths.join(", ")} in ${e.project}${e.reason ? ` — ${e.reason}` : ""}`);
+        this.line("claimed", e.at, e.name, `claimed ${e.paths.join(", ")} in ${projectName(e.project)}${e.reason ? ` — ${e.reason}` : ""}`);
         return;
       case "released":
-        this.line("released", e.at, e.name, `${e.by ? `${e.by} released` : "released"} ${e.paths?.join(", ") ?? "all claims"} in ${e.project}`);
+        if (e.by !== undefined) this.line("released", e.at, e.by, `released ${e.name}'s ${e.paths?.join(", ") ?? "claims"} in ${projectName(e.project)} (told ${e.name})`);
+        else this.line("released", e.at, e.name, `released ${e.paths?.join(", ") ?? "all its claims"} in ${projectName(e.project)}`);
         return;
       case "joined":
       case "left":

@@ -55,7 +55,8 @@ async function shot(file: string, opts: { fullPage?: boolean; selector?: string 
 
 beforeAll(async () => {
   if (chromiumSkip !== null) return;
-  e = ipcEnv({ IPC_UI_PORT: String(freePort()) });
+  // 200 agents register in the last test: no per-connection registration limit.
+  e = ipcEnv({ IPC_UI_PORT: String(freePort()), IPC_REGISTER_PER_CONNECTION: "0" });
   broker = await startBrokerProcess(e);
   const work = join(tempHome("ipc-ui-proj-"), "webapp");
   mkdirSync(join(work, ".git"), { recursive: true });
@@ -70,6 +71,10 @@ beforeAll(async () => {
   await call("claude-webapp", { op: "send", to: "codex-webapp", content: "Can you review the routes PR when you are free?" });
   await call("codex-webapp", { op: "check" });
   await call("codex-webapp", { op: "send", to: "claude-webapp", content: "Looking now. The handler for /users drops the cursor." });
+  await call("claude-webapp", { op: "check" });
+  await call("claude-webapp", { op: "send", to: "codex-webapp", content: "Good catch: fixed in 4f2a1c0, and a test for an empty page." });
+  await call("codex-webapp", { op: "check", deliver: true });
+  await call("codex-webapp", { op: "send", to: "claude-webapp", content: "Approved. Merging after CI." });
   await call("gemini-api", { op: "send", to: "opencode-api", content: "Schema for /orders is in api/orders.yaml" });
   await call("claude-webapp", { op: "send", to: "#webapp", content: "Routes are on v2 now; please rebase." });
   expect((await ipc(e, ["register", "fred"], { env: { IPC_NAME: "fred" } })).code).toBe(0);
@@ -235,6 +240,10 @@ describe.skipIf(chromiumSkip !== null)("the dashboard's views in Chromium", () =
 
   test("screenshots: light, dark, 420 px, graph", async () => {
     await page.locator("#search").fill("");
+    await page.locator("#text").fill("");
+    await page.evaluate("document.getElementById('sent').textContent = ''; document.getElementById('claim-status').textContent = ''");
+    await call("gemini-api", { op: "send", to: "#api", content: "Orders API v2 is frozen for the release." });
+    await call("claude-webapp", { op: "claim", project, paths: ["src/web/routes.ts"], reason: "wiring the v2 routes", ttl_s: 600 });
     await page.locator("#conversations button", { hasText: "claude-webapp ↔ codex-webapp" }).first().click();
     await page.locator("#messages .msg").first().waitFor();
     await Bun.sleep(1500); // the graph's layout settles
@@ -248,4 +257,42 @@ describe.skipIf(chromiumSkip !== null)("the dashboard's views in Chromium", () =
     await page.setViewportSize({ width: 1440, height: 900 });
     expect(errors).toEqual([]);
   }, 30_000);
+
+  test("200 agents: every one on one line, grouped, paged", async () => {
+    const hosts = ["claude", "codex", "gemini", "opencode"];
+    const projects = ["webapp", "api", "mobile", "infra", "docs"];
+    // 40 online (a connection each), 156 more registered and gone (one connection, registering in turn).
+    const extra: RawClient[] = [];
+    let n = 0;
+    for (let i = 0; i < 40; i++, n++) {
+      const c = await RawClient.connect(e.port);
+      const r = await c.call({ id: 1, op: "register", name: `${hosts[n % 4]}-${projects[n % 5]}-${n}`, seat: { host: hosts[n % 4]!, pid: process.pid } });
+      expect(r.ok).toBe(true);
+      extra.push(c);
+    }
+    const gone = await RawClient.connect(e.port);
+    for (; n < 196; n++) {
+      const r = await gone.call({ id: n, op: "register", name: `${hosts[n % 4]}-${projects[n % 5]}-${n}`, seat: { host: hosts[n % 4]! } });
+      expect(r.ok).toBe(true);
+    }
+    gone.close();
+    try {
+      await page.reload();
+      await page.locator("#live.on").waitFor();
+      await page.locator("#agent-count", { hasText: "of 202" }).waitFor();
+      // A page of 200; the rest on demand.
+      expect(await page.locator("#agents button.agent").count()).toBe(200);
+      await page.locator("#more-agents").click();
+      await page.locator("#agents button.agent").nth(201).waitFor();
+      expect(await page.locator("#agents button.agent").count()).toBe(202);
+      await page.locator("#agents").evaluate((a) => a.parentElement!.scrollTo(0, 0));
+      const heights = await page.locator("#agents button.agent").evaluateAll((rows) => rows.map((r) => r.getBoundingClientRect().height));
+      expect(Math.max(...heights)).toBeLessThan(30);
+      await Bun.sleep(1500);
+      await shot("dashboard-200-agents.png");
+      expect(errors).toEqual([]);
+    } finally {
+      for (const c of extra) c.close();
+    }
+  }, 60_000);
 });

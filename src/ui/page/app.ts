@@ -119,8 +119,8 @@ function conversationOf(m: Message): { a: string; b: string } {
 
 /** An agent's state as a short text, now. */
 function agentState(a: UiAgent): string {
-  if (a.state === "woken" && a.woken_at !== undefined) return `woken ${ago(Date.now() - Date.parse(a.woken_at))} ago`;
-  if (a.state === "offline") return `seen ${ago(Date.now() - Date.parse(a.last_seen))} ago`;
+  if (a.state === "woken" && a.woken_at !== undefined) return `woken ${ago(Date.now() - Date.parse(a.woken_at))}`;
+  if (a.state === "offline") return `seen ${ago(Date.now() - Date.parse(a.last_seen))}`;
   return a.state;
 }
 
@@ -140,7 +140,7 @@ function agentRow(a: UiAgent): HTMLElement {
     el("span", { class: dot, "aria-hidden": "true" }),
     el("span", { class: "name" }, a.name, a.machine !== "this machine" ? el("span", { class: "where" }, `@${a.machine}`) : null),
     el("span", { class: "kind" }, a.kind || "?"),
-    el("span", { class: `st ${a.state}`, "data-agent": a.name }, agentState(a)),
+    el("span", { class: `st ${a.state}`, "data-agent": a.name, title: a.state === "woken" ? "a message was put into its model's turn (ago)" : a.state === "offline" ? "last seen (ago)" : a.state === "active" ? "made a request within the last minute" : "online, no request for a minute or more" }, agentState(a)),
     el("span", { class: "held", title: a.claims.join(", ") }, a.claims.length > 0 ? `⚑${a.claims.length}` : ""),
     a.unread > 0 ? el("span", { class: "badge", title: `${a.unread} unread` }, String(a.unread)) : el("span", {}),
   );
@@ -151,9 +151,15 @@ function agentRow(a: UiAgent): HTMLElement {
   return button;
 }
 
+/** Agents, a page of 200 at a time up to `agentLimit` ("more agents" adds a page). */
 async function loadAgents(): Promise<void> {
-  const page = await call<Page<UiAgent>>(`/api/agents?limit=${agentLimit}`);
-  agents = page.items;
+  let page = await call<Page<UiAgent>>("/api/agents?limit=200");
+  const all = [...page.items];
+  while (all.length < agentLimit && all.length < (page.total ?? 0) && page.items.length > 0) {
+    page = await call<Page<UiAgent>>(`/api/agents?limit=200&offset=${all.length}`);
+    all.push(...page.items);
+  }
+  agents = all;
   const rows: HTMLElement[] = [];
   let group: string | null | undefined;
   for (const a of agents) {
@@ -258,7 +264,10 @@ async function openConversation(a: string, b: string): Promise<void> {
   for (const btn of ui.channels.querySelectorAll("button")) btn.classList.toggle("current", btn.dataset.key === key(a, b));
   const page = await call<Page<UiMessage>>(`/api/conversation?a=${q(a)}&b=${q(b)}&limit=100`);
   if (view?.kind !== "conversation" || view.a !== a || view.b !== b) return;
-  ui.messages.replaceChildren(...page.items.map((m) => messageItem(m, itemOptions)));
+  // Messages that came live while the page was on its way (and are newer than it) stay.
+  const newest = page.items.at(-1)?.id ?? 0;
+  const arrived = [...ui.messages.querySelectorAll<HTMLLIElement>("li.msg")].filter((li) => li.dataset.conv === key(a, b) && Number(li.id.slice(1)) > newest);
+  ui.messages.replaceChildren(...page.items.map((m) => messageItem(m, itemOptions)), ...arrived);
   view.oldest = page.items[0]?.id ?? 0;
   ui.earlier.hidden = page.more !== true;
   ui.messages.scrollTop = ui.messages.scrollHeight;
@@ -388,7 +397,9 @@ function onMessage(m: UiMessage): void {
   renderConversations();
   if (view?.kind === "conversation" && view.a === c.a && view.b === c.b && document.getElementById(`m${m.id}`) === null) {
     const atBottom = ui.messages.scrollHeight - ui.messages.scrollTop - ui.messages.clientHeight < 40;
-    ui.messages.append(messageItem(m, itemOptions));
+    const item = messageItem(m, itemOptions);
+    item.dataset.conv = key(c.a, c.b);
+    ui.messages.append(item);
     if (atBottom) ui.messages.scrollTop = ui.messages.scrollHeight;
   }
   graph.message(m.from, m.kind === "broadcast" ? EVERYONE : (m.channel ?? m.to));

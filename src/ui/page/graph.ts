@@ -38,9 +38,9 @@ export class Graph {
   constructor(private readonly root: SVGSVGElement) {
     root.append(this.edgeLayer, this.nodeLayer);
     this.sim = forceSimulation<Node, Edge>([])
-      .force("charge", forceManyBody<Node>().strength(-140))
-      .force("link", forceLink<Node, Edge>([]).id((n) => n.id).distance(70).strength(0.4))
-      .force("collide", forceCollide<Node>(18))
+      .force("charge", forceManyBody<Node>().strength(-260))
+      .force("link", forceLink<Node, Edge>([]).id((n) => n.id).distance(90).strength(0.3))
+      .force("collide", forceCollide<Node>(26))
       .force("x", forceX<Node>().strength(0.06))
       .force("y", forceY<Node>().strength(0.08))
       .force("center", forceCenter<Node>(0, 0))
@@ -152,7 +152,9 @@ export class Graph {
     const hw = this.width / 2 - 12;
     const hh = this.height / 2 - 12;
     for (const n of this.nodes.values()) {
-      n.x = Math.max(-hw, Math.min(hw, n.x ?? 0));
+      // Room for the label on the right (about 6 px a character).
+      const label = n.g?.querySelector("text") ? Math.min(hw, 12 + 6 * (n.kind === "everyone" ? 8 : n.id.length)) : 0;
+      n.x = Math.max(-hw, Math.min(hw - label, n.x ?? 0));
       n.y = Math.max(-hh, Math.min(hh, n.y ?? 0));
       n.g?.setAttribute("transform", `translate(${n.x.toFixed(1)},${n.y.toFixed(1)})`);
     }

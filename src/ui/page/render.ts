@@ -71,7 +71,7 @@ export function ago(ms: number): string {
 
 /** "14:03:22" (local time, seconds). */
 export function clock(isoTime: string): string {
-  return new Date(isoTime).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  return new Date(isoTime).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
 }
 
 /** A message's delivery state as a short label and a longer explanation. */
@@ -101,7 +101,7 @@ export function stateChip(m: UiState & { read_at?: string }): HTMLElement {
 /** "14:03" today, else "3 Dec 14:03". */
 export function when(isoTime: string): string {
   const d = new Date(isoTime);
-  const time = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const time = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
   return d.toDateString() === new Date().toDateString() ? time : `${d.toLocaleDateString([], { day: "numeric", month: "short" })} ${time}`;
 }
 
