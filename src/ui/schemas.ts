@@ -102,7 +102,7 @@ export interface UiClaim {
   holder_online: boolean;
 }
 
-/** Who talks to whom in the last hour: agents and channels (`#…`; `*` for broadcasts) with weighted edges. */
+/** Who talks to whom in the last hour: the agents and channels (`#…`; `*` for broadcasts) that did, with weighted edges. */
 export interface UiGraph {
   nodes: { id: string; kind: "agent" | "channel" | "everyone"; online: boolean }[];
   edges: { from: string; to: string; count: number }[];

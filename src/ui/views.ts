@@ -58,7 +58,7 @@ export function projectName(project: string): string {
   return project.replace(/\.git$/, "").split(/[/\\:]/).filter(Boolean).pop() ?? project;
 }
 
-/** Agents: by project (none last), then by name; `offset`/`limit` page them. */
+/** Agents: by project (none last), online first, then by name (numbers in order); `offset`/`limit` page them. */
 export function agents(b: Broker, people: People, memory: Memory, offset: number, limit: number): Page<UiAgent> {
   const now = b.clock();
   const held = new Map<string, { projects: Set<string>; paths: string[] }>();
@@ -100,9 +100,11 @@ export function agents(b: Broker, people: People, memory: Memory, offset: number
       last_seen: iso(i.lastSeen),
     });
   }
+  const byName = new Intl.Collator("en", { numeric: true });
   all.sort((x, y) => {
-    if (x.project !== y.project) return x.project === null ? 1 : y.project === null ? -1 : x.project < y.project ? -1 : 1;
-    return x.name < y.name ? -1 : 1;
+    if (x.project !== y.project) return x.project === null ? 1 : y.project === null ? -1 : byName.compare(x.project, y.project);
+    if (x.online !== y.online) return x.online ? -1 : 1;
+    return byName.compare(x.name, y.name);
   });
   return { items: all.slice(offset, offset + limit), total: all.length };
 }
@@ -138,7 +140,7 @@ export function claims(b: Broker): UiClaim[] {
     }));
 }
 
-/** Who wrote to whom in the last hour: every name and channel that did, every online agent, weighted edges. */
+/** Who wrote to whom in the last hour: every name and channel that did (the heaviest MAX_EDGES edges), weighted. */
 export function graph(b: Broker, queries: Queries): UiGraph {
   const now = b.clock();
   const since = now - GRAPH_WINDOW_MS;
@@ -153,7 +155,6 @@ export function graph(b: Broker, queries: Queries): UiGraph {
     node(e.from);
     node(e.to);
   }
-  for (const i of b.registry.instances.values()) if (b.registry.isConnected(i.name)) node(i.name);
   return { nodes: [...nodes.values()], edges, walked, since: iso(since) };
 }
 

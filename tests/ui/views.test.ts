@@ -226,6 +226,7 @@ describe.skipIf(chromiumSkip !== null)("the dashboard's views in Chromium", () =
     expect(await row.textContent()).toContain("rewriting the guide");
     expect(await row.textContent()).toContain("fred");
     expect(await row.locator(".ends").textContent()).toMatch(/^(19|20) min$/);
+    expect(await row.locator(".meta").textContent()).toContain("webapp");
     await row.locator("button.release").click();
     await page.locator("#claim-status", { hasText: "released docs/**" }).waitFor();
     await row.waitFor({ state: "detached" });
@@ -244,6 +245,8 @@ describe.skipIf(chromiumSkip !== null)("the dashboard's views in Chromium", () =
     await page.evaluate("document.getElementById('sent').textContent = ''; document.getElementById('claim-status').textContent = ''");
     await call("gemini-api", { op: "send", to: "#api", content: "Orders API v2 is frozen for the release." });
     await call("claude-webapp", { op: "claim", project, paths: ["src/web/routes.ts"], reason: "wiring the v2 routes", ttl_s: 600 });
+    // One still queued, to show every state.
+    await call("claude-webapp", { op: "send", to: "codex-webapp", content: "Ping me when the staging deploy is green." });
     await page.locator("#conversations button", { hasText: "claude-webapp ↔ codex-webapp" }).first().click();
     await page.locator("#messages .msg").first().waitFor();
     await Bun.sleep(1500); // the graph's layout settles

@@ -337,14 +337,9 @@ function claimRow(c: UiClaim): HTMLElement {
     "li",
     { "data-claim": `${c.project}\u0000${c.path}\u0000${c.holder}` },
     el("span", { class: "path" }, c.path, c.shared ? el("span", { class: "dim" }, " (shared)") : null),
+    el("span", { class: "ends", "data-until": c.expires_at, title: `ends ${c.expires_at}` }, ago(Date.parse(c.expires_at) - Date.now())),
     release,
-    el(
-      "span",
-      { class: "meta" },
-      el("span", { class: c.holder_online ? "" : "dim" }, c.holder),
-      el("span", { title: c.project }, ` · ${c.project_name} · ends in `),
-      el("span", { class: "ends", "data-until": c.expires_at }, ago(Date.parse(c.expires_at) - Date.now())),
-    ),
+    el("span", { class: "meta" }, el("span", {}, `${c.holder}${c.holder_online ? "" : " (offline)"}`), el("span", { title: c.project }, ` · ${c.project_name}`)),
     c.reason ? el("span", { class: "reason" }, c.reason) : null,
   );
 }
@@ -619,6 +614,9 @@ async function start(): Promise<void> {
     return;
   }
   void Promise.all([loadGraph(), loadClaims(), loadActivity()]).catch((err) => showBanner(`Could not load: ${(err as Error).message}`));
+  // Something to read without a click: the newest conversation.
+  const newest = conversations[0];
+  if (view === null && newest !== undefined) void openConversation(newest.a, newest.b).catch(() => {});
   connectLive();
   setInterval(tick, 1000);
   // States that change without an event (woken → active → idle as time passes): every 15 s.
