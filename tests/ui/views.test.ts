@@ -25,6 +25,8 @@ let page: Page;
 const clients = new Map<string, RawClient>();
 const errors: string[] = [];
 let project: string;
+/** Markup an agent might send: it must show as text. */
+const HOSTILE = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>`;
 
 /** A live connection registered as `name` from a host of kind `host` (this process as its seat). */
 async function agent(name: string, host: string): Promise<RawClient> {
@@ -68,6 +70,7 @@ beforeAll(async () => {
   for (const n of ["claude-webapp", "codex-webapp"]) await call(n, { op: "channel", action: "join", channel: "#webapp" });
   await call("gemini-api", { op: "channel", action: "join", channel: "#api" });
   await call("claude-webapp", { op: "claim", project, paths: ["src/api/**"], reason: "moving the routes to v2" });
+  await call("gemini-api", { op: "claim", project, paths: ["api/orders.yaml"], reason: HOSTILE, ttl_s: 60 });
   await call("claude-webapp", { op: "send", to: "codex-webapp", content: "Can you review the routes PR when you are free?" });
   await call("codex-webapp", { op: "check" });
   await call("codex-webapp", { op: "send", to: "claude-webapp", content: "Looking now. The handler for /users drops the cursor." });
@@ -237,6 +240,11 @@ describe.skipIf(chromiumSkip !== null)("the dashboard's views in Chromium", () =
     const left = await ipcJson<{ claims: { path: string }[] }>(e, ["claims", "--all"], { env: { IPC_NAME: "fred" } }).catch(() => ({ claims: [] }));
     expect(left.claims.map((c) => c.path)).not.toContain("docs/**");
     await page.locator("#activity .a-released", { hasText: "fred" }).waitFor();
+    // A claim's reason, as every text from an agent, is a text node.
+    expect(await page.locator("#claims .reason", { hasText: "onerror" }).textContent()).toBe(HOSTILE);
+    expect(await page.locator("#claims img, #claims script, #activity img").count()).toBe(0);
+    expect(await page.evaluate("window.__pwned")).toBeUndefined();
+    await call("gemini-api", { op: "release", project, paths: ["api/orders.yaml"] });
   });
 
   test("screenshots: light, dark, 420 px, graph", async () => {
