@@ -153,6 +153,7 @@ export const FIGURES: FigureSpec[] = [
   { name: "ui.first_screen", unit: "ms", description: "dashboard: navigation start → agents and conversations drawn, 100 000 stored messages, 1 000 agents (Chromium)", ratioOf: "ui.reference", ratioBudget: { op: "<=", value: UI_FIRST } },
   { name: "ui.live.p50", unit: "ms", description: "dashboard: send acknowledged → message on the page, p50", ratioOf: "ui.reference", ratioBudget: { op: "<=", value: UI_LIVE } },
   { name: "ui.live.max", unit: "ms", description: "dashboard: send acknowledged → message on the page, max" },
+  { name: "ui.state_change", unit: "ms", description: "dashboard: a message read by its recipient (`read` acknowledged) → shown read in the open conversation, p50", ratioOf: "ui.reference", ratioBudget: { op: "<=", value: UI_LIVE } },
 ];
 
 /** Does `value` meet `b`? */

@@ -2,9 +2,11 @@
  * The dashboard as a person sees it, in Debian's Chromium (playwright-core):
  * how long the first screen takes with many stored messages and agents
  * (navigation start → agents and conversations drawn, the page's own
- * `ipc:first-screen` mark), and how long a sent message takes to show
- * (send acknowledged → its conversation row on the page). Skipped, with a
- * note, where Chromium is not installed.
+ * `ipc:first-screen` mark), how long a sent message takes to show
+ * (send acknowledged → its conversation row on the page), and how long a
+ * message's new state takes to show (`ui.state_change`: its recipient's
+ * `read` acknowledged → the open conversation shows it read). Skipped, with
+ * a note, where Chromium is not installed.
  *
  * The first screen's reference, `ui.reference`, is the same browser loading,
  * in turn with each dashboard load, a static page from a bare Bun server that
@@ -97,12 +99,14 @@ export async function dashboard(port: number, env: Record<string, string>, t: Ti
       if (shown === undefined) throw new Error(`message ${i} did not show on the page within about 2 s`);
       if (i >= 3) live.push(shown - acked);
     }
+    const states = await stateChanges(page, port, sender, n);
     sender.close();
     return {
       [`${prefix}.first_screen`]: percentile(firstScreen, 50),
       [`${prefix}.reference`]: percentile(reference, 50),
       [`${prefix}.live.p50`]: percentile(live, 50),
       [`${prefix}.live.max`]: Math.max(...live),
+      [`${prefix}.state_change`]: percentile(states, 50),
     };
   } finally {
     server.stop(true);
@@ -111,3 +115,46 @@ export async function dashboard(port: number, env: Record<string, string>, t: Ti
 }
 
 
+
+/**
+ * `ui.state_change` samples (ms): with the conversation bench-ui ↔ user1 open
+ * on the page, each of `n` (+3 warm-up) messages is sent, shown, then read by
+ * user1 (`read`, its own connection); the time from that `read`'s answer to
+ * the page showing the message read (its state chip, `data-state="read"`).
+ */
+async function stateChanges(page: import("playwright-core").Page, port: number, sender: Lines, n: number): Promise<number[]> {
+  await page.locator("#conversations button", { hasText: "bench-ui ↔ user1" }).first().click();
+  await page.locator("#title", { hasText: "bench-ui ↔ user1" }).waitFor();
+  const read = new Map<string, number>();
+  await page.exposeFunction("__ipcRead", (id: string) => {
+    if (!read.has(id)) read.set(id, performance.now());
+  });
+  await page.evaluate(`{
+    const list = document.getElementById("messages");
+    new MutationObserver(() => {
+      for (const chip of list.querySelectorAll('.state[data-state="read"]')) window.__ipcRead(chip.closest("li").id.slice(1));
+    }).observe(list, { childList: true, subtree: true });
+  }`);
+  const reader = await Lines.open(port);
+  await reader.call({ id: 0, op: "register", name: "user1" });
+  const samples: number[] = [];
+  try {
+    for (let i = 0; i < n + 3; i++) {
+      const r = (await sender.call({ id: 1000 + i, op: "send", to: "user1", content: `state ${i}` })) as { ok?: boolean; message_id?: number };
+      if (!r.ok || r.message_id === undefined) throw new Error(`send failed: ${JSON.stringify(r)}`);
+      const id = r.message_id;
+      await page.locator(`#m${id}`).waitFor({ timeout: 5_000 });
+      const got = (await reader.call({ id: 2000 + i, op: "read", message_id: id })) as { ok?: boolean };
+      const acked = performance.now();
+      if (!got.ok) throw new Error(`read failed: ${JSON.stringify(got)}`);
+      // Bounded: 2 s, as for ui.live.
+      for (let w = 0; w < 2_000 && !read.has(String(id)); w++) await Bun.sleep(1);
+      const shown = read.get(String(id));
+      if (shown === undefined) throw new Error(`message ${id} was not shown read within about 2 s`);
+      if (i >= 3) samples.push(shown - acked);
+    }
+  } finally {
+    reader.close();
+  }
+  return samples;
+}

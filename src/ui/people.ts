@@ -26,6 +26,16 @@ export class People {
     }
   }
 
+  /** Every person's name with its identity (one query; the table is small: names the dashboard registered). */
+  all(): Map<string, number> {
+    try {
+      return new Map(this.db.query<{ name: string; identity: number }, []>("SELECT name, identity FROM ui_people").all().map((r) => [r.name, r.identity]));
+    } catch (err) {
+      if (String(err).includes("no such table")) return new Map();
+      throw err;
+    }
+  }
+
   /**
    * Records that the dashboard registered `name` as `identity`, inside the
    * caller's transaction (the table is made in it too, so a rolled-back post

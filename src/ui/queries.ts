@@ -33,7 +33,7 @@ export interface ConversationKey {
 /** Most messages one walk (conversations, graph) reads, newest first. */
 export const WALK_LIMIT = 200_000;
 /** Most messages the graph walks back for its hour. */
-export const GRAPH_WALK_LIMIT = 50_000;
+export const GRAPH_WALK_LIMIT = 20_000;
 
 type Head = { id: number; sender: string; recipient: string; kind: string; channel: string | null; created_at: number };
 
@@ -58,6 +58,8 @@ export class Queries {
   private readonly sCopies: Statement<{ recipient: string; read_at: number | null }>;
   private readonly sUnreadCopies: Statement<{ n: number }>;
   private readonly sSearch: Statement<Row>;
+  private readonly sEdges: Statement<{ sender: string; target: string; n: number }>;
+  private readonly sMaxId: Statement<{ id: number | null }>;
 
   constructor(db: Database) {
     this.sNewest = db.prepare("SELECT id, sender, recipient, kind, channel, created_at FROM messages ORDER BY id DESC");
@@ -89,6 +91,15 @@ export class Queries {
       `SELECT ${columns("m.")} FROM messages_fts f JOIN messages m ON m.id = f.rowid
        WHERE messages_fts MATCH ?1 AND NOT (m.channel IS NOT NULL AND m.recipient != m.channel) ORDER BY m.id DESC LIMIT ?2`,
     );
+    // Who wrote to whom in a primary-key range: channel copies left out (their record counts), a broadcast once
+    // (its copies share sender and time: counted by distinct time), self-sends left out.
+    this.sEdges = db.prepare(
+      `SELECT sender, CASE WHEN kind = 'broadcast' THEN '${EVERYONE}' ELSE recipient END AS target,
+              count(DISTINCT CASE WHEN kind = 'broadcast' THEN created_at ELSE id END) AS n
+       FROM messages WHERE id > ?1 AND created_at >= ?2 AND NOT (channel IS NOT NULL AND recipient != channel) AND sender != recipient
+       GROUP BY sender, target`,
+    );
+    this.sMaxId = db.prepare("SELECT max(id) AS id FROM messages");
     this.sUnreadCopies = db.prepare(`SELECT count(*) AS n FROM messages WHERE recipient = ?1 AND ${IS_READ} = 0 AND channel = ?2`);
   }
 
@@ -148,31 +159,13 @@ export class Queries {
   }
 
   /**
-   * Who wrote to whom since `since` (ms): sender → recipient (a channel's
-   * record → the channel; a broadcast once, → EVERYONE) with counts, walking
-   * newest first, at most GRAPH_WALK_LIMIT messages.
+   * Who wrote to whom since `since` (ms) among the newest GRAPH_WALK_LIMIT
+   * messages: sender → recipient (a channel's record → the channel; a
+   * broadcast once, → EVERYONE) with counts.
    */
-  edges(since: number): { edges: Map<string, { from: string; to: string; count: number }>; walked: number } {
-    const edges = new Map<string, { from: string; to: string; count: number }>();
-    const broadcasts = new Set<string>();
-    let walked = 0;
-    for (const r of this.sNewest.iterate()) {
-      if (r.created_at < since || walked >= GRAPH_WALK_LIMIT) break;
-      walked++;
-      if (isCopy(r)) continue;
-      let to = r.recipient;
-      if (r.kind === "broadcast") {
-        const once = `${r.sender}\u0000${r.created_at}`;
-        if (broadcasts.has(once)) continue;
-        broadcasts.add(once);
-        to = EVERYONE;
-      }
-      if (r.sender === to) continue;
-      const key = `${r.sender}\u0000${to}`;
-      const e = edges.get(key);
-      if (e === undefined) edges.set(key, { from: r.sender, to, count: 1 });
-      else e.count++;
-    }
-    return { edges, walked };
+  edges(since: number): { edges: { from: string; to: string; count: number }[]; walked: number } {
+    const max = this.sMaxId.get()?.id ?? 0;
+    const edges = this.sEdges.all(max - GRAPH_WALK_LIMIT, since).map((r) => ({ from: r.sender, to: r.target, count: r.n }));
+    return { edges, walked: Math.min(max, GRAPH_WALK_LIMIT) };
   }
 }

@@ -108,6 +108,8 @@ export interface UiGraph {
   edges: { from: string; to: string; count: number }[];
   /** Messages walked (newest first, bounded): the hour's, or fewer when it had more. */
   walked: number;
+  /** Names and channels that talked but were left out (only the busiest are shown). */
+  left_out: number;
   since: string;
 }
 

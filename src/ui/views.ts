@@ -22,8 +22,8 @@ export const ACTIVE_MS = 60_000;
 export const WOKEN_MS = 120_000;
 /** The graph's window (ms). */
 export const GRAPH_WINDOW_MS = 3_600_000;
-/** Edges the graph carries at most (the heaviest). */
-export const MAX_EDGES = 2_000;
+/** Nodes the graph shows at most: those with the most messages (a picture of more is unreadable, and costly to lay out). */
+export const MAX_NODES = 60;
 /** Members a channel lists at most (its cap, ops/channels.ts MAX_MEMBERS). */
 const MAX_MEMBERS = 200;
 
@@ -69,11 +69,12 @@ export function agents(b: Broker, people: People, memory: Memory, offset: number
     h.paths.push(c.path);
   }
   const all: UiAgent[] = [];
+  const persons = people.all();
   for (const i of b.registry.instances.values()) {
     const sessions = b.sessions.of(i.name, now);
     const seat = sessions.find((s) => s.seat !== null)?.seat ?? null;
     const remote = sessions.find((s) => s.machine !== null)?.machine ?? null;
-    const person = people.identityOf(i.name) === i.identity && sessions.length === 0;
+    const person = persons.get(i.name) === i.identity && sessions.length === 0;
     const online = b.registry.isConnected(i.name) || sessions.some(isHeld);
     const wokenAt = memory.wokenAt.get(i.name);
     const m = b.waiters.match(i.name, i.name);
@@ -146,7 +147,13 @@ export function graph(b: Broker, queries: Queries): UiGraph {
   const since = now - GRAPH_WINDOW_MS;
   const found = queries.edges(since);
   const walked = found.walked;
-  const edges = [...found.edges.values()].sort((x, y) => y.count - x.count).slice(0, MAX_EDGES);
+  const traffic = new Map<string, number>();
+  for (const e of found.edges) {
+    traffic.set(e.from, (traffic.get(e.from) ?? 0) + e.count);
+    traffic.set(e.to, (traffic.get(e.to) ?? 0) + e.count);
+  }
+  const shown = new Set([...traffic].sort((x, y) => y[1] - x[1]).slice(0, MAX_NODES).map(([id]) => id));
+  const edges = found.edges.filter((e) => shown.has(e.from) && shown.has(e.to));
   const nodes = new Map<string, UiGraph["nodes"][number]>();
   const node = (id: string) => {
     if (!nodes.has(id)) nodes.set(id, { id, kind: id === EVERYONE ? "everyone" : id.startsWith("#") ? "channel" : "agent", online: b.registry.isConnected(id) });
@@ -155,7 +162,7 @@ export function graph(b: Broker, queries: Queries): UiGraph {
     node(e.from);
     node(e.to);
   }
-  return { nodes: [...nodes.values()], edges, walked, since: iso(since) };
+  return { nodes: [...nodes.values()], edges, walked, since: iso(since), left_out: traffic.size - shown.size };
 }
 
 /**

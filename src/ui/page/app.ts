@@ -422,15 +422,18 @@ function onActivity(a: UiActivity): void {
 
 const loaders = { agents: loadAgents, channels: loadChannels, claims: loadClaims, graph: loadGraph } as const;
 const timers = new Map<keyof typeof loaders, ReturnType<typeof setTimeout>>();
-/** Reloads one list soon (several events in a burst: once). */
+/** Reloads one list soon (several events in a burst: once; the agents, up to 200 rows, at most once a second). */
 function schedule(what: keyof typeof loaders): void {
   if (timers.has(what)) return;
   timers.set(
     what,
-    setTimeout(() => {
-      timers.delete(what);
-      void loaders[what]().catch(() => {});
-    }, 250),
+    setTimeout(
+      () => {
+        timers.delete(what);
+        void loaders[what]().catch(() => {});
+      },
+      what === "agents" ? 1000 : 250,
+    ),
   );
 }
 

@@ -25,6 +25,8 @@ interface Edge extends SimulationLinkDatum<Node> {
 
 /** Labels are drawn for every node up to this many nodes; past it only for nodes with edges. */
 const LABEL_ALL_BELOW = 40;
+/** Nodes drawn at most: a live message to or from a name past it leaves the picture as it is. */
+const MAX_NODES = 120;
 
 export class Graph {
   private readonly nodes = new Map<string, Node>();
@@ -70,10 +72,34 @@ export class Graph {
     this.rebuild(1);
   }
 
-  /** One message from `from` to `to` (a name, a #channel or `*`): its edge grows, or appears. */
+  /** One message from `from` to `to` (a name, a #channel or `*`): its edge grows (in place), or appears (laid out again, once per burst). */
   message(from: string, to: string): void {
+    if (from === to) return;
+    const e = this.edges.get(`${from}→${to}`);
+    if (e !== undefined) {
+      e.count++;
+      e.hot = Date.now();
+      if (e.line !== undefined) this.styleEdge(e);
+      return;
+    }
+    const fresh = [from, to].filter((n) => !this.nodes.has(n)).length;
+    if (this.nodes.size + fresh > MAX_NODES) return;
     this.addEdge(from, to, 1, true);
-    this.rebuild(0.3);
+    this.rebuildSoon ??= setTimeout(() => {
+      this.rebuildSoon = undefined;
+      this.rebuild(0.3);
+    }, 200);
+  }
+
+  private rebuildSoon: ReturnType<typeof setTimeout> | undefined;
+
+  /** An edge's width, count and title from its count. */
+  private styleEdge(e: Edge): void {
+    const line = e.line!;
+    line.setAttribute("data-count", String(e.count));
+    line.setAttribute("stroke-width", Math.min(9, 1 + Math.log2(e.count) * 1.6).toFixed(1));
+    line.setAttribute("class", Date.now() - e.hot < 4000 ? "hot" : "");
+    line.replaceChildren(svg("title", {}, `${e.key.replace("→", " → ")}: ${e.count} message${e.count === 1 ? "" : "s"} in the last hour`));
   }
 
   /** Whether `name` is online (its node's ring). */
@@ -118,12 +144,8 @@ export class Graph {
     const labelAll = nodes.length <= LABEL_ALL_BELOW;
     this.edgeLayer.replaceChildren(
       ...edges.map((e) => {
-        const w = Math.min(9, 1 + Math.log2(e.count) * 1.6);
-        e.line = svg(
-          "line",
-          { "data-edge": e.key, "data-count": String(e.count), "stroke-width": w.toFixed(1), class: Date.now() - e.hot < 4000 ? "hot" : "" },
-          svg("title", {}, `${e.key.replace("→", " → ")}: ${e.count} message${e.count === 1 ? "" : "s"} in the last hour`),
-        );
+        e.line = svg("line", { "data-edge": e.key });
+        this.styleEdge(e);
         return e.line;
       }),
     );
