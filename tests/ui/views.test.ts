@@ -132,7 +132,7 @@ describe.skipIf(chromiumSkip !== null)("the dashboard's views in Chromium", () =
     expect(await page.locator("#conversations .name", { hasText: "claude-webapp ↔ codex-webapp" }).count()).toBeLessThanOrEqual(1);
     await page.locator("#conversations button", { hasText: "claude-webapp ↔ codex-webapp" }).first().click();
     await page.locator("#title", { hasText: "claude-webapp ↔ codex-webapp" }).waitFor();
-    await page.locator("#messages .msg").first().waitFor();
+    await page.locator("#messages .content", { hasText: "Can you review the routes PR" }).waitFor();
     expect(await page.locator("#messages .content", { hasText: text }).count()).toBe(0);
     // Its reach: read by 0 of 1 until codex reads its copy, then 1 of 1, live.
     await page.locator("#channels button", { hasText: "#webapp" }).click();

@@ -254,8 +254,11 @@ const itemOptions = {
 };
 
 async function openConversation(a: string, b: string): Promise<void> {
+  const same = view?.kind === "conversation" && view.a === a && view.b === b;
   view = { kind: "conversation", a, b, oldest: 0 };
   ui.title.textContent = label({ a, b });
+  // Another conversation's messages never stand under this title, even while it loads.
+  if (!same) ui.messages.replaceChildren();
   const ch = a.startsWith("#") ? channels.find((c) => c.name === a) : undefined;
   ui.subtitle.textContent = ch ? `${ch.members.length} member${ch.members.length === 1 ? "" : "s"}: ${ch.members.join(", ")}` : "";
   const me = ui.as.value.toLowerCase();
