@@ -211,6 +211,24 @@ describe.skipIf(chromiumSkip !== null)("the dashboard's views in Chromium", () =
     await page.locator("#title", { hasText: "result" }).waitFor({ state: "detached" }).catch(() => {});
   });
 
+  test("keyboard: a / h jump to agents and channels, arrows move, Enter opens, j / k walk the conversations", async () => {
+    await page.locator("body").click({ position: { x: 700, y: 5 } });
+    await page.keyboard.press("a");
+    expect(await page.evaluate("document.activeElement?.classList.contains('agent')")).toBe(true);
+    const first = await page.evaluate("document.activeElement?.dataset.name");
+    await page.keyboard.press("ArrowDown");
+    expect(await page.evaluate("document.activeElement?.dataset.name")).not.toBe(first);
+    await page.keyboard.press("h");
+    expect(await page.evaluate("document.activeElement?.classList.contains('chan')")).toBe(true);
+    await page.keyboard.press("Enter");
+    await page.locator("#title", { hasText: "#" }).waitFor();
+    await page.keyboard.press("j");
+    await page.locator("#conversations button.current").waitFor();
+    await page.keyboard.press("/");
+    expect(await page.evaluate("document.activeElement?.id")).toBe("search");
+    await page.keyboard.press("Escape");
+  });
+
   test("posting as a person stays refused for a name an agent holds", async () => {
     await page.locator("#as").fill("codex-webapp");
     await page.locator("#to").fill("claude-webapp");
@@ -230,6 +248,9 @@ describe.skipIf(chromiumSkip !== null)("the dashboard's views in Chromium", () =
     expect(await row.textContent()).toContain("fred");
     expect(await row.locator(".ends").textContent()).toMatch(/^(19|20) min$/);
     expect(await row.locator(".meta").textContent()).toContain("webapp");
+    // A claim refused for a conflict is not news.
+    const refused = await clients.get("gemini-api")!.call({ id: nextId++, op: "claim", project, paths: ["src/api/**"] });
+    expect(refused.error?.code).toBe("CLAIM_CONFLICT");
     await row.locator("button.release").click();
     await page.locator("#claim-status", { hasText: "released docs/**" }).waitFor();
     await row.waitFor({ state: "detached" });
@@ -240,6 +261,7 @@ describe.skipIf(chromiumSkip !== null)("the dashboard's views in Chromium", () =
     const left = await ipcJson<{ claims: { path: string }[] }>(e, ["claims", "--all"], { env: { IPC_NAME: "fred" } }).catch(() => ({ claims: [] }));
     expect(left.claims.map((c) => c.path)).not.toContain("docs/**");
     await page.locator("#activity .a-released", { hasText: "fred" }).waitFor();
+    expect(await page.locator("#activity .a-claimed", { hasText: "gemini-api" }).filter({ hasText: "src/api/**" }).count()).toBe(0);
     // A claim's reason, as every text from an agent, is a text node.
     expect(await page.locator("#claims .reason", { hasText: "onerror" }).textContent()).toBe(HOSTILE);
     expect(await page.locator("#claims img, #claims script, #activity img").count()).toBe(0);

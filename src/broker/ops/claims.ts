@@ -134,21 +134,28 @@ export const claim: OpHandler<"claim"> = (b, conn, req) => {
   refuseWholeProject(req.paths);
   const s = b.requireSession(conn, req.token);
   const now = b.clock();
-  if (watching(b)) emit(b, { type: "claimed", name: s.name, project: req.project, paths: req.paths, reason: req.reason ?? null, at: now });
-  if (b.cluster !== null) return later(b, conn, req.id, clusterClaim(b, b.cluster, s.name, req, now));
+  const told = <T>(r: T): T => {
+    if (watching(b)) emit(b, { type: "claimed", name: s.name, project: req.project, paths: req.paths, reason: req.reason ?? null, at: now });
+    return r;
+  };
+  if (b.cluster !== null) return later(b, conn, req.id, clusterClaim(b, b.cluster, s.name, req, now).then(told));
   const rows = claimRows(liveClaims(b, req.project, now), s.name, req, now);
   b.commit.begin();
   b.claims.expire(now);
   for (const row of rows) b.claims.upsert(row);
+  told(null);
   return { claims: liveClaims(b, req.project, now).filter((c) => c.holder === s.name).map(info) };
 };
 
 export const release: OpHandler<"release"> = (b, conn, req) => {
   const s = b.requireSession(conn, req.token);
-  if (watching(b)) emit(b, { type: "released", name: s.name, project: req.project, ...(req.paths && { paths: req.paths }), at: b.clock() });
-  if (b.cluster !== null) return later(b, conn, req.id, clusterRelease(b.cluster, s.name, req));
+  const told = <T extends { released: number }>(r: T): T => {
+    if (r.released > 0 && watching(b)) emit(b, { type: "released", name: s.name, project: req.project, ...(req.paths && { paths: req.paths }), at: b.clock() });
+    return r;
+  };
+  if (b.cluster !== null) return later(b, conn, req.id, clusterRelease(b.cluster, s.name, req).then(told));
   b.commit.begin();
-  return { released: b.claims.release(req.project, s.name, req.paths) };
+  return told({ released: b.claims.release(req.project, s.name, req.paths) });
 };
 
 /** Open to any authenticated connection (the guards ask before they know a name). */
