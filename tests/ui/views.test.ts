@@ -281,7 +281,7 @@ describe.skipIf(chromiumSkip !== null)("the dashboard's views in Chromium", () =
     await page.locator("#messages .msg").first().waitFor();
     await Bun.sleep(1500); // the graph's layout settles
     await shot("dashboard.png");
-    await shot("dashboard-graph.png", { selector: "#side-pane" });
+    await shot("dashboard-graph.png", { selector: "#graph" });
     await page.emulateMedia({ colorScheme: "dark" });
     await shot("dashboard-dark.png");
     await page.emulateMedia({ colorScheme: "light" });

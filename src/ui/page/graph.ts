@@ -183,10 +183,20 @@ export class Graph {
     for (const e of this.edges.values()) {
       const s = e.source as Node;
       const t = e.target as Node;
-      e.line?.setAttribute("x1", (s.x ?? 0).toFixed(1));
-      e.line?.setAttribute("y1", (s.y ?? 0).toFixed(1));
-      e.line?.setAttribute("x2", (t.x ?? 0).toFixed(1));
-      e.line?.setAttribute("y2", (t.y ?? 0).toFixed(1));
+      // Both ways between two nodes: each line a little to its own side, so both show.
+      let ox = 0;
+      let oy = 0;
+      if (this.edges.has(`${t.id}→${s.id}`)) {
+        const dx = (t.x ?? 0) - (s.x ?? 0);
+        const dy = (t.y ?? 0) - (s.y ?? 0);
+        const len = Math.hypot(dx, dy) || 1;
+        ox = (-dy / len) * 2.5;
+        oy = (dx / len) * 2.5;
+      }
+      e.line?.setAttribute("x1", ((s.x ?? 0) + ox).toFixed(1));
+      e.line?.setAttribute("y1", ((s.y ?? 0) + oy).toFixed(1));
+      e.line?.setAttribute("x2", ((t.x ?? 0) + ox).toFixed(1));
+      e.line?.setAttribute("y2", ((t.y ?? 0) + oy).toFixed(1));
     }
   }
 }
