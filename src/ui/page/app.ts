@@ -402,7 +402,18 @@ function onMessage(m: UiMessage): void {
   }
   graph.message(m.from, m.kind === "broadcast" ? EVERYONE : (m.channel ?? m.to));
   if (m.channel !== undefined) schedule("channels");
-  schedule("agents");
+  // A direct message waiting to be read: its recipient's count goes up here (reads reload the agents).
+  if (m.kind === "direct" && m.state !== "read") bumpUnread(m.to);
+  else if (m.kind !== "direct") schedule("agents");
+}
+
+/** One more unread message for `name`, in place (no reload on the live path). */
+function bumpUnread(name: string): void {
+  const a = agents.find((x) => x.name === name);
+  const row = ui.agents.querySelector<HTMLButtonElement>(`button[data-name="${CSS.escape(name)}"]`);
+  if (a === undefined || row === null) return;
+  a.unread++;
+  row.lastElementChild?.replaceWith(el("span", { class: "badge", title: `${a.unread} unread` }, String(a.unread)));
 }
 
 /** A message's new state: its chip in the open view and in the conversation list. */
