@@ -29,7 +29,8 @@ export class Completer {
   ) {
     input.addEventListener("input", () => this.open());
     input.addEventListener("focus", () => this.open());
-    input.addEventListener("blur", () => setTimeout(() => this.close(), 150));
+    // Closed a moment after the box loses the focus (a click on a choice lands first), unless it has it again.
+    input.addEventListener("blur", () => setTimeout(() => document.activeElement !== input && this.close(), 150));
     input.addEventListener("keydown", (e) => this.key(e));
   }
 
