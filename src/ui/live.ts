@@ -19,6 +19,8 @@ import type { UiActivity, UiEvent, UiState } from "./schemas.ts";
 export const MAX_REMEMBERED = 50_000;
 /** Activity lines kept for a page that opens later. */
 export const MAX_ACTIVITY = 200;
+/** Characters of one activity line at most (a claim of 200 long paths, say, is cut). */
+const MAX_LINE = 300;
 
 /** A Map that forgets its oldest entries past `max`. */
 class Bounded<K, V> extends Map<K, V> {
@@ -64,7 +66,7 @@ export class Memory {
   }
 
   private line(type: UiActivity["type"], at: number, name: string, text: string): void {
-    const a: UiActivity = { type, at: iso(at), name, text };
+    const a: UiActivity = { type, at: iso(at), name, text: text.length > MAX_LINE ? `${text.slice(0, MAX_LINE)}…` : text };
     this.activity.push(a);
     if (this.activity.length > MAX_ACTIVITY) this.activity.splice(0, this.activity.length - MAX_ACTIVITY);
     this.push({ type: "activity", activity: a });

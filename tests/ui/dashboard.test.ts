@@ -4,7 +4,7 @@
  * Debian's Chromium driven by playwright-core (no browser download).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
 import { freePort } from "../helpers/ports.ts";
@@ -250,12 +250,7 @@ describe.skipIf(!existsSync(CHROMIUM))("dashboard in Chromium", () => {
       await page.locator("#conversations button", { hasText: "barney ↔ fred" }).click();
       await page.locator(`#m${shared.message_id} details pre`, { hasText: "build passed" }).waitFor();
       await page.locator(`#m${sent.message_id}`).waitFor();
-      const shot = join(tmpdir(), "ipc-dashboard.png");
-      await page.screenshot({ path: shot });
-      if (process.env.IPC_UPDATE_SCREENSHOTS === "1") {
-        mkdirSync(resolve(import.meta.dir, "../../docs/images"), { recursive: true });
-        copyFileSync(shot, resolve(import.meta.dir, "../../docs/images/dashboard.png"));
-      }
+      // (The screenshots of docs/images/ are views.test.ts's.)
       // A large attachment arrives summarised, and loads whole on demand.
       const file = join(tmpdir(), `ipc-ui-big-${process.pid}.txt`);
       writeFileSync(file, `${"line of a long log\n".repeat(2_000)}the end\n`);
