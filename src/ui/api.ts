@@ -17,7 +17,7 @@
 import * as v from "valibot";
 import type { Broker } from "../broker/broker.ts";
 import { emit, watching } from "../broker/events.ts";
-import { isMember, postToChannel } from "../broker/ops/channels.ts";
+import { isMember, MAX_MEMBERS, postToChannel } from "../broker/ops/channels.ts";
 import { liveClaims } from "../broker/ops/claims.ts";
 import { broadcastFrom, sendDirect } from "../broker/ops/messaging.ts";
 import { toMessage } from "../broker/present.ts";
@@ -260,6 +260,7 @@ export async function post(b: Broker, people: People, body: unknown): Promise<Po
     result = { message_ids: r.message_ids, status: `sent to ${r.count}`, conversation: { a: EVERYONE, b: EVERYONE } };
   } else if (p.to.startsWith("#")) {
     if (!isMember(b, p.to, p.as)) {
+      if (b.channels.members(p.to).length >= MAX_MEMBERS) throw new IpcError("TOO_LARGE", `${p.to} has ${MAX_MEMBERS} members, the limit: post to one of them directly`);
       const now = b.clock();
       b.channels.join(p.to, p.as, now);
       b.cluster?.channels.joined(p.to, p.as, now);

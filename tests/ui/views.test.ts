@@ -16,7 +16,7 @@ import type { Browser, Page } from "playwright-core";
 import { freePort } from "../helpers/ports.ts";
 import { type BrokerProcess, type IpcEnv, ipc, ipcEnv, ipcJson, startBrokerProcess, tempHome } from "../helpers/processes.ts";
 import { RawClient } from "../helpers/raw.ts";
-import { CHROMIUM, CHROMIUM_FLAGS, chromiumSkip, loginUrl } from "./_ui.ts";
+import { CHROMIUM, CHROMIUM_FLAGS, chromiumSkip, loginUrl, waitUntil } from "./_ui.ts";
 
 let e: IpcEnv;
 let broker: BrokerProcess;
@@ -159,6 +159,27 @@ describe.skipIf(chromiumSkip !== null)("the dashboard's views in Chromium", () =
     // The agent shows as just woken; the activity strip says so.
     await page.locator('#agents button[data-name="opencode-api"] .st.woken').waitFor();
     await page.locator("#activity .a-woken", { hasText: "opencode-api" }).first().waitFor();
+  });
+
+  test("a message a waiting reader takes shows read, delivered to a waiting reader", async () => {
+    await call("codex-webapp", { op: "check" }); // nothing left unread: the next check waits
+    const pending = clients.get("codex-webapp")!.call({ id: nextId++, op: "check", wait: 20 });
+    // The page's own API says when codex is listening (its held check is in place).
+    await waitUntil(
+      async () =>
+        (await page.evaluate(
+          "fetch('/api/agents?limit=200', { headers: { 'x-ipc-session': sessionStorage.getItem('ipc-session') } }).then((r) => r.json()).then((p) => p.items.find((a) => a.name === 'codex-webapp').listening)",
+        )) === true,
+      10_000,
+      "codex-webapp listening",
+    );
+    await page.locator("#conversations button", { hasText: "claude-webapp ↔ codex-webapp" }).first().click();
+    const sent = await call("claude-webapp", { op: "send", to: "codex-webapp", content: "Are you there?" });
+    expect(sent.status).toBe("delivered");
+    expect(((await pending).messages as { id: number }[]).map((m) => m.id)).toEqual([sent.message_id]);
+    const chip = page.locator(`#m${sent.message_id} .state`);
+    await chip.and(page.locator('[data-state="read"]')).waitFor();
+    expect(await chip.getAttribute("title")).toContain("to a waiting reader");
   });
 
   test("the graph grows on a send", async () => {
