@@ -220,6 +220,13 @@ describe.skipIf(chromiumSkip !== null)("the dashboard's views in Chromium", () =
     await page.keyboard.press("ArrowUp");
     await page.keyboard.press("Tab");
     expect(await page.locator("#to").inputValue()).toBe("#webapp");
+    // A post to a channel opens the channel, where it shows once.
+    await page.locator("#text").fill("Release notes are in docs/releases.md");
+    await page.keyboard.press("Control+Enter");
+    await page.locator("#title", { hasText: "#webapp" }).waitFor();
+    await page.locator("#messages .content", { hasText: "Release notes are in" }).waitFor();
+    expect(await page.locator("#messages .content", { hasText: "Release notes are in" }).count()).toBe(1);
+    expect(await page.locator("#conversations .preview", { hasText: "Release notes are in" }).count()).toBe(1);
   });
 
   test("search as you type marks its hits", async () => {
