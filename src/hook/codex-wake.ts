@@ -348,13 +348,15 @@ export async function codexWakeWaiter(config: Config, opts: CodexWakeOptions): P
         writePrivate(handing, JSON.stringify({ pid: process.pid, ids }));
         let failed: string | null;
         try {
+          const startedAt = new Date();
           const started = performance.now();
           failed = await deliver(opts.thread, hookContext(id.name, peeked, more));
           const took = performance.now() - started;
           // Handed to Codex, which starts the turn with it: delivered (read; the senders hear `delivered`). Else back to unread.
           if (failed === null) await ackDelivered(agent, ids);
           else await giveBack();
-          if (failed === null) opts.warn(`ipc hook codex --wake: handed #${ids.join(", #")} to Codex (codex queue ${took.toFixed(0)} ms)`);
+          // One line per wake in the waiter's log (the bench reads the stages from it).
+          if (failed === null) opts.warn(`${startedAt.toISOString()} ipc hook codex --wake: handed #${ids.join(", #")} to Codex (codex queue ${took.toFixed(0)} ms)`);
         } finally {
           rmSync(handing, { force: true });
         }
