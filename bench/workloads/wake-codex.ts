@@ -61,7 +61,8 @@ export async function wakeCodexOurs(port: number, env: Record<string, string>, s
   await run([...ipc, "register", "woken-codex"], env);
   const dir = mkdtempSync(join(tmpdir(), "ipc-bench-codex-"));
   const stamps = join(dir, "stamps");
-  writeFileSync(join(dir, "codex"), `#!/bin/sh\ndate +%s%N >> ${stamps}\n`);
+  // Stamps only the hand-overs (`codex queue --thread …`), not the waiter's start-up `codex queue --help`.
+  writeFileSync(join(dir, "codex"), `#!/bin/sh\n[ "$2" = "--thread" ] && date +%s%N >> ${stamps}\nexit 0\n`);
   chmodSync(join(dir, "codex"), 0o755);
   const host = Bun.spawn(["sleep", "600"], { stdio: ["ignore", "ignore", "ignore"] });
   const waiter = Bun.spawn([...ipc, "hook", "codex", "--wake", "--thread", "bench-thread", "--pid", String(host.pid), "--as", "woken-codex", "--max-wakes", String(samples + 10)], {
