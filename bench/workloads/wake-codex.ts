@@ -1,13 +1,15 @@
 /**
  * Wake latency with the pinned Codex, idle in tmux against a stand-in
  * Responses API, set up with `ipc setup codex --write --hooks` and its hook
- * review answered. `wake.codex`: from `ipc send` returning to the stand-in
- * receiving the woken turn's request, with Codex's shared background server
+ * review answered. `wake.codex`: from a send leaving the sender (a raw
+ * broker connection; it is answered `delivered` once the waiter's `codex
+ * queue` succeeded) to the stand-in receiving the woken turn's request, with
+ * Codex's shared background server
  * (`features.daemon_auto_start`, Codex 0.171's default); `wake.codex.process`
  * the same with each session in its own process (`daemon_auto_start =
  * false`). Each wake is split into stages, from the waiter's log line
  * ("handed #… to Codex (codex queue N ms)", stamped with the wall clock):
- * `.push` (ours: `ipc send` returned → the waiter starting `codex queue`),
+ * `.push` (ours: the send → the waiter starting `codex queue`),
  * `.cli` (that `codex queue` run: process start, config, the write into
  * Codex's state database) and `.pickup` (`codex queue` exited → the woken
  * request: Codex noticing the queued message, running the turn's
@@ -113,7 +115,7 @@ export async function wakeCodex(samples: number, log: (s: string) => void, opts:
   }
   const broker = await startBroker(tempHome());
   try {
-    return await codexRuns(broker.env, samples, log, opts.daemon === true);
+    return await codexRuns(broker.env, broker.port, samples, log, opts.daemon === true);
   } catch (err) {
     log(`wake.codex failed: ${(err as Error).message}`);
     return null;
@@ -122,20 +124,20 @@ export async function wakeCodex(samples: number, log: (s: string) => void, opts:
   }
 }
 
-async function codexRuns(env: Record<string, string>, samples: number, log: (s: string) => void, daemon: boolean): Promise<Measurements> {
+async function codexRuns(env: Record<string, string>, port: number, samples: number, log: (s: string) => void, daemon: boolean): Promise<Measurements> {
   const ipc = ipcCommand().cmd;
   await run([...ipc, "register", "bench-sender"], env);
   await using api = startResponsesApi();
   const project = projectDir();
   const home = codexHome(api.url, [project], { daemon });
   try {
-    return await measure(env, samples, log, api, project, home, daemon);
+    return await measure(env, port, samples, log, api, project, home, daemon);
   } finally {
     if (daemon) stopDaemon(home);
   }
 }
 
-async function measure(env: Record<string, string>, samples: number, log: (s: string) => void, api: ResponsesApi, project: string, home: string, daemon: boolean): Promise<Measurements> {
+async function measure(env: Record<string, string>, port: number, samples: number, log: (s: string) => void, api: ResponsesApi, project: string, home: string, daemon: boolean): Promise<Measurements> {
   const ipc = ipcCommand().cmd;
   await run([...ipc, "setup", "codex", "--write", "--hooks", "--name", "bench-codex"], { ...env, HOME: home });
   await using codex = startCodex({ home, project });
@@ -167,13 +169,20 @@ async function measure(env: Record<string, string>, samples: number, log: (s: st
   const cli: number[] = [];
   const pickup: number[] = [];
   const bare: number[] = [];
+  const answered: number[] = [];
   const handed = () => waiterHandOvers(env.IPC_HOME!);
+  // The sender talks to the broker itself: t0 is the send leaving it (no CLI start-up in the figure).
+  const sender = await Lines.open(port);
+  await sender.call({ id: 0, op: "register", name: "bench-sender-raw" });
   for (let i = 0; i < samples; i++) {
     await Bun.sleep(2_000); // idle: the last turn has ended
     const note = `bench wake ${i} (${crypto.randomUUID().slice(0, 8)})`;
     const before = handed().length;
-    await run([...ipc, "send", name!, note, "--as", "bench-sender"], env);
     const t0 = Date.now();
+    // It answers once the waiter acked (delivered: after its `codex queue` succeeded).
+    const status = JSON.stringify(await sender.call({ id: i + 1, op: "send", to: name!, content: note }));
+    answered.push(Date.now() - t0);
+    if (!status.includes("delivered")) log(`${daemon ? "wake.codex" : "wake.codex.process"}: send ${i} answered ${status.slice(0, 200)}`);
     const at = await wait(note);
     whole.push(at - t0);
     const h = handed()[before];
@@ -188,9 +197,10 @@ async function measure(env: Record<string, string>, samples: number, log: (s: st
     const q1 = Date.now();
     bare.push((await wait(direct)) - q1);
   }
+  sender.close();
   const at = daemon ? "wake.codex" : "wake.codex.process";
   const ms = (l: number[]) => `${l.map((t) => t.toFixed(0)).join(", ")} ms`;
-  log(`${at}: whole ${ms(whole)} = push ${ms(push)} + codex queue ${ms(cli)} + pickup ${ms(pickup)}; pickup of a bare codex queue ${ms(bare)}`);
+  log(`${at}: whole ${ms(whole)} = push ${ms(push)} + codex queue ${ms(cli)} + pickup ${ms(pickup)}; the send answered (delivered) after ${ms(answered)}; pickup of a bare codex queue ${ms(bare)}`);
   const p50 = { push: percentile(push, 50), cli: percentile(cli, 50), pickup: percentile(pickup, 50) };
   const top = Object.entries(p50).sort((a, b) => b[1] - a[1])[0]!;
   log(`${at}: dominated by ${top[0]} (p50 ${top[1].toFixed(0)} of ${percentile(whole, 50).toFixed(0)} ms)`);
