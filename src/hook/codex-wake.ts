@@ -39,7 +39,7 @@ import { hostSessionPid, processArgs, processStart } from "../client/host-proces
 import { loadSession, writePrivate } from "../client/session-store.ts";
 import { type Config, paths } from "../config.ts";
 import { loadParentSession } from "../home/mcp-parents.ts";
-import { threadServer } from "../home/mcp-servers.ts";
+import { sharedHost, threadServer } from "../home/mcp-servers.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { Message } from "../protocol/message.ts";
 import { normalizeName } from "../protocol/names.ts";
@@ -297,8 +297,8 @@ export async function codexWakeWaiter(config: Config, opts: CodexWakeOptions): P
       if (endReason === null) opts.warn(`ipc hook codex --wake: unknown session: no --as/IPC_NAME with a saved session and no ipc MCP server of Codex process ${opts.hostPid} registered a name; not waiting`);
       return 0;
     }
-    server = id.server;
-    // One waiter per session: per Codex process, or per thread's MCP server under a shared server.
+    // One waiter per session: per Codex process, or per thread's own MCP server under Codex's shared server.
+    server = sharedHost(opts.hostPid) ? id.server : null;
     slot = claimSlot(config, server ?? opts.hostPid, () => end("superseded"));
     const agent = new Agent({ ...config, name: id.name }, { spawn: false, persist: false });
     agent.adopt(id.name, id.token);
