@@ -73,7 +73,7 @@ describe("the OpenCode wake plugin", () => {
   async function world(): Promise<{ e: IpcEnv; stand: Stand }> {
     const e = ipcEnv();
     const broker = await startBrokerProcess(e);
-    cleanup.push(() => broker[Symbol.asyncDispose]());
+    cleanup.push(async () => await broker[Symbol.asyncDispose]());
     expect((await ipc(e, ["register", "alice"])).code).toBe(0);
     expect((await ipc(e, ["register", "oc"])).code).toBe(0);
     const stand = await loadPlugin(e);
