@@ -1,16 +1,21 @@
 /**
  * Wake latency with the pinned Codex, idle in tmux against a stand-in
  * Responses API, set up with `ipc setup codex --write --hooks` and its hook
- * review answered. `wake.codex`: from `ipc send` returning to the stand-in
- * receiving the woken turn's request. Split to show what dominates it:
- * `wake.codex.cli`, one `codex queue` run (the CLI the waiter calls: process
- * start, config, the write into Codex's state database), and
- * `wake.codex.pickup`, from that `codex queue` exiting to the woken request
- * (Codex noticing the queued message and starting the turn). The rest of
- * wake.codex is ours: push to the waiter, framing, spawning `codex queue`.
- * Each session runs in its own process (`features.daemon_auto_start =
- * false`, as ipc doctor advises); `wake.codex.daemon` measures the same with
- * Codex's shared background server, Codex 0.171's default.
+ * review answered. `wake.codex`: from a send leaving the sender (a raw
+ * broker connection; it is answered `delivered` once the waiter's `codex
+ * queue` succeeded) to the stand-in receiving the woken turn's request, with
+ * Codex's shared background server
+ * (`features.daemon_auto_start`, Codex 0.171's default); `wake.codex.process`
+ * the same with each session in its own process (`daemon_auto_start =
+ * false`). Each wake is split into stages, from the waiter's log line
+ * ("handed #… to Codex (codex queue N ms)", stamped with the wall clock):
+ * `.push` (ours: the send → the waiter starting `codex queue`),
+ * `.cli` (that `codex queue` run: process start, config, the write into
+ * Codex's state database) and `.pickup` (`codex queue` exited → the woken
+ * request: Codex noticing the queued message, running the turn's
+ * UserPromptSubmit hook, sending the request). `.bare_pickup` is the pickup
+ * of a `codex queue` run by hand, with no waiter at work (so no turn hook
+ * waits for a hand-over). All times are wall-clock (Date.now()).
  */
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -58,7 +63,8 @@ export async function wakeCodexOurs(port: number, env: Record<string, string>, s
   await run([...ipc, "register", "woken-codex"], env);
   const dir = mkdtempSync(join(tmpdir(), "ipc-bench-codex-"));
   const stamps = join(dir, "stamps");
-  writeFileSync(join(dir, "codex"), `#!/bin/sh\ndate +%s%N >> ${stamps}\n`);
+  // Stamps only the hand-overs (`codex queue --thread …`), not the waiter's start-up `codex queue --help`.
+  writeFileSync(join(dir, "codex"), `#!/bin/sh\n[ "$2" = "--thread" ] && date +%s%N >> ${stamps}\nexit 0\n`);
   chmodSync(join(dir, "codex"), 0o755);
   const host = Bun.spawn(["sleep", "600"], { stdio: ["ignore", "ignore", "ignore"] });
   const waiter = Bun.spawn([...ipc, "hook", "codex", "--wake", "--thread", "bench-thread", "--pid", String(host.pid), "--as", "woken-codex", "--max-wakes", String(samples + 10)], {
@@ -72,7 +78,8 @@ export async function wakeCodexOurs(port: number, env: Record<string, string>, s
     await sender.call({ id: 0, op: "register", name: "waker-codex" });
     await Bun.sleep(1_000); // the waiter finds its name and holds its check
     for (let i = 0; i < samples + 1; i++) {
-      const t0 = performance.timeOrigin + performance.now();
+      // `date +%s%N` is the wall clock: so is Date.now() (performance.timeOrigin + now() drifts from it).
+      const t0 = Date.now();
       await sender.call({ id: i + 1, op: "send", to: "woken-codex", content: `wake ${i}` });
       await until(() => count() === i + 1, 10_000, "codex queue");
       const started = Number(readFileSync(stamps, "utf8").trim().split("\n")[i]) / 1e6;
@@ -108,7 +115,7 @@ export async function wakeCodex(samples: number, log: (s: string) => void, opts:
   }
   const broker = await startBroker(tempHome());
   try {
-    return await codexRuns(broker.env, samples, log, opts.daemon === true);
+    return await codexRuns(broker.env, broker.port, samples, log, opts.daemon === true);
   } catch (err) {
     log(`wake.codex failed: ${(err as Error).message}`);
     return null;
@@ -117,20 +124,20 @@ export async function wakeCodex(samples: number, log: (s: string) => void, opts:
   }
 }
 
-async function codexRuns(env: Record<string, string>, samples: number, log: (s: string) => void, daemon: boolean): Promise<Measurements> {
+async function codexRuns(env: Record<string, string>, port: number, samples: number, log: (s: string) => void, daemon: boolean): Promise<Measurements> {
   const ipc = ipcCommand().cmd;
   await run([...ipc, "register", "bench-sender"], env);
   await using api = startResponsesApi();
   const project = projectDir();
   const home = codexHome(api.url, [project], { daemon });
   try {
-    return await measure(env, samples, log, api, project, home, daemon);
+    return await measure(env, port, samples, log, api, project, home, daemon);
   } finally {
     if (daemon) stopDaemon(home);
   }
 }
 
-async function measure(env: Record<string, string>, samples: number, log: (s: string) => void, api: ResponsesApi, project: string, home: string, daemon: boolean): Promise<Measurements> {
+async function measure(env: Record<string, string>, port: number, samples: number, log: (s: string) => void, api: ResponsesApi, project: string, home: string, daemon: boolean): Promise<Measurements> {
   const ipc = ipcCommand().cmd;
   await run([...ipc, "setup", "codex", "--write", "--hooks", "--name", "bench-codex"], { ...env, HOME: home });
   await using codex = startCodex({ home, project });
@@ -151,34 +158,71 @@ async function measure(env: Record<string, string>, samples: number, log: (s: st
   const thread = threadOf(home) ?? waiterThread(env.IPC_HOME!);
   if (thread === null) throw new Error("cannot find the session's thread id");
   log(`wake.codex: Codex ${codexVersion()}, thread ${thread}`);
+  /** When (wall clock, ms) the request carrying `note` reached the stand-in. */
   const wait = async (note: string): Promise<number> => {
     const r = await api.waitForTurn((t) => lastUserText(t.body).includes(note), 60_000);
     if (r === null) throw new Error(`Codex was not woken by "${note}"; screen:\n${codex.screen()}`);
-    return r.at;
+    return Date.now() - (performance.now() - r.at);
   };
   const whole: number[] = [];
+  const push: number[] = [];
   const cli: number[] = [];
   const pickup: number[] = [];
+  const bare: number[] = [];
+  const answered: number[] = [];
+  const handed = () => waiterHandOvers(env.IPC_HOME!);
+  // The sender talks to the broker itself: t0 is the send leaving it (no CLI start-up in the figure).
+  const sender = await Lines.open(port);
+  await sender.call({ id: 0, op: "register", name: "bench-sender-raw" });
   for (let i = 0; i < samples; i++) {
     await Bun.sleep(2_000); // idle: the last turn has ended
     const note = `bench wake ${i} (${crypto.randomUUID().slice(0, 8)})`;
-    await run([...ipc, "send", name!, note, "--as", "bench-sender"], env);
-    const t0 = performance.now();
-    whole.push(Math.max(0, (await wait(note)) - t0));
+    const before = handed().length;
+    const t0 = Date.now();
+    // It answers once the waiter acked (delivered: after its `codex queue` succeeded).
+    const status = JSON.stringify(await sender.call({ id: i + 1, op: "send", to: name!, content: note }));
+    answered.push(Date.now() - t0);
+    if (!status.includes("delivered")) log(`${daemon ? "wake.codex" : "wake.codex.process"}: send ${i} answered ${status.slice(0, 200)}`);
+    const at = await wait(note);
+    whole.push(at - t0);
+    const h = handed()[before];
+    if (h !== undefined) {
+      push.push(h.start - t0);
+      cli.push(h.ms);
+      pickup.push(at - (h.start + h.ms));
+    }
     await Bun.sleep(2_000);
     const direct = `bench queue ${i} (${crypto.randomUUID().slice(0, 8)})`;
-    const q0 = performance.now();
     await run([native, "queue", "--thread", thread, "--message", direct], { ...codexEnv(home) });
-    const q1 = performance.now();
-    cli.push(q1 - q0);
-    pickup.push(Math.max(0, (await wait(direct)) - q1));
+    const q1 = Date.now();
+    bare.push((await wait(direct)) - q1);
   }
-  log(`${daemon ? "wake.codex.daemon" : "wake.codex"}: whole ${whole.map((t) => t.toFixed(0)).join(", ")} ms; codex queue ${cli.map((t) => t.toFixed(0)).join(", ")} ms; pickup ${pickup.map((t) => t.toFixed(0)).join(", ")} ms`);
-  const at = daemon ? "wake.codex.daemon" : "wake.codex";
+  sender.close();
+  const at = daemon ? "wake.codex" : "wake.codex.process";
+  const ms = (l: number[]) => `${l.map((t) => t.toFixed(0)).join(", ")} ms`;
+  log(`${at}: whole ${ms(whole)} = push ${ms(push)} + codex queue ${ms(cli)} + pickup ${ms(pickup)}; the send answered (delivered) after ${ms(answered)}; pickup of a bare codex queue ${ms(bare)}`);
+  const p50 = { push: percentile(push, 50), cli: percentile(cli, 50), pickup: percentile(pickup, 50) };
+  const top = Object.entries(p50).sort((a, b) => b[1] - a[1])[0]!;
+  log(`${at}: dominated by ${top[0]} (p50 ${top[1].toFixed(0)} of ${percentile(whole, 50).toFixed(0)} ms)`);
   return {
     [`${at}.p50`]: percentile(whole, 50),
     [`${at}.max`]: Math.max(...whole),
-    [`${at}.cli.p50`]: percentile(cli, 50),
-    [`${at}.pickup.p50`]: percentile(pickup, 50),
+    [`${at}.push.p50`]: p50.push,
+    [`${at}.cli.p50`]: p50.cli,
+    [`${at}.pickup.p50`]: p50.pickup,
+    [`${at}.bare_pickup.p50`]: percentile(bare, 50),
   };
+}
+
+/** The hand-overs the Codex waiters of IPC_HOME `ipcHome` logged, oldest first: when `codex queue` started (wall clock, ms) and how long it ran. */
+function waiterHandOvers(ipcHome: string): Array<{ start: number; ms: number }> {
+  const dir = join(ipcHome, "wake");
+  const out: Array<{ start: number; ms: number }> = [];
+  for (const f of readdirSync(dir).filter((n) => /^codex-.*\.log$/.test(n))) {
+    for (const line of readFileSync(join(dir, f), "utf8").split("\n")) {
+      const m = /^(\S+) ipc hook codex --wake: handed .* \(codex queue (\d+) ms\)/.exec(line);
+      if (m !== null) out.push({ start: Date.parse(m[1]!), ms: Number(m[2]) });
+    }
+  }
+  return out.sort((a, b) => a.start - b.start);
 }

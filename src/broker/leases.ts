@@ -14,8 +14,11 @@
 import type { DeliveryStatus } from "../protocol/responses.ts";
 import type { Connection } from "./connection.ts";
 
-/** How long a deliverer may hold a message before it must ack (ms); a sender waits at most this for `delivered`. */
-export const LEASE_MS = 2_000;
+/**
+ * How long a deliverer may hold a message before it must ack (ms); a sender waits at most this for `delivered`.
+ * 5 s: the Codex waiter acks once `codex queue` exited, which takes 1–3 s with a process per session on a loaded machine.
+ */
+export const LEASE_MS = 5_000;
 
 /** One leased message. */
 export interface Lease {

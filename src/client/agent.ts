@@ -34,6 +34,8 @@ export interface AgentOptions {
   savedToken?: boolean;
   /** The kind of host this agent's seat is (default "cli"; the MCP server names its host). */
   seatHost?: string;
+  /** The seat's process (default hostPid()); an MCP server of a host shared by several sessions is its own seat. */
+  seatPid?: number;
 }
 
 /** How `register` treats a name another live seat holds (docs/identity.md). */
@@ -76,7 +78,7 @@ export class Agent {
 
   /** Who holds names through this agent: its host process and host kind (computed once). */
   get seat(): Seat {
-    this.seatCache ??= seatOf(this.options.seatHost ?? "cli");
+    this.seatCache ??= seatOf(this.options.seatHost ?? "cli", this.options.seatPid);
     return this.seatCache;
   }
 

@@ -7,9 +7,19 @@
  * broker; when mail arrives it hands the framed text to the session with
  * `codex queue --thread <id> --message <text>` (Codex 0.171: the message is
  * stored in Codex's state database and the running session takes it as its
- * next user turn: at once when idle, after the current turn when busy), and
- * only then marks those messages read. If `codex queue` fails, nothing is
- * marked read and the turn hooks show the mail at the next turn.
+ * next user turn: at once when idle, after the current turn when busy). Its
+ * wait is a deliverer's (`check {deliver}`, docs/wake.md#delivery-states):
+ * what arrives is leased to it, and it acks `delivered` once `codex queue`
+ * succeeded (the message is read, its sender hears `delivered`); if `codex
+ * queue` fails it acks `delivered: false`: nothing is marked read and the
+ * turn hooks show the mail at the next turn.
+ *
+ * With Codex's shared background server (daemon_auto_start, Codex 0.171's
+ * default), the MCP servers and hooks of every session are children of that
+ * one process; the waiter then finds its thread's own `ipc mcp`
+ * (src/home/mcp-servers.ts), acts as its name, holds one slot per thread and
+ * ends with that server (Codex ends a thread's MCP server when it unloads
+ * the thread).
  *
  * While it hands mail over, the session's turn hooks wait for it
  * (awaitHandOver), so that a prompt typed meanwhile does not show the same
@@ -29,6 +39,7 @@ import { hostSessionPid, processArgs, processStart } from "../client/host-proces
 import { loadSession, writePrivate } from "../client/session-store.ts";
 import { type Config, paths } from "../config.ts";
 import { loadParentSession } from "../home/mcp-parents.ts";
+import { sharedHost, threadServer } from "../home/mcp-servers.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { Message } from "../protocol/message.ts";
 import { normalizeName } from "../protocol/names.ts";
@@ -56,9 +67,9 @@ export function isThreadId(id: unknown): id is string {
   return typeof id === "string" && THREAD_ID.test(id);
 }
 
-/** The log of the waiter of Codex process `hostPid` (in $IPC_HOME/wake/; not a slot file). */
-export function codexWakeLog(config: Pick<Config, "home">, hostPid: number): string {
-  return join(paths.wake(config), `codex-${hostPid}.log`);
+/** The log of the waiter of thread `thread` of Codex process `hostPid` (in $IPC_HOME/wake/; not a slot file). */
+export function codexWakeLog(config: Pick<Config, "home">, hostPid: number, thread: string): string {
+  return join(paths.wake(config), `codex-${hostPid}-${thread}.log`);
 }
 
 /** Longest a turn hook waits for the waiter to finish handing mail to Codex (ms): under the hook's own 10 s deadline. */
@@ -95,7 +106,7 @@ export async function awaitHandOver(config: Pick<Config, "home">, hostPid = host
 /** Deletes the waiter logs of Codex processes that no longer run. */
 function pruneLogs(config: Pick<Config, "home">): void {
   for (const f of readdirSync(paths.wake(config))) {
-    const pid = Number(/^codex-(\d+)\.(log|handing)$/.exec(f)?.[1]);
+    const pid = Number(/^codex-(\d+)(-[\w-]+)?\.(log|handing)$/.exec(f)?.[1]);
     if (Number.isSafeInteger(pid) && pid > 1 && !isAlive(pid)) rmSync(join(paths.wake(config), f), { force: true });
   }
 }
@@ -129,9 +140,11 @@ export function armCodexWake(config: Config, input: Record<string, unknown>, war
   try {
     mkdirSync(paths.wake(config), { recursive: true, mode: 0o700 });
     pruneLogs(config);
-    const log = openSync(codexWakeLog(config, hostPid), "w", 0o600);
+    const log = openSync(codexWakeLog(config, hostPid, input.session_id), "w", 0o600);
     try {
-      const proc = Bun.spawn([...selfCommand(), ...args], { stdio: ["ignore", log, log], detached: true });
+      // In the thread's folder: under Codex's shared server that folder picks the thread's own ipc MCP server.
+      const cwd = typeof input.cwd === "string" && existsSync(input.cwd) ? input.cwd : undefined;
+      const proc = Bun.spawn([...selfCommand(), ...args], { stdio: ["ignore", log, log], detached: true, ...(cwd !== undefined && { cwd }) });
       proc.unref();
       return proc.pid;
     } finally {
@@ -176,8 +189,22 @@ export async function codexQueueMissing(codex: string[]): Promise<string | null>
   }
 }
 
-/** Who the waiter acts as: --as/IPC_NAME with its saved session, else the session Codex's ipc MCP server recorded for `hostPid`. */
-function codexIdentity(config: Config, hostPid: number): { name: string; token: string } | null {
+/**
+ * Who the hooks and the waiter of Codex thread `thread` (in folder `cwd`, hooks run by
+ * process `hostPid`) act as: --as/IPC_NAME with its saved session, else the name of the
+ * thread's own ipc MCP server (mcp-servers.ts; `server` is its pid), else the session
+ * Codex's ipc MCP server recorded for `hostPid`.
+ */
+export function codexIdentity(config: Config, hostPid: number, thread?: string, cwd?: string): { name: string; token: string; server: number | null } | null {
+  const own = thread === undefined || cwd === undefined ? null : threadServer(config, thread, hostPid, cwd);
+  const ownName = own === null ? null : normalizeName(own.name);
+  if (own !== null && ownName !== null && (config.name === null || normalizeName(config.name) === ownName)) return { name: ownName, token: own.token, server: own.pid };
+  const id = hostIdentity(config, hostPid);
+  return id === null ? null : { ...id, server: null };
+}
+
+/** --as/IPC_NAME with its saved session, else the session Codex's ipc MCP server recorded for `hostPid`. */
+function hostIdentity(config: Config, hostPid: number): { name: string; token: string } | null {
   const mcp = loadParentSession(config, hostPid);
   const mcpName = mcp === null ? null : normalizeName(mcp.name);
   if (config.name === null) return mcp === null || mcpName === null ? null : { name: mcpName, token: mcp.token };
@@ -193,6 +220,8 @@ export interface CodexWakeOptions {
   thread: string;
   /** The Codex process; the waiter ends with it. */
   hostPid: number;
+  /** The thread's folder (the SessionStart hook's `cwd`; default: this process's). */
+  cwd?: string;
   /** Longest hold (ms). */
   holdMs: number;
   warn: (line: string) => void;
@@ -246,24 +275,31 @@ export async function codexWakeWaiter(config: Config, opts: CodexWakeOptions): P
     endReason ??= why;
     endNow();
   };
-  const slot = claimSlot(config, opts.hostPid, () => end("superseded"));
+  // The thread's own MCP server, once known: with Codex's shared server the waiter ends with it.
+  let server: number | null = null;
   const lifeTimer = setInterval(() => {
     if (!hostAlive()) end("gone");
+    else if (server !== null && !isAlive(server)) end("thread ended");
   }, LIFE_CHECK_MS);
   const holdTimer = setTimeout(() => end("hold"), opts.holdMs);
   const deadline = Date.now() + opts.holdMs;
+  const cwd = opts.cwd ?? process.cwd();
   let wakes = 0;
+  let slot: ReturnType<typeof claimSlot> | null = null;
   try {
-    let id = codexIdentity(config, opts.hostPid);
+    let id = codexIdentity(config, opts.hostPid, opts.thread, cwd);
     const idDeadline = Date.now() + IDENTITY_WAIT_MS;
     while (id === null && endReason === null && Date.now() < idDeadline) {
       await pause(200, ended);
-      id = codexIdentity(config, opts.hostPid);
+      id = codexIdentity(config, opts.hostPid, opts.thread, cwd);
     }
     if (id === null) {
       if (endReason === null) opts.warn(`ipc hook codex --wake: unknown session: no --as/IPC_NAME with a saved session and no ipc MCP server of Codex process ${opts.hostPid} registered a name; not waiting`);
       return 0;
     }
+    // One waiter per session: per Codex process, or per thread's own MCP server under Codex's shared server.
+    server = sharedHost(opts.hostPid) ? id.server : null;
+    slot = claimSlot(config, server ?? opts.hostPid, () => end("superseded"));
     const agent = new Agent({ ...config, name: id.name }, { spawn: false, persist: false });
     agent.adopt(id.name, id.token);
     const maxWakes = opts.maxWakes ?? DEFAULT_MAX_WAKES;
@@ -274,7 +310,8 @@ export async function codexWakeWaiter(config: Config, opts: CodexWakeOptions): P
         const waitS = Math.max(1, Math.min(MAX_CHECK_WAIT_S, Math.ceil((deadline - Date.now()) / 1000)));
         let peeked: Message[];
         try {
-          const held = agent.call("check", { wait: waitS, peek: true, limit: HOOK_MESSAGE_LIMIT }, waitS * 1000 + 10_000);
+          // A deliverer's wait: what arrives is leased to this waiter (no other reader takes it) until it acks.
+          const held = agent.call("check", { wait: waitS, deliver: true, peek: true, limit: HOOK_MESSAGE_LIMIT }, waitS * 1000 + 10_000);
           const r = await Promise.race([held, ended.then(() => null)]);
           if (r === null || endReason !== null) break;
           peeked = r.messages;
@@ -292,22 +329,34 @@ export async function codexWakeWaiter(config: Config, opts: CodexWakeOptions): P
           continue;
         }
         if (peeked.length === 0) continue;
+        const ids = peeked.map((m) => m.id);
+        const giveBack = () => agent.call("ack", { message_ids: ids, delivered: false }).catch(() => undefined);
         const allowed = slot.nextWakeAt(maxWakes);
         if (allowed > Date.now()) {
+          await giveBack();
           opts.warn(`ipc hook codex --wake: this session was woken too often in the last ${WAKE_WINDOW_MS / 60_000} minutes (agents waking each other?); the mail waits until ${new Date(allowed).toISOString()} or the next prompt`);
           await pause(allowed - Date.now(), ended);
           continue;
         }
-        if (!hostAlive()) break; // never queue into a session that has ended
+        if (!hostAlive() || (server !== null && !isAlive(server))) {
+          await giveBack();
+          break; // never queue into a session that has ended
+        }
         const more = peeked.length === HOOK_MESSAGE_LIMIT ? await agent.call("whoami", {}).then((w) => Math.max(0, w.unread - peeked.length), () => 0) : 0;
         // While it hands mail to Codex, the session's turn hooks wait (awaitHandOver), so that they do not show it a second time.
         const handing = handOverFile(config, opts.hostPid);
-        writePrivate(handing, JSON.stringify({ pid: process.pid, ids: peeked.map((m) => m.id) }));
+        writePrivate(handing, JSON.stringify({ pid: process.pid, ids }));
         let failed: string | null;
         try {
+          const startedAt = new Date();
+          const started = performance.now();
           failed = await deliver(opts.thread, hookContext(id.name, peeked, more));
-          // Handed to Codex: now they are read (each by id, so that nothing newer is marked by mistake).
-          if (failed === null) for (const m of peeked) await agent.call("read", { message_id: m.id }).catch(() => undefined);
+          const took = performance.now() - started;
+          // Handed to Codex, which starts the turn with it: delivered (read; the senders hear `delivered`). Else back to unread.
+          if (failed === null) await ackDelivered(agent, ids);
+          else await giveBack();
+          // One line per wake in the waiter's log (the bench reads the stages from it).
+          if (failed === null) opts.warn(`${startedAt.toISOString()} ipc hook codex --wake: handed #${ids.join(", #")} to Codex (codex queue ${took.toFixed(0)} ms)`);
         } finally {
           rmSync(handing, { force: true });
         }
@@ -327,7 +376,17 @@ export async function codexWakeWaiter(config: Config, opts: CodexWakeOptions): P
   } finally {
     clearInterval(lifeTimer);
     clearTimeout(holdTimer);
-    slot.release();
+    slot?.release();
   }
   return wakes;
+}
+
+/** Acks `ids` as delivered; a broker older than ack gets them marked read one by one instead. */
+async function ackDelivered(agent: Agent, ids: number[]): Promise<void> {
+  try {
+    await agent.call("ack", { message_ids: ids, delivered: true });
+  } catch (err) {
+    if (!(err instanceof IpcError && err.code === "BAD_REQUEST")) return;
+    for (const id of ids) await agent.call("read", { message_id: id }).catch(() => undefined);
+  }
 }

@@ -6,6 +6,12 @@
  * it prints the framed text on stdout and exits 2; the plugin then starts a
  * turn with it through OpenCode's own API (session.promptAsync). Otherwise it
  * exits 0, the reason on stderr.
+ *
+ * With --confirm (the plugin of ipc 0.1 and later) the hand-over is a
+ * deliverer's (docs/wake.md#delivery-states): the waiter prints the mail as
+ * one JSON line `{"text": …}` and waits for the plugin's answer on stdin,
+ * `delivered` once the turn carrying it started (then the mail is read, its
+ * senders hear `delivered`, exit 2) or `failed` (it stays unread, exit 0).
  */
 import { writeSync } from "node:fs";
 import { defineCommand } from "citty";
@@ -13,6 +19,36 @@ import { configFrom } from "../cli/args.ts";
 import { DEFAULT_HOLD_S } from "./wake-hold.ts";
 
 const warn = (line: string) => writeSync(2, `${line}\n`);
+
+/** Longest wait for the plugin's answer (ms); none counts as `failed`. */
+const CONFIRM_WAIT_MS = 10_000;
+
+/** The first line on stdin (without its newline), or null at its end or after `ms`. */
+async function firstLine(ms: number): Promise<string | null> {
+  const reader = Bun.stdin.stream().getReader();
+  const timer = setTimeout(() => void reader.cancel().catch(() => {}), ms);
+  let text = "";
+  try {
+    for (let i = 0; i < 10_000; i++) {
+      const { done, value } = await reader.read();
+      if (done) return null;
+      text += new TextDecoder().decode(value);
+      const nl = text.indexOf("\n");
+      if (nl !== -1) return text.slice(0, nl);
+    }
+    return null;
+  } catch {
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** --confirm: prints the mail as one JSON line and resolves true when the plugin answers `delivered`. */
+async function confirmWithPlugin(text: string): Promise<boolean> {
+  writeSync(1, `${JSON.stringify({ text })}\n`);
+  return (await firstLine(CONFIRM_WAIT_MS))?.trim() === "delivered";
+}
 
 /** Runs the waiter and exits: 2 with the mail on stdout, else 0. */
 async function runWake(args: Record<string, unknown>): Promise<never> {
@@ -24,9 +60,16 @@ async function runWake(args: Record<string, unknown>): Promise<never> {
     if (maxWakes !== undefined && !(Number.isSafeInteger(maxWakes) && maxWakes > 0)) throw new Error(`--max-wakes ${String(args["max-wakes"])} is not a whole number above 0`);
     const config = configFrom(args as Parameters<typeof configFrom>[0]);
     const { wakeWaiter } = await import("./wake.ts");
-    const r = await wakeWaiter(config, { input: "", holdMs: holdS * 1000, warn: (l) => warn(l.replace("ipc hook --wake", "ipc hook opencode --wake")), ...(maxWakes !== undefined && { maxWakes }) });
+    const confirm = args.confirm === true;
+    const r = await wakeWaiter(config, {
+      input: "",
+      holdMs: holdS * 1000,
+      warn: (l) => warn(l.replace("ipc hook --wake", "ipc hook opencode --wake")),
+      ...(maxWakes !== undefined && { maxWakes }),
+      ...(confirm && { confirm: confirmWithPlugin }),
+    });
     if (r.exit === 2) {
-      writeSync(1, `${r.text}\n`);
+      if (!confirm) writeSync(1, `${r.text}\n`);
       code = 2;
     }
   } catch (err) {
@@ -43,6 +86,7 @@ export const opencodeHookCommand = defineCommand({
   },
   args: {
     wake: { type: "boolean", description: "wait for mail to this session's name and print it on stdout (exit 2); exit 0 when superseded, the session ends or the hold is over" },
+    confirm: { type: "boolean", description: "with --wake: print the mail as one JSON line and wait for `delivered` or `failed` on stdin; only `delivered` marks it read (exit 2)" },
     hold: { type: "string", description: `the longest wait (seconds, default ${DEFAULT_HOLD_S})`, valueHint: "s" },
     "max-wakes": { type: "string", description: "at most this many wakes of the session per 10 minutes (default 30); more mail waits", valueHint: "n" },
     as: { type: "string", description: "act as this name (env IPC_NAME; default: the MCP session of the host)", valueHint: "name" },

@@ -17,6 +17,8 @@
  *   already made, `status` is completed, aborted or error.
  */
 import { hookIdentity } from "../client/parent-session.ts";
+import { hostSessionPid } from "../client/host-process.ts";
+import { codexIdentity, isThreadId } from "./codex-wake.ts";
 import type { Config } from "../config.ts";
 import { takeMail } from "./claude-code.ts";
 import { hookContext } from "./context.ts";
@@ -84,7 +86,8 @@ export async function turnHook(config: Config, host: TurnHost, opts: TurnHookOpt
     const guard = loopGuard(host, parsed.value);
     if (guard !== null) return null; // the mail stays unread for the next turn
   }
-  const id = hookIdentity(config);
+  // Codex: the thread's own ipc MCP server first (several sessions may share one Codex process).
+  const id = host === "codex" ? codexTurnIdentity(config, parsed.value) : hookIdentity(config);
   if (id === null) {
     opts.warn(`ipc hook ${host}: unknown session: no --as/IPC_NAME with a saved session and no ipc MCP server of this host registered a name; nothing done`);
     return null;
@@ -93,4 +96,10 @@ export async function turnHook(config: Config, host: TurnHost, opts: TurnHookOpt
   if (mail === null) opts.warn(`ipc hook ${host}: no broker answers (start one with \`ipc serve\`); no mail shown, none lost`);
   if (mail === null || mail.list.length === 0) return null;
   return JSON.stringify(output(host, event as string, action, hookContext(id.name, mail.list, mail.moreUnread)));
+}
+
+/** Who a Codex turn hook acts as: the name of its thread's own ipc MCP server, else the host's (hookIdentity). */
+function codexTurnIdentity(config: Config, input: Record<string, unknown>): { name: string; token: string } | null {
+  if (!isThreadId(input.session_id) || typeof input.cwd !== "string") return hookIdentity(config);
+  return codexIdentity(config, hostSessionPid(), input.session_id, input.cwd) ?? hookIdentity(config);
 }

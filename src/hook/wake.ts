@@ -20,6 +20,7 @@ import { hostSessionPid, processArgs, processStart } from "../client/host-proces
 import { hookIdentity } from "../client/parent-session.ts";
 import type { Config } from "../config.ts";
 import { IpcError } from "../protocol/errors.ts";
+import type { Message } from "../protocol/message.ts";
 import { HOOK_MESSAGE_LIMIT } from "./claude-code.ts";
 import { hookContext } from "./context.ts";
 import { parseHookInput } from "./input.ts";
@@ -47,6 +48,13 @@ export interface WakeOptions {
   sessionPid?: number;
   /** At most this many wakes of the session per WAKE_WINDOW_MS (default DEFAULT_MAX_WAKES); more mail waits. */
   maxWakes?: number;
+  /**
+   * For a host that starts the turn itself (OpenCode's plugin): hands it the framed text and
+   * resolves true once the turn carrying it started. Only then is the mail delivered (read);
+   * false leaves it unread and the waiter ends (exit 0). Without it the mail is delivered when
+   * the waiter exits 2 with it (Claude Code's asyncRewake shows it to the model).
+   */
+  confirm?: (text: string) => Promise<boolean>;
 }
 
 /** What the caller does: exit 0 quietly, or print `text` on stderr and exit 2. */
@@ -118,7 +126,7 @@ export async function wakeWaiter(config: Config, opts: WakeOptions): Promise<Wak
     agent.adopt(id.name, id.token);
     try {
       const maxWakes = opts.maxWakes ?? DEFAULT_MAX_WAKES;
-      const outcome = await hold(agent, { deadline, ended, isEnded: () => endReason !== null, warn: opts.warn, budget: () => slot.nextWakeAt(maxWakes) });
+      const outcome = await hold(agent, { deadline, ended, isEnded: () => endReason !== null, warn: opts.warn, budget: () => slot.nextWakeAt(maxWakes), ...(opts.confirm !== undefined && { confirm: opts.confirm }) });
       if (outcome.exit === 2) slot.recordWake();
       return outcome;
     } finally {
@@ -138,6 +146,8 @@ interface HoldState {
   warn: (line: string) => void;
   /** When the wake budget allows the next wake (ms since the epoch; now or earlier: at once). */
   budget: () => number;
+  /** See WakeOptions.confirm. */
+  confirm?: (text: string) => Promise<boolean>;
 }
 
 /** Waits (peeking) until mail arrives, then takes it; reconnects while the broker is away. */
@@ -170,6 +180,7 @@ async function hold(agent: Agent, s: HoldState): Promise<WakeOutcome> {
         await pause(allowed - Date.now(), s.ended);
         continue;
       }
+      if (s.confirm !== undefined) return await handOver(agent, messages, s.confirm, s.warn);
       // Shown to the model when this process exits 2 right after: read from now on, and its senders hear `delivered`.
       const shown = await agent.call("ack", { message_ids: ids, delivered: true }).then(
         () => messages,
@@ -194,4 +205,24 @@ async function hold(agent: Agent, s: HoldState): Promise<WakeOutcome> {
     }
   }
   return { exit: 0 };
+}
+
+/** Hands leased `messages` to a host that starts the turn itself; acks them delivered only when it did. */
+async function handOver(agent: Agent, messages: Message[], confirm: (text: string) => Promise<boolean>, warn: (line: string) => void): Promise<WakeOutcome> {
+  const ids = messages.map((m) => m.id);
+  const more = messages.length === HOOK_MESSAGE_LIMIT ? await agent.call("whoami", {}).then((w) => Math.max(0, w.unread - messages.length), () => 0) : 0;
+  const text = hookContext(agent.name ?? "?", messages, more);
+  const started = await confirm(text).catch(() => false);
+  if (!started) {
+    await agent.call("ack", { message_ids: ids, delivered: false }).catch(() => {});
+    warn("ipc hook --wake: the host did not start a turn with the mail; it stays unread");
+    return { exit: 0 };
+  }
+  try {
+    await agent.call("ack", { message_ids: ids, delivered: true });
+  } catch (err) {
+    // A broker older than ack: mark them read one by one.
+    if (err instanceof IpcError && err.code === "BAD_REQUEST") for (const id of ids) await agent.call("read", { message_id: id }).catch(() => {});
+  }
+  return { exit: 2, text, ids };
 }

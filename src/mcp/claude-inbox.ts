@@ -40,7 +40,7 @@ import type { Message } from "../protocol/message.ts";
 import { type InboundPolicy, inboundPolicy, policyText } from "./claude-policy.ts";
 import { log } from "./log.ts";
 
-/** Longest connect + write into the inbox socket (ms): under the broker's lease (LEASE_MS, 2 s). */
+/** Longest connect + write into the inbox socket (ms): under the broker's lease (LEASE_MS, 5 s). */
 export const INBOX_WRITE_MS = 1_000;
 
 /** How a woken model answers: the tool reaches any agent, unlike Claude Code's own SendMessage. */

@@ -13,11 +13,16 @@
  * - A broker restart or an expired session is handled by the Agent: it
  *   reconnects, re-registers the same name and retries once; the new token is
  *   written back here after the call.
+ * - It is also saved per server process, with the server's folder, and bound
+ *   to the host thread a tool call names (src/home/mcp-servers.ts), so that a
+ *   host running the servers of several sessions in one process (Codex's
+ *   shared background server) still gives each session its own name and wake.
  */
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { isAlive, writePrivate } from "../home/files.ts";
 import { loadParentSession, type ParentSession, parentSessionPath, parentSessionsDir } from "../home/mcp-parents.ts";
+import { bindThread, pruneServerRecords, realDir, saveServerRecord } from "../home/mcp-servers.ts";
 import type { Agent, RegisterOptions } from "../client/agent.ts";
 import { hostPid } from "../client/host-process.ts";
 import { defaultName } from "../client/seat.ts";
@@ -46,6 +51,7 @@ export function pruneParentSessions(config: Pick<Config, "home">): void {
     const pid = Number(f.replace(/\.json$/, ""));
     if (Number.isSafeInteger(pid) && pid > 1 && !isAlive(pid)) rmSync(join(parentSessionsDir(config), f), { force: true });
   }
+  pruneServerRecords(config);
 }
 
 export interface IdentityOptions {
@@ -66,7 +72,14 @@ export class Identity {
   /** Called after the identity changed (register, rename): the server re-subscribes. */
   onChange: (() => void) | null = null;
   private saved: { name: string; token: string } | null = null;
+  /** What this server's own record (mcp-servers.ts) holds. */
+  private recorded: { name: string; token: string } | null = null;
   private readonly ppid: number;
+  /** This server's folder (real path) and start time, for its per-server record. */
+  private readonly cwd: string;
+  private readonly started = Date.now();
+  /** The host thread last bound to this server (a tool call's `_meta.threadId`). */
+  private thread: string | null = null;
 
   constructor(
     private readonly agent: Agent,
@@ -74,6 +87,7 @@ export class Identity {
     options: IdentityOptions = {},
   ) {
     this.ppid = options.ppid ?? hostPid();
+    this.cwd = realDir(options.cwd ?? process.cwd());
     this.configured = config.name === null ? null : normalizeName(config.name) ?? config.name;
     this.seatName = this.configured === null && config.seat !== null ? defaultName(config.seat, options.cwd ?? process.cwd()) : null;
     this.ready = this.start().catch((err) => log(`start-up identity failed: ${explain(err)}`));
@@ -158,12 +172,34 @@ export class Identity {
     const { name } = this.agent;
     const token = this.agent.sessionToken;
     if (this.ppid <= 1 || name === null || token === null) return;
+    if (this.recorded?.name !== name || this.recorded.token !== token) {
+      try {
+        saveServerRecord(this.config, { pid: process.pid, host: this.ppid, cwd: this.cwd, name, token, started: this.started });
+        this.recorded = { name, token };
+      } catch (err) {
+        log(`could not record this server's session: ${(err as Error).message}`);
+      }
+    }
     if (this.saved?.name === name && this.saved.token === token) return;
     try {
       saveParentSession(this.config, this.ppid, { name, token, as: this.configured, seat: this.config.seat, pid: process.pid });
       this.saved = { name, token };
     } catch (err) {
       log(`could not save the session for host process ${this.ppid}: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * Notes the host thread a tool call came from (Codex 0.171: `_meta.threadId` of `tools/call`),
+   * so that the thread's hooks and wake act as this server's name. Ignores anything not a string.
+   */
+  noteThread(thread: unknown): void {
+    if (typeof thread !== "string" || thread === this.thread || this.ppid <= 1) return;
+    try {
+      bindThread(this.config, thread, process.pid);
+      this.thread = thread;
+    } catch (err) {
+      log(`could not record thread ${thread.slice(0, 80)}: ${(err as Error).message}`);
     }
   }
 }

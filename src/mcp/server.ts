@@ -155,6 +155,7 @@ export function createMcpServer(agent: Agent, options: McpServerOptions = {}): M
       if (tool === undefined) throw new ToolInputError(`there is no tool "${req.params.name}"; the tools are ${TOOLS.map((t) => t.name).join(", ")}`);
       const args = parseArgs(tool, req.params.arguments);
       await identity.ready;
+      identity.noteThread(req.params._meta?.threadId);
       if (tool.needsIdentity !== false) await identity.ensure();
       text = await tool.run(args, { agent, config, identity, signal: extra.signal });
     } catch (err) {

@@ -10,6 +10,7 @@ import { hostPid } from "../client/host-process.ts";
 import { hostKindOf } from "../client/seat.ts";
 import { type Config, claudeMessaging } from "../config.ts";
 import { Identity } from "./identity.ts";
+import { sharedHost } from "../home/mcp-servers.ts";
 import { screenedInput } from "./jsonrpc.ts";
 import { log } from "./log.ts";
 import { createMcpServer } from "./server.ts";
@@ -35,7 +36,9 @@ function guardStdout(): void {
 export async function serveStdio(config: Config): Promise<void> {
   guardStdout();
   const ppid = hostPid();
-  const agent = new Agent(config, { lastName: false, savedToken: false, seatHost: config.seat ?? hostKindOf(ppid, "mcp") });
+  // Under a host that runs several sessions (Codex's shared server), this server is its session's seat, not the host.
+  const seatPid = sharedHost(ppid) ? process.pid : undefined;
+  const agent = new Agent(config, { lastName: false, savedToken: false, seatHost: config.seat ?? hostKindOf(ppid, "mcp"), ...(seatPid !== undefined && { seatPid }) });
   const identity = new Identity(agent, config, { ppid });
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([identity.ready, new Promise<void>((r) => (timer = setTimeout(r, START_WAIT_MS)))]);

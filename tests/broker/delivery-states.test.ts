@@ -80,7 +80,7 @@ describe("deliverers", () => {
     await inbox.call({ id: 1, op: "subscribe", deliver: true });
     send(alice, "bob", "first");
     expect((await inbox.frame()).lease).toBe(true);
-    expect(await alice.frame(10_000)).toMatchObject({ id: 1, status: "notified" }); // after the lease (2 s)
+    expect(await alice.frame(10_000)).toMatchObject({ id: 1, status: "notified" }); // after the lease (5 s)
     const r = await alice.call({ id: 2, op: "send", to: "bob", content: "second" });
     expect(r.status).toBe("notified"); // at once: no lease any more
     const plain = await inbox.frame();

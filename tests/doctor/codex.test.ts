@@ -20,7 +20,8 @@ test("without codex on PATH: untrusted hooks are a warning with the fix; once tr
   expect(before).toContain("are not trusted (untrusted, from config.toml's hooks.state; no codex command on PATH to ask)");
   expect(before).toContain('answer its "Hooks need review" dialog with "Trust all and continue"');
   expect(before).toContain("no `codex` on PATH, so ipc cannot check that it has `codex queue`");
-  expect(before).toContain("daemon_auto_start = false");
+  // Codex's shared background server (its default) is no longer something to turn off
+  expect(before).not.toContain("daemon_auto_start = false");
   const hooks = join(home, ".codex", "hooks.json");
   appendFileSync(
     join(home, ".codex", "config.toml"),

@@ -87,7 +87,10 @@ describe("the Codex wake waiter", () => {
     const w = waiter(e, fake.dir, host.pid);
     try {
       await Bun.sleep(1_000);
-      expect((await send(e, "the deploy is done (note 4f1a)")).code).toBe(0);
+      const sent = await send(e, "the deploy is done (note 4f1a)");
+      expect(sent.code).toBe(0);
+      // the waiter started Codex's turn with the text: the sender hears delivered
+      expect(sent.stdout).toContain("delivered");
       await until(() => fake.calls().length === 1, 15_000, "one codex queue");
       const [args] = fake.calls();
       expect(args!.slice(0, 3)).toEqual(["queue", "--thread", THREAD]);
@@ -112,7 +115,10 @@ describe("the Codex wake waiter", () => {
     const w = waiter(e, fake.dir, host.pid);
     try {
       await Bun.sleep(1_000);
-      expect((await send(e, "keep the old API (note 2c9d)")).code).toBe(0);
+      const sent = await send(e, "keep the old API (note 2c9d)");
+      expect(sent.code).toBe(0);
+      // codex queue failed: not delivered, and not marked read
+      expect(sent.stdout).toContain("notified");
       await until(() => fake.calls().length >= 2, 15_000, "codex queue tried twice");
       expect(await unread(e)).toEqual(["keep the old API (note 2c9d)"]);
       fake.fail(false);

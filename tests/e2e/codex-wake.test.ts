@@ -243,7 +243,7 @@ describe.skipIf(skip !== null)("Codex set up with ipc setup codex --write --hook
 });
 
 describe.skipIf(skip !== null)("Codex with its shared background server (daemon_auto_start, Codex's default)", () => {
-  test("an idle session is woken by ipc send there too", async () => {
+  test("two sessions of one shared server in one folder get two names; each is woken by its own mail only, and the sender hears delivered", async () => {
     const e = ipcEnv();
     await using _broker = await startBrokerProcess(e);
     expect((await ipc(e, ["register", "alice"])).code).toBe(0);
@@ -252,23 +252,45 @@ describe.skipIf(skip !== null)("Codex with its shared background server (daemon_
     const home = codexHome(api.url, [project], { daemon: true });
     try {
       expect((await ipc(e, ["setup", "codex", "--write", "--hooks", "--name", "dana"], { env: { HOME: home } })).code).toBe(0);
-      // ipc doctor warns that the shared server's sessions share one name
-      expect((await ipc(e, ["doctor"], { env: { HOME: home, PATH }, cwd: project })).stdout).toContain("daemon_auto_start = false");
-      await using codex = startCodex({ home, project });
-      await codex.trustHooks(START_MS);
-      await codex.ready(START_MS);
-      let name: string | undefined;
-      await until(() => (name = sessionNames(e.home).find((n) => n.startsWith("dana"))) !== undefined, START_MS, "dana's MCP server to register");
-      const s: Seat = { api, codex, home, project, name: name!, doctorBefore: "", async [Symbol.asyncDispose]() {} };
-      await prompt(s, "hello there");
-      await until(() => waiters(e.home).length === 1, WAKE_MS, "the SessionStart hook's wake waiter");
+      // ipc doctor no longer tells the user to turn the shared server off: each session keeps its own name there
+      expect((await ipc(e, ["doctor"], { env: { HOME: home, PATH }, cwd: project })).stdout).not.toContain("daemon_auto_start = false");
+      /** A session at its idle prompt after its first turn (the shared server starts a thread's MCP server with the thread). */
+      const open = async (trust: boolean, hello: string): Promise<Seat> => {
+        const known = new Set(sessionNames(e.home));
+        const codex = startCodex({ home, project });
+        if (trust) await codex.trustHooks(START_MS);
+        await codex.ready(START_MS);
+        const s: Seat = { api, codex, home, project, name: "", doctorBefore: "", [Symbol.asyncDispose]: () => codex[Symbol.asyncDispose]() };
+        await prompt(s, hello); // its SessionStart arms its waiter
+        let name: string | undefined;
+        await until(() => (name = sessionNames(e.home).find((n) => !known.has(n) && n.startsWith("dana"))) !== undefined, START_MS, "dana's MCP server to register").catch((err) => {
+          throw new Error(`${(err as Error).message}; screen:\n${codex.screen()}`);
+        });
+        s.name = name!;
+        return s;
+      };
+      await using first = await open(true, "hello first");
+      await until(() => waiters(e.home).length === 1, WAKE_MS, "the first session's wake waiter");
+      await using second = await open(false, "hello second");
+      expect(second.name).not.toBe(first.name);
+      await until(() => waiters(e.home).length === 2, WAKE_MS, "a waiter for each session (one shared server)");
       await Bun.sleep(1_000);
-      expect((await ipc(e, ["send", name!, "the daemon path works (note 1f5a)", "--as", "alice"])).code).toBe(0);
-      const woken = await api.waitForTurn((r) => lastUserText(r).includes("note 1f5a"), WAKE_MS);
-      if (woken === null) throw new Error(`not woken; screen:\n${codex.screen()}`);
-      await codex.waitScreen((t) => t.includes("the daemon path works (note 1f5a)"), WAKE_MS, "the message on screen");
+      for (const [to, other, note] of [[first, second, "note 1f5a"], [second, first, "note 6b0c"]] as const) {
+        const from = api.turns().length;
+        const sent = await ipc(e, ["send", to.name, `for ${to.name} (${note})`, "--as", "alice"]);
+        expect(sent.code).toBe(0);
+        // ipc itself started the turn with the text: delivered, not just notified
+        expect(sent.stdout).toContain("delivered");
+        const woken = await api.waitForTurn((r) => lastUserText(r).includes(note), WAKE_MS, from);
+        if (woken === null) throw new Error(`${to.name} not woken; screen:\n${to.codex.screen()}`);
+        await to.codex.waitScreen((t) => t.includes(note), WAKE_MS, `the message on ${to.name}'s screen`);
+        await Bun.sleep(2_000);
+        expect(other.codex.screen()).not.toContain(note);
+        expect(api.turns().filter((r) => lastUserText(r).includes(note))).toHaveLength(1);
+        expect((await inHistory(e, "alice", note))?.read_at).toBeString();
+      }
     } finally {
       stopDaemon(home);
     }
-  }, 3 * START_MS + 2 * WAKE_MS);
+  }, 4 * START_MS + 4 * WAKE_MS);
 });

@@ -13,8 +13,9 @@
  *   send to a busy Gemini CLI comes in the one more turn of its AfterAgent hook.
  * - Every message arrives once, and each `send` result names the state its path
  *   honestly reached: `delivered` where a leased deliverer put it into the model
- *   (Claude Code's inbox), `notified` where a live process has it (Codex's
- *   peeking waiter, Gemini CLI's MCP server, any channel post).
+ *   (Claude Code's inbox, Codex's waiter once `codex queue` took it),
+ *   `notified` where a live process has it (Gemini CLI's MCP server, any
+ *   channel post).
  * Skipped, saying why, where any of the three CLIs or tmux is missing.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -168,7 +169,7 @@ describe.skipIf(skip !== null)("Claude Code, Codex and Gemini CLI on one broker"
     await broker?.[Symbol.asyncDispose]();
   });
 
-  test("Claude's tool call wakes Codex, whose tool call wakes Claude Code through its inbox; Claude hears notified, Codex hears delivered", async () => {
+  test("Claude's tool call wakes Codex, whose tool call wakes Claude Code through its inbox; each hears delivered", async () => {
     const c2x = "claude to codex: please run the migration (note xv-c2x)";
     const x2c = "codex to claude: migration done (note xv-x2c)";
     s.claude.api.script.push({ tool: "mcp__ipc__send", input: { to: s.codex.name, content: c2x } }, { text: "asked codex" });
@@ -180,8 +181,8 @@ describe.skipIf(skip !== null)("Claude Code, Codex and Gemini CLI on one broker"
     // Claude's send tool returned; its result (in the next request) names the state.
     const sent = await s.claude.api.waitForTurn((r) => r.text.includes("tool_result") && sentState(r.text) !== null, HOP_MS, claudeFrom);
     if (sent === null) throw new Error(`Claude's send did not return; screen:\n${s.claude.cli.screen()}`);
-    // Codex's waiter peeks (it is no leased deliverer): the sender hears that a live process has it
-    expect(sentState(sent.text)).toBe("notified");
+    // Codex's waiter is a leased deliverer: the sender hears delivered once `codex queue` started Codex's turn with it
+    expect(sentState(sent.text)).toBe("delivered");
 
     const woken = await s.codex.api.waitForTurn((r) => r.text.includes("note xv-c2x"), HOP_MS, codexFrom);
     if (woken === null) throw new Error(`Codex not woken; screen:\n${s.codex.cli.screen()}`);

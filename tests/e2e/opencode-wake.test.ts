@@ -117,7 +117,10 @@ describe.skipIf(skip !== null)("the real OpenCode with ipc", () => {
   test("after a turn, the idle session is woken again, once per message", async () => {
     await Bun.sleep(2_000); // the turn's session.idle re-armed the waiter
     const before = oc.api.turns().length;
-    expect((await ipc(e, ["send", oc.name, "please rebase on main (note 9c1d)", "--as", "alice"])).code).toBe(0);
+    const sent = await ipc(e, ["send", oc.name, "please rebase on main (note 9c1d)", "--as", "alice"]);
+    expect(sent.code).toBe(0);
+    // the plugin started the turn with it before the send was answered
+    expect(sent.stdout).toContain("delivered");
     const woken = await oc.api.waitForTurn((r) => lastInput(r.body).includes("note 9c1d"), TURN_MS, before);
     if (woken === null) throw new Error(`not woken; screen:\n${oc.oc.screen()}`);
     await Bun.sleep(3_000);
@@ -134,7 +137,10 @@ describe.skipIf(skip !== null)("the real OpenCode with ipc", () => {
     oc.oc.type("plan the release");
     expect(await oc.api.waitForTurn((r) => r.text.includes("plan the release"), TURN_MS, before)).not.toBeNull();
     const busy = oc.api.turns().length;
-    expect((await ipc(e, ["send", oc.name, "release notes are in docs/ (note a2f4)", "--as", "alice"])).code).toBe(0);
+    const sent = await ipc(e, ["send", oc.name, "release notes are in docs/ (note a2f4)", "--as", "alice"]);
+    expect(sent.code).toBe(0);
+    // not yet in the model's context: it waits, unread, for the turn to end
+    expect(sent.stdout).not.toContain("delivered");
     const more = await oc.api.waitForTurn((r) => lastInput(r.body).includes("note a2f4"), TURN_MS, busy);
     if (more === null) throw new Error(`no turn with the mail; screen:\n${oc.oc.screen()}`);
     // it came after the busy turn's answer, not into it

@@ -66,7 +66,7 @@ describe("ipc setup opencode", () => {
     const plugin = join(e.homeDir, ".config", "opencode", "plugins", "ipc-wake.js");
     expect(r.stdout).toContain(`✔ OpenCode: the ipc wake plugin added as ${plugin}`);
     const text = readFileSync(plugin, "utf8");
-    expect(pluginWaiter(text)).toEqual([self!, ...selfArgs, "hook", "opencode", "--wake"]);
+    expect(pluginWaiter(text)).toEqual([self!, ...selfArgs, "hook", "opencode", "--wake", "--confirm"]);
     expect(text).toContain("export const IpcWake");
     expect((await ipc(e, ["setup", "opencode", "--write", "--hooks"])).stdout).toContain("the ipc wake plugin already in");
     const doctor = await ipc(e, ["doctor"]);
