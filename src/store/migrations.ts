@@ -167,4 +167,22 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE cluster_received ADD COLUMN message_id INTEGER;
   CREATE INDEX cluster_received_by_message ON cluster_received(message_id) WHERE message_id IS NOT NULL;
   `,
+  // 9: the received half of history goes through the inbox index (issue 25): an index on recipient_id
+  // cost about a sixth of a stored row's CPU on every send. Instead each identity lists the names it held
+  // (a few: renames are once an hour); its received messages are the inbox index's ranges of those
+  // names whose recipient_id is the identity, below until_id once it let the name go.
+  `
+  CREATE TABLE held_names (
+    identity INTEGER NOT NULL,
+    name     TEXT NOT NULL,
+    until_id INTEGER,                 -- NULL while held; else the highest message id when it was let go
+    PRIMARY KEY (identity, name)
+  ) WITHOUT ROWID;
+  INSERT INTO held_names (identity, name, until_id)
+    SELECT recipient_id, recipient, max(id) FROM messages WHERE recipient_id IS NOT NULL GROUP BY recipient_id, recipient;
+  INSERT INTO held_names (identity, name, until_id)
+    SELECT identity, name, NULL FROM instances WHERE identity IS NOT NULL
+    ON CONFLICT (identity, name) DO UPDATE SET until_id = NULL;
+  DROP INDEX messages_received;
+  `,
 ];
