@@ -29,7 +29,7 @@ export interface MessageRow {
 export type NewMessage = Omit<MessageRow, "id" | "large_file" | "sender_id" | "recipient_id">;
 
 const COLUMNS = "id, sender, recipient, kind, content, data, reply_to, created_at, read_at, large_file, sender_id, recipient_id, channel";
-/** Matches the `messages_inbox` index: `= 0` unread, `= 1` read. */
+/** Matches the `messages_inbox` index (recipient, this, then the rowid id): `= 0` unread, `= 1` read. */
 const IS_READ = "(read_at IS NOT NULL)";
 
 export class MessageStore {

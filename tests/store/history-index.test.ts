@@ -144,6 +144,12 @@ test("migration 9 lists the names each identity held and drops the recipient_id 
   const db = openDatabase(path);
   expect((db.query("PRAGMA user_version").get() as { user_version: number }).user_version).toBe(9);
   expect(db.query("SELECT name FROM sqlite_schema WHERE type = 'index' AND name = 'messages_received'").all()).toEqual([]);
+  // The inbox and sent indexes end with the rowid (= id) only; queries still walk them in id order, with no sort step.
+  const plan = (sql: string) => (db.query(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join("; ");
+  expect(plan("SELECT id FROM messages WHERE recipient = 'x' AND (read_at IS NOT NULL) = 0 ORDER BY id LIMIT 5")).toBe(
+    "SEARCH messages USING COVERING INDEX messages_inbox (recipient=? AND <expr>=?)",
+  );
+  expect(plan("SELECT content FROM messages WHERE sender_id = 1 AND id < 9 ORDER BY id DESC LIMIT 5")).toBe("SEARCH messages USING INDEX messages_sent (sender_id=? AND rowid<?)");
   expect(db.query("SELECT identity, name, until_id FROM held_names ORDER BY identity, name").all()).toEqual([
     { identity: 1, name: "fred", until_id: 20 },
     { identity: 1, name: "fred2", until_id: null },
