@@ -6,6 +6,7 @@
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { openDatabase } from "../../src/store/database.ts";
+import { InstanceStore } from "../../src/store/instances.ts";
 import { tempHome } from "../lib/procs.ts";
 
 /** Builds the stored-messages database once; returns its path. */
@@ -21,9 +22,9 @@ export function prefill(count: number): string {
   );
   const users = 1000;
   db.transaction(() => {
-    const identity = db.prepare("INSERT INTO identities (first_name, created_at) VALUES (?, ?)");
-    const reg = db.prepare("INSERT OR IGNORE INTO instances (name, registered_at, last_seen, identity) VALUES (?, ?, ?, ?)");
-    for (let u = 0; u < users; u++) reg.run(`user${u}`, now, now, Number(identity.run(`user${u}`, now).lastInsertRowid));
+    // Registered as the broker registers them (identity, instance, the names it held).
+    const instances = new InstanceStore(db);
+    for (let u = 0; u < users; u++) instances.upsert(`user${u}`, now);
     for (let i = 0; i < count; i++) {
       const created = now - (count - i) * 10;
       ins.run(`user${i % users}`, `user${(i * 7 + 1) % users}`, `stored message ${i}: the quick brown fox jumps over the lazy dog`, created, i % 100 === 0 ? null : created + 5);

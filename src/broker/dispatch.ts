@@ -6,7 +6,7 @@ import * as v from "valibot";
 import { paths } from "../config.ts";
 import { IpcError } from "../protocol/errors.ts";
 import { databaseError, diskFullMessage, isCorruption, isDiskFull } from "../store/database.ts";
-import { NAME_FIELDS, REQUEST_SCHEMAS, type Request, RequestId } from "../protocol/requests.ts";
+import { NAME_FIELDS, quickSend, REQUEST_SCHEMAS, type Request, RequestId } from "../protocol/requests.ts";
 import type { Broker } from "./broker.ts";
 import { type Connection, Mode } from "./connection.ts";
 import { errorFrame, okFrame } from "./frames.ts";
@@ -30,7 +30,8 @@ const HEAVY_MS = 2;
  * @returns false when the frame was not handled: a heavy op that must wait until `b.heavyUntil` (handle it again then).
  */
 export function handleFrame(b: Broker, conn: Connection, text: string): boolean {
-  conn.lastActivity = performance.now();
+  const started = performance.now();
+  conn.lastActivity = started;
   let obj: unknown;
   try {
     obj = JSON.parse(text);
@@ -38,7 +39,8 @@ export function handleFrame(b: Broker, conn: Connection, text: string): boolean 
     reply(b, conn, null, badRequest("frame is not valid JSON (one JSON object per line)"));
     return true;
   }
-  if (isObject(obj) && typeof obj.op === "string" && HEAVY_OPS.has(obj.op) && performance.now() < b.heavyUntil) return false;
+  const heavy = isObject(obj) && typeof obj.op === "string" && HEAVY_OPS.has(obj.op);
+  if (heavy && started < b.heavyUntil) return false;
   if (conn.mode === Mode.Fresh) {
     conn.decoder.stopWatchingObjectEnd();
     if (isObject(obj) && "action" in obj) {
@@ -57,9 +59,8 @@ export function handleFrame(b: Broker, conn: Connection, text: string): boolean 
   } else if (conn.mode >= Mode.Legacy) {
     return true;
   }
-  const started = performance.now();
   handleRequest(b, conn, obj);
-  if (isObject(obj) && typeof obj.op === "string" && HEAVY_OPS.has(obj.op)) {
+  if (heavy) {
     const took = performance.now() - started;
     if (took >= HEAVY_MS) b.heavyUntil = performance.now() + took;
   }
@@ -72,14 +73,17 @@ function handleRequest(b: Broker, conn: Connection, obj: unknown): void {
     reply(b, conn, null, badRequest("a frame must be a JSON object with an \"op\""));
     return;
   }
-  const schema = typeof obj.op === "string" ? REQUEST_SCHEMAS.get(obj.op) : undefined;
-  const parsed = schema === undefined ? undefined : v.safeParse(schema, obj);
-  if (parsed === undefined || !parsed.success) {
-    const id = v.is(RequestId, obj.id) ? obj.id : null;
-    reply(b, conn, id, invalid(obj, parsed?.issues ?? []));
-    return;
+  let req: Request | null = quickSend(obj);
+  if (req === null) {
+    const schema = typeof obj.op === "string" ? REQUEST_SCHEMAS.get(obj.op) : undefined;
+    const parsed = schema === undefined ? undefined : v.safeParse(schema, obj);
+    if (parsed === undefined || !parsed.success) {
+      const id = v.is(RequestId, obj.id) ? obj.id : null;
+      reply(b, conn, id, invalid(obj, parsed?.issues ?? []));
+      return;
+    }
+    req = parsed.output as Request;
   }
-  const req = parsed.output as Request;
   const id = req.id ?? null;
   // Limits are per session: a request carrying its own token counts against that session.
   const own = req.token === undefined ? null : b.sessions.resolve(req.token, b.clock());

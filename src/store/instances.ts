@@ -37,6 +37,8 @@ export class InstanceStore {
   private readonly sDeleteForward: Statement;
   private readonly sRetarget: Statement;
   private readonly sExpireForwards: Statement;
+  private readonly sHold: Statement;
+  private readonly sLetGo: Statement;
 
   constructor(db: Database) {
     this.sAll = db.prepare("SELECT name, registered_at, last_seen, renamed_at, identity FROM instances ORDER BY name");
@@ -61,6 +63,13 @@ export class InstanceStore {
     this.sDeleteForward = db.prepare("DELETE FROM forwards WHERE old_name = ?");
     this.sRetarget = db.prepare("UPDATE forwards SET new_name = ?2 WHERE new_name = ?1");
     this.sExpireForwards = db.prepare("DELETE FROM forwards WHERE expires_at <= ?");
+    // Which names an identity held (migration 10): the received half of its history is found under them.
+    this.sHold = db.prepare(
+      "INSERT INTO held_names (identity, name, until_id) VALUES (?1, ?2, NULL) ON CONFLICT (identity, name) DO UPDATE SET until_id = NULL",
+    );
+    this.sLetGo = db.prepare(
+      "UPDATE held_names SET until_id = (SELECT coalesce(max(id), 0) FROM messages) WHERE identity = ?1 AND name = ?2",
+    );
   }
 
   all(): InstanceRow[] {
@@ -80,6 +89,7 @@ export class InstanceStore {
     }
     const identity = Number(this.sNewIdentity.run(name, now).lastInsertRowid);
     this.sInsert.run(name, now, identity);
+    this.sHold.run(identity, name);
     this.sClaimFuture.run(identity, name);
     return identity;
   }
@@ -94,11 +104,17 @@ export class InstanceStore {
     this.sTouch.run(lastSeen, name);
   }
 
-  /** Renames an instance row, recording when (once-per-hour rule); unread mail waiting for the new name becomes its. */
+  /**
+   * Renames an instance row, recording when (once-per-hour rule); unread mail waiting for the new name becomes its.
+   * The identity's history keeps the old name's messages up to now, and continues under the new one.
+   */
   rename(oldName: string, newName: string, now: number): void {
     this.sRename.run(oldName, newName, now);
     const held = this.sIdentity.get(newName);
-    if (held !== null) this.sClaimFuture.run(held.identity, newName);
+    if (held === null) return;
+    this.sLetGo.run(held.identity, oldName);
+    this.sHold.run(held.identity, newName);
+    this.sClaimFuture.run(held.identity, newName);
   }
 
   forwards(): ForwardRow[] {

@@ -29,7 +29,7 @@ export interface MessageRow {
 export type NewMessage = Omit<MessageRow, "id" | "large_file" | "sender_id" | "recipient_id">;
 
 const COLUMNS = "id, sender, recipient, kind, content, data, reply_to, created_at, read_at, large_file, sender_id, recipient_id, channel";
-/** Matches the `messages_inbox` index: `= 0` unread, `= 1` read. */
+/** Matches the `messages_inbox` index (recipient, this, then the rowid id): `= 0` unread, `= 1` read. */
 const IS_READ = "(read_at IS NOT NULL)";
 
 export class MessageStore {
@@ -41,15 +41,18 @@ export class MessageStore {
   private readonly sConsume: Statement<MessageRow>;
   private readonly sConsumeFrom: Statement<MessageRow>;
   private readonly sUnreadCounts: Statement<{ recipient: string; n: number }>;
-  private readonly sHistory: Statement<MessageRow>;
-  private readonly sHistoryWith: Statement<MessageRow>;
+  private readonly sSent: Statement<MessageRow>;
+  private readonly sSentTo: Statement<MessageRow>;
+  private readonly sHeld: Statement<{ name: string; until_id: number | null }>;
+  private readonly sReceived: Statement<MessageRow>;
+  private readonly sReceivedFrom: Statement<MessageRow>;
+  private readonly sReceivedIn: Statement<MessageRow>;
   private readonly sMoveUnread: Statement;
   private readonly sCount: Statement<{ n: number }>;
   private readonly sMarkRead: Statement;
   private readonly sUnmarkRead: Statement;
   private readonly sWithdraw: Statement;
   private readonly sChannelHistory: Statement<MessageRow>;
-  private readonly sChannelCopies: Statement<MessageRow>;
   private readonly sRecordOf: Statement<{ id: number | null }>;
   private readonly sReplies: Statement<MessageRow>;
 
@@ -80,15 +83,22 @@ export class MessageStore {
     this.sUnreadCounts = db.prepare(
       `SELECT recipient, count(*) AS n FROM messages WHERE ${IS_READ} = 0 GROUP BY recipient`,
     );
-    // Two ordered index ranges of one identity (sent; received), merged.
-    const range = (where: string) =>
-      `SELECT ${COLUMNS} FROM (SELECT ${COLUMNS} FROM messages WHERE ${where} AND id < ?2 ORDER BY id DESC LIMIT ?3)`;
-    this.sHistory = db.prepare(`${range("sender_id = ?1")} UNION ${range("recipient_id = ?1")} ORDER BY id DESC LIMIT ?3`);
-    this.sHistoryWith = db.prepare(
-      `SELECT ${COLUMNS} FROM messages
-       WHERE id < ?2 AND ((sender_id = ?1 AND recipient = ?4) OR (recipient_id = ?1 AND sender = ?4))
-       ORDER BY id DESC LIMIT ?3`,
+    // History (see `history`): the sent half is one range of messages_sent; the received half is, for
+    // each name the identity held (held_names), the two ranges (unread, read) of that name in
+    // messages_inbox, keeping the rows whose recipient_id is the identity.
+    this.sSent = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE sender_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3`);
+    this.sSentTo = db.prepare(
+      `SELECT ${COLUMNS} FROM messages WHERE sender_id = ?1 AND id < ?2 AND recipient = ?4 ORDER BY id DESC LIMIT ?3`,
     );
+    this.sHeld = db.prepare("SELECT name, until_id FROM held_names WHERE identity = ?");
+    const received = (extra: string) =>
+      db.prepare<MessageRow, [string, number, number, number, number] | [string, number, number, number, number, string]>(
+        `SELECT ${COLUMNS} FROM messages WHERE recipient = ?1 AND ${IS_READ} = ?2 AND id < ?3 AND recipient_id = ?4${extra}
+         ORDER BY id DESC LIMIT ?5`,
+      );
+    this.sReceived = received("");
+    this.sReceivedFrom = received(" AND sender = ?6");
+    this.sReceivedIn = received(" AND channel = ?6");
     this.sMoveUnread = db.prepare(
       `UPDATE messages SET recipient = ? WHERE recipient = ? AND ${IS_READ} = 0`,
     );
@@ -102,8 +112,6 @@ export class MessageStore {
     this.sChannelHistory = db.prepare(
       `SELECT ${COLUMNS} FROM messages WHERE recipient = ?1 AND ${IS_READ} = 1 AND id < ?2 ORDER BY id DESC LIMIT ?3`,
     );
-    // One member's copies of a channel's posts (messages_received, filtered by channel).
-    this.sChannelCopies = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE recipient_id = ?1 AND channel = ?2 AND id < ?3 ORDER BY id DESC LIMIT ?4`);
     // The record of a member's copy: the copies follow their record in one transaction.
     this.sRecordOf = db.prepare(`SELECT max(id) AS id FROM messages WHERE recipient = ?1 AND ${IS_READ} = 1 AND id <= ?2`);
     this.sReplies = db.prepare(`SELECT ${COLUMNS} FROM messages WHERE reply_to = ? ORDER BY id LIMIT 1000`);
@@ -116,7 +124,7 @@ export class MessageStore {
 
   /** Identity `who`'s copies of `channel`'s posts, newest first, below id `before`. */
   channelCopies(who: number, channel: string, limit: number, before = Number.MAX_SAFE_INTEGER): MessageRow[] {
-    return this.sChannelCopies.all(who, channel, before, limit);
+    return newest(this.receivedBy(who, before, limit, this.sReceivedIn, channel), limit);
   }
 
   /** The id of the record a channel copy (`id` in `channel`) was made from, or null. */
@@ -189,9 +197,28 @@ export class MessageStore {
    * first; only with the name `other` when given; ids below `before`.
    */
   history(who: number, limit: number, before = Number.MAX_SAFE_INTEGER, other?: string): MessageRow[] {
-    return other === undefined
-      ? this.sHistory.all(who, before, limit)
-      : this.sHistoryWith.all(who, before, limit, other);
+    const sent = other === undefined ? this.sSent.all(who, before, limit) : this.sSentTo.all(who, before, limit, other);
+    const received = other === undefined
+      ? this.receivedBy(who, before, limit, this.sReceived)
+      : this.receivedBy(who, before, limit, this.sReceivedFrom, other);
+    received.push(sent);
+    return newest(received, limit);
+  }
+
+  /**
+   * Messages identity `who` received (one list per index range: each newest first, at most `limit`),
+   * below id `before`, through `query` (sReceived*, with `extra` as its ?6 when it takes one).
+   */
+  private receivedBy(who: number, before: number, limit: number, query: Statement<MessageRow>, extra?: string): MessageRow[][] {
+    const lists: MessageRow[][] = [];
+    for (const h of this.sHeld.all(who)) {
+      const below = h.until_id === null ? before : Math.min(before, h.until_id + 1);
+      for (const read of [0, 1]) {
+        const rows = extra === undefined ? query.all(h.name, read, below, who, limit) : query.all(h.name, read, below, who, limit, extra);
+        if (rows.length > 0) lists.push(rows);
+      }
+    }
+    return lists;
   }
 
   /** Moves every unread message of `from` to `to` (rename); returns how many moved. */
@@ -203,4 +230,14 @@ export class MessageStore {
   count(): number {
     return this.sCount.get()!.n;
   }
+}
+
+/** The `limit` newest rows of `lists` (each newest first), each id once, newest first. */
+function newest(lists: MessageRow[][], limit: number): MessageRow[] {
+  const nonEmpty = lists.filter((l) => l.length > 0);
+  if (nonEmpty.length === 0) return [];
+  if (nonEmpty.length === 1) return nonEmpty[0]!.slice(0, limit);
+  const byId = new Map<number, MessageRow>();
+  for (const l of nonEmpty) for (const r of l) byId.set(r.id, r);
+  return [...byId.values()].sort((a, b) => b.id - a.id).slice(0, limit);
 }

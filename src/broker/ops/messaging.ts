@@ -41,7 +41,10 @@ export function sendDirect(
   if (remote !== null) return remote;
   const r = deliver(b, { sender, recipient, kind: "direct", content, data, replyTo });
   if (target !== null) return { message_id: r.id, to: recipient, status: "forwarded" };
-  return { message_id: r.id, to: recipient, status: r.status, ...(r.lease !== null && { lease: r.lease }) };
+  // Built without spreads: this is every send's path.
+  const out: ResultOf<"send"> & { lease?: Lease } = { message_id: r.id, to: recipient, status: r.status };
+  if (r.lease !== null) out.lease = r.lease;
+  return out;
 }
 
 /**
@@ -52,8 +55,10 @@ export const send: OpHandler<"send"> = (b, conn, req) => {
   const s = b.requireSession(conn, req.token);
   const replyTo = req.reply_to === undefined ? null : replyTarget(b, s.name, req.reply_to);
   if (isChannel(req.to)) return postToChannel(b, s.name, req.to, req.content, dataText(req.data), replyTo);
-  const { lease, ...result } = sendDirect(b, s.name, req.to, req.content, dataText(req.data), replyTo);
-  if (lease === undefined) return result;
+  const sent = sendDirect(b, s.name, req.to, req.content, dataText(req.data), replyTo);
+  const lease = sent.lease;
+  if (lease === undefined) return sent;
+  const result = { message_id: sent.message_id, to: sent.to, status: sent.status };
   const id = req.id ?? null;
   let rolledBack = false;
   lease.settled.push((status) => {
