@@ -10,7 +10,7 @@
  * is left, and is refused (RATE_LIMITED) when not even its first message fits.
  */
 import { IpcError } from "../protocol/errors.ts";
-import type { MessageRow } from "../store/messages.ts";
+import type { MessageRow, UnreadSize } from "../store/messages.ts";
 import type { Broker } from "./broker.ts";
 
 /** Characters of content and data one reply carries at most (a single message always fits). */
@@ -37,6 +37,22 @@ export function fitting(rows: readonly MessageRow[], full: boolean, budget = REP
     if (used > budget) return Math.max(1, i);
   }
   return rows.length;
+}
+
+/**
+ * How many of the unread messages measured by `sizes` (MessageStore.unreadSizes, oldest first) are worth
+ * reading for a reply of `budget` units: never fewer than fit (each size, divided by `bytesPerUnit`, is at
+ * most what its message weighs), so the exact cut on those rows answers the same, while the rows past it
+ * (megabytes a reply cannot carry: 30 unread 3.5 MB messages were all read by every check) stay unread
+ * on disk. `bytesPerUnit`: 3 for a budget in UTF-16 characters (weight), 1 for one in UTF-8 bytes or more.
+ */
+export function worthReading(sizes: readonly UnreadSize[], budget: number, bytesPerUnit: number): number {
+  let used = 0;
+  for (let i = 0; i < sizes.length; i++) {
+    used += Math.floor((sizes[i]!.content_bytes + sizes[i]!.data_bytes) / bytesPerUnit);
+    if (used > budget) return i + 1;
+  }
+  return sizes.length;
 }
 
 /** Bytes (about) of IPC_MAX_HELD_OUTPUT_BYTES not taken by replies clients have not read yet or that wait for the commit. */

@@ -32,12 +32,23 @@ const COLUMNS = "id, sender, recipient, kind, content, data, reply_to, created_a
 /** Matches the `messages_inbox` index (recipient, this, then the rowid id): `= 0` unread, `= 1` read. */
 const IS_READ = "(read_at IS NOT NULL)";
 
+/** An unread message's size, read without its text (octet_length reads no overflow page). */
+export interface UnreadSize {
+  id: number;
+  /** UTF-8 bytes of content (0 for a large message, whose reply carries a summary). */
+  content_bytes: number;
+  /** UTF-8 bytes of data (0 when none). */
+  data_bytes: number;
+}
+
 export class MessageStore {
   private readonly sInsert: Statement;
   private readonly sSetLarge: Statement;
   private readonly sGet: Statement<MessageRow>;
   private readonly sPeek: Statement<MessageRow>;
   private readonly sPeekFrom: Statement<MessageRow>;
+  private readonly sUnreadSizes: Statement<UnreadSize>;
+  private readonly sUnreadSizesFrom: Statement<UnreadSize>;
   private readonly sConsume: Statement<MessageRow>;
   private readonly sConsumeFrom: Statement<MessageRow>;
   private readonly sUnreadCounts: Statement<{ recipient: string; n: number }>;
@@ -70,6 +81,9 @@ export class MessageStore {
     this.sPeekFrom = db.prepare(
       `SELECT ${COLUMNS} FROM messages WHERE recipient = ? AND ${IS_READ} = 0 AND sender = ? ORDER BY id LIMIT ?`,
     );
+    const sizes = "id, CASE WHEN large_file IS NULL THEN octet_length(content) ELSE 0 END AS content_bytes, coalesce(octet_length(data), 0) AS data_bytes";
+    this.sUnreadSizes = db.prepare(`SELECT ${sizes} FROM messages WHERE recipient = ? AND ${IS_READ} = 0 ORDER BY id LIMIT ?`);
+    this.sUnreadSizesFrom = db.prepare(`SELECT ${sizes} FROM messages WHERE recipient = ? AND ${IS_READ} = 0 AND sender = ? ORDER BY id LIMIT ?`);
     this.sConsume = db.prepare(
       `UPDATE messages SET read_at = ?1 WHERE id IN (
          SELECT id FROM messages WHERE recipient = ?2 AND ${IS_READ} = 0 ORDER BY id LIMIT ?3
@@ -155,6 +169,11 @@ export class MessageStore {
   /** Unread messages of `recipient`, oldest first, optionally only from `sender`; nothing is marked read. */
   peek(recipient: string, limit: number, sender?: string): MessageRow[] {
     return sender === undefined ? this.sPeek.all(recipient, limit) : this.sPeekFrom.all(recipient, sender, limit);
+  }
+
+  /** Sizes of the unread messages peek(recipient, limit, sender) would return, without reading their text. */
+  unreadSizes(recipient: string, limit: number, sender?: string): UnreadSize[] {
+    return sender === undefined ? this.sUnreadSizes.all(recipient, limit) : this.sUnreadSizesFrom.all(recipient, sender, limit);
   }
 
   /** Marks up to `limit` unread messages read at `now` and returns them, oldest first (one statement). */

@@ -138,7 +138,7 @@ function serve(b: Broker, conn: Connection, obj: Record<string, unknown>): Legac
           messages.push(m);
         }
         return messages.length;
-      });
+      }, { budget: LEGACY_REPLY_BYTES, bytesPerUnit: 1 }); // a legacy message's JSON takes at least its UTF-8 bytes
       return { status: "ok", messages };
     }
     case "list": {

@@ -7,7 +7,7 @@ import { endLease, leaseTo } from "../deliver.ts";
 import { emit, watching } from "../events.ts";
 import { okFrame } from "../frames.ts";
 import { toMessage } from "../present.ts";
-import { fitting, outputFull, outputLeft, replyRoom, weight } from "../reply-budget.ts";
+import { fitting, outputFull, outputLeft, REPLY_BUDGET, replyRoom, weight, worthReading } from "../reply-budget.ts";
 import type { Waiter } from "../waiters.ts";
 import { mayRead } from "./channels.ts";
 import type { OpHandler } from "./types.ts";
@@ -18,14 +18,30 @@ export const CHECK_LIMIT = 100;
 /** How many of some rows, in order, fit in one reply (at least one when there are any). */
 export type Fit = (rows: readonly MessageRow[]) => number;
 
+/** A reply's budget for the first cut by size (worthReading): `budget` units of `bytesPerUnit` UTF-8 bytes at most. */
+export interface ReadBudget {
+  budget: number;
+  bytesPerUnit: number;
+}
+
 /**
  * Takes up to `limit` unread messages of `name`, oldest first, marking them read
  * in one statement (unless `peek`), and no more than `fit` lets into one reply
  * (default: the v2 reply budget; the rest stays unread: marked read, then
- * unmarked, in the same transaction).
+ * unmarked, in the same transaction). Rows past what `read` can carry are not read at all.
  */
-export function takeUnread(b: Broker, name: string, limit: number, peek: boolean, from?: string, fit: Fit = (r) => fitting(r, false)): MessageRow[] {
+export function takeUnread(
+  b: Broker,
+  name: string,
+  limit: number,
+  peek: boolean,
+  from?: string,
+  fit: Fit = (r) => fitting(r, false),
+  read: ReadBudget = { budget: REPLY_BUDGET, bytesPerUnit: 3 },
+): MessageRow[] {
   if (b.registry.unreadOf(name) === 0) return [];
+  limit = worthReading(b.messages.unreadSizes(name, limit, from), read.budget, read.bytesPerUnit);
+  if (limit === 0) return [];
   if (peek) {
     const rows = b.messages.peek(name, limit, from);
     return rows.slice(0, fit(rows));
@@ -53,7 +69,14 @@ export function takeUnread(b: Broker, name: string, limit: number, peek: boolean
  */
 function leaseUnread(b: Broker, conn: Connection, name: string, limit: number, from: string | undefined, room: number): MessageRow[] {
   if (b.registry.unreadOf(name) === 0) return [];
-  const rows = b.messages.peek(name, Math.min(limit + b.leases.size, 10 * limit), from).filter((r) => !b.leases.has(r.id)).slice(0, limit);
+  // Sized first: only as many rows (leased ones included) as the reply can carry are read.
+  const sizes = b.messages.unreadSizes(name, Math.min(limit + b.leases.size, 10 * limit), from);
+  const free = sizes.filter((r) => !b.leases.has(r.id)).slice(0, limit);
+  const worth = worthReading(free, room, 3);
+  if (worth === 0) return [];
+  const lastId = free[worth - 1]!.id;
+  const upTo = sizes.findIndex((r) => r.id === lastId) + 1;
+  const rows = b.messages.peek(name, upTo, from).filter((r) => !b.leases.has(r.id)).slice(0, worth);
   const taken = rows.slice(0, fitting(rows, false, room));
   for (const r of taken) leaseTo(b, r.id, name, conn);
   return taken;
@@ -67,7 +90,7 @@ export const check: OpHandler<"check"> = (b, conn, req) => {
   const deliverer = req.deliver === true;
   const rows = deliverer
     ? leaseUnread(b, conn, s.name, limit, req.from, room)
-    : takeUnread(b, s.name, limit, req.peek === true, req.from, (r) => fitting(r, false, room));
+    : takeUnread(b, s.name, limit, req.peek === true, req.from, (r) => fitting(r, false, room), { budget: room, bytesPerUnit: 3 });
   if (rows.length > 0 || !req.wait) return { messages: rows.map((r) => toMessage(r, false)) };
   hold(b, conn, s.name, req.id, req.wait, req.from, deliverer || req.peek === true, deliverer);
   return undefined;
