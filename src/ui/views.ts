@@ -7,7 +7,7 @@
  * graph's walk of GRAPH_WALK_LIMIT messages.
  */
 import type { Broker } from "../broker/broker.ts";
-import { liveClaims } from "../broker/ops/claims.ts";
+import { claimInfo, liveClaims } from "../broker/ops/claims.ts";
 import { iso } from "../broker/present.ts";
 import { isHeld } from "../broker/seats.ts";
 import { EVERYONE } from "../protocol/names.ts";
@@ -128,17 +128,7 @@ export function channels(b: Broker, queries: Queries, show: (r: Row) => UiChanne
 export function claims(b: Broker): UiClaim[] {
   return liveClaims(b, undefined, b.clock())
     .sort((x, y) => x.expires_at - y.expires_at)
-    .map((c) => ({
-      project: c.project,
-      project_name: projectName(c.project),
-      path: c.path,
-      holder: c.holder,
-      shared: c.shared === 1,
-      reason: c.reason,
-      claimed_at: iso(c.created_at),
-      expires_at: iso(c.expires_at),
-      holder_online: c.online,
-    }));
+    .map((c) => ({ ...claimInfo(c), project_name: projectName(c.project) }));
 }
 
 /** Who wrote to whom in the last hour: every name and channel that did (the heaviest MAX_EDGES edges), weighted. */

@@ -70,8 +70,8 @@ function liveOf(b: Broker, rows: readonly ClaimRow[], now: number): LiveClaim[] 
   return live;
 }
 
-/** The wire form of a live claim. */
-function info(c: LiveClaim): ClaimInfo {
+/** The wire form of a live claim (protocol ClaimInfo; the dashboard adds its project's short name). */
+export function claimInfo(c: LiveClaim): ClaimInfo {
   return {
     project: c.project,
     path: c.path,
@@ -144,7 +144,7 @@ export const claim: OpHandler<"claim"> = (b, conn, req) => {
   b.claims.expire(now);
   for (const row of rows) b.claims.upsert(row);
   told(null);
-  return { claims: liveClaims(b, req.project, now).filter((c) => c.holder === s.name).map(info) };
+  return { claims: liveClaims(b, req.project, now).filter((c) => c.holder === s.name).map(claimInfo) };
 };
 
 export const release: OpHandler<"release"> = (b, conn, req) => {
@@ -159,7 +159,7 @@ export const release: OpHandler<"release"> = (b, conn, req) => {
 };
 
 /** Open to any authenticated connection (the guards ask before they know a name). */
-export const claims: OpHandler<"claims"> = (b, _conn, req) => ({ claims: liveClaims(b, req.project, b.clock()).map(info) });
+export const claims: OpHandler<"claims"> = (b, _conn, req) => ({ claims: liveClaims(b, req.project, b.clock()).map(claimInfo) });
 
 /**
  * Answers request `id` on `conn` once `work` settles (a cluster write waits
@@ -193,7 +193,7 @@ async function clusterClaim(b: Broker, cluster: ClusterLink, name: string, req: 
     const kept = live.filter((c) => c.holder !== name || !renewed.has(c.path)).map((c) => c.row);
     return [...kept, ...rows.map((r) => ({ ...r, created_at: since.get(r.path) ?? r.created_at }))];
   });
-  return { claims: liveOf(b, written, now).filter((c) => c.holder === name).map(info) };
+  return { claims: liveOf(b, written, now).filter((c) => c.holder === name).map(claimInfo) };
 }
 
 /** A release on a cluster: a compare-and-set rewrite without `name`'s claims on `req.paths` (all when absent); nothing is written when there are none. */
