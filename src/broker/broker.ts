@@ -19,16 +19,16 @@ import { SearchIndex } from "../store/search.ts";
 import type { MessageRow } from "../store/messages.ts";
 import { SessionStore } from "../store/sessions.ts";
 import type { ClusterLink } from "./cluster-link.ts";
-import type { Connection } from "./connection.ts";
-import { okFrame } from "./frames.ts";
-import { GroupCommit } from "./group-commit.ts";
-import { RateBucket } from "./rate-limit.ts";
-import { RegistrationLimits } from "./registrations.ts";
-import { Registry } from "./registry.ts";
-import { type Session, Sessions } from "./sessions.ts";
-import { Waiters } from "./waiters.ts";
-import { Leases } from "./leases.ts";
-import { endLease } from "./deliver.ts";
+import type { Connection } from "./edge/connection.ts";
+import { okFrame } from "./edge/frames.ts";
+import { GroupCommit } from "./delivery/group-commit.ts";
+import { RateBucket } from "./state/rate-limit.ts";
+import { RegistrationLimits } from "./state/registrations.ts";
+import { Registry } from "./state/registry.ts";
+import { type Session, Sessions } from "./state/sessions.ts";
+import { Waiters } from "./delivery/waiters.ts";
+import { Leases } from "./delivery/leases.ts";
+import { endLease } from "./delivery/deliver.ts";
 
 /** Milliseconds since the epoch; injectable so tests can move time. */
 export type Clock = () => number;

@@ -8,10 +8,10 @@ import { IpcError } from "../protocol/errors.ts";
 import { databaseError, diskFullMessage, isCorruption, isDiskFull } from "../store/database.ts";
 import { NAME_FIELDS, quickSend, REQUEST_SCHEMAS, type Request, RequestId } from "../protocol/requests.ts";
 import type { Broker } from "./broker.ts";
-import { type Connection, Mode } from "./connection.ts";
-import { errorFrame, okFrame } from "./frames.ts";
+import { type Connection, Mode } from "./edge/connection.ts";
+import { errorFrame, okFrame } from "./edge/frames.ts";
 import { log } from "./log.ts";
-import { handleLegacy } from "./legacy/handle.ts";
+import { handleLegacy } from "./edge/legacy/handle.ts";
 import { OPS } from "./ops/index.ts";
 import { actionOf, partyOf, refusal } from "./parties.ts";
 

@@ -9,9 +9,9 @@
 import { IpcError } from "../protocol/errors.ts";
 import type { Op, Request } from "../protocol/requests.ts";
 import type { Broker } from "./broker.ts";
-import type { Connection } from "./connection.ts";
-import { NO_IDENTITY } from "./registry.ts";
-import type { Session } from "./sessions.ts";
+import type { Connection } from "./edge/connection.ts";
+import { NO_IDENTITY } from "./state/registry.ts";
+import type { Session } from "./state/sessions.ts";
 
 /**
  * The parties, by what a connection proved:

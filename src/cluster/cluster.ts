@@ -8,7 +8,7 @@
 import type { Broker } from "../broker/broker.ts";
 import type { ClaimOutcome, ClusterLink } from "../broker/cluster-link.ts";
 import { log } from "../broker/log.ts";
-import { isHeld } from "../broker/seats.ts";
+import { isHeld } from "../broker/state/seats.ts";
 import type { ClusterSettings } from "../config.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { MessageKind } from "../protocol/message.ts";

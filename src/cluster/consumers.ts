@@ -9,7 +9,7 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import type { Broker } from "../broker/broker.ts";
 import * as v from "valibot";
-import { deliver } from "../broker/deliver.ts";
+import { deliver } from "../broker/delivery/deliver.ts";
 import { log } from "../broker/log.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { Nats } from "./nats.ts";

@@ -9,7 +9,7 @@ import { defineCommand } from "citty";
 import { brokerArgs, configFrom } from "../cli/args.ts";
 import { emit, plural } from "../cli/output.ts";
 import { paths } from "../config.ts";
-import { acquireLock, removeLock } from "../broker/lock.ts";
+import { acquireLock, removeLock } from "../broker/edge/lock.ts";
 import { IpcError } from "../protocol/errors.ts";
 import { openDatabase } from "../store/database.ts";
 import { defaultLegacyDatabase, importLegacy, type LegacyImportReport, previewLegacy } from "../store/legacy-import.ts";

@@ -104,7 +104,7 @@ function pidArg(text: string): number {
 
 async function foreground(config: Config, succeed?: number): Promise<void> {
   process.umask(0o077);
-  const { AlreadyRunning, startBroker } = await import("../broker/server.ts");
+  const { AlreadyRunning, startBroker } = await import("../broker/edge/server.ts");
   let handle: Awaited<ReturnType<typeof startBroker>>;
   try {
     handle = await startBroker(config, { succeed });

@@ -6,7 +6,7 @@
  */
 import { type FSWatcher, mkdirSync, readFileSync, readdirSync, rmSync, watch } from "node:fs";
 import { join } from "node:path";
-import { isAlive } from "../broker/lock.ts";
+import { isAlive } from "../broker/edge/lock.ts";
 import { writePrivate } from "../client/session-store.ts";
 import { type Config, paths } from "../config.ts";
 

@@ -12,16 +12,16 @@
  * or summarised, `partial: true`; `GET /api/message/ID` has it whole); a list
  * reply carries at most UI_RESPONSE_CHARS (`more: true` when rows were left
  * out), or less when the broker's shared output budget has less left
- * (src/broker/reply-budget.ts), and none is built when it is nearly spent.
+ * (src/broker/delivery/reply-budget.ts), and none is built when it is nearly spent.
  */
 import * as v from "valibot";
 import type { Broker } from "../broker/broker.ts";
-import { emit, watching } from "../broker/events.ts";
+import { emit, watching } from "../broker/delivery/events.ts";
 import { isMember, MAX_MEMBERS, postToChannel } from "../broker/ops/channels.ts";
 import { liveClaims } from "../broker/ops/claims.ts";
 import { broadcastFrom, sendDirect } from "../broker/ops/messaging.ts";
-import { toMessage } from "../broker/present.ts";
-import { fittingNow, replyRoom } from "../broker/reply-budget.ts";
+import { toMessage } from "../broker/delivery/present.ts";
+import { fittingNow, replyRoom } from "../broker/delivery/reply-budget.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { Message } from "../protocol/message.ts";
 import { EVERYONE, normalizeName } from "../protocol/names.ts";

@@ -7,7 +7,7 @@
  * hole 6). Here a connection past the cap is answered `503` and closed at
  * once: the front never holds more than `cap` relayed connections, which
  * take 3 descriptors each (the TCP socket and both ends of the Unix one),
- * kept out of the broker's own connection budget (src/broker/fd-limit.ts).
+ * kept out of the broker's own connection budget (src/broker/edge/fd-limit.ts).
  * Backpressure is kept: a side that cannot write pauses reading the other.
  */
 import type { Socket } from "bun";

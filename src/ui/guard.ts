@@ -14,7 +14,7 @@
  * O(1)); failed logins are throttled for everyone together. Codes and sessions
  * live in memory: a broker restart logs everyone out.
  */
-import { RateBucket } from "../broker/rate-limit.ts";
+import { RateBucket } from "../broker/state/rate-limit.ts";
 import { hashToken, newToken } from "../protocol/auth.ts";
 
 /** How long a login code from `ipc ui` may be redeemed (s). */

@@ -1,6 +1,6 @@
 /**
  * What the dashboard remembers from the broker's event feed
- * (src/broker/events.ts) and turns into its live frames: how each recent
+ * (src/broker/delivery/events.ts) and turns into its live frames: how each recent
  * message was delivered (the database knows only `read_at`; "to a waiting
  * reader" or "woken into the model's turn" is known only as it happens, so
  * the last MAX_REMEMBERED deliveries are kept in memory), when each agent was
@@ -8,8 +8,8 @@
  * recent activity lines.
  */
 import type { Broker } from "../broker/broker.ts";
-import type { BrokerEvent } from "../broker/events.ts";
-import { iso } from "../broker/present.ts";
+import type { BrokerEvent } from "../broker/delivery/events.ts";
+import { iso } from "../broker/delivery/present.ts";
 import type { MessageRow } from "../store/messages.ts";
 import { isCopy } from "./queries.ts";
 import { projectName } from "./views.ts";

@@ -1,6 +1,6 @@
 /**
  * The dashboard's output, counted in the broker's shared output budget
- * (IPC_MAX_HELD_OUTPUT_BYTES, src/broker/reply-budget.ts) like every other
+ * (IPC_MAX_HELD_OUTPUT_BYTES, src/broker/delivery/reply-budget.ts) like every other
  * reply: an HTTP reply from when it is built until its last chunk is handed to
  * the socket, and each WebSocket's unsent frames. A live socket that stops
  * reading is closed (its page reconnects and reloads), as is one a push would
@@ -8,7 +8,7 @@
  */
 import type { ServerWebSocket } from "bun";
 import type { Broker } from "../broker/broker.ts";
-import { outputLeft } from "../broker/reply-budget.ts";
+import { outputLeft } from "../broker/delivery/reply-budget.ts";
 
 /** Bytes handed to the socket per read of a counted body. */
 const CHUNK = 64 * 1024;

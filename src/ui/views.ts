@@ -8,8 +8,8 @@
  */
 import type { Broker } from "../broker/broker.ts";
 import { claimInfo, liveClaims } from "../broker/ops/claims.ts";
-import { iso } from "../broker/present.ts";
-import { isHeld } from "../broker/seats.ts";
+import { iso } from "../broker/delivery/present.ts";
+import { isHeld } from "../broker/state/seats.ts";
 import { EVERYONE } from "../protocol/names.ts";
 import type { Memory } from "./live.ts";
 import type { People } from "./people.ts";

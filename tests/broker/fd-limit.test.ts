@@ -1,9 +1,9 @@
 /** The broker's open-file limit: read at start, the soft limit raised to the hard one (bun:ffi setrlimit). */
 import { expect, test } from "bun:test";
 import { join } from "node:path";
-import { raiseFdLimit, socketRoom } from "../../src/broker/fd-limit.ts";
+import { raiseFdLimit, socketRoom } from "../../src/broker/edge/fd-limit.ts";
 
-const MODULE = join(import.meta.dir, "../../src/broker/fd-limit.ts");
+const MODULE = join(import.meta.dir, "../../src/broker/edge/fd-limit.ts");
 
 test.skipIf(process.platform !== "linux")("a soft limit below the hard one is raised to it, and /proc agrees", async () => {
   // In a child process: lowering the test runner's own limit would starve other tests.

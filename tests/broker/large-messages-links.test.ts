@@ -7,7 +7,7 @@
 import { expect, test } from "bun:test";
 import { chmodSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { largeMessagePath } from "../../src/broker/large-messages.ts";
+import { largeMessagePath } from "../../src/broker/delivery/large-messages.ts";
 import { manualClock, testBroker } from "../helpers/broker.ts";
 import { registered } from "../helpers/raw.ts";
 import { tempHome } from "../helpers/processes.ts";

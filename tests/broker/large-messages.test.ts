@@ -2,7 +2,7 @@
 import { expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { summarize } from "../../src/broker/large-messages.ts";
+import { summarize } from "../../src/broker/delivery/large-messages.ts";
 import { testBroker } from "../helpers/broker.ts";
 import { registered } from "../helpers/raw.ts";
 

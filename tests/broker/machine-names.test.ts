@@ -6,7 +6,7 @@
 import { Database } from "bun:sqlite";
 import { expect, test } from "bun:test";
 import { join } from "node:path";
-import { addressKey } from "../../src/broker/admission.ts";
+import { addressKey } from "../../src/broker/edge/admission.ts";
 import { openDatabase } from "../../src/store/database.ts";
 import { MIGRATIONS } from "../../src/store/migrations.ts";
 import { tempHome } from "../helpers/processes.ts";

@@ -1,9 +1,9 @@
 /** Unit tests of the broker's pure parts: the rate bucket, the reply budget, the waiter table. */
 import { describe, expect, test } from "bun:test";
-import type { Connection } from "../../src/broker/connection.ts";
-import { RateBucket } from "../../src/broker/rate-limit.ts";
-import { fitting } from "../../src/broker/reply-budget.ts";
-import { type Subscriber, type Waiter, Waiters } from "../../src/broker/waiters.ts";
+import type { Connection } from "../../src/broker/edge/connection.ts";
+import { RateBucket } from "../../src/broker/state/rate-limit.ts";
+import { fitting } from "../../src/broker/delivery/reply-budget.ts";
+import { type Subscriber, type Waiter, Waiters } from "../../src/broker/delivery/waiters.ts";
 import type { MessageRow } from "../../src/store/messages.ts";
 
 describe("RateBucket", () => {

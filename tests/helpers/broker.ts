@@ -3,7 +3,7 @@
  * server code over real sockets, with an injectable clock for expiry tests.
  */
 import { type Config, resolveConfig } from "../../src/config.ts";
-import { type BrokerHandle, type BrokerOptions, startBroker } from "../../src/broker/server.ts";
+import { type BrokerHandle, type BrokerOptions, startBroker } from "../../src/broker/edge/server.ts";
 import { tempHome } from "./processes.ts";
 import { noteBrokerHome } from "./raw.ts";
 

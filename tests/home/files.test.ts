@@ -2,7 +2,7 @@
 import { expect, test } from "bun:test";
 import { chmodSync, mkdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { enforcePrivateModes } from "../../src/broker/permissions.ts";
+import { enforcePrivateModes } from "../../src/broker/edge/permissions.ts";
 import { paths } from "../../src/config.ts";
 import { writePrivate } from "../../src/home/files.ts";
 import { loadParentSession, parentSessionPath } from "../../src/home/mcp-parents.ts";

@@ -3,7 +3,7 @@
  * one JSON object, no newline, one reply read until the broker closes.
  */
 import { describe, expect, test } from "bun:test";
-import { LEGACY_REPLY_BYTES } from "../../src/broker/legacy/handle.ts";
+import { LEGACY_REPLY_BYTES } from "../../src/broker/edge/legacy/handle.ts";
 import { legacyProof } from "../../src/protocol/auth.ts";
 import { testBroker } from "../helpers/broker.ts";
 import { RawClient, registered } from "../helpers/raw.ts";

@@ -4,7 +4,7 @@
  * legacy reply must arrive whole to such a reader (LEGACY_REPLY_BYTES).
  */
 import { expect, test } from "bun:test";
-import { LEGACY_REPLY_BYTES } from "../../src/broker/legacy/handle.ts";
+import { LEGACY_REPLY_BYTES } from "../../src/broker/edge/legacy/handle.ts";
 import { testBroker } from "../helpers/broker.ts";
 
 const PYTHON = Bun.which("python3");

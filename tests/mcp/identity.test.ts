@@ -7,7 +7,7 @@ import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/typ
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type IpcEnv, ipc, ipcCommand, ipcEnv, ipcJson, startBrokerProcess } from "../helpers/processes.ts";
-import { isAlive } from "../../src/broker/lock.ts";
+import { isAlive } from "../../src/broker/edge/lock.ts";
 import { startMcp, stopBroker } from "./_mcp.ts";
 
 describe("ipc mcp identity", () => {

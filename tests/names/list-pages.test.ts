@@ -1,6 +1,6 @@
 /** Hole 7 (issue 10): `list` comes a page at a time (v2, CLI, MCP); the legacy reply stays bounded. */
 import { expect, test } from "bun:test";
-import { LEGACY_REPLY_BYTES } from "../../src/broker/legacy/handle.ts";
+import { LEGACY_REPLY_BYTES } from "../../src/broker/edge/legacy/handle.ts";
 import { testBroker } from "../helpers/broker.ts";
 import { type IpcEnv, ipc, ipcJson } from "../helpers/processes.ts";
 import { startMcp } from "../mcp/_mcp.ts";

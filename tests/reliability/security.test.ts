@@ -3,7 +3,7 @@ import { expect, test } from "bun:test";
 import { chmodSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { resolveConfig } from "../../src/config.ts";
-import { startBroker } from "../../src/broker/server.ts";
+import { startBroker } from "../../src/broker/edge/server.ts";
 import { testBroker } from "../helpers/broker.ts";
 import { ipc, ipcEnv, ipcJson, startBrokerProcess, tempHome } from "../helpers/processes.ts";
 import { RawClient } from "../helpers/raw.ts";

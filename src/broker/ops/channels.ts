@@ -12,10 +12,10 @@ import { IpcError } from "../../protocol/errors.ts";
 import type { ChannelInfo } from "../../protocol/channels.ts";
 import type { MessageRow } from "../../store/messages.ts";
 import type { Broker } from "../broker.ts";
-import { deliver } from "../deliver.ts";
-import { emit, watching } from "../events.ts";
-import { toMessage } from "../present.ts";
-import { fittingNow } from "../reply-budget.ts";
+import { deliver } from "../delivery/deliver.ts";
+import { emit, watching } from "../delivery/events.ts";
+import { toMessage } from "../delivery/present.ts";
+import { fittingNow } from "../delivery/reply-budget.ts";
 import { chargeRecipients } from "./messaging.ts";
 import type { OpHandler } from "./types.ts";
 

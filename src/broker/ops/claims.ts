@@ -21,13 +21,13 @@ import type { RequestOf } from "../../protocol/requests.ts";
 import type { ClaimRow } from "../../store/claims.ts";
 import type { Broker } from "../broker.ts";
 import type { ClusterLink } from "../cluster-link.ts";
-import type { Connection } from "../connection.ts";
-import { emit, watching } from "../events.ts";
+import type { Connection } from "../edge/connection.ts";
+import { emit, watching } from "../delivery/events.ts";
 import { reply } from "../dispatch.ts";
-import { okFrame } from "../frames.ts";
+import { okFrame } from "../edge/frames.ts";
 import { log } from "../log.ts";
-import { iso } from "../present.ts";
-import { isHeld } from "../seats.ts";
+import { iso } from "../delivery/present.ts";
+import { isHeld } from "../state/seats.ts";
 import type { OpHandler } from "./types.ts";
 
 /** Most claims one name may hold in one project. */

@@ -3,8 +3,8 @@ import { paths } from "../../config.ts";
 import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
 import type { Instance } from "../../protocol/responses.ts";
 import type { Broker } from "../broker.ts";
-import { iso } from "../present.ts";
-import { isHeld } from "../seats.ts";
+import { iso } from "../delivery/present.ts";
+import { isHeld } from "../state/seats.ts";
 import type { OpHandler } from "./types.ts";
 
 /**

@@ -1,8 +1,8 @@
 /** history and search over messages the session's instance sent or received. */
 import { isChannel } from "../../protocol/channels.ts";
 import { IpcError } from "../../protocol/errors.ts";
-import { toMessage } from "../present.ts";
-import { fittingNow } from "../reply-budget.ts";
+import { toMessage } from "../delivery/present.ts";
+import { fittingNow } from "../delivery/reply-budget.ts";
 import { canonical, isMember } from "./channels.ts";
 import type { OpHandler } from "./types.ts";
 

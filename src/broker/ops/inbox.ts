@@ -2,13 +2,13 @@
 import { IpcError } from "../../protocol/errors.ts";
 import type { MessageRow } from "../../store/messages.ts";
 import type { Broker } from "../broker.ts";
-import type { Connection } from "../connection.ts";
-import { endLease, leaseTo } from "../deliver.ts";
-import { emit, watching } from "../events.ts";
-import { okFrame } from "../frames.ts";
-import { toMessage } from "../present.ts";
-import { fitting, outputFull, outputLeft, REPLY_BUDGET, replyRoom, weight, worthReading } from "../reply-budget.ts";
-import type { Waiter } from "../waiters.ts";
+import type { Connection } from "../edge/connection.ts";
+import { endLease, leaseTo } from "../delivery/deliver.ts";
+import { emit, watching } from "../delivery/events.ts";
+import { okFrame } from "../edge/frames.ts";
+import { toMessage } from "../delivery/present.ts";
+import { fitting, outputFull, outputLeft, REPLY_BUDGET, replyRoom, weight, worthReading } from "../delivery/reply-budget.ts";
+import type { Waiter } from "../delivery/waiters.ts";
 import { mayRead } from "./channels.ts";
 import type { OpHandler } from "./types.ts";
 

@@ -4,7 +4,7 @@
  * serve --detach --listen ADDR:PORT` sends it when a broker runs already.
  */
 import { IpcError } from "../../protocol/errors.ts";
-import { errorFrame, okFrame } from "../frames.ts";
+import { errorFrame, okFrame } from "../edge/frames.ts";
 import type { OpHandler } from "./types.ts";
 
 export const listen: OpHandler<"listen"> = (b, conn, req) => {

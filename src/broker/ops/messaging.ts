@@ -4,10 +4,10 @@ import { isChannel } from "../../protocol/channels.ts";
 import { IpcError } from "../../protocol/errors.ts";
 import type { ResultOf } from "../../protocol/responses.ts";
 import type { Broker } from "../broker.ts";
-import { deliver } from "../deliver.ts";
-import { errorFrame, okFrame } from "../frames.ts";
-import type { Lease } from "../leases.ts";
-import { removeLargeMessage } from "../large-messages.ts";
+import { deliver } from "../delivery/deliver.ts";
+import { errorFrame, okFrame } from "../edge/frames.ts";
+import type { Lease } from "../delivery/leases.ts";
+import { removeLargeMessage } from "../delivery/large-messages.ts";
 import { mayRead, postToChannel, threadId } from "./channels.ts";
 import type { OpHandler } from "./types.ts";
 

@@ -11,11 +11,11 @@ import { IpcError } from "../../protocol/errors.ts";
 import { formatLink } from "../../remote/link.ts";
 import { isMachinePublicKey, machineChallenge, verifyChallenge } from "../../remote/machine-key.ts";
 import type { Broker } from "../broker.ts";
-import type { Connection } from "../connection.ts";
-import { errorFrame } from "../frames.ts";
-import { iso } from "../present.ts";
-import { RateBucket } from "../rate-limit.ts";
-import { NO_IDENTITY } from "../registry.ts";
+import type { Connection } from "../edge/connection.ts";
+import { errorFrame } from "../edge/frames.ts";
+import { iso } from "../delivery/present.ts";
+import { RateBucket } from "../state/rate-limit.ts";
+import { NO_IDENTITY } from "../state/registry.ts";
 import type { OpHandler } from "./types.ts";
 
 /** Default lifetime of a pairing code (s). */

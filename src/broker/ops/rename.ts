@@ -6,7 +6,7 @@
  */
 import { IpcError } from "../../protocol/errors.ts";
 import { SYSTEM_SENDER } from "../../protocol/names.ts";
-import { deliver } from "../deliver.ts";
+import { deliver } from "../delivery/deliver.ts";
 import type { OpHandler } from "./types.ts";
 
 /** Minimum time between two renames of one instance (ms). */

@@ -1,15 +1,15 @@
 /** Ops that authenticate connections and open, bind and end sessions: hello, prove, register, auth, verify, subscribe, unsubscribe, shutdown. */
-import { emit, watching } from "../events.ts";
+import { emit, watching } from "../delivery/events.ts";
 import { brokerProof, clientProof, hmacProof, listenerBinding, newNonce, PROOF_SUBJECTS, safeEqual } from "../../protocol/auth.ts";
 import { IpcError } from "../../protocol/errors.ts";
 import type { ResultOf } from "../../protocol/responses.ts";
 import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
 import type { Broker } from "../broker.ts";
-import type { Connection } from "../connection.ts";
-import { refuseReserved } from "../reserved.ts";
+import type { Connection } from "../edge/connection.ts";
+import { refuseReserved } from "../state/reserved.ts";
 import { machineRefusal } from "../parties.ts";
-import { claimName, seatSession } from "../seats.ts";
-import { errorFrame, okFrame } from "../frames.ts";
+import { claimName, seatSession } from "../state/seats.ts";
+import { errorFrame, okFrame } from "../edge/frames.ts";
 import type { OpHandler } from "./types.ts";
 
 export const hello: OpHandler<"hello"> = (b, conn, req) => {

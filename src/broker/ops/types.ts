@@ -1,6 +1,6 @@
 import type { Op, RequestOf } from "../../protocol/requests.ts";
 import type { Broker } from "../broker.ts";
-import type { Connection } from "../connection.ts";
+import type { Connection } from "../edge/connection.ts";
 
 /**
  * Handles one validated request. Returns the result members of the response,

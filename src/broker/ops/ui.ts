@@ -5,7 +5,7 @@
  */
 import { IpcError } from "../../protocol/errors.ts";
 import type { Broker } from "../broker.ts";
-import { errorFrame, okFrame } from "../frames.ts";
+import { errorFrame, okFrame } from "../edge/frames.ts";
 import { requireOwner } from "../parties.ts";
 import type { OpHandler } from "./types.ts";
 

@@ -1,6 +1,6 @@
 /** Serialises v2 response and push frames (docs/design.md#5-protocol-v2): one JSON text plus `\n`. */
-import type { ErrorBody } from "../protocol/errors.ts";
-import type { Message } from "../protocol/message.ts";
+import type { ErrorBody } from "../../protocol/errors.ts";
+import type { Message } from "../../protocol/message.ts";
 
 /** `{"id":…,"ok":true,…result}\n` (the result's members spliced in without copying it). */
 export function okFrame(id: unknown, result: object): string {

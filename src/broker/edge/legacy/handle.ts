@@ -4,23 +4,23 @@
  * reply is written (replies of any size arrive whole).
  */
 import * as v from "valibot";
-import { legacyProof, safeEqual } from "../../protocol/auth.ts";
-import { paths } from "../../config.ts";
-import { IpcError } from "../../protocol/errors.ts";
-import { type LegacyMessage, LegacyRequest, type LegacyReply } from "../../protocol/legacy.ts";
-import { Name, normalizeName } from "../../protocol/names.ts";
-import { databaseError } from "../../store/database.ts";
-import type { MessageRow } from "../../store/messages.ts";
-import type { Broker } from "../broker.ts";
+import { legacyProof, safeEqual } from "../../../protocol/auth.ts";
+import { paths } from "../../../config.ts";
+import { IpcError } from "../../../protocol/errors.ts";
+import { type LegacyMessage, LegacyRequest, type LegacyReply } from "../../../protocol/legacy.ts";
+import { Name, normalizeName } from "../../../protocol/names.ts";
+import { databaseError } from "../../../store/database.ts";
+import type { MessageRow } from "../../../store/messages.ts";
+import type { Broker } from "../../broker.ts";
 import type { Connection } from "../connection.ts";
-import { log } from "../log.ts";
-import { broadcastFrom, dataText, sendDirect } from "../ops/messaging.ts";
-import { takeUnread } from "../ops/inbox.ts";
-import { list } from "../ops/directory.ts";
-import { rename } from "../ops/rename.ts";
-import { refuseReserved } from "../reserved.ts";
-import { toMessage } from "../present.ts";
-import { describeHolder, holdersOf } from "../seats.ts";
+import { log } from "../../log.ts";
+import { broadcastFrom, dataText, sendDirect } from "../../ops/messaging.ts";
+import { takeUnread } from "../../ops/inbox.ts";
+import { list } from "../../ops/directory.ts";
+import { rename } from "../../ops/rename.ts";
+import { refuseReserved } from "../../state/reserved.ts";
+import { toMessage } from "../../delivery/present.ts";
+import { describeHolder, holdersOf } from "../../state/seats.ts";
 import { LEGACY_BAD_TOKEN, legacyErrorText, legacyText } from "./replies.ts";
 
 /**

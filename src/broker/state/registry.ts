@@ -5,8 +5,8 @@
  * stays the source of truth and every change is written through in the same
  * transaction as the write that caused it.
  */
-import type { InstanceStore } from "../store/instances.ts";
-import type { MessageStore } from "../store/messages.ts";
+import type { InstanceStore } from "../../store/instances.ts";
+import type { MessageStore } from "../../store/messages.ts";
 
 /** A registered instance as the broker tracks it. Times in ms. */
 export interface InstanceState {

@@ -6,24 +6,24 @@
 import type { Socket, TCPSocketListener, UnixSocketListener } from "bun";
 import { hostname } from "node:os";
 import { chmodSync, mkdirSync, rmSync, statSync } from "node:fs";
-import { type Config, isLoopback, type ListenAddress, paths } from "../config.ts";
-import { assertOwnHome } from "../home/owner.ts";
-import { IpcError } from "../protocol/errors.ts";
-import { FrameTooLarge } from "../protocol/ndjson.ts";
-import { Checkpointer } from "../store/checkpointer.ts";
-import { databaseError, openDatabase } from "../store/database.ts";
-import { VERSION } from "../version.ts";
-import { Broker, type Clock } from "./broker.ts";
+import { type Config, isLoopback, type ListenAddress, paths } from "../../config.ts";
+import { assertOwnHome } from "../../home/owner.ts";
+import { IpcError } from "../../protocol/errors.ts";
+import { FrameTooLarge } from "../../protocol/ndjson.ts";
+import { Checkpointer } from "../../store/checkpointer.ts";
+import { databaseError, openDatabase } from "../../store/database.ts";
+import { VERSION } from "../../version.ts";
+import { Broker, type Clock } from "../broker.ts";
 import { Connection, Mode } from "./connection.ts";
 import { Admission, REFUSAL_GRACE_MS } from "./admission.ts";
-import { reply } from "./dispatch.ts";
+import { reply } from "../dispatch.ts";
 import { raiseFdLimit } from "./fd-limit.ts";
 import { pump } from "./intake.ts";
 import { errorFrame } from "./frames.ts";
 import { acquireLock, awaitHandover, handOverLock, isAlive, type LockInfo, lockAge, probeAddress, probeOwner, removeLock, replaceLock } from "./lock.ts";
-import { log, setLogLevel } from "./log.ts";
+import { log, setLogLevel } from "../log.ts";
 import { enforcePrivateModes } from "./permissions.ts";
-import { Sweeper } from "./sweeper.ts";
+import { Sweeper } from "../state/sweeper.ts";
 
 /** Options for tests and the serve command. */
 export interface BrokerOptions {
@@ -141,7 +141,7 @@ export async function startBroker(config: Config, options: BrokerOptions = {}): 
     if (config.listen.length > 0) broker.tls = await listenTls(broker, tlsHandlers, config.listen, network);
     if (config.cluster !== null) {
       // Loaded only with --nats: a broker on its own never imports the NATS clients.
-      const { startCluster } = await import("../cluster/cluster.ts");
+      const { startCluster } = await import("../../cluster/cluster.ts");
       broker.cluster = startCluster(broker, config.cluster);
     }
     try {
@@ -294,7 +294,7 @@ type TlsSocketHandlers = ReturnType<ReturnType<typeof socketHandlers>>;
  * @throws IpcError CONFLICT when an address cannot be bound (naming it).
  */
 async function listenTls(broker: Broker, socket: TlsSocketHandlers, addresses: ListenAddress[], into: TCPSocketListener<Connection>[]) {
-  const { ensureTlsIdentity } = await import("../remote/certificate.ts");
+  const { ensureTlsIdentity } = await import("../../remote/certificate.ts");
   const identity = await ensureTlsIdentity(broker.config, hostname());
   const opened: TCPSocketListener<Connection>[] = [];
   const listeners: { host: string; port: number }[] = [];

@@ -11,9 +11,9 @@
  * all of loopback (127.0.0.0/8, ::1) as one peer, since any local user can
  * bind any 127.x address.
  */
-import { IpcError } from "../protocol/errors.ts";
-import type { Broker } from "./broker.ts";
-import type { Connection } from "./connection.ts";
+import { IpcError } from "../../protocol/errors.ts";
+import type { Broker } from "../broker.ts";
+import type { Connection } from "../edge/connection.ts";
 import { RateBucket } from "./rate-limit.ts";
 
 /** Most peer buckets kept; full (idle) ones are dropped by `prune` and when over this. */

@@ -10,9 +10,9 @@
  * Listeners hear an event after the transaction that caused it commits (never
  * for a rolled-back one), in the order the events were emitted.
  */
-import type { DeliveryStatus } from "../protocol/responses.ts";
-import type { Broker } from "./broker.ts";
-import { log } from "./log.ts";
+import type { DeliveryStatus } from "../../protocol/responses.ts";
+import type { Broker } from "../broker.ts";
+import { log } from "../log.ts";
 
 /** One broker event. Times are ms since the epoch. */
 export type BrokerEvent =

@@ -3,18 +3,18 @@
  * system notices. Runs inside the group commit; whoever is waiting for the
  * recipient is answered after the commit, never before.
  */
-import type { MessageKind } from "../protocol/message.ts";
-import type { DeliveryStatus } from "../protocol/responses.ts";
-import { IpcError } from "../protocol/errors.ts";
-import type { Broker } from "./broker.ts";
-import type { Connection } from "./connection.ts";
-import { messageEventFrame, okFrame, okFrameFromJson } from "./frames.ts";
+import type { MessageKind } from "../../protocol/message.ts";
+import type { DeliveryStatus } from "../../protocol/responses.ts";
+import { IpcError } from "../../protocol/errors.ts";
+import type { Broker } from "../broker.ts";
+import type { Connection } from "../edge/connection.ts";
+import { messageEventFrame, okFrame, okFrameFromJson } from "../edge/frames.ts";
 import type { Lease } from "./leases.ts";
 import { isLarge, largeMessagePath, writeLargeMessage } from "./large-messages.ts";
 import { emit, watching } from "./events.ts";
-import { log } from "./log.ts";
+import { log } from "../log.ts";
 import { toMessage } from "./present.ts";
-import type { MessageRow } from "../store/messages.ts";
+import type { MessageRow } from "../../store/messages.ts";
 
 /** Hands a committed row to every observer; one that throws is logged and left out. */
 function notifyObservers(b: Broker, row: MessageRow): void {

@@ -9,8 +9,8 @@
  * and every queued request gets an INTERNAL error instead.
  */
 import type { Database, Statement } from "bun:sqlite";
-import { isDiskFull } from "../store/database.ts";
-import { log } from "./log.ts";
+import { isDiskFull } from "../../store/database.ts";
+import { log } from "../log.ts";
 
 /** Where queued output goes: one connection. */
 export interface Outlet {

@@ -5,10 +5,10 @@
  * large-message files with their messages. Runs inside the group
  * commit like any other write. (The search index catches up on its own timer.)
  */
-import { type ExpiredRow, RetentionStore } from "../store/retention.ts";
-import type { Broker } from "./broker.ts";
-import { removeLargeMessage } from "./large-messages.ts";
-import { log } from "./log.ts";
+import { type ExpiredRow, RetentionStore } from "../../store/retention.ts";
+import type { Broker } from "../broker.ts";
+import { removeLargeMessage } from "../delivery/large-messages.ts";
+import { log } from "../log.ts";
 
 /** Most messages deleted per sweep. */
 const BATCH = 5_000;

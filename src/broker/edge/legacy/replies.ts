@@ -1,5 +1,5 @@
 /** Legacy reply texts (docs/design.md#6-legacy-protocol): a JSON object, no newline, then the connection closes. */
-import type { LegacyReply } from "../../protocol/legacy.ts";
+import type { LegacyReply } from "../../../protocol/legacy.ts";
 
 /** Serialises a legacy reply. */
 export function legacyText(reply: LegacyReply): string {

@@ -5,14 +5,14 @@
  * reading cannot hold unbounded memory: see intake.ts).
  */
 import type { Socket } from "bun";
-import { FrameDecoder, type FrameSink, type InputBudget } from "../protocol/ndjson.ts";
-import { type OutputBudget, WriteQueue } from "../protocol/write-queue.ts";
+import { FrameDecoder, type FrameSink, type InputBudget } from "../../protocol/ndjson.ts";
+import { type OutputBudget, WriteQueue } from "../../protocol/write-queue.ts";
 import { errorFrame } from "./frames.ts";
-import type { Outlet } from "./group-commit.ts";
+import type { Outlet } from "../delivery/group-commit.ts";
 import { legacyErrorText } from "./legacy/replies.ts";
-import { RateBucket } from "./rate-limit.ts";
-import type { Session } from "./sessions.ts";
-import type { Subscriber, Waiter } from "./waiters.ts";
+import { RateBucket } from "../state/rate-limit.ts";
+import type { Session } from "../state/sessions.ts";
+import type { Subscriber, Waiter } from "../delivery/waiters.ts";
 
 /**
  * Protocol spoken on a connection, decided by its first JSON object. Legacy and

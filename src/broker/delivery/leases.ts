@@ -11,8 +11,8 @@
  * plain subscriber (the breaker: a hung deliverer costs each sender one wait
  * at most once).
  */
-import type { DeliveryStatus } from "../protocol/responses.ts";
-import type { Connection } from "./connection.ts";
+import type { DeliveryStatus } from "../../protocol/responses.ts";
+import type { Connection } from "../edge/connection.ts";
 
 /**
  * How long a deliverer may hold a message before it must ack (ms); a sender waits at most this for `delivered`.

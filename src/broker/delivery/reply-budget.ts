@@ -9,9 +9,9 @@
  * yet (IPC_MAX_HELD_OUTPUT_BYTES) before it is built: it carries no more than
  * is left, and is refused (RATE_LIMITED) when not even its first message fits.
  */
-import { IpcError } from "../protocol/errors.ts";
-import type { MessageRow, UnreadSize } from "../store/messages.ts";
-import type { Broker } from "./broker.ts";
+import { IpcError } from "../../protocol/errors.ts";
+import type { MessageRow, UnreadSize } from "../../store/messages.ts";
+import type { Broker } from "../broker.ts";
 
 /** Characters of content and data one reply carries at most (a single message always fits). */
 export const REPLY_BUDGET = 8 * 1024 * 1024;

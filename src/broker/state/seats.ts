@@ -7,12 +7,12 @@
  * The same host process registering again is the same seat: a restarted agent
  * gets its name and inbox back.
  */
-import { IpcError } from "../protocol/errors.ts";
-import type { RequestOf, Seat } from "../protocol/requests.ts";
-import type { Broker } from "./broker.ts";
-import type { Connection } from "./connection.ts";
-import { isAlive } from "./lock.ts";
-import { iso } from "./present.ts";
+import { IpcError } from "../../protocol/errors.ts";
+import type { RequestOf, Seat } from "../../protocol/requests.ts";
+import type { Broker } from "../broker.ts";
+import type { Connection } from "../edge/connection.ts";
+import { isAlive } from "../edge/lock.ts";
+import { iso } from "../delivery/present.ts";
 import type { Session } from "./sessions.ts";
 
 /** How many suffixes a fallback tries (`name-2` … `name-20`) before giving up. */

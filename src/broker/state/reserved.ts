@@ -4,10 +4,10 @@
  * registering it would end the forwarding, take the mail meant for the old
  * holder and pose as them.
  */
-import { IpcError } from "../protocol/errors.ts";
-import type { Broker } from "./broker.ts";
-import type { Connection } from "./connection.ts";
-import { iso } from "./present.ts";
+import { IpcError } from "../../protocol/errors.ts";
+import type { Broker } from "../broker.ts";
+import type { Connection } from "../edge/connection.ts";
+import { iso } from "../delivery/present.ts";
 
 /**
  * Refuses registering `name` while it forwards to another name, unless the

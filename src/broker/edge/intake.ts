@@ -9,10 +9,10 @@
  * worth of memory, not a thousand; and what a closed connection left queued is
  * dropped at once (server.ts `close`).
  */
-import { IpcError } from "../protocol/errors.ts";
-import type { Broker } from "./broker.ts";
+import { IpcError } from "../../protocol/errors.ts";
+import type { Broker } from "../broker.ts";
 import { type Connection, Mode } from "./connection.ts";
-import { handleFrame, reply } from "./dispatch.ts";
+import { handleFrame, reply } from "../dispatch.ts";
 
 /** Bytes of unread replies above which a connection's next request waits (one large reply may still go over). */
 export const CONNECTION_OUTPUT_BYTES = 1024 * 1024;

@@ -7,7 +7,7 @@
  * declare `deliver` put what they get into a model's context; one of them at
  * a time is offered a message, leased (leases.ts).
  */
-import type { Connection } from "./connection.ts";
+import type { Connection } from "../edge/connection.ts";
 
 /** A held `check` request: one message wakes it. */
 export interface Waiter {

@@ -19,11 +19,11 @@
  * its handshake costs anything; addresses a machine proved from recently
  * have a budget of their own, so a flood from elsewhere does not keep them out.
  */
-import type { Limits } from "../config.ts";
+import type { Limits } from "../../config.ts";
 import type { Connection } from "./connection.ts";
 import { dashboardFds, type FdLimit, socketRoom } from "./fd-limit.ts";
-import { log } from "./log.ts";
-import { RateBucket } from "./rate-limit.ts";
+import { log } from "../log.ts";
+import { RateBucket } from "../state/rate-limit.ts";
 
 /** Sockets beyond the connection limit that may be open while they are told no (then they are cut at once). */
 const REFUSING_SLACK = 16;

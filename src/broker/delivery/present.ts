@@ -1,6 +1,6 @@
 /** Turns stored rows into wire messages (docs/design.md#4-operations). */
-import type { Message } from "../protocol/message.ts";
-import type { MessageRow } from "../store/messages.ts";
+import type { Message } from "../../protocol/message.ts";
+import type { MessageRow } from "../../store/messages.ts";
 import { sizeKb, summarize } from "./large-messages.ts";
 
 /** ISO-8601 UTC with milliseconds. */

@@ -6,9 +6,9 @@
  */
 import { chmodSync, type Dirent, lstatSync, readdirSync, statSync, type Stats } from "node:fs";
 import { join } from "node:path";
-import type { Config } from "../config.ts";
-import { describeUid, foreignOwner, userName } from "../home/owner.ts";
-import { IpcError } from "../protocol/errors.ts";
+import type { Config } from "../../config.ts";
+import { describeUid, foreignOwner, userName } from "../../home/owner.ts";
+import { IpcError } from "../../protocol/errors.ts";
 
 /** A path whose mode was wider than it should be. */
 export interface ModeFix {

@@ -5,9 +5,9 @@
  * wins. A lock whose pid is gone is stale and taken over.
  */
 import { closeSync, linkSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
-import { isAlive, type LockInfo, readLock } from "../home/files.ts";
+import { isAlive, type LockInfo, readLock } from "../../home/files.ts";
 
-export { isAlive, type LockInfo, readLock } from "../home/files.ts";
+export { isAlive, type LockInfo, readLock } from "../../home/files.ts";
 
 /**
  * Tries to take the lock at `path` for this process.

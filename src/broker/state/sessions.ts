@@ -5,9 +5,9 @@
  * Rate buckets belong to names, not sessions: registering again (a new
  * session) does not buy a fresh allowance.
  */
-import { hashToken, newToken } from "../protocol/auth.ts";
-import type { Seat } from "../protocol/requests.ts";
-import type { SessionStore } from "../store/sessions.ts";
+import { hashToken, newToken } from "../../protocol/auth.ts";
+import type { Seat } from "../../protocol/requests.ts";
+import type { SessionStore } from "../../store/sessions.ts";
 import { RateBucket } from "./rate-limit.ts";
 
 /** A live session. Times in ms. */
