@@ -3,14 +3,12 @@
  * connection's first JSON object whether it speaks v2 or the legacy protocol.
  */
 import * as v from "valibot";
-import { paths } from "../config.ts";
 import { IpcError } from "../protocol/errors.ts";
-import { databaseError, diskFullMessage, isCorruption, isDiskFull } from "../store/database.ts";
 import { NAME_FIELDS, quickSend, REQUEST_SCHEMAS, type Request, RequestId } from "../protocol/requests.ts";
 import type { Broker } from "./broker.ts";
 import { type Connection, Mode } from "./edge/connection.ts";
-import { errorFrame, okFrame } from "./edge/frames.ts";
-import { log } from "./log.ts";
+import { reply } from "./edge/error-reply.ts";
+import { okFrame } from "./edge/frames.ts";
 import { handleLegacy } from "./edge/legacy/handle.ts";
 import { OPS } from "./ops/index.ts";
 import { actionOf, partyOf, refusal } from "./parties.ts";
@@ -107,33 +105,6 @@ function handleRequest(b: Broker, conn: Connection, obj: unknown): void {
   } catch (err) {
     reply(b, conn, id, err);
   }
-}
-
-/**
- * Sends an error response for request `id`. Refusals (IpcError) happen before
- * any write. Anything else may have left a write half done, so the whole
- * open transaction is abandoned (every request in it fails, nothing is kept),
- * logged, and answered INTERNAL.
- */
-export function reply(b: Broker, conn: Connection, id: unknown, err: unknown): void {
-  let e: IpcError;
-  if (err instanceof IpcError) e = err;
-  else if (isCorruption(err)) {
-    // A damaged database: say so to the client and in the log, in words that name the file and the fix.
-    e = databaseError(paths.database(b.config), err) as IpcError;
-    log.error(e.message);
-    b.commit.abort("the database is damaged");
-  } else if (isDiskFull(err)) {
-    // One short line: on a full disk a long one (a stack) is what gets cut off in broker.log.
-    log.error(`disk full (SQLITE_FULL) writing ${paths.database(b.config)}: the request is refused, nothing of it stored`);
-    b.commit.abort("the disk is full");
-    e = new IpcError("INTERNAL", diskFullMessage(paths.database(b.config)));
-  } else {
-    log.error(`internal error: ${(err as Error)?.stack ?? String(err)}`);
-    b.commit.abort("a request failed while writing");
-    e = new IpcError("INTERNAL", "internal broker error; nothing of this request was stored; see broker.log");
-  }
-  b.commit.send(conn, errorFrame(id, e.toBody()), id);
 }
 
 function isObject(x: unknown): x is Record<string, unknown> {

@@ -12,7 +12,8 @@
 import { IpcError } from "../../protocol/errors.ts";
 import type { Broker } from "../broker.ts";
 import { type Connection, Mode } from "./connection.ts";
-import { handleFrame, reply } from "../dispatch.ts";
+import { handleFrame } from "../dispatch.ts";
+import { reply } from "./error-reply.ts";
 
 /** Bytes of unread replies above which a connection's next request waits (one large reply may still go over). */
 export const CONNECTION_OUTPUT_BYTES = 1024 * 1024;

@@ -16,7 +16,7 @@ import { VERSION } from "../../version.ts";
 import { Broker, type Clock } from "../broker.ts";
 import { Connection, Mode } from "./connection.ts";
 import { Admission, REFUSAL_GRACE_MS } from "./admission.ts";
-import { reply } from "../dispatch.ts";
+import { reply } from "./error-reply.ts";
 import { raiseFdLimit } from "./fd-limit.ts";
 import { pump } from "./intake.ts";
 import { errorFrame } from "./frames.ts";

@@ -23,7 +23,7 @@ import type { Broker } from "../broker.ts";
 import type { ClusterLink } from "../cluster-link.ts";
 import type { Connection } from "../edge/connection.ts";
 import { emit, watching } from "../delivery/events.ts";
-import { reply } from "../dispatch.ts";
+import { reply } from "../edge/error-reply.ts";
 import { okFrame } from "../edge/frames.ts";
 import { log } from "../log.ts";
 import { iso } from "../delivery/present.ts";
