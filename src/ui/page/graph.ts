@@ -48,7 +48,8 @@ export class Graph {
       .force("center", forceCenter<Node>(0, 0))
       .alphaDecay(0.05)
       .on("tick", () => this.draw());
-    this.resize();
+    // Sized by the observer's first callback, after the first layout: measuring here forced a layout of
+    // the whole page before it had any data (40–60 ms of the first screen).
     new ResizeObserver(() => this.resize()).observe(root);
   }
 

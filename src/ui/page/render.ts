@@ -69,9 +69,15 @@ export function ago(ms: number): string {
   return `${Math.floor(s / 86_400)} d`;
 }
 
+// One formatter each, made once: toLocaleTimeString with options builds a new Intl.DateTimeFormat per
+// call, which took 80–180 ms of the first screen's 250 rows (a CPU profile of `ui.first_screen`).
+const CLOCK = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+const TIME = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+const DAY = new Intl.DateTimeFormat([], { day: "numeric", month: "short" });
+
 /** "14:03:22" (local time, seconds). */
 export function clock(isoTime: string): string {
-  return new Date(isoTime).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+  return CLOCK.format(new Date(isoTime));
 }
 
 /** A message's delivery state as a short label and a longer explanation. */
@@ -101,8 +107,9 @@ export function stateChip(m: UiState & { read_at?: string }): HTMLElement {
 /** "14:03" today, else "3 Dec 14:03". */
 export function when(isoTime: string): string {
   const d = new Date(isoTime);
-  const time = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
-  return d.toDateString() === new Date().toDateString() ? time : `${d.toLocaleDateString([], { day: "numeric", month: "short" })} ${time}`;
+  const now = new Date();
+  const today = d.getFullYear() === now.getFullYear() && d.getMonth() === now.getMonth() && d.getDate() === now.getDate();
+  return today ? TIME.format(d) : `${DAY.format(d)} ${TIME.format(d)}`;
 }
 
 function str(x: unknown): string | null {
