@@ -95,10 +95,17 @@ describe("turn-start hooks add mail waiting as context", () => {
   ] as const;
   for (const c of CASES) {
     test(`ipc hook ${c.host}: ${c.input.hook_event_name}`, async () => {
-      const e = ipcEnv();
+      // Codex's SessionStart also arms the wake waiter, a deliverer that would race this hook for the mail
+      // (it leases it, its `codex queue` fails for this made-up thread, the mail goes back unread): with no
+      // codex executable to be found, no waiter starts, and the hook says so (docs/wake.md).
+      const armsWaiter = c.host === "codex" && c.input.hook_event_name === "SessionStart";
+      const e = ipcEnv(armsWaiter ? { PATH: "/usr/bin:/bin" } : {});
       await using _b = await startBrokerProcess(e);
       await pair(e);
-      expect(await hook(e, c.host, c.input)).toEqual({ code: 0, stdout: "", stderr: "" });
+      const first = await hook(e, c.host, c.input);
+      expect({ code: first.code, stdout: first.stdout }).toEqual({ code: 0, stdout: "" });
+      if (armsWaiter) expect(first.stderr).toContain("cannot find the codex executable");
+      else expect(first.stderr).toBe("");
       expect((await send(e, "review PR 12 please")).code).toBe(0);
       const r = await hook(e, c.host, c.input);
       const out = JSON.parse(r.stdout);
