@@ -3,7 +3,8 @@
  * browser download), a login over plain fetch, and small polling helpers.
  */
 import { existsSync } from "node:fs";
-import { type IpcEnv, ipcJson } from "../helpers/processes.ts";
+import { freePort } from "../helpers/ports.ts";
+import { type BrokerProcess, type IpcEnv, ipcEnv, ipcJson, startBrokerProcess } from "../helpers/processes.ts";
 
 export const CHROMIUM = process.env.IPC_TEST_CHROMIUM ?? "/usr/bin/chromium";
 /** Why the Chromium tests cannot run here, or null. */
@@ -18,6 +19,13 @@ export const CHROMIUM_FLAGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
+
+/** A broker whose dashboard listens on a free port, and that dashboard's origin (`http://127.0.0.1:PORT`). */
+export async function dashboardBroker(): Promise<{ e: IpcEnv; broker: BrokerProcess; origin: string }> {
+  const uiPort = freePort();
+  const e = ipcEnv({ IPC_UI_PORT: String(uiPort) });
+  return { e, broker: await startBrokerProcess(e), origin: `http://127.0.0.1:${uiPort}` };
+}
 
 /** A fresh one-time login URL from `ipc ui --json` for the broker of `e`. */
 export async function loginUrl(e: IpcEnv): Promise<string> {

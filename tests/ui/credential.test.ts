@@ -8,19 +8,15 @@
  * it got gets no data.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { freePort } from "../helpers/ports.ts";
-import { type BrokerProcess, type IpcEnv, ipc, ipcEnv, startBrokerProcess } from "../helpers/processes.ts";
-import { CHROMIUM, CHROMIUM_FLAGS, chromiumSkip, loginUrl, waitUntil } from "./_ui.ts";
+import { type BrokerProcess, type IpcEnv, ipc } from "../helpers/processes.ts";
+import { CHROMIUM, CHROMIUM_FLAGS, chromiumSkip, dashboardBroker, loginUrl, waitUntil } from "./_ui.ts";
 
 let e: IpcEnv;
 let broker: BrokerProcess;
 let origin: string;
 
 beforeAll(async () => {
-  const uiPort = freePort();
-  origin = `http://127.0.0.1:${uiPort}`;
-  e = ipcEnv({ IPC_UI_PORT: String(uiPort) });
-  broker = await startBrokerProcess(e);
+  ({ e, broker, origin } = await dashboardBroker());
   for (const name of ["fred", "barney"]) expect((await ipc(e, ["register", name], { env: { IPC_NAME: name } })).code).toBe(0);
   expect((await ipc(e, ["send", "barney", "the vault code is 4711"], { env: { IPC_NAME: "fred" } })).code).toBe(0);
 });

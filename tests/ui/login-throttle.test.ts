@@ -6,19 +6,15 @@
  * spent by that, and works once the throttle lets attempts through again.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { freePort } from "../helpers/ports.ts";
-import { type BrokerProcess, type IpcEnv, ipcEnv, startBrokerProcess } from "../helpers/processes.ts";
-import { codeOf, loginUrl, waitUntil } from "./_ui.ts";
+import { type BrokerProcess, type IpcEnv } from "../helpers/processes.ts";
+import { codeOf, dashboardBroker, loginUrl, waitUntil } from "./_ui.ts";
 
 let e: IpcEnv;
 let broker: BrokerProcess;
 let origin: string;
 
 beforeAll(async () => {
-  const uiPort = freePort();
-  origin = `http://127.0.0.1:${uiPort}`;
-  e = ipcEnv({ IPC_UI_PORT: String(uiPort) });
-  broker = await startBrokerProcess(e);
+  ({ e, broker, origin } = await dashboardBroker());
 });
 
 afterAll(async () => {

@@ -11,20 +11,16 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { freePort } from "../helpers/ports.ts";
-import { type BrokerProcess, type IpcEnv, ipc, ipcCommand, ipcEnv, startBrokerProcess } from "../helpers/processes.ts";
+import { type BrokerProcess, type IpcEnv, ipc, ipcCommand } from "../helpers/processes.ts";
 import { multiUserSkip, otherUser } from "../helpers/users.ts";
-import { CHROMIUM, CHROMIUM_FLAGS, chromiumSkip, codeOf, waitUntil } from "./_ui.ts";
+import { CHROMIUM, CHROMIUM_FLAGS, chromiumSkip, codeOf, dashboardBroker, waitUntil } from "./_ui.ts";
 
 let e: IpcEnv;
 let broker: BrokerProcess;
 let origin: string;
 
 beforeAll(async () => {
-  const uiPort = freePort();
-  origin = `http://127.0.0.1:${uiPort}`;
-  e = ipcEnv({ IPC_UI_PORT: String(uiPort) });
-  broker = await startBrokerProcess(e);
+  ({ e, broker, origin } = await dashboardBroker());
 });
 
 afterAll(async () => {

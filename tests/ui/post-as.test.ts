@@ -6,19 +6,15 @@
  * restarts until an agent takes it.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { freePort } from "../helpers/ports.ts";
-import { type BrokerProcess, type IpcEnv, ipc, ipcEnv, ipcJson, startBrokerProcess } from "../helpers/processes.ts";
-import { login } from "./_ui.ts";
+import { type BrokerProcess, type IpcEnv, ipc, ipcJson, startBrokerProcess } from "../helpers/processes.ts";
+import { dashboardBroker, login } from "./_ui.ts";
 
 let e: IpcEnv;
 let broker: BrokerProcess;
 let origin: string;
 
 beforeAll(async () => {
-  const uiPort = freePort();
-  origin = `http://127.0.0.1:${uiPort}`;
-  e = ipcEnv({ IPC_UI_PORT: String(uiPort) });
-  broker = await startBrokerProcess(e);
+  ({ e, broker, origin } = await dashboardBroker());
   for (const name of ["dave", "erin"]) expect((await ipc(e, ["register", name], { env: { IPC_NAME: name } })).code).toBe(0);
 });
 
