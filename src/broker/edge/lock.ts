@@ -4,8 +4,8 @@
  * with the exclusive TCP bind, exactly one of several brokers started at once
  * wins. A lock whose pid is gone is stale and taken over.
  */
-import { closeSync, linkSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
-import { isAlive, type LockInfo, readLock } from "../../home/files.ts";
+import { linkSync, statSync, unlinkSync } from "node:fs";
+import { isAlive, type LockInfo, readLock, writePrivate } from "../../home/files.ts";
 
 export { isAlive, type LockInfo, readLock } from "../../home/files.ts";
 
@@ -36,12 +36,7 @@ export function acquireLock(path: string, info: LockInfo): "acquired" | LockInfo
  */
 function createLock(path: string, info: LockInfo): boolean {
   const tmp = `${path}.${process.pid}.new`;
-  const fd = openSync(tmp, "w", 0o600);
-  try {
-    writeSync(fd, JSON.stringify(info));
-  } finally {
-    closeSync(fd);
-  }
+  writePrivate(tmp, JSON.stringify(info));
   try {
     linkSync(tmp, path);
     return true;
@@ -84,14 +79,7 @@ export function handOverLock(path: string, successor: number): boolean {
  * alone, and a restart's successor gave up, so the IPC_HOME was left with no lock.)
  */
 export function replaceLock(path: string, info: LockInfo): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, "w", 0o600);
-  try {
-    writeSync(fd, JSON.stringify(info));
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+  writePrivate(path, JSON.stringify(info));
 }
 
 /**
