@@ -1,6 +1,8 @@
 /**
  * `npm test`: runs every tests/**\/*.test.ts, each file in its own `bun test`
  * process (its own HOME and IPC_HOME, tests/preload.ts), several at once.
+ * Each file also gets its own TMPDIR, removed when the file ends, so the
+ * thousands of temporary homes the tests make never pile up in /tmp.
  *
  *   bun scripts/test.ts [--jobs N] [--heavy N] [--no-retry] [--update-timings] [--list] [FILTER…] [-- BUN-TEST-FLAGS…]
  *
@@ -19,8 +21,8 @@
  * fails; passing files print one line. The last line is
  * `N passed, N failed, N skipped`; the exit status is 1 on any failure.
  */
-import { cpus } from "node:os";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -208,11 +210,32 @@ function checkoutProcesses(): Set<number> {
 /** The `bun test` processes running now, killed if the runner is interrupted. */
 const procs = new Set<Bun.Subprocess>();
 
+/**
+ * This run's temporary folder under the system's: one TMPDIR per file inside
+ * it, removed when the file ends (and the whole of it when the run ends).
+ * Mode 1777 like /tmp, so a throwaway OS user in a multi-user test reaches
+ * and uses it exactly as it would /tmp.
+ */
+let runTmp: string | null = null;
+function fileTmpdir(): string {
+  if (runTmp === null) {
+    runTmp = mkdtempSync(join(tmpdir(), "ipc-suite-"));
+    chmodSync(runTmp, 0o1777);
+  }
+  const dir = mkdtempSync(join(runTmp, "f-"));
+  chmodSync(dir, 0o1777);
+  return dir;
+}
+function removeRunTmp(): void {
+  if (runTmp !== null) rmSync(runTmp, { recursive: true, force: true });
+}
+
 async function runFile(file: string, slot: number, bunFlags: string[]): Promise<Result> {
   const started = performance.now();
+  const tmp = fileTmpdir();
   const proc = Bun.spawn([process.execPath, "test", `--timeout=${TEST_TIMEOUT_MS}`, ...bunFlags, `./${file}`], {
     cwd: ROOT,
-    env: { ...process.env, TEST_PORT_SLOT: String(slot) },
+    env: { ...process.env, TEST_PORT_SLOT: String(slot), TMPDIR: tmp },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -232,6 +255,7 @@ async function runFile(file: string, slot: number, bunFlags: string[]): Promise<
   const [, , code] = await Promise.all([drain(proc.stdout), drain(proc.stderr), proc.exited]);
   clearTimeout(deadline);
   procs.delete(proc);
+  rmSync(tmp, { recursive: true, force: true });
   const ms = performance.now() - started;
   const usage = proc.resourceUsage();
   const cpuMs = usage ? (Number(usage.cpuTime.user) + Number(usage.cpuTime.system)) / 1000 : 0;
@@ -279,6 +303,7 @@ async function main(): Promise<number> {
 
   const stop = () => {
     for (const p of procs) p.kill("SIGTERM");
+    removeRunTmp();
     process.exit(130);
   };
   process.on("SIGINT", stop);
@@ -337,6 +362,7 @@ async function main(): Promise<number> {
     console.log(r.output.split("\n").filter((l) => !l.startsWith("(pass) ")).join("\n"));
   }
   writeTimings(timings, results, updateTimings);
+  removeRunTmp();
 
   const leaked = [...checkoutProcesses()].filter((p) => !before.has(p));
   if (leaked.length > 0) console.log(`\nwarning: ${leaked.length} processes the tests started still run (pids ${leaked.join(" ")})`);
