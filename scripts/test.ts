@@ -24,6 +24,7 @@
 import { cpus, tmpdir } from "node:os";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { FileGroups } from "./test-cgroup.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const TIMINGS = join(ROOT, "scripts", "test-timings.json");
@@ -60,6 +61,8 @@ interface Result {
   cpuMs: number;
   output: string;
   note: string;
+  /** Processes the file left running, killed when it ended (command lines; only with cgroups). */
+  leftover: string[];
 }
 
 interface Options {
@@ -139,6 +142,17 @@ function classify(file: string): Kind {
   // the modes of folders above the repository until its file is done; one such file at a time.
   const lock = /helpers\/users["']|useradd/.test(src) ? "users" : null;
   return { heavy, lock };
+}
+
+/** CPU time the whole machine has spent busy since boot (ms; /proc/stat, all but idle and iowait), or null off Linux. */
+function machineBusyMs(): number | null {
+  try {
+    const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    return ((total - f[3]! - f[4]!) * 1000) / 100; // USER_HZ is 100 on Linux
+  } catch {
+    return null;
+  }
 }
 
 function readTimings(): Record<string, Timing> {
@@ -230,10 +244,14 @@ function removeRunTmp(): void {
   if (runTmp !== null) rmSync(runTmp, { recursive: true, force: true });
 }
 
+/** Per-file cgroups where the machine allows them (true CPU time, leftovers killed); null elsewhere. */
+const groups = FileGroups.open();
+
 async function runFile(file: string, slot: number, bunFlags: string[]): Promise<Result> {
   const started = performance.now();
   const tmp = fileTmpdir();
-  const proc = Bun.spawn([process.execPath, "test", `--timeout=${TEST_TIMEOUT_MS}`, ...bunFlags, `./${file}`], {
+  const group = groups?.make() ?? null;
+  const proc = Bun.spawn([...(group?.prefix ?? []), process.execPath, "test", `--timeout=${TEST_TIMEOUT_MS}`, ...bunFlags, `./${file}`], {
     cwd: ROOT,
     env: { ...process.env, TEST_PORT_SLOT: String(slot), TMPDIR: tmp },
     stdin: "ignore",
@@ -255,14 +273,16 @@ async function runFile(file: string, slot: number, bunFlags: string[]): Promise<
   const [, , code] = await Promise.all([drain(proc.stdout), drain(proc.stderr), proc.exited]);
   clearTimeout(deadline);
   procs.delete(proc);
-  rmSync(tmp, { recursive: true, force: true });
   const ms = performance.now() - started;
   const usage = proc.resourceUsage();
-  const cpuMs = usage ? (Number(usage.cpuTime.user) + Number(usage.cpuTime.system)) / 1000 : 0;
+  let cpuMs = usage ? (Number(usage.cpuTime.user) + Number(usage.cpuTime.system)) / 1000 : 0;
+  let leftover: string[] = [];
+  if (group !== null && groups !== null) ({ cpuMs, leftover } = await groups.finish(group.dir));
+  rmSync(tmp, { recursive: true, force: true });
   const output = chunks.join("").replace(/\x1b\[[0-9;]*m/g, "").trimEnd();
   const c = counts(output);
   if (note === "" && code !== 0 && c.fail === 0) note = `exited with status ${code} outside any test`;
-  return { file, code: note.startsWith("killed") ? null : code, ...c, ms, cpuMs, output, note };
+  return { file, code: note.startsWith("killed") ? null : code, ...c, ms, cpuMs, output, note, leftover };
 }
 
 async function main(): Promise<number> {
@@ -286,6 +306,7 @@ async function main(): Promise<number> {
   }
   const before = checkoutProcesses();
   const t0 = performance.now();
+  const busy0 = machineBusyMs();
   console.log(`${files.length} test files, ${jobs} at once (at most ${heavy} heavy), longest first`);
   await buildBinaryIfUsed(files);
 
@@ -363,7 +384,10 @@ async function main(): Promise<number> {
   }
   writeTimings(timings, results, updateTimings);
   removeRunTmp();
+  groups?.close();
 
+  const left = results.filter((r) => r.leftover.length > 0);
+  for (const r of left) console.log(`\nwarning: ${r.file} left ${r.leftover.length} processes running, killed when it ended: ${r.leftover.join("; ")}`);
   const leaked = [...checkoutProcesses()].filter((p) => !before.has(p));
   if (leaked.length > 0) console.log(`\nwarning: ${leaked.length} processes the tests started still run (pids ${leaked.join(" ")})`);
 
@@ -374,7 +398,9 @@ async function main(): Promise<number> {
   const wall = performance.now() - t0;
   const sum = results.reduce((s, r) => s + r.ms, 0);
   const cpu = results.reduce((s, r) => s + r.cpuMs, 0);
-  console.log(`\nRan ${pass + fail + skip} tests across ${results.length} files in ${seconds(wall)} (files' own durations add up to ${seconds(sum)}, CPU ${seconds(cpu)}).`);
+  const busy = busy0 === null ? null : (machineBusyMs() ?? busy0) - busy0;
+  const machine = busy === null ? "" : `; the machine's ${cpus().length} CPUs were busy ${seconds(busy)} of ${seconds(wall * cpus().length)}`;
+  console.log(`\nRan ${pass + fail + skip} tests across ${results.length} files in ${seconds(wall)} (files' own durations add up to ${seconds(sum)}, CPU ${seconds(cpu)}${groups ? ", their cgroups'" : ", their own processes'"}${machine}).`);
   const slowest = [...results].sort((a, b) => b.ms - a.ms).slice(0, 5);
   console.log(`Slowest: ${slowest.map((r) => `${r.file} ${seconds(r.ms)}`).join(", ")}`);
   if (flaky.length > 0) console.log(`Flaky files (failed once, passed alone): ${flaky.map((r) => r.file).join(" ")}`);
