@@ -61,11 +61,14 @@ export class FileGroups {
   }
 
   /**
-   * Ends a file's group: reads its CPU time (ms), kills every process still in
-   * it (returns their command lines) and removes it. Waits at most ~2 s for
-   * the killed processes to go.
+   * Ends a file's group: gives what still runs in it `graceMs` to end on its
+   * own (a wake waiter notices its host is gone within a couple of seconds),
+   * then reads its CPU time (ms), kills every process still in it (returns
+   * their command lines) and removes it. Waits at most ~2 s more for the
+   * killed processes to go.
    */
-  async finish(dir: string): Promise<{ cpuMs: number; leftover: string[] }> {
+  async finish(dir: string, graceMs = 3_000): Promise<{ cpuMs: number; leftover: string[] }> {
+    for (let waited = 0; pids(dir).length > 0 && waited < graceMs; waited += 100) await Bun.sleep(100);
     const cpuMs = usageMs(dir);
     const leftover = pids(dir).map((pid) => commandLine(pid));
     if (leftover.length > 0) {

@@ -9,6 +9,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { killTree } from "./process-tree.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 
@@ -112,9 +113,16 @@ export function startClaude(opts: { home: string; project: string; apiUrl: strin
       await Bun.sleep(500); // the input box takes keys a moment after it is drawn
     },
     async [Symbol.asyncDispose]() {
+      await killTree(panePid(tmux));
       tmux("kill-server");
     },
   };
+}
+
+/** The pid of the process in tmux pane "main" (the host CLI), or null when the server is gone. */
+export function panePid(tmux: (...a: string[]) => { stdout: Buffer }): number | null {
+  const n = Number(tmux("display-message", "-p", "-t", "main", "#{pane_pid}").stdout.toString().trim());
+  return Number.isSafeInteger(n) && n > 1 ? n : null;
 }
 
 /** The pid of the one wake waiter holding a slot in IPC_HOME `home` (`$IPC_HOME/wake/`), or null (none, or several). */

@@ -10,7 +10,8 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { until } from "./claude-code.ts";
+import { panePid, until } from "./claude-code.ts";
+import { killTree } from "./process-tree.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
 
@@ -159,6 +160,7 @@ export function startCodex(opts: { home: string; project: string; args?: string[
     },
     pid: () => Number(tmux("display-message", "-p", "-t", "main", "#{pane_pid}").stdout.toString().trim()),
     async [Symbol.asyncDispose]() {
+      await killTree(panePid(tmux));
       tmux("kill-server");
     },
   };

@@ -11,8 +11,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { until } from "./claude-code.ts";
-import { killTree } from "./gemini.ts";
+import { panePid, until } from "./claude-code.ts";
+import { killTree } from "./process-tree.ts";
 import { STUB_MODEL } from "./opencode-api.ts";
 
 const ROOT = resolve(import.meta.dir, "../..");
@@ -126,8 +126,7 @@ export function startOpencode(opts: { home: string; project: string; args?: stri
       await Bun.sleep(1_000);
     },
     async [Symbol.asyncDispose]() {
-      const n = Number(tmux("display-message", "-p", "-t", "main", "#{pane_pid}").stdout.toString().trim());
-      await killTree(Number.isSafeInteger(n) && n > 1 ? n : null);
+      await killTree(panePid(tmux));
       tmux("kill-server");
     },
   };
