@@ -4,11 +4,15 @@
  * Each file also gets its own TMPDIR, removed when the file ends, so the
  * thousands of temporary homes the tests make never pile up in /tmp.
  *
- *   bun scripts/test.ts [--jobs N] [--heavy N] [--no-retry] [--update-timings] [--list] [FILTER…] [-- BUN-TEST-FLAGS…]
+ *   bun scripts/test.ts [--jobs N] [--cpu N] [--heavy N] [--hosts N] [--no-retry] [--update-timings] [--list] [FILTER…] [-- BUN-TEST-FLAGS…]
  *
  * - FILTER: run only files whose path contains one of them (default: all).
- * - --jobs N: files at once (default: the CPU count, at least 2; env TEST_JOBS).
- * - --heavy N: CPU-heavy files at once (default: half the CPU count, at least 1; env TEST_HEAVY).
+ * - --jobs N: files at once, at most (default: three per CPU, at most 12; env TEST_JOBS).
+ * - --cpu N: CPUs the running files may keep busy together, by their recorded
+ *   CPU time per second (default: the CPU count; env TEST_CPU). Most files
+ *   spend most of their time waiting on real processes, so several share a CPU.
+ * - --heavy N: CPU-heavy files at once (default: the CPU count; env TEST_HEAVY).
+ * - --hosts N: files that drive a real host CLI in tmux at once (default: 1; env TEST_HOSTS).
  * - --no-retry: a failed file fails the run at once (default: it runs once more, alone, and one that then
  *   passes is reported as flaky with its first output, without failing the run; env TEST_RETRY=0).
  * - --update-timings: record every file's measured duration.
@@ -28,6 +32,8 @@ import { FileGroups } from "./test-cgroup.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const TIMINGS = join(ROOT, "scripts", "test-timings.json");
+/** CPUs assumed busy for a file with no recorded CPU time. */
+const DEFAULT_RATE = 0.5;
 /** Duration assumed for a file with no recorded timing (ms): long enough to start it early. */
 const DEFAULT_MS = 20_000;
 /** A file still running after this long is killed and counted as failed (ms). */
@@ -46,6 +52,8 @@ interface Timing {
 interface Kind {
   /** CPU-heavy: real host CLIs in tmux, Chromium, nats-server clusters, load and fault scenarios. */
   heavy: boolean;
+  /** Drives a real host CLI (Claude Code, Codex, Gemini CLI, OpenCode, Copilot CLI) in tmux: waits on screens with deadlines. */
+  host: boolean;
   /** Files with the same lock name run one at a time (e.g. "users": useradd and the repo-path modes). */
   lock: string | null;
 }
@@ -67,7 +75,11 @@ interface Result {
 
 interface Options {
   jobs: number;
+  /** CPUs the running files may keep busy together (by their recorded CPU per wall-clock second). */
+  cpu: number;
   heavy: number;
+  /** Files driving a real host CLI at once. */
+  hosts: number;
   updateTimings: boolean;
   list: boolean;
   filters: string[];
@@ -78,10 +90,13 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const n = cpus().length || 2;
-  // Conservative on purpose: real host CLIs (Claude Code, Codex, Gemini CLI, OpenCode) in tmux time out when they
-  // share 2 cores with another heavy file; TEST_JOBS / TEST_HEAVY raise it on a bigger machine.
-  let jobs = Number(process.env.TEST_JOBS) || Math.max(2, n);
-  let heavy = Number(process.env.TEST_HEAVY) || Math.max(1, Math.floor(n / 2));
+  // Files are admitted by their recorded CPU use (--cpu), up to --jobs at once (12 port slots, tests/helpers/ports.ts).
+  // Heavy files stay few: real host CLIs (Claude Code, Codex, Gemini CLI, OpenCode) in tmux time out when they
+  // share 2 cores with another heavy file; TEST_HEAVY raises it on a bigger machine.
+  let jobs = Number(process.env.TEST_JOBS) || Math.min(12, 3 * n);
+  let cpu = Number(process.env.TEST_CPU) || n;
+  let heavy = Number(process.env.TEST_HEAVY) || n;
+  let hosts = Number(process.env.TEST_HOSTS) || 1;
   let updateTimings = false;
   let list = false;
   let retries = process.env.TEST_RETRY !== "0";
@@ -94,20 +109,26 @@ function parseArgs(argv: string[]): Options {
       break;
     } else if (a === "--jobs" || a === "-j") jobs = Number(argv[++i]);
     else if (a.startsWith("--jobs=")) jobs = Number(a.slice(7));
+    else if (a === "--cpu") cpu = Number(argv[++i]);
+    else if (a.startsWith("--cpu=")) cpu = Number(a.slice(6));
+    else if (a === "--hosts") hosts = Number(argv[++i]);
+    else if (a.startsWith("--hosts=")) hosts = Number(a.slice(8));
     else if (a === "--heavy") heavy = Number(argv[++i]);
     else if (a.startsWith("--heavy=")) heavy = Number(a.slice(8));
     else if (a === "--update-timings") updateTimings = true;
     else if (a === "--list") list = true;
     else if (a === "--no-retry") retries = false;
     else if (a === "--help" || a === "-h") {
-      console.log("usage: bun scripts/test.ts [--jobs N] [--heavy N] [--no-retry] [--update-timings] [--list] [FILTER…] [-- BUN-TEST-FLAGS…]");
+      console.log("usage: bun scripts/test.ts [--jobs N] [--cpu N] [--heavy N] [--hosts N] [--no-retry] [--update-timings] [--list] [FILTER…] [-- BUN-TEST-FLAGS…]");
       process.exit(0);
     } else if (a.startsWith("-")) throw new Error(`unknown option ${a}: bun test's own flags go after --, e.g. npm test -- tests/x -- --bail`);
     else filters.push(a.replace(/^\.\//, ""));
   }
   if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs needs a whole number ≥ 1, not ${jobs}`);
   if (!Number.isInteger(heavy) || heavy < 1) throw new Error(`--heavy needs a whole number ≥ 1, not ${heavy}`);
-  return { jobs, heavy, updateTimings, list, filters, bunFlags, retries };
+  if (!Number.isInteger(hosts) || hosts < 1) throw new Error(`--hosts needs a whole number ≥ 1, not ${hosts}`);
+  if (!(cpu > 0)) throw new Error(`--cpu needs a number > 0, not ${cpu}`);
+  return { jobs, cpu, heavy, hosts, updateTimings, list, filters, bunFlags, retries };
 }
 
 /** Every test file under tests/, relative to the repository root, sorted. */
@@ -134,14 +155,15 @@ function sourceWithImports(file: string, seen = new Set<string>()): string {
 /** Decides a file's Kind from where it lives and what it (or a helper it imports) uses. */
 function classify(file: string): Kind {
   const src = sourceWithImports(file);
+  const host = /helpers\/(claude-code|codex|gemini|opencode)(\.ts)?["']|"tmux"/.test(src);
   const heavy =
+    host ||
     /^tests\/(cluster|reliability)\//.test(file) ||
-    /^tests\/e2e\/claude-code-/.test(file) ||
-    /helpers\/(claude-code|nats|cluster-clients)["']|playwright|chromium|"tmux"/.test(src);
+    /helpers\/(nats|cluster-clients)["']|playwright|chromium/.test(src);
   // Throwaway OS users: useradd/userdel take /etc/passwd's lock, and letOthersReachRepo changes
   // the modes of folders above the repository until its file is done; one such file at a time.
   const lock = /helpers\/users["']|useradd/.test(src) ? "users" : null;
-  return { heavy, lock };
+  return { heavy, host, lock };
 }
 
 /** CPU time the whole machine has spent busy since boot (ms; /proc/stat, all but idle and iowait), or null off Linux. */
@@ -286,7 +308,7 @@ async function runFile(file: string, slot: number, bunFlags: string[]): Promise<
 }
 
 async function main(): Promise<number> {
-  const { jobs, heavy, updateTimings, list, filters, bunFlags, retries } = parseArgs(process.argv.slice(2));
+  const { jobs, cpu, heavy, hosts, updateTimings, list, filters, bunFlags, retries } = parseArgs(process.argv.slice(2));
   const files = testFiles(filters);
   if (files.length === 0) {
     console.log(`no test files match ${filters.join(" ")}`);
@@ -296,30 +318,40 @@ async function main(): Promise<number> {
   const timings = readTimings();
   const kinds = new Map(files.map((f) => [f, classify(f)]));
   const expected = (f: string) => timings[f]?.ms ?? DEFAULT_MS;
+  /** CPUs a file keeps busy on average while it runs (its cgroup's CPU time / wall time), DEFAULT_RATE when unknown. */
+  const rate = (f: string) => {
+    const t = timings[f];
+    return t?.cpuMs !== undefined && t.ms > 0 ? Math.min(cpu, Math.max(0.05, t.cpuMs / t.ms)) : DEFAULT_RATE;
+  };
   const queue = [...files].sort((a, b) => expected(b) - expected(a));
   if (list) {
     for (const f of queue) {
       const k = kinds.get(f)!;
-      console.log(`${seconds(expected(f)).padStart(8)} ${k.heavy ? "heavy" : "     "} ${k.lock ?? "     "} ${f}`);
+      console.log(`${seconds(expected(f)).padStart(8)} ${rate(f).toFixed(2)} CPU ${k.host ? "host " : k.heavy ? "heavy" : "     "} ${k.lock ?? "     "} ${f}`);
     }
     return 0;
   }
   const before = checkoutProcesses();
   const t0 = performance.now();
   const busy0 = machineBusyMs();
-  console.log(`${files.length} test files, ${jobs} at once (at most ${heavy} heavy), longest first`);
+  console.log(`${files.length} test files, up to ${jobs} at once while they keep at most ${cpu} CPUs busy (at most ${heavy} heavy, ${hosts} with a host CLI), longest first`);
   await buildBinaryIfUsed(files);
 
   const results: Result[] = [];
   const running = new Map<string, number>(); // file -> slot
   const freeSlots = Array.from({ length: jobs }, (_, i) => i);
   let heavyRunning = 0;
+  let hostsRunning = 0;
+  let load = 0; // the running files' rates added up (CPUs)
   const locks = new Set<string>();
   const children = new Set<Promise<void>>();
 
   const canStart = (f: string) => {
     const k = kinds.get(f)!;
-    return !(k.heavy && heavyRunning >= heavy) && !(k.lock && locks.has(k.lock));
+    if (k.heavy && heavyRunning >= heavy) return false;
+    if (k.host && hostsRunning >= hosts) return false;
+    if (k.lock && locks.has(k.lock)) return false;
+    return running.size === 0 || load + rate(f) <= cpu + 1e-9;
   };
 
   const stop = () => {
@@ -339,13 +371,18 @@ async function main(): Promise<number> {
       const slot = freeSlots.shift()!;
       running.set(file, slot);
       if (k.heavy) heavyRunning++;
+      if (k.host) hostsRunning++;
       if (k.lock) locks.add(k.lock);
+      const r0 = rate(file);
+      load += r0;
       const child: Promise<void> = runFile(file, slot, bunFlags).then((r) => {
         results.push(r);
         running.delete(file);
         freeSlots.push(slot);
         if (k.heavy) heavyRunning--;
+        if (k.host) hostsRunning--;
         if (k.lock) locks.delete(k.lock);
+        load -= r0;
         children.delete(child);
         const ok = r.code === 0;
         const parts = [`${r.pass} pass`, r.fail ? `${r.fail} fail` : "", r.skip ? `${r.skip} skip` : "", r.note].filter(Boolean);
@@ -397,10 +434,10 @@ async function main(): Promise<number> {
   const fail = results.reduce((s, r) => s + (r.fail > 0 ? r.fail : r.code !== 0 ? 1 : 0), 0);
   const wall = performance.now() - t0;
   const sum = results.reduce((s, r) => s + r.ms, 0);
-  const cpu = results.reduce((s, r) => s + r.cpuMs, 0);
+  const cpuSum = results.reduce((s, r) => s + r.cpuMs, 0);
   const busy = busy0 === null ? null : (machineBusyMs() ?? busy0) - busy0;
   const machine = busy === null ? "" : `; the machine's ${cpus().length} CPUs were busy ${seconds(busy)} of ${seconds(wall * cpus().length)}`;
-  console.log(`\nRan ${pass + fail + skip} tests across ${results.length} files in ${seconds(wall)} (files' own durations add up to ${seconds(sum)}, CPU ${seconds(cpu)}${groups ? ", their cgroups'" : ", their own processes'"}${machine}).`);
+  console.log(`\nRan ${pass + fail + skip} tests across ${results.length} files in ${seconds(wall)} (files' own durations add up to ${seconds(sum)}, CPU ${seconds(cpuSum)}${groups ? ", their cgroups'" : ", their own processes'"}${machine}).`);
   const slowest = [...results].sort((a, b) => b.ms - a.ms).slice(0, 5);
   console.log(`Slowest: ${slowest.map((r) => `${r.file} ${seconds(r.ms)}`).join(", ")}`);
   if (flaky.length > 0) console.log(`Flaky files (failed once, passed alone): ${flaky.map((r) => r.file).join(" ")}`);
