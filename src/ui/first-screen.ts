@@ -39,26 +39,70 @@ export const DRAWN = { agents: 60, conversations: 30 } as const;
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("base64");
 
-/** The element with `id="id"` and no content in the bundled page: its opening tag, and its tag name. */
-function emptyElement(html: string, id: string): RegExp {
-  const re = new RegExp(`(<([a-z]+) id="${id}"[^>]*>)(</\\2>)`);
-  if (!re.test(html)) throw new Error(`the dashboard page has no empty element #${id} (a build defect)`);
-  return re;
+type Hole = "agents" | "agentCount" | "channels" | "channelCount" | "conversations" | "moreAgents" | "moreConversations" | "bannerHidden" | "banner" | "tail";
+
+/** What a hole holds when the page has nothing to put there: a list button or the banner stays hidden. */
+const EMPTY: Record<Hole, string> = {
+  agents: "",
+  agentCount: "",
+  channels: "",
+  channelCount: "",
+  conversations: "",
+  moreAgents: " hidden",
+  moreConversations: " hidden",
+  bannerHidden: " hidden",
+  banner: "",
+  tail: "",
+};
+
+/**
+ * The page cut where the first screen goes, once (filling the holes is then
+ * a join, not a search through 100 kB of HTML per request).
+ * @throws Error when an element the first screen fills is missing (a build defect).
+ */
+function cut(html: string): { parts: string[]; holes: Hole[] } {
+  const at: { hole: Hole; index: number; skip: number }[] = [];
+  const find = (hole: Hole, re: RegExp, inside: "after" | "hidden") => {
+    const m = re.exec(html);
+    if (m === null) throw new Error(`the dashboard page lacks what ${re} finds (a build defect)`);
+    if (inside === "after") at.push({ hole, index: m.index + m[0].length, skip: 0 });
+    else at.push({ hole, index: m.index + m[0].length - " hidden>".length, skip: " hidden".length });
+  };
+  const empty = (id: string) => new RegExp(`<([a-z]+) id="${id}"[^>]*>(?=</\\1>)`);
+  find("agents", empty("agents"), "after");
+  find("agentCount", empty("agent-count"), "after");
+  find("channels", empty("channels"), "after");
+  find("channelCount", empty("channel-count"), "after");
+  find("conversations", empty("conversations"), "after");
+  find("moreAgents", /<button id="more-agents"[^>]* hidden>/, "hidden");
+  find("moreConversations", /<button id="more-conversations"[^>]* hidden>/, "hidden");
+  find("bannerHidden", /<p id="banner"[^>]* hidden>(?=<\/p>)/, "hidden");
+  find("banner", /<p id="banner"[^>]* hidden>(?=<\/p>)/, "after");
+  find("tail", /<\/main>/, "after");
+  at.sort((x, y) => x.index - y.index);
+  const parts: string[] = [];
+  let from = 0;
+  for (const a of at) {
+    parts.push(html.slice(from, a.index));
+    from = a.index + a.skip;
+  }
+  parts.push(html.slice(from));
+  return { parts, holes: at.map((a) => a.hole) };
 }
 
 export class PageTemplate {
   /** The page without data (stylesheet inlined). */
   readonly plain: string;
-  /** The same, its script preloaded but started by the inline script (markScript). */
-  private readonly drawn: string;
-  private readonly mark: string;
   /** The CSP of both forms of the page. */
   readonly csp: string;
-  private readonly slots: Record<"agents" | "agentCount" | "channels" | "channelCount" | "conversations" | "banner", RegExp>;
+  private readonly mark: string;
+  private readonly refusal: ReturnType<typeof cut>;
+  /** The page whose script is preloaded but started by the inline script (markScript). */
+  private readonly drawn: ReturnType<typeof cut>;
 
   /**
    * From the bundled page (`/` of `assets`) and its files.
-   * @throws Error when the page lacks its stylesheet or an element the first screen fills (a build defect).
+   * @throws Error when the page lacks its stylesheet, its script or an element the first screen fills (a build defect).
    */
   constructor(assets: ReadonlyMap<string, Asset>) {
     let html = new TextDecoder().decode(assets.get("/")!.body);
@@ -71,40 +115,35 @@ export class PageTemplate {
     this.plain = html;
     const script = /<script type="module"[^>]*src="(\/[^"]+\.js)"[^>]*><\/script>/.exec(html);
     if (script === null) throw new Error("the dashboard page has no bundled script (a build defect)");
-    this.drawn = html.replace(script[0], () => `<link rel="modulepreload" crossorigin href="${script[1]}">`);
+    this.refusal = cut(html);
+    this.drawn = cut(html.replace(script[0], () => `<link rel="modulepreload" crossorigin href="${script[1]}">`));
     this.mark = markScript(script[1]!);
     this.csp = csp([sha256(this.mark)], [sha256(css)]);
-    this.slots = {
-      agents: emptyElement(html, "agents"),
-      agentCount: emptyElement(html, "agent-count"),
-      channels: emptyElement(html, "channels"),
-      channelCount: emptyElement(html, "channel-count"),
-      conversations: emptyElement(html, "conversations"),
-      banner: /<p id="banner"([^>]*) hidden><\/p>/,
-    };
-    if (!this.slots.banner.test(html) || !html.includes("</main>")) throw new Error("the dashboard page has no banner or no <main> (a build defect)");
   }
 
-  /** The page with the first screen of `data` drawn (or its refusal in the banner), at `now` (ms). */
+  /** The page with the first screen of `data` drawn (or the reason in its banner), at `now` (ms). */
   render(data: UiFirstScreen, now = Date.now()): string {
-    let html = "error" in data ? this.plain : this.drawn;
-    const fill = (slot: RegExp, inner: string) => {
-      html = html.replace(slot, (_m, open: string, _tag: string, close: string) => open + inner + close);
-    };
+    const fill: Record<Hole, string> = { ...EMPTY };
+    const json = `<script type="application/json" id="first-screen">${jsonForScript(data)}</script>`;
     if ("error" in data) {
-      html = html.replace(this.slots.banner, (_m, attrs: string) => `<p id="banner"${attrs}>${escapeHtml(data.error)}</p>`);
+      fill.bannerHidden = "";
+      fill.banner = escapeHtml(data.error);
+      fill.tail = json;
     } else {
       const agents = data.agents.items;
       const total = data.agents.total ?? agents.length;
-      fill(this.slots.agents, agentRows(agents, now, DRAWN.agents).map(toHtml).join(""));
-      fill(this.slots.agentCount, escapeHtml(agentCount(agents, total)));
-      fill(this.slots.channels, channelRows(data.channels, null).map(toHtml).join(""));
-      fill(this.slots.channelCount, data.channels.length > 0 ? `(${data.channels.length})` : "");
-      fill(this.slots.conversations, data.conversations.items.slice(0, DRAWN.conversations).map((c) => toHtml(conversationRow(c, false))).join(""));
-      if (total > agents.length) html = html.replace(/(<button id="more-agents"[^>]*?) hidden>/, "$1>");
-      if (data.conversations.more === true) html = html.replace(/(<button id="more-conversations"[^>]*?) hidden>/, "$1>");
+      fill.agents = agentRows(agents, now, DRAWN.agents).map(toHtml).join("");
+      fill.agentCount = escapeHtml(agentCount(agents, total));
+      fill.channels = channelRows(data.channels, null).map(toHtml).join("");
+      fill.channelCount = data.channels.length > 0 ? `(${data.channels.length})` : "";
+      fill.conversations = data.conversations.items.slice(0, DRAWN.conversations).map((c) => toHtml(conversationRow(c, false))).join("");
+      if (total > agents.length) fill.moreAgents = "";
+      if (data.conversations.more === true) fill.moreConversations = "";
+      fill.tail = `${json}<script>${this.mark}</script>`;
     }
-    const tail = `<script type="application/json" id="first-screen">${jsonForScript(data)}</script>${"error" in data ? "" : `<script>${this.mark}</script>`}`;
-    return html.replace("</main>", () => `</main>${tail}`);
+    const { parts, holes } = "error" in data ? this.refusal : this.drawn;
+    let out = parts[0]!;
+    for (let i = 0; i < holes.length; i++) out += fill[holes[i]!] + parts[i + 1]!;
+    return out;
   }
 }
