@@ -136,7 +136,7 @@ export class PageTemplate {
       fill.agentCount = escapeHtml(agentCount(agents, total));
       fill.channels = channelRows(data.channels, null).map(toHtml).join("");
       fill.channelCount = data.channels.length > 0 ? `(${data.channels.length})` : "";
-      fill.conversations = data.conversations.items.slice(0, DRAWN.conversations).map((c) => toHtml(conversationRow(c, false))).join("");
+      fill.conversations = data.conversations.items.slice(0, DRAWN.conversations).map((c, i) => toHtml(conversationRow(c, false, i === 0))).join("");
       if (total > agents.length) fill.moreAgents = "";
       if (data.conversations.more === true) fill.moreConversations = "";
       fill.tail = `${json}<script>${this.mark}</script>`;

@@ -159,7 +159,7 @@ function renderChannels(): void {
 
 function renderConversations(): void {
   const current = view?.kind === "conversation" ? key(view.a, view.b) : null;
-  ui.conversations.replaceChildren(...conversations.map((c) => dom(conversationRow(c, key(c.a, c.b) === current))));
+  ui.conversations.replaceChildren(...conversations.map((c, i) => dom(conversationRow(c, key(c.a, c.b) === current, i === 0))));
 }
 
 async function loadConversations(): Promise<void> {
@@ -186,8 +186,10 @@ async function openConversation(a: string, b: string): Promise<void> {
   ui.subtitle.textContent = ch ? `${ch.members.length} member${ch.members.length === 1 ? "" : "s"}: ${ch.members.join(", ")}` : "";
   const me = ui.as.value.toLowerCase();
   ui.to.value = a === EVERYONE ? EVERYONE : a.startsWith("#") ? a : a === me ? b : b === me ? a : b;
-  renderConversations();
-  for (const btn of ui.channels.querySelectorAll("button")) btn.classList.toggle("current", btn.dataset.key === key(a, b));
+  // The rows stay (the first screen's may still be on their way to the screen): only which one is current changes.
+  for (const list of [ui.conversations, ui.channels]) {
+    for (const btn of list.querySelectorAll<HTMLElement>("button[data-key]")) btn.classList.toggle("current", btn.dataset.key === key(a, b));
+  }
   const page = await call<Page<UiMessage>>(`/api/conversation?a=${q(a)}&b=${q(b)}&limit=100`);
   if (view?.kind !== "conversation" || view.a !== a || view.b !== b) return;
   // Messages that came live while the page was on its way (and are newer than it) stay.
@@ -592,11 +594,10 @@ async function start(): Promise<void> {
     channels = first.channels;
     conversations = first.conversations.items;
     ui.moreConversations.hidden = first.conversations.more !== true;
-    // The server drew what a screen shows; the rest of the rows now, and times in the page's own time zone.
-    ui.agents.replaceChildren(...agentRows(agents, Date.now()).map(dom));
+    // The server drew what a screen shows (the same rows, first-screen.ts DRAWN): the rest now, after them.
+    ui.agents.append(...agentRows(agents, Date.now()).slice(ui.agents.children.length).map(dom));
+    ui.conversations.append(...conversations.slice(ui.conversations.children.length).map((c) => dom(conversationRow(c, false))));
     agentsShown(first.agents.total ?? agents.length);
-    renderChannels();
-    renderConversations();
   } else {
     try {
       await login();

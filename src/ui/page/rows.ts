@@ -42,8 +42,15 @@ const STATE_TITLE: Record<UiAgent["state"], string> = {
   idle: "online, no request for a minute or more",
 };
 
+/**
+ * `elementtiming` (W3C Element Timing) on the first agent's and the first
+ * conversation's name: the browser reports when each was first presented on
+ * screen, which bench/workloads/ui.ts reads for `ui.first_screen`.
+ */
+export const TIMED = { agents: "ipc-agents", conversations: "ipc-conversations" } as const;
+
 /** One agent on one line: dot, name (@machine), host kind, state, claims held, unread. */
-export function agentRow(a: UiAgent, now: number): V {
+export function agentRow(a: UiAgent, now: number, timed = false): V {
   const details = [
     a.kind || "host unknown (no seat since the broker started)",
     a.machine,
@@ -57,7 +64,7 @@ export function agentRow(a: UiAgent, now: number): V {
     "button",
     { type: "button", class: `item agent${a.online ? "" : " offline"}`, "data-name": a.name, title: details.join(" · ") },
     h("span", { class: dot, "aria-hidden": "true" }),
-    h("span", { class: "name" }, a.name, a.machine !== "this machine" ? h("span", { class: "where" }, `@${a.machine}`) : null),
+    h("span", { class: "name", ...(timed && { elementtiming: TIMED.agents }) }, a.name, a.machine !== "this machine" ? h("span", { class: "where" }, `@${a.machine}`) : null),
     h("span", { class: "kind" }, a.kind || "?"),
     h("span", { class: `st ${a.state}`, "data-agent": a.name, title: STATE_TITLE[a.state] }, agentState(a, now)),
     h("span", { class: "held", title: a.claims.join(", ") }, a.claims.length > 0 ? `⚑${a.claims.length}` : ""),
@@ -76,12 +83,12 @@ export function agentRows(agents: readonly UiAgent[], now: number, limit = agent
   for (const a of agents) perProject.set(a.project, (perProject.get(a.project) ?? 0) + 1);
   const rows: V[] = [];
   let group: string | null | undefined;
-  for (const a of agents.slice(0, limit)) {
+  for (const [i, a] of agents.slice(0, limit).entries()) {
     if (a.project !== group) {
       group = a.project;
       rows.push(h("div", { class: "group", role: "presentation" }, h("span", {}, a.project ?? "no project"), h("span", {}, String(perProject.get(a.project)))));
     }
-    rows.push(agentRow(a, now));
+    rows.push(agentRow(a, now, i === 0));
   }
   return rows;
 }
@@ -119,7 +126,7 @@ export function channelRows(channels: readonly UiChannel[], current: string | nu
 }
 
 /** One conversation: its title, `channel` for a channel, when, a preview of its newest message. */
-export function conversationRow(c: UiConversation, current: boolean): V {
+export function conversationRow(c: UiConversation, current: boolean, timed = false): V {
   return h(
     "li",
     {},
@@ -129,7 +136,7 @@ export function conversationRow(c: UiConversation, current: boolean): V {
       h(
         "span",
         { class: "row" },
-        h("span", { class: "name" }, label(c)),
+        h("span", { class: "name", ...(timed && { elementtiming: TIMED.conversations }) }, label(c)),
         c.a.startsWith("#") ? h("span", { class: "tag" }, "channel") : null,
         h("span", { class: "dim when" }, when(c.last.created_at)),
       ),
