@@ -35,7 +35,7 @@ function markScript(src: string): string {
  * is a 22 px line, a conversation two). The page draws the rest of the data
  * it got once it runs, after the first paint.
  */
-export const DRAWN = { agents: 60, conversations: 30 } as const;
+export const DRAWN = { agents: 40, conversations: 20 } as const;
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("base64");
 
