@@ -31,7 +31,7 @@ function markScript(src: string): string {
 }
 
 /**
- * Rows drawn by the server: what a tall screen shows of each list (an agent
+ * Rows drawn by the server: what a 1080p screen shows of each list (an agent
  * is a 22 px line, a conversation two). The page draws the rest of the data
  * it got once it runs, after the first paint.
  */
