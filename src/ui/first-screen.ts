@@ -116,7 +116,9 @@ export class PageTemplate {
     const script = /<script type="module"[^>]*src="(\/[^"]+\.js)"[^>]*><\/script>/.exec(html);
     if (script === null) throw new Error("the dashboard page has no bundled script (a build defect)");
     this.refusal = cut(html);
-    this.drawn = cut(html.replace(script[0], () => `<link rel="modulepreload" crossorigin href="${script[1]}">`));
+    // Rendering waits for the whole first screen (HTML Living Standard, `blocking="render"` on `rel=expect`):
+    // one frame with all of it, not a frame per slice the parser yields.
+    this.drawn = cut(html.replace(script[0], () => `<link rel="modulepreload" crossorigin href="${script[1]}"><link rel="expect" href="#first-screen" blocking="render">`));
     this.mark = markScript(script[1]!);
     this.csp = csp([sha256(this.mark)], [sha256(css)]);
   }
