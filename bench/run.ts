@@ -11,6 +11,8 @@
  *                               today's build against another (a binary, or a git ref built into a
  *                               temporary folder): the broker workloads, interleaved, `today / baseline`
  *                               per figure (bench/lib/ab.ts); only that, unless --all also runs the rest
+ *   npm run bench -- --only ui [--runs=N]
+ *                               only the dashboard in Chromium (ui.*, N runs), printed; results.json untouched
  *   npm run bench -- --cluster-scale [--agents=1000]
  *                               only the cluster at scale: 3 brokers × 1 000 agents sending across brokers
  *                               (bench/workloads/cluster-scale.ts; needs nats-server)
@@ -145,6 +147,18 @@ if (baselineArg !== null) {
 log(`ipc bench (${quick ? "quick" : "full"}): ${RUNS} run(s), broker = ${ipc.label}`);
 if (!CAN_PIN) log("taskset is not available: one-at-a-time figures run unpinned");
 
+if (option("--only") === "ui") {
+  if (!canMeasureUi()) throw new Error("--only ui needs Chromium (IPC_BENCH_CHROMIUM, default /usr/bin/chromium)");
+  const db = prefill(100_000);
+  for (let run = 1; run <= RUNS; run++) {
+    log(`run ${run}/${RUNS}: dashboard in Chromium (load average ${loadavg()[0]!.toFixed(2)})`);
+    const u = await startBroker(homeWith(db), { IPC_UI_PORT: String(freePort()) });
+    record(await dashboard(u.port, u.env, timing, quick ? 2 : 5));
+    await u.stop();
+  }
+  for (const [k, v] of collected) process.stdout.write(`${k}: median ${fmt(median(v), 1)} ms (${v.map((x) => fmt(x, 1)).join(", ")})\n`);
+  process.exit(0);
+}
 log(`preparing ${fmt(STORED)} stored messages…`);
 const storedDb = prefill(STORED);
 const UI_STORED = 100_000;

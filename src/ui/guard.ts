@@ -36,11 +36,22 @@ export const LOGIN_FAILURES_PER_MINUTE = 60;
 /** Login codes alive at most (older ones are dropped first). */
 const MAX_CODES = 1_000;
 
-/** Security headers on every response (CSP: nothing but our own scripts, styles and WebSocket). */
+/**
+ * The Content-Security-Policy: nothing but our own scripts, styles and
+ * WebSocket, plus the inline scripts and styles whose SHA-256 (base64) is in
+ * `scripts` / `styles` (the page's own, fixed at start: first-screen.ts).
+ */
+export function csp(scripts: readonly string[] = [], styles: readonly string[] = []): string {
+  const hashes = (xs: readonly string[]) => xs.map((x) => ` 'sha256-${x}'`).join("");
+  return (
+    `default-src 'none'; script-src 'self'${hashes(scripts)}; style-src 'self'${hashes(styles)}; img-src 'self' data:; connect-src 'self'; ` +
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+  );
+}
+
+/** Security headers on every response (the page's own carries its CSP with hashes: first-screen.ts). */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  "content-security-policy":
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  "content-security-policy": csp(),
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
   "cross-origin-opener-policy": "same-origin",

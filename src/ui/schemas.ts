@@ -152,3 +152,16 @@ export interface Page<T> {
   /** Rows were left out (the page size, or the reply's size bound): ask for the next page. */
   more?: boolean;
 }
+
+/**
+ * The data of the first screen the server draws into the page it sends for a
+ * login link (`GET /?login=CODE`, src/ui/first-screen.ts), as JSON in
+ * `<script type="application/json" id="first-screen">`: the session the code
+ * was spent for and what the lists were drawn from (the same as
+ * `/api/agents?limit=200`, `/api/channels`, `/api/conversations?limit=50`);
+ * or why the code was refused (no session), or why the lists could not be
+ * drawn (the session stands: the page loads them itself).
+ */
+export type UiFirstScreen =
+  | { session: string; agents: Page<UiAgent>; channels: UiChannel[]; conversations: Page<UiConversation> }
+  | { error: string; session?: string };

@@ -8,7 +8,7 @@
  * pushes are bounded and counted in the broker's shared output budget (see
  * api.ts and output.ts).
  *
- * Routes: GET / (page) · POST /api/login {code} → {session} · POST /api/logout ·
+ * Routes: GET / (page; `?login=CODE`: with its first screen drawn, first-screen.ts) · POST /api/login {code} → {session} · POST /api/logout ·
  * GET /api/agents?offset&limit · GET /api/channels · GET /api/claims ·
  * GET /api/graph · GET /api/activity · GET /api/conversations?offset&limit ·
  * GET /api/conversation?a&b&before&limit · GET /api/message/ID ·
@@ -28,13 +28,14 @@ import { listen } from "../broker/delivery/events.ts";
 import type { MessageRow } from "../store/messages.ts";
 import * as api from "./api.ts";
 import { type Asset, loadAssets } from "./assets.ts";
+import { PageTemplate } from "./first-screen.ts";
 import { type Front, startFront } from "./front.ts";
 import { clearOldCookie, Guard, LOGIN_CODE_TTL_S, OLD_COOKIE, SECURITY_HEADERS, WS_PROTOCOL } from "./guard.ts";
 import { countedBody, LiveSockets } from "./output.ts";
 import { Memory } from "./live.ts";
 import { People } from "./people.ts";
 import { Queries } from "./queries.ts";
-import { type UiEvent, type UiLoggedIn, UiLogin } from "./schemas.ts";
+import { type UiEvent, type UiFirstScreen, type UiLoggedIn, UiLogin } from "./schemas.ts";
 import * as views from "./views.ts";
 
 /** Largest request body the dashboard reads (bytes): a post's content plus room. */
@@ -43,7 +44,7 @@ const MAX_BODY_BYTES = 2 * 1024 * 1024;
 /** A running dashboard. */
 export interface Dashboard {
   readonly port: number;
-  /** A one-time login link: `http://127.0.0.1:PORT/#login=CODE`. */
+  /** A one-time login link: `http://127.0.0.1:PORT/?login=CODE` (the page arrives with its first screen drawn). */
   login(): { url: string; port: number; expires_in_s: number };
   stop(): void;
 }
@@ -93,6 +94,7 @@ async function body(req: Request): Promise<unknown> {
  */
 export async function startDashboard(b: Broker): Promise<Dashboard> {
   const assets = await loadAssets();
+  const template = new PageTemplate(assets);
   const queries = new Queries(b.db);
   const people = new People(b.db);
   const live = new LiveSockets(b);
@@ -131,21 +133,17 @@ export async function startDashboard(b: Broker): Promise<Dashboard> {
     if (why !== null) return refuse(403, why);
     const url = new URL(req.url);
     const path = url.pathname;
+    if (req.method === "GET" && (path === "/" || path === "/index.html")) return page(req, url.searchParams.get("login"));
     if (req.method === "GET" && !path.startsWith("/api/")) {
-      const asset = assets.get(path === "/index.html" ? "/" : path);
+      const asset = assets.get(path);
       if (asset === undefined) return refuse(404, "not found");
       return static_(asset);
     }
     if (path === "/api/login" && req.method === "POST") {
       const parsed = v.safeParse(UiLogin, await body(req).catch(() => null));
       const r = parsed.success ? guard.redeem(parsed.output.code) : ({ refused: true } as const);
-      if ("wait" in r) {
-        const s = Math.ceil(r.wait / 1000);
-        return refuse(429, `too many failed logins on this dashboard: try again in ${s} s (the link stays valid until it expires)`, { "retry-after": String(s) });
-      }
-      if ("refused" in r) return refuse(401, "this login link is unknown, used or expired: run `ipc ui` for a new one");
-      const old = (req.headers.get("cookie") ?? "").includes(`${OLD_COOKIE}=`);
-      return json({ ok: true, session: r.session } satisfies UiLoggedIn, 200, old ? { "set-cookie": clearOldCookie() } : {});
+      if (!("session" in r)) return refuse(...loginRefusal(r));
+      return json({ ok: true, session: r.session } satisfies UiLoggedIn, 200, oldCookie(req));
     }
     if (!guard.loggedIn(req)) return refuse(401, "not logged in: open the link `ipc ui` prints");
     const q = url.searchParams;
@@ -187,6 +185,33 @@ export async function startDashboard(b: Broker): Promise<Dashboard> {
     } catch (err) {
       return failure(err);
     }
+  };
+
+  /** The page: empty without a login code; with one, the code spent and the first screen drawn in (or the refusal in its banner). */
+  const page = (req: Request, code: string | null): Response => {
+    const headers = { ...SECURITY_HEADERS, "content-security-policy": template.csp, "content-type": "text/html;charset=utf-8" };
+    if (code === null) return new Response(template.plain, { headers: { ...headers, "cache-control": "no-cache" } });
+    const nocache = { ...headers, "cache-control": "no-store" };
+    const parsed = v.safeParse(UiLogin, { code });
+    const r = parsed.success ? guard.redeem(parsed.output.code) : ({ refused: true } as const);
+    if (!("session" in r)) {
+      const [status, error, extra] = loginRefusal(r);
+      return new Response(template.render({ error }), { status, headers: { ...nocache, ...extra } });
+    }
+    let data: UiFirstScreen;
+    try {
+      data = {
+        session: r.session,
+        agents: views.agents(b, people, memory, 0, api.MAX_PAGE),
+        channels: views.channels(b, queries, (row) => api.shown(ctx, row, 512)),
+        conversations: api.conversations(ctx, 0, 50),
+      };
+    } catch (err) {
+      // The session stands; the page's script loads the lists itself.
+      if (!(err instanceof IpcError)) log.error(`dashboard first screen: ${(err as Error)?.stack ?? String(err)}`);
+      data = { session: r.session, error: `Could not draw the first screen: ${(err as Error).message}` };
+    }
+    return new Response(countedBody(b, template.render(data)), { headers: { ...nocache, ...oldCookie(req) } });
   };
 
   const dir = mkdtempSync(join(tmpdir(), "ipc-ui-"));
@@ -232,7 +257,7 @@ export async function startDashboard(b: Broker): Promise<Dashboard> {
   log.info(`dashboard on http://127.0.0.1:${port}/`);
   return {
     port,
-    login: () => ({ url: `http://127.0.0.1:${port}/#login=${guard.issueCode()}`, port, expires_in_s: LOGIN_CODE_TTL_S }),
+    login: () => ({ url: `http://127.0.0.1:${port}/?login=${guard.issueCode()}`, port, expires_in_s: LOGIN_CODE_TTL_S }),
     stop: () => {
       unlisten();
       b.observers.delete(observer);
@@ -242,6 +267,20 @@ export async function startDashboard(b: Broker): Promise<Dashboard> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Status, message and headers for a login code that was not taken. */
+function loginRefusal(r: { refused: true } | { wait: number }): [number, string, Record<string, string>] {
+  if ("wait" in r) {
+    const s = Math.ceil(r.wait / 1000);
+    return [429, `too many failed logins on this dashboard: try again in ${s} s (the link stays valid until it expires)`, { "retry-after": String(s) }];
+  }
+  return [401, "this login link is unknown, used or expired: run `ipc ui` for a new one", {}];
+}
+
+/** A header deleting the cookie earlier versions set, when `req` still carries it. */
+function oldCookie(req: Request): Record<string, string> {
+  return (req.headers.get("cookie") ?? "").includes(`${OLD_COOKIE}=`) ? { "set-cookie": clearOldCookie() } : {};
 }
 
 function static_(asset: Asset): Response {

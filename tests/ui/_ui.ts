@@ -32,9 +32,9 @@ export async function loginUrl(e: IpcEnv): Promise<string> {
   return (await ipcJson<{ url: string }>(e, ["ui"])).url;
 }
 
-/** The code in a login URL's fragment. */
+/** The code in a login URL (`/?login=CODE`). */
 export function codeOf(url: string): string {
-  return new URLSearchParams(new URL(url).hash.slice(1)).get("login") ?? "";
+  return new URL(url).searchParams.get("login") ?? "";
 }
 
 /**

@@ -85,6 +85,6 @@ describe("only the owner gets a dashboard login", () => {
 
   test("the owner (a local client that proves the key) gets one", async () => {
     const r = await ipcJson<{ url: string }>(owner(), ["ui"]);
-    expect(r.url).toContain("#login=");
+    expect(r.url).toContain("/?login=");
   });
 });

@@ -11,12 +11,11 @@
  * completion) · Ctrl+Enter send · `t` theme · Escape leaves a field or search.
  */
 import type { Message } from "../../protocol/message.ts";
-import type { Page, UiActivity, UiAgent, UiChannel, UiClaim, UiConversation, UiEvent, UiGraph, UiLoggedIn, UiMessage, UiState } from "../schemas.ts";
+import type { Page, UiActivity, UiAgent, UiChannel, UiClaim, UiConversation, UiEvent, UiFirstScreen, UiGraph, UiLoggedIn, UiMessage, UiState } from "../schemas.ts";
 import { type Choice, Completer } from "./complete.ts";
 import { Graph } from "./graph.ts";
-import { ago, clock, el, messageItem, stateChip, when } from "./render.ts";
-
-const EVERYONE = "*";
+import { ago, clock, dom, el, messageItem, stateChip } from "./render.ts";
+import { agentCount, agentRows, agentState, channelRows, conversationRow, EVERYONE, key, label, unreadBadge } from "./rows.ts";
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 const ui = {
@@ -104,8 +103,6 @@ function showBanner(text: string | null): void {
   ui.banner.textContent = text ?? "";
 }
 
-const key = (a: string, b: string) => `${a}\u0000${b}`;
-const label = (c: { a: string; b: string }) => (c.a === EVERYONE ? "everyone (broadcasts)" : c.a.startsWith("#") ? c.a : `${c.a} ↔ ${c.b}`);
 const q = (s: string) => encodeURIComponent(s);
 
 /** The conversation a message belongs to: the broadcasts, its channel, or the pair. */
@@ -117,40 +114,6 @@ function conversationOf(m: Message): { a: string; b: string } {
 
 // ---- agents ------------------------------------------------------------------------------
 
-/** An agent's state as a short text, now. */
-function agentState(a: UiAgent): string {
-  if (a.state === "woken" && a.woken_at !== undefined) return `woken ${ago(Date.now() - Date.parse(a.woken_at))}`;
-  if (a.state === "offline") return `seen ${ago(Date.now() - Date.parse(a.last_seen))}`;
-  return a.state;
-}
-
-function agentRow(a: UiAgent): HTMLElement {
-  const details = [
-    a.kind || "host unknown (no seat since the broker started)",
-    a.machine,
-    a.project ? `project ${a.project}` : "no project",
-    a.online ? (a.listening ? "online, listening for mail" : "online") : `offline, last seen ${a.last_seen}`,
-    a.woken_at ? `last woken ${a.woken_at}` : "",
-    a.claims.length > 0 ? `claims: ${a.claims.join(", ")}` : "",
-  ].filter(Boolean);
-  const dot = a.state === "woken" ? "dot woken" : a.online ? "dot on" : "dot";
-  const button = el(
-    "button",
-    { type: "button", class: `item agent${a.online ? "" : " offline"}`, "data-name": a.name, title: details.join(" · ") },
-    el("span", { class: dot, "aria-hidden": "true" }),
-    el("span", { class: "name" }, a.name, a.machine !== "this machine" ? el("span", { class: "where" }, `@${a.machine}`) : null),
-    el("span", { class: "kind" }, a.kind || "?"),
-    el("span", { class: `st ${a.state}`, "data-agent": a.name, title: a.state === "woken" ? "a message was put into its model's turn (ago)" : a.state === "offline" ? "last seen (ago)" : a.state === "active" ? "made a request within the last minute" : "online, no request for a minute or more" }, agentState(a)),
-    el("span", { class: "held", title: a.claims.join(", ") }, a.claims.length > 0 ? `⚑${a.claims.length}` : ""),
-    a.unread > 0 ? el("span", { class: "badge", title: `${a.unread} unread` }, String(a.unread)) : el("span", {}),
-  );
-  button.addEventListener("click", () => {
-    ui.to.value = a.name;
-    ui.text.focus();
-  });
-  return button;
-}
-
 /** Agents, a page of 200 at a time up to `agentLimit` ("more agents" adds a page). */
 async function loadAgents(): Promise<void> {
   let page = await call<Page<UiAgent>>("/api/agents?limit=200");
@@ -160,20 +123,13 @@ async function loadAgents(): Promise<void> {
     all.push(...page.items);
   }
   agents = all;
-  const rows: HTMLElement[] = [];
-  let group: string | null | undefined;
-  for (const a of agents) {
-    if (a.project !== group) {
-      group = a.project;
-      const n = agents.filter((x) => x.project === a.project).length;
-      rows.push(el("div", { class: "group", role: "presentation" }, el("span", {}, a.project ?? "no project"), el("span", {}, String(n))));
-    }
-    rows.push(agentRow(a));
-  }
-  ui.agents.replaceChildren(...rows);
-  const total = page.total ?? agents.length;
-  const online = agents.filter((a) => a.online).length;
-  ui.agentCount.textContent = `(${online} online of ${total})`;
+  ui.agents.replaceChildren(...agentRows(agents, Date.now()).map(dom));
+  agentsShown(page.total ?? agents.length);
+}
+
+/** What follows the agents being drawn (by the page, or by the server for the first screen). */
+function agentsShown(total: number): void {
+  ui.agentCount.textContent = agentCount(agents, total);
   ui.moreAgents.hidden = total <= agents.length;
   for (const a of agents) graph.online(a.name, a.online);
   refreshChoices();
@@ -192,51 +148,18 @@ function refreshChoices(): void {
 
 async function loadChannels(): Promise<void> {
   channels = (await call<{ items: UiChannel[] }>("/api/channels")).items;
-  const current = view?.kind === "conversation" ? view.a : null;
-  ui.channels.replaceChildren(
-    ...channels.map((c) => {
-      const button = el(
-        "button",
-        { type: "button", class: `item chan${c.name === current ? " current" : ""}`, "data-key": key(c.name, c.name), title: `members: ${c.members.join(", ")}` },
-        el(
-          "span",
-          { class: "row" },
-          el("span", { class: "name" }, c.name),
-          el("span", { class: "dim" }, `${c.members.length} member${c.members.length === 1 ? "" : "s"}`),
-          c.unread > 0 ? el("span", { class: "badge", title: "copies unread by members" }, String(c.unread)) : null,
-          c.last ? el("span", { class: "dim when" }, when(c.last.created_at)) : null,
-        ),
-        el("span", { class: "preview" }, c.last ? `${c.last.from}: ${c.last.content.slice(0, 140)}` : "no posts yet"),
-      );
-      button.addEventListener("click", () => void openConversation(c.name, c.name));
-      return el("li", {}, button);
-    }),
-  );
-  if (channels.length === 0) ui.channels.replaceChildren(el("li", { class: "empty-note" }, "no channels yet (ipc channel join '#name')"));
+  renderChannels();
+}
+
+function renderChannels(): void {
+  ui.channels.replaceChildren(...channelRows(channels, view?.kind === "conversation" ? view.a : null).map(dom));
   ui.channelCount.textContent = channels.length > 0 ? `(${channels.length})` : "";
   refreshChoices();
 }
 
 function renderConversations(): void {
   const current = view?.kind === "conversation" ? key(view.a, view.b) : null;
-  ui.conversations.replaceChildren(
-    ...conversations.map((c) => {
-      const button = el(
-        "button",
-        { type: "button", "data-key": key(c.a, c.b), class: `item conv${key(c.a, c.b) === current ? " current" : ""}` },
-        el(
-          "span",
-          { class: "row" },
-          el("span", { class: "name" }, label(c)),
-          c.a.startsWith("#") ? el("span", { class: "tag" }, "channel") : null,
-          el("span", { class: "dim when" }, when(c.last.created_at)),
-        ),
-        el("span", { class: "preview" }, `${c.last.from}: ${c.last.content.slice(0, 140)}`),
-      );
-      button.addEventListener("click", () => void openConversation(c.a, c.b));
-      return el("li", {}, button);
-    }),
-  );
+  ui.conversations.replaceChildren(...conversations.map((c, i) => dom(conversationRow(c, key(c.a, c.b) === current, i === 0))));
 }
 
 async function loadConversations(): Promise<void> {
@@ -263,8 +186,10 @@ async function openConversation(a: string, b: string): Promise<void> {
   ui.subtitle.textContent = ch ? `${ch.members.length} member${ch.members.length === 1 ? "" : "s"}: ${ch.members.join(", ")}` : "";
   const me = ui.as.value.toLowerCase();
   ui.to.value = a === EVERYONE ? EVERYONE : a.startsWith("#") ? a : a === me ? b : b === me ? a : b;
-  renderConversations();
-  for (const btn of ui.channels.querySelectorAll("button")) btn.classList.toggle("current", btn.dataset.key === key(a, b));
+  // The rows stay (the first screen's may still be on their way to the screen): only which one is current changes.
+  for (const list of [ui.conversations, ui.channels]) {
+    for (const btn of list.querySelectorAll<HTMLElement>("button[data-key]")) btn.classList.toggle("current", btn.dataset.key === key(a, b));
+  }
   const page = await call<Page<UiMessage>>(`/api/conversation?a=${q(a)}&b=${q(b)}&limit=100`);
   if (view?.kind !== "conversation" || view.a !== a || view.b !== b) return;
   // Messages that came live while the page was on its way (and are newer than it) stay.
@@ -413,7 +338,7 @@ function bumpUnread(name: string): void {
   const row = ui.agents.querySelector<HTMLButtonElement>(`button[data-name="${CSS.escape(name)}"]`);
   if (a === undefined || row === null) return;
   a.unread++;
-  row.lastElementChild?.replaceWith(el("span", { class: "badge", title: `${a.unread} unread` }, String(a.unread)));
+  row.lastElementChild?.replaceWith(dom(unreadBadge(a.unread)));
 }
 
 /** A message's new state: its chip in the open view and in the conversation list. */
@@ -487,7 +412,7 @@ function tick(): void {
   }
   for (const e of ui.agents.querySelectorAll<HTMLElement>(".st[data-agent]")) {
     const a = agents.find((x) => x.name === e.dataset.agent);
-    if (a && (a.state === "woken" || a.state === "offline")) e.textContent = agentState(a);
+    if (a && (a.state === "woken" || a.state === "offline")) e.textContent = agentState(a, Date.now());
   }
 }
 
@@ -550,7 +475,28 @@ function toggleTheme(): void {
   localStorage.setItem("ipc-theme", document.documentElement.dataset.theme);
 }
 
+/** The conversation a list's clicked button stands for (`data-key`), or null. */
+function clickedConversation(e: Event): { a: string; b: string } | null {
+  const k = (e.target as Element).closest<HTMLElement>("button[data-key]")?.dataset.key;
+  if (k === undefined) return null;
+  const [a = "", b = ""] = k.split(" ");
+  return { a, b };
+}
+
 function wire(): void {
+  // One listener per list: its rows may come from the server's first screen or from the page.
+  ui.agents.addEventListener("click", (e) => {
+    const name = (e.target as Element).closest<HTMLElement>("button[data-name]")?.dataset.name;
+    if (name === undefined) return;
+    ui.to.value = name;
+    ui.text.focus();
+  });
+  for (const list of [ui.channels, ui.conversations]) {
+    list.addEventListener("click", (e) => {
+      const c = clickedConversation(e);
+      if (c !== null) void openConversation(c.a, c.b);
+    });
+  }
   ui.compose.addEventListener("submit", (e) => {
     e.preventDefault();
     void send();
@@ -608,7 +554,7 @@ function wire(): void {
   });
 }
 
-/** Spends the one-time code in `#login=…` (and removes it from the address bar and history). */
+/** Spends a one-time code in `#login=…` (an older link; removed from the address bar and history). */
 async function login(): Promise<void> {
   const code = new URLSearchParams(location.hash.slice(1)).get("login");
   if (code === null) return;
@@ -617,18 +563,51 @@ async function login(): Promise<void> {
   sessionStorage.setItem(SESSION_KEY, r.session);
 }
 
+/** The first screen the server drew into the page when it was opened with a login link (src/ui/first-screen.ts), or null. */
+function firstScreen(): UiFirstScreen | null {
+  const node = document.getElementById("first-screen");
+  if (node === null) return null;
+  node.remove();
+  history.replaceState(null, "", location.pathname);
+  return JSON.parse(node.textContent ?? "null") as UiFirstScreen;
+}
+
+/** Resolves after the next frame is drawn. */
+function afterPaint(): Promise<void> {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+}
+
 async function start(): Promise<void> {
   const theme = localStorage.getItem("ipc-theme");
   if (theme === "light" || theme === "dark") document.documentElement.dataset.theme = theme;
   ui.as.value = localStorage.getItem("ipc-as") ?? "you";
   wire();
-  try {
-    await login();
-    await refresh();
-    performance.mark("ipc:first-screen"); // read by the benchmark (bench/workloads/ui.ts)
-  } catch (err) {
-    if (!(err instanceof HttpError && (err.status === 401 || err.status === 429))) showBanner(`Could not load: ${(err as Error).message}`);
-    return;
+  const first = firstScreen();
+  if (first?.session !== undefined) sessionStorage.setItem(SESSION_KEY, first.session);
+  if (first !== null && "error" in first) {
+    showBanner(first.error);
+    if (first.session === undefined) return;
+  }
+  if (first !== null && "agents" in first) {
+    // Drawn by the server; this script was started after that frame (first-screen.ts): adopt its data.
+    agents = first.agents.items;
+    channels = first.channels;
+    conversations = first.conversations.items;
+    ui.moreConversations.hidden = first.conversations.more !== true;
+    // The server drew what a screen shows (the same rows, first-screen.ts DRAWN): the rest now, after them.
+    ui.agents.append(...agentRows(agents, Date.now()).slice(ui.agents.children.length).map(dom));
+    ui.conversations.append(...conversations.slice(ui.conversations.children.length).map((c) => dom(conversationRow(c, false))));
+    agentsShown(first.agents.total ?? agents.length);
+  } else {
+    try {
+      await login();
+      await refresh();
+      // Read by the benchmark (bench/workloads/ui.ts): the agents and conversations are on screen once this frame is drawn.
+      void afterPaint().then(() => performance.mark("ipc:first-screen"));
+    } catch (err) {
+      if (!(err instanceof HttpError && (err.status === 401 || err.status === 429))) showBanner(`Could not load: ${(err as Error).message}`);
+      return;
+    }
   }
   void Promise.all([loadGraph(), loadClaims(), loadActivity()]).catch((err) => showBanner(`Could not load: ${(err as Error).message}`));
   // Something to read without a click: the newest conversation.

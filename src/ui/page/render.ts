@@ -5,6 +5,10 @@
  */
 import type { Message } from "../../protocol/message.ts";
 import type { UiMessage, UiState } from "../schemas.ts";
+import { clock, when } from "./format.ts";
+import type { V } from "./rows.ts";
+
+export { ago, clock, when } from "./format.ts";
 
 type Child = Node | string | null | undefined | false;
 
@@ -17,6 +21,14 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   for (const c of children) if (c !== null && c !== undefined && c !== false) e.append(typeof c === "string" ? document.createTextNode(c) : c);
+  return e;
+}
+
+/** The elements and text nodes of a row tree (rows.ts). */
+export function dom(v: V): HTMLElement {
+  const e = document.createElement(v.tag);
+  for (const [k, x] of Object.entries(v.attrs)) e.setAttribute(k, x);
+  for (const c of v.children) e.append(typeof c === "string" ? document.createTextNode(c) : dom(c));
   return e;
 }
 
@@ -60,26 +72,6 @@ export function highlighted(text: string, words: readonly string[]): DocumentFra
   return f;
 }
 
-/** "12 s", "4 min", "3 h", "2 d": how long `ms` is, short. */
-export function ago(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min`;
-  if (s < 86_400) return `${Math.floor(s / 3600)} h`;
-  return `${Math.floor(s / 86_400)} d`;
-}
-
-// One formatter each, made once: toLocaleTimeString with options builds a new Intl.DateTimeFormat per
-// call, which took 80–180 ms of the first screen's 250 rows (a CPU profile of `ui.first_screen`).
-const CLOCK = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
-const TIME = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
-const DAY = new Intl.DateTimeFormat([], { day: "numeric", month: "short" });
-
-/** "14:03:22" (local time, seconds). */
-export function clock(isoTime: string): string {
-  return CLOCK.format(new Date(isoTime));
-}
-
 /** A message's delivery state as a short label and a longer explanation. */
 export function stateText(m: UiState & { read_at?: string }): { label: string; title: string } {
   if (m.reach !== undefined) {
@@ -102,14 +94,6 @@ export function stateText(m: UiState & { read_at?: string }): { label: string; t
 export function stateChip(m: UiState & { read_at?: string }): HTMLElement {
   const t = stateText(m);
   return el("span", { class: `state s-${m.reach !== undefined ? (m.reach.read === m.reach.total ? "read" : m.state) : m.state}`, title: t.title, "data-state": m.state }, t.label);
-}
-
-/** "14:03" today, else "3 Dec 14:03". */
-export function when(isoTime: string): string {
-  const d = new Date(isoTime);
-  const now = new Date();
-  const today = d.getFullYear() === now.getFullYear() && d.getMonth() === now.getMonth() && d.getDate() === now.getDate();
-  return today ? TIME.format(d) : `${DAY.format(d)} ${TIME.format(d)}`;
 }
 
 function str(x: unknown): string | null {
