@@ -13,6 +13,9 @@
  *                               per figure (bench/lib/ab.ts); only that, unless --all also runs the rest
  *   npm run bench -- --only ui [--runs=N]
  *                               only the dashboard in Chromium (ui.*, N runs), printed; results.json untouched
+ *   npm run bench -- --profile-send [--rounds=3]
+ *                               only where the broker's CPU per send goes under send.8x32, stage by stage,
+ *                               beside the durable ceiling (bench/lib/profile-send.ts; Linux)
  *   npm run bench -- --cluster-scale [--agents=1000]
  *                               only the cluster at scale: 3 brokers × 1 000 agents sending across brokers
  *                               (bench/workloads/cluster-scale.ts; needs nats-server)
@@ -29,6 +32,7 @@ import { CAN_PIN, freePort, ipcCommand, pinMainThreads, rssMiB, startBroker, sta
 import { fmt, median } from "./lib/stats.ts";
 import { type AbResult, compare, formatComparison } from "./lib/ab.ts";
 import { baselineBuild } from "./lib/baseline.ts";
+import { profileSend } from "./lib/profile-send.ts";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { checkOneAtATime, delivered } from "./workloads/check.ts";
 import { durableCeiling } from "./workloads/ceiling.ts";
@@ -112,6 +116,11 @@ async function mergeResults(key: string, value: object): Promise<void> {
   }
   await Bun.write(resultsPath, `${JSON.stringify({ ...previous, [key]: { generated_at: new Date().toISOString(), ...value } }, null, 2)}\n`);
   log(`wrote ${resultsPath} (key "${key}")`);
+}
+
+if (process.argv.includes("--profile-send")) {
+  await profileSend(roundsArg === null ? 3 : Number(roundsArg), quick ? 1_000 : 4_000, log);
+  process.exit(0);
 }
 
 if (process.argv.includes("--cluster-scale")) {

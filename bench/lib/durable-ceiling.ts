@@ -7,7 +7,8 @@
  * rows 8 × 32 pipelined sends put in flight: no sockets, no JSON, no validation.
  *
  * Run as `bun bench/lib/durable-ceiling.ts DIR WARMUP_MS MEASURE_MS`; prints
- * `{"rows_per_s":…}` on stdout. DIR is a fresh directory for ipc.db.
+ * `{"rows_per_s":…,"main_cpu_us_per_row":…}` on stdout (the loop thread's CPU time
+ * per row, null without /proc). DIR is a fresh directory for ipc.db.
  */
 import { join } from "node:path";
 import { Checkpointer } from "../../src/store/checkpointer.ts";
@@ -15,6 +16,7 @@ import { openDatabase } from "../../src/store/database.ts";
 import { InstanceStore } from "../../src/store/instances.ts";
 import { MessageStore } from "../../src/store/messages.ts";
 import { SEND_CONTENT } from "../workloads/sends.ts";
+import { threadCpuMicros } from "./procs.ts";
 
 /** Rows per transaction: what 8 connections × 32 pipelined sends hand the broker's group commit at once. */
 const GROUP = 256;
@@ -46,6 +48,7 @@ function group(): void {
 const warmEnd = performance.now() + Number(warmupArg);
 while (performance.now() < warmEnd) group();
 let rows = 0;
+const cpu0 = threadCpuMicros(process.pid);
 const t0 = performance.now();
 const end = t0 + Number(measureArg);
 while (performance.now() < end) {
@@ -53,6 +56,8 @@ while (performance.now() < end) {
   rows += GROUP;
 }
 const seconds = (performance.now() - t0) / 1000;
+const cpu1 = threadCpuMicros(process.pid);
 await checkpointer?.stop();
 db.close();
-process.stdout.write(`${JSON.stringify({ rows_per_s: rows / seconds })}\n`);
+const mainCpu = cpu0 === null || cpu1 === null ? null : (cpu1 - cpu0) / rows;
+process.stdout.write(`${JSON.stringify({ rows_per_s: rows / seconds, main_cpu_us_per_row: mainCpu })}\n`);

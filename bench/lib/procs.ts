@@ -152,6 +152,14 @@ export function cpuMicros(pid: number): number | null {
   // Fields 14 and 15 of proc(5) (utime, stime) are 12 and 13 after the command name and state.
   return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
 }
+/** CPU time (user + system, µs) of thread `tid` of `pid` so far (`/proc/PID/task/TID/stat`); null where there is no /proc. */
+export function threadCpuMicros(pid: number, tid = pid): number | null {
+  if (process.platform !== "linux") return null;
+  const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+}
+
 /** USER_HZ: 100 on every Linux architecture Bun supports. */
 const CLOCK_TICKS = 100;
 

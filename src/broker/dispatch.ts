@@ -8,7 +8,7 @@ import { NAME_FIELDS, quickSend, REQUEST_SCHEMAS, type Request, RequestId } from
 import type { Broker } from "./broker.ts";
 import { type Connection, Mode } from "./edge/connection.ts";
 import { reply } from "./edge/error-reply.ts";
-import { okFrame } from "./edge/frames.ts";
+import { okFrame, SendAnswer, sendAnswerFrame } from "./edge/frames.ts";
 import { handleLegacy } from "./edge/legacy/handle.ts";
 import { OPS } from "./ops/index.ts";
 import { actionOf, partyOf, refusal } from "./parties.ts";
@@ -28,8 +28,6 @@ const HEAVY_MS = 2;
  * @returns false when the frame was not handled: a heavy op that must wait until `b.heavyUntil` (handle it again then).
  */
 export function handleFrame(b: Broker, conn: Connection, text: string): boolean {
-  const started = performance.now();
-  conn.lastActivity = started;
   let obj: unknown;
   try {
     obj = JSON.parse(text);
@@ -38,6 +36,8 @@ export function handleFrame(b: Broker, conn: Connection, text: string): boolean 
     return true;
   }
   const heavy = isObject(obj) && typeof obj.op === "string" && HEAVY_OPS.has(obj.op);
+  // The clock is read only for the ops that may wait their turn (conn.lastActivity is set per batch of frames: intake.ts).
+  const started = heavy ? performance.now() : 0;
   if (heavy && started < b.heavyUntil) return false;
   if (conn.mode === Mode.Fresh) {
     conn.decoder.stopWatchingObjectEnd();
@@ -101,7 +101,7 @@ function handleRequest(b: Broker, conn: Connection, obj: unknown): void {
   if (own !== null && conn.transport !== "tls") conn.authenticated = true;
   try {
     const result = (OPS[req.op] as (b: Broker, c: Connection, r: typeof req) => object | undefined)(b, conn, req);
-    if (result !== undefined) b.commit.send(conn, okFrame(id, result), id);
+    if (result !== undefined) b.commit.send(conn, result instanceof SendAnswer ? sendAnswerFrame(id, result) : okFrame(id, result), id);
   } catch (err) {
     reply(b, conn, id, err);
   }

@@ -71,7 +71,7 @@ export class Connection implements Outlet {
   machine: string | null = null;
   /** Rate bucket used before a session is bound. */
   readonly bucket: RateBucket;
-  /** `performance.now()` of the last complete frame (idle timeout). */
+  /** `performance.now()` when its last batch of complete frames was handled (idle timeout). */
   lastActivity = performance.now();
   readonly waiters = new Set<Waiter>();
   subscriber: Subscriber | null = null;

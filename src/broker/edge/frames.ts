@@ -13,6 +13,23 @@ export function okFrameFromJson(id: unknown, members: string): string {
   return members.length === 2 ? `${head}}\n` : `${head},${members.slice(1)}\n`;
 }
 
+/** A send's result (SendResult in src/protocol/responses.ts): the dispatcher answers it with sendAnswerFrame. */
+export class SendAnswer {
+  constructor(
+    readonly message_id: number,
+    readonly to: string,
+    readonly status: string,
+  ) {}
+}
+
+/**
+ * okFrame(id, {message_id, to, status}) for every send's answer: the same text, from one
+ * JSON.stringify of the whole frame, which costs less than okFrame's splice of two (issue 25).
+ */
+export function sendAnswerFrame(id: unknown, r: SendAnswer): string {
+  return `${JSON.stringify({ id: id ?? null, ok: true, message_id: r.message_id, to: r.to, status: r.status })}\n`;
+}
+
 /** `{"id":…,"ok":false,"error":{code,message}}\n` */
 export function errorFrame(id: unknown, error: ErrorBody): string {
   return `${JSON.stringify({ id: id ?? null, ok: false, error })}\n`;

@@ -31,6 +31,8 @@ export function unreadOutput(b: Broker, conn: Connection): number {
 export function pump(b: Broker, conn: Connection): void {
   const wasHeld = conn.held;
   conn.held = false;
+  // Frames read together arrived together: one clock read for all of them (the idle timeout counts seconds).
+  if (conn.queuedFrames > 0) conn.lastActivity = performance.now();
   while (!conn.closed) {
     if (conn.queuedFrames > 0 && unreadOutput(b, conn) > CONNECTION_OUTPUT_BYTES) {
       conn.held = true;
@@ -80,6 +82,7 @@ export function tryUnterminatedLegacy(b: Broker, conn: Connection): void {
   }
   if (typeof obj === "object" && obj !== null && "action" in obj) {
     conn.decoder.clear();
+    conn.lastActivity = performance.now();
     handleFrame(b, conn, text);
   }
 }

@@ -5,7 +5,7 @@ import { IpcError } from "../../protocol/errors.ts";
 import type { ResultOf } from "../../protocol/responses.ts";
 import type { Broker } from "../broker.ts";
 import { deliver } from "../delivery/deliver.ts";
-import { errorFrame, okFrame } from "../edge/frames.ts";
+import { errorFrame, okFrame, SendAnswer } from "../edge/frames.ts";
 import type { Lease } from "../delivery/leases.ts";
 import { removeLargeMessage } from "../delivery/large-messages.ts";
 import { mayRead, postToChannel, threadId } from "./channels.ts";
@@ -34,7 +34,7 @@ export function sendDirect(
   replyTo: number | null,
 ): ResultOf<"send"> & { lease?: Lease } {
   b.checkContent(content);
-  const target = b.registry.forwardOf(to, b.clock());
+  const target = b.registry.forwardNow(to, b.clock);
   const recipient = target ?? to;
   // A cluster (docs/cluster.md) takes the message when its recipient lives on another broker.
   const remote = b.cluster?.send(sender, recipient, content, data, replyTo, target !== null) ?? null;
@@ -57,7 +57,7 @@ export const send: OpHandler<"send"> = (b, conn, req) => {
   if (isChannel(req.to)) return postToChannel(b, s.name, req.to, req.content, dataText(req.data), replyTo);
   const sent = sendDirect(b, s.name, req.to, req.content, dataText(req.data), replyTo);
   const lease = sent.lease;
-  if (lease === undefined) return sent;
+  if (lease === undefined) return new SendAnswer(sent.message_id, sent.to, sent.status);
   const result = { message_id: sent.message_id, to: sent.to, status: sent.status };
   const id = req.id ?? null;
   let rolledBack = false;

@@ -71,6 +71,12 @@ export class Registry {
     return f !== undefined && f.expiresAt > now ? f.to : null;
   }
 
+  /** forwardOf at `clock()`, reading the clock only when `name` has a forwarding (the send path's common case has none). */
+  forwardNow(name: string, clock: () => number): string | null {
+    const f = this.forwards.get(name);
+    return f !== undefined && f.expiresAt > clock() ? f.to : null;
+  }
+
   /** Registers (or refreshes) `name` in memory and in the store. */
   register(name: string, now: number): void {
     const identity = this.instanceStore.upsert(name, now);
