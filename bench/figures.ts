@@ -31,12 +31,13 @@ export interface FigureSpec {
 }
 
 /**
- * Dashboard budgets, × ui.reference. Provisional: set from a run under load
- * (average 24 on 2 cores: first screen 8.9 ×, live p50 0.95 × the reference),
- * with the headroom the absolute budgets had on the quiet VM (300 ms for
- * 249 ms; 100 ms for 8.5 ms, capped). Recalibrate from a quiet full run.
+ * Dashboard budgets, × ui.reference. The first screen: issue 24's 300 ms when
+ * the static reference page took ~250 ms (1.2 ×). Both are now timed to the
+ * rows' presentation on screen (Element Timing, after the frame's paint); on
+ * the quiet 2-core VM the reference takes 230–320 ms and the dashboard
+ * 392–596 ms (1.55 ×, not met). Live: 100 ms for 8.5 ms then, capped at 2 ×.
  */
-const UI_FIRST = 11;
+const UI_FIRST = 1.2;
 const UI_LIVE = 2;
 
 export const FIGURES: FigureSpec[] = [

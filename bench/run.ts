@@ -24,6 +24,7 @@
  *
  * Each figure group below starts its own broker and records one workload call.
  */
+import { binaryStale, freshBinary } from "../build/fresh.ts";
 import { cpus, loadavg, totalmem, type as osType, release } from "node:os";
 import { join } from "node:path";
 import { FIGURES, meets } from "./figures.ts";
@@ -91,6 +92,11 @@ async function onOneCpu<T>(serverPid: number, fn: () => Promise<T>): Promise<T> 
 }
 
 const started = performance.now();
+// A dist/ipc older than src/ would measure old code: rebuild it first (a missing one means `bun src/main.ts`).
+if (binaryStale()) {
+  log("dist/ipc is older than src/: rebuilding it");
+  await freshBinary();
+}
 const ipc = ipcCommand();
 const resultsPath = join(import.meta.dir, "results.json");
 
