@@ -34,7 +34,7 @@ function markScript(src: string): string {
   return (
     `history.replaceState(null,"",location.pathname);` +
     `let started=false;const go=()=>{if(started)return;started=true;const s=document.createElement("script");s.type="module";s.src=${JSON.stringify(src)};document.head.append(s)};` +
-    `const painted=PerformanceObserver.supportedEntryTypes.includes("paint");` +
+    `const painted=typeof PerformanceObserver==="function"&&(PerformanceObserver.supportedEntryTypes??[]).includes("paint");` +
     `requestAnimationFrame(()=>setTimeout(()=>{performance.mark("ipc:first-screen");painted?setTimeout(go,500):go()}));` +
     `if(painted)new PerformanceObserver((l,o)=>{if(l.getEntriesByName("first-contentful-paint").length>0){o.disconnect();go()}}).observe({type:"paint",buffered:true})`
   );
