@@ -59,6 +59,24 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   "x-frame-options": "DENY",
 };
 
+/**
+ * The headers of the page a valid login code opens (its first screen drawn):
+ * SECURITY_HEADERS without Cross-Origin-Opener-Policy. `same-origin` there
+ * makes Chromium put the page in a new browsing context group, so it starts
+ * the page's renderer only once the reply's headers are in, instead of while
+ * the request is under way: 100–250 ms more to the first screen on the
+ * 2-core VM (the bench's reference page, sent with that header, pays the
+ * same). The header guards against a window of another site holding a
+ * handle on the page; none can on this one: it opens only with a fresh
+ * one-time code no other page knows, in a tab of its own (`ipc ui` prints
+ * the link or hands the browser a file), and it opens no windows and has
+ * no links. Every page another site can open — without a code, or with a
+ * refused one — keeps `same-origin`, and a reload of this one is such a page.
+ */
+export const DRAWN_PAGE_HEADERS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(SECURITY_HEADERS).filter(([k]) => k !== "cross-origin-opener-policy"),
+);
+
 /** What redeeming a login code gave: a session secret, a refusal, or `wait` ms to wait (too many failures: nothing was looked up). */
 export type Redeemed = { session: string } | { refused: true } | { wait: number };
 

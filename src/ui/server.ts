@@ -30,7 +30,7 @@ import * as api from "./api.ts";
 import { type Asset, loadAssets } from "./assets.ts";
 import { PageTemplate } from "./first-screen.ts";
 import { type Front, startFront } from "./front.ts";
-import { clearOldCookie, Guard, LOGIN_CODE_TTL_S, OLD_COOKIE, SECURITY_HEADERS, WS_PROTOCOL } from "./guard.ts";
+import { clearOldCookie, DRAWN_PAGE_HEADERS, Guard, LOGIN_CODE_TTL_S, OLD_COOKIE, SECURITY_HEADERS, WS_PROTOCOL } from "./guard.ts";
 import { countedBody, LiveSockets } from "./output.ts";
 import { Memory } from "./live.ts";
 import { People } from "./people.ts";
@@ -211,7 +211,9 @@ export async function startDashboard(b: Broker): Promise<Dashboard> {
       if (!(err instanceof IpcError)) log.error(`dashboard first screen: ${(err as Error)?.stack ?? String(err)}`);
       data = { session: r.session, error: `Could not draw the first screen: ${(err as Error).message}` };
     }
-    return new Response(countedBody(b, template.render(data)), { headers: { ...nocache, ...oldCookie(req) } });
+    // Without Cross-Origin-Opener-Policy: no other site's window can hold this page (guard.ts DRAWN_PAGE_HEADERS).
+    const drawn = { ...DRAWN_PAGE_HEADERS, "content-security-policy": template.csp, "content-type": "text/html;charset=utf-8", "cache-control": "no-store" };
+    return new Response(countedBody(b, template.render(data)), { headers: { ...drawn, ...oldCookie(req) } });
   };
 
   const dir = mkdtempSync(join(tmpdir(), "ipc-ui-"));

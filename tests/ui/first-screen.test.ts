@@ -93,6 +93,9 @@ describe.skipIf(chromiumSkip !== null)("first screen from a real broker", () => 
     expect(csp).toMatch(/script-src 'self' 'sha256-[A-Za-z0-9+/]+=*';/);
     expect(csp).toMatch(/style-src 'self' 'sha256-[A-Za-z0-9+/]+=*';/);
     expect(csp).not.toContain("unsafe");
+    // No Cross-Origin-Opener-Policy on the page a code opens (no other site's window can hold it: guard.ts DRAWN_PAGE_HEADERS)…
+    expect(first.headers.get("cross-origin-opener-policy")).toBeNull();
+    expect(first.headers.get("x-frame-options")).toBe("DENY");
     const html = await first.text();
     expect(html).toContain('data-name="fred"');
     expect(html).toMatch(/"session":"[A-Za-z0-9_-]{43}"/);
@@ -103,8 +106,12 @@ describe.skipIf(chromiumSkip !== null)("first screen from a real broker", () => 
     expect(refused).toContain("this login link is unknown, used or expired");
     expect(refused).not.toContain('data-name="fred"');
     expect(refused).not.toContain('"session"');
+    // …every page another site can open keeps it.
+    expect(again.headers.get("cross-origin-opener-policy")).toBe("same-origin");
     // Without a code: the empty page, as before.
-    const plain = await (await fetch(`${origin}/`)).text();
+    const plainRes = await fetch(`${origin}/`);
+    expect(plainRes.headers.get("cross-origin-opener-policy")).toBe("same-origin");
+    const plain = await plainRes.text();
     expect(plain).not.toContain('data-name="fred"');
     expect(plain).not.toContain("first-screen");
   });
