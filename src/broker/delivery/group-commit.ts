@@ -33,7 +33,7 @@ interface Queued {
 }
 
 /** Writes a group needs before its commit may wait a turn for more (smaller groups: one-at-a-time clients, whose latency it would cost). */
-export const GROW_FROM = 8;
+export const GROW_FROM = 16;
 /** Writes after which a group commits at once. */
 export const GROW_TO = 512;
 /** Turns a group may wait for more writes (each is one poll of the sockets: a few µs). */
