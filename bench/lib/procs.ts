@@ -35,7 +35,9 @@ const temporary: string[] = [];
  * Codex homes and projects come from the tests' helpers, which leave their
  * removal to the test runner; they used to stay in /tmp, ~30 per run).
  */
-const RUN_TMP = mkdtempSync(join(tmpdir(), "ipc-bench-run-"));
+/** The system's temporary directory, for what outlives a run (the --baseline builds, kept per commit). */
+export const SYSTEM_TMP = tmpdir();
+const RUN_TMP = mkdtempSync(join(SYSTEM_TMP, "ipc-bench-run-"));
 process.env.TMPDIR = RUN_TMP;
 temporary.push(RUN_TMP);
 
