@@ -8,9 +8,8 @@
  */
 import { $ } from "bun";
 import { existsSync, mkdirSync, rmSync, statSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { ROOT } from "./procs.ts";
+import { ROOT, SYSTEM_TMP } from "./procs.ts";
 
 /** A build to measure: the command that runs it, and a label for the report. */
 export interface Build {
@@ -31,7 +30,7 @@ export async function baselineBuild(arg: string, log: (s: string) => void): Prom
   if (rev.exitCode !== 0) throw new Error(`--baseline ${arg}: neither a file nor a git ref of ${ROOT} (give a binary's path, a commit, a tag or a branch)`);
   const sha = rev.stdout.toString().trim();
   const short = sha.slice(0, 7);
-  const dir = join(tmpdir(), `ipc-bench-baseline-${sha}`);
+  const dir = join(SYSTEM_TMP, `ipc-bench-baseline-${sha}`);
   const bin = join(dir, "dist", EXE);
   if (existsSync(bin)) {
     log(`baseline ${arg} (${short}): reusing ${bin}`);

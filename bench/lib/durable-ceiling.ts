@@ -2,9 +2,10 @@
  * The durable ceiling (issue 17): the most sends this machine could store if
  * the broker did nothing but store them. A bare bun:sqlite loop inserts the
  * rows `send.8x32` produces (the broker's own database: schema through the
- * real migrations, indexes, pragmas, WAL checkpoints on a worker, and
- * MessageStore.insert's prepared statement) committed in groups of 256, the
- * rows 8 × 32 pipelined sends put in flight: no sockets, no JSON, no validation.
+ * real migrations, indexes, pragmas, WAL checkpoints on a worker, and the
+ * way the broker stores a send: MessageStore.insertLater, drained before
+ * COMMIT) committed in groups of 256, the rows 8 × 32 pipelined sends put in
+ * flight: no sockets, no JSON, no validation.
  *
  * Run as `bun bench/lib/durable-ceiling.ts DIR WARMUP_MS MEASURE_MS`; prints
  * `{"rows_per_s":…,"main_cpu_us_per_row":…}` on stdout (the loop thread's CPU time
@@ -40,8 +41,9 @@ function group(): void {
   begin.run();
   for (let i = 0; i < GROUP; i++) {
     // "sink" never registers in send.8x32 either: its identity is null, as for a message waiting for a name.
-    messages.insert({ sender: senders[n++ & 7]!, recipient: "sink", kind: "direct", content: SEND_CONTENT, data: null, reply_to: null, created_at: Date.now(), read_at: null });
+    messages.insertLater({ sender: senders[n++ & 7]!, recipient: "sink", kind: "direct", content: SEND_CONTENT, data: null, reply_to: null, created_at: Date.now(), read_at: null });
   }
+  messages.drain();
   commit.run();
 }
 

@@ -28,6 +28,19 @@ export function freePort(): number {
 /** Temporary directories made here: removed when the bench exits (a full run copies its 1 000 000-message database several times). */
 const temporary: string[] = [];
 
+/**
+ * The run's own TMPDIR, removed at exit with everything in it: from the moment
+ * this module loads, every temporary file of the run goes there, the bench's
+ * own and those of the programs it starts (the wake workloads' Claude Code and
+ * Codex homes and projects come from the tests' helpers, which leave their
+ * removal to the test runner; they used to stay in /tmp, ~30 per run).
+ */
+/** The system's temporary directory, for what outlives a run (the --baseline builds, kept per commit). */
+export const SYSTEM_TMP = tmpdir();
+const RUN_TMP = mkdtempSync(join(SYSTEM_TMP, "ipc-bench-run-"));
+process.env.TMPDIR = RUN_TMP;
+temporary.push(RUN_TMP);
+
 /** A fresh temporary IPC_HOME (removed at exit). */
 export function tempHome(): string {
   const home = mkdtempSync(join(tmpdir(), "ipc-bench-"));

@@ -24,7 +24,7 @@ import { sendFrame } from "../workloads/sends.ts";
 
 /** A stage of the send path and how to recognise its frames (function name, then file). */
 const STAGES: [stage: string, frame: RegExp][] = [
-  ["SQLite insert (MessageStore.insert)", /^insert store\/messages\.ts/],
+  ["SQLite insert (MessageStore.insertLater and drain)", /^(insert|insertLater|drain) store\/messages\.ts/],
   ["SQLite BEGIN and COMMIT (group commit)", /^#runNoArgs /],
   ["socket writes of the answers (one per connection per commit)", /^write edge\/connection\.ts/],
   ["joining a connection's answers into one write", /^join /],

@@ -11,6 +11,7 @@ import { ensureKey } from "../home/key.ts";
 import { IpcError } from "../protocol/errors.ts";
 import type { OutputBudget } from "../protocol/write-queue.ts";
 import { ChannelStore } from "../store/channels.ts";
+import { isDiskFull } from "../store/database.ts";
 import { ClaimStore } from "../store/claims.ts";
 import { InstanceStore } from "../store/instances.ts";
 import { MachineStore } from "../store/machines.ts";
@@ -99,7 +100,8 @@ export class Broker {
     readonly db: Database,
     readonly clock: Clock = Date.now,
   ) {
-    this.messages = new MessageStore(db);
+    // A held-back send that fails to store fails its whole group (GroupCommit.abort answers each request INTERNAL).
+    this.messages = new MessageStore(db, (err) => this.commit.abort(isDiskFull(err) ? "the disk is full" : `storing a message failed: ${(err as Error).message}`));
     this.instances = new InstanceStore(db);
     this.sessionStore = new SessionStore(db);
     this.search = new SearchIndex(db);
@@ -110,6 +112,7 @@ export class Broker {
     this.registry = new Registry(this.instances, this.messages);
     this.sessions = new Sessions(this.sessionStore, config.retention.sessionHours * 3_600_000, () => this.newBucket());
     this.commit = new GroupCommit(db, () => this.resync());
+    this.commit.onBeforeCommit(() => this.messages.drain());
     this.largeMessageDir = paths.largeMessages(config);
     this.key = ensureKey(config);
     this.outputBudget = { held: 0, max: config.limits.maxHeldOutputBytes };
@@ -121,6 +124,7 @@ export class Broker {
    * place), and waiters and subscribers follow those names.
    */
   private resync(): void {
+    this.messages.rolledBack();
     this.registry.reload();
     this.sessions.reload();
     this.registry.resetConnected([...this.connections].flatMap((c) => (c.session ? [c.session.name] : [])));

@@ -100,6 +100,8 @@ function handleRequest(b: Broker, conn: Connection, obj: unknown): void {
   // A request carrying a valid session token authenticates its connection (it holds a session).
   if (own !== null && conn.transport !== "tls") conn.authenticated = true;
   try {
+    // Only a send holds its row back (deliver's holdBack): any other op reads and writes the table as it stands.
+    if (req.op !== "send") b.messages.drain();
     const result = (OPS[req.op] as (b: Broker, c: Connection, r: typeof req) => object | undefined)(b, conn, req);
     if (result !== undefined) b.commit.send(conn, result instanceof SendAnswer ? sendAnswerFrame(id, result) : okFrame(id, result), id);
   } catch (err) {

@@ -57,9 +57,11 @@ export interface Delivered {
  *   `notified` (a live process of the recipient has it, unread; with a lease,
  *   a deliverer is putting it into the model's context now), `queued` or
  *   `future`.
+ * `holdBack`: the row is written with the rest of the connection's frames
+ * (MessageStore.insertLater; the caller's pump drains it), not now.
  * @throws IpcError INBOX_FULL when the recipient holds the maximum of unread messages.
  */
-export function deliver(b: Broker, m: Outgoing): Delivered {
+export function deliver(b: Broker, m: Outgoing, holdBack = false): Delivered {
   const { registry, waiters, commit } = b;
   const { taker, peekers, deliverer } = waiters.match(m.recipient, m.sender);
   const consumed = taker !== null || waiters.consumer(m.recipient) !== null;
@@ -88,7 +90,8 @@ export function deliver(b: Broker, m: Outgoing): Delivered {
     recipient_id: registry.instances.get(m.recipient)?.identity ?? null,
     channel: m.channel ?? null,
   };
-  row.id = b.messages.insert(row);
+  // A large message's row is updated at once (setLargeFile): it is stored now.
+  row.id = holdBack && !isLarge(m.content, b.config.limits.largeMessageBytes) ? b.messages.insertLater(row) : b.messages.insert(row);
   registry.messageCount++;
   if (isLarge(m.content, b.config.limits.largeMessageBytes)) {
     const path = largeMessagePath(b.largeMessageDir, now, m.sender, m.recipient, row.id);

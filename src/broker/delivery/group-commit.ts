@@ -4,9 +4,13 @@
  *
  * The first write of an event-loop turn opens the transaction and schedules
  * its commit with `setImmediate`, so every frame read in that turn (from any
- * connection) joins it. Replies queued meanwhile are written after COMMIT,
- * one write per connection; if COMMIT fails, the transaction is rolled back
- * and every queued request gets an INTERNAL error instead.
+ * connection) joins it. A group of at least GROW_FROM writes that is still
+ * growing waits for the next turn's frames too (see `flush`): a commit costs
+ * ~100 µs of SQLite work whatever its size (measured: 3.2 µs per row at 256
+ * rows per commit, 4.6 at 64, 6.0 at 32), so groups that fill while clients
+ * keep sending are cheaper per write. Replies queued meanwhile are written
+ * after COMMIT, one write per connection; if COMMIT fails, the transaction is
+ * rolled back and every queued request gets an INTERNAL error instead.
  */
 import type { Database, Statement } from "bun:sqlite";
 import { isDiskFull } from "../../store/database.ts";
@@ -28,6 +32,13 @@ interface Queued {
   keys: unknown[];
 }
 
+/** Writes a group needs before its commit may wait a turn for more (smaller groups: one-at-a-time clients, whose latency it would cost). */
+export const GROW_FROM = 16;
+/** Writes after which a group commits at once. */
+export const GROW_TO = 512;
+/** Turns a group may wait for more writes (each is one poll of the sockets: a few µs). */
+export const GROW_TURNS = 4;
+
 export class GroupCommit {
   private open = false;
   private readonly queued = new Map<Outlet, Queued>();
@@ -41,6 +52,14 @@ export class GroupCommit {
   commits = 0;
   /** Characters of replies waiting for the commit, all outlets together (they count against the output budget). */
   queuedChars = 0;
+  /** Writes (begin calls) in the open transaction. */
+  private writes = 0;
+  /** Writes the open transaction had when it last waited a turn. */
+  private writesSeen = 0;
+  /** Turns the open transaction has waited for more writes. */
+  private turnsWaited = 0;
+  /** Steps run before COMMIT and before each turn a group waits (writes held back until then: MessageStore.insertLater). */
+  private readonly beforeCommit: Array<() => void> = [];
 
   constructor(
     private readonly db: Database,
@@ -65,12 +84,21 @@ export class GroupCommit {
    */
   begin(): void {
     if (this.open) {
+      this.writes++;
       if (this.db.inTransaction) return;
       this.abort("SQLite rolled the transaction back");
     }
     this.sBegin.run();
     this.open = true;
-    setImmediate(this.flush);
+    this.writes = 1;
+    this.writesSeen = 0;
+    this.turnsWaited = 0;
+    setImmediate(this.turn);
+  }
+
+  /** Runs `fn` before every COMMIT (and before a group waits a turn); it may throw to fail the group. */
+  onBeforeCommit(fn: () => void): void {
+    this.beforeCommit.push(fn);
   }
 
   /**
@@ -152,9 +180,40 @@ export class GroupCommit {
     if (key !== undefined) q.keys.push(key);
   }
 
-  /** Commits now (also called by `setImmediate`); safe to call when nothing is open. */
-  readonly flush = (): void => {
+  /**
+   * True when the open group should wait one more turn for writes: it has at
+   * least GROW_FROM of them, fewer than GROW_TO, the last turn added some (the
+   * clients are still sending), and it has waited fewer than GROW_TURNS turns.
+   * A turn that adds nothing commits.
+   */
+  private waitsForMore(): boolean {
+    if (this.writes < GROW_FROM || this.writes >= GROW_TO || this.writes === this.writesSeen || this.turnsWaited >= GROW_TURNS) return false;
+    this.writesSeen = this.writes;
+    this.turnsWaited++;
+    return true;
+  }
+
+  /** The end of an event-loop turn with a group open: commits it, or lets a growing group wait one more turn. */
+  private readonly turn = (): void => {
     if (!this.open) return;
+    if (!this.waitsForMore()) return this.flush();
+    if (this.runBeforeCommit()) setImmediate(this.turn);
+  };
+
+  /** Runs the before-commit steps; false when one failed (the group is then abandoned: abort). */
+  private runBeforeCommit(): boolean {
+    try {
+      for (const fn of this.beforeCommit) fn();
+      return true;
+    } catch (err) {
+      this.abort(isDiskFull(err) ? "the disk is full" : `a write held back for the commit failed: ${(err as Error).message}`);
+      return false;
+    }
+  }
+
+  /** Commits now; safe to call when nothing is open. */
+  readonly flush = (): void => {
+    if (!this.open || !this.runBeforeCommit()) return;
     this.open = false;
     let committed = this.db.inTransaction;
     let diskFull = false;

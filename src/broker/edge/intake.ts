@@ -29,6 +29,28 @@ export function unreadOutput(b: Broker, conn: Connection): number {
  * (Connection.onRoom calls this again). Never throws.
  */
 export function pump(b: Broker, conn: Connection): void {
+  try {
+    handleQueued(b, conn);
+  } finally {
+    drainHeld(b);
+  }
+}
+
+/**
+ * Writes the messages this connection's sends held back (deliver's
+ * `holdBack`), back to back. A failure has already failed the whole group
+ * (MessageStore's onHeldWriteFailed: every request in it hears INTERNAL).
+ */
+function drainHeld(b: Broker): void {
+  try {
+    b.messages.drain();
+  } catch {
+    // Answered: see above.
+  }
+}
+
+/** pump's loop. */
+function handleQueued(b: Broker, conn: Connection): void {
   const wasHeld = conn.held;
   conn.held = false;
   // Frames read together arrived together: one clock read for all of them (the idle timeout counts seconds).

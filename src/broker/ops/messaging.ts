@@ -24,6 +24,7 @@ export function dataText(data: Data | undefined): string | null {
 /**
  * Sends one direct message from `sender`; follows a forwarding left by a rename.
  * `lease`: a deliverer is putting it into the recipient's model now; its end says `delivered` or `notified`.
+ * `holdBack`: see deliver (only a request handled by a connection's pump, which drains it).
  */
 export function sendDirect(
   b: Broker,
@@ -32,6 +33,7 @@ export function sendDirect(
   content: string,
   data: string | null,
   replyTo: number | null,
+  holdBack = false,
 ): ResultOf<"send"> & { lease?: Lease } {
   b.checkContent(content);
   const target = b.registry.forwardNow(to, b.clock);
@@ -39,7 +41,7 @@ export function sendDirect(
   // A cluster (docs/cluster.md) takes the message when its recipient lives on another broker.
   const remote = b.cluster?.send(sender, recipient, content, data, replyTo, target !== null) ?? null;
   if (remote !== null) return remote;
-  const r = deliver(b, { sender, recipient, kind: "direct", content, data, replyTo });
+  const r = deliver(b, { sender, recipient, kind: "direct", content, data, replyTo }, holdBack);
   if (target !== null) return { message_id: r.id, to: recipient, status: "forwarded" };
   // Built without spreads: this is every send's path.
   const out: ResultOf<"send"> & { lease?: Lease } = { message_id: r.id, to: recipient, status: r.status };
@@ -55,7 +57,7 @@ export const send: OpHandler<"send"> = (b, conn, req) => {
   const s = b.requireSession(conn, req.token);
   const replyTo = req.reply_to === undefined ? null : replyTarget(b, s.name, req.reply_to);
   if (isChannel(req.to)) return postToChannel(b, s.name, req.to, req.content, dataText(req.data), replyTo);
-  const sent = sendDirect(b, s.name, req.to, req.content, dataText(req.data), replyTo);
+  const sent = sendDirect(b, s.name, req.to, req.content, dataText(req.data), replyTo, true);
   const lease = sent.lease;
   if (lease === undefined) return new SendAnswer(sent.message_id, sent.to, sent.status);
   const result = { message_id: sent.message_id, to: sent.to, status: sent.status };
