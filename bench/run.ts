@@ -5,7 +5,7 @@
  * ratio to the machine's own limit measured in the same run) and writes
  * bench/results.json.
  *
- *   npm run bench               full run: 3 repeats, 1 000 000 stored messages (a few minutes)
+ *   npm run bench               full run: 3 repeats, 1 000 000 stored messages (about 16 minutes on 2 cores)
  *   npm run bench -- --quick    smoke run for CI: 1 repeat, short windows, no budgets enforced
  *   npm run bench -- --baseline PATH|REF [--rounds=3] [--all]
  *                               today's build against another (a binary, or a git ref built into a
