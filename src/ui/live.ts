@@ -39,13 +39,13 @@ export class Memory {
   readonly via = new Bounded<number, NonNullable<UiState["via"]>>(MAX_REMEMBERED);
   /** Name → when a message was last put into its model's turn (ms). */
   readonly wokenAt = new Map<string, number>();
-  /** A member's copy id → its record's id. */
+  /** A member's copy id → its record's id; a broadcast copy's id → its first copy's id. */
   private readonly recordOfCopy = new Bounded<number, number>(MAX_REMEMBERED);
   /** `#channel\0sender` → the record id of its latest post, for the copies that follow it (in the same commit). */
   private readonly lastPost = new Bounded<string, number>(1_000);
   readonly activity: UiActivity[] = [];
 
-  /** Channel records whose reach changed, pushed together on the next turn. */
+  /** Channel records and broadcasts whose reach changed, pushed together on the next turn. */
   private readonly dirty = new Set<number>();
 
   constructor(
@@ -56,6 +56,8 @@ export class Memory {
     private readonly recordState: (recordId: number) => UiState | null,
     /** True while a page is open (else nothing is pushed, so nothing is looked up for it). */
     private readonly pagesOpen: () => boolean,
+    /** The id of the first copy of the broadcast `copy` belongs to (the broadcast's id on the pages), or null. */
+    private readonly firstCopy: (copy: MessageRow) => number | null,
   ) {}
 
   /** The record a channel copy belongs to (null when none is known here: a copy from another broker of a cluster). */
@@ -72,12 +74,20 @@ export class Memory {
     this.push({ type: "activity", activity: a });
   }
 
-  /** A stored message (the broker's observer): a copy is not shown as a message, only as its record's reach. */
+  /**
+   * A stored message (the broker's observer): a channel post's copy is not shown as a message, only
+   * as its record's reach; nor is a broadcast's second or later copy, only as the first one's reach.
+   */
   stored(row: MessageRow): "show" | "copy" {
+    if (row.kind === "broadcast") {
+      const first = this.broadcastFirst(row);
+      this.recordOfCopy.set(row.id, first);
+      if (first !== row.id) return "copy";
+      this.line("sent", row.created_at, row.sender, "→ everyone");
+      return "show";
+    }
     if (!isCopy(row)) {
-      if (row.kind !== "broadcast" || !this.sawBroadcast(row)) {
-        this.line("sent", row.created_at, row.sender, `→ ${row.kind === "broadcast" ? "everyone" : row.recipient}`);
-      }
+      this.line("sent", row.created_at, row.sender, `→ ${row.recipient}`);
       return "show";
     }
     const record = this.recordOf({ ...row, channel: row.channel ?? null });
@@ -85,13 +95,13 @@ export class Memory {
     return "copy";
   }
 
-  private lastBroadcast = "";
-  /** True for the second and later copies of one broadcast (one activity line each). */
-  private sawBroadcast(row: MessageRow): boolean {
-    const key = `${row.sender}\u0000${row.content}`; // its copies come one after another
-    if (key === this.lastBroadcast) return true;
-    this.lastBroadcast = key;
-    return false;
+  /** The last broadcast seen: `sender\0created_at` and its first copy's id (its copies come one after another). */
+  private lastBroadcast = { key: "", first: 0 };
+  /** The id of the first copy of `row`'s broadcast (its own id when it is the first). */
+  private broadcastFirst(row: MessageRow): number {
+    const key = `${row.sender}\u0000${row.created_at}`;
+    if (key !== this.lastBroadcast.key) this.lastBroadcast = { key, first: row.id };
+    return this.lastBroadcast.first;
   }
 
   /** One broker event: remembered, and pushed to the pages as states and activity. */
@@ -135,13 +145,14 @@ export class Memory {
     }
   }
 
-  /** Message `id` changed state: its own frame, or (a channel copy) its record's, once per turn. */
+  /** Message `id` changed state: its own frame, or (a channel copy, a broadcast's copy) its record's, once per turn. */
   private changed(id: number, readAt?: number): void {
     if (!this.pagesOpen()) return;
     let record = this.recordOfCopy.get(id);
     if (record === undefined) {
       const row = this.b.messages.get(id);
       if (row !== null && isCopy(row)) record = this.recordOf({ ...row, channel: row.channel ?? null }) ?? undefined;
+      else if (row !== null && row.kind === "broadcast") record = this.firstCopy(row) ?? undefined;
     }
     if (record !== undefined) {
       if (this.dirty.size === 0) {

@@ -54,6 +54,7 @@ export class Queries {
   private readonly sPair: Statement<Row>;
   private readonly sChannel: Statement<Row>;
   private readonly sBroadcasts: Statement<Row>;
+  private readonly sBroadcastCopies: Statement<{ id: number; recipient: string; read_at: number | null }>;
   private readonly sOne: Statement<Row>;
   private readonly sCopies: Statement<{ recipient: string; read_at: number | null }>;
   private readonly sUnreadCopies: Statement<{ n: number }>;
@@ -86,6 +87,11 @@ export class Queries {
     this.sCopies = db.prepare(
       `SELECT recipient, read_at FROM messages WHERE id > ?1 AND id <= ?1 + ?2 AND channel = ?3 AND sender = ?4 AND recipient != ?3
          AND id < coalesce((SELECT min(id) FROM messages WHERE recipient = ?3 AND ${IS_READ} = 1 AND id > ?1), ?1 + ?2 + 1)`,
+    );
+    // A broadcast's copies: stored one per recipient in one transaction (consecutive ids), same sender and time.
+    this.sBroadcastCopies = db.prepare(
+      `SELECT id, recipient, read_at FROM messages WHERE id > ?1 - ?2 AND id < ?1 + ?2 AND kind = 'broadcast' AND sender = ?3 AND created_at = ?4
+       ORDER BY id`,
     );
     this.sSearch = db.prepare(
       `SELECT ${columns("m.")} FROM messages_fts f JOIN messages m ON m.id = f.rowid
@@ -151,6 +157,15 @@ export class Queries {
   copies(r: { id: number; sender: string; channel: string | null }, members: number): { recipient: string; read_at: number | null }[] {
     if (r.channel === null) return [];
     return this.sCopies.all(r.id, members, r.channel, r.sender);
+  }
+
+  /**
+   * The copies of the broadcast that copy `r` belongs to (at most `recipients` of them, around its
+   * id: a broadcast's copies are consecutive), oldest first: the first one's id is the broadcast's
+   * as the broadcasts' conversation lists it.
+   */
+  broadcastCopies(r: { id: number; sender: string; created_at: number }, recipients: number): { id: number; recipient: string; read_at: number | null }[] {
+    return this.sBroadcastCopies.all(r.id, recipients, r.sender, r.created_at);
   }
 
   /** Unread copies of `channel`'s posts in `member`'s inbox. */

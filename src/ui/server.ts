@@ -109,6 +109,7 @@ export async function startDashboard(b: Broker): Promise<Dashboard> {
       return r === null ? null : views.stateOf(b, queries, memory, r);
     },
     () => live.size > 0,
+    (copy) => queries.broadcastCopies(copy, views.MAX_MEMBERS)[0]?.id ?? null,
   );
   const ctx: api.Ctx = { b, queries, memory, people };
   let guard!: Guard;

@@ -24,8 +24,8 @@ export const WOKEN_MS = 120_000;
 export const GRAPH_WINDOW_MS = 3_600_000;
 /** Nodes the graph shows at most: those with the most messages (a picture of more is unreadable, and costly to lay out). */
 export const MAX_NODES = 60;
-/** Members a channel lists at most (its cap, ops/channels.ts MAX_MEMBERS). */
-const MAX_MEMBERS = 200;
+/** Members a channel lists at most (its cap, ops/channels.ts MAX_MEMBERS), and copies a reach counts at most (a broadcast's recipients too). */
+export const MAX_MEMBERS = 200;
 
 /** Seat host kinds (src/client/seat.ts: the host's command name, or IPC_SEAT) as people call them. */
 const KINDS: [RegExp, string][] = [
@@ -156,21 +156,27 @@ export function graph(b: Broker, queries: Queries): UiGraph {
 }
 
 /**
+ * The state of a message stored as one copy per reader (a channel post's
+ * record, a broadcast): read once every copy is, delivered once some are,
+ * else queued; with who has not read theirs.
+ */
+function reachOf(copies: { recipient: string; read_at: number | null }[]): UiState {
+  const unread = copies.filter((c) => c.read_at === null);
+  const delivered = copies.length > 0 && unread.length === 0;
+  return {
+    state: delivered ? "read" : copies.length > unread.length ? "delivered" : "queued",
+    reach: { read: copies.length - unread.length, total: copies.length, unread_by: unread.slice(0, 20).map((c) => c.recipient) },
+  };
+}
+
+/**
  * The state of a stored message: read (read_at), delivered (remembered
  * `via`, or leased to a deliverer now), else queued. A channel post's record
- * carries its copies' reach instead.
+ * and a broadcast carry their copies' reach instead.
  */
 export function stateOf(b: Broker, queries: Queries, memory: Memory, r: Row): UiState {
-  if (r.channel !== null && r.recipient === r.channel) {
-    const copies = queries.copies(r, MAX_MEMBERS);
-    const unread = copies.filter((c) => c.read_at === null);
-    const delivered = copies.length > 0 && unread.length === 0;
-    return {
-      state: delivered ? "read" : copies.length > unread.length ? "delivered" : "queued",
-      reach: { read: copies.length - unread.length, total: copies.length, unread_by: unread.slice(0, 20).map((c) => c.recipient) },
-    };
-  }
-  if (r.kind === "broadcast") return { state: r.read_at !== null ? "read" : "queued" };
+  if (r.channel !== null && r.recipient === r.channel) return reachOf(queries.copies(r, MAX_MEMBERS));
+  if (r.kind === "broadcast") return reachOf(queries.broadcastCopies(r, MAX_MEMBERS));
   const via = memory.via.get(r.id) ?? (b.leases.has(r.id) ? "woken" : undefined);
   if (r.read_at !== null) return { state: "read", ...(via && { via }) };
   return via !== undefined ? { state: "delivered", via } : { state: "queued" };

@@ -37,6 +37,8 @@ export interface Outgoing {
   replyTo: number | null;
   /** A channel post's copy for one member: the channel ('#name'). */
   channel?: string;
+  /** When it was sent (ms), for a message stored as one copy per recipient (a broadcast): the same for every copy. Default: now. */
+  at?: number;
 }
 
 /** What deliver() did with one message: its id, its status now, and the lease a deliverer holds on it (its outcome follows). */
@@ -73,7 +75,7 @@ export function deliver(b: Broker, m: Outgoing, holdBack = false): Delivered {
     );
   }
   commit.begin();
-  const now = b.clock();
+  const now = m.at ?? b.clock();
   const row = {
     id: 0,
     sender: m.sender,

@@ -120,9 +120,11 @@ export function broadcastFrom(b: Broker, sender: string, content: string, data: 
   const recipients = [...b.registry.instances.keys()].filter((name) => name !== sender);
   chargeRecipients(b, sender, recipients.length, "a broadcast");
   const ids: number[] = [];
+  // One time for every copy: they are one message (the dashboard groups them by sender and time).
+  const at = b.clock();
   for (const name of recipients) {
     try {
-      ids.push(deliver(b, { sender, recipient: name, kind: "broadcast", content, data, replyTo: null }).id);
+      ids.push(deliver(b, { sender, recipient: name, kind: "broadcast", content, data, replyTo: null, at }).id);
     } catch (err) {
       if (!(err instanceof IpcError && err.code === "INBOX_FULL")) throw err;
     }

@@ -345,7 +345,7 @@ function bumpUnread(name: string): void {
 function onState(id: number, state: UiState, readAt?: string): void {
   const item = document.getElementById(`m${id}`);
   const chip = item?.querySelector(".state");
-  if (chip) chip.replaceWith(stateChip({ ...state, ...(readAt !== undefined && { read_at: readAt }) }));
+  if (chip) chip.replaceWith(stateChip({ ...state, kind: item?.dataset.kind, ...(readAt !== undefined && { read_at: readAt }) }));
   const c = conversations.find((x) => x.last.id === id);
   if (c) Object.assign(c.last, state, readAt !== undefined ? { read_at: readAt } : {});
   schedule("agents");

@@ -73,12 +73,17 @@ export function highlighted(text: string, words: readonly string[]): DocumentFra
 }
 
 /** A message's delivery state as a short label and a longer explanation. */
-export function stateText(m: UiState & { read_at?: string }): { label: string; title: string } {
+export function stateText(m: UiState & { read_at?: string; kind?: string }): { label: string; title: string } {
   if (m.reach !== undefined) {
     const { read, total, unread_by } = m.reach;
-    if (total === 0) return { label: "posted · no other members", title: "nobody else is in the channel yet" };
+    const broadcast = m.kind === "broadcast";
+    if (total === 0) {
+      return broadcast
+        ? { label: "sent · nobody else registered", title: "no other agent was registered when it was sent" }
+        : { label: "posted · no other members", title: "nobody else is in the channel yet" };
+    }
     const left = unread_by.length > 0 ? `; unread: ${unread_by.join(", ")}${total - read > unread_by.length ? ", …" : ""}` : "";
-    return { label: `read by ${read}/${total}`, title: `${read} of ${total} members read their copy${left}` };
+    return { label: `read by ${read}/${total}`, title: `${read} of ${total} ${broadcast ? "recipients" : "members"} read their copy${left}` };
   }
   const how =
     m.via === "woken" ? "woken into the model's turn" : m.via === "reader" ? "to a waiting reader" : m.via === "live" ? "to a live process, unread" : "";
@@ -91,7 +96,7 @@ export function stateText(m: UiState & { read_at?: string }): { label: string; t
 }
 
 /** The state chip of a message (replaced in place as the state changes). */
-export function stateChip(m: UiState & { read_at?: string }): HTMLElement {
+export function stateChip(m: UiState & { read_at?: string; kind?: string }): HTMLElement {
   const t = stateText(m);
   return el("span", { class: `state s-${m.reach !== undefined ? (m.reach.read === m.reach.total ? "read" : m.state) : m.state}`, title: t.title, "data-state": m.state }, t.label);
 }
@@ -166,7 +171,7 @@ export function messageItem(
   const broadcast = m.kind === "broadcast";
   const li = el(
     "li",
-    { class: "msg", id: `m${m.id}` },
+    { class: "msg", id: `m${m.id}`, "data-kind": m.kind },
     el(
       "header",
       {},
@@ -176,7 +181,7 @@ export function messageItem(
       reply,
       el("span", {}, `#${m.id}`),
       el("time", { datetime: m.created_at, title: m.created_at }, when(m.created_at)),
-      broadcast ? null : stateChip(m),
+      stateChip(m),
     ),
     el("div", { class: "content" }, highlighted(m.content, opts.highlight ?? [])),
     m.partial === true && m.data?.large_message_file === undefined && m.content.endsWith("…")
