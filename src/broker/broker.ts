@@ -111,8 +111,7 @@ export class Broker {
     this.channels = new ChannelStore(db);
     this.registry = new Registry(this.instances, this.messages);
     this.sessions = new Sessions(this.sessionStore, config.retention.sessionHours * 3_600_000, () => this.newBucket());
-    this.commit = new GroupCommit(db, () => this.resync());
-    this.commit.onBeforeCommit(() => this.messages.drain());
+    this.commit = new GroupCommit(db, () => this.resync(), () => this.messages.drain());
     this.largeMessageDir = paths.largeMessages(config);
     this.key = ensureKey(config);
     this.outputBudget = { held: 0, max: config.limits.maxHeldOutputBytes };

@@ -190,7 +190,8 @@ export async function startDashboard(b: Broker): Promise<Dashboard> {
 
   /** The page: empty without a login code; with one, the code spent and the first screen drawn in (or the refusal in its banner). */
   const page = (req: Request, code: string | null): Response => {
-    const headers = { ...SECURITY_HEADERS, "content-security-policy": template.csp, "content-type": "text/html;charset=utf-8" };
+    const html = { "content-security-policy": template.csp, "content-type": "text/html;charset=utf-8" };
+    const headers = { ...SECURITY_HEADERS, ...html };
     if (code === null) return new Response(template.plain, { headers: { ...headers, "cache-control": "no-cache" } });
     const nocache = { ...headers, "cache-control": "no-store" };
     const parsed = v.safeParse(UiLogin, { code });
@@ -213,7 +214,7 @@ export async function startDashboard(b: Broker): Promise<Dashboard> {
       data = { session: r.session, error: `Could not draw the first screen: ${(err as Error).message}` };
     }
     // Without Cross-Origin-Opener-Policy: no other site's window can hold this page (guard.ts DRAWN_PAGE_HEADERS).
-    const drawn = { ...DRAWN_PAGE_HEADERS, "content-security-policy": template.csp, "content-type": "text/html;charset=utf-8", "cache-control": "no-store" };
+    const drawn = { ...DRAWN_PAGE_HEADERS, ...html, "cache-control": "no-store" };
     return new Response(countedBody(b, template.render(data)), { headers: { ...drawn, ...oldCookie(req) } });
   };
 

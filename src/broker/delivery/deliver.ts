@@ -92,10 +92,11 @@ export function deliver(b: Broker, m: Outgoing, holdBack = false): Delivered {
     recipient_id: registry.instances.get(m.recipient)?.identity ?? null,
     channel: m.channel ?? null,
   };
+  const large = isLarge(m.content, b.config.limits.largeMessageBytes);
   // A large message's row is updated at once (setLargeFile): it is stored now.
-  row.id = holdBack && !isLarge(m.content, b.config.limits.largeMessageBytes) ? b.messages.insertLater(row) : b.messages.insert(row);
+  row.id = holdBack && !large ? b.messages.insertLater(row) : b.messages.insert(row);
   registry.messageCount++;
-  if (isLarge(m.content, b.config.limits.largeMessageBytes)) {
+  if (large) {
     const path = largeMessagePath(b.largeMessageDir, now, m.sender, m.recipient, row.id);
     b.messages.setLargeFile(row.id, path);
     row.large_file = path;

@@ -5,10 +5,10 @@
  * The first write of an event-loop turn opens the transaction and schedules
  * its commit with `setImmediate`, so every frame read in that turn (from any
  * connection) joins it. A group of at least GROW_FROM writes that is still
- * growing waits for the next turn's frames too (see `flush`): a commit costs
- * ~100 µs of SQLite work whatever its size (measured: 3.2 µs per row at 256
- * rows per commit, 4.6 at 64, 6.0 at 32), so groups that fill while clients
- * keep sending are cheaper per write. Replies queued meanwhile are written
+ * growing waits for the next turn's frames too (see `turn`): small groups
+ * cost more per write (the durable-ceiling loop, CPU per row: 3.2 µs at 256
+ * rows per commit, 4.6 at 64, 6.0 at 32), so a group that fills while
+ * clients keep sending is cheaper per write. Replies queued meanwhile are written
  * after COMMIT, one write per connection; if COMMIT fails, the transaction is
  * rolled back and every queued request gets an INTERNAL error instead.
  */
@@ -58,13 +58,13 @@ export class GroupCommit {
   private writesSeen = 0;
   /** Turns the open transaction has waited for more writes. */
   private turnsWaited = 0;
-  /** Steps run before COMMIT and before each turn a group waits (writes held back until then: MessageStore.insertLater). */
-  private readonly beforeCommit: Array<() => void> = [];
 
   constructor(
     private readonly db: Database,
     /** Called after a failed commit so in-memory caches can reload from the database. */
     private readonly onRollback: () => void,
+    /** Run before COMMIT: writes held back until then (MessageStore.drain); it may throw to fail the group. */
+    private readonly beforeCommit: () => void = () => {},
   ) {
     this.sBegin = db.prepare("BEGIN");
     this.sCommit = db.prepare("COMMIT");
@@ -96,10 +96,6 @@ export class GroupCommit {
     setImmediate(this.turn);
   }
 
-  /** Runs `fn` before every COMMIT (and before a group waits a turn); it may throw to fail the group. */
-  onBeforeCommit(fn: () => void): void {
-    this.beforeCommit.push(fn);
-  }
 
   /**
    * Gives up the open transaction: rolls it back, drops its after-commit steps,
@@ -196,14 +192,14 @@ export class GroupCommit {
   /** The end of an event-loop turn with a group open: commits it, or lets a growing group wait one more turn. */
   private readonly turn = (): void => {
     if (!this.open) return;
-    if (!this.waitsForMore()) return this.flush();
-    if (this.runBeforeCommit()) setImmediate(this.turn);
+    if (this.waitsForMore()) setImmediate(this.turn);
+    else this.flush();
   };
 
-  /** Runs the before-commit steps; false when one failed (the group is then abandoned: abort). */
+  /** Runs beforeCommit; false when it failed (the group is then abandoned: abort). */
   private runBeforeCommit(): boolean {
     try {
-      for (const fn of this.beforeCommit) fn();
+      this.beforeCommit();
       return true;
     } catch (err) {
       this.abort(isDiskFull(err) ? "the disk is full" : `a write held back for the commit failed: ${(err as Error).message}`);
