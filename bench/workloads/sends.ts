@@ -13,10 +13,9 @@ export const sendFrame = (seq: number) => `{"id":${seq},"op":"send","to":"sink",
 /** Connection shapes: name, connections, requests in flight per connection. */
 export type Shape = readonly [name: string, connections: number, depth: number];
 export const ONE: Shape = ["1x1", 1, 1];
-export const THROUGHPUT: Shape[] = [
-  ["8x1", 8, 1],
-  ["8x32", 8, 32],
-];
+export const EIGHT_BY_ONE: Shape = ["8x1", 8, 1];
+export const EIGHT_BY_32: Shape = ["8x32", 8, 32];
+export const THROUGHPUT: Shape[] = [EIGHT_BY_ONE, EIGHT_BY_32];
 
 /**
  * Measures send shapes against the server on `port` (`register` false for the echo server).
