@@ -15,15 +15,16 @@ export interface ExpiredRow {
 }
 
 export class RetentionStore {
-  private readonly sFuture: Statement<ExpiredRow>;
+  private readonly sFuture: Statement<ExpiredRow & { created_at: number }>;
   private readonly sRead: Statement<ExpiredRow>;
   private readonly sDelete: Statement;
 
   constructor(db: Database) {
+    // The head of a name's inbox, oldest first (the inbox index lists a name's unread messages in id order).
     this.sFuture = db.prepare(
-      `SELECT id, recipient, content, large_file FROM messages
-       WHERE recipient = ? AND (read_at IS NOT NULL) = 0 AND created_at < ?
-         AND id < (SELECT max(id) FROM messages) LIMIT ?`,
+      `SELECT id, recipient, content, large_file, created_at FROM messages
+       WHERE recipient = ? AND (read_at IS NOT NULL) = 0 AND id < (SELECT max(id) FROM messages)
+       ORDER BY id LIMIT ?`,
     );
     this.sRead = db.prepare(
       `SELECT id, recipient, content, large_file FROM messages
@@ -32,9 +33,21 @@ export class RetentionStore {
     this.sDelete = db.prepare("DELETE FROM messages WHERE id = ?");
   }
 
-  /** Unread messages to `recipient` (a name nobody registered) created before `cutoff`. */
+  /**
+   * Unread messages to `recipient` (a name nobody registered) created before `cutoff` (ms since
+   * the epoch), at most `limit`: the oldest of its unread messages, up to the first created at or
+   * after the cutoff. Messages are stored in time order, so the expired ones are the head of the
+   * inbox, and a sweep reads them and one more, not the whole inbox (it read every unread row
+   * before: ~90 ms per 500 000 to a name nobody registered, once a minute). A message stored out
+   * of time order (a clock set back) waits until those before it expire.
+   */
   expiredFuture(recipient: string, cutoff: number, limit: number): ExpiredRow[] {
-    return this.sFuture.all(recipient, cutoff, limit);
+    const expired: ExpiredRow[] = [];
+    for (const m of this.sFuture.iterate(recipient, limit)) {
+      if (m.created_at >= cutoff) break;
+      expired.push({ id: m.id, recipient: m.recipient, content: m.content, large_file: m.large_file });
+    }
+    return expired;
   }
 
   /** Messages read before `cutoff`. */

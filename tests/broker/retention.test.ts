@@ -24,6 +24,31 @@ test("unread messages to names never registered expire after 7 days; registered 
   expect((await r.call({ id: 1, op: "check" })).messages).toHaveLength(1);
 });
 
+test("a sweep takes the expired head of a never-registered name's inbox and leaves the messages after it", async () => {
+  const clock = manualClock();
+  await using b = await testBroker({}, { clock: clock.read });
+  await using s = await registered(b.port, "s");
+  // Sweeps run every minute; here each one also keeps s's session alive (its connection is live).
+  const day = () => {
+    clock.advance(DAY);
+    return b.sweep().futureMessages;
+  };
+  expect((await s.call({ id: 1, op: "send", to: "ghost", content: "day 0" })).ok).toBe(true);
+  day();
+  expect((await s.call({ id: 2, op: "send", to: "ghost", content: "day 1" })).ok).toBe(true);
+  day();
+  day();
+  expect((await s.call({ id: 3, op: "send", to: "ghost", content: "day 3" })).ok).toBe(true);
+  expect((await s.call({ id: 4, op: "send", to: "elsewhere", content: "the newest row, never swept" })).ok).toBe(true);
+  for (let d = 4; d < 8; d++) expect(day()).toBe(0);
+  // Day 8: the message of day 0 is over 7 days old; day 9: day 1's too; day 3's is not.
+  expect(day()).toBe(1);
+  expect(day()).toBe(1);
+  expect(b.sweep().futureMessages).toBe(0);
+  await using ghost = await registered(b.port, "ghost");
+  expect((await ghost.call({ id: 1, op: "check" })).messages.map((m: any) => m.content)).toEqual(["day 3"]);
+});
+
 test("read messages are purged after 30 days (configurable), with their large-message files", async () => {
   const clock = manualClock();
   await using b = await testBroker({ IPC_RETAIN_READ_DAYS: "3" }, { clock: clock.read });
