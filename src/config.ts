@@ -89,6 +89,12 @@ export interface Config {
   seat: string | null;
   /** Take the name over even when another live session holds it (--takeover; never from the environment). */
   takeover: boolean;
+  /**
+   * The Codex thread this process runs in (CODEX_THREAD_ID: Codex exports it to the commands
+   * its shell tool runs, 0.171), or null. Under Codex's shared background server it tells
+   * which session's MCP server a shell `ipc` belongs to (docs/identity.md).
+   */
+  codexThread: string | null;
   noSpawn: boolean;
   json: boolean;
   color: boolean;
@@ -269,6 +275,7 @@ export function resolveConfig(flags: ConfigFlags = {}, env: Env = process.env): 
     name: flags.as || env.IPC_NAME || null,
     seat: flags.seat || env.IPC_SEAT || null,
     takeover: flags.takeover === true,
+    codexThread: env.CODEX_THREAD_ID || null,
     noSpawn: flags.spawn === false || flag(env, "IPC_NO_SPAWN"),
     json,
     color: !json && useColor(env),

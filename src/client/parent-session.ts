@@ -9,6 +9,7 @@
 import { existsSync } from "node:fs";
 import { type Config, paths } from "../config.ts";
 import { loadParentSession } from "../home/mcp-parents.ts";
+import { boundServer } from "../home/mcp-servers.ts";
 import { hostPid, parentPid } from "./host-process.ts";
 import { normalizeName } from "../protocol/names.ts";
 import { EXIT, IpcError } from "../protocol/errors.ts";
@@ -27,15 +28,30 @@ function readParent(config: Pick<Config, "home">, pid: number): ParentSession | 
   return s === null || name === null ? null : { name, token: s.token, pid };
 }
 
-/** The MCP session recorded for this process's parent or grandparent, or null. */
-export function parentMcpSession(config: Pick<Config, "home">): ParentSession | null {
+/**
+ * The MCP session recorded for this process's parent or grandparent, or null. In a Codex
+ * thread (`codexThread`) whose MCP server is bound to it (src/home/mcp-servers.ts) and a child
+ * of that same host, that server's session: under Codex's shared background server every
+ * session's server is a child of one process, whose own record is the last server to start.
+ */
+export function parentMcpSession(config: Pick<Config, "home" | "codexThread">): ParentSession | null {
   if (!existsSync(paths.mcpParents(config))) return null; // no MCP server ever ran here: skip the process lookups
   const host = hostPid();
+  const own = config.codexThread ? threadSession(config, config.codexThread, host) : null;
+  if (own !== null) return own;
   const found = readParent(config, host);
   if (found !== null) return found;
   // A hook run through a shell the host started: the shell's parent is the host.
   const above = parentPid(host);
   return above === null ? null : readParent(config, above);
+}
+
+/** The session of the `ipc mcp` bound to Codex thread `thread`, when its host is `host` or the process above it; else null. */
+function threadSession(config: Pick<Config, "home">, thread: string, host: number): ParentSession | null {
+  const r = boundServer(config, thread);
+  if (r === null || (r.host !== host && r.host !== parentPid(host))) return null;
+  const name = normalizeName(r.name);
+  return name === null ? null : { name, token: r.token, pid: r.host };
 }
 
 /** Who to act as, where that came from, and that reason in words; `token` is known only for an MCP session. */

@@ -112,6 +112,13 @@ export function pruneServerRecords(config: Pick<Config, "home">): void {
   }
 }
 
+/** The running `ipc mcp` bound to host thread `thread`, or null (none bound, or it stopped); never guesses or binds. */
+export function boundServer(config: Pick<Config, "home">, thread: string): ServerRecord | null {
+  if (!THREAD_ID.test(thread)) return null;
+  const bound = readJson(join(threadsDir(config), `${thread}.json`), ThreadRecord);
+  return bound === null ? null : loadServerRecord(config, bound.pid);
+}
+
 /**
  * The `ipc mcp` serving host thread `thread`: the one bound to it, else
  * (binding it) the newest running server of host process `host` in folder
@@ -119,11 +126,8 @@ export function pruneServerRecords(config: Pick<Config, "home">): void {
  */
 export function threadServer(config: Pick<Config, "home">, thread: string, host: number, cwd: string): ServerRecord | null {
   if (!THREAD_ID.test(thread)) return null;
-  const bound = readJson(join(threadsDir(config), `${thread}.json`), ThreadRecord);
-  if (bound !== null) {
-    const r = loadServerRecord(config, bound.pid);
-    if (r !== null) return r;
-  }
+  const bound = boundServer(config, thread);
+  if (bound !== null) return bound;
   const held = new Set<number>();
   for (const f of list(threadsDir(config))) {
     if (f === `${thread}.json`) continue;

@@ -7,7 +7,8 @@
  * is woken by `ipc send` (the stand-in gets the message as the next user
  * input, and the screen shows it); mail sent mid-turn arrives once; with no
  * waiter, mail waiting at the end of a turn makes one more turn (Stop hook);
- * two sessions in one folder get two names and each is woken by its own mail.
+ * two sessions in one folder get two names and each is woken by its own mail,
+ * and an `ipc` command each one's shell tool runs acts as that session's name.
  * Skipped, saying why, where Codex or tmux is missing (CI has both).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -15,7 +16,7 @@ import { dirname } from "node:path";
 import { sessionNames, until } from "../helpers/claude-code.ts";
 import { CODEX_BIN, type CodexSession, codexHome, codexSkipReason, projectDir, startCodex, stopDaemon } from "../helpers/codex.ts";
 import { type Recorded, type ResponsesApi, startResponsesApi } from "../helpers/responses-api.ts";
-import { type BrokerProcess, type IpcEnv, ipc, ipcEnv, ipcJson, startBrokerProcess } from "../helpers/processes.ts";
+import { type BrokerProcess, type IpcEnv, ipc, ipcCommand, ipcEnv, ipcJson, startBrokerProcess } from "../helpers/processes.ts";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 
@@ -36,6 +37,12 @@ function lastUserText(r: Recorded): string {
   const input = Array.isArray(r.body?.input) ? (r.body.input as any[]) : [];
   const last = input.filter((i) => i?.type === "message" && i?.role === "user").at(-1);
   return (Array.isArray(last?.content) ? last.content : []).map((c: any) => String(c?.text ?? "")).join("\n");
+}
+
+/** The outputs of the function calls a request hands back to the model (what a shell command printed), joined. */
+function toolOutputs(r: Recorded): string {
+  const input = Array.isArray(r.body?.input) ? (r.body.input as any[]) : [];
+  return input.filter((i) => i?.type === "function_call_output").map((i) => String(i.output ?? "")).join("\n");
 }
 
 /** The waiter pids holding a slot in `home` ($IPC_HOME/wake/<pid>.json). */
@@ -289,8 +296,19 @@ describe.skipIf(skip !== null)("Codex with its shared background server (daemon_
         expect(api.turns().filter((r) => lastUserText(r).includes(note))).toHaveLength(1);
         expect((await inHistory(e, "alice", note))?.read_at).toBeString();
       }
+      // A command each session's shell tool runs acts as that session's name (Codex exports CODEX_THREAD_ID to
+      // it), not as the name of whichever MCP server of the shared server registered last (the second's).
+      const whoami = `IPC_HOME=${e.home} IPC_PORT=${e.env.IPC_PORT} ${[...(e.cmd ?? ipcCommand()), "whoami", "--json"].map((w) => `'${w}'`).join(" ")}`;
+      for (const s of [first, second]) {
+        api.script.push({ tool: "exec_command", input: { cmd: whoami } }, { text: "done" });
+        const from = api.turns().length;
+        await prompt(s, `who runs this shell (${s.name})`);
+        const ran = await api.waitForTurn((r) => /"source":"\w+"/.test(toolOutputs(r)), WAKE_MS, from);
+        if (ran === null) throw new Error(`no shell output from ${s.name}'s session; screen:\n${s.codex.screen()}`);
+        expect(JSON.parse(toolOutputs(ran).match(/\{"ok":true,"name".*\}/)![0])).toMatchObject({ name: s.name, source: "mcp" });
+      }
     } finally {
       stopDaemon(home);
     }
-  }, 4 * START_MS + 4 * WAKE_MS);
+  }, 4 * START_MS + 6 * WAKE_MS);
 });

@@ -9,7 +9,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
-import { type IpcEnv, ipc, ipcEnv } from "../helpers/processes.ts";
+import { type IpcEnv, ipc, ipcEnv, ipcJson } from "../helpers/processes.ts";
 import { startMcp, stopBroker } from "./_mcp.ts";
 
 const envs: IpcEnv[] = [];
@@ -39,3 +39,27 @@ test("a tool call's _meta.threadId binds the thread; that thread's Codex hook ac
   expect(hook.stdout).toContain("note 7b1e");
   expect(hook.stdout).toContain("for fred");
 }, 30_000);
+
+test("a command Codex's shell tool runs (CODEX_THREAD_ID) acts as its own thread's server, not the host's last one", async () => {
+  const e = ipcEnv();
+  envs.push(e);
+  await using fred = await startMcp(e);
+  expect((await fred.call("register", { name: "fred" })).text).toContain("Registered as fred");
+  await using barney = await startMcp(e);
+  expect((await barney.call("register", { name: "barney" })).text).toContain("Registered as barney");
+  const thread = "01a2f00d-0000-7000-8000-0000shellfred";
+  expect((await fred.client.callTool({ name: "list_instances", arguments: {}, _meta: { threadId: thread } })).isError).toBeFalsy();
+  // The host's own record is the server that started last: without the thread, a command acts as barney.
+  expect(await ipcJson(e, ["whoami"])).toMatchObject({ name: "barney", source: "mcp" });
+  const inThread = await ipcJson(e, ["whoami"], { env: { CODEX_THREAD_ID: thread } });
+  expect(inThread).toMatchObject({ name: "fred", source: "mcp", unread: 0 });
+  // What it sends goes out as fred, with fred's session.
+  expect((await ipc(e, ["register", "wilma"])).code).toBe(0);
+  expect((await ipc(e, ["send", "wilma", "from the shell of fred's thread"], { env: { CODEX_THREAD_ID: thread } })).code).toBe(0);
+  const got = await ipcJson(e, ["check", "--as", "wilma"]);
+  expect(got.messages.map((m: { from: string }) => m.from)).toEqual(["fred"]);
+  // A thread no server is bound to, or a made-up id, falls back to the host's record.
+  expect(await ipcJson(e, ["whoami"], { env: { CODEX_THREAD_ID: "01a2f00d-0000-7000-8000-00000nobody" } })).toMatchObject({ name: "barney" });
+  expect(await ipcJson(e, ["whoami"], { env: { CODEX_THREAD_ID: "../../etc/passwd" } })).toMatchObject({ name: "barney" });
+}, 30_000);
+
