@@ -17,17 +17,32 @@ afterAll(async () => {
   for (const e of envs) await stopBroker(e);
 });
 
-test("a tool call's _meta.threadId binds the thread; that thread's Codex hook acts as this server's name", async () => {
+/**
+ * Two sessions' servers under one host process (this test runner), fred then barney, registered one
+ * after the other, and a tool call of fred's naming Codex thread `thread`.
+ */
+async function twoSessions(thread: string) {
   const e = ipcEnv();
   envs.push(e);
-  // two sessions' servers under one host process (this test runner), registered one after the other
-  await using fred = await startMcp(e);
+  const fred = await startMcp(e);
   expect((await fred.call("register", { name: "fred" })).text).toContain("Registered as fred");
-  await using barney = await startMcp(e);
+  const barney = await startMcp(e);
   expect((await barney.call("register", { name: "barney" })).text).toContain("Registered as barney");
+  expect((await fred.client.callTool({ name: "list_instances", arguments: {}, _meta: { threadId: thread } })).isError).toBeFalsy();
+  return {
+    e,
+    fred,
+    async [Symbol.asyncDispose]() {
+      await barney[Symbol.asyncDispose]();
+      await fred[Symbol.asyncDispose]();
+    },
+  };
+}
+
+test("a tool call's _meta.threadId binds the thread; that thread's Codex hook acts as this server's name", async () => {
   const thread = "01a2f00d-0000-7000-8000-00000000fred";
-  const r = await fred.client.callTool({ name: "list_instances", arguments: {}, _meta: { threadId: thread } });
-  expect(r.isError).toBeFalsy();
+  await using sessions = await twoSessions(thread);
+  const { e, fred } = sessions;
   expect(JSON.parse(readFileSync(join(e.home, "mcp-parents", "threads", `${thread}.json`), "utf8"))).toEqual({ pid: fred.pid });
   expect(JSON.parse(readFileSync(join(e.home, "mcp-parents", "servers", `${fred.pid}.json`), "utf8"))).toMatchObject({ name: "fred", host: process.pid, cwd: realpathSync(process.cwd()) });
 
@@ -41,14 +56,9 @@ test("a tool call's _meta.threadId binds the thread; that thread's Codex hook ac
 }, 30_000);
 
 test("a command Codex's shell tool runs (CODEX_THREAD_ID) acts as its own thread's server, not the host's last one", async () => {
-  const e = ipcEnv();
-  envs.push(e);
-  await using fred = await startMcp(e);
-  expect((await fred.call("register", { name: "fred" })).text).toContain("Registered as fred");
-  await using barney = await startMcp(e);
-  expect((await barney.call("register", { name: "barney" })).text).toContain("Registered as barney");
   const thread = "01a2f00d-0000-7000-8000-0000shellfred";
-  expect((await fred.client.callTool({ name: "list_instances", arguments: {}, _meta: { threadId: thread } })).isError).toBeFalsy();
+  await using sessions = await twoSessions(thread);
+  const { e } = sessions;
   // The host's own record is the server that started last: without the thread, a command acts as barney.
   expect(await ipcJson(e, ["whoami"])).toMatchObject({ name: "barney", source: "mcp" });
   const inThread = await ipcJson(e, ["whoami"], { env: { CODEX_THREAD_ID: thread } });
