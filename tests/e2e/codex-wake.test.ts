@@ -250,7 +250,7 @@ describe.skipIf(skip !== null)("Codex set up with ipc setup codex --write --hook
 });
 
 describe.skipIf(skip !== null)("Codex with its shared background server (daemon_auto_start, Codex's default)", () => {
-  test("two sessions of one shared server in one folder get two names; each is woken by its own mail only, and the sender hears delivered", async () => {
+  test("two sessions of one shared server in one folder get two names; each is woken by its own mail only, the sender hears delivered, and an ipc command each one's shell runs acts as its name", async () => {
     const e = ipcEnv();
     await using _broker = await startBrokerProcess(e);
     expect((await ipc(e, ["register", "alice"])).code).toBe(0);
