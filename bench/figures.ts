@@ -47,6 +47,13 @@ export const FIGURES: FigureSpec[] = [
   { name: "echo.8x1", unit: "req/s", description: "echo limit: 8 connections, one at a time" },
   { name: "echo.8x32", unit: "req/s", description: "echo limit: 8 connections × 32 pipelined" },
   { name: "ceiling", unit: "rows/s", description: "durable ceiling: a bare bun:sqlite loop inserting send.8x32's rows (ipc's schema, indexes, pragmas and MessageStore.insert), committed 256 at a time; no sockets, no JSON" },
+  {
+    name: "store.8x32",
+    unit: "sends/s",
+    description: "store limit: send.8x32 against a bare NDJSON server that stores each send as the broker does (MessageStore.insertLater, one COMMIT per event-loop turn) and answers after the commit; no sessions, checks or delivery (bench/lib/store-server.ts)",
+    // Reported, not budgeted: send.8x32 over it is the broker's own logic's share (docs/performance.md).
+    ratioOf: "ceiling",
+  },
   { name: "send.1x1", unit: "sends/s", description: "send, 1 connection, one at a time (pinned)", ratioOf: "echo.1x1", ratioBudget: { op: ">=", value: 0.15 } },
   { name: "send.1x1.p50", unit: "µs", description: "ack latency p50, 1 connection (pinned)", ratioOf: "echo.1x1.p50", ratioBudget: { op: "<=", value: 6 } },
   { name: "send.1x1.p99", unit: "µs", description: "ack latency p99, 1 connection (pinned)", ratioOf: "echo.1x1.p50", ratioBudget: { op: "<=", value: 18 } },

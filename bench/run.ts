@@ -37,6 +37,7 @@ import { profileSend } from "./lib/profile-send.ts";
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { checkOneAtATime, delivered } from "./workloads/check.ts";
 import { durableCeiling } from "./workloads/ceiling.ts";
+import { storeLimit } from "./workloads/store-limit.ts";
 import { coldStart } from "./workloads/cold-start.ts";
 import { fanOut } from "./workloads/fan-out.ts";
 import { historyBomb } from "./workloads/history-bomb.ts";
@@ -202,9 +203,10 @@ for (let run = 1; run <= RUNS; run++) {
   record(await sends(b.port, timing, [ONE], "send.unpinned"));
   record(await sends(b.port, timing, [EIGHT_BY_ONE]));
   // The ceiling right before the sends it judges (this VM's SQLite speed drifts by up to 1.5 × within a minute).
-  log(`run ${run}/${RUNS}: durable ceiling (bare SQLite inserts, 256 per commit), then send 8 × 32`);
+  log(`run ${run}/${RUNS}: durable ceiling (bare SQLite inserts, 256 per commit), send 8 × 32, store limit`);
   record(await durableCeiling(timing, [b.pid]));
   record(await sends(b.port, timing, [EIGHT_BY_32]));
+  record(await storeLimit(timing, [b.pid]));
   record(await delivered(b.port, timing));
   record(await legacy(b.port, timing));
   record(await coldStart(b.env, timing));

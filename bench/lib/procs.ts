@@ -125,10 +125,10 @@ export async function startBroker(home: string, extra: Record<string, string> = 
   };
 }
 
-/** Starts the reference echo server on a free port. */
-export async function startEcho(): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
+/** Starts a reference server of bench/lib (`script`: the echo server, or the store limit with its directory in `args`) on a free port. */
+export async function startEcho(script = "echo-server.ts", args: string[] = []): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
   const port = freePort();
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "echo-server.ts"), String(port)], { stdout: "ignore", stderr: "inherit" });
+  const proc = Bun.spawn([process.execPath, join(import.meta.dir, script), String(port), ...args], { stdout: "ignore", stderr: "inherit" });
   running.add(proc);
   await waitForPort(port);
   return {
