@@ -4,8 +4,9 @@
  * post shown once in its channel, a message's state going queued → delivered
  * (woken) → read live, the graph growing on a send, compose completion that
  * opens the conversation, search as you type with marked hits, a claim made
- * with the CLI released from the page with a notice to its holder, and a
- * person's post refused for an agent's name. Takes the screenshots of
+ * with the CLI released from the page with a notice to its holder, a
+ * person's post refused for an agent's name, and keyboard focus kept on its
+ * row when the agents reload live. Takes the screenshots of
  * docs/images/ (light, dark, 420 px, graph) when IPC_UPDATE_SCREENSHOTS=1.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -255,6 +256,22 @@ describe.skipIf(chromiumSkip !== null)("the dashboard's views in Chromium", () =
     await page.keyboard.press("/");
     expect(await page.evaluate("document.activeElement?.id")).toBe("search");
     await page.keyboard.press("Escape");
+  });
+
+  test("keyboard focus stays on its row when the agents reload live", async () => {
+    await page.locator("body").click({ position: { x: 700, y: 5 } });
+    await page.keyboard.press("a");
+    await page.keyboard.press("ArrowDown");
+    const name = (await page.evaluate("document.activeElement?.dataset.name")) as string;
+    expect(name).toBeString();
+    // Marks the focused row; a reload draws new rows without the mark.
+    await page.evaluate("document.activeElement.dataset.before = '1'");
+    // A claim reloads the agents (their claims show there).
+    await call("opencode-api", { op: "claim", project, paths: ["tests/focus.ts"], reason: "a reload of the agents" });
+    const row = `#agents button[data-name="${name}"]`;
+    await waitUntil(() => page.evaluate(`document.querySelector('${row}')?.dataset.before === undefined`), 10_000, "the agents to reload");
+    expect(await page.evaluate("document.activeElement?.dataset.name")).toBe(name);
+    await call("opencode-api", { op: "release", project, paths: ["tests/focus.ts"] });
   });
 
   test("posting as a person stays refused for a name an agent holds", async () => {

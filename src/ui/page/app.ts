@@ -112,6 +112,20 @@ function conversationOf(m: Message): { a: string; b: string } {
   return m.from < m.to ? { a: m.from, b: m.to } : { a: m.to, b: m.from };
 }
 
+/**
+ * Replaces `list`'s rows with `rows`, keeping the keyboard where it was: when one of its rows had
+ * the focus, the new row with the same `data-name` / `data-key` gets it back. A live reload
+ * (an agent registering, a message read) would otherwise drop it to the page mid-navigation.
+ */
+function replaceRows(list: HTMLElement, rows: Node[]): void {
+  const focused = document.activeElement;
+  const held = focused instanceof HTMLElement && list.contains(focused) ? focused : null;
+  const attr = held?.dataset.name !== undefined ? "data-name" : "data-key";
+  const value = held?.getAttribute(attr) ?? null;
+  list.replaceChildren(...rows);
+  if (value !== null) list.querySelector<HTMLElement>(`[${attr}="${CSS.escape(value)}"]`)?.focus({ preventScroll: true });
+}
+
 // ---- agents ------------------------------------------------------------------------------
 
 /** Agents, a page of 200 at a time up to `agentLimit` ("more agents" adds a page). */
@@ -123,7 +137,7 @@ async function loadAgents(): Promise<void> {
     all.push(...page.items);
   }
   agents = all;
-  ui.agents.replaceChildren(...agentRows(agents, Date.now()).map(dom));
+  replaceRows(ui.agents, agentRows(agents, Date.now()).map(dom));
   agentsShown(page.total ?? agents.length);
 }
 
@@ -152,14 +166,14 @@ async function loadChannels(): Promise<void> {
 }
 
 function renderChannels(): void {
-  ui.channels.replaceChildren(...channelRows(channels, view?.kind === "conversation" ? view.a : null).map(dom));
+  replaceRows(ui.channels, channelRows(channels, view?.kind === "conversation" ? view.a : null).map(dom));
   ui.channelCount.textContent = channels.length > 0 ? `(${channels.length})` : "";
   refreshChoices();
 }
 
 function renderConversations(): void {
   const current = view?.kind === "conversation" ? key(view.a, view.b) : null;
-  ui.conversations.replaceChildren(...conversations.map((c, i) => dom(conversationRow(c, key(c.a, c.b) === current, i === 0))));
+  replaceRows(ui.conversations, conversations.map((c, i) => dom(conversationRow(c, key(c.a, c.b) === current, i === 0))));
 }
 
 async function loadConversations(): Promise<void> {
