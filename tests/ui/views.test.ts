@@ -271,7 +271,9 @@ describe.skipIf(chromiumSkip !== null)("the dashboard's views in Chromium", () =
     const row = `#agents button[data-name="${name}"]`;
     await waitUntil(() => page.evaluate(`document.querySelector('${row}')?.dataset.before === undefined`), 10_000, "the agents to reload");
     expect(await page.evaluate("document.activeElement?.dataset.name")).toBe(name);
-    await call("opencode-api", { op: "release", project, paths: ["tests/focus.ts"] });
+    // The claim goes again, before the screenshots.
+    expect((await call("opencode-api", { op: "release", project, paths: ["tests/focus.ts"] })).released).toBe(1);
+    await waitUntil(async () => (await page.locator("#claims li", { hasText: "tests/focus.ts" }).count()) === 0, 10_000, "the claim to leave the page");
   });
 
   test("posting as a person stays refused for a name an agent holds", async () => {
