@@ -191,3 +191,17 @@ export function pinMainThreads(pids: number[], cpu: number | null): void {
   const cpus = cpu === null ? `0-${navigator.hardwareConcurrency - 1}` : String(cpu);
   for (const pid of pids) Bun.spawnSync(["taskset", "-p", "-c", cpus, String(pid)], { stdout: "ignore", stderr: "ignore" });
 }
+
+/**
+ * Runs `fn` with the processes `pids` stopped (SIGSTOP) and continues them after, however it ends:
+ * brokers kept for later workloads, whose timers (search indexing, sweeps) would run on the CPUs a
+ * reference measures.
+ */
+export async function whilePaused<T>(pids: number[], fn: () => Promise<T>): Promise<T> {
+  for (const pid of pids) process.kill(pid, "SIGSTOP");
+  try {
+    return await fn();
+  } finally {
+    for (const pid of pids) process.kill(pid, "SIGCONT");
+  }
+}

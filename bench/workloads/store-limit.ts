@@ -1,5 +1,5 @@
 /** The store limit (bench/lib/store-server.ts) under send.8x32's load, in its own process like the echo limit. */
-import { startEcho, tempHome } from "../lib/procs.ts";
+import { startEcho, tempHome, whilePaused } from "../lib/procs.ts";
 import { EIGHT_BY_32, sends } from "./sends.ts";
 import type { Measurements, Timing } from "./types.ts";
 
@@ -12,8 +12,7 @@ const WARM_UP_MS = 1_500;
  * @throws when the server does not start or answers an error.
  */
 export async function storeLimit(t: Timing, paused: number[] = []): Promise<Measurements> {
-  for (const pid of paused) process.kill(pid, "SIGSTOP");
-  try {
+  return whilePaused(paused, async () => {
     const server = await startEcho("store-server.ts", [tempHome()]);
     try {
       // A fresh process: its JIT warms up longer than the broker's, which earlier workloads warmed.
@@ -21,7 +20,5 @@ export async function storeLimit(t: Timing, paused: number[] = []): Promise<Meas
     } finally {
       await server.stop();
     }
-  } finally {
-    for (const pid of paused) process.kill(pid, "SIGCONT");
-  }
+  });
 }
